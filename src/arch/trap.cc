@@ -1,0 +1,80 @@
+// IDT and GDT setup for the boot CPU, and the C++ side of trap dispatch.
+#include "src/arch/trap.h"
+
+#include "src/arch/descriptor.h"
+
+extern "C" const uint64_t trap_stub_table[256];
+
+namespace arch {
+namespace {
+
+constinit IdtGate idt[256]{};
+constinit TrapHandler handlers[256]{};
+constinit TrapHandler unhandled = nullptr;
+
+// Null, kernel code, kernel data, user data, user code; TSS slots come with
+// per-CPU setup (issue: arch bring-up).
+constinit uint64_t gdt[5] = {
+    0,
+    segment_descriptor(true, 0),
+    segment_descriptor(false, 0),
+    segment_descriptor(false, 3),
+    segment_descriptor(true, 3),
+};
+
+}  // namespace
+
+const char* vector_name(uint64_t v) {
+  static constexpr const char* kNames[32] = {
+      "divide error", "debug", "NMI", "breakpoint", "overflow", "BOUND range exceeded",
+      "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
+      "invalid TSS", "segment not present", "stack-segment fault", "general protection",
+      "page fault", "reserved 15", "x87 floating-point error", "alignment check",
+      "machine check", "SIMD floating-point", "virtualization", "control protection",
+      "reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26", "reserved 27",
+      "hypervisor injection", "VMM communication", "security", "reserved 31",
+  };
+  return v < 32 ? kNames[v] : "interrupt";
+}
+
+void set_trap_handler(uint8_t vector, TrapHandler fn) { handlers[vector] = fn; }
+void set_unhandled_trap_handler(TrapHandler fn) { unhandled = fn; }
+
+void idt_init() {
+  for (unsigned v = 0; v < 256; ++v) {
+    // #BP is reachable with INT3 from any privilege level ([sdm3] 6.12.1.1).
+    idt[v] = interrupt_gate(trap_stub_table[v], 0, v == kVectorBreakpoint ? 3 : 0);
+  }
+  DescriptorTablePointer p{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
+  asm volatile("lidt %0" ::"m"(p));
+}
+
+void gdt_init() {
+  DescriptorTablePointer p{sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt)};
+  asm volatile(
+      "lgdt %0\n"
+      "pushq %1\n"
+      "leaq 1f(%%rip), %%rax\n"
+      "pushq %%rax\n"
+      "lretq\n"  // reload CS with a far return [sdm3] 3.4.3
+      "1:\n"
+      "movw %w2, %%ds\n"
+      "movw %w2, %%es\n"
+      "movw %w2, %%ss\n"
+      :
+      : "m"(p), "i"(uint64_t{kKernelCodeSelector}), "r"(uint32_t{kKernelDataSelector})
+      : "rax", "memory");
+}
+
+}  // namespace arch
+
+extern "C" void trap_dispatch(arch::TrapFrame* frame) {
+  arch::TrapHandler fn = arch::handlers[frame->vector & 0xff];
+  if (fn == nullptr) fn = arch::unhandled;
+  if (fn != nullptr) {
+    fn(*frame);
+    return;
+  }
+  // No report path installed yet (a fault during earliest boot): stop here.
+  for (;;) asm volatile("cli; hlt");
+}

@@ -1,0 +1,42 @@
+// Interrupt and exception dispatch: the IDT for all 256 vectors, each
+// pointing at a stub in trap_entry.S, and a table of C++ handlers.
+// Handlers run in interrupt context with interrupts off.
+#pragma once
+
+#include "src/arch/trap_frame.h"
+#include "src/base/types.h"
+
+namespace arch {
+
+/// Exception vectors [sdm3] 6.3.1 table 6-1.
+enum : uint8_t {
+  kVectorDivide = 0, kVectorDebug = 1, kVectorNmi = 2, kVectorBreakpoint = 3,
+  kVectorOverflow = 4, kVectorBound = 5, kVectorInvalidOpcode = 6, kVectorNoFpu = 7,
+  kVectorDoubleFault = 8, kVectorInvalidTss = 10, kVectorSegmentNotPresent = 11,
+  kVectorStackFault = 12, kVectorGeneralProtection = 13, kVectorPageFault = 14,
+  kVectorFpuError = 16, kVectorAlignmentCheck = 17, kVectorMachineCheck = 18,
+  kVectorSimd = 19, kVectorVirtualization = 20, kVectorControlProtection = 21,
+  kVectorFirstIrq = 32,
+};
+
+/// The name of an exception vector ("page fault"), or "interrupt".
+const char* vector_name(uint64_t vector);
+
+using TrapHandler = void (*)(TrapFrame& frame);
+
+/// Installs `fn` for `vector`, replacing any previous handler.
+void set_trap_handler(uint8_t vector, TrapHandler fn);
+
+/// Called for any vector with no handler: a vector nobody expected is a bug
+/// to report, never to ignore.
+void set_unhandled_trap_handler(TrapHandler fn);
+
+/// Fills the IDT (every vector) and loads it on this CPU.
+void idt_init();
+
+/// Builds the GDT and loads it (and reloads the segment registers) on this CPU.
+void gdt_init();
+
+}  // namespace arch
+
+extern "C" void trap_dispatch(arch::TrapFrame* frame);

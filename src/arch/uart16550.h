@@ -1,0 +1,63 @@
+// 16550 UART driver logic (polled transmit and receive), templated on the
+// port-I/O provider so the line discipline runs in host tests against a fake.
+// Register map and bits: PC16550D datasheet ([16550] below).
+#pragma once
+
+#include "src/base/str.h"
+#include "src/base/types.h"
+
+namespace arch {
+
+inline constexpr uint16_t kCom1 = 0x3f8;
+
+template <typename Io>
+class Uart16550 {
+ public:
+  // Register offsets from the base port [16550] table 2.
+  static constexpr uint16_t kData = 0, kIntEnable = 1, kFifoCtl = 2, kLineCtl = 3, kModemCtl = 4,
+                            kLineStatus = 5;
+  static constexpr uint8_t kLsrDataReady = 1 << 0, kLsrThrEmpty = 1 << 5;
+  static constexpr uint32_t kBaseClock = 115200;  // 1.8432 MHz / 16
+
+  constexpr Uart16550(Io io, uint16_t base) : io_(io), base_(base) {}
+
+  /// 8 data bits, no parity, 1 stop bit, FIFOs on and cleared, interrupts
+  /// off. `baud` must divide 115200.
+  void init(uint32_t baud) {
+    uint16_t divisor = static_cast<uint16_t>(kBaseClock / baud);
+    io_.out8(base_ + kIntEnable, 0);
+    io_.out8(base_ + kLineCtl, 0x80);  // DLAB: next two writes set the divisor
+    io_.out8(base_ + kData, divisor & 0xff);
+    io_.out8(base_ + kIntEnable, divisor >> 8);
+    io_.out8(base_ + kLineCtl, 0x03);   // 8N1, DLAB off
+    io_.out8(base_ + kFifoCtl, 0xc7);   // enable, clear both, 14-byte trigger
+    io_.out8(base_ + kModemCtl, 0x03);  // DTR, RTS
+  }
+
+  /// Writes bytes, turning "\n" into "\r\n" (a serial terminal needs both).
+  void write(base::StrView s) {
+    for (char c : s) {
+      if (c == '\n') put_raw('\r');
+      put_raw(c);
+    }
+  }
+
+  void put_raw(char c) {
+    // Bounded wait: a missing or wedged UART must not hang the kernel (and
+    // every spin pauses, which QEMU's icount mode needs to switch vCPUs).
+    for (int i = 0; i < 100000 && !(io_.in8(base_ + kLineStatus) & kLsrThrEmpty); ++i) io_.relax();
+    io_.out8(base_ + kData, static_cast<uint8_t>(c));
+  }
+
+  /// A received byte, or -1 if none is waiting.
+  int try_read() {
+    if (!(io_.in8(base_ + kLineStatus) & kLsrDataReady)) return -1;
+    return io_.in8(base_ + kData);
+  }
+
+ private:
+  Io io_;
+  uint16_t base_;
+};
+
+}  // namespace arch

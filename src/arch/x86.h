@@ -1,0 +1,68 @@
+// Thin wrappers over x86 instructions: port I/O, CPUID, control registers,
+// MSRs, interrupt flag. Kernel platform only (inline assembly); the logic
+// built on top takes an I/O provider as a template parameter so host tests
+// can substitute fakes.
+#pragma once
+
+#include "src/base/types.h"
+
+namespace arch {
+
+inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+inline void outw(uint16_t port, uint16_t v) { asm volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+inline void outl(uint16_t port, uint32_t v) { asm volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+inline uint8_t inb(uint16_t port) {
+  uint8_t v;
+  asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+/// Port I/O as a provider type for templated drivers (Uart16550<PortIo>).
+struct PortIo {
+  void out8(uint16_t port, uint8_t v) const { outb(port, v); }
+  void out16(uint16_t port, uint16_t v) const { outw(port, v); }
+  uint8_t in8(uint16_t port) const { return inb(port); }
+  void relax() const { asm volatile("pause" ::: "memory"); }
+};
+
+struct CpuidRegs {
+  uint32_t eax, ebx, ecx, edx;
+};
+inline CpuidRegs cpuid(uint32_t leaf, uint32_t subleaf = 0) {
+  CpuidRegs r;
+  asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+  return r;
+}
+
+inline uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+inline uint64_t read_cr2() { uint64_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+inline uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+inline uint64_t read_cr4() { uint64_t v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+
+inline uint64_t rdmsr(uint32_t msr) {
+  uint32_t lo, hi;
+  asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return (uint64_t{hi} << 32) | lo;
+}
+inline void wrmsr(uint32_t msr, uint64_t v) {
+  asm volatile("wrmsr" ::"c"(msr), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32)));
+}
+
+inline uint64_t rdtsc() {
+  uint32_t lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t{hi} << 32) | lo;
+}
+
+inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
+inline void cli() { asm volatile("cli" ::: "memory"); }
+inline void sti() { asm volatile("sti" ::: "memory"); }
+inline void hlt() { asm volatile("hlt" ::: "memory"); }
+
+/// Stops this CPU for good: interrupts off, halted (NMIs resume the hlt,
+/// hence the loop).
+[[noreturn]] inline void halt_forever() {
+  for (;;) asm volatile("cli; hlt" ::: "memory");
+}
+
+}  // namespace arch

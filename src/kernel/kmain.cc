@@ -1,0 +1,135 @@
+// kmain: composes the modules in boot order (console, descriptor tables,
+// boot information, memory map) and runs the command line's job: `test=`,
+// `run=`, or the interactive monitor.
+#include "src/arch/fw_cfg.h"
+#include "src/arch/multiboot2.h"
+#include "src/arch/trap.h"
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/kernel/boot_state.h"
+#include "src/kernel/cmdline.h"
+#include "src/kernel/console.h"
+#include "src/kernel/exception.h"
+#include "src/kernel/monitor.h"
+#include "src/kernel/version.h"
+#include "src/mm/e820.h"
+
+extern "C" char __kernel_phys_start[], __kernel_phys_end[];
+using InitFn = void (*)();
+extern "C" const InitFn __init_array_start[], __init_array_end[];
+
+namespace kernel {
+namespace {
+
+constexpr uint64_t kKernelVma = 0xffff'ffff'8000'0000;
+constexpr size_t kMaxMapEntries = 512;
+constexpr size_t kMaxCarveOuts = 64;
+
+// Static, not on the 16 KiB boot stack: these are large.
+constinit mm::BootMemoryMap<kMaxMapEntries, kMaxMapEntries> memory_map{};
+constinit mm::E820Entry raw_map[kMaxMapEntries]{};
+constinit mm::PhysRange carve_outs[kMaxCarveOuts]{};
+constinit char cmdline_buf[2048]{};
+
+arch::mb2::BootInfo parse_boot_info(uint32_t mbi_phys) {
+  // The boot page tables identity-map the low 4 GiB, where the loader put it.
+  const auto* mbi = reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys});
+  ASSERT_MSG(mbi_phys != 0 && mbi_phys % 8 == 0, "multiboot2: boot information at {:#x} is not 8-byte aligned", mbi_phys);
+  uint32_t total_size = *reinterpret_cast<const uint32_t*>(mbi);
+  arch::mb2::ParseError err;
+  auto info = arch::mb2::parse_multiboot2(mbi, total_size, &err);
+  if (!info.ok()) PANIC("multiboot2: {} at +{:#x} ({:#x})", err.what, err.offset, err.value);
+  return info.value();
+}
+
+// Boot loader command line plus QEMU's opt/biscotti/cmdline, appended so that
+// its words win (see cmdline.h).
+base::StrView build_cmdline(base::StrView from_loader) {
+  size_t n = base::format_to(cmdline_buf, sizeof(cmdline_buf), "{}", from_loader);
+  if (n >= sizeof(cmdline_buf) - 1) return base::StrView(cmdline_buf, sizeof(cmdline_buf) - 1);
+  arch::FwCfg<arch::PortIo> fw_cfg(arch::PortIo{});
+  char extra[1024];
+  int64_t len = fw_cfg.read_file("opt/biscotti/cmdline", extra, sizeof(extra));
+  if (len > 0) {
+    if (static_cast<size_t>(len) > sizeof(extra)) {
+      kprint("warning: fw_cfg command line truncated to {} bytes\n", sizeof(extra));
+      len = sizeof(extra);
+    }
+    n += base::format_to(cmdline_buf + n, sizeof(cmdline_buf) - n, "{}{}", n ? " " : "",
+                         base::StrView(extra, static_cast<size_t>(len)));
+  }
+  return base::StrView(cmdline_buf, n < sizeof(cmdline_buf) ? n : sizeof(cmdline_buf) - 1);
+}
+
+void add_carve_out(size_t* count, uint64_t start, uint64_t end) {
+  ASSERT_MSG(*count < kMaxCarveOuts, "more than {} boot carve-outs", kMaxCarveOuts);
+  carve_outs[(*count)++] = mm::PhysRange{start, end};
+}
+
+void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootState* state) {
+  size_t n = 0;
+  for (const auto& e : info.memory_map()) {
+    ASSERT_MSG(n < kMaxMapEntries, "memory map has more than {} entries", kMaxMapEntries);
+    raw_map[n++] = mm::E820Entry{e.base, e.length, e.type};
+  }
+  ASSERT_MSG(n > 0, "multiboot2: no memory map tag (GRUB always provides one)");
+
+  size_t c = 0;
+  // Low memory holds the BIOS data, EBDA and (later) the AP trampoline.
+  add_carve_out(&c, 0, 0x10'0000);
+  add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start),
+                reinterpret_cast<uint64_t>(__kernel_phys_end));
+  add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size());
+  for (const auto& m : info.modules()) add_carve_out(&c, m.start, m.end);
+  // GRUB also loads the non-allocated ELF sections (symbol and string
+  // tables) after the image and reports them with physical sh_addr values.
+  const auto& elf = info.elf_sections();
+  for (uint32_t i = 0; i < elf.num && elf.entsize >= 40; ++i) {
+    const uint8_t* sh = elf.headers.data() + size_t{i} * elf.entsize;
+    uint64_t addr = *reinterpret_cast<const uint64_t*>(sh + 16);  // Elf64_Shdr.sh_addr
+    uint64_t size = *reinterpret_cast<const uint64_t*>(sh + 32);  // Elf64_Shdr.sh_size
+    if (addr != 0 && addr < kKernelVma && size != 0) add_carve_out(&c, addr, addr + size);
+  }
+
+  base::Status s = memory_map.init(base::Span<const mm::E820Entry>(raw_map, n),
+                                   base::Span<const mm::PhysRange>(carve_outs, c));
+  if (!s.ok()) PANIC("memory map: {} ({} entries, {} carve-outs)", base::error_name(s.error()), n, c);
+  state->usable_bytes = memory_map.usable_bytes();
+  state->highest_usable_end = memory_map.highest_usable_end();
+  state->memory_ranges = memory_map.usable().size();
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+  console_init();
+  arch::gdt_init();
+  arch::idt_init();
+  exception_init();
+  for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
+
+  kprint("\n");
+  print_version_line();
+  arch::mb2::BootInfo info = parse_boot_info(mbi_phys);
+  BootState state;
+  state.cmdline = build_cmdline(info.cmdline());
+  state.boot_loader = info.boot_loader_name();
+  kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
+  init_memory_map(info, mbi_phys, &state);
+  kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
+         state.usable_bytes >> 20, state.memory_ranges);
+
+  Cmdline cmdline(state.cmdline);
+  bool found = false;
+  base::StrView tests = cmdline.get("test", &found);
+  if (found) {
+    char script[256];
+    size_t n = base::format_to(script, sizeof(script), "test {}", tests);
+    run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1), state);
+  }
+  base::StrView script = cmdline.get("run", &found);
+  if (found) run_commands(script, state);
+  monitor_loop(state);
+}
+
+}  // namespace kernel

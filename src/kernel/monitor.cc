@@ -1,0 +1,107 @@
+// Monitor commands (see monitor.h).
+#include "src/kernel/monitor.h"
+
+#include "src/arch/qemu_exit.h"
+#include "src/arch/x86.h"
+#include "src/kernel/console.h"
+#include "src/kernel/ktest.h"
+#include "src/kernel/line_editor.h"
+#include "src/kernel/version.h"
+
+namespace kernel {
+namespace {
+
+base::StrView trim(base::StrView s) {
+  size_t b = 0, e = s.size();
+  while (b < e && s[b] == ' ') ++b;
+  while (e > b && s[e - 1] == ' ') --e;
+  return s.substr(b, e - b);
+}
+
+// Splits "cmd rest" at the first space.
+void split_word(base::StrView line, base::StrView* word, base::StrView* rest) {
+  size_t sp = line.find(' ');
+  *word = line.substr(0, sp);
+  *rest = sp == base::StrView::npos ? base::StrView() : trim(line.substr(sp + 1));
+}
+
+bool run_tests(base::StrView glob) {
+  if (glob.empty()) glob = "*";
+  KTestSummary s = run_ktests(glob);
+  if (s.passed + s.failed == 0) {
+    kprint("no in-kernel test matches '{}'\n", glob);
+    return false;
+  }
+  kprint("{} passed, {} failed\n", s.passed, s.failed);
+  return s.failed == 0;
+}
+
+}  // namespace
+
+bool monitor_execute(base::StrView line, const BootState& boot) {
+  base::StrView cmd, arg;
+  split_word(trim(line), &cmd, &arg);
+  if (cmd.empty()) return true;
+  if (cmd == "help") {
+    kprint("commands:\n"
+           "  help          this list\n"
+           "  version       name, version, build id\n"
+           "  mem           usable memory found at boot\n"
+           "  test [GLOB]   run in-kernel tests matching GLOB (default *)\n"
+           "  poweroff      end the run (QEMU exits)\n");
+    return true;
+  }
+  if (cmd == "version") {
+    print_version_line();
+    return true;
+  }
+  if (cmd == "mem") {
+    kprint("usable memory: {} bytes ({} MiB) in {} ranges, highest usable address {:#x}\n",
+           boot.usable_bytes, boot.usable_bytes >> 20, boot.memory_ranges, boot.highest_usable_end);
+    return true;
+  }
+  if (cmd == "test") return run_tests(arg);
+  if (cmd == "poweroff") {
+    kprint("powering off\n");
+    arch::qemu_exit(arch::ExitCode::kPass);
+  }
+  kprint("unknown command '{}'; try 'help'\n", cmd);
+  return false;
+}
+
+void run_commands(base::StrView script, const BootState& boot) {
+  bool ok = true;
+  size_t i = 0;
+  while (i <= script.size()) {
+    size_t semi = script.find(';', i);
+    if (semi == base::StrView::npos) semi = script.size();
+    base::StrView cmd = trim(script.substr(i, semi - i));
+    if (!cmd.empty()) {
+      kprint("biscotti> {}\n", cmd);
+      ok = monitor_execute(cmd, boot) && ok;
+    }
+    i = semi + 1;
+  }
+  kprint("run: {}\n", ok ? "all commands succeeded" : "a command failed");
+  arch::qemu_exit(ok ? arch::ExitCode::kPass : arch::ExitCode::kFail);
+}
+
+void monitor_loop(const BootState& boot) {
+  LineEditor<128> editor(console_sink());
+  kprint("biscotti> ");
+  for (;;) {
+    int c = console_try_read();
+    if (c < 0) {
+      // Polled until serial receive interrupts arrive; pause keeps QEMU's
+      // icount mode able to run other vCPUs.
+      arch::cpu_relax();
+      continue;
+    }
+    if (editor.feed(static_cast<char>(c))) {
+      monitor_execute(editor.line(), boot);
+      kprint("biscotti> ");
+    }
+  }
+}
+
+}  // namespace kernel

@@ -1,0 +1,20 @@
+// The kernel's panic backend for base::panic_message: message, backtrace,
+// failure exit. A panic while panicking stops at once.
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/kernel/console.h"
+#include "src/kernel/report.h"
+
+namespace base {
+
+void panic_message(const char* file, int line, const char* msg) {
+  static constinit bool panicking = false;
+  arch::cli();
+  if (panicking) kernel::fail_stop();
+  panicking = true;
+  kernel::kprint("\nPANIC at {}:{}: {}\n", file, line, msg);
+  kernel::print_backtrace(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
+  kernel::fail_stop();
+}
+
+}  // namespace base

@@ -1,0 +1,27 @@
+// Backtrace printing and the final stop for fatal errors.
+#include "src/kernel/report.h"
+
+#include "src/arch/qemu_exit.h"
+#include "src/kernel/console.h"
+#include "src/prof/backtrace.h"
+
+extern "C" char boot_stack_bottom[], boot_stack_top[];
+
+namespace kernel {
+
+void print_backtrace(uint64_t rbp) {
+  // Only the boot stack exists so far; per-thread stacks come with sched.
+  prof::StackBounds stack{reinterpret_cast<uint64_t>(boot_stack_bottom),
+                          reinterpret_cast<uint64_t>(boot_stack_top)};
+  uint64_t pcs[32];
+  prof::WalkEnd end;
+  size_t n = prof::walk_frames(rbp, stack, pcs, 32, &end,
+                               [](uint64_t a) { return *reinterpret_cast<const uint64_t*>(a); });
+  kprint("backtrace:\n");
+  for (size_t i = 0; i < n; ++i) kprint("  #{:<2} {:#018x}\n", i, pcs[i]);
+  kprint("  ({})\n", prof::walk_end_name(end));
+}
+
+void fail_stop() { arch::qemu_exit(arch::ExitCode::kFail); }
+
+}  // namespace kernel

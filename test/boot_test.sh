@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Boot-test harness: boots the ISO under QEMU with a given configuration and
+# kernel arguments, enforces a timeout (a hung kernel fails within seconds),
+# checks the exit status and required lines of the serial log, and prints
+# the log on failure.
+#   boot_test.sh --iso PATH [--smp N] [--mem M] [--cpu C] [--machine T]
+#                [--cmdline "..."] [--timeout SECONDS]
+#                [--expect-exit pass|fail] [--expect REGEX]... [--reject REGEX]...
+set -uo pipefail
+iso="" smp=1 mem=128M cpu=qemu64 machine=pc cmdline="" timeout_s=30 expect_exit=pass
+expects=() rejects=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --iso) iso=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
+    --machine) machine=$2; shift 2 ;;
+    --cmdline) cmdline=$2; shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --expect-exit) expect_exit=$2; shift 2 ;;
+    --expect) expects+=("$2"); shift 2 ;;
+    --reject) rejects+=("$2"); shift 2 ;;
+    *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -f "$iso" ] || { echo "boot_test: no ISO at '$iso'" >&2; exit 2; }
+
+log=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}/serial.log
+args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -cdrom "$iso" -boot d
+      -display none -no-reboot -serial "file:$log" -monitor none
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+[ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=$cmdline")
+
+start=$(date +%s.%N)
+timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" </dev/null
+status=$?
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+
+fail() {
+  echo "BOOT TEST FAILED: $*"
+  echo "qemu: ${args[*]}"
+  echo "----- serial log -----"
+  tr -d '\r' < "$log" 2>/dev/null
+  echo "----------------------"
+  exit 1
+}
+
+case $status in
+  1) got=pass ;;
+  3) got=fail ;;
+  124|137) fail "timed out after ${timeout_s}s (hung kernel)" ;;
+  0) got=reset ;;  # -no-reboot turns a triple fault into a plain exit
+  *) got="status $status" ;;
+esac
+[ "$got" = "$expect_exit" ] || fail "expected exit '$expect_exit', got '$got'"
+clean=$(tr -d '\r' < "$log")
+for re in "${expects[@]+"${expects[@]}"}"; do
+  grep -qE -- "$re" <<<"$clean" || fail "serial log lacks /$re/"
+done
+for re in "${rejects[@]+"${rejects[@]}"}"; do
+  if grep -qE -- "$re" <<<"$clean"; then fail "serial log has /$re/"; fi
+done
+echo "boot test passed in ${elapsed}s (exit $got)"
+grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$clean" || true

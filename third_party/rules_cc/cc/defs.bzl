@@ -1,0 +1,26 @@
+"""Offline stand-in for @rules_cc//cc:defs.bzl: Bazel 4.2.3's native C++
+rules, unchanged (the symbols Bazel's own @bazel_tools BUILD files load)."""
+
+def cc_binary(**attrs):
+    native.cc_binary(**attrs)
+
+def cc_library(**attrs):
+    native.cc_library(**attrs)
+
+def cc_test(**attrs):
+    native.cc_test(**attrs)
+
+def cc_import(**attrs):
+    native.cc_import(**attrs)
+
+def cc_toolchain(**attrs):
+    native.cc_toolchain(**attrs)
+
+def cc_toolchain_suite(**attrs):
+    native.cc_toolchain_suite(**attrs)
+
+def cc_proto_library(**attrs):
+    native.cc_proto_library(**attrs)
+
+def objc_library(**attrs):
+    native.objc_library(**attrs)

@@ -1,0 +1,67 @@
+"""Rules for the bootable artefacts: kernel.elf (built for the kernel
+platform through a transition), kernel.iso (GRUB, multiboot2), and the
+kernel command-line build setting."""
+
+load("//platforms:transition.bzl", "to_kernel")
+
+CmdlineInfo = provider(fields = ["value"])
+
+def _cmdline_setting_impl(ctx):
+    return [CmdlineInfo(value = ctx.build_setting_value)]
+
+cmdline_setting = rule(
+    implementation = _cmdline_setting_impl,
+    build_setting = config.string(flag = True),
+)
+
+def _single(attr):
+    # A transitioned label attribute is a list in Bazel 4.
+    return attr[0] if type(attr) == "list" else attr
+
+def _kernel_elf_impl(ctx):
+    binary = _single(ctx.attr.binary)[DefaultInfo].files_to_run.executable
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.run_shell(
+        inputs = [binary],
+        outputs = [out],
+        command = "cp '{}' '{}' && chmod 0644 '{}'".format(binary.path, out.path, out.path),
+        mnemonic = "KernelElf",
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+kernel_elf = rule(
+    implementation = _kernel_elf_impl,
+    attrs = {
+        "binary": attr.label(cfg = to_kernel, mandatory = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def _kernel_iso_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name)
+    cmdline = ctx.attr.cmdline[CmdlineInfo].value
+    ctx.actions.run(
+        executable = ctx.executable._make_iso,
+        arguments = [ctx.file.kernel.path, out.path, cmdline, ctx.attr.source_date_epoch],
+        inputs = [ctx.file.kernel],
+        outputs = [out],
+        mnemonic = "KernelIso",
+        progress_message = "Making bootable ISO %s" % out.short_path,
+        # grub-mkrescue and xorriso come from the host system (installed by
+        # tools/bazel); keep them out of the sandbox-less path confusion.
+        use_default_shell_env = True,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+kernel_iso = rule(
+    implementation = _kernel_iso_impl,
+    attrs = {
+        "kernel": attr.label(allow_single_file = True, mandatory = True),
+        "cmdline": attr.label(mandatory = True, providers = [CmdlineInfo]),
+        # Every timestamp in the ISO is pinned to this (SOURCE_DATE_EPOCH).
+        "source_date_epoch": attr.string(default = "1767225600"),
+        "_make_iso": attr.label(default = "//tools:make_iso", executable = True, cfg = "exec"),
+    },
+)

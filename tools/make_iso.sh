@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Makes the bootable ISO: GRUB (BIOS, i386-pc only) loading kernel.elf with
+# multiboot2, serial terminal, no menu delay. Reproducible: every date xorriso
+# would stamp is pinned through SOURCE_DATE_EPOCH, and the staging tree's
+# file dates are pinned too.
+# Usage: make_iso.sh KERNEL_ELF OUT_ISO CMDLINE SOURCE_DATE_EPOCH
+set -euo pipefail
+kernel=$1 out=$2 cmdline=$3 epoch=$4
+
+for tool in grub-mkrescue xorriso mformat; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "make_iso: '$tool' not found; run tools/bazel (it installs grub-pc-bin, grub-common, xorriso, mtools)" >&2
+    exit 1
+  fi
+done
+grub_dir=/usr/lib/grub/i386-pc
+[ -d "$grub_dir" ] || { echo "make_iso: $grub_dir missing; install grub-pc-bin" >&2; exit 1; }
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/iso/boot/grub"
+cp "$kernel" "$stage/iso/boot/kernel.elf"
+cat > "$stage/iso/boot/grub/grub.cfg" <<CFG
+serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set timeout=0
+set default=0
+menuentry "biscotti" {
+  multiboot2 /boot/kernel.elf $cmdline
+  boot
+}
+CFG
+find "$stage/iso" -exec touch -h -d "@$epoch" {} +
+
+export SOURCE_DATE_EPOCH=$epoch
+# grub-mkrescue stages GRUB's own files in TMPDIR; keep them in our tree.
+export TMPDIR=$stage
+if ! grub-mkrescue -d "$grub_dir" -o "$stage/out.iso" "$stage/iso" >"$stage/log" 2>&1; then
+  cat "$stage/log" >&2
+  exit 1
+fi
+cp "$stage/out.iso" "$out"
