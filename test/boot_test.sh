@@ -5,10 +5,12 @@
 # the log on failure.
 #   boot_test.sh --iso PATH [--smp N] [--mem M] [--cpu C] [--machine T]
 #                [--cmdline "..."] [--timeout SECONDS]
-#                [--expect-exit pass|fail] [--expect REGEX]... [--reject REGEX]...
+#                [--expect-exit pass|fail|reset] [--expect REGEX]... [--reject REGEX]...
+#                [--input TEXT]   (typed on the serial console once the
+#                                  monitor prompt appears; \n ends a line)
 set -uo pipefail
 iso="" smp=1 mem=128M cpu=qemu64 machine=pc cmdline="" timeout_s=30 expect_exit=pass
-expects=() rejects=()
+expects=() rejects=() input=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --expect-exit) expect_exit=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
+    --input) input=$2; shift 2 ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -28,14 +31,34 @@ done
 
 log=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}/serial.log
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -cdrom "$iso" -boot d
-      -display none -no-reboot -serial "file:$log" -monitor none
+      -display none -no-reboot -monitor none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 [ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=$cmdline")
 
-start=$(date +%s.%N)
-timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" </dev/null
-status=$?
-elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s%N)
+if [ -z "$input" ]; then
+  timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" -serial "file:$log" </dev/null
+  status=$?
+else
+  # Type only once the prompt is up: bytes sent earlier would be read by
+  # GRUB or dropped when the kernel resets the UART FIFOs.
+  fifo_dir=$(mktemp -d)
+  mkfifo "$fifo_dir/in"
+  exec 3<>"$fifo_dir/in"
+  timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" -serial stdio <&3 >"$log" &
+  qemu_pid=$!
+  for _ in $(seq 1 $((timeout_s * 10))); do
+    grep -q 'biscotti> ' "$log" 2>/dev/null && break
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  printf '%b' "$input" >&3
+  wait "$qemu_pid"
+  status=$?
+  exec 3>&-
+  rm -rf "$fifo_dir"
+fi
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 
 fail() {
   echo "BOOT TEST FAILED: $*"
@@ -61,5 +84,5 @@ done
 for re in "${rejects[@]+"${rejects[@]}"}"; do
   if grep -qE -- "$re" <<<"$clean"; then fail "serial log has /$re/"; fi
 done
-echo "boot test passed in ${elapsed}s (exit $got)"
+echo "boot test passed in ${elapsed_ms} ms (exit $got)"
 grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$clean" || true

@@ -27,7 +27,7 @@ def _kernel_elf_impl(ctx):
         command = "cp '{}' '{}' && chmod 0644 '{}'".format(binary.path, out.path, out.path),
         mnemonic = "KernelElf",
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 kernel_elf = rule(
     implementation = _kernel_elf_impl,
@@ -44,16 +44,16 @@ def _kernel_iso_impl(ctx):
     cmdline = ctx.attr.cmdline[CmdlineInfo].value
     ctx.actions.run(
         executable = ctx.executable._make_iso,
-        arguments = [ctx.file.kernel.path, out.path, cmdline, ctx.attr.source_date_epoch],
+        arguments = [ctx.file.kernel.path, out.path, cmdline, ctx.attr.source_date_epoch, ctx.attr.loader],
         inputs = [ctx.file.kernel],
         outputs = [out],
         mnemonic = "KernelIso",
         progress_message = "Making bootable ISO %s" % out.short_path,
         # grub-mkrescue and xorriso come from the host system (installed by
-        # tools/bazel); keep them out of the sandbox-less path confusion.
+        # tools/bazel) and are found on the strict action PATH.
         use_default_shell_env = True,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 kernel_iso = rule(
     implementation = _kernel_iso_impl,
@@ -62,6 +62,9 @@ kernel_iso = rule(
         "cmdline": attr.label(mandatory = True, providers = [CmdlineInfo]),
         # Every timestamp in the ISO is pinned to this (SOURCE_DATE_EPOCH).
         "source_date_epoch": attr.string(default = "1767225600"),
+        # GRUB's loader command; "multiboot" exists only to test that the
+        # kernel refuses a multiboot1 start with a clear message.
+        "loader": attr.string(default = "multiboot2", values = ["multiboot2", "multiboot"]),
         "_make_iso": attr.label(default = "//tools:make_iso", executable = True, cfg = "exec"),
     },
 )

@@ -3,9 +3,12 @@
 # multiboot2, serial terminal, no menu delay. Reproducible: every date xorriso
 # would stamp is pinned through SOURCE_DATE_EPOCH, and the staging tree's
 # file dates are pinned too.
-# Usage: make_iso.sh KERNEL_ELF OUT_ISO CMDLINE SOURCE_DATE_EPOCH
+# Usage: make_iso.sh KERNEL_ELF OUT_ISO CMDLINE SOURCE_DATE_EPOCH [LOADER]
+# LOADER is GRUB's command, multiboot2 (default) or multiboot: the latter
+# only for the boot test that checks the kernel refuses a multiboot1 start.
 set -euo pipefail
-kernel=$1 out=$2 cmdline=$3 epoch=$4
+kernel=$1 out=$2 cmdline=$3 epoch=$4 loader=${5:-multiboot2}
+case $loader in multiboot2|multiboot) ;; *) echo "make_iso: unknown loader '$loader'" >&2; exit 2 ;; esac
 
 for tool in grub-mkrescue xorriso mformat; do
   if ! command -v "$tool" >/dev/null; then
@@ -27,7 +30,7 @@ terminal_output serial
 set timeout=0
 set default=0
 menuentry "biscotti" {
-  multiboot2 /boot/kernel.elf $cmdline
+  $loader /boot/kernel.elf $cmdline
   boot
 }
 CFG

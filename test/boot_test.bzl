@@ -1,0 +1,37 @@
+"""boot_test: one QEMU boot of an ISO with a configuration and kernel
+arguments, checked by test/boot_test.sh."""
+
+def _literal(s):
+    # args undergo make-variable expansion (a literal $ is written $$) and
+    # Bourne-shell tokenization (so quote, escaping embedded single quotes).
+    return "'" + s.replace("$", "$$").replace("'", "'\\''") + "'"
+
+def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
+              cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "",
+              timeout_s = 60, size = "small", **kwargs):
+    args = [
+        "--iso", "$(location %s)" % iso,
+        "--smp", str(smp),
+        "--mem", mem,
+        "--cpu", cpu,
+        "--machine", machine,
+        "--timeout", str(timeout_s),
+        "--expect-exit", expect_exit,
+    ]
+    if cmdline:
+        args += ["--cmdline", _literal(cmdline)]
+    if input:
+        args += ["--input", _literal(input)]
+    for e in expect:
+        args += ["--expect", _literal(e)]
+    for r in reject:
+        args += ["--reject", _literal(r)]
+    native.sh_test(
+        name = name,
+        srcs = ["boot_test.sh"],
+        args = args,
+        data = [iso],
+        size = size,
+        tags = ["boot"],
+        **kwargs
+    )
