@@ -39,7 +39,12 @@ find "$stage/iso" -exec touch -h -d "@$epoch" {} +
 export SOURCE_DATE_EPOCH=$epoch
 # grub-mkrescue stages GRUB's own files in TMPDIR; keep them in our tree.
 export TMPDIR=$stage
-if ! grub-mkrescue -d "$grub_dir" -o "$stage/out.iso" "$stage/iso" >"$stage/log" 2>&1; then
+# xorriso (through grub-mkrescue's mkisofs emulation) stamps the volume
+# dates and the dates of the files GRUB generates with the current time
+# unless told otherwise; SOURCE_DATE_EPOCH alone does not reach it here.
+stamp=$(date -u -d "@$epoch" +%Y%m%d%H%M%S00)
+if ! grub-mkrescue -d "$grub_dir" -o "$stage/out.iso" "$stage/iso" \
+    --modification-date="$stamp" --set_all_file_dates "$stamp" >"$stage/log" 2>&1; then
   cat "$stage/log" >&2
   exit 1
 fi
