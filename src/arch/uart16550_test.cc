@@ -1,0 +1,90 @@
+#include "src/arch/uart16550.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+// A fake UART: records register writes, transmits when THR is written,
+// and serves queued receive bytes.
+struct FakeUart {
+  std::vector<std::pair<uint16_t, uint8_t>> writes;
+  std::string sent;
+  std::string rx;
+  int busy_polls = 0;  // LSR reads that report "transmitter busy" first
+  int relaxes = 0;
+  bool dlab = false;
+};
+
+struct FakeIo {
+  FakeUart* u;
+  void out8(uint16_t port, uint8_t v) const {
+    u->writes.push_back({port, v});
+    if (port == 0x3f8 + 3) u->dlab = v & 0x80;
+    if (port == 0x3f8 && !u->dlab) u->sent.push_back(static_cast<char>(v));
+  }
+  uint8_t in8(uint16_t port) const {
+    if (port == 0x3f8 + 5) {
+      uint8_t lsr = u->rx.empty() ? 0 : 1;
+      if (u->busy_polls > 0) {
+        --u->busy_polls;
+        return lsr;
+      }
+      return lsr | 0x20;
+    }
+    if (port == 0x3f8) {
+      char c = u->rx.front();
+      u->rx.erase(0, 1);
+      return static_cast<uint8_t>(c);
+    }
+    return 0;
+  }
+  void relax() const { ++u->relaxes; }
+};
+
+TEST(Uart16550, InitProgramsDivisorAnd8N1) {
+  FakeUart u;
+  arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
+  uart.init(115200);
+  std::vector<std::pair<uint16_t, uint8_t>> want = {
+      {0x3f9, 0x00}, {0x3fb, 0x80}, {0x3f8, 0x01}, {0x3f9, 0x00},
+      {0x3fb, 0x03}, {0x3fa, 0xc7}, {0x3fc, 0x03}};
+  EXPECT_EQ(u.writes, want);
+  u.writes.clear();
+  uart.init(9600);
+  EXPECT_EQ(u.writes[2], (std::pair<uint16_t, uint8_t>{0x3f8, 12}));
+  EXPECT_TRUE(u.sent.empty()) << "divisor writes are not data";
+}
+
+TEST(Uart16550, NewlineBecomesCrLfAndWaitsForTransmitter) {
+  FakeUart u;
+  arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
+  u.busy_polls = 3;
+  uart.write("a\nb");
+  EXPECT_EQ(u.sent, "a\r\nb");
+  EXPECT_EQ(u.relaxes, 3);
+}
+
+TEST(Uart16550, WedgedTransmitterDoesNotHang) {
+  FakeUart u;
+  arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
+  u.busy_polls = 1 << 30;
+  uart.write("x");
+  EXPECT_EQ(u.sent, "x");
+  EXPECT_EQ(u.relaxes, 100000);
+}
+
+TEST(Uart16550, ReadsOnlyWhenDataReady) {
+  FakeUart u;
+  arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
+  EXPECT_EQ(uart.try_read(), -1);
+  u.rx = "ok";
+  EXPECT_EQ(uart.try_read(), 'o');
+  EXPECT_EQ(uart.try_read(), 'k');
+  EXPECT_EQ(uart.try_read(), -1);
+}
+
+}  // namespace
