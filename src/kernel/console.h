@@ -1,6 +1,8 @@
 // The kernel console: COM1 at 115200 8N1. `kprint` formats with base::format
-// ("{}" placeholders). Single-CPU for now: callable from thread and interrupt
-// context; from NMI context only when the interrupted code was not printing.
+// ("{}" placeholders). One kprint call is atomic with respect to other CPUs,
+// so lines never interleave; a CPU may re-enter (an exception report while
+// it was printing). Thread and interrupt context; NMI context only for the
+// final reports of a dying kernel.
 #pragma once
 
 #include "src/base/format.h"
@@ -13,9 +15,15 @@ void console_init();
 /// The console as a format sink (for code that formats in pieces).
 base::Sink console_sink();
 
+/// Holds the console for this CPU (recursively), interrupts off.
+void console_lock();
+void console_unlock();
+
 template <typename... Args>
 void kprint(base::StrView fmt, const Args&... args) {
+  console_lock();
   base::format(console_sink(), fmt, args...);
+  console_unlock();
 }
 
 /// A byte typed on the console, or -1 if none is waiting (polled).

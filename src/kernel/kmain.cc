@@ -3,6 +3,7 @@
 // `run=`, or the interactive monitor.
 #include "src/arch/fw_cfg.h"
 #include "src/arch/multiboot2.h"
+#include "src/arch/percpu.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
@@ -30,6 +31,7 @@ constinit mm::BootMemoryMap<kMaxMapEntries, kMaxMapEntries> memory_map{};
 constinit mm::E820Entry raw_map[kMaxMapEntries]{};
 constinit mm::PhysRange carve_outs[kMaxCarveOuts]{};
 constinit char cmdline_buf[2048]{};
+constinit arch::PerCpu boot_cpu{};
 
 arch::mb2::BootInfo parse_boot_info(uint32_t mbi_phys) {
   // The boot page tables identity-map the low 4 GiB, where the loader put it.
@@ -102,6 +104,8 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+  // First: everything after (the console lock, push_cli) reads this_cpu().
+  arch::percpu_install(&boot_cpu);
   console_init();
   arch::gdt_init();
   arch::idt_init();

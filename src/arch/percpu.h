@@ -1,0 +1,63 @@
+// The per-CPU block: one cache-line-aligned structure per CPU, reached
+// through the GS base (IA32_GS_BASE, [sdm3] 3.4.4) with a self pointer at
+// offset 0, so `this_cpu()` is one GS-relative load. Kernel only.
+// Callable from any context once percpu_install() ran on this CPU.
+#pragma once
+
+#include "src/arch/cli_nesting.h"
+#include "src/arch/x86.h"
+#include "src/base/types.h"
+
+namespace arch {
+
+inline constexpr uint32_t kIa32GsBase = 0xc000'0101;
+
+struct alignas(64) PerCpu {
+  PerCpu* self;            // offset 0: what gs:0 loads
+  uint32_t index;          // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
+  uint32_t apic_id;
+  void* current_thread;    // sched's slot
+  CliState cli;
+  uint64_t timer_ticks;    // LAPIC timer interrupts taken
+  uint64_t ipis_received;  // test and diagnostic IPIs
+  uint64_t nmis_received;
+};
+static_assert(__builtin_offsetof(PerCpu, self) == 0, "gs:0 must hold the self pointer");
+
+inline void percpu_install(PerCpu* p) {
+  p->self = p;
+  wrmsr(kIa32GsBase, reinterpret_cast<uint64_t>(p));
+}
+
+inline PerCpu& this_cpu() {
+  PerCpu* p;
+  asm volatile("mov %%gs:0, %0" : "=r"(p));
+  return *p;
+}
+
+/// The interrupt flag of this CPU, as a CliNesting provider.
+struct CpuIrq {
+  bool enabled() const {
+    uint64_t flags;
+    asm volatile("pushfq; popq %0" : "=r"(flags));
+    return flags & (1u << 9);  // RFLAGS.IF
+  }
+  void disable() { cli(); }
+  void enable() { sti(); }
+};
+
+inline void push_cli() {
+  CpuIrq irq;
+  // Disable first: this_cpu() must not change under us (no migration with
+  // interrupts off).
+  bool was = irq.enabled();
+  irq.disable();
+  note_push(this_cpu().cli, was);
+}
+
+inline void pop_cli() {
+  CpuIrq irq;
+  pop_cli(irq, this_cpu().cli);
+}
+
+}  // namespace arch
