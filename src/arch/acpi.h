@@ -116,7 +116,8 @@ class RootTable {
 
   /// Opens the XSDT when revision >= 2 and its address is nonzero, falling
   /// back to the RSDT when the XSDT does not validate (as other OSes do;
-  /// some firmware ships a broken XSDT). The error is the last one seen.
+  /// some firmware ships a broken XSDT). `error` describes the table that
+  /// was finally tried: the RSDT, or the XSDT when there is no RSDT.
   static base::Result<RootTable> open(const Rsdp& rsdp, const PhysMap& mem, ParseError* error);
 
   bool is_xsdt() const { return entry_size_ == 8; }
