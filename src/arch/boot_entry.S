@@ -41,6 +41,11 @@ mb1_header:
 boot_entry32:
         cli
         cld
+        movl %eax, %esi                          // the loader's magic; rdtsc clobbers EAX
+        rdtsc                                    // the boot-time benchmark's zero
+        movl %eax, boot_entry_tsc - KERNEL_VMA
+        movl %edx, boot_entry_tsc + 4 - KERNEL_VMA
+        movl %esi, %eax
         movl $boot_stack_top - KERNEL_VMA, %esp
         cmpl $MB2_BOOTLOADER_MAGIC, %eax
         jne not_multiboot2
@@ -211,3 +216,5 @@ boot_stack_bottom:
 boot_stack_top:
         .balign 8
 boot_mbi_phys:  .skip 8
+        .globl boot_entry_tsc
+boot_entry_tsc: .skip 8

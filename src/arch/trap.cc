@@ -8,7 +8,7 @@ extern "C" const uint64_t trap_stub_table[256];
 namespace arch {
 namespace {
 
-constinit IdtGate idt[256]{};
+alignas(16) constinit IdtGate idt[256]{};
 constinit TrapHandler handlers[256]{};
 constinit TrapHandler unhandled = nullptr;
 
@@ -45,6 +45,10 @@ void idt_init() {
     // #BP is reachable with INT3 from any privilege level ([sdm3] 6.12.1.1).
     idt[v] = interrupt_gate(trap_stub_table[v], 0, v == kVectorBreakpoint ? 3 : 0);
   }
+  idt_load();
+}
+
+void idt_load() {
   DescriptorTablePointer p{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
   asm volatile("lidt %0" ::"m"(p));
 }

@@ -34,6 +34,9 @@ void set_unhandled_trap_handler(TrapHandler fn);
 /// Fills the IDT (every vector) and loads it on this CPU.
 void idt_init();
 
+/// Loads the (already filled) IDT on this CPU: application processors.
+void idt_load();
+
 /// Builds the GDT and loads it (and reloads the segment registers) on this CPU.
 void gdt_init();
 

@@ -1,6 +1,7 @@
 // kmain: composes the modules in boot order (console, descriptor tables,
 // boot information, memory map) and runs the command line's job: `test=`,
 // `run=`, or the interactive monitor.
+#include "src/arch/cpu_features.h"
 #include "src/arch/fw_cfg.h"
 #include "src/arch/multiboot2.h"
 #include "src/arch/percpu.h"
@@ -10,12 +11,15 @@
 #include "src/kernel/boot_state.h"
 #include "src/kernel/cmdline.h"
 #include "src/kernel/console.h"
+#include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/monitor.h"
+#include "src/kernel/platform.h"
 #include "src/kernel/version.h"
 #include "src/mm/e820.h"
 
 extern "C" char __kernel_phys_start[], __kernel_phys_end[];
+extern "C" uint64_t boot_entry_tsc;
 using InitFn = void (*)();
 extern "C" const InitFn __init_array_start[], __init_array_end[];
 
@@ -122,6 +126,22 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   init_memory_map(info, mbi_phys, &state);
   kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
          state.usable_bytes >> 20, state.memory_ranges);
+
+  arch::CpuidInsn cpuid_insn;
+  arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
+  Platform platform = discover_platform(info);
+  cpus_init_boot(platform, features);
+  const ClockInfo& clock = clock_info();
+  kprint("clock: TSC {} kHz ({}), LAPIC timer {} kHz; calibration took {} us\n", clock.tsc_hz / 1000,
+         clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.lapic_timer_hz / 1000,
+         clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz);
+  cpus_start_aps(platform);
+  uint64_t online_tsc = arch::rdtsc();
+  arch::sti();
+  kprint("cpus: {} found, {} online, {} skipped; {} mode\n", cpus_found(), cpus_online(), cpus_skipped(),
+         features.x2apic ? "x2APIC" : "xAPIC");
+  kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
+         (online_tsc - boot_entry_tsc) * 1'000'000 / clock.tsc_hz);
 
   Cmdline cmdline(state.cmdline);
   bool found = false;

@@ -1,0 +1,14 @@
+// Adjustments to the boot page tables (boot_entry.S: the low 4 GiB
+// identity-mapped with 2 MiB pages) until mm builds the real ones. Boot CPU,
+// before the other CPUs start.
+#pragma once
+
+#include "src/base/types.h"
+
+namespace arch {
+
+/// Makes the 2 MiB identity page holding `phys` (< 4 GiB) uncached
+/// (PCD|PWT, [sdm3] 11.12.3), as device registers such as the LAPIC's need.
+void boot_map_uncached(uint64_t phys);
+
+}  // namespace arch

@@ -1,0 +1,291 @@
+// Clock calibration: the 8254 PIT's channel 2 as a one-shot reference
+// interval (its 1.193182 MHz input is fixed on every PC), the arithmetic
+// that turns counter deltas over that interval into TSC and LAPIC-timer Hz,
+// the CPUID 0x15/0x16 shortcut and its sanity checks, and precomputed
+// mult/shift scales so a TSC-to-ns conversion is one multiply and a shift.
+//
+// Contexts: PitChannel2 and measure_pit_window() are boot-time, one CPU,
+// interrupts off (port 0x61 and the PIT are global, and an interrupt in
+// the window skews the measurement). The arithmetic is pure: any context.
+#pragma once
+
+#include "src/base/result.h"
+#include "src/base/types.h"
+
+namespace arch {
+
+// ---------------------------------------------------------------------------
+// Arithmetic. Kernel code links no compiler runtime, so no 128-bit division
+// (__udivti3): div_u128 is a plain long division. 64x64->128 multiplies and
+// 128-bit shifts compile to inline instructions.
+
+/// n / d for a 128-bit n; false (and nothing stored) when d is 0 or the
+/// quotient does not fit in 64 bits.
+constexpr bool div_u128(unsigned __int128 n, uint64_t d, uint64_t* quotient, uint64_t* remainder) {
+  const uint64_t hi = static_cast<uint64_t>(n >> 64), lo = static_cast<uint64_t>(n);
+  if (d == 0 || hi >= d) return false;
+  uint64_t rem = hi, q = 0;
+  for (int i = 63; i >= 0; --i) {
+    // rem < d, so 2 * rem + 1 < 2 * d: one subtraction keeps rem < d. When
+    // the shift carries out of bit 63 the true value is >= 2^64 > d, and
+    // the wrapped subtraction still yields the right remainder.
+    const bool carry = (rem >> 63) != 0;
+    rem = (rem << 1) | ((lo >> i) & 1);
+    q <<= 1;
+    if (carry || rem >= d) {
+      rem -= d;
+      q |= 1;
+    }
+  }
+  *quotient = q;
+  *remainder = rem;
+  return true;
+}
+
+/// a * b / c, rounded down, without intermediate overflow. kInvalidArgument
+/// if c is 0, kOutOfRange if the result does not fit in 64 bits.
+constexpr base::Result<uint64_t> mul_div(uint64_t a, uint64_t b, uint64_t c) {
+  if (c == 0) return base::Error::kInvalidArgument;
+  uint64_t q = 0, r = 0;
+  if (!div_u128(static_cast<unsigned __int128>(a) * b, c, &q, &r)) return base::Error::kOutOfRange;
+  return q;
+}
+static_assert(mul_div(~uint64_t{0}, 1'000'000'000, 1'000'000'000).value() == ~uint64_t{0});
+static_assert(mul_div(1ull << 40, 1ull << 40, 1ull << 30).value() == 1ull << 50);
+static_assert(!mul_div(1ull << 40, 1ull << 40, 1).ok() && !mul_div(1, 1, 0).ok());
+
+/// x * num / den as (x * mult) >> shift: one 64x64->128 multiply and a
+/// shift, for hot paths (nanotime, deadlines). Results past 2^64 wrap.
+struct ClockScale {
+  uint64_t mult;
+  uint32_t shift;
+
+  constexpr uint64_t apply(uint64_t x) const {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(x) * mult) >> shift);
+  }
+};
+
+/// The most precise scale for num / den: the largest shift (<= 63) whose
+/// rounded mult still fits in 64 bits, so mult >= 2^63 whenever
+/// num / den >= 1 and the relative error of mult is below 2^-63.
+/// kInvalidArgument if den is 0 or num / den >= 2^64.
+constexpr base::Result<ClockScale> make_clock_scale(uint64_t num, uint64_t den) {
+  if (den == 0 || num == 0) return base::Error::kInvalidArgument;
+  for (int shift = 63; shift >= 0; --shift) {
+    uint64_t q = 0, r = 0;
+    if (!div_u128(static_cast<unsigned __int128>(num) << shift, den, &q, &r)) continue;
+    if (r >= den - r) {  // round to nearest: r >= den / 2
+      if (q == ~uint64_t{0}) continue;
+      ++q;
+    }
+    return ClockScale{q, static_cast<uint32_t>(shift)};
+  }
+  return base::Error::kInvalidArgument;
+}
+
+inline constexpr uint64_t kNsPerSecond = 1'000'000'000;
+
+/// TSC ticks to nanoseconds, for a TSC of `tsc_hz`.
+constexpr base::Result<ClockScale> tsc_to_ns_scale(uint64_t tsc_hz) { return make_clock_scale(kNsPerSecond, tsc_hz); }
+/// Nanoseconds to TSC ticks (deadlines).
+constexpr base::Result<ClockScale> ns_to_tsc_scale(uint64_t tsc_hz) { return make_clock_scale(tsc_hz, kNsPerSecond); }
+static_assert(tsc_to_ns_scale(1'000'000'000).value().apply(12345) == 12345);
+static_assert(tsc_to_ns_scale(2'000'000'000).value().apply(1'000'000'000'000) == 500'000'000'000);
+static_assert(ns_to_tsc_scale(3'000'000'000).value().apply(1'000'000) == 3'000'000);
+
+/// TSC rates we believe: 100 MHz to 10 GHz. Anything else is a broken
+/// measurement or made-up CPUID data.
+inline constexpr uint64_t kMinPlausibleTscHz = 100'000'000;
+inline constexpr uint64_t kMaxPlausibleTscHz = 10'000'000'000;
+constexpr bool plausible_tsc_hz(uint64_t hz) { return hz >= kMinPlausibleTscHz && hz <= kMaxPlausibleTscHz; }
+
+// ---------------------------------------------------------------------------
+// CPUID 0x15/0x16 [sdm2] CPUID: TSC Hz = crystal Hz * EBX / EAX.
+
+/// The raw values (CpuFeatures has them: max_basic_leaf,
+/// tsc_ratio_denominator, tsc_ratio_numerator, crystal_hz, base_mhz).
+struct CpuidTscLeaves {
+  uint32_t max_basic_leaf;
+  uint32_t denominator, numerator, crystal_hz;  // leaf 0x15 EAX, EBX, ECX
+  uint32_t base_mhz;                            // leaf 0x16 EAX
+};
+
+struct CpuidTscClock {
+  uint64_t tsc_hz;
+  uint64_t crystal_hz;       // the LAPIC timer's input on such parts
+  bool from_base_frequency;  // crystal not enumerated: assumed TSC = 0x16 base
+};
+
+/// The TSC rate CPUID states, if it is to be trusted: leaf 0x15 within the
+/// maximum leaf with a nonzero ratio, and a crystal Hz, or else a leaf 0x16
+/// base frequency (Intel client parts before Ice Lake leave the crystal out;
+/// their TSC runs at the base frequency). kNotFound when CPUID does not say,
+/// kOutOfRange when what it says is implausible.
+constexpr base::Result<CpuidTscClock> tsc_from_cpuid(const CpuidTscLeaves& l) {
+  // Above the maximum leaf, CPUs echo another leaf's data (QEMU: leaf 0xD).
+  if (l.max_basic_leaf < 0x15 || l.denominator == 0 || l.numerator == 0) return base::Error::kNotFound;
+  if (l.crystal_hz != 0) {
+    uint64_t tsc = uint64_t{l.crystal_hz} * l.numerator / l.denominator;  // < 2^64: both factors < 2^32
+    if (!plausible_tsc_hz(tsc)) return base::Error::kOutOfRange;
+    return CpuidTscClock{tsc, l.crystal_hz, false};
+  }
+  if (l.max_basic_leaf < 0x16 || l.base_mhz == 0) return base::Error::kNotFound;
+  uint64_t tsc = uint64_t{l.base_mhz} * 1'000'000;
+  if (!plausible_tsc_hz(tsc)) return base::Error::kOutOfRange;
+  return CpuidTscClock{tsc, tsc * l.denominator / l.numerator, true};
+}
+
+// ---------------------------------------------------------------------------
+// Layout and logic: PIT channel 2 [8254 datasheet]; port 0x61 is the PC/AT
+// "port B": bit 0 gates channel 2, bit 1 routes it to the speaker, bit 5
+// reads channel 2's OUT.
+
+inline constexpr uint64_t kPitHz = 1'193'182;
+inline constexpr uint16_t kPitChannel2Port = 0x42, kPitCommandPort = 0x43, kPortB = 0x61;
+inline constexpr uint8_t kPortBGate2 = 1 << 0, kPortBSpeaker = 1 << 1, kPortBOut2 = 1 << 5;
+// Bits 3:2 of port B are the parity/channel-check NMI enables: preserved.
+inline constexpr uint8_t kPortBKeep = 0b1100;
+/// Command: channel 2 (10), low then high byte (11), mode 0 (000), binary.
+inline constexpr uint8_t kPitCmdChannel2Mode0 = 0b10'11'000'0;
+static_assert(kPitCmdChannel2Mode0 == 0xb0);
+
+/// The default calibration window: long enough that the ~1 us granularity
+/// of polling port 0x61 is ~100 ppm, short enough for boot.
+inline constexpr uint32_t kCalibrationWindowUs = 10'000;
+
+/// The channel-2 count for `us` microseconds, rounded to nearest.
+/// kInvalidArgument for 0, kOutOfRange past 65535 counts (~54.9 ms).
+constexpr base::Result<uint16_t> pit_count_for_us(uint32_t us) {
+  if (us == 0) return base::Error::kInvalidArgument;
+  uint64_t count = (uint64_t{us} * kPitHz + 500'000) / 1'000'000;
+  if (count == 0 || count > 0xffff) return base::Error::kOutOfRange;
+  return static_cast<uint16_t>(count);
+}
+static_assert(pit_count_for_us(kCalibrationWindowUs).value() == 11'932);
+
+/// Channel 2 as a one-shot, on an I/O provider with out8/in8/relax
+/// (PortIo in the kernel).
+template <typename Io>
+class PitChannel2 {
+ public:
+  explicit constexpr PitChannel2(Io io) : io_(io) {}
+
+  /// Gate on, speaker off, then mode 0 with `count`. OUT goes low at the
+  /// command and high N+1 clock edges after the count's high byte: between
+  /// N and N+1 periods later, as the write is not clock-aligned [8254].
+  void start(uint16_t count) {
+    io_.out8(kPortB, static_cast<uint8_t>((io_.in8(kPortB) & kPortBKeep) | kPortBGate2));
+    io_.out8(kPitCommandPort, kPitCmdChannel2Mode0);
+    io_.out8(kPitChannel2Port, static_cast<uint8_t>(count));
+    io_.out8(kPitChannel2Port, static_cast<uint8_t>(count >> 8));
+  }
+
+  /// OUT reached terminal count.
+  bool expired() { return (io_.in8(kPortB) & kPortBOut2) != 0; }
+
+  /// Polls until expired, at most `max_polls` times; kTimedOut otherwise.
+  base::Status wait(uint32_t max_polls) {
+    for (uint32_t i = 0; i < max_polls; ++i) {
+      if (expired()) return base::Status::Ok();
+      io_.relax();
+    }
+    return base::Error::kTimedOut;
+  }
+
+  /// Gate off (and speaker off).
+  void stop() { io_.out8(kPortB, static_cast<uint8_t>(io_.in8(kPortB) & kPortBKeep)); }
+
+ private:
+  Io io_;
+};
+
+/// Counter deltas over one PIT window, from the count write to the poll
+/// that saw OUT high.
+struct PitWindow {
+  uint16_t pit_count;
+  uint64_t tsc_delta;
+  uint64_t tsc_last_poll;  // TSC ticks of the final poll: OUT rose within it
+  uint32_t lapic_delta;    // LAPIC timer counts (it counts down); 0 if not running
+};
+
+/// Bound on polls of port 0x61 if the TSC bound never triggers (a TSC that
+/// does not tick): ~0.5-1 us each on hardware.
+inline constexpr uint32_t kPitMaxPolls = 50'000'000;
+
+/// Measures one window of `us` microseconds (1 ms to 54 ms). `Counters`
+/// provides uint64_t tsc() and uint32_t lapic_count() (the LAPIC timer's
+/// current count, free-running; return 0 to skip it). The window starts
+/// right after the count write and ends when OUT is seen high; both ends
+/// read the TSC then the LAPIC count, so their offsets cancel. The TSC is
+/// read between polls too, which both bounds the wait and brackets when
+/// OUT rose (tsc_last_poll).
+/// kUnsupported if OUT is already high (no PIT: the bus floats to 0xff);
+/// kTimedOut if it never rises within twice the window at the fastest
+/// plausible TSC (channel 2 not counting) or within max_polls polls.
+template <typename Io, typename Counters>
+base::Result<PitWindow> measure_pit_window(PitChannel2<Io>& pit, Counters& counters,
+                                           uint32_t us = kCalibrationWindowUs,
+                                           uint32_t max_polls = kPitMaxPolls) {
+  if (us < 1000) return base::Error::kInvalidArgument;
+  base::Result<uint16_t> count = pit_count_for_us(us);
+  if (!count.ok()) return count.error();
+  // 2 * (N + 1) periods of TSC at 10 GHz: cannot overflow (< 2^31 * 2^34).
+  const uint64_t max_cycles = 2 * (uint64_t{count.value()} + 1) * kMaxPlausibleTscHz / kPitHz;
+
+  pit.start(count.value());
+  const uint64_t tsc0 = counters.tsc();
+  const uint32_t lapic0 = counters.lapic_count();
+  if (pit.expired()) {
+    pit.stop();
+    return base::Error::kUnsupported;
+  }
+  uint64_t before_poll = tsc0;
+  for (uint32_t polls = 0;; ++polls) {
+    before_poll = counters.tsc();
+    if (polls >= max_polls || before_poll - tsc0 > max_cycles) {
+      pit.stop();
+      return base::Error::kTimedOut;
+    }
+    if (pit.expired()) break;
+  }
+  const uint64_t tsc1 = counters.tsc();
+  const uint32_t lapic1 = counters.lapic_count();
+  pit.stop();
+  return PitWindow{count.value(), tsc1 - tsc0, tsc1 - before_poll, lapic0 - lapic1};
+}
+
+/// Hz of a counter that advanced `delta` over a mode-0 window of
+/// `pit_count`: the window is N + 1/2 PIT periods (see start()), so
+/// Hz = delta * 2 * kPitHz / (2N + 1).
+constexpr base::Result<uint64_t> hz_over_pit_window(uint64_t delta, uint16_t pit_count) {
+  if (pit_count == 0) return base::Error::kInvalidArgument;
+  return mul_div(delta, 2 * kPitHz, 2 * uint64_t{pit_count} + 1);
+}
+
+struct ClockRates {
+  uint64_t tsc_hz;
+  uint64_t lapic_timer_hz;  // counts/s at the divide it ran with; 0 if not measured
+};
+
+/// Both rates from one window; kOutOfRange if the TSC rate is implausible.
+/// OUT rose somewhere in the last poll, so the TSC window is taken to its
+/// middle: polling then costs +-1/2 poll instead of 0..1 poll of bias. The
+/// LAPIC timer ran over exactly the uncorrected TSC interval, so its rate
+/// is its ratio to the TSC, which no PIT or poll error enters.
+constexpr base::Result<ClockRates> clock_rates(const PitWindow& w) {
+  if (w.tsc_last_poll > w.tsc_delta) return base::Error::kInvalidArgument;
+  base::Result<uint64_t> tsc = hz_over_pit_window(w.tsc_delta - w.tsc_last_poll / 2, w.pit_count);
+  if (!tsc.ok()) return tsc.error();
+  if (!plausible_tsc_hz(tsc.value())) return base::Error::kOutOfRange;
+  // tsc_delta > 0 here (the rate is plausible); lapic_delta < 2^32 and
+  // tsc_hz < 2^34, so the quotient fits.
+  base::Result<uint64_t> lapic = mul_div(w.lapic_delta, tsc.value(), w.tsc_delta);
+  return ClockRates{tsc.value(), lapic.value_or(0)};
+}
+// 23'865'000 TSC ticks over 11'932.5 PIT periods is 1000 * 2 * kPitHz Hz;
+// a LAPIC timer counting a tenth as much runs at a tenth of that.
+static_assert(clock_rates({11'932, 23'865'000, 0, 2'386'500}).value().tsc_hz == 2'386'364'000);
+static_assert(clock_rates({11'932, 23'865'000, 0, 2'386'500}).value().lapic_timer_hz == 238'636'400);
+static_assert(clock_rates({11'932, 23'865'200, 400, 0}).value().tsc_hz == 2'386'364'000);
+
+}  // namespace arch

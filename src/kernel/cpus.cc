@@ -1,0 +1,301 @@
+// CPU bring-up (see cpus.h): LAPIC mode choice, clock calibration, the
+// periodic timer and the AP start through INIT-SIPI-SIPI.
+#include "src/kernel/cpus.h"
+
+#include "src/arch/boot_paging.h"
+#include "src/arch/lapic.h"
+#include "src/arch/pic8259.h"
+#include "src/arch/pit.h"
+#include "src/arch/smp.h"
+#include "src/arch/trap.h"
+#include "src/arch/vectors.h"
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/base/atomic.h"
+#include "src/kernel/console.h"
+
+extern "C" char ap_trampoline_start[], ap_trampoline_end[];
+extern "C" uint64_t ap_tramp_stacks, ap_tramp_entry;
+extern "C" uint32_t ap_tramp_cr3, ap_tramp_efer, ap_tramp_ticket;
+
+namespace kernel {
+namespace {
+
+using base::MemoryOrder;
+
+constexpr size_t kApStackSize = 16 * 1024;
+constexpr uint64_t kIa32Efer = 0xc000'0080;
+
+constinit bool x2apic_mode = false;
+constinit volatile uint32_t* xapic_page = nullptr;
+constinit arch::CpuFeatures features{};
+constinit ClockInfo clock{};
+constinit arch::ClockScale tsc_to_ns{};
+constinit uint64_t tsc_at_boot = 0;
+constinit uint32_t timer_initial_count = 0;
+constinit arch::TimerDivide timer_divide = arch::TimerDivide{};
+
+// Per-CPU blocks and AP stacks: bounded by the MAX_CPUS build setting.
+// (They move to the page allocator with mm; see the arch issue note.)
+constinit arch::PerCpu blocks[arch::kMaxCpus]{};
+alignas(16) constinit uint8_t ap_stacks[arch::kMaxCpus > 1 ? arch::kMaxCpus - 1 : 1][kApStackSize]{};
+constinit uint64_t ap_stack_tops[arch::kMaxCpus]{};
+constinit uint32_t apic_ids[arch::kMaxCpus]{};
+constinit uint32_t planned = 1;  // CPUs given an index, the boot CPU included
+constinit uint32_t found = 1;
+
+enum ApState : uint32_t { kWaiting = 0, kOnline = 1, kAbandoned = 2 };
+constinit base::Atomic<uint32_t> ap_state[arch::kMaxCpus]{};
+constinit base::Atomic<uint32_t> online{1};
+
+// The LAPIC of this CPU in the mode chosen at boot.
+template <typename F>
+auto with_lapic(F f) {
+  if (x2apic_mode) {
+    arch::Lapic<arch::X2apicMsr<>> l(arch::X2apicMsr<>{});
+    return f(l);
+  }
+  arch::Lapic<arch::XapicMmio> l(arch::XapicMmio{xapic_page});
+  return f(l);
+}
+
+void on_timer(arch::TrapFrame&) {
+  ++arch::this_cpu().timer_ticks;
+  lapic_eoi();
+}
+
+void on_nmi(arch::TrapFrame&) { ++arch::this_cpu().nmis_received; }
+
+// [sdm3] 10.9: a spurious interrupt is not in service; no EOI.
+void on_spurious(arch::TrapFrame&) {}
+
+void on_lapic_error(arch::TrapFrame&) {
+  uint32_t esr = with_lapic([](auto& l) { return l.read_error_status(); });
+  kprint("lapic: error on cpu {}: ESR={:#x}\n", arch::this_cpu().index, esr);
+  lapic_eoi();
+}
+
+// Local APIC set-up common to every CPU: enabled, all priorities accepted,
+// errors reported, the periodic timer running.
+void lapic_setup_this_cpu() {
+  with_lapic([](auto& l) {
+    l.set_task_priority(0);
+    l.set_error_vector(arch::kVectorLapicError);
+    l.enable(arch::kVectorSpurious);
+    (void)l.read_error_status();
+    if (timer_initial_count != 0)
+      l.start_timer_periodic(arch::kVectorLapicTimer, timer_divide, timer_initial_count);
+    return 0;
+  });
+}
+
+void enable_x2apic_if_chosen() {
+  if (x2apic_mode) arch::wrmsr(arch::kIa32ApicBase, arch::apic_base_x2apic(arch::rdmsr(arch::kIa32ApicBase)));
+}
+
+struct CalibrationCounters {
+  uint64_t tsc() { return arch::rdtsc(); }
+  uint32_t lapic_count() {
+    return with_lapic([](auto& l) { return l.timer_current_count(); });
+  }
+};
+
+void calibrate() {
+  uint64_t t0 = arch::rdtsc();
+  with_lapic([](auto& l) {
+    l.start_timer_free_running(timer_divide);
+    return 0;
+  });
+  arch::PitChannel2<arch::PortIo> pit(arch::PortIo{});
+  CalibrationCounters counters;
+  auto window = arch::measure_pit_window(pit, counters);
+  if (!window.ok()) PANIC("clock calibration against the PIT failed: {}", base::error_name(window.error()));
+  auto tsc = arch::hz_over_pit_window(window.value().tsc_delta, window.value().pit_count);
+  auto lapic = arch::hz_over_pit_window(window.value().lapic_delta, window.value().pit_count);
+  ASSERT_MSG(tsc.ok() && lapic.ok() && lapic.value() > 0, "clock calibration produced no rate");
+  clock.tsc_hz = tsc.value();
+  clock.lapic_timer_hz = lapic.value();
+  arch::CpuidTscLeaves leaves{features.max_basic_leaf, features.tsc_ratio_denominator,
+                              features.tsc_ratio_numerator, features.crystal_hz, features.base_mhz};
+  auto from_cpuid = arch::tsc_from_cpuid(leaves);
+  if (from_cpuid.ok() && arch::plausible_tsc_hz(from_cpuid.value().tsc_hz)) {
+    clock.tsc_hz = from_cpuid.value().tsc_hz;
+    clock.tsc_from_cpuid = true;
+  }
+  with_lapic([](auto& l) {
+    l.stop_timer();
+    return 0;
+  });
+  clock.calibration_tsc_cycles = arch::rdtsc() - t0;
+  auto scale = arch::tsc_to_ns_scale(clock.tsc_hz);
+  ASSERT_MSG(scale.ok(), "TSC rate {} Hz out of range", clock.tsc_hz);
+  tsc_to_ns = scale.value();
+  uint64_t count = clock.lapic_timer_hz / kTimerHz;
+  ASSERT_MSG(count > 0 && count <= 0xffff'ffff, "LAPIC timer rate {} Hz unusable for {} Hz ticks",
+             clock.lapic_timer_hz, kTimerHz);
+  timer_initial_count = static_cast<uint32_t>(count);
+}
+
+[[noreturn]] void park() {
+  for (;;) asm volatile("cli; hlt");
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
+  enable_x2apic_if_chosen();
+  uint32_t my_id = with_lapic([](auto& l) { return l.id(); });
+  uint32_t index = 0;
+  for (uint32_t i = 1; i < planned; ++i)
+    if (apic_ids[i] == my_id) index = i;
+  // Not ours, or the boot CPU gave up waiting for us: stay out of the way.
+  if (index == 0 || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) park();
+  arch::PerCpu* self = &blocks[index];
+  self->index = index;
+  self->apic_id = my_id;
+  arch::percpu_install(self);
+  arch::gdt_init();
+  arch::idt_load();
+  lapic_setup_this_cpu();
+  uint32_t expected = kWaiting;
+  // Release: our per-CPU set-up is visible to whoever sees us online.
+  if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();
+  online.fetch_add(1, MemoryOrder::kRelease);
+  arch::sti();
+  for (;;) arch::hlt();
+}
+
+void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& f) {
+  features = f;
+  x2apic_mode = features.x2apic;
+  if (!x2apic_mode) {
+    arch::boot_map_uncached(platform.lapic_phys);
+    xapic_page = reinterpret_cast<volatile uint32_t*>(platform.lapic_phys);
+  }
+  enable_x2apic_if_chosen();
+  arch::PerCpu& me = arch::this_cpu();
+  me.apic_id = with_lapic([](auto& l) { return l.id(); });
+  blocks[0] = me;  // the boot CPU's block lives here from now on
+  arch::percpu_install(&blocks[0]);
+  apic_ids[0] = blocks[0].apic_id;
+
+  arch::pic8259_remap_and_mask(arch::PortIo{});
+  arch::set_trap_handler(arch::kVectorPicBase + 7, on_spurious);
+  arch::set_trap_handler(arch::kVectorPicBase + 15, on_spurious);
+  arch::set_trap_handler(arch::kVectorLapicTimer, on_timer);
+  arch::set_trap_handler(arch::kVectorNmi, on_nmi);
+  arch::set_trap_handler(arch::kVectorSpurious, on_spurious);
+  arch::set_trap_handler(arch::kVectorLapicError, on_lapic_error);
+
+  timer_divide = arch::timer_divide(16).value();
+  with_lapic([](auto& l) {
+    l.enable(arch::kVectorSpurious);
+    return 0;
+  });
+  tsc_at_boot = arch::rdtsc();
+  calibrate();
+  lapic_setup_this_cpu();
+}
+
+void cpus_start_aps(const Platform& platform) {
+  if (!platform.from_acpi) return;
+  found = static_cast<uint32_t>(platform.madt.enabled_cpus());
+  for (const auto& c : platform.madt.cpus) {
+    if (!c.enabled || c.apic_id == apic_ids[0]) continue;
+    if (planned == arch::kMaxCpus) {
+      kprint("smp: MADT lists more CPUs than MAX_CPUS={}; apic {} and later stay parked\n",
+             arch::kMaxCpus, c.apic_id);
+      break;
+    }
+    if (!x2apic_mode && c.apic_id > 0xff) {
+      kprint("smp: apic id {} needs x2APIC mode; skipped\n", c.apic_id);
+      continue;
+    }
+    apic_ids[planned++] = c.apic_id;
+  }
+  if (planned == 1) return;
+
+  // The trampoline and its slots, at the SIPI page (identity-mapped).
+  auto* page = reinterpret_cast<char*>(arch::kApTrampolinePhys);
+  size_t size = static_cast<size_t>(ap_trampoline_end - ap_trampoline_start);
+  __builtin_memcpy(page, ap_trampoline_start, size);
+  auto slot = [&](const void* sym) { return page + (static_cast<const char*>(sym) - ap_trampoline_start); };
+  for (uint32_t t = 0; t + 1 < planned; ++t)
+    ap_stack_tops[t] = reinterpret_cast<uint64_t>(ap_stacks[t] + kApStackSize);
+  *reinterpret_cast<uint64_t*>(slot(&ap_tramp_stacks)) = reinterpret_cast<uint64_t>(ap_stack_tops);
+  *reinterpret_cast<uint64_t*>(slot(&ap_tramp_entry)) = reinterpret_cast<uint64_t>(&ap_entry);
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_cr3)) = static_cast<uint32_t>(arch::read_cr3());
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_efer)) = static_cast<uint32_t>(arch::rdmsr(kIa32Efer));
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_ticket)) = 0;
+  uint8_t sipi = arch::sipi_vector(arch::kApTrampolinePhys).value();
+
+  // [sdm3] 8.4.4.1: INIT, 10 ms, STARTUP, 200 us, STARTUP. Each step goes to
+  // every AP before the next, so the waits are paid once, not per CPU.
+  auto each_waiting = [&](auto send, const char* what) {
+    for (uint32_t i = 1; i < planned; ++i) {
+      if (ap_state[i].load(MemoryOrder::kAcquire) != kWaiting) continue;
+      base::Status s = send(apic_ids[i]);
+      if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i], base::error_name(s.error()));
+    }
+  };
+  each_waiting([](uint32_t id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
+  delay_us(10'000);
+  each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
+  delay_us(200);
+  each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
+
+  // Wait for every AP, boundedly: a CPU that does not arrive is named and
+  // abandoned (if it arrives later it parks itself).
+  uint64_t deadline = nanotime() + 200'000'000;
+  while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) arch::cpu_relax();
+  for (uint32_t i = 1; i < planned; ++i) {
+    uint32_t expected = kWaiting;
+    if (ap_state[i].compare_exchange(expected, kAbandoned, MemoryOrder::kAcqRel, MemoryOrder::kAcquire))
+      kprint("smp: cpu {} (apic {}) did not start within 200 ms; skipped\n", i, apic_ids[i]);
+  }
+}
+
+const ClockInfo& clock_info() { return clock; }
+const arch::CpuFeatures& cpu_features() { return features; }
+uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
+uint32_t cpus_found() { return found; }
+uint32_t cpus_skipped() { return found - cpus_online(); }
+
+arch::PerCpu& cpu_block(uint32_t index) {
+  ASSERT_MSG(index < planned, "cpu_block({}) of {}", index, planned);
+  return blocks[index];
+}
+
+uint64_t nanotime() { return tsc_to_ns.apply(arch::rdtsc() - tsc_at_boot); }
+
+void delay_us(uint64_t us) {
+  uint64_t end = nanotime() + us * 1000;
+  while (nanotime() < end) arch::cpu_relax();
+}
+
+base::Status send_ipi(uint32_t index, uint8_t vector) {
+  if (index >= planned || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) return base::Error::kInvalidArgument;
+  uint32_t id = apic_ids[index];
+  arch::push_cli();
+  base::Status s = with_lapic([&](auto& l) { return l.send_fixed(id, vector); });
+  arch::pop_cli();
+  return s;
+}
+
+base::Status send_nmi(uint32_t index) {
+  if (index >= planned) return base::Error::kInvalidArgument;
+  uint32_t id = apic_ids[index];
+  arch::push_cli();
+  base::Status s = with_lapic([&](auto& l) { return l.send_nmi(id); });
+  arch::pop_cli();
+  return s;
+}
+
+void lapic_eoi() {
+  with_lapic([](auto& l) {
+    l.eoi();
+    return 0;
+  });
+}
+
+}  // namespace kernel

@@ -1,0 +1,57 @@
+// Bringing every CPU up: the LAPIC of each (x2APIC when the CPU has it,
+// else xAPIC), the TSC and LAPIC-timer calibration, the periodic timer,
+// IPIs, and the application processors' start. Boot CPU, thread context,
+// except where noted.
+#pragma once
+
+#include "src/arch/cpu_features.h"
+#include "src/arch/percpu.h"
+#include "src/base/result.h"
+#include "src/kernel/platform.h"
+
+namespace kernel {
+
+/// How time was measured at boot.
+struct ClockInfo {
+  uint64_t tsc_hz = 0;
+  uint64_t lapic_timer_hz = 0;  // after the divider
+  bool tsc_from_cpuid = false;
+  uint64_t calibration_tsc_cycles = 0;  // what calibrating cost
+};
+
+/// Timer interrupt rate per CPU.
+inline constexpr uint32_t kTimerHz = 1000;
+
+/// Enables this (boot) CPU's LAPIC, calibrates the clocks against the PIT
+/// (or CPUID 0x15/0x16 when trustworthy) and starts the periodic timer.
+/// Interrupts stay off; the caller enables them.
+void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& features);
+
+/// Starts every enabled CPU of the MADT (up to kMaxCpus) and waits for each
+/// to come online, skipping (and naming) any that does not within a timeout.
+void cpus_start_aps(const Platform& platform);
+
+const ClockInfo& clock_info();
+const arch::CpuFeatures& cpu_features();
+
+/// CPUs online, the boot CPU included.
+uint32_t cpus_online();
+/// CPUs the MADT listed enabled, and those left parked or that failed.
+uint32_t cpus_found();
+uint32_t cpus_skipped();
+/// The block of CPU `index` (< cpus_online()).
+arch::PerCpu& cpu_block(uint32_t index);
+
+/// Nanoseconds since boot, from the calibrated TSC. Any context.
+uint64_t nanotime();
+/// Busy-waits at least `us` microseconds (pausing). Any context.
+void delay_us(uint64_t us);
+
+/// A fixed IPI at `vector` to CPU `index`. Any context but NMI.
+base::Status send_ipi(uint32_t index, uint8_t vector);
+/// An NMI to CPU `index`.
+base::Status send_nmi(uint32_t index);
+/// End of interrupt on this CPU's LAPIC (interrupt context).
+void lapic_eoi();
+
+}  // namespace kernel

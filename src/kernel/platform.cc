@@ -1,0 +1,68 @@
+// ACPI-based platform discovery (see platform.h).
+#include "src/kernel/platform.h"
+
+#include "src/kernel/console.h"
+
+namespace kernel {
+namespace {
+
+// Enough for the largest supported MAX_CPUS (256); entries beyond are
+// counted as dropped and reported.
+constinit arch::acpi::MadtArrays<256> madt_arrays{};
+
+// The boot page tables identity-map physical [0, 4 GiB); ACPI tables above
+// that (possible on large machines) are reported unreadable until mm's
+// direct map exists.
+const uint8_t* identity_map(void*, uint64_t phys, size_t len) {
+  constexpr uint64_t kLimit = uint64_t{4} << 30;
+  if (phys >= kLimit || len > kLimit - phys) return nullptr;
+  return reinterpret_cast<const uint8_t*>(phys);
+}
+
+void report(const char* step, base::Error e, const arch::acpi::ParseError& err) {
+  kprint("acpi: {}: {} ({} at {:#x}+{:#x}, value {:#x}); continuing with the boot CPU only\n", step,
+         base::error_name(e), err.what ? err.what : "?", err.address, err.offset, err.value);
+}
+
+}  // namespace
+
+Platform discover_platform(const arch::mb2::BootInfo& info) {
+  Platform p;
+  arch::acpi::PhysMap mem{&identity_map, nullptr};
+  arch::acpi::ParseError err;
+  base::Span<const uint8_t> tag = info.acpi_new_rsdp();
+  if (tag.empty()) tag = info.acpi_old_rsdp();
+  auto rsdp = arch::acpi::find_rsdp(tag, mem, &err);
+  if (!rsdp.ok()) {
+    report("no usable RSDP", rsdp.error(), err);
+    return p;
+  }
+  auto root = arch::acpi::RootTable::open(rsdp.value(), mem, &err);
+  if (!root.ok()) {
+    report("root table", root.error(), err);
+    return p;
+  }
+  auto table = root.value().find_table("APIC", &err);
+  if (!table.ok()) {
+    report("MADT", table.error(), err);
+    return p;
+  }
+  auto madt = arch::acpi::parse_madt(table.value(), madt_arrays.storage(), &err);
+  if (!madt.ok()) {
+    report("MADT", madt.error(), err);
+    return p;
+  }
+  p.madt = madt.value();
+  if (p.madt.cpus.dropped() > 0)
+    kprint("acpi: MADT lists {} CPUs; only the first {} are considered\n", p.madt.cpus.total(),
+           p.madt.cpus.size());
+  if (p.madt.enabled_cpus() == 0) {
+    kprint("acpi: MADT lists no enabled CPU; continuing with the boot CPU only\n");
+    return p;
+  }
+  p.from_acpi = true;
+  p.lapic_phys = p.madt.local_apic_address;
+  return p;
+}
+
+}  // namespace kernel

@@ -1,0 +1,21 @@
+// Platform discovery at boot: the ACPI MADT's CPUs, IOAPICs and interrupt
+// overrides. A missing or malformed table is reported and the kernel falls
+// back to the boot CPU alone. Boot (thread context, one CPU).
+#pragma once
+
+#include "src/arch/acpi.h"
+#include "src/arch/multiboot2.h"
+
+namespace kernel {
+
+/// What the MADT said, or the single-CPU fallback.
+struct Platform {
+  bool from_acpi = false;
+  arch::acpi::Madt madt;  // lists empty in the fallback
+  uint64_t lapic_phys = 0xfee0'0000;  // [sdm3] 10.4.1: the reset default
+};
+
+/// Reads ACPI through the boot identity map (the low 4 GiB). Never panics.
+Platform discover_platform(const arch::mb2::BootInfo& info);
+
+}  // namespace kernel
