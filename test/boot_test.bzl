@@ -7,7 +7,7 @@ def _literal(s):
     return "'" + s.replace("$", "$$").replace("'", "'\\''") + "'"
 
 def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
-              cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "",
+              cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", icount = False,
               timeout_s = 60, size = "small", **kwargs):
     args = [
         "--iso", "$(location %s)" % iso,
@@ -20,6 +20,8 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
     ]
     if cmdline:
         args += ["--cmdline", _literal(cmdline)]
+    if icount:
+        args.append("--icount")
     if input:
         args += ["--input", _literal(input)]
     for e in expect:

@@ -4,13 +4,13 @@
 # checks the exit status and required lines of the serial log, and prints
 # the log on failure.
 #   boot_test.sh --iso PATH [--smp N] [--mem M] [--cpu C] [--machine T]
-#                [--cmdline "..."] [--timeout SECONDS]
+#                [--cmdline "..."] [--timeout SECONDS] [--icount]
 #                [--expect-exit pass|fail|reset] [--expect REGEX]... [--reject REGEX]...
 #                [--input TEXT]   (typed on the serial console once the
 #                                  monitor prompt appears; \n ends a line)
 set -uo pipefail
 iso="" smp=1 mem=128M cpu=qemu64 machine=pc cmdline="" timeout_s=30 expect_exit=pass
-expects=() rejects=() input=""
+expects=() rejects=() input="" icount=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
     --input) input=$2; shift 2 ;;
+    --icount) icount=1; shift ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -33,7 +34,10 @@ log=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}/serial.log
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -cdrom "$iso" -boot d
       -display none -no-reboot -monitor none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-[ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=$cmdline")
+# QEMU's option syntax: a literal comma is written twice.
+[ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=${cmdline//,/,,}")
+# Guest time = guest instructions: timing assertions become exact.
+[ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
 
 start=$(date +%s%N)
 if [ -z "$input" ]; then
@@ -69,6 +73,9 @@ fail() {
   exit 1
 }
 
+# QEMU exits 1 both for "kernel passed" and for its own start-up errors;
+# an empty serial log tells the latter apart.
+[ -s "$log" ] || fail "QEMU did not start (status $status)"
 case $status in
   1) got=pass ;;
   3) got=fail ;;

@@ -199,14 +199,47 @@ class PitChannel2 {
   Io io_;
 };
 
-/// Counter deltas over one PIT window, from the count write to the poll
-/// that saw OUT high.
+/// What one PIT window measured. The TSC spans the window itself, from the
+/// count write to the poll that saw OUT high. The LAPIC timer is measured
+/// against the TSC alone, over its own slightly wider interval.
 struct PitWindow {
   uint16_t pit_count;
-  uint64_t tsc_delta;
-  uint64_t tsc_last_poll;  // TSC ticks of the final poll: OUT rose within it
-  uint32_t lapic_delta;    // LAPIC timer counts (it counts down); 0 if not running
+  uint64_t tsc_delta;        // TSC ticks from the count write to OUT seen high
+  uint64_t tsc_last_poll;    // TSC ticks of the final poll: OUT rose within it
+  uint32_t lapic_delta;      // LAPIC timer counts (it counts down); 0 if not running
+  uint64_t lapic_tsc_delta;  // TSC ticks over which lapic_delta was counted
 };
+
+/// A LAPIC timer reading and the TSC at that moment: the midpoint of TSC
+/// reads on either side of it.
+struct CounterSample {
+  uint64_t tsc;
+  uint32_t lapic;
+};
+
+/// Tries for the tightest TSC bracket around a LAPIC read.
+inline constexpr int kSampleTries = 5;
+
+/// The tightest of kSampleTries TSC/LAPIC/TSC brackets: an SMI, a host
+/// preempting a vCPU or an emulated MMIO exit can stretch any one read by
+/// tens of microseconds (seen under QEMU TCG), which unbracketed would be
+/// thousands of ppm. Not inlined, so both ends of a window run the same
+/// (warmed-up) instructions.
+template <typename Counters>
+[[gnu::noinline]] CounterSample sample_counters(Counters& counters) {
+  CounterSample best{0, 0};
+  uint64_t best_span = ~uint64_t{0};
+  for (int i = 0; i < kSampleTries; ++i) {
+    const uint64_t before = counters.tsc();
+    const uint32_t lapic = counters.lapic_count();
+    const uint64_t span = counters.tsc() - before;
+    if (span < best_span) {
+      best_span = span;
+      best = CounterSample{before + span / 2, lapic};
+    }
+  }
+  return best;
+}
 
 /// Bound on polls of port 0x61 if the TSC bound never triggers (a TSC that
 /// does not tick): ~0.5-1 us each on hardware.
@@ -215,10 +248,10 @@ inline constexpr uint32_t kPitMaxPolls = 50'000'000;
 /// Measures one window of `us` microseconds (1 ms to 54 ms). `Counters`
 /// provides uint64_t tsc() and uint32_t lapic_count() (the LAPIC timer's
 /// current count, free-running; return 0 to skip it). The window starts
-/// right after the count write and ends when OUT is seen high; both ends
-/// read the TSC then the LAPIC count, so their offsets cancel. The TSC is
+/// right after the count write and ends when OUT is seen high. The TSC is
 /// read between polls too, which both bounds the wait and brackets when
-/// OUT rose (tsc_last_poll).
+/// OUT rose (tsc_last_poll). The LAPIC count is sampled with
+/// sample_counters() after the start and after the end.
 /// kUnsupported if OUT is already high (no PIT: the bus floats to 0xff);
 /// kTimedOut if it never rises within twice the window at the fastest
 /// plausible TSC (channel 2 not counting) or within max_polls polls.
@@ -232,9 +265,10 @@ base::Result<PitWindow> measure_pit_window(PitChannel2<Io>& pit, Counters& count
   // 2 * (N + 1) periods of TSC at 10 GHz: cannot overflow (< 2^31 * 2^34).
   const uint64_t max_cycles = 2 * (uint64_t{count.value()} + 1) * kMaxPlausibleTscHz / kPitHz;
 
+  (void)sample_counters(counters);  // warm-up: code, TLB, cache
   pit.start(count.value());
   const uint64_t tsc0 = counters.tsc();
-  const uint32_t lapic0 = counters.lapic_count();
+  const CounterSample start = sample_counters(counters);
   if (pit.expired()) {
     pit.stop();
     return base::Error::kUnsupported;
@@ -249,9 +283,9 @@ base::Result<PitWindow> measure_pit_window(PitChannel2<Io>& pit, Counters& count
     if (pit.expired()) break;
   }
   const uint64_t tsc1 = counters.tsc();
-  const uint32_t lapic1 = counters.lapic_count();
+  const CounterSample end = sample_counters(counters);
   pit.stop();
-  return PitWindow{count.value(), tsc1 - tsc0, tsc1 - before_poll, lapic0 - lapic1};
+  return PitWindow{count.value(), tsc1 - tsc0, tsc1 - before_poll, start.lapic - end.lapic, end.tsc - start.tsc};
 }
 
 /// Hz of a counter that advanced `delta` over a mode-0 window of
@@ -270,22 +304,22 @@ struct ClockRates {
 /// Both rates from one window; kOutOfRange if the TSC rate is implausible.
 /// OUT rose somewhere in the last poll, so the TSC window is taken to its
 /// middle: polling then costs +-1/2 poll instead of 0..1 poll of bias. The
-/// LAPIC timer ran over exactly the uncorrected TSC interval, so its rate
-/// is its ratio to the TSC, which no PIT or poll error enters.
+/// LAPIC rate is its ratio to the TSC, which no PIT or poll error enters
+/// (0 if it was not running or no interval was measured).
 constexpr base::Result<ClockRates> clock_rates(const PitWindow& w) {
   if (w.tsc_last_poll > w.tsc_delta) return base::Error::kInvalidArgument;
   base::Result<uint64_t> tsc = hz_over_pit_window(w.tsc_delta - w.tsc_last_poll / 2, w.pit_count);
   if (!tsc.ok()) return tsc.error();
   if (!plausible_tsc_hz(tsc.value())) return base::Error::kOutOfRange;
-  // tsc_delta > 0 here (the rate is plausible); lapic_delta < 2^32 and
-  // tsc_hz < 2^34, so the quotient fits.
-  base::Result<uint64_t> lapic = mul_div(w.lapic_delta, tsc.value(), w.tsc_delta);
+  // lapic_delta < 2^32 and tsc_hz < 2^34: the product cannot overflow.
+  base::Result<uint64_t> lapic = mul_div(w.lapic_delta, tsc.value(), w.lapic_tsc_delta);
   return ClockRates{tsc.value(), lapic.value_or(0)};
 }
 // 23'865'000 TSC ticks over 11'932.5 PIT periods is 1000 * 2 * kPitHz Hz;
 // a LAPIC timer counting a tenth as much runs at a tenth of that.
-static_assert(clock_rates({11'932, 23'865'000, 0, 2'386'500}).value().tsc_hz == 2'386'364'000);
-static_assert(clock_rates({11'932, 23'865'000, 0, 2'386'500}).value().lapic_timer_hz == 238'636'400);
-static_assert(clock_rates({11'932, 23'865'200, 400, 0}).value().tsc_hz == 2'386'364'000);
+static_assert(clock_rates({11'932, 23'865'000, 0, 2'386'500, 23'865'000}).value().tsc_hz == 2'386'364'000);
+static_assert(clock_rates({11'932, 23'865'000, 0, 2'386'500, 23'865'000}).value().lapic_timer_hz == 238'636'400);
+static_assert(clock_rates({11'932, 23'865'200, 400, 0, 0}).value().tsc_hz == 2'386'364'000);
+static_assert(clock_rates({11'932, 23'865'200, 400, 0, 0}).value().lapic_timer_hz == 0);
 
 }  // namespace arch

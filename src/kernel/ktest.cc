@@ -24,15 +24,37 @@ void KTestContext::record_failure(const char* file, int line, const char* msg) {
   kprint("FAIL {}.{}: {}:{}: {}\n", suite_, name_, file, line, msg);
 }
 
-KTestSummary run_ktests(base::StrView glob) {
+namespace {
+
+// `patterns` is a comma-separated list of globs; those starting with '-'
+// exclude. A test runs when it matches an including glob and no excluding
+// one. xfail_ suites run only when an including glob names them.
+bool selected(base::StrView patterns, base::StrView name, bool xfail) {
+  bool included = false;
+  size_t i = 0;
+  while (i <= patterns.size()) {
+    size_t comma = patterns.find(',', i);
+    if (comma == base::StrView::npos) comma = patterns.size();
+    base::StrView p = patterns.substr(i, comma - i);
+    i = comma + 1;
+    if (p.starts_with("-")) {
+      if (base::glob_match(p.substr(1), name)) return false;
+    } else if (!p.empty() && base::glob_match(p, name) && (!xfail || p.starts_with("xfail_"))) {
+      included = true;
+    }
+  }
+  return included;
+}
+
+}  // namespace
+
+KTestSummary run_ktests(base::StrView patterns) {
   KTestSummary sum;
-  bool want_xfail = glob.starts_with("xfail_");
   for (const KTestCase* tc = __ktest_start; tc != __ktest_end; ++tc) {
     char full[96];
     size_t n = base::format_to(full, sizeof(full), "{}.{}", tc->suite, tc->name);
     base::StrView name(full, n < sizeof(full) ? n : sizeof(full) - 1);
-    if (!base::glob_match(glob, name)) continue;
-    if (!want_xfail && base::StrView(tc->suite).starts_with("xfail_")) continue;
+    if (!selected(patterns, name, base::StrView(tc->suite).starts_with("xfail_"))) continue;
     if (KTestRunner::run_one(*tc)) {
       ++sum.passed;
     } else {

@@ -4,8 +4,8 @@
 // and a final "N passed, N failed". Thread context only.
 //
 // Suites named "xfail_*" exist to prove that failures are reported (a boot
-// test expects them to fail) and run only when the glob names them
-// explicitly, i.e. starts with "xfail_".
+// test expects them to fail) and run only when an including glob names
+// them explicitly, i.e. starts with "xfail_".
 #pragma once
 
 #include "src/base/format.h"
@@ -45,8 +45,9 @@ struct KTestSummary {
   unsigned failed = 0;
 };
 
-/// Runs every registered test whose "suite.name" matches `glob`.
-KTestSummary run_ktests(base::StrView glob);
+/// Runs every registered test whose "suite.name" is selected by `patterns`:
+/// comma-separated globs, where a leading '-' excludes ("*,-lapic.*").
+KTestSummary run_ktests(base::StrView patterns);
 
 }  // namespace kernel
 

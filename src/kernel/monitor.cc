@@ -4,6 +4,7 @@
 #include "src/arch/qemu_exit.h"
 #include "src/arch/x86.h"
 #include "src/kernel/console.h"
+#include "src/kernel/cpus.h"
 #include "src/kernel/ktest.h"
 #include "src/kernel/line_editor.h"
 #include "src/kernel/version.h"
@@ -47,6 +48,7 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
            "  help          this list\n"
            "  version       name, version, build id\n"
            "  mem           usable memory found at boot\n"
+           "  cpus          CPUs online, their APIC ids and interrupt counts\n"
            "  test [GLOB]   run in-kernel tests matching GLOB (default *)\n"
            "  poweroff      end the run (QEMU exits)\n");
     return true;
@@ -58,6 +60,17 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
   if (cmd == "mem") {
     kprint("usable memory: {} bytes ({} MiB) in {} ranges, highest usable address {:#x}\n",
            boot.usable_bytes, boot.usable_bytes >> 20, boot.memory_ranges, boot.highest_usable_end);
+    return true;
+  }
+  if (cmd == "cpus") {
+    kprint("{} found, {} online, {} skipped; TSC {} kHz, LAPIC timer {} kHz\n", cpus_found(), cpus_online(),
+           cpus_skipped(), clock_info().tsc_hz / 1000, clock_info().lapic_timer_hz / 1000);
+    for (uint32_t i = 0; i < cpus_online(); ++i) {
+      const arch::PerCpu& c = cpu_block(i);
+      kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id,
+             __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
+             __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
+    }
     return true;
   }
   if (cmd == "test") return run_tests(arg);

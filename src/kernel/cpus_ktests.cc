@@ -1,0 +1,132 @@
+// In-kernel tests of CPU bring-up: every CPU online and ticking at the
+// configured rate, fixed IPIs there and back, NMIs everywhere, and #BP
+// recovery on every CPU.
+#include "src/arch/percpu.h"
+#include "src/arch/trap.h"
+#include "src/arch/vectors.h"
+#include "src/base/atomic.h"
+#include "src/kernel/cpus.h"
+#include "src/kernel/exception.h"
+#include "src/kernel/ktest.h"
+
+namespace kernel {
+namespace {
+
+using base::MemoryOrder;
+
+// What the test IPI handler does on the CPU that takes it.
+enum class IpiAction : uint32_t { kCount, kBounce, kBreakpoint };
+constinit base::Atomic<uint32_t> ipi_action{0};
+constinit base::Atomic<uint64_t> bounced{0};
+constinit base::Atomic<uint64_t> breakpoints_on_aps{0};
+
+void on_test_ipi(arch::TrapFrame&) {
+  arch::PerCpu& me = arch::this_cpu();
+  ++me.ipis_received;
+  switch (static_cast<IpiAction>(ipi_action.load(MemoryOrder::kAcquire))) {
+    case IpiAction::kCount:
+      break;
+    case IpiAction::kBounce:
+      if (me.index != 0) {
+        (void)send_ipi(0, arch::kVectorIpiTest);
+      } else {
+        bounced.fetch_add(1, MemoryOrder::kRelease);
+      }
+      break;
+    case IpiAction::kBreakpoint: {
+      uint64_t before = breakpoint_count();
+      asm volatile("int3");
+      if (breakpoint_count() > before) breakpoints_on_aps.fetch_add(1, MemoryOrder::kRelease);
+      break;
+    }
+  }
+  lapic_eoi();
+}
+
+// Spins (pausing) until `done` or `ns` elapse; true if done.
+template <typename F>
+bool wait_for(F done, uint64_t ns) {
+  uint64_t end = nanotime() + ns;
+  while (!done()) {
+    if (nanotime() > end) return false;
+    arch::cpu_relax();
+  }
+  return true;
+}
+
+uint64_t ipis_of(uint32_t cpu) {
+  return __atomic_load_n(&cpu_block(cpu).ipis_received, __ATOMIC_ACQUIRE);
+}
+
+KTEST(smp, every_enabled_cpu_online) {
+  KEXPECT_EQ(cpus_online() + cpus_skipped(), cpus_found());
+  KEXPECT_EQ(cpus_skipped(), 0u);
+  for (uint32_t i = 0; i < cpus_online(); ++i) {
+    KEXPECT_EQ(cpu_block(i).index, i);
+    KEXPECT_EQ(cpu_block(i).self, &cpu_block(i));
+  }
+  KEXPECT_EQ(&arch::this_cpu(), &cpu_block(0));
+}
+
+KTEST(lapic, timer_rate_on_every_cpu) {
+  // Every CPU's tick count over 100 ms of TSC time, within 5% of kTimerHz.
+  constexpr uint64_t kWindowNs = 100'000'000;
+  uint32_t n = cpus_online();
+  uint64_t before[256];
+  uint64_t t0 = nanotime();
+  for (uint32_t i = 0; i < n; ++i) before[i] = __atomic_load_n(&cpu_block(i).timer_ticks, __ATOMIC_RELAXED);
+  while (nanotime() - t0 < kWindowNs) arch::cpu_relax();
+  uint64_t elapsed = nanotime() - t0;
+  uint64_t expected = kTimerHz * elapsed / 1'000'000'000;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t ticks = __atomic_load_n(&cpu_block(i).timer_ticks, __ATOMIC_RELAXED) - before[i];
+    KEXPECT_GE(ticks * 100, expected * 95);
+    KEXPECT_LE(ticks * 100, expected * 105);
+  }
+}
+
+KTEST(ipi, fixed_reaches_every_cpu_and_back) {
+  arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
+  ipi_action.store(static_cast<uint32_t>(IpiAction::kBounce), MemoryOrder::kRelease);
+  uint64_t start = bounced.load(MemoryOrder::kAcquire);
+  for (uint32_t i = 1; i < cpus_online(); ++i) {
+    uint64_t seen = ipis_of(i);
+    KASSERT_TRUE(send_ipi(i, arch::kVectorIpiTest).ok());
+    KEXPECT_TRUE(wait_for([&] { return ipis_of(i) > seen; }, 100'000'000));
+  }
+  uint32_t others = cpus_online() - 1;
+  KEXPECT_TRUE(wait_for([&] { return bounced.load(MemoryOrder::kAcquire) >= start + others; }, 100'000'000));
+  ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);
+}
+
+KTEST(ipi, nmi_reaches_every_cpu) {
+  for (uint32_t i = 0; i < cpus_online(); ++i) {
+    uint64_t seen = __atomic_load_n(&cpu_block(i).nmis_received, __ATOMIC_ACQUIRE);
+    KASSERT_TRUE(send_nmi(i).ok());
+    KEXPECT_TRUE(wait_for([&] { return __atomic_load_n(&cpu_block(i).nmis_received, __ATOMIC_ACQUIRE) > seen; },
+                          100'000'000));
+  }
+}
+
+KTEST(arch, breakpoint_recovers_on_every_cpu) {
+  arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
+  ipi_action.store(static_cast<uint32_t>(IpiAction::kBreakpoint), MemoryOrder::kRelease);
+  uint64_t start = breakpoints_on_aps.load(MemoryOrder::kAcquire);
+  for (uint32_t i = 1; i < cpus_online(); ++i) KASSERT_TRUE(send_ipi(i, arch::kVectorIpiTest).ok());
+  uint32_t others = cpus_online() - 1;
+  KEXPECT_TRUE(
+      wait_for([&] { return breakpoints_on_aps.load(MemoryOrder::kAcquire) >= start + others; }, 200'000'000));
+  ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);
+}
+
+KTEST(clock, nanotime_advances_with_the_tsc) {
+  uint64_t a = nanotime();
+  delay_us(1000);
+  uint64_t b = nanotime();
+  KEXPECT_GE(b - a, 1'000'000u);
+  KEXPECT_LT(b - a, 50'000'000u);  // generous: a TCG vCPU may be descheduled
+  KEXPECT_GE(clock_info().tsc_hz, 100'000'000u);
+}
+
+}  // namespace
+}  // namespace kernel
