@@ -1,11 +1,18 @@
 """A transition to the kernel platform, so that `bazel build //...` reaches
-kernel targets without extra flags."""
+kernel targets without extra flags. A rule may also fix MAX_CPUS for its
+kernel (attribute `max_cpus`, 0 = keep the command line's)."""
+
+_MAX_CPUS = "//src/arch:max_cpus"
 
 def _to_kernel_impl(settings, attr):
-    return {"//command_line_option:platforms": "//platforms:kernel"}
+    max_cpus = getattr(attr, "max_cpus", 0)
+    return {
+        "//command_line_option:platforms": "//platforms:kernel",
+        _MAX_CPUS: max_cpus if max_cpus else settings[_MAX_CPUS],
+    }
 
 to_kernel = transition(
     implementation = _to_kernel_impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
+    inputs = [_MAX_CPUS],
+    outputs = ["//command_line_option:platforms", _MAX_CPUS],
 )

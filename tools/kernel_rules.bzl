@@ -33,6 +33,8 @@ kernel_elf = rule(
     implementation = _kernel_elf_impl,
     attrs = {
         "binary": attr.label(cfg = to_kernel, mandatory = True),
+        # Overrides --//src/arch:max_cpus for this kernel (0 keeps it).
+        "max_cpus": attr.int(default = 0),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

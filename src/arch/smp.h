@@ -14,9 +14,10 @@ namespace arch {
 /// Physical page the trampoline is copied to (SIPI vector 0x08).
 inline constexpr uint64_t kApTrampolinePhys = 0x8000;
 
-/// Upper bound on CPUs, a build setting (--//src/arch:max_cpus, 1..256).
+/// Upper bound on CPUs, the build setting --//src/arch:max_cpus (1..256,
+/// default 64), which defines BISCOTTI_MAX_CPUS.
 #ifndef BISCOTTI_MAX_CPUS
-#define BISCOTTI_MAX_CPUS 64
+#error "BISCOTTI_MAX_CPUS comes from //src/arch:max_cpus; depend on //src/arch:smp"
 #endif
 inline constexpr uint32_t kMaxCpus = BISCOTTI_MAX_CPUS;
 static_assert(kMaxCpus >= 1 && kMaxCpus <= 256);
