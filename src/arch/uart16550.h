@@ -34,6 +34,14 @@ class Uart16550 {
     io_.out8(base_ + kModemCtl, 0x03);  // DTR, RTS
   }
 
+  /// Raises the UART's interrupt when a byte arrives: IER bit 0, and OUT2
+  /// in the modem control register, which on PC boards gates the UART's
+  /// interrupt line onto the bus [16550] 8.6.
+  void enable_receive_interrupt() {
+    io_.out8(base_ + kModemCtl, 0x0b);  // DTR, RTS, OUT2
+    io_.out8(base_ + kIntEnable, 0x01);
+  }
+
   /// Writes bytes, turning "\n" into "\r\n" (a serial terminal needs both).
   void write(base::StrView s) {
     for (char c : s) {

@@ -59,6 +59,14 @@ TEST(Uart16550, InitProgramsDivisorAnd8N1) {
   EXPECT_TRUE(u.sent.empty()) << "divisor writes are not data";
 }
 
+TEST(Uart16550, ReceiveInterruptNeedsIerAndOut2) {
+  FakeUart u;
+  arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
+  uart.enable_receive_interrupt();
+  std::vector<std::pair<uint16_t, uint8_t>> want = {{0x3fc, 0x0b}, {0x3f9, 0x01}};
+  EXPECT_EQ(u.writes, want);
+}
+
 TEST(Uart16550, NewlineBecomesCrLfAndWaitsForTransmitter) {
   FakeUart u;
   arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);

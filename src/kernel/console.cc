@@ -2,15 +2,22 @@
 #include "src/kernel/console.h"
 
 #include "src/arch/percpu.h"
+#include "src/arch/trap.h"
 #include "src/arch/uart16550.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
+#include "src/base/spsc_ring.h"
 
 namespace kernel {
 namespace {
 
 constinit arch::Uart16550<arch::PortIo> com1(arch::PortIo{}, arch::kCom1);
 constinit bool ready = false;
+constinit bool rx_interrupts = false;
+// Producer: the UART interrupt handler; consumer: the monitor.
+constinit base::SpscRing<char, 1024> rx_ring;
+constinit base::Atomic<uint64_t> rx_dropped{0};
+constinit void (*rx_eoi)() = nullptr;
 
 // Owner CPU index + 1 (0 = free) and the owner's nesting depth. Recursive
 // so that a CPU faulting while it prints can still report.
@@ -51,6 +58,48 @@ void console_unlock() {
 
 base::Sink console_sink() { return base::Sink{&write_console, nullptr}; }
 
-int console_try_read() { return ready ? com1.try_read() : -1; }
+namespace {
+
+void on_receive(arch::TrapFrame&) {
+  // Drain the FIFO: one interrupt may stand for several bytes.
+  for (int c; (c = com1.try_read()) >= 0;) {
+    if (!rx_ring.push(static_cast<char>(c))) rx_dropped.fetch_add(1, base::MemoryOrder::kRelaxed);
+  }
+  rx_eoi();
+}
+
+}  // namespace
+
+int console_try_read() {
+  if (!ready) return -1;
+  if (!rx_interrupts) return com1.try_read();
+  char c;
+  return rx_ring.pop(&c) ? static_cast<unsigned char>(c) : -1;
+}
+
+void console_enable_receive_interrupt(uint8_t vector, void (*eoi)()) {
+  rx_eoi = eoi;
+  arch::set_trap_handler(vector, on_receive);
+  rx_interrupts = true;
+  com1.enable_receive_interrupt();
+}
+
+void console_wait_for_input() {
+  if (!rx_interrupts) {
+    arch::cpu_relax();
+    return;
+  }
+  // Check and halt with interrupts off, then `sti; hlt`: STI's one-
+  // instruction shadow means a byte arriving after the check still wakes
+  // the HLT ([sdm2] STI).
+  arch::cli();
+  if (rx_ring.empty()) {
+    asm volatile("sti; hlt" ::: "memory");
+  } else {
+    arch::sti();
+  }
+}
+
+uint64_t console_rx_dropped() { return rx_dropped.load(base::MemoryOrder::kRelaxed); }
 
 }  // namespace kernel

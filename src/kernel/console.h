@@ -26,7 +26,21 @@ void kprint(base::StrView fmt, const Args&... args) {
   console_unlock();
 }
 
-/// A byte typed on the console, or -1 if none is waiting (polled).
+/// A byte typed on the console, or -1 if none is waiting: from the receive
+/// ring once interrupts are on, else by polling the UART. Boot CPU only
+/// (the ring has one consumer).
 int console_try_read();
+
+/// Switches input to receive interrupts at `vector` (the caller routes the
+/// UART's IRQ there): bytes go into a lock-free ring from then on. `eoi`
+/// acknowledges the interrupt at the interrupt controller.
+void console_enable_receive_interrupt(uint8_t vector, void (*eoi)());
+
+/// Waits for input without spinning: halts until an interrupt when the
+/// ring is empty (polls with pause when receive interrupts are off).
+void console_wait_for_input();
+
+/// Bytes dropped because the receive ring was full.
+uint64_t console_rx_dropped();
 
 }  // namespace kernel

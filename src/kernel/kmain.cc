@@ -5,6 +5,7 @@
 #include "src/arch/fw_cfg.h"
 #include "src/arch/multiboot2.h"
 #include "src/arch/percpu.h"
+#include "src/arch/vectors.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
@@ -13,6 +14,7 @@
 #include "src/kernel/console.h"
 #include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
+#include "src/kernel/irq.h"
 #include "src/kernel/monitor.h"
 #include "src/kernel/platform.h"
 #include "src/kernel/version.h"
@@ -135,8 +137,17 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   kprint("clock: TSC {} kHz ({}), LAPIC timer {} kHz; calibration took {} us\n", clock.tsc_hz / 1000,
          clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.lapic_timer_hz / 1000,
          clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz);
+  irq_init(platform);
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
+  // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
+  constexpr uint8_t kCom1Irq = 4;
+  if (route_isa_irq(kCom1Irq, arch::kVectorIrqBase + kCom1Irq, 0).ok()) {
+    console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, lapic_eoi);
+    kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, arch::kVectorIrqBase + kCom1Irq);
+  } else {
+    kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
+  }
   arch::sti();
   kprint("cpus: {} found, {} online, {} skipped; {} mode\n", cpus_found(), cpus_online(), cpus_skipped(),
          features.x2apic ? "x2APIC" : "xAPIC");

@@ -105,9 +105,7 @@ void monitor_loop(const BootState& boot) {
   for (;;) {
     int c = console_try_read();
     if (c < 0) {
-      // Polled until serial receive interrupts arrive; pause keeps QEMU's
-      // icount mode able to run other vCPUs.
-      arch::cpu_relax();
+      console_wait_for_input();
       continue;
     }
     if (editor.feed(static_cast<char>(c))) {
