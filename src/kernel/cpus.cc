@@ -108,13 +108,17 @@ void calibrate() {
   });
   arch::PitChannel2<arch::PortIo> pit(arch::PortIo{});
   CalibrationCounters counters;
-  auto window = arch::measure_pit_window(pit, counters);
-  if (!window.ok()) PANIC("clock calibration against the PIT failed: {}", base::error_name(window.error()));
-  auto tsc = arch::hz_over_pit_window(window.value().tsc_delta, window.value().pit_count);
-  auto lapic = arch::hz_over_pit_window(window.value().lapic_delta, window.value().pit_count);
-  ASSERT_MSG(tsc.ok() && lapic.ok() && lapic.value() > 0, "clock calibration produced no rate");
-  clock.tsc_hz = tsc.value();
-  clock.lapic_timer_hz = lapic.value();
+  // Two 10 ms windows at most: the 20 ms budget. Under TCG the
+  // first runs cold (code being translated); the second is accurate.
+  constexpr int kMaxWindows = 2;
+  auto cal = arch::calibrate_clocks(pit, counters, arch::kCalibrationWindowUs, arch::kCalibrationTargetPpm,
+                                    kMaxWindows);
+  if (!cal.ok()) PANIC("clock calibration against the PIT failed: {}", base::error_name(cal.error()));
+  ASSERT_MSG(cal.value().rates.lapic_timer_hz > 0, "clock calibration measured no LAPIC timer rate");
+  clock.tsc_hz = cal.value().rates.tsc_hz;
+  clock.lapic_timer_hz = cal.value().rates.lapic_timer_hz;
+  clock.error_ppm = cal.value().error_ppm;
+  clock.windows = cal.value().windows;
   arch::CpuidTscLeaves leaves{features.max_basic_leaf, features.tsc_ratio_denominator,
                               features.tsc_ratio_numerator, features.crystal_hz, features.base_mhz};
   auto from_cpuid = arch::tsc_from_cpuid(leaves);

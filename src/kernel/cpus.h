@@ -17,6 +17,8 @@ struct ClockInfo {
   uint64_t lapic_timer_hz = 0;  // after the divider
   bool tsc_from_cpuid = false;
   uint64_t calibration_tsc_cycles = 0;  // what calibrating cost
+  uint64_t error_ppm = 0;               // bound on the TSC rate's error
+  int windows = 0;                      // PIT windows measured
 };
 
 /// Timer interrupt rate per CPU.

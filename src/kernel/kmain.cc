@@ -134,9 +134,9 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   Platform platform = discover_platform(info);
   cpus_init_boot(platform, features);
   const ClockInfo& clock = clock_info();
-  kprint("clock: TSC {} kHz ({}), LAPIC timer {} kHz; calibration took {} us\n", clock.tsc_hz / 1000,
-         clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.lapic_timer_hz / 1000,
-         clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz);
+  kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
+         clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
+         clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
   irq_init(platform);
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
