@@ -210,11 +210,18 @@ boot_pml4:      .skip 4096
 boot_pdpt_low:  .skip 4096
 boot_pdpt_high: .skip 4096
 boot_pd:        .skip 4 * 4096
-        .globl boot_stack_bottom, boot_stack_top
-boot_stack_bottom:
-        .skip 16384
-boot_stack_top:
         .balign 8
 boot_mbi_phys:  .skip 8
         .globl boot_entry_tsc
 boot_entry_tsc: .skip 8
+
+// The boot CPU's stack, with a guard page below it that kernel::stacks
+// unmaps, so an overflow faults instead of corrupting what lies below.
+        .section .bss.stacks, "aw", @nobits
+        .balign 4096
+        .globl boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+        .skip 4096
+boot_stack_bottom:
+        .skip 16384
+boot_stack_top:

@@ -11,4 +11,13 @@ namespace arch {
 /// (PCD|PWT, [sdm3] 11.12.3), as device registers such as the LAPIC's need.
 void boot_map_uncached(uint64_t phys);
 
+/// Unmaps the 4 KiB page at kernel-window address `va` (a stack guard),
+/// splitting its 2 MiB page into 4 KiB entries first. The physical page is
+/// shared with the identity view, which loses it too. Call boot_flush_tlb()
+/// after a batch.
+void boot_unmap_kernel_page(uint64_t va);
+
+/// Reloads CR3: drops every non-global translation on this CPU.
+void boot_flush_tlb();
+
 }  // namespace arch

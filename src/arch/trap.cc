@@ -2,6 +2,9 @@
 #include "src/arch/trap.h"
 
 #include "src/arch/descriptor.h"
+#include "src/arch/smp.h"
+#include "src/arch/tss.h"
+#include "src/base/assert.h"
 
 extern "C" const uint64_t trap_stub_table[256];
 
@@ -12,15 +15,29 @@ alignas(16) constinit IdtGate idt[256]{};
 constinit TrapHandler handlers[256]{};
 constinit TrapHandler unhandled = nullptr;
 
-// Null, kernel code, kernel data, user data, user code; TSS slots come with
-// per-CPU setup (issue: arch bring-up).
-constinit uint64_t gdt[5] = {
+// Null, kernel code, kernel data, user data, user code, then one 16-byte
+// TSS descriptor per CPU (filled by tss_install).
+constexpr size_t kGdtEntries = kFirstTssSelector / 8 + 2 * kMaxCpus;
+alignas(16) constinit uint64_t gdt[kGdtEntries] = {
     0,
     segment_descriptor(true, 0),
     segment_descriptor(false, 0),
     segment_descriptor(false, 3),
     segment_descriptor(true, 3),
 };
+static_assert(kFirstTssSelector / 8 == 5);
+
+// The gate's IST slot for vectors that must not run on a possibly broken
+// stack.
+unsigned ist_for(unsigned vector) {
+  switch (vector) {
+    case kVectorNmi: return kIstNmi;
+    case kVectorDoubleFault: return kIstDoubleFault;
+    case kVectorMachineCheck: return kIstMachineCheck;
+    case kVectorPageFault: return kIstPageFault;
+    default: return 0;
+  }
+}
 
 }  // namespace
 
@@ -43,7 +60,7 @@ void set_unhandled_trap_handler(TrapHandler fn) { unhandled = fn; }
 void idt_init() {
   for (unsigned v = 0; v < 256; ++v) {
     // #BP is reachable with INT3 from any privilege level ([sdm3] 6.12.1.1).
-    idt[v] = interrupt_gate(trap_stub_table[v], 0, v == kVectorBreakpoint ? 3 : 0);
+    idt[v] = interrupt_gate(trap_stub_table[v], ist_for(v), v == kVectorBreakpoint ? 3 : 0);
   }
   idt_load();
 }
@@ -51,6 +68,17 @@ void idt_init() {
 void idt_load() {
   DescriptorTablePointer p{sizeof(idt) - 1, reinterpret_cast<uint64_t>(idt)};
   asm volatile("lidt %0" ::"m"(p));
+}
+
+void tss_install(uint32_t index, Tss* tss) {
+  ASSERT_MSG(index < kMaxCpus, "tss_install: cpu {} beyond MAX_CPUS", index);
+  tss->iomap_base = sizeof(Tss);
+  SystemDescriptor d = tss_descriptor(reinterpret_cast<uint64_t>(tss), kTssLimit);
+  size_t slot = kFirstTssSelector / 8 + 2 * index;
+  gdt[slot] = d.low;
+  gdt[slot + 1] = d.high;
+  uint16_t selector = static_cast<uint16_t>(slot * 8);
+  asm volatile("ltr %0" ::"r"(selector) : "memory");
 }
 
 void gdt_init() {

@@ -40,6 +40,11 @@ void idt_load();
 /// Builds the GDT and loads it (and reloads the segment registers) on this CPU.
 void gdt_init();
 
+struct Tss;
+/// Writes CPU `index`'s TSS descriptor into the shared GDT and loads it
+/// into this CPU's task register (LTR).
+void tss_install(uint32_t index, Tss* tss);
+
 }  // namespace arch
 
 extern "C" void trap_dispatch(arch::TrapFrame* frame);

@@ -13,6 +13,7 @@
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
 #include "src/kernel/console.h"
+#include "src/kernel/stacks.h"
 
 extern "C" char ap_trampoline_start[], ap_trampoline_end[];
 extern "C" uint64_t ap_tramp_stacks, ap_tramp_entry;
@@ -23,7 +24,9 @@ namespace {
 
 using base::MemoryOrder;
 
-constexpr size_t kApStackSize = 16 * 1024;
+// Where an AP lands (by arrival ticket) before it knows its index and
+// moves to its own guarded kernel stack.
+constexpr size_t kApStackSize = 4 * 1024;
 constexpr uint64_t kIa32Efer = 0xc000'0080;
 
 constinit bool x2apic_mode = false;
@@ -144,6 +147,8 @@ void calibrate() {
   for (;;) asm volatile("cli; hlt");
 }
 
+[[noreturn]] void ap_main(uint32_t index);
+
 }  // namespace
 
 extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
@@ -154,11 +159,28 @@ extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
     if (apic_ids[i] == my_id) index = i;
   // Not ours, or the boot CPU gave up waiting for us: stay out of the way.
   if (index == 0 || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) park();
+  blocks[index].apic_id = my_id;
+  // Onto this CPU's own guarded stack; the landing stack is left behind.
+  asm volatile(
+      "mov %0, %%rsp\n"
+      "xor %%ebp, %%ebp\n"
+      "push $0\n"
+      "jmp *%1\n" ::"r"(ap_kernel_stack_top(index)),
+      "r"(&ap_main), "D"(index)
+      : "memory");
+  __builtin_unreachable();
+}
+
+namespace {
+
+[[noreturn]] void ap_main(uint32_t index) {
+  uint32_t my_id = blocks[index].apic_id;
   arch::PerCpu* self = &blocks[index];
   self->index = index;
   self->apic_id = my_id;
   arch::percpu_install(self);
   arch::gdt_init();
+  stacks_install_tss(index);
   arch::idt_load();
   lapic_setup_this_cpu();
   uint32_t expected = kWaiting;
@@ -168,6 +190,8 @@ extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
   arch::sti();
   for (;;) arch::hlt();
 }
+
+}  // namespace
 
 void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& f) {
   features = f;

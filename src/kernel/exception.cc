@@ -1,10 +1,12 @@
 // Exception reports (see exception.h).
 #include "src/kernel/exception.h"
 
+#include "src/arch/percpu.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
 #include "src/kernel/console.h"
 #include "src/kernel/report.h"
+#include "src/kernel/stacks.h"
 
 namespace kernel {
 namespace {
@@ -20,7 +22,13 @@ void print_registers(const arch::TrapFrame& f) {
 }
 
 void report_and_stop(arch::TrapFrame& f) {
-  kprint("\nEXCEPTION {} ({}) error={:#x}\n", f.vector, arch::vector_name(f.vector), f.error_code);
+  StackInfo stack;
+  if (f.vector == arch::kVectorPageFault && find_stack(arch::read_cr2(), &stack) && stack.in_guard) {
+    kprint("\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
+           stack.what, stack.cpu, stack.lo, stack.hi, arch::read_cr2(), f.rip);
+  }
+  kprint("\nEXCEPTION {} ({}) error={:#x} on cpu {}\n", f.vector, arch::vector_name(f.vector), f.error_code,
+         arch::this_cpu().index);
   kprint("  rip={:#018x} rsp={:#018x} rflags={:#010x} cs={:#x} ss={:#x}\n", f.rip, f.rsp,
          f.rflags, f.cs, f.ss);
   if (f.vector == arch::kVectorPageFault) {

@@ -73,4 +73,17 @@ KTEST(xfail_arch, page_fault_report) {
   (void)*bad;
 }
 
+// Expected to overflow: recursion until the boot stack's guard page, which
+// the page-fault handler, on its own IST stack, reports.
+// The limit is far beyond any kernel stack: the guard page comes first.
+[[gnu::noinline]] uint64_t consume_stack(uint64_t depth) {
+  volatile uint8_t pad[256];
+  pad[0] = static_cast<uint8_t>(depth);
+  asm volatile("" ::: "memory");
+  if (depth > (uint64_t{1} << 40)) return pad[0];
+  return consume_stack(depth + 1) + pad[0];
+}
+
+KTEST(xfail_arch, kernel_stack_overflow_report) { (void)consume_stack(0); }
+
 }  // namespace

@@ -17,6 +17,7 @@
 #include "src/kernel/irq.h"
 #include "src/kernel/monitor.h"
 #include "src/kernel/platform.h"
+#include "src/kernel/stacks.h"
 #include "src/kernel/version.h"
 #include "src/mm/e820.h"
 
@@ -114,6 +115,9 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::percpu_install(&boot_cpu);
   console_init();
   arch::gdt_init();
+  // The TSS before the IDT: NMI, #DF, #MC and #PF gates name IST stacks.
+  stacks_install_tss(0);
+  stacks_unmap_guards();
   arch::idt_init();
   exception_init();
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();

@@ -3,16 +3,17 @@
 
 #include "src/arch/qemu_exit.h"
 #include "src/kernel/console.h"
+#include "src/kernel/stacks.h"
 #include "src/prof/backtrace.h"
-
-extern "C" char boot_stack_bottom[], boot_stack_top[];
 
 namespace kernel {
 
 void print_backtrace(uint64_t rbp) {
-  // Only the boot stack exists so far; per-thread stacks come with sched.
-  prof::StackBounds stack{reinterpret_cast<uint64_t>(boot_stack_bottom),
-                          reinterpret_cast<uint64_t>(boot_stack_top)};
+  // The frames must stay on the stack `rbp` starts on (per-thread stacks
+  // join find_stack with sched).
+  StackInfo info;
+  prof::StackBounds stack{0, 0};
+  if (find_stack(rbp, &info) && !info.in_guard) stack = prof::StackBounds{info.lo, info.hi};
   uint64_t pcs[32];
   prof::WalkEnd end;
   size_t n = prof::walk_frames(rbp, stack, pcs, 32, &end,

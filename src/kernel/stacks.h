@@ -1,0 +1,37 @@
+// Every kernel stack: the boot CPU's (boot_entry.S), one per application
+// processor, and per CPU the four IST stacks (NMI, double fault, machine
+// check, page fault) — each with an unmapped guard page below it, so that
+// an overflow faults on the guard and the page-fault handler, on its own
+// IST stack, reports "kernel stack overflow". Statically sized by
+// MAX_CPUS until mm's page allocator can provide them.
+#pragma once
+
+#include "src/base/types.h"
+
+namespace kernel {
+
+inline constexpr size_t kKernelStackSize = 16 * 1024;
+inline constexpr size_t kIstStackSize = 8 * 1024;
+
+/// Unmaps every guard page (boot CPU, before the others start).
+void stacks_unmap_guards();
+
+/// Fills CPU `index`'s TSS (IST stacks) and loads it on this CPU.
+void stacks_install_tss(uint32_t index);
+
+/// Top of the kernel stack of application processor `index` (>= 1).
+uint64_t ap_kernel_stack_top(uint32_t index);
+
+/// What a stack address is: which stack, its usable bounds, and whether
+/// the address lies in its guard page.
+struct StackInfo {
+  const char* what = nullptr;  // "boot stack", "kernel stack", "NMI stack", ...
+  uint32_t cpu = 0;
+  uint64_t lo = 0, hi = 0;
+  bool in_guard = false;
+};
+
+/// Classifies `addr`; false if it lies in no stack or guard. Any context.
+bool find_stack(uint64_t addr, StackInfo* info);
+
+}  // namespace kernel
