@@ -2,11 +2,13 @@
 // descriptor tables actually loaded, #BP recovery, and the build id; plus
 // the xfail suites that prove failures and faults are reported.
 #include "src/arch/descriptor.h"
+#include "src/arch/tss.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
 #include "src/base/format.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/ktest.h"
+#include "src/kernel/stacks.h"
 
 extern "C" const uint32_t __build_id_note[];
 
@@ -85,5 +87,25 @@ KTEST(xfail_arch, page_fault_report) {
 }
 
 KTEST(xfail_arch, kernel_stack_overflow_report) { (void)consume_stack(0); }
+
+// Expected to double-fault: the page-fault IST pointer aimed at an unmapped
+// page makes delivering a #PF fault again, which the CPU turns into a #DF
+// ([sdm3] 6.15, table 6-5), delivered on its own IST stack and reported.
+KTEST(xfail_arch, double_fault_report) {
+  arch::Tss& t = kernel::cpu_tss(0);
+  t.ist[arch::kIstPageFault - 1] = kernel::page_fault_stack_guard(0) + 4096;
+  volatile uint64_t* bad = reinterpret_cast<volatile uint64_t*>(0xffff'8000'dead'b000);
+  (void)*bad;
+}
+
+KTEST(arch, tss_loaded_with_exact_limit) {
+  uint16_t tr;
+  asm volatile("str %0" : "=r"(tr));
+  KEXPECT_EQ(tr, arch::kFirstTssSelector);
+  uint32_t limit;
+  asm volatile("lsl %1, %0" : "=r"(limit) : "r"(uint32_t{tr}));
+  KEXPECT_EQ(limit, arch::kTssLimit);
+  KEXPECT_EQ(kernel::cpu_tss(0).iomap_base, sizeof(arch::Tss));
+}
 
 }  // namespace

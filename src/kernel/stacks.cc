@@ -53,6 +53,16 @@ void stacks_install_tss(uint32_t index) {
   arch::tss_install(index, &t);
 }
 
+arch::Tss& cpu_tss(uint32_t index) {
+  ASSERT(index < arch::kMaxCpus);
+  return tss[index];
+}
+
+uint64_t page_fault_stack_guard(uint32_t index) {
+  ASSERT(index < arch::kMaxCpus);
+  return addr(cpu_stacks[index].ist[arch::kIstPageFault - 1].guard);
+}
+
 uint64_t ap_kernel_stack_top(uint32_t index) {
   ASSERT(index >= 1 && index < arch::kMaxCpus);
   return addr(cpu_stacks[index].kernel + kKernelStackSize);

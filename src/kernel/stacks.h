@@ -6,6 +6,7 @@
 // MAX_CPUS until mm's page allocator can provide them.
 #pragma once
 
+#include "src/arch/tss.h"
 #include "src/base/types.h"
 
 namespace kernel {
@@ -18,6 +19,12 @@ void stacks_unmap_guards();
 
 /// Fills CPU `index`'s TSS (IST stacks) and loads it on this CPU.
 void stacks_install_tss(uint32_t index);
+
+/// CPU `index`'s TSS (tests corrupt an IST pointer to provoke a #DF).
+arch::Tss& cpu_tss(uint32_t index);
+
+/// The guard page below CPU `index`'s page-fault IST stack.
+uint64_t page_fault_stack_guard(uint32_t index);
 
 /// Top of the kernel stack of application processor `index` (>= 1).
 uint64_t ap_kernel_stack_top(uint32_t index);
