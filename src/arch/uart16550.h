@@ -42,10 +42,29 @@ class Uart16550 {
     io_.out8(base_ + kIntEnable, 0x01);
   }
 
-  /// Writes bytes, turning "\n" into "\r\n" (a serial terminal needs both).
+  /// Wraps output lines longer than `columns` (0: never), for terminals
+  /// that do not wrap themselves.
+  void set_wrap(uint32_t columns) { wrap_ = columns; }
+
+  /// Writes bytes, turning "\n" into "\r\n" (a serial terminal needs both)
+  /// and, when wrapping, breaking lines at the wrap column.
   void write(base::StrView s) {
     for (char c : s) {
-      if (c == '\n') put_raw('\r');
+      if (c == '\n') {
+        put_raw('\r');
+        column_ = 0;
+      } else if (c == '\r') {
+        column_ = 0;
+      } else if (c == '\b') {
+        if (column_ > 0) --column_;
+      } else {
+        if (wrap_ != 0 && column_ == wrap_) {
+          put_raw('\r');
+          put_raw('\n');
+          column_ = 0;
+        }
+        ++column_;
+      }
       put_raw(c);
     }
   }
@@ -66,6 +85,8 @@ class Uart16550 {
  private:
   Io io_;
   uint16_t base_;
+  uint32_t wrap_ = 0;
+  uint32_t column_ = 0;
 };
 
 }  // namespace arch

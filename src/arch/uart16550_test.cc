@@ -76,6 +76,19 @@ TEST(Uart16550, NewlineBecomesCrLfAndWaitsForTransmitter) {
   EXPECT_EQ(u.relaxes, 3);
 }
 
+TEST(Uart16550, OptionalWrapAtColumn) {
+  FakeUart u;
+  arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
+  uart.write("aaaaaaaaaaaa");
+  EXPECT_EQ(u.sent, std::string(12, 'a')) << "no wrap by default";
+  u.sent.clear();
+  uart.write("\n");
+  u.sent.clear();
+  uart.set_wrap(5);
+  uart.write("abcdefghij\nxyz\b\bw12345");
+  EXPECT_EQ(u.sent, "abcde\r\nfghij\r\nxyz\b\bw123\r\n45");
+}
+
 TEST(Uart16550, WedgedTransmitterDoesNotHang) {
   FakeUart u;
   arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);

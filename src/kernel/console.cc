@@ -30,6 +30,12 @@ void write_console(void*, const char* bytes, size_t n) {
 
 }  // namespace
 
+void console_set_wrap(uint32_t columns) {
+  console_lock();
+  com1.set_wrap(columns);
+  console_unlock();
+}
+
 void console_init() {
   com1.init(115200);
   ready = true;

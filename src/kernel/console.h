@@ -15,6 +15,9 @@ void console_init();
 /// The console as a format sink (for code that formats in pieces).
 base::Sink console_sink();
 
+/// Wraps console lines at `columns` (0: off); the `console.wrap=N` argument.
+void console_set_wrap(uint32_t columns);
+
 /// Holds the console for this CPU (recursively), interrupts off.
 void console_lock();
 void console_unlock();

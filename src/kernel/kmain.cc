@@ -128,6 +128,17 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   BootState state;
   state.cmdline = build_cmdline(info.cmdline());
   state.boot_loader = info.boot_loader_name();
+  {
+    bool found = false;
+    base::StrView wrap = Cmdline(state.cmdline).get("console.wrap", &found);
+    uint32_t columns = 0;
+    for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
+    if (found && (columns == 0 || columns >= 10'000)) {
+      kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
+    } else if (found) {
+      console_set_wrap(columns);
+    }
+  }
   kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
   init_memory_map(info, mbi_phys, &state);
   kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
