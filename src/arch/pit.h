@@ -400,3 +400,37 @@ base::Result<Calibration> calibrate_clocks(PitChannel2<Io>& pit, Counters& count
 }
 
 }  // namespace arch
+
+namespace arch {
+
+// ---------------------------------------------------------------------------
+// Channel 0 as a periodic tick: the fallback timer when a CPU has no usable
+// LAPIC timer. Mode 2 (rate generator) raises IRQ 0 every `divisor` input
+// clocks [8254] mode 2.
+
+inline constexpr uint16_t kPitChannel0Port = 0x40;
+inline constexpr uint8_t kPitCmdChannel0Mode2 = 0b00'11'010'0;  // channel 0, lo/hi byte, mode 2, binary
+static_assert(kPitCmdChannel0Mode2 == 0x34);
+
+/// The divisor for `hz` interrupts a second, rounded to nearest;
+/// kOutOfRange when it does not fit the 16-bit counter (hz < 19 or too high).
+constexpr base::Result<uint16_t> pit_periodic_divisor(uint32_t hz) {
+  if (hz == 0) return base::Error::kInvalidArgument;
+  uint64_t d = (kPitHz + hz / 2) / hz;
+  if (d < 2 || d > 0xffff) return base::Error::kOutOfRange;
+  return static_cast<uint16_t>(d);
+}
+static_assert(pit_periodic_divisor(1000).value() == 1193);
+
+/// Programs channel 0 to interrupt `hz` times a second. Boot, interrupts off.
+template <typename Io>
+base::Status pit_start_periodic(Io io, uint32_t hz) {
+  base::Result<uint16_t> d = pit_periodic_divisor(hz);
+  if (!d.ok()) return d.error();
+  io.out8(kPitCommandPort, kPitCmdChannel0Mode2);
+  io.out8(kPitChannel0Port, static_cast<uint8_t>(d.value()));
+  io.out8(kPitChannel0Port, static_cast<uint8_t>(d.value() >> 8));
+  return base::Status::Ok();
+}
+
+}  // namespace arch

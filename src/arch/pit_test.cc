@@ -489,3 +489,26 @@ TEST(PitCpuid, TrustRules) {
 
 }  // namespace
 }  // namespace arch
+
+namespace {
+
+struct Channel0Io {
+  std::vector<std::pair<uint16_t, uint8_t>>* log;
+  void out8(uint16_t port, uint8_t v) const { log->push_back({port, v}); }
+};
+
+TEST(PitChannel0, PeriodicTickProgramming) {
+  std::vector<std::pair<uint16_t, uint8_t>> log;
+  ASSERT_TRUE(arch::pit_start_periodic(Channel0Io{&log}, 1000).ok());
+  std::vector<std::pair<uint16_t, uint8_t>> want = {{0x43, 0x34}, {0x40, 1193 & 0xff}, {0x40, 1193 >> 8}};
+  EXPECT_EQ(log, want);
+  EXPECT_EQ(arch::pit_periodic_divisor(100).value(), 11932);
+  EXPECT_FALSE(arch::pit_periodic_divisor(18).ok()) << "below 18.2 Hz the divisor overflows 16 bits";
+  EXPECT_FALSE(arch::pit_periodic_divisor(0).ok());
+  EXPECT_FALSE(arch::pit_periodic_divisor(1'000'000).ok());
+  log.clear();
+  EXPECT_FALSE(arch::pit_start_periodic(Channel0Io{&log}, 5).ok());
+  EXPECT_TRUE(log.empty()) << "nothing programmed on a bad rate";
+}
+
+}  // namespace

@@ -37,6 +37,7 @@ constinit arch::ClockScale tsc_to_ns{};
 constinit uint64_t tsc_at_boot = 0;
 constinit uint32_t timer_initial_count = 0;
 constinit arch::TimerDivide timer_divide = arch::TimerDivide{};
+constinit TimerSource source = TimerSource::kLapic;
 
 // Per-CPU blocks and AP stacks: bounded by the MAX_CPUS build setting.
 // (They move to the page allocator with mm; see the arch issue note.)
@@ -117,7 +118,6 @@ void calibrate() {
   constexpr uint32_t kWindowUs = 9'000;  // two windows plus overhead stay under 20 ms
   auto cal = arch::calibrate_clocks(pit, counters, kWindowUs, arch::kCalibrationTargetPpm, kMaxWindows);
   if (!cal.ok()) PANIC("clock calibration against the PIT failed: {}", base::error_name(cal.error()));
-  ASSERT_MSG(cal.value().rates.lapic_timer_hz > 0, "clock calibration measured no LAPIC timer rate");
   clock.tsc_hz = cal.value().rates.tsc_hz;
   clock.lapic_timer_hz = cal.value().rates.lapic_timer_hz;
   clock.error_ppm = cal.value().error_ppm;
@@ -138,9 +138,13 @@ void calibrate() {
   ASSERT_MSG(scale.ok(), "TSC rate {} Hz out of range", clock.tsc_hz);
   tsc_to_ns = scale.value();
   uint64_t count = clock.lapic_timer_hz / kTimerHz;
-  ASSERT_MSG(count > 0 && count <= 0xffff'ffff, "LAPIC timer rate {} Hz unusable for {} Hz ticks",
-             clock.lapic_timer_hz, kTimerHz);
-  timer_initial_count = static_cast<uint32_t>(count);
+  if (count == 0 || count > 0xffff'ffff) {
+    kprint("lapic: timer rate {} Hz unusable for {} Hz ticks; falling back to the PIT\n", clock.lapic_timer_hz,
+           kTimerHz);
+    source = TimerSource::kPit;
+    return;
+  }
+  if (source == TimerSource::kLapic) timer_initial_count = static_cast<uint32_t>(count);
 }
 
 [[noreturn]] void park() {
@@ -193,8 +197,9 @@ namespace {
 
 }  // namespace
 
-void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& f) {
+void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& f, bool force_pit) {
   features = f;
+  if (force_pit) source = TimerSource::kPit;
   x2apic_mode = features.x2apic;
   if (!x2apic_mode) {
     arch::boot_map_uncached(platform.lapic_phys);
@@ -287,6 +292,14 @@ void cpus_start_aps(const Platform& platform) {
     if (ap_state[i].compare_exchange(expected, kAbandoned, MemoryOrder::kAcqRel, MemoryOrder::kAcquire))
       kprint("smp: cpu {} (apic {}) did not start within 200 ms; skipped\n", i, apic_ids[i]);
   }
+}
+
+TimerSource timer_source() { return source; }
+
+void cpus_start_pit_tick(uint8_t vector) {
+  arch::set_trap_handler(vector, on_timer);
+  base::Status s = arch::pit_start_periodic(arch::PortIo{}, kTimerHz);
+  ASSERT_MSG(s.ok(), "PIT cannot tick at {} Hz", kTimerHz);
 }
 
 const ClockInfo& clock_info() { return clock; }

@@ -24,10 +24,23 @@ struct ClockInfo {
 /// Timer interrupt rate per CPU.
 inline constexpr uint32_t kTimerHz = 1000;
 
+/// Where the periodic tick comes from: every CPU's LAPIC timer, or — when
+/// the LAPIC timer is unusable (or `timer=pit` asks for it) — the 8254's
+/// channel 0 on the boot CPU alone.
+enum class TimerSource { kLapic, kPit };
+
 /// Enables this (boot) CPU's LAPIC, calibrates the clocks against the PIT
-/// (or CPUID 0x15/0x16 when trustworthy) and starts the periodic timer.
+/// (or CPUID 0x15/0x16 when trustworthy) and starts the periodic LAPIC
+/// timer, unless `force_pit` or calibration finds it unusable.
 /// Interrupts stay off; the caller enables them.
-void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& features);
+void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& features, bool force_pit);
+
+TimerSource timer_source();
+
+/// For TimerSource::kPit: programs channel 0 at kTimerHz and counts its
+/// interrupts, arriving at `vector` (the caller routes ISA IRQ 0 there,
+/// to the boot CPU), as the boot CPU's ticks.
+void cpus_start_pit_tick(uint8_t vector);
 
 /// Starts every enabled CPU of the MADT (up to kMaxCpus) and waits for each
 /// to come online, skipping (and naming) any that does not within a timeout.

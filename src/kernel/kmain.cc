@@ -147,12 +147,20 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::CpuidInsn cpuid_insn;
   arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
   Platform platform = discover_platform(info);
-  cpus_init_boot(platform, features);
+  Cmdline early_args(state.cmdline);
+  cpus_init_boot(platform, features, early_args.get("timer") == base::StrView("pit"));
   const ClockInfo& clock = clock_info();
   kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
          clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
          clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
   irq_init(platform);
+  if (timer_source() == TimerSource::kPit) {
+    constexpr uint8_t kPitIrq = 0;
+    ASSERT_MSG(route_isa_irq(kPitIrq, arch::kVectorIrqBase + kPitIrq, 0).ok(),
+               "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
+    cpus_start_pit_tick(arch::kVectorIrqBase + kPitIrq);
+    kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
+  }
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
   // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
