@@ -31,7 +31,8 @@ command -v qemu-system-x86_64 >/dev/null || { echo "qemu.sh: qemu-system-x86_64 
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
       -cdrom "$iso" -boot d -display none -no-reboot
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-[ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=$cmdline")
+# QEMU's option syntax: a literal comma is written twice.
+[ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=${cmdline//,/,,}")
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
 if [ -t 0 ]; then
   args+=(-serial mon:stdio)
