@@ -1,0 +1,303 @@
+// Buddy allocator implementation. Metadata is one PhysPageMeta per page, kept
+// outside the pages; free lists are doubly linked through it by page index so
+// a buddy can be unlinked in O(1) when merging.
+#include "src/mm/phys.h"
+
+namespace mm {
+
+using base::Error;
+using base::Result;
+using base::Status;
+
+namespace {
+
+constexpr uint8_t kQuarantined = 1u << 3;
+
+static_assert(sizeof(PhysPageMeta) == 12, "metadata budget is ~20 bytes per page");
+static_assert(sizeof(PhysRangeInfo) % alignof(PhysPageMeta) == 0);
+
+// Ranges with pages; malformed ones (end < start) count as empty here and are
+// rejected by init.
+size_t count_ranges(base::Span<const PhysRange> ranges, uint64_t* pages) {
+  size_t n = 0;
+  *pages = 0;
+  for (const PhysRange& r : ranges) {
+    if (r.end <= r.start) continue;
+    ++n;
+    *pages += (r.end - r.start) >> base::kPageShift;
+  }
+  return n;
+}
+
+}  // namespace
+
+uint64_t phys_metadata_bytes(base::Span<const PhysRange> ranges) {
+  uint64_t pages = 0;
+  size_t n = count_ranges(ranges, &pages);
+  return n * sizeof(PhysRangeInfo) + pages * sizeof(PhysPageMeta);
+}
+
+Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata,
+                           PhysToPtr to_ptr, void* ctx, PhysOptions options) {
+  *this = PhysAllocator();
+  uint64_t prev_end = 0;
+  for (const PhysRange& r : ranges) {
+    if (r.end < r.start || !base::is_aligned(r.start, base::kPageSize) ||
+        !base::is_aligned(r.end, base::kPageSize) || r.start < prev_end) {
+      last_error_ = "init: ranges must be page-aligned, sorted and disjoint";
+      return Error::kInvalidArgument;
+    }
+    if (r.end > r.start) prev_end = r.end;
+  }
+  uint64_t total_pages = 0;
+  size_t n = count_ranges(ranges, &total_pages);
+  // kNil is reserved as the list terminator.
+  if (total_pages >= kNil) {
+    last_error_ = "init: more than 2^32 - 1 pages";
+    return Error::kOutOfRange;
+  }
+  if (options.poison && to_ptr == nullptr) {
+    last_error_ = "init: poison mode needs a PhysToPtr";
+    return Error::kInvalidArgument;
+  }
+  if (metadata.size() < phys_metadata_bytes(ranges) ||
+      !base::is_aligned(reinterpret_cast<uintptr_t>(metadata.data()), 8)) {
+    last_error_ = "init: metadata buffer too small or not 8-byte aligned";
+    return Error::kInvalidArgument;
+  }
+
+  ranges_ = reinterpret_cast<PhysRangeInfo*>(metadata.data());
+  pages_ = reinterpret_cast<PhysPageMeta*>(metadata.data() + n * sizeof(PhysRangeInfo));
+  num_ranges_ = n;
+  to_ptr_ = to_ptr;
+  ctx_ = ctx;
+  options_ = options;
+  for (unsigned o = 0; o < kNumOrders; ++o) free_head_[o] = kNil;
+  // Flags must be zero everywhere but on block heads: free() diagnostics and
+  // buddy checks read arbitrary pages. One memset of 12 bytes per page.
+  if (total_pages != 0) __builtin_memset(pages_, 0, total_pages * sizeof(PhysPageMeta));
+
+  size_t i = 0;
+  uint64_t first = 0;
+  for (const PhysRange& r : ranges) {
+    if (r.end <= r.start) continue;
+    ranges_[i] = {r.start, r.end, first};
+    first += (r.end - r.start) >> base::kPageShift;
+    ++i;
+  }
+  stats_.total_pages = total_pages;
+
+  // Carve each range into the largest naturally aligned blocks: at most
+  // kMaxOrder smaller blocks at each unaligned edge, 2 MiB blocks between,
+  // so this is O(ranges * kMaxOrder + pages / 512).
+  for (size_t k = 0; k < num_ranges_; ++k) {
+    const PhysRangeInfo& r = ranges_[k];
+    uint64_t a = r.start;
+    while (a < r.end) {
+      unsigned o = kMaxOrder;
+      while (o > 0 && (!base::is_aligned(a, order_bytes(o)) || r.end - a < order_bytes(o))) --o;
+      push_free(r, a, o, false);
+      stats_.free_pages += uint64_t{1} << o;
+      a += order_bytes(o);
+    }
+  }
+  return Status::Ok();
+}
+
+const PhysRangeInfo* PhysAllocator::find_range(uint64_t phys) const {
+  // Last range with start <= phys.
+  size_t lo = 0, hi = num_ranges_;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ranges_[mid].start <= phys) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0) return nullptr;
+  const PhysRangeInfo* r = &ranges_[lo - 1];
+  return phys < r->end ? r : nullptr;
+}
+
+const PhysRangeInfo* PhysAllocator::range_of_index(uint32_t idx) const {
+  // Last range with first_page <= idx; idx is always a valid page.
+  size_t lo = 0, hi = num_ranges_;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ranges_[mid].first_page <= idx) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return &ranges_[lo - 1];
+}
+
+void PhysAllocator::push_free(const PhysRangeInfo& r, uint64_t phys, unsigned order,
+                              bool poisoned) {
+  uint32_t idx = static_cast<uint32_t>(index_of(r, phys));
+  PhysPageMeta& m = pages_[idx];
+  m.order = static_cast<uint8_t>(order);
+  m.flags = static_cast<uint8_t>(kHeadFree | (poisoned ? kPoisoned : 0));
+  m.prev = kNil;
+  m.next = free_head_[order];
+  if (m.next != kNil) pages_[m.next].prev = idx;
+  free_head_[order] = idx;
+  ++stats_.free_blocks[order];
+}
+
+void PhysAllocator::unlink_free(uint32_t idx, unsigned order) {
+  PhysPageMeta& m = pages_[idx];
+  if (m.prev != kNil) {
+    pages_[m.prev].next = m.next;
+  } else {
+    free_head_[order] = m.next;
+  }
+  if (m.next != kNil) pages_[m.next].prev = m.prev;
+  m.flags = 0;
+  --stats_.free_blocks[order];
+}
+
+void PhysAllocator::fill(uint64_t phys, unsigned order, uint8_t byte) {
+  // Per page: to_ptr only promises one page is contiguous.
+  for (uint64_t p = phys; p < phys + order_bytes(order); p += base::kPageSize) {
+    __builtin_memset(to_ptr_(ctx_, p), byte, base::kPageSize);
+  }
+}
+
+bool PhysAllocator::check_poison(uint64_t phys, unsigned order) {
+  uint64_t pattern;
+  __builtin_memset(&pattern, kPoisonByte, sizeof(pattern));
+  for (uint64_t p = phys; p < phys + order_bytes(order); p += base::kPageSize) {
+    const uint8_t* page = to_ptr_(ctx_, p);
+    for (uint64_t off = 0; off < base::kPageSize; off += 8) {
+      uint64_t word;
+      __builtin_memcpy(&word, page + off, sizeof(word));
+      if (word == pattern) continue;
+      for (uint64_t b = 0; b < 8; ++b) {
+        if (page[off + b] != kPoisonByte) {
+          last_fault_addr_ = p + off + b;
+          break;
+        }
+      }
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<uint64_t> PhysAllocator::alloc(unsigned order, uint32_t flags) {
+  if (order > kMaxOrder) {
+    last_error_ = "alloc: order above kMaxOrder";
+    return Error::kInvalidArgument;
+  }
+  if ((flags & kAllocZero) && to_ptr_ == nullptr) {
+    last_error_ = "alloc: kAllocZero needs a PhysToPtr";
+    return Error::kInvalidArgument;
+  }
+  unsigned o = order;
+  while (o <= kMaxOrder && free_head_[o] == kNil) ++o;
+  if (o > kMaxOrder) {
+    last_error_ = "alloc: out of memory";
+    return Error::kOutOfMemory;
+  }
+  uint32_t idx = free_head_[o];
+  bool poisoned = (pages_[idx].flags & kPoisoned) != 0;
+  unlink_free(idx, o);
+  const PhysRangeInfo& r = *range_of_index(idx);
+  uint64_t phys = r.start + ((idx - r.first_page) << base::kPageShift);
+  // Keep the lower half, give back upper halves; they inherit the poison.
+  while (o > order) {
+    --o;
+    push_free(r, phys + order_bytes(o), o, poisoned);
+  }
+  PhysPageMeta& m = pages_[idx];
+  m.order = static_cast<uint8_t>(order);
+  m.flags = kHeadAllocated;
+  stats_.free_pages -= uint64_t{1} << order;
+
+  if (options_.poison && poisoned && !check_poison(phys, order)) {
+    // Someone wrote to this memory after freeing it. Withhold the block
+    // (it cannot be trusted, and the writer may still hold it) and report.
+    m.flags = kQuarantined;
+    stats_.quarantined_pages += uint64_t{1} << order;
+    ++stats_.poison_failures;
+    last_error_ = "alloc: poison overwritten in a freed block (write after free)";
+    return Error::kFault;
+  }
+  if (flags & kAllocZero) fill(phys, order, 0);
+  return phys;
+}
+
+Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
+  const PhysPageMeta& m = pages_[index_of(r, phys)];
+  if (m.flags & kHeadAllocated) {
+    last_error_ = "free: order differs from the allocation's";
+  } else if (m.flags & kQuarantined) {
+    last_error_ = "free: block was quarantined after a poison failure";
+  } else if (m.flags & kHeadFree) {
+    last_error_ = "free: double free (block is already free)";
+  } else {
+    // Every page is in exactly one block whose head is aligned to the block
+    // size, so trying each alignment finds it. O(kMaxOrder).
+    last_error_ = "free: page was never allocated";
+    for (unsigned o = 1; o <= kMaxOrder; ++o) {
+      uint64_t head = base::align_down(phys, order_bytes(o));
+      if (head < r.start) break;
+      const PhysPageMeta& h = pages_[index_of(r, head)];
+      if (h.flags == 0 || head + order_bytes(h.order) <= phys) continue;
+      last_error_ = (h.flags & kHeadFree)
+                        ? "free: page is already free (double free or never allocated)"
+                        : "free: page lies inside an allocated block, not at its start";
+      break;
+    }
+  }
+  return Error::kInvalidArgument;
+}
+
+Status PhysAllocator::free(uint64_t phys, unsigned order) {
+  if (order > kMaxOrder) {
+    last_error_ = "free: order above kMaxOrder";
+    return Error::kInvalidArgument;
+  }
+  if (!base::is_aligned(phys, base::kPageSize)) {
+    last_error_ = "free: address not page-aligned";
+    return Error::kInvalidArgument;
+  }
+  const PhysRangeInfo* rp = find_range(phys);
+  if (rp == nullptr) {
+    last_error_ = "free: address not managed by this allocator";
+    return Error::kInvalidArgument;
+  }
+  const PhysRangeInfo& r = *rp;
+  uint64_t idx = index_of(r, phys);
+  PhysPageMeta& m = pages_[idx];
+  if (m.flags != kHeadAllocated || m.order != order) return fail_free(r, phys);
+
+  const bool poisoned = options_.poison;
+  if (poisoned) fill(phys, order, kPoisonByte);
+  m.flags = 0;
+  stats_.free_pages += uint64_t{1} << order;
+
+  // Merge with the buddy while it is a whole free block of the same order.
+  // Blocks never cross range edges, so a buddy outside the range is absent.
+  while (order < kMaxOrder) {
+    uint64_t buddy = phys ^ order_bytes(order);
+    if (buddy < r.start || r.end - buddy < order_bytes(order)) break;
+    uint32_t bidx = static_cast<uint32_t>(index_of(r, buddy));
+    const PhysPageMeta& b = pages_[bidx];
+    if (!(b.flags & kHeadFree) || b.order != order) break;
+    // Keep the merged block uniformly poisoned so the check on the next
+    // allocation covers this page: each unpoisoned block is filled at most
+    // once before it is handed out again.
+    if (poisoned && !(b.flags & kPoisoned)) fill(buddy, order, kPoisonByte);
+    unlink_free(bidx, order);
+    if (buddy < phys) phys = buddy;
+    ++order;
+  }
+  push_free(r, phys, order, poisoned);
+  return Status::Ok();
+}
+
+}  // namespace mm

@@ -1,0 +1,156 @@
+// Physical page allocator: a binary buddy allocator over the usable page
+// ranges (orders 0..kMaxOrder, 4 KiB .. 2 MiB). Pure logic with metadata in
+// caller-provided memory, so the same code runs in the kernel and host tests.
+#pragma once
+
+#include "src/base/result.h"
+#include "src/base/span.h"
+#include "src/base/types.h"
+#include "src/mm/e820.h"
+
+namespace mm {
+
+/// Largest block order: 2^9 pages = 2 MiB, one huge page.
+inline constexpr unsigned kMaxOrder = 9;
+inline constexpr unsigned kNumOrders = kMaxOrder + 1;
+
+/// Bytes in a block of `order`.
+constexpr uint64_t order_bytes(unsigned order) { return base::kPageSize << order; }
+
+/// Turns a physical address into a pointer the allocator may write through
+/// (the kernel's direct map; in host tests, simulated memory). Only called
+/// for zeroed allocations and in poison mode. Must be valid for one page.
+using PhysToPtr = uint8_t* (*)(void* ctx, uint64_t phys);
+
+/// Flags for PhysAllocator::alloc.
+enum AllocFlags : uint32_t {
+  kAllocNone = 0,
+  /// Zero the block before returning it (needs a PhysToPtr).
+  kAllocZero = 1u << 0,
+};
+
+/// Options fixed at init.
+struct PhysOptions {
+  /// Fill freed blocks with kPoisonByte and verify the fill when they are
+  /// handed out again: catches writes after free. Costs a pass over the
+  /// block on every free and allocation; needs a PhysToPtr.
+  bool poison = false;
+};
+
+/// Byte written over freed memory in poison mode.
+inline constexpr uint8_t kPoisonByte = 0x6B;
+
+/// A snapshot of the allocator's counters.
+struct PhysStats {
+  uint64_t total_pages;        ///< Pages managed (all usable ranges).
+  uint64_t free_pages;         ///< Pages in free blocks.
+  uint64_t quarantined_pages;  ///< Pages withheld after a poison failure.
+  uint64_t poison_failures;    ///< Allocations that found corrupted poison.
+  uint64_t free_blocks[kNumOrders];  ///< Free blocks per order.
+};
+
+/// Per-page metadata, one per managed 4 KiB page: 12 bytes (0.29% of RAM).
+/// Kept outside the pages so free memory can be poisoned whole.
+struct PhysPageMeta {
+  uint32_t next;  ///< Free-list link (page index), valid on a free head.
+  uint32_t prev;
+  uint8_t order;  ///< Block order, valid on a block head.
+  uint8_t flags;  ///< kHeadFree / kHeadAllocated / kPoisoned, 0 elsewhere.
+  uint16_t pad;
+};
+
+/// One usable range as the allocator indexes it.
+struct PhysRangeInfo {
+  uint64_t start;
+  uint64_t end;
+  uint64_t first_page;  ///< Index of the range's first page in the page array.
+};
+
+/// Bytes of metadata init() needs for `ranges` (sorted, disjoint, page
+/// aligned, as usable_pages() produces). Proportional to the usable pages,
+/// not to the highest address, so a range at 1 TiB costs only its own size.
+uint64_t phys_metadata_bytes(base::Span<const PhysRange> ranges);
+
+/// The buddy allocator. Blocks of order k are 2^k pages, physically aligned
+/// to their own size (so an order-9 block can be mapped as a 2 MiB page),
+/// and never cross a usable range boundary.
+///
+/// Not thread-safe and takes no lock: the caller serializes every call
+/// (the kernel wraps it in a spinlock held with interrupts off; the lead
+/// adds per-CPU caches in front of it). Never allocates, never blocks, so
+/// it may be called from any context, including interrupt handlers, as long
+/// as that lock discipline holds.
+///
+/// Errors never panic: they return an Error and set last_error() to a
+/// static message. The kernel wrapper turns kInvalidArgument from free()
+/// and kFault from alloc() into a PANIC (which prints a backtrace).
+class PhysAllocator {
+ public:
+  /// Takes ownership of all of `ranges` (sorted, non-overlapping, page
+  /// aligned; empty ones are skipped) and puts them on the free lists.
+  /// `metadata` must hold phys_metadata_bytes(ranges) bytes, 8-byte aligned,
+  /// and must not lie inside `ranges`. `to_ptr` may be null if neither
+  /// kAllocZero nor poison mode is used. Cost: O(ranges + pages / 512)
+  /// (plus one pass over the page array to clear it), except that nothing
+  /// is poisoned at init: untouched memory is simply not checked.
+  /// Returns kInvalidArgument on malformed ranges or a short/misaligned
+  /// buffer, kOutOfRange past 2^32 - 1 pages (16 TiB).
+  base::Status init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata,
+                    PhysToPtr to_ptr, void* ctx, PhysOptions options = {});
+
+  /// Allocates a block of 2^order pages aligned to its size. O(kMaxOrder +
+  /// log ranges) (a binary search maps the page index back to its range).
+  /// Returns its physical address, or kOutOfMemory if no block that large
+  /// is free, kInvalidArgument if order > kMaxOrder (or kAllocZero without
+  /// a PhysToPtr), or kFault in poison mode if the block's poison was
+  /// overwritten (a write after free; the block is then quarantined, never
+  /// handed out, and last_fault_addr() names the first bad byte).
+  base::Result<uint64_t> alloc(unsigned order, uint32_t flags = kAllocNone);
+
+  /// Returns a block obtained from alloc(order). O(kMaxOrder + log ranges):
+  /// merges with free buddies. Returns kInvalidArgument (and changes nothing) on a double
+  /// free, a free of memory never allocated, an address not managed here,
+  /// not the start of a block, or an order different from the allocation's.
+  base::Status free(uint64_t phys, unsigned order);
+
+  /// Current counters. O(1).
+  PhysStats stats() const { return stats_; }
+
+  /// The message of the last failed call (static storage), or nullptr.
+  const char* last_error() const { return last_error_; }
+  /// In poison mode, the address of the first corrupted byte found.
+  uint64_t last_fault_addr() const { return last_fault_addr_; }
+
+  /// True if `phys` lies in a managed range.
+  bool owns(uint64_t phys) const { return find_range(phys) != nullptr; }
+
+ private:
+  static constexpr uint32_t kNil = 0xFFFFFFFFu;
+  static constexpr uint8_t kHeadFree = 1u << 0;
+  static constexpr uint8_t kHeadAllocated = 1u << 1;
+  static constexpr uint8_t kPoisoned = 1u << 2;  // Whole free block holds poison.
+
+  const PhysRangeInfo* find_range(uint64_t phys) const;
+  uint64_t index_of(const PhysRangeInfo& r, uint64_t phys) const {
+    return r.first_page + ((phys - r.start) >> base::kPageShift);
+  }
+  void push_free(const PhysRangeInfo& r, uint64_t phys, unsigned order, bool poisoned);
+  void unlink_free(uint32_t idx, unsigned order);
+  const PhysRangeInfo* range_of_index(uint32_t idx) const;
+  base::Status fail_free(const PhysRangeInfo& r, uint64_t phys);
+  void fill(uint64_t phys, unsigned order, uint8_t byte);
+  bool check_poison(uint64_t phys, unsigned order);
+
+  PhysRangeInfo* ranges_ = nullptr;
+  size_t num_ranges_ = 0;
+  PhysPageMeta* pages_ = nullptr;
+  uint32_t free_head_[kNumOrders] = {};
+  PhysToPtr to_ptr_ = nullptr;
+  void* ctx_ = nullptr;
+  PhysOptions options_{};
+  PhysStats stats_{};
+  const char* last_error_ = nullptr;
+  uint64_t last_fault_addr_ = 0;
+};
+
+}  // namespace mm
