@@ -55,6 +55,22 @@ class StrView {
   size_t size_;
 };
 
+/// Splits `text` at every `sep` and calls `f(field)` for each field in
+/// order, empty ones included ("a;;b" gives "a", "", "b"; "" gives one
+/// empty field). Stops early when `f` returns false; returns whether it ran
+/// to the end.
+template <typename F>
+constexpr bool for_each_field(StrView text, char sep, F f) {
+  size_t i = 0;
+  for (;;) {
+    size_t end = text.find(sep, i);
+    if (end == StrView::npos) end = text.size();
+    if (!f(text.substr(i, end - i))) return false;
+    if (end == text.size()) return true;
+    i = end + 1;
+  }
+}
+
 /// Shell-style glob: `*` matches any run, `?` one byte; everything else is
 /// literal. Iterative with one backtrack point, so O(|pattern| * |text|).
 constexpr bool glob_match(StrView pattern, StrView text) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace {
 
 using base::glob_match;
@@ -18,6 +21,32 @@ TEST(StrView, Basics) {
   EXPECT_TRUE(s.starts_with("hell"));
   EXPECT_FALSE(s.starts_with("world"));
   EXPECT_FALSE(StrView("ab") == StrView("abc"));
+}
+
+std::vector<std::string> Fields(const char* text, char sep) {
+  std::vector<std::string> out;
+  base::for_each_field(text, sep, [&](StrView f) {
+    out.emplace_back(f.data(), f.size());
+    return true;
+  });
+  return out;
+}
+
+TEST(ForEachField, SplitsKeepingEmptyFields) {
+  EXPECT_EQ(Fields("a;b;c", ';'), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(Fields("a;;b;", ';'), (std::vector<std::string>{"a", "", "b", ""}));
+  EXPECT_EQ(Fields("", ','), (std::vector<std::string>{""}));
+  EXPECT_EQ(Fields("no-separator", ','), (std::vector<std::string>{"no-separator"}));
+}
+
+TEST(ForEachField, StopsWhenAsked) {
+  int calls = 0;
+  bool finished = base::for_each_field("x,y,z", ',', [&](StrView f) {
+    ++calls;
+    return !(f == StrView("y"));
+  });
+  EXPECT_FALSE(finished);
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(Glob, Matches) {

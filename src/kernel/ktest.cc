@@ -31,19 +31,12 @@ namespace {
 // one. xfail_ suites run only when an including glob names them.
 bool selected(base::StrView patterns, base::StrView name, bool xfail) {
   bool included = false;
-  size_t i = 0;
-  while (i <= patterns.size()) {
-    size_t comma = patterns.find(',', i);
-    if (comma == base::StrView::npos) comma = patterns.size();
-    base::StrView p = patterns.substr(i, comma - i);
-    i = comma + 1;
-    if (p.starts_with("-")) {
-      if (base::glob_match(p.substr(1), name)) return false;
-    } else if (!p.empty() && base::glob_match(p, name) && (!xfail || p.starts_with("xfail_"))) {
-      included = true;
-    }
-  }
-  return included;
+  bool excluded = !base::for_each_field(patterns, ',', [&](base::StrView p) {
+    if (p.starts_with("-")) return !base::glob_match(p.substr(1), name);
+    if (!p.empty() && base::glob_match(p, name) && (!xfail || p.starts_with("xfail_"))) included = true;
+    return true;
+  });
+  return included && !excluded;
 }
 
 }  // namespace

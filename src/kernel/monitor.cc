@@ -84,17 +84,14 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
 
 void run_commands(base::StrView script, const BootState& boot) {
   bool ok = true;
-  size_t i = 0;
-  while (i <= script.size()) {
-    size_t semi = script.find(';', i);
-    if (semi == base::StrView::npos) semi = script.size();
-    base::StrView cmd = trim(script.substr(i, semi - i));
+  base::for_each_field(script, ';', [&](base::StrView field) {
+    base::StrView cmd = trim(field);
     if (!cmd.empty()) {
       kprint("biscotti> {}\n", cmd);
       ok = monitor_execute(cmd, boot) && ok;
     }
-    i = semi + 1;
-  }
+    return true;
+  });
   kprint("run: {}\n", ok ? "all commands succeeded" : "a command failed");
   arch::qemu_exit(ok ? arch::ExitCode::kPass : arch::ExitCode::kFail);
 }
