@@ -38,6 +38,28 @@ inline uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v))
 inline uint64_t read_cr2() { uint64_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr4() { uint64_t v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+inline void write_cr3(uint64_t v) { asm volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
+inline void write_cr4(uint64_t v) { asm volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
+/// Drops the TLB entries for the page holding `va` on this CPU, global
+/// ones included ([sdm3] 4.10.4.1).
+inline void invlpg(uint64_t va) { asm volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+
+inline constexpr uint64_t kCr4Pge = uint64_t{1} << 7;  // [sdm3] 2.5: global pages
+inline constexpr uint32_t kIa32Efer = 0xc000'0080;
+inline constexpr uint64_t kEferNxe = uint64_t{1} << 11;  // [sdm3] 2.2.1: execute-disable
+
+/// Drops every TLB entry on this CPU, global ones too: toggling CR4.PGE
+/// flushes all ([sdm3] 4.10.4.1). Interrupts must be off (CR4 is read,
+/// then written twice).
+inline void flush_tlb_all() {
+  uint64_t cr4 = read_cr4();
+  if (cr4 & kCr4Pge) {
+    write_cr4(cr4 & ~kCr4Pge);
+    write_cr4(cr4);
+  } else {
+    write_cr3(read_cr3());
+  }
+}
 
 inline uint64_t rdmsr(uint32_t msr) {
   uint32_t lo, hi;

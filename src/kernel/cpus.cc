@@ -2,7 +2,6 @@
 // periodic timer and the AP start through INIT-SIPI-SIPI.
 #include "src/kernel/cpus.h"
 
-#include "src/arch/boot_paging.h"
 #include "src/arch/lapic.h"
 #include "src/arch/pic8259.h"
 #include "src/arch/pit.h"
@@ -14,6 +13,9 @@
 #include "src/base/atomic.h"
 #include "src/kernel/console.h"
 #include "src/kernel/stacks.h"
+#include "src/mm/direct_map.h"
+#include "src/mm/kernel_vm.h"
+#include "src/mm/tlb.h"
 
 extern "C" char ap_trampoline_start[], ap_trampoline_end[];
 extern "C" uint64_t ap_tramp_stacks, ap_tramp_entry;
@@ -27,7 +29,6 @@ using base::MemoryOrder;
 // Where an AP lands (by arrival ticket) before it knows its index and
 // moves to its own guarded kernel stack.
 constexpr size_t kApStackSize = 4 * 1024;
-constexpr uint64_t kIa32Efer = 0xc000'0080;
 
 constinit bool x2apic_mode = false;
 constinit volatile uint32_t* xapic_page = nullptr;
@@ -72,6 +73,35 @@ void on_nmi(arch::TrapFrame&) { ++arch::this_cpu().nmis_received; }
 
 // [sdm3] 10.9: a spurious interrupt is not in service; no EOI.
 void on_spurious(arch::TrapFrame&) {}
+
+// Work handed to an AP's idle loop (cpus_run_on).
+struct alignas(64) CpuWork {
+  base::Atomic<uint32_t> state{0};  // kWorkIdle, kWorkPosted, kWorkRunning
+  void (*fn)(void*) = nullptr;
+  void* arg = nullptr;
+};
+enum : uint32_t { kWorkIdle = 0, kWorkClaimed, kWorkPosted };
+constinit CpuWork cpu_work[arch::kMaxCpus];
+
+// The kick only has to end the HLT; the idle loop does the rest.
+void on_kick(arch::TrapFrame&) { lapic_eoi(); }
+
+[[noreturn]] void idle_loop(uint32_t index) {
+  CpuWork& w = cpu_work[index];
+  for (;;) {
+    arch::cli();
+    if (w.state.load(MemoryOrder::kAcquire) == kWorkPosted) {
+      arch::sti();
+      w.fn(w.arg);
+      // Release: the work's effects before "done".
+      w.state.store(kWorkIdle, MemoryOrder::kRelease);
+      continue;
+    }
+    // STI's one-instruction shadow ([sdm3] 6.8.3) makes "sti; hlt" atomic:
+    // a kick that arrives after the check above still ends the HLT.
+    asm volatile("sti; hlt" ::: "memory");
+  }
+}
 
 void on_lapic_error(arch::TrapFrame&) {
   uint32_t esr = with_lapic([](auto& l) { return l.read_error_status(); });
@@ -186,13 +216,14 @@ namespace {
   arch::gdt_init();
   stacks_install_tss(index);
   arch::idt_load();
+  mm::vm_init_this_cpu();
+  mm::tlb_cpu_online(index);
   lapic_setup_this_cpu();
   uint32_t expected = kWaiting;
   // Release: our per-CPU set-up is visible to whoever sees us online.
   if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();
   online.fetch_add(1, MemoryOrder::kRelease);
-  arch::sti();
-  for (;;) arch::hlt();
+  idle_loop(index);
 }
 
 }  // namespace
@@ -202,8 +233,10 @@ void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& f, bool f
   if (force_pit) source = TimerSource::kPit;
   x2apic_mode = features.x2apic;
   if (!x2apic_mode) {
-    arch::boot_map_uncached(platform.lapic_phys);
-    xapic_page = reinterpret_cast<volatile uint32_t*>(platform.lapic_phys);
+    // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
+    base::Result<uint64_t> va = mm::fixmap(platform.lapic_phys, base::kPageSize, /*uncached=*/true);
+    if (!va.ok()) PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
+    xapic_page = reinterpret_cast<volatile uint32_t*>(va.value());
   }
   enable_x2apic_if_chosen();
   arch::PerCpu& me = arch::this_cpu();
@@ -219,6 +252,7 @@ void cpus_init_boot(const Platform& platform, const arch::CpuFeatures& f, bool f
   arch::set_trap_handler(arch::kVectorNmi, on_nmi);
   arch::set_trap_handler(arch::kVectorSpurious, on_spurious);
   arch::set_trap_handler(arch::kVectorLapicError, on_lapic_error);
+  arch::set_trap_handler(arch::kVectorIpiReschedule, on_kick);
 
   // [sdm3] 10.4.8: an integrated APIC reports version 0x1X; anything else
   // (an 82489DX, or no APIC answering at all) cannot run this kernel.
@@ -255,7 +289,7 @@ void cpus_start_aps(const Platform& platform) {
   if (planned == 1) return;
 
   // The trampoline and its slots, at the SIPI page (identity-mapped).
-  auto* page = reinterpret_cast<char*>(arch::kApTrampolinePhys);
+  auto* page = static_cast<char*>(mm::phys_to_virt(arch::kApTrampolinePhys));
   size_t size = static_cast<size_t>(ap_trampoline_end - ap_trampoline_start);
   __builtin_memcpy(page, ap_trampoline_start, size);
   auto slot = [&](const void* sym) { return page + (static_cast<const char*>(sym) - ap_trampoline_start); };
@@ -264,7 +298,7 @@ void cpus_start_aps(const Platform& platform) {
   *reinterpret_cast<uint64_t*>(slot(&ap_tramp_stacks)) = reinterpret_cast<uint64_t>(ap_stack_tops);
   *reinterpret_cast<uint64_t*>(slot(&ap_tramp_entry)) = reinterpret_cast<uint64_t>(&ap_entry);
   *reinterpret_cast<uint32_t*>(slot(&ap_tramp_cr3)) = static_cast<uint32_t>(arch::read_cr3());
-  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_efer)) = static_cast<uint32_t>(arch::rdmsr(kIa32Efer));
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_efer)) = static_cast<uint32_t>(arch::rdmsr(arch::kIa32Efer));
   *reinterpret_cast<uint32_t*>(slot(&ap_tramp_ticket)) = 0;
   uint8_t sipi = arch::sipi_vector(arch::kApTrampolinePhys).value();
 
@@ -295,6 +329,25 @@ void cpus_start_aps(const Platform& platform) {
 }
 
 TimerSource timer_source() { return source; }
+
+base::Status cpus_run_on(uint32_t cpu, void (*fn)(void*), void* arg) {
+  if (cpu == 0 || cpu >= planned || ap_state[cpu].load(MemoryOrder::kAcquire) != kOnline)
+    return base::Error::kInvalidArgument;
+  CpuWork& w = cpu_work[cpu];
+  uint32_t expected = kWorkIdle;
+  if (!w.state.compare_exchange(expected, kWorkClaimed, MemoryOrder::kAcquire, MemoryOrder::kRelaxed))
+    return base::Error::kBusy;
+  w.fn = fn;
+  w.arg = arg;
+  // Release: fn and arg before the idle loop can see the work.
+  w.state.store(kWorkPosted, MemoryOrder::kRelease);
+  return send_ipi(cpu, arch::kVectorIpiReschedule);
+}
+
+void cpus_wait_work_done(uint32_t cpu) {
+  ASSERT(cpu < arch::kMaxCpus);
+  while (cpu_work[cpu].state.load(MemoryOrder::kAcquire) != kWorkIdle) arch::cpu_relax();
+}
 
 void cpus_start_pit_tick(uint8_t vector) {
   arch::set_trap_handler(vector, on_timer);

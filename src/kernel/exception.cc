@@ -1,6 +1,7 @@
 // Exception reports (see exception.h).
 #include "src/kernel/exception.h"
 
+#include "src/arch/fixup.h"
 #include "src/arch/percpu.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
@@ -12,6 +13,7 @@ namespace kernel {
 namespace {
 
 constinit uint64_t breakpoints = 0;
+constinit uint64_t fixups = 0;
 
 void print_registers(const arch::TrapFrame& f) {
   kprint("  rax={:#018x} rbx={:#018x} rcx={:#018x}\n", f.rax, f.rbx, f.rcx);
@@ -43,6 +45,17 @@ void report_and_stop(arch::TrapFrame& f) {
   fail_stop();
 }
 
+// #PF and #GP: a probe instruction (safe_access) resumes at its fixup;
+// anything else is reported.
+void on_fault(arch::TrapFrame& f) {
+  if (uint64_t resume = arch::find_fixup(f.rip)) {
+    __atomic_fetch_add(&fixups, 1, __ATOMIC_RELAXED);
+    f.rip = resume;
+    return;
+  }
+  report_and_stop(f);
+}
+
 void on_breakpoint(arch::TrapFrame& f) {
   ++breakpoints;
   // RIP already points past the one-byte INT3 [sdm3] 6.5 (trap-class).
@@ -54,8 +67,12 @@ void on_breakpoint(arch::TrapFrame& f) {
 void exception_init() {
   arch::set_unhandled_trap_handler(report_and_stop);
   arch::set_trap_handler(arch::kVectorBreakpoint, on_breakpoint);
+  arch::set_trap_handler(arch::kVectorPageFault, on_fault);
+  arch::set_trap_handler(arch::kVectorGeneralProtection, on_fault);
 }
 
 uint64_t breakpoint_count() { return breakpoints; }
+
+uint64_t fixup_count() { return __atomic_load_n(&fixups, __ATOMIC_RELAXED); }
 
 }  // namespace kernel

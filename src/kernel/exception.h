@@ -13,4 +13,7 @@ void exception_init();
 /// How many #BP traps have been taken (the breakpoint test watches it).
 uint64_t breakpoint_count();
 
+/// Faults of probe instructions resumed through the fixup table.
+uint64_t fixup_count();
+
 }  // namespace kernel

@@ -19,7 +19,11 @@
 #include "src/kernel/platform.h"
 #include "src/kernel/stacks.h"
 #include "src/kernel/version.h"
+#include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
+#include "src/mm/kernel_vm.h"
+#include "src/mm/page_alloc.h"
+#include "src/mm/tlb.h"
 
 extern "C" char __kernel_phys_start[], __kernel_phys_end[];
 extern "C" uint64_t boot_entry_tsc;
@@ -40,9 +44,9 @@ constinit mm::PhysRange carve_outs[kMaxCarveOuts]{};
 constinit char cmdline_buf[2048]{};
 constinit arch::PerCpu boot_cpu{};
 
-arch::mb2::BootInfo parse_boot_info(uint32_t mbi_phys) {
-  // The boot page tables identity-map the low 4 GiB, where the loader put it.
-  const auto* mbi = reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys});
+// `mbi` is where the boot information can be read: the boot identity map
+// first (the low 4 GiB, where the loader put it), then the direct map.
+arch::mb2::BootInfo parse_boot_info(uint32_t mbi_phys, const uint8_t* mbi) {
   ASSERT_MSG(mbi_phys != 0 && mbi_phys % 8 == 0, "multiboot2: boot information at {:#x} is not 8-byte aligned", mbi_phys);
   uint32_t total_size = *reinterpret_cast<const uint32_t*>(mbi);
   arch::mb2::ParseError err;
@@ -108,6 +112,15 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   state->memory_ranges = memory_map.usable().size();
 }
 
+void print_memory_report(const mm::VmBootReport& vm) {
+  mm::PageAllocStats pages = mm::page_alloc_stats();
+  kprint("mm: direct map {} MiB in {} pages, NX {}; {} KiB of page metadata, {} boot page tables\n",
+         vm.direct_map_bytes >> 20, vm.direct_page_bytes == (uint64_t{1} << 30) ? "1 GiB" : "2 MiB",
+         vm.nx ? "on" : "off", vm.metadata_bytes >> 10, vm.boot_table_pages);
+  kprint("mm: {} pages ({} KiB) free of {} managed{}\n", pages.phys.free_pages, pages.phys.free_pages * 4,
+         pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
@@ -124,9 +137,26 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 
   kprint("\n");
   print_version_line();
-  arch::mb2::BootInfo info = parse_boot_info(mbi_phys);
+  arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
   BootState state;
-  state.cmdline = build_cmdline(info.cmdline());
+  // The memory map first: mm replaces the boot page tables, after which the
+  // boot information is read again through the direct map.
+  init_memory_map(early_info, mbi_phys, &state);
+  arch::CpuidInsn cpuid_insn;
+  arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
+  // The command line is copied out (with fw_cfg's part) before the switch.
+  state.cmdline = build_cmdline(early_info.cmdline());
+  bool poison = Cmdline(state.cmdline).get("mm.poison") == base::StrView("1");
+  mm::VmBootReport vm = mm::vm_init(mm::VmBootInfo{
+      .map = memory_map.map(),
+      .usable = memory_map.usable(),
+      .nx = features.nx,
+      .pages_1g = features.pages_1g,
+      .poison = poison,
+      .leave_unmapped = is_stack_guard_page,
+  });
+  mm::tlb_cpu_online(0);
+  arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
   state.boot_loader = info.boot_loader_name();
   {
     bool found = false;
@@ -140,12 +170,10 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
     }
   }
   kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
-  init_memory_map(info, mbi_phys, &state);
   kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
          state.usable_bytes >> 20, state.memory_ranges);
+  print_memory_report(vm);
 
-  arch::CpuidInsn cpuid_insn;
-  arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
   Platform platform = discover_platform(info);
   Cmdline early_args(state.cmdline);
   cpus_init_boot(platform, features, early_args.get("timer") == base::StrView("pit"));
@@ -161,8 +189,10 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
     cpus_start_pit_tick(arch::kVectorIrqBase + kPitIrq);
     kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
   }
+  mm::tlb_init(mm::TlbHooks{.send_ipi = send_ipi, .eoi = lapic_eoi});
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
+  mm::vm_drop_identity();
   // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
   constexpr uint8_t kCom1Irq = 4;
   if (route_isa_irq(kCom1Irq, arch::kVectorIrqBase + kCom1Irq, 0).ok()) {

@@ -1,6 +1,8 @@
 // ACPI-based platform discovery (see platform.h).
 #include "src/kernel/platform.h"
 
+#include "src/mm/kernel_vm.h"
+
 #include "src/kernel/console.h"
 
 namespace kernel {
@@ -13,10 +15,8 @@ constinit arch::acpi::MadtArrays<256> madt_arrays{};
 // The boot page tables identity-map physical [0, 4 GiB); ACPI tables above
 // that (possible on large machines) are reported unreadable until mm's
 // direct map exists.
-const uint8_t* identity_map(void*, uint64_t phys, size_t len) {
-  constexpr uint64_t kLimit = uint64_t{4} << 30;
-  if (phys >= kLimit || len > kLimit - phys) return nullptr;
-  return reinterpret_cast<const uint8_t*>(phys);
+const uint8_t* map_firmware(void*, uint64_t phys, size_t len) {
+  return static_cast<const uint8_t*>(mm::phys_window(phys, len));
 }
 
 void report(const char* step, base::Error e, const arch::acpi::ParseError& err) {
@@ -28,7 +28,7 @@ void report(const char* step, base::Error e, const arch::acpi::ParseError& err) 
 
 Platform discover_platform(const arch::mb2::BootInfo& info) {
   Platform p;
-  arch::acpi::PhysMap mem{&identity_map, nullptr};
+  arch::acpi::PhysMap mem{&map_firmware, nullptr};
   arch::acpi::ParseError err;
   base::Span<const uint8_t> tag = info.acpi_new_rsdp();
   if (tag.empty()) tag = info.acpi_old_rsdp();

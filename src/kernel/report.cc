@@ -6,18 +6,24 @@
 #include "src/kernel/stacks.h"
 #include "src/prof/backtrace.h"
 
+#include "src/mm/safe_access.h"
+
 namespace kernel {
 
 void print_backtrace(uint64_t rbp) {
-  // The frames must stay on the stack `rbp` starts on (per-thread stacks
-  // join find_stack with sched).
+  // The frames must stay on the stack `rbp` starts on. A stack find_stack
+  // does not know (a thread's) is bounded loosely; the reads are probes, so
+  // a corrupt chain ends the walk instead of faulting inside the report.
+  constexpr uint64_t kUnknownStackSpan = 1 << 20;
   StackInfo info;
-  prof::StackBounds stack{0, 0};
-  if (find_stack(rbp, &info) && !info.in_guard) stack = prof::StackBounds{info.lo, info.hi};
+  prof::StackBounds stack{rbp, rbp + kUnknownStackSpan};
+  if (find_stack(rbp, &info)) stack = info.in_guard ? prof::StackBounds{0, 0} : prof::StackBounds{info.lo, info.hi};
   uint64_t pcs[32];
   prof::WalkEnd end;
-  size_t n = prof::walk_frames(rbp, stack, pcs, 32, &end,
-                               [](uint64_t a) { return *reinterpret_cast<const uint64_t*>(a); });
+  size_t n = prof::walk_frames(rbp, stack, pcs, 32, &end, [](uint64_t a) {
+    base::Result<uint64_t> v = mm::safe_read64(a);
+    return v.ok() ? v.value() : 0;  // 0 ends the chain
+  });
   kprint("backtrace:\n");
   for (size_t i = 0; i < n; ++i) kprint("  #{:<2} {:#018x}\n", i, pcs[i]);
   kprint("  ({})\n", prof::walk_end_name(end));

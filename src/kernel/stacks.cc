@@ -68,6 +68,11 @@ uint64_t ap_kernel_stack_top(uint32_t index) {
   return addr(cpu_stacks[index].kernel + kKernelStackSize);
 }
 
+bool is_stack_guard_page(uint64_t va) {
+  StackInfo info;
+  return find_stack(va, &info) && info.in_guard;
+}
+
 bool find_stack(uint64_t a, StackInfo* info) {
   auto in = [&](const void* lo, size_t size) { return a >= addr(lo) && a < addr(lo) + size; };
   if (in(boot_stack_guard, kGuardSize + kKernelStackSize)) {

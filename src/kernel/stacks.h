@@ -14,8 +14,12 @@ namespace kernel {
 inline constexpr size_t kKernelStackSize = 16 * 1024;
 inline constexpr size_t kIstStackSize = 8 * 1024;
 
-/// Unmaps every guard page (boot CPU, before the others start).
+/// Unmaps every guard page in the boot page tables (boot CPU, before the
+/// others start); mm's page tables leave them out (is_stack_guard_page).
 void stacks_unmap_guards();
+
+/// True for the page at `va` if it is a stack's guard page.
+bool is_stack_guard_page(uint64_t va);
 
 /// Fills CPU `index`'s TSS (IST stacks) and loads it on this CPU.
 void stacks_install_tss(uint32_t index);

@@ -162,7 +162,7 @@ class PageTable {
  public:
   /// `mem` is a cheap handle, copied in. `root_phys` must be a 4 KiB-aligned
   /// table (zeroed, or a valid PML4).
-  PageTable(Mem mem, uint64_t root_phys) : mem_(mem), root_phys_(root_phys) {}
+  constexpr PageTable(Mem mem, uint64_t root_phys) : mem_(mem), root_phys_(root_phys) {}
 
   uint64_t root_phys() const { return root_phys_; }
 

@@ -3,6 +3,8 @@
 // a buddy can be unlinked in O(1) when merging.
 #include "src/mm/phys.h"
 
+#include "src/base/assert.h"
+
 namespace mm {
 
 using base::Error;
@@ -232,7 +234,9 @@ Result<uint64_t> PhysAllocator::alloc(unsigned order, uint32_t flags) {
 
 Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
   const PhysPageMeta& m = pages_[index_of(r, phys)];
-  if (m.flags & kHeadAllocated) {
+  if (m.flags & kCached) {
+    last_error_ = "free: double free (page is already in a page cache)";
+  } else if (m.flags & kHeadAllocated) {
     last_error_ = "free: order differs from the allocation's";
   } else if (m.flags & kQuarantined) {
     last_error_ = "free: block was quarantined after a poison failure";
@@ -254,6 +258,32 @@ Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
     }
   }
   return Error::kInvalidArgument;
+}
+
+Status PhysAllocator::cache_page(uint64_t phys) {
+  const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_range(phys) : nullptr;
+  if (r == nullptr) {
+    last_error_ = "free: address not managed by this allocator";
+    return Error::kInvalidArgument;
+  }
+  PhysPageMeta& m = pages_[index_of(*r, phys)];
+  if (m.order != 0) return fail_free(*r, phys);
+  // Atomic: two CPUs freeing the same page into their caches at once must
+  // not both succeed.
+  uint8_t old = __atomic_fetch_or(&m.flags, kCached, __ATOMIC_RELAXED);
+  if (old != kHeadAllocated) {
+    if (!(old & kCached)) __atomic_fetch_and(&m.flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
+    return fail_free(*r, phys);
+  }
+  return Status::Ok();
+}
+
+void PhysAllocator::uncache_page(uint64_t phys) {
+  const PhysRangeInfo* r = find_range(phys);
+  ASSERT_MSG(r != nullptr, "uncache_page({:#x}): not a managed page", phys);
+  PhysPageMeta& m = pages_[index_of(*r, phys)];
+  uint8_t old = __atomic_fetch_and(&m.flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
+  ASSERT_MSG(old == (kHeadAllocated | kCached), "uncache_page({:#x}): page was not cached (flags {:#x})", phys, old);
 }
 
 Status PhysAllocator::free(uint64_t phys, unsigned order) {

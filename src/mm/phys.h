@@ -121,6 +121,17 @@ class PhysAllocator {
   /// In poison mode, the address of the first corrupted byte found.
   uint64_t last_fault_addr() const { return last_fault_addr_; }
 
+  /// Front-end caches of single pages (the kernel's per-CPU caches) keep
+  /// pages that are allocated as far as the buddy lists know. cache_page()
+  /// marks such a page as sitting in a cache, so that freeing it again —
+  /// into a cache or here — is caught: kInvalidArgument unless `phys` is an
+  /// allocated order-0 block not already cached. uncache_page() takes the
+  /// mark off when the cache hands the page out or drains it. Both are one
+  /// atomic operation on the page's flags and need no lock: the buddy code
+  /// never touches an allocated page's metadata. O(log ranges).
+  base::Status cache_page(uint64_t phys);
+  void uncache_page(uint64_t phys);
+
   /// True if `phys` lies in a managed range.
   bool owns(uint64_t phys) const { return find_range(phys) != nullptr; }
 
@@ -129,6 +140,7 @@ class PhysAllocator {
   static constexpr uint8_t kHeadFree = 1u << 0;
   static constexpr uint8_t kHeadAllocated = 1u << 1;
   static constexpr uint8_t kPoisoned = 1u << 2;  // Whole free block holds poison.
+  static constexpr uint8_t kCached = 1u << 4;    // Allocated, held by a page cache (bit 3: phys.cc's kQuarantined).
 
   const PhysRangeInfo* find_range(uint64_t phys) const;
   uint64_t index_of(const PhysRangeInfo& r, uint64_t phys) const {

@@ -377,3 +377,34 @@ TEST(PhysTest, LargeAndHighRangesWithoutBackingMemory) {
 
 }  // namespace
 }  // namespace mm
+
+namespace mm {
+namespace {
+
+TEST(PhysCacheMark, CachedPageRefusesASecondFreeAnywhere) {
+  Fixture f({{0, 4 * kMiB}});
+  auto a = f.pa.alloc(0);
+  auto big = f.pa.alloc(1);
+  ASSERT_TRUE(a.ok() && big.ok());
+  ASSERT_TRUE(f.pa.cache_page(a.value()).ok());
+  // A second free into a cache, or into the buddy lists, is a double free.
+  EXPECT_EQ(f.pa.cache_page(a.value()).error(), Error::kInvalidArgument);
+  EXPECT_STREQ(f.pa.last_error(), "free: double free (page is already in a page cache)");
+  EXPECT_EQ(f.pa.free(a.value(), 0).error(), Error::kInvalidArgument);
+  EXPECT_STREQ(f.pa.last_error(), "free: double free (page is already in a page cache)");
+  // Only order-0 blocks may be cached; a free page may not.
+  EXPECT_EQ(f.pa.cache_page(big.value()).error(), Error::kInvalidArgument);
+  EXPECT_EQ(f.pa.cache_page(a.value() + 0x800).error(), Error::kInvalidArgument);
+  EXPECT_EQ(f.pa.cache_page(64 * kMiB).error(), Error::kInvalidArgument);
+  // Out of the cache the page frees normally, and everything merges back.
+  f.pa.uncache_page(a.value());
+  ASSERT_TRUE(f.pa.free(a.value(), 0).ok());
+  ASSERT_TRUE(f.pa.free(big.value(), 1).ok());
+  EXPECT_EQ(f.pa.stats().free_pages, 4 * kMiB / kPage);
+  uint64_t free_page = a.value();
+  EXPECT_EQ(f.pa.cache_page(free_page).error(), Error::kInvalidArgument);
+  EXPECT_EQ(f.pa.stats().free_pages, 4 * kMiB / kPage);
+}
+
+}  // namespace
+}  // namespace mm

@@ -1,0 +1,124 @@
+// See page_alloc.h.
+#include "src/mm/page_alloc.h"
+
+#include "src/arch/percpu.h"
+#include "src/arch/smp.h"
+#include "src/arch/spinlock.h"
+#include "src/base/assert.h"
+#include "src/mm/direct_map.h"
+
+namespace mm {
+namespace {
+
+// One cache line apart: each is written only by its own CPU.
+struct alignas(64) PageCache {
+  uint32_t count = 0;
+  uint64_t pages[kPageCacheSize] = {};
+};
+
+constinit arch::SpinLock lock;
+// alloc/free under `lock`; cache_page/uncache_page are atomic and lock-free.
+constinit PhysAllocator phys;
+constinit PageCache caches[arch::kMaxCpus];
+constinit bool poison_mode = false;
+constinit bool ready = false;
+
+uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
+
+[[noreturn]] void bad_free(uint64_t pa, unsigned order, const char* why) {
+  PANIC("page_free({:#x}, order {}): {}", pa, order, why ? why : "invalid free");
+}
+
+// Moves pages between this CPU's cache and the buddy lists. Interrupts off.
+void refill(PageCache& c) {
+  arch::SpinLockGuard g(lock);
+  while (c.count < kPageCacheSize / 2) {
+    base::Result<uint64_t> p = phys.alloc(0);
+    if (!p.ok()) break;
+    ASSERT(phys.cache_page(p.value()).ok());  // freshly allocated: cannot fail
+    c.pages[c.count++] = p.value();
+  }
+}
+
+void drain(PageCache& c, uint32_t keep) {
+  arch::SpinLockGuard g(lock);
+  while (c.count > keep) {
+    uint64_t pa = c.pages[--c.count];
+    phys.uncache_page(pa);
+    ASSERT(phys.free(pa, 0).ok());  // it was allocated and cached: cannot fail
+  }
+}
+
+}  // namespace
+
+void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison) {
+  ASSERT_MSG(!ready, "page_alloc_init called twice");
+  uint64_t bytes = phys_metadata_bytes(ranges);
+  auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
+  arch::SpinLockGuard g(lock);
+  base::Status s = phys.init(ranges, base::Span<uint8_t>(meta, bytes), direct_ptr, nullptr,
+                             PhysOptions{.poison = poison});
+  if (!s.ok()) PANIC("page allocator: {} ({})", base::error_name(s.error()), phys.last_error());
+  poison_mode = poison;
+  ready = true;
+}
+
+base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
+  DEBUG_ASSERT(ready);
+  if (order == 0 && !poison_mode) {
+    arch::push_cli();
+    PageCache& c = caches[arch::this_cpu().index];
+    if (c.count == 0) refill(c);
+    if (c.count != 0) {
+      uint64_t pa = c.pages[--c.count];
+      arch::pop_cli();
+      phys.uncache_page(pa);
+      if (flags & kAllocZero) __builtin_memset(phys_to_virt(pa), 0, base::kPageSize);
+      return pa;
+    }
+    arch::pop_cli();
+    return base::Error::kOutOfMemory;
+  }
+  arch::SpinLockGuard g(lock);
+  base::Result<uint64_t> p = phys.alloc(order, flags);
+  if (!p.ok() && p.error() == base::Error::kFault)
+    PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr());
+  return p;
+}
+
+void page_free(uint64_t pa, unsigned order) {
+  DEBUG_ASSERT(ready);
+  if (order == 0 && !poison_mode) {
+    // Checked before it enters the cache, so a double free is caught here
+    // and not when the page is handed out twice.
+    if (!phys.cache_page(pa).ok()) bad_free(pa, order, phys.last_error());
+    arch::push_cli();
+    PageCache& c = caches[arch::this_cpu().index];
+    if (c.count == kPageCacheSize) drain(c, kPageCacheSize / 2);
+    c.pages[c.count++] = pa;
+    arch::pop_cli();
+    return;
+  }
+  arch::SpinLockGuard g(lock);
+  if (!phys.free(pa, order).ok()) bad_free(pa, order, phys.last_error());
+}
+
+PageAllocStats page_alloc_stats() {
+  PageAllocStats s{};
+  {
+    arch::SpinLockGuard g(lock);
+    s.phys = phys.stats();
+  }
+  for (const PageCache& c : caches) s.cached_pages += __atomic_load_n(&c.count, __ATOMIC_RELAXED);
+  s.phys.free_pages += s.cached_pages;
+  s.poison = poison_mode;
+  return s;
+}
+
+void page_cache_drain_this_cpu() {
+  arch::push_cli();
+  drain(caches[arch::this_cpu().index], 0);
+  arch::pop_cli();
+}
+
+}  // namespace mm

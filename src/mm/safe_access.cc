@@ -1,0 +1,49 @@
+// See safe_access.h. Each probe is one instruction with a fixup entry: if
+// it faults, the handler resumes at the label after the "ok = 1" store, so
+// `ok` keeps its initial 0.
+#include "src/mm/safe_access.h"
+
+#include "src/arch/fixup.h"
+
+namespace mm {
+
+[[gnu::noinline]] base::Result<uint64_t> safe_read64(uint64_t addr) {
+  uint64_t value = 0, ok = 0;
+  asm volatile(
+      "1: movq (%[addr]), %[value]\n"
+      "   movq $1, %[ok]\n"
+      "2:\n" FIXUP_ENTRY("1b", "2b")
+      : [value] "+r"(value), [ok] "+r"(ok)
+      : [addr] "r"(addr)
+      : "memory");
+  if (!ok) return base::Error::kFault;
+  return value;
+}
+
+[[gnu::noinline]] base::Status safe_write64(uint64_t addr, uint64_t value) {
+  uint64_t ok = 0;
+  asm volatile(
+      "1: movq %[value], (%[addr])\n"
+      "   movq $1, %[ok]\n"
+      "2:\n" FIXUP_ENTRY("1b", "2b")
+      : [ok] "+r"(ok)
+      : [addr] "r"(addr), [value] "r"(value)
+      : "memory");
+  if (!ok) return base::Error::kFault;
+  return base::Status::Ok();
+}
+
+[[gnu::noinline]] base::Result<uint8_t> safe_read8(uint64_t addr) {
+  uint64_t value = 0, ok = 0;
+  asm volatile(
+      "1: movzbq (%[addr]), %[value]\n"
+      "   movq $1, %[ok]\n"
+      "2:\n" FIXUP_ENTRY("1b", "2b")
+      : [value] "+r"(value), [ok] "+r"(ok)
+      : [addr] "r"(addr)
+      : "memory");
+  if (!ok) return base::Error::kFault;
+  return static_cast<uint8_t>(value);
+}
+
+}  // namespace mm

@@ -1,0 +1,131 @@
+// See tlb.h. One shootdown at a time: the initiator takes `shoot_lock`,
+// publishes the ranges, sets a mailbox flag per target, sends the IPIs and
+// spins until every target has cleared its flag. A CPU waiting for the lock
+// with interrupts off answers its own mailbox meanwhile, so two CPUs
+// shooting down at once cannot deadlock.
+#include "src/mm/tlb.h"
+
+#include "src/arch/percpu.h"
+#include "src/arch/trap.h"
+#include "src/arch/vectors.h"
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/base/atomic.h"
+#include "src/base/ticket_lock.h"
+
+namespace mm {
+namespace {
+
+using base::MemoryOrder;
+
+struct alignas(64) Mailbox {
+  base::Atomic<uint32_t> pending{0};
+  uint64_t received = 0;
+};
+
+constinit TlbHooks hooks{};
+constinit base::TicketLock<> shoot_lock;
+constinit TlbRanges request;  // written under shoot_lock before any flag is set
+constinit base::Atomic<uint32_t> outstanding{0};
+constinit Mailbox mailboxes[arch::kMaxCpus];
+constinit base::Atomic<uint64_t> online[(arch::kMaxCpus + 63) / 64];
+
+// About a second of pauses even under -icount (one instruction each).
+constexpr uint64_t kAckSpinLimit = uint64_t{1} << 31;
+
+void apply(const TlbRanges& r) {
+  if (r.full()) {
+    arch::flush_tlb_all();
+  } else {
+    r.for_each_page([](uint64_t va) { arch::invlpg(va); });
+  }
+}
+
+void answer_mailbox() {
+  Mailbox& m = mailboxes[arch::this_cpu().index];
+  // Acquire: the request was written before the flag.
+  if (m.pending.load(MemoryOrder::kAcquire) == 0) return;
+  apply(request);
+  ++m.received;
+  m.pending.store(0, MemoryOrder::kRelaxed);
+  // Release: our invalidation happens before the initiator frees the frame.
+  outstanding.fetch_sub(1, MemoryOrder::kRelease);
+}
+
+void on_shootdown_ipi(arch::TrapFrame&) {
+  answer_mailbox();
+  hooks.eoi();
+}
+
+}  // namespace
+
+void tlb_init(TlbHooks h) {
+  hooks = h;
+  arch::set_trap_handler(arch::kVectorIpiTlbShootdown, on_shootdown_ipi);
+}
+
+void tlb_cpu_online(uint32_t cpu) {
+  ASSERT(cpu < arch::kMaxCpus);
+  // Sequentially consistent: the bit must be visible to any initiator that
+  // changes a mapping after our flush below, and our flush must not be
+  // reordered before it.
+  online[cpu / 64].fetch_or(uint64_t{1} << (cpu % 64), MemoryOrder::kSeqCst);
+  arch::flush_tlb_all();
+}
+
+CpuSet tlb_online_cpus() {
+  CpuSet s;
+  for (uint32_t w = 0; w < (arch::kMaxCpus + 63) / 64; ++w) {
+    uint64_t bits = online[w].load(MemoryOrder::kSeqCst);
+    for (; bits != 0; bits &= bits - 1) s.add(w * 64 + __builtin_ctzll(bits));
+  }
+  return s;
+}
+
+void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
+  if (ranges.empty()) return;
+  arch::push_cli();
+  const uint32_t self = arch::this_cpu().index;
+  apply(ranges);
+  while (!shoot_lock.try_lock()) {
+    answer_mailbox();
+    arch::cpu_relax();
+  }
+  request = ranges;
+  CpuSet online_now = tlb_online_cpus();
+  uint32_t count = 0;
+  targets.for_each([&](uint32_t c) { count += (c != self && online_now.has(c)) ? 1 : 0; });
+  outstanding.store(count, MemoryOrder::kRelaxed);
+  targets.for_each([&](uint32_t c) {
+    if (c == self || !online_now.has(c)) return;
+    // Release: the request and `outstanding` before the flag.
+    mailboxes[c].pending.store(1, MemoryOrder::kRelease);
+    base::Status s = hooks.send_ipi(c, arch::kVectorIpiTlbShootdown);
+    if (!s.ok()) PANIC("tlb shootdown: IPI to cpu {} failed: {}", c, base::error_name(s.error()));
+  });
+  for (uint64_t spins = 0; outstanding.load(MemoryOrder::kAcquire) != 0; ++spins) {
+    if (spins == kAckSpinLimit) {
+      targets.for_each([&](uint32_t c) {
+        if (mailboxes[c].pending.load(MemoryOrder::kAcquire)) PANIC("tlb shootdown: cpu {} did not acknowledge", c);
+      });
+    }
+    arch::cpu_relax();
+  }
+  shoot_lock.unlock();
+  arch::pop_cli();
+}
+
+void tlb_shootdown_all(const TlbRanges& ranges) { tlb_shootdown(tlb_online_cpus(), ranges); }
+
+void tlb_shootdown_all_full() {
+  TlbRanges all;
+  all.set_full();
+  tlb_shootdown_all(all);
+}
+
+uint64_t tlb_shootdowns_received(uint32_t cpu) {
+  ASSERT(cpu < arch::kMaxCpus);
+  return __atomic_load_n(&mailboxes[cpu].received, __ATOMIC_RELAXED);
+}
+
+}  // namespace mm

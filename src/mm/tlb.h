@@ -1,0 +1,63 @@
+// TLB shootdown: after a kernel mapping changes, every other CPU that may
+// cache it is sent an IPI and invalidates it, and the caller waits for all
+// acknowledgements before reusing the old frame ([sdm3] 4.10.5). Kernel only.
+#pragma once
+
+#include "src/arch/smp.h"
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/mm/tlb_ranges.h"
+
+namespace mm {
+
+/// A set of CPUs by index, a bit each.
+class CpuSet {
+ public:
+  void add(uint32_t cpu) { words_[cpu / 64] |= uint64_t{1} << (cpu % 64); }
+  bool has(uint32_t cpu) const { return (words_[cpu / 64] >> (cpu % 64)) & 1; }
+  template <typename Fn>
+  void for_each(Fn fn) const {
+    for (uint32_t w = 0; w < kWords; ++w)
+      for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) fn(w * 64 + __builtin_ctzll(bits));
+  }
+
+ private:
+  static constexpr uint32_t kWords = (arch::kMaxCpus + 63) / 64;
+  uint64_t words_[kWords] = {};
+};
+
+/// How tlb reaches other CPUs (the kernel's LAPIC code).
+struct TlbHooks {
+  base::Status (*send_ipi)(uint32_t cpu, uint8_t vector);
+  void (*eoi)();
+};
+
+/// Installs the shootdown IPI handler. Boot CPU, before APs start.
+void tlb_init(TlbHooks hooks);
+
+/// CPU `cpu` (this one) takes part in shootdowns from now on, then flushes
+/// its whole TLB: a shootdown either targets it or finished before the
+/// flush, so a CPU coming online never keeps a stale entry. Every CPU, once,
+/// interrupts off.
+void tlb_cpu_online(uint32_t cpu);
+
+/// CPUs that take part in shootdowns.
+CpuSet tlb_online_cpus();
+
+/// Invalidates `ranges` on this CPU and on every CPU of `targets` that is
+/// online, waiting for each to acknowledge. Thread or interrupt context
+/// with no spinlock held that a target might wait for with interrupts off
+/// (the page-table lock is released before shooting down). Panics if a
+/// target does not answer within about a second.
+void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges);
+
+/// tlb_shootdown to every online CPU.
+void tlb_shootdown_all(const TlbRanges& ranges);
+
+/// A full flush everywhere.
+void tlb_shootdown_all_full();
+
+/// Shootdowns this CPU has answered (tests).
+uint64_t tlb_shootdowns_received(uint32_t cpu);
+
+}  // namespace mm
