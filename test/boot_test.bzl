@@ -8,7 +8,7 @@ def _literal(s):
 
 def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
               cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", icount = False,
-              timeout_s = 60, size = "small", **kwargs):
+              timeout_s = 60, size = "small", check = None, **kwargs):
     args = [
         "--iso", "$(location %s)" % iso,
         "--smp", str(smp),
@@ -28,11 +28,15 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
         args += ["--expect", _literal(e)]
     for r in reject:
         args += ["--reject", _literal(r)]
+    data = [iso]
+    if check:
+        args += ["--check", "$(location %s)" % check]
+        data.append(check)
     native.sh_test(
         name = name,
         srcs = ["boot_test.sh"],
         args = args,
-        data = [iso],
+        data = data,
         size = size,
         tags = ["boot"],
         **kwargs

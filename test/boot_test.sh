@@ -8,9 +8,10 @@
 #                [--expect-exit pass|fail|reset] [--expect REGEX]... [--reject REGEX]...
 #                [--input TEXT]   (typed on the serial console once the
 #                                  monitor prompt appears; \n ends a line)
+#                [--check PROGRAM] (run with the serial log's path; must exit 0)
 set -uo pipefail
 iso="" smp=1 mem=128M cpu=qemu64 machine=pc cmdline="" timeout_s=30 expect_exit=pass
-expects=() rejects=() input="" icount=0
+expects=() rejects=() input="" icount=0 checks=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     --reject) rejects+=("$2"); shift 2 ;;
     --input) input=$2; shift 2 ;;
     --icount) icount=1; shift ;;
+    --check) checks+=("$2"); shift 2 ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -90,6 +92,13 @@ for re in "${expects[@]+"${expects[@]}"}"; do
 done
 for re in "${rejects[@]+"${rejects[@]}"}"; do
   if grep -qE -- "$re" <<<"$clean"; then fail "serial log has /$re/"; fi
+done
+for prog in "${checks[@]+"${checks[@]}"}"; do
+  clean_log=$(mktemp)
+  printf '%s\n' "$clean" > "$clean_log"
+  why=$("$prog" "$clean_log" 2>&1) || fail "check $(basename "$prog"): $why"
+  echo "$why"
+  rm -f "$clean_log"
 done
 echo "boot test passed in ${elapsed_ms} ms (exit $got)"
 grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$clean" || true

@@ -22,6 +22,7 @@
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
 #include "src/mm/kernel_vm.h"
+#include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
 
@@ -74,9 +75,10 @@ base::StrView build_cmdline(base::StrView from_loader) {
   return base::StrView(cmdline_buf, n < sizeof(cmdline_buf) ? n : sizeof(cmdline_buf) - 1);
 }
 
-void add_carve_out(size_t* count, uint64_t start, uint64_t end) {
+void add_carve_out(size_t* count, uint64_t start, uint64_t end, const char* what) {
   ASSERT_MSG(*count < kMaxCarveOuts, "more than {} boot carve-outs", kMaxCarveOuts);
   carve_outs[(*count)++] = mm::PhysRange{start, end};
+  kprint("carve-out: [{:#x}, {:#x}) {}\n", start, end, what);
 }
 
 void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootState* state) {
@@ -84,16 +86,17 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   for (const auto& e : info.memory_map()) {
     ASSERT_MSG(n < kMaxMapEntries, "memory map has more than {} entries", kMaxMapEntries);
     raw_map[n++] = mm::E820Entry{e.base, e.length, e.type};
+    kprint("e820: [{:#x}, {:#x}) type {}\n", e.base, e.base + e.length, e.type);
   }
   ASSERT_MSG(n > 0, "multiboot2: no memory map tag (GRUB always provides one)");
 
   size_t c = 0;
   // Low memory holds the BIOS data, EBDA and (later) the AP trampoline.
-  add_carve_out(&c, 0, 0x10'0000);
+  add_carve_out(&c, 0, 0x10'0000, "low memory");
   add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start),
-                reinterpret_cast<uint64_t>(__kernel_phys_end));
-  add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size());
-  for (const auto& m : info.modules()) add_carve_out(&c, m.start, m.end);
+                reinterpret_cast<uint64_t>(__kernel_phys_end), "kernel image");
+  add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size(), "boot information");
+  for (const auto& m : info.modules()) add_carve_out(&c, m.start, m.end, "module");
   // GRUB also loads the non-allocated ELF sections (symbol and string
   // tables) after the image and reports them with physical sh_addr values.
   const auto& elf = info.elf_sections();
@@ -101,7 +104,7 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
     const uint8_t* sh = elf.headers.data() + size_t{i} * elf.entsize;
     uint64_t addr = *reinterpret_cast<const uint64_t*>(sh + 16);  // Elf64_Shdr.sh_addr
     uint64_t size = *reinterpret_cast<const uint64_t*>(sh + 32);  // Elf64_Shdr.sh_size
-    if (addr != 0 && addr < kKernelVma && size != 0) add_carve_out(&c, addr, addr + size);
+    if (addr != 0 && addr < kKernelVma && size != 0) add_carve_out(&c, addr, addr + size, "ELF section");
   }
 
   base::Status s = memory_map.init(base::Span<const mm::E820Entry>(raw_map, n),
@@ -156,6 +159,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
       .leave_unmapped = is_stack_guard_page,
   });
   mm::tlb_cpu_online(0);
+  mm::kva_init();
   arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
   state.boot_loader = info.boot_loader_name();
   {
@@ -213,6 +217,12 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   if (found) {
     char script[256];
     size_t n = base::format_to(script, sizeof(script), "test {}", tests);
+    run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1), state);
+  }
+  base::StrView benches = cmdline.get("bench", &found);
+  if (found) {
+    char script[256];
+    size_t n = base::format_to(script, sizeof(script), "bench {}", benches);
     run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1), state);
   }
   base::StrView script = cmdline.get("run", &found);

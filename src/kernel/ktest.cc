@@ -24,12 +24,10 @@ void KTestContext::record_failure(const char* file, int line, const char* msg) {
   kprint("FAIL {}.{}: {}:{}: {}\n", suite_, name_, file, line, msg);
 }
 
-namespace {
-
 // `patterns` is a comma-separated list of globs; those starting with '-'
 // exclude. A test runs when it matches an including glob and no excluding
 // one. xfail_ suites run only when an including glob names them.
-bool selected(base::StrView patterns, base::StrView name, bool xfail) {
+bool name_selected(base::StrView patterns, base::StrView name, bool xfail) {
   bool included = false;
   bool excluded = !base::for_each_field(patterns, ',', [&](base::StrView p) {
     if (p.starts_with("-")) return !base::glob_match(p.substr(1), name);
@@ -39,15 +37,13 @@ bool selected(base::StrView patterns, base::StrView name, bool xfail) {
   return included && !excluded;
 }
 
-}  // namespace
-
 KTestSummary run_ktests(base::StrView patterns) {
   KTestSummary sum;
   for (const KTestCase* tc = __ktest_start; tc != __ktest_end; ++tc) {
     char full[96];
     size_t n = base::format_to(full, sizeof(full), "{}.{}", tc->suite, tc->name);
     base::StrView name(full, n < sizeof(full) ? n : sizeof(full) - 1);
-    if (!selected(patterns, name, base::StrView(tc->suite).starts_with("xfail_"))) continue;
+    if (!name_selected(patterns, name, base::StrView(tc->suite).starts_with("xfail_"))) continue;
     if (KTestRunner::run_one(*tc)) {
       ++sum.passed;
     } else {

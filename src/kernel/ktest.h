@@ -49,6 +49,10 @@ struct KTestSummary {
 /// comma-separated globs, where a leading '-' excludes ("*,-lapic.*").
 KTestSummary run_ktests(base::StrView patterns);
 
+/// Whether `name` is selected by `patterns` (as run_ktests reads them);
+/// an `xfail` name only by a pattern that starts with "xfail_".
+bool name_selected(base::StrView patterns, base::StrView name, bool xfail);
+
 }  // namespace kernel
 
 #define KTEST(suite, name)                                                              \

@@ -5,8 +5,10 @@
 #include "src/arch/x86.h"
 #include "src/kernel/console.h"
 #include "src/kernel/cpus.h"
+#include "src/kernel/bench.h"
 #include "src/kernel/ktest.h"
 #include "src/kernel/line_editor.h"
+#include "src/kernel/mm_stats.h"
 #include "src/kernel/version.h"
 
 namespace kernel {
@@ -50,6 +52,7 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
            "  mem           usable memory found at boot\n"
            "  cpus          CPUs online, their APIC ids and interrupt counts\n"
            "  test [GLOB]   run in-kernel tests matching GLOB (default *)\n"
+           "  bench [GLOB]  run benchmarks matching GLOB or a suite name (default *)\n"
            "  poweroff      end the run (QEMU exits)\n");
     return true;
   }
@@ -60,6 +63,7 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
   if (cmd == "mem") {
     kprint("usable memory: {} bytes ({} MiB) in {} ranges, highest usable address {:#x}\n",
            boot.usable_bytes, boot.usable_bytes >> 20, boot.memory_ranges, boot.highest_usable_end);
+    print_mm_stats();
     return true;
   }
   if (cmd == "cpus") {
@@ -74,6 +78,11 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
     return true;
   }
   if (cmd == "test") return run_tests(arg);
+  if (cmd == "bench") {
+    if (run_benches(arg.empty() ? base::StrView("*") : arg) != 0) return true;
+    kprint("no benchmark matches '{}'\n", arg);
+    return false;
+  }
   if (cmd == "poweroff") {
     kprint("powering off\n");
     arch::qemu_exit(arch::ExitCode::kPass);

@@ -1,0 +1,62 @@
+// The benchmark runner (see bench.h).
+#include "src/kernel/bench.h"
+
+#include "src/arch/x86.h"
+#include "src/base/format.h"
+#include "src/kernel/console.h"
+#include "src/kernel/cpus.h"
+#include "src/kernel/ktest.h"
+
+extern "C" const kernel::BenchCase __bench_start[], __bench_end[];
+
+namespace kernel {
+namespace {
+
+constexpr int kSamples = 7;
+
+uint64_t median(uint64_t* v, int n) {
+  for (int i = 1; i < n; ++i)  // insertion sort: seven values
+    for (int j = i; j > 0 && v[j] < v[j - 1]; --j) {
+      uint64_t t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  return v[n / 2];
+}
+
+}  // namespace
+
+void BenchRun::start() { started_ = arch::rdtsc(); }
+
+void BenchRun::stop() { cycles_ += arch::rdtsc() - started_; }
+
+unsigned run_benches(base::StrView patterns) {
+  unsigned ran = 0;
+  for (const BenchCase* bc = __bench_start; bc != __bench_end; ++bc) {
+    char full[96];
+    size_t n = base::format_to(full, sizeof(full), "{}.{}", bc->suite, bc->name);
+    base::StrView name(full, n < sizeof(full) ? n : sizeof(full) - 1);
+    // "bench=mm" names a whole suite.
+    if (!name_selected(patterns, name, false) && !name_selected(patterns, base::StrView(bc->suite), false))
+      continue;
+    ++ran;
+    uint64_t per_iter[kSamples];
+    const char* skipped = nullptr;
+    // One warm-up run (caches, lazily built state), then the samples.
+    for (int s = -1; s < kSamples && !skipped; ++s) {
+      BenchRun run(bc->iterations);
+      bc->fn(run);
+      skipped = run.skipped();
+      if (s >= 0) per_iter[s] = run.cycles() / bc->iterations;
+    }
+    if (skipped) {
+      kprint("bench {} skipped: {}\n", name, skipped);
+      continue;
+    }
+    uint64_t cycles = median(per_iter, kSamples);
+    kprint("bench {} cycles={} ns={}\n", name, cycles, cycles * 1'000'000'000 / clock_info().tsc_hz);
+  }
+  return ran;
+}
+
+}  // namespace kernel

@@ -1,0 +1,49 @@
+// See kva.h.
+#include "src/mm/kva.h"
+
+#include "src/arch/spinlock.h"
+#include "src/base/assert.h"
+#include "src/mm/direct_map.h"
+#include "src/mm/page_alloc.h"
+
+namespace mm {
+namespace {
+
+constinit arch::SpinLock lock;
+constinit KvaSpace space;
+constinit bool ready = false;
+
+base::Result<uint64_t> metadata_page(void*) {
+  base::Result<uint64_t> p = page_alloc(0, kAllocZero);
+  if (!p.ok()) return p.error();
+  return reinterpret_cast<uint64_t>(phys_to_virt(p.value()));
+}
+
+void free_metadata_page(void*, uint64_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
+
+}  // namespace
+
+void kva_init() {
+  arch::SpinLockGuard g(lock);
+  base::Status s = space.init(kVaWindowBase, kVaWindowBytes, KvaPageSource{metadata_page, free_metadata_page, nullptr});
+  ASSERT_MSG(s.ok(), "kva_init: {}", space.last_error());
+  ready = true;
+}
+
+base::Result<uint64_t> kva_alloc(uint64_t bytes) {
+  arch::SpinLockGuard g(lock);
+  ASSERT_MSG(ready, "kva_alloc before kva_init");
+  return space.alloc(bytes);
+}
+
+base::Status kva_free(uint64_t va, uint64_t bytes) {
+  arch::SpinLockGuard g(lock);
+  return space.free(va, bytes);
+}
+
+KvaClassStats kva_stats(unsigned cls) {
+  arch::SpinLockGuard g(lock);
+  return space.stats(cls);
+}
+
+}  // namespace mm

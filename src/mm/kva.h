@@ -1,0 +1,24 @@
+// The kernel's virtual-range allocator: KvaSpace over the VA window
+// (direct_map.h), behind a spinlock, with metadata pages from the page
+// allocator. Kernel only; thread context (it may allocate a page).
+#pragma once
+
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/mm/kva_space.h"
+
+namespace mm {
+
+/// Sets up the window. Boot CPU, after vm_init.
+void kva_init();
+
+/// A page-aligned range of at least `bytes` in the VA window, not mapped.
+base::Result<uint64_t> kva_alloc(uint64_t bytes);
+
+/// Returns a range (unmap it first). Misuse is an error, not a panic.
+base::Status kva_free(uint64_t va, uint64_t bytes);
+
+/// Counters of size class `cls`.
+KvaClassStats kva_stats(unsigned cls);
+
+}  // namespace mm
