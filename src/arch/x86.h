@@ -81,6 +81,18 @@ inline void cli() { asm volatile("cli" ::: "memory"); }
 inline void sti() { asm volatile("sti" ::: "memory"); }
 inline void hlt() { asm volatile("hlt" ::: "memory"); }
 
+/// Disables interrupts and returns RFLAGS as it was, for irq_restore: the
+/// cheap save/restore pair for short per-CPU critical sections that take no
+/// lock (SpinLock nests through push_cli instead).
+inline uint64_t irq_save() {
+  uint64_t flags;
+  asm volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+  return flags;
+}
+inline void irq_restore(uint64_t flags) {
+  if (flags & (uint64_t{1} << 9)) sti();  // RFLAGS.IF
+}
+
 /// Stops this CPU for good: interrupts off, halted (NMIs resume the hlt,
 /// hence the loop).
 [[noreturn]] inline void halt_forever() {

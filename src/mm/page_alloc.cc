@@ -11,9 +11,14 @@ namespace mm {
 namespace {
 
 // One cache line apart: each is written only by its own CPU.
+// Each page with its metadata, so that handing it out needs no lookup.
+struct CachedPage {
+  uint64_t pa;
+  PhysPageMeta* meta;
+};
 struct alignas(64) PageCache {
   uint32_t count = 0;
-  uint64_t pages[kPageCacheSize] = {};
+  CachedPage pages[kPageCacheSize] = {};
 };
 
 constinit arch::SpinLock lock;
@@ -35,17 +40,18 @@ void refill(PageCache& c) {
   while (c.count < kPageCacheSize / 2) {
     base::Result<uint64_t> p = phys.alloc(0);
     if (!p.ok()) break;
-    ASSERT(phys.cache_page(p.value()).ok());  // freshly allocated: cannot fail
-    c.pages[c.count++] = p.value();
+    PhysPageMeta* meta = nullptr;
+    ASSERT(phys.cache_page(p.value(), &meta).ok());  // freshly allocated: cannot fail
+    c.pages[c.count++] = CachedPage{p.value(), meta};
   }
 }
 
 void drain(PageCache& c, uint32_t keep) {
   arch::SpinLockGuard g(lock);
   while (c.count > keep) {
-    uint64_t pa = c.pages[--c.count];
-    phys.uncache_page(pa);
-    ASSERT(phys.free(pa, 0).ok());  // it was allocated and cached: cannot fail
+    const CachedPage& p = c.pages[--c.count];
+    PhysAllocator::uncache(p.meta);
+    ASSERT(phys.free(p.pa, 0).ok());  // it was allocated and cached: cannot fail
   }
 }
 
@@ -66,18 +72,20 @@ void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, boo
 base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
   DEBUG_ASSERT(ready);
   if (order == 0 && !poison_mode) {
-    arch::push_cli();
+    // Interrupts off, not push_cli: nothing here nests or takes a lock on
+    // the fast path, and this is the hottest allocation in the kernel.
+    uint64_t irq = arch::irq_save();
     PageCache& c = caches[arch::this_cpu().index];
     if (c.count == 0) refill(c);
-    if (c.count != 0) {
-      uint64_t pa = c.pages[--c.count];
-      arch::pop_cli();
-      phys.uncache_page(pa);
-      if (flags & kAllocZero) __builtin_memset(phys_to_virt(pa), 0, base::kPageSize);
-      return pa;
+    if (c.count == 0) {
+      arch::irq_restore(irq);
+      return base::Error::kOutOfMemory;
     }
-    arch::pop_cli();
-    return base::Error::kOutOfMemory;
+    const CachedPage p = c.pages[--c.count];
+    arch::irq_restore(irq);
+    PhysAllocator::uncache(p.meta);
+    if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
+    return p.pa;
   }
   arch::SpinLockGuard g(lock);
   base::Result<uint64_t> p = phys.alloc(order, flags);
@@ -91,12 +99,13 @@ void page_free(uint64_t pa, unsigned order) {
   if (order == 0 && !poison_mode) {
     // Checked before it enters the cache, so a double free is caught here
     // and not when the page is handed out twice.
-    if (!phys.cache_page(pa).ok()) bad_free(pa, order, phys.last_error());
-    arch::push_cli();
+    PhysPageMeta* meta = nullptr;
+    if (!phys.cache_page(pa, &meta).ok()) bad_free(pa, order, phys.last_error());
+    uint64_t irq = arch::irq_save();
     PageCache& c = caches[arch::this_cpu().index];
     if (c.count == kPageCacheSize) drain(c, kPageCacheSize / 2);
-    c.pages[c.count++] = pa;
-    arch::pop_cli();
+    c.pages[c.count++] = CachedPage{pa, meta};
+    arch::irq_restore(irq);
     return;
   }
   arch::SpinLockGuard g(lock);
@@ -116,9 +125,9 @@ PageAllocStats page_alloc_stats() {
 }
 
 void page_cache_drain_this_cpu() {
-  arch::push_cli();
+  uint64_t irq = arch::irq_save();
   drain(caches[arch::this_cpu().index], 0);
-  arch::pop_cli();
+  arch::irq_restore(irq);
 }
 
 }  // namespace mm

@@ -260,7 +260,7 @@ Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
   return Error::kInvalidArgument;
 }
 
-Status PhysAllocator::cache_page(uint64_t phys) {
+Status PhysAllocator::cache_page(uint64_t phys, PhysPageMeta** meta) {
   const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_range(phys) : nullptr;
   if (r == nullptr) {
     last_error_ = "free: address not managed by this allocator";
@@ -275,6 +275,7 @@ Status PhysAllocator::cache_page(uint64_t phys) {
     if (!(old & kCached)) __atomic_fetch_and(&m.flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
     return fail_free(*r, phys);
   }
+  if (meta) *meta = &m;
   return Status::Ok();
 }
 
