@@ -10,22 +10,22 @@ namespace mm {
 namespace {
 
 constinit arch::SpinLock lock;
-constinit KvaSpace space;
+constinit VaAllocator space;
 constinit bool ready = false;
 
-base::Result<uint64_t> metadata_page(void*) {
+base::Result<uintptr_t> metadata_page(void*) {
   base::Result<uint64_t> p = page_alloc(0, kAllocZero);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uint64_t>(phys_to_virt(p.value()));
+  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
 }
 
-void free_metadata_page(void*, uint64_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
+void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
 
 }  // namespace
 
 void kva_init() {
   arch::SpinLockGuard g(lock);
-  base::Status s = space.init(kVaWindowBase, kVaWindowBytes, KvaPageSource{metadata_page, free_metadata_page, nullptr});
+  base::Status s = space.init(kVaWindowBase, kVaWindowBytes, VaPageSource{metadata_page, free_metadata_page, nullptr});
   ASSERT_MSG(s.ok(), "kva_init: {}", space.last_error());
   ready = true;
 }
@@ -41,9 +41,9 @@ base::Status kva_free(uint64_t va, uint64_t bytes) {
   return space.free(va, bytes);
 }
 
-KvaClassStats kva_stats(unsigned cls) {
+VaClassStats kva_stats(unsigned order) {
   arch::SpinLockGuard g(lock);
-  return space.stats(cls);
+  return space.class_stats(order);
 }
 
 }  // namespace mm

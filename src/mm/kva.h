@@ -1,11 +1,11 @@
-// The kernel's virtual-range allocator: KvaSpace over the VA window
+// The kernel's virtual-range allocator: VaAllocator over the VA window
 // (direct_map.h), behind a spinlock, with metadata pages from the page
 // allocator. Kernel only; thread context (it may allocate a page).
 #pragma once
 
 #include "src/base/result.h"
 #include "src/base/types.h"
-#include "src/mm/kva_space.h"
+#include "src/mm/va_alloc.h"
 
 namespace mm {
 
@@ -18,7 +18,7 @@ base::Result<uint64_t> kva_alloc(uint64_t bytes);
 /// Returns a range (unmap it first). Misuse is an error, not a panic.
 base::Status kva_free(uint64_t va, uint64_t bytes);
 
-/// Counters of size class `cls`.
-KvaClassStats kva_stats(unsigned cls);
+/// Counters of the size class of order `order` (4 KiB << order).
+VaClassStats kva_stats(unsigned order);
 
 }  // namespace mm

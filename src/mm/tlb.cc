@@ -87,14 +87,18 @@ void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
   arch::push_cli();
   const uint32_t self = arch::this_cpu().index;
   apply(ranges);
+  CpuSet online_now = tlb_online_cpus();
+  uint32_t count = 0;
+  targets.for_each([&](uint32_t c) { count += (c != self && online_now.has(c)) ? 1 : 0; });
+  if (count == 0) {  // nobody else can hold the entries
+    arch::pop_cli();
+    return;
+  }
   while (!shoot_lock.try_lock()) {
     answer_mailbox();
     arch::cpu_relax();
   }
   request = ranges;
-  CpuSet online_now = tlb_online_cpus();
-  uint32_t count = 0;
-  targets.for_each([&](uint32_t c) { count += (c != self && online_now.has(c)) ? 1 : 0; });
   outstanding.store(count, MemoryOrder::kRelaxed);
   targets.for_each([&](uint32_t c) {
     if (c == self || !online_now.has(c)) return;
