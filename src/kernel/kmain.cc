@@ -22,6 +22,7 @@
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
 #include "src/mm/kernel_vm.h"
+#include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
@@ -160,6 +161,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   });
   mm::tlb_cpu_online(0);
   mm::kva_init();
+  mm::heap_init(poison);
   arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
   state.boot_loader = info.boot_loader_name();
   {

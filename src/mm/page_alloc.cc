@@ -4,7 +4,9 @@
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
 #include "src/arch/spinlock.h"
+#include "src/arch/x86.h"
 #include "src/base/assert.h"
+#include "src/base/atomic.h"
 #include "src/mm/direct_map.h"
 
 namespace mm {
@@ -16,9 +18,19 @@ struct CachedPage {
   uint64_t pa;
   PhysPageMeta* meta;
 };
+// Owned by its CPU, but another CPU that finds the buddy lists empty drains
+// it (free pages must not be stranded in idle CPUs' caches), so a flag
+// guards it: uncontended, one exchange and one store per operation.
 struct alignas(64) PageCache {
+  base::Atomic<uint32_t> busy{0};
   uint32_t count = 0;
   CachedPage pages[kPageCacheSize] = {};
+
+  void lock() {
+    // Acquire: the previous holder's updates of `pages` and `count`.
+    while (busy.exchange(1, base::MemoryOrder::kAcquire) != 0) arch::cpu_relax();
+  }
+  void unlock() { busy.store(0, base::MemoryOrder::kRelease); }
 };
 
 constinit arch::SpinLock lock;
@@ -55,6 +67,17 @@ void drain(PageCache& c, uint32_t keep) {
   }
 }
 
+// Interrupts off, no cache lock held.
+void drain_other_caches(uint32_t self) {
+  for (uint32_t i = 0; i < arch::kMaxCpus; ++i) {
+    PageCache& c = caches[i];
+    if (i == self || __atomic_load_n(&c.count, __ATOMIC_RELAXED) == 0) continue;
+    c.lock();
+    drain(c, 0);
+    c.unlock();
+  }
+}
+
 }  // namespace
 
 void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison) {
@@ -76,12 +99,24 @@ base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
     // the fast path, and this is the hottest allocation in the kernel.
     uint64_t irq = arch::irq_save();
     PageCache& c = caches[arch::this_cpu().index];
+    c.lock();
     if (c.count == 0) refill(c);
     if (c.count == 0) {
-      arch::irq_restore(irq);
-      return base::Error::kOutOfMemory;
+      // The buddy lists are empty: take back what other CPUs cache, then
+      // try once more (with our own cache unlocked: two CPUs doing this at
+      // once must not wait for each other).
+      c.unlock();
+      drain_other_caches(arch::this_cpu().index);
+      c.lock();
+      refill(c);
+      if (c.count == 0) {
+        c.unlock();
+        arch::irq_restore(irq);
+        return base::Error::kOutOfMemory;
+      }
     }
     const CachedPage p = c.pages[--c.count];
+    c.unlock();
     arch::irq_restore(irq);
     PhysAllocator::uncache(p.meta);
     if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
@@ -103,8 +138,10 @@ void page_free(uint64_t pa, unsigned order) {
     if (!phys.cache_page(pa, &meta).ok()) bad_free(pa, order, phys.last_error());
     uint64_t irq = arch::irq_save();
     PageCache& c = caches[arch::this_cpu().index];
+    c.lock();
     if (c.count == kPageCacheSize) drain(c, kPageCacheSize / 2);
     c.pages[c.count++] = CachedPage{pa, meta};
+    c.unlock();
     arch::irq_restore(irq);
     return;
   }
@@ -126,7 +163,10 @@ PageAllocStats page_alloc_stats() {
 
 void page_cache_drain_this_cpu() {
   uint64_t irq = arch::irq_save();
-  drain(caches[arch::this_cpu().index], 0);
+  PageCache& c = caches[arch::this_cpu().index];
+  c.lock();
+  drain(c, 0);
+  c.unlock();
   arch::irq_restore(irq);
 }
 

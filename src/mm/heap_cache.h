@@ -1,0 +1,261 @@
+// The kernel heap's per-CPU front end: a stack of free objects per size
+// class, so the common kmalloc/kfree touches no lock, only this CPU's cache
+// and the object's allocation bit (see heap_core.h for the central behind it).
+#pragma once
+
+#include "src/base/atomic.h"
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/mm/heap_core.h"
+#include "src/mm/heap_page_map.h"
+#include "src/mm/heap_size_classes.h"
+
+namespace mm {
+
+/// One CPU's cache: per class a stack of free objects. alloc() and free()
+/// touch only this cache and the object's allocation bit unless the stack
+/// runs empty or full, when half of it is refilled from or drained to the
+/// central in one locked batch.
+///
+/// Contexts: owned by one CPU (or, in host tests, one thread); call with
+/// preemption disabled, and with interrupts disabled if any interrupt
+/// handler on this CPU uses the heap (the cache has no lock to protect it
+/// from re-entry). Never from NMI. The slow paths take the central's locks.
+///
+/// Errors never panic: a bad pointer or a double free returns
+/// kInvalidArgument and sets last_error() to one of the kHeapErr* messages;
+/// the kernel wrapper turns that into a PANIC with a backtrace.
+template <typename Lock>
+class HeapCache {
+ public:
+  HeapCache() = default;
+  HeapCache(const HeapCache&) = delete;
+  HeapCache& operator=(const HeapCache&) = delete;
+
+  /// Attaches to `central` (initialized). Once per cache.
+  void init(HeapCentral<Lock>* central) {
+    central_ = central;
+    core_ = &central->core();
+    root_ = core_->map_root();
+    poison_ = core_->options().poison;
+    for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
+      Bin& b = bins_[cls];
+      b.count = 0;
+      b.cap = heap_class(cls).cache_cap;
+      // Poison mode sends every alloc and free down the slow path, which
+      // checks and fills: the fast path then needs no poison test.
+      b.alloc_floor = poison_ ? kHeapCacheMaxSlots : 0;
+      b.free_limit = poison_ ? 0 : b.cap;
+      counters_.live[cls].store(0, base::MemoryOrder::kRelaxed);
+    }
+    counters_.quarantined.store(0, base::MemoryOrder::kRelaxed);
+    central->attach(&counters_);
+  }
+
+  /// Flushes and detaches (a CPU going offline, a test thread exiting).
+  /// Its counters live on in the central's totals.
+  void destroy() {
+    flush();
+    central_->detach(&counters_);
+    central_ = nullptr;
+  }
+
+  /// `size` bytes (0 is treated as 1), aligned as HeapClass documents;
+  /// large objects are page aligned. kOutOfMemory if the page source is
+  /// exhausted or size > kHeapMaxLargeSize; kFault in poison mode if the
+  /// object's poison was overwritten (it is then withheld forever, and
+  /// last_fault_addr() names the first bad byte).
+  base::Result<void*> alloc(size_t size) {
+    if (__builtin_expect(size > kHeapMaxSmallSize, 0)) return alloc_large(size);
+    unsigned cls = size_to_class(size);
+    Bin& b = bins_[cls];
+    if (__builtin_expect(b.count <= b.alloc_floor, 0)) return alloc_slow(cls);
+    void* p = b.slots[--b.count];
+    set_allocated(p);
+    bump(cls, 1);
+    return p;
+  }
+
+  /// Frees an object from alloc()/realloc() (on any cache of the same
+  /// central). Null is a no-op. kInvalidArgument for a pointer the heap
+  /// does not own, one not at the start of an object, or a double free.
+  base::Status free(void* p) {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    HeapSpan* s = HeapPageMap::lookup_in(root_, a);
+    if (__builtin_expect(s->cls >= kHeapNumClasses, 0)) return free_other(a, s);
+    uintptr_t off = a - s->base;
+    uint32_t idx = s->index_of(off);
+    if (__builtin_expect(idx >= s->num_objects || uint64_t{idx} * s->object_size != off, 0)) {
+      return fail(kHeapErrInterior);
+    }
+    uint64_t bit = uint64_t{1} << (idx & 63);
+    // Relaxed: only the bit's own value matters; handing the object
+    // between CPUs is ordered by whatever handed over the pointer.
+    if (__builtin_expect((s->allocated[idx >> 6].fetch_and(~bit, base::MemoryOrder::kRelaxed) & bit) == 0, 0)) {
+      return fail(kHeapErrDoubleFree);
+    }
+    unsigned cls = s->cls;
+    Bin& b = bins_[cls];
+    if (__builtin_expect(b.count >= b.free_limit, 0)) return free_slow(cls, p);
+    b.slots[b.count++] = p;
+    bump(cls, -1);
+    return base::Status::Ok();
+  }
+
+  /// C realloc: null `p` allocates; same class (or, for large objects, the
+  /// same page count) returns `p` unchanged; otherwise allocates, copies
+  /// min(old usable size, size) bytes and frees `p`. On any error `p` is
+  /// untouched and still owned by the caller.
+  base::Result<void*> realloc(void* p, size_t size) {
+    if (p == nullptr) return alloc(size);
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    const HeapSpan* s = core_->lookup(a);
+    if (const char* why = core_->diagnose(a, s)) return fail(why);
+    size_t old_size;
+    if (s->cls < kHeapNumClasses) {
+      old_size = s->object_size;
+      if (size <= kHeapMaxSmallSize && size_to_class(size) == s->cls) return p;
+    } else {
+      old_size = s->bytes;
+      if (size > kHeapMaxSmallSize && size <= kHeapMaxLargeSize &&
+          base::align_up(size, base::kPageSize) == s->bytes) {
+        return p;
+      }
+    }
+    base::Result<void*> n = alloc(size);
+    if (!n.ok()) return n;
+    __builtin_memcpy(n.value(), p, size < old_size ? size : old_size);
+    base::Status st = free(p);
+    if (!st.ok()) return st.error();  // Only if another CPU freed p meanwhile (a caller bug).
+    return n;
+  }
+
+  /// Bytes usable at `p` (its class size, or its pages for a large
+  /// object). kInvalidArgument as free() for a pointer that is not a live
+  /// object.
+  base::Result<size_t> usable_size(const void* p) {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    const HeapSpan* s = core_->lookup(a);
+    if (const char* why = core_->diagnose(a, s)) return fail(why);
+    return s->cls < kHeapNumClasses ? size_t{s->object_size} : s->bytes;
+  }
+
+  /// Returns every cached object to the central.
+  void flush() {
+    for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
+      Bin& b = bins_[cls];
+      if (b.count > 0) central_->drain(cls, b.slots, b.count);
+      b.count = 0;
+    }
+  }
+
+  /// The message of the last failed call (static storage), or nullptr.
+  const char* last_error() const { return last_error_; }
+  /// After a kFault from alloc(): the first corrupted byte.
+  uintptr_t last_fault_addr() const { return last_fault_addr_; }
+  /// Objects of class `cls` cached here (tests, debugging).
+  uint32_t cached(unsigned cls) const { return bins_[cls].count; }
+
+ private:
+  struct Bin {
+    uint32_t count;
+    uint32_t alloc_floor;  // alloc() takes its slow path while count <= this.
+    uint32_t free_limit;   // free() takes its slow path once count >= this.
+    uint32_t cap;
+    void* slots[kHeapCacheMaxSlots];
+  };
+
+  // Only this CPU writes its counters, so a load and a store (no locked
+  // RMW) suffice; relaxed because stats() wants values, not ordering.
+  void bump(unsigned cls, int64_t d) {
+    counters_.live[cls].store(counters_.live[cls].load(base::MemoryOrder::kRelaxed) + d,
+                              base::MemoryOrder::kRelaxed);
+  }
+
+  base::Error fail(const char* why) {
+    last_error_ = why;
+    return base::Error::kInvalidArgument;
+  }
+
+  // Sets the allocation bit of `p`, an object from this cache (so in a
+  // live span: no checks).
+  void set_allocated(void* p) {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    HeapSpan* s = HeapPageMap::lookup_in(root_, a);
+    uint32_t idx = s->index_of(a - s->base);
+    // Relaxed: see free().
+    s->allocated[idx >> 6].fetch_or(uint64_t{1} << (idx & 63), base::MemoryOrder::kRelaxed);
+  }
+
+  // alloc() with an empty bin, or in poison mode.
+  __attribute__((noinline)) base::Result<void*> alloc_slow(unsigned cls) {
+    Bin& b = bins_[cls];
+    if (b.count == 0) {
+      base::Result<size_t> got = central_->refill(cls, b.slots, b.cap / 2);
+      if (!got.ok()) {
+        last_error_ = kHeapErrOutOfMemory;
+        return got.error();
+      }
+      b.count = static_cast<uint32_t>(got.value());
+    }
+    void* p = b.slots[--b.count];
+    set_allocated(p);
+    size_t bad;
+    if (poison_ && !internal::heap_poison_intact(p, heap_class(cls).size, &bad)) {
+      // Withheld: its allocation bit stays set and no one holds it, so it
+      // is never handed out or freed again (its span stays until destroy()).
+      counters_.quarantined.store(counters_.quarantined.load(base::MemoryOrder::kRelaxed) + 1,
+                                  base::MemoryOrder::kRelaxed);
+      last_error_ = kHeapErrPoison;
+      last_fault_addr_ = reinterpret_cast<uintptr_t>(p) + bad;
+      return base::Error::kFault;
+    }
+    bump(cls, 1);
+    return p;
+  }
+
+  __attribute__((noinline)) base::Result<void*> alloc_large(size_t size) {
+    base::Result<void*> r = central_->alloc_large(size);
+    if (!r.ok()) last_error_ = kHeapErrOutOfMemory;
+    return r;
+  }
+
+  // free()'s tail when the bin is full, or in poison mode. Drains the
+  // oldest half (the bottom of the stack): the top is warmest.
+  __attribute__((noinline)) base::Status free_slow(unsigned cls, void* p) {
+    if (poison_) __builtin_memset(p, kHeapPoisonByte, heap_class(cls).size);
+    Bin& b = bins_[cls];
+    if (b.count == b.cap) {
+      uint32_t half = b.cap / 2;
+      central_->drain(cls, b.slots, half);
+      for (uint32_t i = half; i < b.count; ++i) b.slots[i - half] = b.slots[i];
+      b.count -= half;
+    }
+    b.slots[b.count++] = p;
+    bump(cls, -1);
+    return base::Status::Ok();
+  }
+
+  __attribute__((noinline)) base::Status free_other(uintptr_t a, HeapSpan* s) {
+    if (a == 0) return base::Status::Ok();
+    // free_large() re-checks under the heap lock what this racy read saw.
+    bool large = s->cls == kHeapSpanLarge;
+    const char* why = large ? central_->free_large(a) : core_->diagnose(a, s);
+    // diagnose() finding a live small object here means the span went live
+    // between the two reads: only a racing stale pointer does that.
+    if (!large && why == nullptr) why = kHeapErrForeign;
+    if (why != nullptr) return fail(why);
+    return base::Status::Ok();
+  }
+
+  Bin bins_[kHeapNumClasses];
+  HeapCentral<Lock>* central_ = nullptr;
+  HeapCore* core_ = nullptr;
+  const HeapPageMap::Node* root_ = nullptr;
+  bool poison_ = false;
+  const char* last_error_ = nullptr;
+  uintptr_t last_fault_addr_ = 0;
+  HeapCacheCounters counters_;
+};
+
+}  // namespace mm

@@ -1,0 +1,199 @@
+// See kmalloc.h.
+#include "src/mm/kmalloc.h"
+
+#include "src/arch/percpu.h"
+#include "src/arch/smp.h"
+#include "src/arch/spinlock.h"
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/mm/alloc_map.h"
+#include "src/mm/direct_map.h"
+#include "src/mm/heap_cache.h"
+#include "src/mm/kva.h"
+#include "src/mm/page_alloc.h"
+#include "src/mm/safe_access.h"
+
+namespace mm {
+namespace {
+
+// Above this the heap's page source (the buddy) cannot serve a run.
+constexpr size_t kHugeThreshold = order_bytes(kMaxOrder);
+constexpr uint64_t kHugeMagic = 0xb15c'0771'4e47'e000;
+
+struct HugeHeader {
+  uint64_t magic;
+  uint64_t size;  // bytes asked for
+};
+
+// Not constinit: their default constructors are not constexpr; kmain runs
+// the static constructors before anything allocates.
+HeapCentral<arch::SpinLock> central;
+HeapCache<arch::SpinLock> caches[arch::kMaxCpus];
+constinit bool ready = false;
+constinit base::Atomic<uint64_t> huge_objects{0}, huge_bytes{0};
+
+unsigned order_for(size_t pages) {
+  unsigned order = 0;
+  while ((size_t{1} << order) < pages) ++order;
+  return order;
+}
+
+// Runs for spans and large objects: a buddy block (the run rounded up to a
+// power of two pages) through the direct map.
+base::Result<uintptr_t> heap_pages(void*, size_t pages) {
+  unsigned order = order_for(pages);
+  if (order > kMaxOrder) return base::Error::kOutOfMemory;
+  base::Result<uint64_t> p = page_alloc(order);
+  if (!p.ok()) return p.error();
+  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
+}
+
+void heap_pages_free(void*, uintptr_t addr, size_t pages) {
+  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)), order_for(pages));
+}
+
+// The per-CPU cache runs with interrupts off: an interrupt handler on this
+// CPU may use the heap too.
+template <typename Fn>
+auto with_cache(Fn fn) {
+  uint64_t irq = arch::irq_save();
+  auto r = fn(caches[arch::this_cpu().index]);
+  arch::irq_restore(irq);
+  return r;
+}
+
+bool is_huge(const void* p) {
+  uint64_t a = reinterpret_cast<uint64_t>(p);
+  return a >= kVaWindowBase && a - kVaWindowBase < kVaWindowBytes;
+}
+
+uint64_t huge_span(size_t size) { return base::kPageSize + ((size + base::kPageSize - 1) & ~(base::kPageSize - 1)); }
+
+// Objects above 2 MiB: a header page, then the object, page-aligned, in
+// their own range of the VA window.
+void* huge_alloc(size_t size) {
+  const uint64_t span = huge_span(size);
+  base::Result<uint64_t> va = kva_alloc(span);
+  if (!va.ok()) return nullptr;
+  if (!alloc_map_range(va.value(), span, kPermWrite).ok()) {
+    (void)kva_free(va.value(), span);
+    return nullptr;
+  }
+  *reinterpret_cast<HugeHeader*>(va.value()) = HugeHeader{kHugeMagic, size};
+  huge_objects.fetch_add(1, base::MemoryOrder::kRelaxed);
+  huge_bytes.fetch_add(size, base::MemoryOrder::kRelaxed);
+  return reinterpret_cast<void*>(va.value() + base::kPageSize);
+}
+
+// The header of a huge object, or 0 for a pointer that is not one (read by
+// probes: after a free the header is unmapped).
+uint64_t huge_size(const void* p) {
+  uint64_t a = reinterpret_cast<uint64_t>(p);
+  if (a % base::kPageSize != 0) return 0;
+  base::Result<uint64_t> magic = safe_read64(a - base::kPageSize);
+  base::Result<uint64_t> size = safe_read64(a - base::kPageSize + 8);
+  if (!magic.ok() || !size.ok() || magic.value() != kHugeMagic) return 0;
+  return size.value();
+}
+
+void huge_free(void* p) {
+  const uint64_t size = huge_size(p);
+  if (size == 0) PANIC("kfree({}): not a live heap object (double free, or never allocated)", p);
+  const uint64_t va = reinterpret_cast<uint64_t>(p) - base::kPageSize;
+  const uint64_t span = huge_span(size);
+  *reinterpret_cast<uint64_t*>(va) = 0;  // a racing second free finds no magic
+  base::Status s = unmap_range(va, span);
+  if (!s.ok()) PANIC("kfree({}): unmapping {} bytes: {}", p, span, base::error_name(s.error()));
+  s = kva_free(va, span);
+  if (!s.ok()) PANIC("kfree({}): {}", p, base::error_name(s.error()));
+  huge_objects.fetch_sub(1, base::MemoryOrder::kRelaxed);
+  huge_bytes.fetch_sub(size, base::MemoryOrder::kRelaxed);
+}
+
+}  // namespace
+
+void heap_init(bool poison) {
+  ASSERT_MSG(!ready, "heap_init called twice");
+  base::Status s = central.init(HeapPageSource{heap_pages, heap_pages_free, nullptr}, HeapOptions{.poison = poison});
+  if (!s.ok()) PANIC("heap_init: {}", base::error_name(s.error()));
+  for (auto& c : caches) c.init(&central);
+  ready = true;
+}
+
+void* kmalloc(size_t size) {
+  DEBUG_ASSERT(ready);
+  if (size > kHugeThreshold) return huge_alloc(size);
+  base::Result<void*> r = with_cache([&](HeapCache<arch::SpinLock>& c) { return c.alloc(size); });
+  if (r.ok()) return r.value();
+  if (r.error() == base::Error::kFault) PANIC("kmalloc({}): {}", size, kHeapErrPoison);
+  return nullptr;
+}
+
+void kfree(void* p) {
+  if (p == nullptr) return;
+  if (is_huge(p)) return huge_free(p);
+  const char* why = nullptr;
+  base::Status s = with_cache([&](HeapCache<arch::SpinLock>& c) {
+    base::Status st = c.free(p);
+    if (!st.ok()) why = c.last_error();
+    return st;
+  });
+  if (!s.ok()) PANIC("kfree({}): {}", p, why ? why : "invalid free");
+}
+
+void* krealloc(void* p, size_t size) {
+  if (p == nullptr) return kmalloc(size);
+  const size_t old = kmalloc_usable_size(p);
+  if (is_huge(p) || size > kHugeThreshold) {
+    if (is_huge(p) && size <= old && size > kHugeThreshold) return p;
+    void* q = kmalloc(size);
+    if (q == nullptr) return nullptr;
+    __builtin_memcpy(q, p, old < size ? old : size);
+    kfree(p);
+    return q;
+  }
+  const char* why = nullptr;
+  base::Result<void*> r = with_cache([&](HeapCache<arch::SpinLock>& c) {
+    base::Result<void*> q = c.realloc(p, size);
+    if (!q.ok()) why = c.last_error();
+    return q;
+  });
+  if (r.ok()) return r.value();
+  if (r.error() == base::Error::kOutOfMemory) return nullptr;
+  PANIC("krealloc({}, {}): {}", p, size, why ? why : "invalid pointer");
+}
+
+size_t kmalloc_usable_size(const void* p) {
+  if (is_huge(p)) {
+    uint64_t size = huge_size(p);
+    if (size == 0) PANIC("kmalloc_usable_size({}): not a live heap object", p);
+    return size;
+  }
+  base::Result<size_t> n = with_cache([&](HeapCache<arch::SpinLock>& c) { return c.usable_size(p); });
+  if (!n.ok()) PANIC("kmalloc_usable_size({}): not a live heap object", p);
+  return n.value();
+}
+
+KernelHeapStats heap_stats() {
+  KernelHeapStats s{};
+  s.heap = central.stats();
+  s.huge_live_objects = huge_objects.load(base::MemoryOrder::kRelaxed);
+  s.huge_live_bytes = huge_bytes.load(base::MemoryOrder::kRelaxed);
+  return s;
+}
+
+}  // namespace mm
+
+// C++ allocation for the whole kernel. Without exceptions a failed new
+// cannot throw: running out of memory in `new` is fatal, and code that can
+// cope uses kmalloc.
+void* operator new(decltype(sizeof 0) size) {
+  void* p = mm::kmalloc(size);
+  if (p == nullptr) PANIC("operator new({}): out of memory", size);
+  return p;
+}
+void* operator new[](decltype(sizeof 0) size) { return operator new(size); }
+void operator delete(void* p) noexcept { mm::kfree(p); }
+void operator delete[](void* p) noexcept { mm::kfree(p); }
+void operator delete(void* p, decltype(sizeof 0)) noexcept { mm::kfree(p); }
+void operator delete[](void* p, decltype(sizeof 0)) noexcept { mm::kfree(p); }
