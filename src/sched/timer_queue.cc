@@ -5,6 +5,11 @@
 #include "src/base/assert.h"
 
 namespace sched {
+namespace {
+
+constexpr int kLeft = 0, kRight = 1;
+
+}  // namespace
 
 void TimerList::push_back(Timer& t) {
   ASSERT_MSG(t.state_ == Timer::State::kIdle, "timer listed while queued or listed");
@@ -29,15 +34,15 @@ Timer* TimerList::pop_front() {
 }
 
 Timer* TimerQueue::min_of(Timer* t) {
-  while (t->left_ != nullptr) t = t->left_;
+  while (t->child_[kLeft] != nullptr) t = t->child_[kLeft];
   return t;
 }
 
 // In-order successor, or null.
 Timer* TimerQueue::next_of(Timer* t) {
-  if (t->right_ != nullptr) return min_of(t->right_);
+  if (t->child_[kRight] != nullptr) return min_of(t->child_[kRight]);
   Timer* p = t->parent_;
-  while (p != nullptr && t == p->right_) {
+  while (p != nullptr && t == p->child_[kRight]) {
     t = p;
     p = p->parent_;
   }
@@ -47,29 +52,21 @@ Timer* TimerQueue::next_of(Timer* t) {
 void TimerQueue::replace_child(Timer* parent, Timer* old_child, Timer* new_child) {
   if (parent == nullptr) {
     root_ = new_child;
-  } else if (parent->left_ == old_child) {
-    parent->left_ = new_child;
+  } else if (parent->child_[kLeft] == old_child) {
+    parent->child_[kLeft] = new_child;
   } else {
-    parent->right_ = new_child;
+    parent->child_[kRight] = new_child;
   }
   if (new_child != nullptr) new_child->parent_ = parent;
 }
 
-void TimerQueue::rotate_left(Timer* x) {
-  Timer* y = x->right_;
-  x->right_ = y->left_;
-  if (y->left_ != nullptr) y->left_->parent_ = x;
+void TimerQueue::rotate(Timer* x, int dir) {
+  const int other = 1 - dir;
+  Timer* y = x->child_[other];
+  x->child_[other] = y->child_[dir];
+  if (y->child_[dir] != nullptr) y->child_[dir]->parent_ = x;
   replace_child(x->parent_, x, y);
-  y->left_ = x;
-  x->parent_ = y;
-}
-
-void TimerQueue::rotate_right(Timer* x) {
-  Timer* y = x->left_;
-  x->left_ = y->right_;
-  if (y->right_ != nullptr) y->right_->parent_ = x;
-  replace_child(x->parent_, x, y);
-  y->right_ = x;
+  y->child_[dir] = x;
   x->parent_ = y;
 }
 
@@ -77,7 +74,7 @@ void TimerQueue::insert(Timer& t, uint64_t deadline_ns) {
   ASSERT_MSG(t.state_ == Timer::State::kIdle, "timer inserted while queued or listed");
   t.deadline_ns_ = deadline_ns;
   t.seq_ = next_seq_++;  // 2^64 inserts never happen: no wrap handling
-  t.left_ = t.right_ = nullptr;
+  t.child_[kLeft] = t.child_[kRight] = nullptr;
   t.red_ = true;
   t.state_ = Timer::State::kQueued;
   t.queue_ = this;
@@ -89,9 +86,9 @@ void TimerQueue::insert(Timer& t, uint64_t deadline_ns) {
     parent = *link;
     // Equal deadlines go right: the new timer has the largest seq_.
     if (before(&t, parent)) {
-      link = &parent->left_;
+      link = &parent->child_[kLeft];
     } else {
-      link = &parent->right_;
+      link = &parent->child_[kRight];
       leftmost = false;
     }
   }
@@ -107,41 +104,24 @@ void TimerQueue::insert_fixup(Timer* z) {
   while (is_red(z->parent_)) {
     Timer* p = z->parent_;
     Timer* g = p->parent_;  // exists: a red node is never the root
-    if (p == g->left_) {
-      Timer* uncle = g->right_;
-      if (is_red(uncle)) {
-        p->red_ = false;
-        uncle->red_ = false;
-        g->red_ = true;
-        z = g;
-        continue;
-      }
-      if (z == p->right_) {
-        rotate_left(p);
-        z = p;
-        p = z->parent_;
-      }
+    const int side = p == g->child_[kLeft] ? kLeft : kRight;  // p's side of g
+    const int other = 1 - side;
+    Timer* uncle = g->child_[other];
+    if (is_red(uncle)) {
       p->red_ = false;
+      uncle->red_ = false;
       g->red_ = true;
-      rotate_right(g);
-    } else {
-      Timer* uncle = g->left_;
-      if (is_red(uncle)) {
-        p->red_ = false;
-        uncle->red_ = false;
-        g->red_ = true;
-        z = g;
-        continue;
-      }
-      if (z == p->left_) {
-        rotate_right(p);
-        z = p;
-        p = z->parent_;
-      }
-      p->red_ = false;
-      g->red_ = true;
-      rotate_left(g);
+      z = g;
+      continue;
     }
+    if (z == p->child_[other]) {
+      rotate(p, side);
+      z = p;
+      p = z->parent_;
+    }
+    p->red_ = false;
+    g->red_ = true;
+    rotate(g, other);
   }
   root_->red_ = false;
 }
@@ -173,31 +153,31 @@ void TimerQueue::erase(Timer* z) {
   bool removed_black;
   Timer* x;
   Timer* x_parent;
-  if (z->left_ == nullptr || z->right_ == nullptr) {
-    x = z->left_ != nullptr ? z->left_ : z->right_;
+  if (z->child_[kLeft] == nullptr || z->child_[kRight] == nullptr) {
+    x = z->child_[kLeft] != nullptr ? z->child_[kLeft] : z->child_[kRight];
     x_parent = z->parent_;
     removed_black = !z->red_;
     replace_child(z->parent_, z, x);
   } else {
-    Timer* y = min_of(z->right_);
+    Timer* y = min_of(z->child_[kRight]);
     removed_black = !y->red_;
-    x = y->right_;
+    x = y->child_[kRight];
     if (y->parent_ == z) {
       x_parent = y;
     } else {
       x_parent = y->parent_;
       replace_child(y->parent_, y, x);
-      y->right_ = z->right_;
-      y->right_->parent_ = y;
+      y->child_[kRight] = z->child_[kRight];
+      y->child_[kRight]->parent_ = y;
     }
     replace_child(z->parent_, z, y);
-    y->left_ = z->left_;
-    y->left_->parent_ = y;
+    y->child_[kLeft] = z->child_[kLeft];
+    y->child_[kLeft]->parent_ = y;
     y->red_ = z->red_;
   }
   if (removed_black) erase_fixup(x, x_parent);
 
-  z->parent_ = z->left_ = z->right_ = nullptr;
+  z->parent_ = z->child_[kLeft] = z->child_[kRight] = nullptr;
   z->queue_ = nullptr;
   z->state_ = Timer::State::kIdle;
   --size_;
@@ -207,59 +187,32 @@ void TimerQueue::erase_fixup(Timer* x, Timer* x_parent) {
   // x carries an extra black. Its sibling is non-null: x's side lost a black
   // node, so the other side has black height >= 1.
   while (x != root_ && !is_red(x)) {
-    if (x == x_parent->left_) {
-      Timer* w = x_parent->right_;
-      if (is_red(w)) {
-        w->red_ = false;
-        x_parent->red_ = true;
-        rotate_left(x_parent);
-        w = x_parent->right_;
-      }
-      if (!is_red(w->left_) && !is_red(w->right_)) {
-        w->red_ = true;
-        x = x_parent;
-        x_parent = x->parent_;
-      } else {
-        if (!is_red(w->right_)) {
-          w->left_->red_ = false;
-          w->red_ = true;
-          rotate_right(w);
-          w = x_parent->right_;
-        }
-        w->red_ = x_parent->red_;
-        x_parent->red_ = false;
-        w->right_->red_ = false;
-        rotate_left(x_parent);
-        x = root_;
-        break;
-      }
-    } else {
-      Timer* w = x_parent->left_;
-      if (is_red(w)) {
-        w->red_ = false;
-        x_parent->red_ = true;
-        rotate_right(x_parent);
-        w = x_parent->left_;
-      }
-      if (!is_red(w->left_) && !is_red(w->right_)) {
-        w->red_ = true;
-        x = x_parent;
-        x_parent = x->parent_;
-      } else {
-        if (!is_red(w->left_)) {
-          w->right_->red_ = false;
-          w->red_ = true;
-          rotate_left(w);
-          w = x_parent->left_;
-        }
-        w->red_ = x_parent->red_;
-        x_parent->red_ = false;
-        w->left_->red_ = false;
-        rotate_right(x_parent);
-        x = root_;
-        break;
-      }
+    const int side = x == x_parent->child_[kLeft] ? kLeft : kRight;  // x's side
+    const int other = 1 - side;
+    Timer* w = x_parent->child_[other];
+    if (is_red(w)) {
+      w->red_ = false;
+      x_parent->red_ = true;
+      rotate(x_parent, side);
+      w = x_parent->child_[other];
     }
+    if (!is_red(w->child_[kLeft]) && !is_red(w->child_[kRight])) {
+      w->red_ = true;
+      x = x_parent;
+      x_parent = x->parent_;
+      continue;
+    }
+    if (!is_red(w->child_[other])) {
+      w->child_[side]->red_ = false;
+      w->red_ = true;
+      rotate(w, other);
+      w = x_parent->child_[other];
+    }
+    w->red_ = x_parent->red_;
+    x_parent->red_ = false;
+    w->child_[other]->red_ = false;
+    rotate(x_parent, side);
+    x = root_;
   }
   if (x != nullptr) x->red_ = false;
 }
@@ -268,12 +221,12 @@ void TimerQueue::erase_fixup(Timer* x, Timer* x_parent) {
 int TimerQueue::verify_subtree(const Timer* t, const Timer* parent, size_t& count) const {
   if (t == nullptr) return 1;
   if (t->parent_ != parent || t->queue_ != this || t->state_ != Timer::State::kQueued) return -1;
-  if (t->red_ && (is_red(t->left_) || is_red(t->right_))) return -1;
-  if (t->left_ != nullptr && !before(t->left_, t)) return -1;
-  if (t->right_ != nullptr && !before(t, t->right_)) return -1;
+  if (t->red_ && (is_red(t->child_[kLeft]) || is_red(t->child_[kRight]))) return -1;
+  if (t->child_[kLeft] != nullptr && !before(t->child_[kLeft], t)) return -1;
+  if (t->child_[kRight] != nullptr && !before(t, t->child_[kRight])) return -1;
   ++count;
-  int l = verify_subtree(t->left_, t, count);
-  int r = verify_subtree(t->right_, t, count);
+  int l = verify_subtree(t->child_[kLeft], t, count);
+  int r = verify_subtree(t->child_[kRight], t, count);
   if (l < 0 || r < 0 || l != r) return -1;
   return l + (t->red_ ? 0 : 1);
 }

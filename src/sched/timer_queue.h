@@ -58,8 +58,7 @@ class Timer {
   uint64_t deadline_ns_ = 0;
   uint64_t seq_ = 0;  // insertion order within the queue: ties fire FIFO
   Timer* parent_ = nullptr;
-  Timer* left_ = nullptr;
-  Timer* right_ = nullptr;
+  Timer* child_[2] = {};  // [0] left (earlier), [1] right: indexed, so mirror cases share code
   Timer* list_next_ = nullptr;
   TimerQueue* queue_ = nullptr;
   Callback fn_ = nullptr;
@@ -127,8 +126,8 @@ class TimerQueue {
   static Timer* min_of(Timer* t);
   static Timer* next_of(Timer* t);
 
-  void rotate_left(Timer* x);
-  void rotate_right(Timer* x);
+  // Moves x down towards `dir` (0 left, 1 right); its other child rises.
+  void rotate(Timer* x, int dir);
   void replace_child(Timer* parent, Timer* old_child, Timer* new_child);
   void insert_fixup(Timer* z);
   void erase(Timer* z);
