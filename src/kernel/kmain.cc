@@ -35,7 +35,6 @@ extern "C" const InitFn __init_array_start[], __init_array_end[];
 namespace kernel {
 namespace {
 
-constexpr uint64_t kKernelVma = 0xffff'ffff'8000'0000;
 constexpr size_t kMaxMapEntries = 512;
 constexpr size_t kMaxCarveOuts = 64;
 
@@ -105,7 +104,7 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
     const uint8_t* sh = elf.headers.data() + size_t{i} * elf.entsize;
     uint64_t addr = *reinterpret_cast<const uint64_t*>(sh + 16);  // Elf64_Shdr.sh_addr
     uint64_t size = *reinterpret_cast<const uint64_t*>(sh + 32);  // Elf64_Shdr.sh_size
-    if (addr != 0 && addr < kKernelVma && size != 0) add_carve_out(&c, addr, addr + size, "ELF section");
+    if (addr != 0 && addr < mm::kKernelImageBase && size != 0) add_carve_out(&c, addr, addr + size, "ELF section");
   }
 
   base::Status s = memory_map.init(base::Span<const mm::E820Entry>(raw_map, n),
@@ -215,16 +214,14 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 
   Cmdline cmdline(state.cmdline);
   bool found = false;
-  base::StrView tests = cmdline.get("test", &found);
-  if (found) {
+  // `test=GLOBS` and `bench=GLOBS` are the monitor commands of that name,
+  // run without a person (run_commands powers off).
+  constexpr const char* kJobs[] = {"test", "bench"};
+  for (const char* key : kJobs) {
+    base::StrView arg = cmdline.get(key, &found);
+    if (!found) continue;
     char script[256];
-    size_t n = base::format_to(script, sizeof(script), "test {}", tests);
-    run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1), state);
-  }
-  base::StrView benches = cmdline.get("bench", &found);
-  if (found) {
-    char script[256];
-    size_t n = base::format_to(script, sizeof(script), "bench {}", benches);
+    size_t n = base::format_to(script, sizeof(script), "{} {}", key, arg);
     run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1), state);
   }
   base::StrView script = cmdline.get("run", &found);
