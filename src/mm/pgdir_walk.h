@@ -301,19 +301,29 @@ base::Status PageTable<Mem>::map(uint64_t va, uint64_t pa, PageSize size, uint64
 
 template <PageTableMemory Mem>
 base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
-  base::Result<Translation> t = translate(va);
-  if (!t.ok()) return t.error();
-  const uint64_t bytes = static_cast<uint64_t>(t.value().size);
-  if (!base::is_aligned(va, bytes)) {
-    return fail(base::Error::kBusy,
-                "va is inside a large page, not at its start; refusing to split it")
-        .error();
+  if (!is_canonical(va))
+    return fail(base::Error::kInvalidArgument, "non-canonical address").error();
+  // One descent, keeping the entry: unmap is on the kernel's map/unmap path.
+  uint64_t* table = mem_.table(root_phys_);
+  for (int l = kLevelPml4; l >= kLevelPt; --l) {
+    uint64_t* e = &table[table_index(va, l)];
+    Pte pte(load(e));
+    if (!pte.present()) return fail(base::Error::kNotFound, "address not mapped").error();
+    if (l == kLevelPt || pte.large()) {
+      if (l == kLevelPml4) return fail(base::Error::kMalformed, "PS set in a PML4 entry").error();
+      const uint64_t span = level_span(l);
+      if (!base::is_aligned(va, span)) {
+        return fail(base::Error::kBusy,
+                    "va is inside a large page, not at its start; refusing to split it")
+            .error();
+      }
+      // Exchange, not store: the returned entry carries the final A/D bits.
+      Pte old(__atomic_exchange_n(e, uint64_t{0}, __ATOMIC_ACQ_REL));
+      return Translation{old.addr() & ~(span - 1), static_cast<PageSize>(span), old};
+    }
+    table = mem_.table(pte.addr());
   }
-  base::Result<uint64_t*> e = walk(va, level_of(t.value().size), /*create=*/false);
-  if (!e.ok()) return e.error();  // cannot happen: translate just found it
-  // Exchange, not store: the returned entry carries the final A/D bits.
-  Pte old(__atomic_exchange_n(e.value(), uint64_t{0}, __ATOMIC_ACQ_REL));
-  return Translation{old.addr() & ~(bytes - 1), t.value().size, old};
+  __builtin_unreachable();
 }
 
 template <PageTableMemory Mem>
