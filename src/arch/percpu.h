@@ -16,7 +16,8 @@ struct alignas(64) PerCpu {
   PerCpu* self;            // offset 0: what gs:0 loads
   uint32_t index;          // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
   uint32_t apic_id;
-  void* current_thread;    // sched's slot
+  void* current_thread;    // sched's slot: the Thread running here
+  void* sched;             // sched's per-CPU block (sched::CpuSched)
   CliState cli;
   uint64_t timer_ticks;    // LAPIC timer interrupts taken
   uint64_t ipis_received;  // test and diagnostic IPIs

@@ -38,6 +38,7 @@ inline uint64_t read_cr0() { uint64_t v; asm volatile("mov %%cr0, %0" : "=r"(v))
 inline uint64_t read_cr2() { uint64_t v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr3() { uint64_t v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 inline uint64_t read_cr4() { uint64_t v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+inline void write_cr0(uint64_t v) { asm volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
 inline void write_cr3(uint64_t v) { asm volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
 inline void write_cr4(uint64_t v) { asm volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
 /// Drops the TLB entries for the page holding `va` on this CPU, global
@@ -45,6 +46,16 @@ inline void write_cr4(uint64_t v) { asm volatile("mov %0, %%cr4" ::"r"(v) : "mem
 inline void invlpg(uint64_t va) { asm volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 
 inline constexpr uint64_t kCr4Pge = uint64_t{1} << 7;  // [sdm3] 2.5: global pages
+
+/// Lets this CPU execute SSE instructions ([sdm3] 13.1.3): CR0.EM clear
+/// (no x87 emulation trap), CR0.MP set, CR4.OSFXSR (the OS saves state with
+/// FXSAVE) and CR4.OSXMMEXCPT (SIMD exceptions raise #XM, not #UD). The
+/// kernel itself is built without SSE; only SimdRegion code uses it.
+inline void enable_sse() {
+  write_cr0((read_cr0() & ~(uint64_t{1} << 2)) | (uint64_t{1} << 1));
+  write_cr4(read_cr4() | (uint64_t{1} << 9) | (uint64_t{1} << 10));
+}
+
 inline constexpr uint32_t kIa32Efer = 0xc000'0080;
 inline constexpr uint64_t kEferNxe = uint64_t{1} << 11;  // [sdm3] 2.2.1: execute-disable
 

@@ -17,6 +17,8 @@ class BenchRun {
   uint64_t iterations() const { return iterations_; }
   void start();
   void stop();
+  /// Adds cycles measured some other way (e.g. by another thread).
+  void add_cycles(uint64_t cycles) { cycles_ += cycles; }
   /// Marks the run as unable to measure (e.g. too few CPUs); why is printed.
   void skip(const char* why) { skipped_ = why; }
 

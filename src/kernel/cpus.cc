@@ -16,6 +16,8 @@
 #include "src/mm/direct_map.h"
 #include "src/mm/kernel_vm.h"
 #include "src/mm/tlb.h"
+#include "src/sched/sched.h"
+#include "src/sched/thread.h"
 
 extern "C" char ap_trampoline_start[], ap_trampoline_end[];
 extern "C" uint64_t ap_tramp_stacks, ap_tramp_entry;
@@ -64,9 +66,12 @@ auto with_lapic(F f) {
   return f(l);
 }
 
+// EOI first: the scheduler may switch threads from here, and the LAPIC
+// must not keep the timer's vector in service meanwhile ([sdm3] 10.8.5).
 void on_timer(arch::TrapFrame&) {
   ++arch::this_cpu().timer_ticks;
   lapic_eoi();
+  sched::on_timer_interrupt();
 }
 
 void on_nmi(arch::TrapFrame&) { ++arch::this_cpu().nmis_received; }
@@ -74,34 +79,24 @@ void on_nmi(arch::TrapFrame&) { ++arch::this_cpu().nmis_received; }
 // [sdm3] 10.9: a spurious interrupt is not in service; no EOI.
 void on_spurious(arch::TrapFrame&) {}
 
-// Work handed to an AP's idle loop (cpus_run_on).
+// Work handed to a CPU by cpus_run_on: run by a thread pinned there.
 struct alignas(64) CpuWork {
-  base::Atomic<uint32_t> state{0};  // kWorkIdle, kWorkPosted, kWorkRunning
+  base::Atomic<uint32_t> state{0};
   void (*fn)(void*) = nullptr;
   void* arg = nullptr;
 };
-enum : uint32_t { kWorkIdle = 0, kWorkClaimed, kWorkPosted };
+enum : uint32_t { kWorkIdle = 0, kWorkClaimed };
 constinit CpuWork cpu_work[arch::kMaxCpus];
 
-// The kick only has to end the HLT; the idle loop does the rest.
-void on_kick(arch::TrapFrame&) { lapic_eoi(); }
-
-[[noreturn]] void idle_loop(uint32_t index) {
-  CpuWork& w = cpu_work[index];
-  for (;;) {
-    arch::cli();
-    if (w.state.load(MemoryOrder::kAcquire) == kWorkPosted) {
-      arch::sti();
-      w.fn(w.arg);
-      // Release: the work's effects before "done".
-      w.state.store(kWorkIdle, MemoryOrder::kRelease);
-      continue;
-    }
-    // STI's one-instruction shadow ([sdm3] 6.8.3) makes "sti; hlt" atomic:
-    // a kick that arrives after the check above still ends the HLT.
-    asm volatile("sti; hlt" ::: "memory");
-  }
+void run_work(void* p) {
+  auto* w = static_cast<CpuWork*>(p);
+  w->fn(w->arg);
+  // Release: the work's effects before "done".
+  w->state.store(kWorkIdle, MemoryOrder::kRelease);
 }
+
+// The reschedule IPI only has to end a HLT; the idle loop does the rest.
+void on_kick(arch::TrapFrame&) { lapic_eoi(); }
 
 void on_lapic_error(arch::TrapFrame&) {
   uint32_t esr = with_lapic([](auto& l) { return l.read_error_status(); });
@@ -223,7 +218,8 @@ namespace {
   // Release: our per-CPU set-up is visible to whoever sees us online.
   if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();
   online.fetch_add(1, MemoryOrder::kRelease);
-  idle_loop(index);
+  arch::enable_sse();
+  sched::sched_run_ap(index);
 }
 
 }  // namespace
@@ -339,9 +335,13 @@ base::Status cpus_run_on(uint32_t cpu, void (*fn)(void*), void* arg) {
     return base::Error::kBusy;
   w.fn = fn;
   w.arg = arg;
-  // Release: fn and arg before the idle loop can see the work.
-  w.state.store(kWorkPosted, MemoryOrder::kRelease);
-  return send_ipi(cpu, arch::kVectorIpiReschedule);
+  base::Result<sched::Thread*> t = sched::spawn(run_work, &w, sched::ThreadOptions{.name = "cpu-work", .cpu = cpu});
+  if (!t.ok()) {
+    w.state.store(kWorkIdle, MemoryOrder::kRelease);
+    return t.error();
+  }
+  sched::detach(t.value());
+  return base::Status::Ok();
 }
 
 void cpus_wait_work_done(uint32_t cpu) {
@@ -389,6 +389,46 @@ base::Status send_nmi(uint32_t index) {
   base::Status s = with_lapic([&](auto& l) { return l.send_nmi(id); });
   arch::pop_cli();
   return s;
+}
+
+namespace {
+
+constinit uint64_t lapic_ns_mult = 0;  // LAPIC timer counts per ns, 32.32 fixed point
+
+void arm_lapic_timer_ns(uint64_t ns) {
+  if (ns == ~uint64_t{0}) {
+    with_lapic([](auto& l) {
+      l.stop_timer();
+      return 0;
+    });
+    return;
+  }
+  unsigned __int128 counts = (static_cast<unsigned __int128>(ns) * lapic_ns_mult) >> 32;
+  // At least one count (zero would stop the timer); at most the 32-bit
+  // register, about a minute at QEMU's 62.5 MHz: the timer then fires
+  // early and is re-armed.
+  uint32_t count = counts == 0 ? 1 : counts > 0xffff'ffff ? 0xffff'ffff : static_cast<uint32_t>(counts);
+  with_lapic([&](auto& l) {
+    l.start_timer_one_shot(arch::kVectorLapicTimer, timer_divide, count);
+    return 0;
+  });
+}
+
+void kick(uint32_t cpu) { (void)send_ipi(cpu, arch::kVectorIpiReschedule); }
+
+}  // namespace
+
+sched::SchedHooks sched_hooks() {
+  // hz << 32 / 1e9 without a 128-bit division (the kernel has no libgcc).
+  constexpr uint64_t kNsPerS = 1'000'000'000;
+  uint64_t hz = clock.lapic_timer_hz;
+  lapic_ns_mult = ((hz / kNsPerS) << 32) + (((hz % kNsPerS) << 32) / kNsPerS);
+  return sched::SchedHooks{
+      .kick_cpu = kick,
+      .arm_timer_ns = source == TimerSource::kLapic ? arm_lapic_timer_ns : nullptr,
+      .nanotime = nanotime,
+      .tsc_to_ns = [](uint64_t cycles) { return tsc_to_ns.apply(cycles); },
+  };
 }
 
 void lapic_eoi() {

@@ -8,6 +8,7 @@
 #include "src/arch/percpu.h"
 #include "src/base/result.h"
 #include "src/kernel/platform.h"
+#include "src/sched/sched.h"
 
 namespace kernel {
 
@@ -66,14 +67,18 @@ void delay_us(uint64_t us);
 base::Status send_ipi(uint32_t index, uint8_t vector);
 /// An NMI to CPU `index`.
 base::Status send_nmi(uint32_t index);
-/// Runs fn(arg) once on application processor `cpu`, from its idle loop
-/// (interrupts on, on that CPU's kernel stack) — how tests and benchmarks
-/// put work on other CPUs until the scheduler exists. kBusy while that CPU
-/// still has earlier work, kInvalidArgument for CPU 0 or a CPU not online.
+/// Runs fn(arg) once on application processor `cpu`, in a thread pinned
+/// there — how tests put work on one particular CPU. kBusy while that CPU
+/// still has earlier work, kInvalidArgument for CPU 0 or a CPU not online,
+/// kOutOfMemory when no thread can be made.
 base::Status cpus_run_on(uint32_t cpu, void (*fn)(void*), void* arg);
 
 /// Waits (pausing) until `cpu` has finished what cpus_run_on gave it.
 void cpus_wait_work_done(uint32_t cpu);
+
+/// What the scheduler needs of this module (IPIs, the one-shot LAPIC timer
+/// or none with the PIT, the clock). After cpus_init_boot.
+sched::SchedHooks sched_hooks();
 
 /// End of interrupt on this CPU's LAPIC (interrupt context).
 void lapic_eoi();

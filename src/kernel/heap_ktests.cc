@@ -143,6 +143,11 @@ KTEST(heap, torture_on_every_cpu_ends_without_leaks) {
   t.corrupted.store(0, MemoryOrder::kRelaxed);
   t.oom.store(0, MemoryOrder::kRelaxed);
   t.rounds = 20'000;
+  // cpus_run_on runs the workers in threads, whose descriptors are kept for
+  // reuse (type-stable, src/sched/thread.h) and so stay live heap objects:
+  // make them before counting.
+  for (uint32_t c = 1; c < cpus_online(); ++c) KASSERT_TRUE(cpus_run_on(c, [](void*) {}, nullptr).ok());
+  for (uint32_t c = 1; c < cpus_online(); ++c) cpus_wait_work_done(c);
   const uint64_t before = live_objects();
   for (uint32_t c = 1; c < cpus_online(); ++c) KASSERT_TRUE(cpus_run_on(c, torture_worker, &t).ok());
   torture_worker(&t);

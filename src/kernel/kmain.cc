@@ -26,6 +26,9 @@
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
+#include "src/sched/futex.h"
+#include "src/sched/sched.h"
+#include "src/sched/thread.h"
 
 extern "C" char __kernel_phys_start[], __kernel_phys_end[];
 extern "C" uint64_t boot_entry_tsc;
@@ -124,6 +127,31 @@ void print_memory_report(const mm::VmBootReport& vm) {
          pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
 }
 
+// A fault or backtrace on a thread stack names the thread.
+bool find_thread_stack(uint64_t addr, StackInfo* info) {
+  sched::ThreadStackInfo t;
+  if (!sched::find_current_thread_stack(addr, &t)) return false;
+  *info = StackInfo{"thread stack", arch::this_cpu().index, t.lo, t.hi, t.in_guard};
+  return true;
+}
+
+// kmain becomes thread "kmain" on CPU 0, which gets its idle thread; the
+// APs join as they come online (ap_main). Interrupts are still off.
+void start_scheduler(const Platform& platform) {
+  arch::enable_sse();  // for SimdRegion code only (src/sched/simd.h)
+  uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
+  if (ncpu == 0) ncpu = 1;
+  if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
+  sched::futex_init(ncpu);
+  StackInfo boot;
+  uint64_t rsp;
+  asm volatile("mov %%rsp, %0" : "=r"(rsp));
+  ASSERT_MSG(find_stack(rsp, &boot), "kmain is not on the boot stack");
+  sched::sched_init(sched_hooks(), ncpu, boot.lo, boot.hi);
+  sched::sched_start_boot_cpu();
+  set_dynamic_stack_finder(find_thread_stack);
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
@@ -195,6 +223,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
     kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
   }
   mm::tlb_init(mm::TlbHooks{.send_ipi = send_ipi, .eoi = lapic_eoi});
+  start_scheduler(platform);
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
   mm::vm_drop_identity();

@@ -34,6 +34,8 @@ constexpr const char* kIstNames[arch::kIstStacks] = {"NMI stack", "double-fault 
 
 uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
+constinit bool (*dynamic_finder)(uint64_t, StackInfo*) = nullptr;
+
 }  // namespace
 
 void stacks_unmap_guards() {
@@ -68,6 +70,8 @@ uint64_t ap_kernel_stack_top(uint32_t index) {
   return addr(cpu_stacks[index].kernel + kKernelStackSize);
 }
 
+void set_dynamic_stack_finder(bool (*finder)(uint64_t addr, StackInfo* info)) { dynamic_finder = finder; }
+
 bool is_stack_guard_page(uint64_t va) {
   StackInfo info;
   return find_stack(va, &info) && info.in_guard;
@@ -80,7 +84,7 @@ bool find_stack(uint64_t a, StackInfo* info) {
     return true;
   }
   uint64_t base = addr(cpu_stacks);
-  if (a < base || a >= base + sizeof(cpu_stacks)) return false;
+  if (a < base || a >= base + sizeof(cpu_stacks)) return dynamic_finder != nullptr && dynamic_finder(a, info);
   uint32_t c = static_cast<uint32_t>((a - base) / sizeof(CpuStacks));
   const CpuStacks& s = cpu_stacks[c];
   if (in(s.kernel_guard, kGuardSize + kKernelStackSize)) {

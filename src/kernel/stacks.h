@@ -45,4 +45,8 @@ struct StackInfo {
 /// Classifies `addr`; false if it lies in no stack or guard. Any context.
 bool find_stack(uint64_t addr, StackInfo* info);
 
+/// Teaches find_stack about stacks made at run time (the scheduler's
+/// thread stacks): consulted after the static ones.
+void set_dynamic_stack_finder(bool (*finder)(uint64_t addr, StackInfo* info));
+
 }  // namespace kernel

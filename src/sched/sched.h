@@ -1,0 +1,112 @@
+// The scheduler: per-CPU run queues with work stealing (runqueue.h), the
+// switch between threads, preemption from the timer interrupt, and the
+// idle loop. This header is what the kernel wires up at boot and what the
+// other sched parts (futex, timer, sync) build on; threads use thread.h.
+//
+// How it fits together:
+//  - Each CPU has a stealable ring with a run_next slot (owner pushes,
+//    anyone steals half), a locked queue of threads pinned to it (never
+//    stolen), a timer queue, and an idle thread. One global queue takes
+//    the rings' overflow.
+//  - Every owner operation on a CPU's ring, and every switch, runs with
+//    interrupts off on that CPU: that is what makes "owner" mean one
+//    context at a time.
+//  - A voluntary switch (yield, block, sleep, exit) is a call to
+//    switch_context, which saves the callee-saved registers and RSP; a
+//    preemption is the same call made from the timer interrupt handler,
+//    leaving the trap frame on the preempted thread's stack.
+//  - A thread is never on two CPUs: a CPU picking a thread waits until
+//    its previous CPU has left its stack (switch_context clears on_cpu only
+//    after loading the new stack pointer), and every switch-in checks and
+//    claims Thread::running_on.
+#pragma once
+
+#include "src/base/types.h"
+#include "src/sched/thread.h"
+
+namespace sched {
+
+/// What the scheduler needs from the platform (cpus.cc provides it).
+struct SchedHooks {
+  /// Sends the reschedule IPI to CPU `cpu` (its handler need only EOI).
+  void (*kick_cpu)(uint32_t cpu) = nullptr;
+  /// Arms this CPU's one-shot timer to interrupt in `ns` nanoseconds, or
+  /// stops it for ns == UINT64_MAX. Null when the CPU has no per-CPU timer
+  /// (the PIT fallback): then only the boot CPU ticks, periodically.
+  void (*arm_timer_ns)(uint64_t ns) = nullptr;
+  /// Nanoseconds since boot.
+  uint64_t (*nanotime)() = nullptr;
+  /// A TSC interval in nanoseconds (run-time accounting).
+  uint64_t (*tsc_to_ns)(uint64_t cycles) = nullptr;
+};
+
+/// The preemption quantum, the build setting --//src/sched:quantum_us.
+#ifndef BISCOTTI_QUANTUM_US
+#error "BISCOTTI_QUANTUM_US comes from //src/sched:quantum_us; depend on it"
+#endif
+inline constexpr uint64_t kQuantumNs = uint64_t{BISCOTTI_QUANTUM_US} * 1000;
+
+/// Sets up the scheduler for `ncpu` CPUs and turns the calling boot code
+/// into thread "kmain" on CPU 0 (it keeps its stack, [stack_lo, stack_hi)).
+/// Boot CPU, interrupts off, after the heap and kva exist.
+void sched_init(const SchedHooks& hooks, uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi);
+
+/// Starts scheduling on the boot CPU: it gets an idle thread (with a stack
+/// of its own) and returns to kmain. Interrupts off.
+void sched_start_boot_cpu();
+
+/// Starts scheduling on application processor `cpu`: its boot context
+/// becomes its idle thread. Interrupts off.
+[[noreturn]] void sched_run_ap(uint32_t cpu);
+
+/// The timer interrupt of this CPU (after EOI): expires timers, preempts a
+/// thread whose quantum is over, re-arms. Interrupt context.
+void on_timer_interrupt();
+
+/// Whether the scheduler runs on this CPU.
+bool sched_running();
+
+/// Preemption control: nests; a preemption due meanwhile happens at the
+/// outermost enable. Thread context.
+void preempt_disable();
+void preempt_enable();
+
+/// Per-CPU counters.
+struct CpuStats {
+  uint64_t switches = 0;
+  uint64_t steals = 0;         // threads taken from other CPUs' rings
+  uint64_t idle_ns = 0;        // halted or spinning for work
+  uint64_t preemptions = 0;
+  uint64_t timer_interrupts = 0;
+  size_t queued = 0;           // ring + run_next + pinned, now
+};
+CpuStats cpu_stats(uint32_t cpu);
+uint32_t sched_cpus();
+
+// ---- for futex, timer and sync (sched internals) ----------------------
+
+/// Blocks the caller until cond() is true: state kBlocked, rechecked after
+/// publishing it, so a wake() between the check and the switch is never
+/// lost. Spurious returns of the inner wait are absorbed by the loop.
+template <typename Cond>
+void block_until(Cond&& cond);
+
+/// Makes a blocked thread runnable (no-op for any other state): near the
+/// waker (its CPU's run_next) unless affinity says otherwise. Any context
+/// but NMI.
+void wake(Thread* t);
+
+/// One step of block_until: publishes kBlocked, rechecks `ready(arg)`, and
+/// switches away unless it turned true or a wake came first.
+void block_once(bool (*ready)(void*), void* arg);
+
+template <typename Cond>
+void block_until(Cond&& cond) {
+  while (!cond()) block_once([](void* c) { return (*static_cast<Cond*>(c))(); }, &cond);
+}
+
+/// Panics (naming `what`) if the caller may not block: interrupts off, a
+/// SpinLock held, preemption disabled, or not a thread.
+void assert_may_block(const char* what);
+
+}  // namespace sched

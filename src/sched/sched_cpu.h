@@ -1,0 +1,80 @@
+// One CPU's scheduler state, shared by the scheduler's own files
+// (scheduler.cc, thread.cc, timer.cc). Not for use outside src/sched.
+#pragma once
+
+#include "src/arch/percpu.h"
+#include "src/arch/spinlock.h"
+#include "src/base/ticket_lock.h"
+#include "src/base/types.h"
+#include "src/sched/runqueue.h"
+#include "src/sched/sched.h"
+#include "src/sched/timer_queue.h"
+
+namespace sched {
+
+inline constexpr size_t kRingSize = 256;  // Go's runq size: enough to absorb bursts, 2 KiB
+using Ring = LocalRunQueue<Thread, kRingSize>;
+// The global and pinned queues' lock: a bare ticket lock, because every
+// queue operation already runs with interrupts off (see sched.h), so
+// SpinLock's push_cli bookkeeping would be paid for nothing on every switch.
+using LockedQueue = GlobalRunQueue<Thread, base::TicketLock<>>;
+
+struct alignas(64) CpuSched {
+  constexpr CpuSched() = default;
+
+  Ring ring;             // stealable; owner ops with interrupts off
+  LockedQueue pinned;    // threads bound to this CPU; anyone pushes
+  Thread* idle = nullptr;
+  uint32_t index = 0;
+  bool running = false;  // sched_start_cpu ran
+
+  // Preemption.
+  uint32_t preempt_count = 0;
+  bool need_resched = false;
+  bool inherit_slice = false;  // the thread being switched to came from run_next
+  Thread* requeue = nullptr;   // the runnable thread just switched away from, to queue
+  uint64_t slice_start_ns = 0;
+  uint32_t schedtick = 0;      // picks, for the periodic global-queue check
+  bool pinned_turn = false;    // alternates pinned and ring when both have work
+
+  // Timers (timer.cc): the queue, its lock, and what the hardware is armed for.
+  arch::SpinLock timer_lock;
+  TimerQueue timers;
+  uint64_t armed_ns = ~uint64_t{0};
+
+  // Statistics (this CPU writes, others read racily).
+  uint64_t switches = 0;
+  uint64_t steals = 0;
+  uint64_t idle_tsc = 0;
+  uint64_t preemptions = 0;
+  uint64_t timer_interrupts = 0;
+};
+
+/// This CPU's block. Interrupts off (or otherwise pinned to the CPU).
+inline CpuSched& this_sched() { return *static_cast<CpuSched*>(arch::this_cpu().sched); }
+CpuSched& sched_of(uint32_t cpu);
+
+const SchedHooks& hooks();
+
+/// Re-arms this CPU's timer for what it needs now: its earliest timer, and
+/// the end of the running thread's quantum unless it is the idle thread.
+/// Interrupts off.
+void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy);
+
+/// Fires every expired timer of this CPU (timer.cc). Interrupts off.
+void run_expired_timers(CpuSched& c, uint64_t now_ns);
+
+/// Switches from the running thread, which must already be queued or
+/// blocked/sleeping/dead, to the next runnable one (or the idle thread).
+/// Interrupts off.
+void schedule_away(CpuSched& c, Thread* prev);
+
+/// Completes a switch on the new thread's side (its stack, interrupts off):
+/// queues `from` if it was switched away from still runnable (it is off
+/// this CPU now), or reaps it if it exited detached.
+void finish_switch(Thread* from);
+
+/// Thread descriptors and stacks (thread.cc).
+void reap_dead_thread(Thread* t);  // a detached thread's end, after its CPU left its stack
+
+}  // namespace sched

@@ -1,0 +1,360 @@
+// Threads: descriptors, stacks, spawn/join/detach/exit, sleep and the
+// list the monitor reads (see thread.h).
+#include "src/sched/thread.h"
+
+#include "src/arch/percpu.h"
+#include "src/arch/spinlock.h"
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/base/placement_new.h"
+#include "src/mm/alloc_map.h"
+#include "src/mm/kmalloc.h"
+#include "src/mm/kva.h"
+#include "src/sched/sched.h"
+#include "src/sched/sched_cpu.h"
+#include "src/sched/switch.h"
+#include "src/sched/timer.h"
+
+namespace sched {
+
+void make_runnable_new(Thread* t);  // scheduler.cc
+void wake_sleeper(Thread* t);       // scheduler.cc
+
+namespace {
+
+using base::MemoryOrder;
+
+constexpr uint64_t kGuardSize = base::kPageSize;
+// Free stacks kept mapped for the next spawn (per size): spawn+join then
+// costs no page-table work. Beyond this they are unmapped and returned.
+constexpr size_t kStackCacheMax = 64;
+
+// exit_flags. Who frees a thread is settled by the order of two
+// fetch_ors on this word: exit's kExited and detach's kDetached. Whoever
+// comes second owns the release: detach() if the thread had exited, else
+// the thread itself (kSelfReap, read after its final switch).
+enum : uint32_t { kExited = 1, kDetached = 2, kJoined = 4, kSelfReap = 8 };
+
+struct CachedStack {
+  CachedStack* next;  // stored at the stack's lowest word while cached
+};
+
+constinit arch::SpinLock lock_;  // descriptors, stack cache, thread list
+constinit Thread* free_threads_ = nullptr;
+constinit uint32_t next_tid_ = 1;  // tids of descriptors ever made: 1, 2, ...
+constinit Thread* all_ = nullptr;
+constinit size_t live_ = 0;
+constinit CachedStack* stack_cache_ = nullptr;  // stacks of kDefaultStackSize only
+constinit size_t stack_cache_size_ = 0;
+
+void copy_name(Thread* t, const char* name) {
+  size_t i = 0;
+  for (; name != nullptr && name[i] != '\0' && i + 1 < Thread::kNameLen; ++i) t->name[i] = name[i];
+  t->name[i] = '\0';
+}
+
+// A descriptor, reused or new, linked into the list of all threads.
+Thread* new_descriptor(const char* name) {
+  Thread* t = nullptr;
+  {
+    arch::SpinLockGuard g(lock_);
+    if (free_threads_ != nullptr) {
+      t = free_threads_;
+      free_threads_ = t->free_next;
+    }
+  }
+  uint32_t tid = 0;
+  if (t == nullptr) {
+    void* mem = mm::kmalloc(sizeof(Thread));
+    if (mem == nullptr) return nullptr;
+    arch::SpinLockGuard g(lock_);
+    tid = next_tid_++;
+    ASSERT_MSG(tid < (1u << 31), "sched: thread ids exhausted");  // Mutex packs tid << 1 into 32 bits
+    t = new (mem) Thread();
+  } else {
+    tid = t->tid;
+    t->~Thread();
+    t = new (t) Thread();
+  }
+  t->tid = tid;
+  copy_name(t, name);
+  arch::SpinLockGuard g(lock_);
+  t->all_next = all_;
+  if (all_ != nullptr) all_->all_prev = t;
+  all_ = t;
+  ++live_;
+  return t;
+}
+
+void free_descriptor(Thread* t) {
+  arch::SpinLockGuard g(lock_);
+  if (t->all_prev != nullptr)
+    t->all_prev->all_next = t->all_next;
+  else
+    all_ = t->all_next;
+  if (t->all_next != nullptr) t->all_next->all_prev = t->all_prev;
+  --live_;
+  // Type-stable: never back to the heap (thread.h).
+  t->free_next = free_threads_;
+  free_threads_ = t;
+}
+
+uint64_t round_stack(size_t bytes) { return (bytes + base::kPageSize - 1) & ~(base::kPageSize - 1); }
+
+// A mapped stack of `bytes` with an unmapped guard page below it; returns
+// its lowest usable address.
+base::Result<uint64_t> alloc_stack(uint64_t bytes) {
+  if (bytes == kDefaultStackSize) {
+    arch::SpinLockGuard g(lock_);
+    if (stack_cache_ != nullptr) {
+      CachedStack* s = stack_cache_;
+      stack_cache_ = s->next;
+      --stack_cache_size_;
+      return reinterpret_cast<uint64_t>(s);
+    }
+  }
+  base::Result<uint64_t> va = mm::kva_alloc(bytes + kGuardSize);
+  if (!va.ok()) return va.error();
+  uint64_t lo = va.value() + kGuardSize;
+  base::Status s = mm::alloc_map_range(lo, bytes, mm::kPermWrite);
+  if (!s.ok()) {
+    (void)mm::kva_free(va.value(), bytes + kGuardSize);
+    return s.error();
+  }
+  return lo;
+}
+
+void free_stack(uint64_t lo, uint64_t bytes) {
+  if (bytes == kDefaultStackSize) {
+    arch::SpinLockGuard g(lock_);
+    if (stack_cache_size_ < kStackCacheMax) {
+      auto* s = reinterpret_cast<CachedStack*>(lo);
+      s->next = stack_cache_;
+      stack_cache_ = s;
+      ++stack_cache_size_;
+      return;
+    }
+  }
+  base::Status s = mm::unmap_range(lo, bytes);
+  ASSERT_MSG(s.ok(), "sched: unmapping a stack at {:#x}: {}", lo, base::error_name(s.error()));
+  s = mm::kva_free(lo - kGuardSize, bytes + kGuardSize);
+  ASSERT_MSG(s.ok(), "sched: freeing a stack's range at {:#x}: {}", lo - kGuardSize, base::error_name(s.error()));
+}
+
+// The end of a thread that nobody will touch again: its CPU has left its
+// stack (on_cpu == 0). Thread context, interrupts on.
+void release(Thread* t) {
+  while (t->on_cpu.load(MemoryOrder::kAcquire) != 0) arch::cpu_relax();
+  free_stack(t->stack_lo, t->stack_hi - t->stack_lo);
+  free_descriptor(t);
+}
+
+// Detached threads that exited, waiting for thread context to free them
+// (their end is noticed in the middle of a switch, interrupts off).
+constinit base::Atomic<Thread*> reap_list_{nullptr};
+
+void drain_reap_list() {
+  Thread* t = reap_list_.exchange(nullptr, MemoryOrder::kAcquire);
+  while (t != nullptr) {
+    Thread* next = t->free_next;
+    release(t);
+    t = next;
+  }
+}
+
+Thread* self() { return static_cast<Thread*>(arch::this_cpu().current_thread); }
+
+}  // namespace
+
+const char* state_name(ThreadState s) {
+  switch (s) {
+    case ThreadState::kRunnable: return "runnable";
+    case ThreadState::kRunning: return "running";
+    case ThreadState::kBlocked: return "blocked";
+    case ThreadState::kSleeping: return "sleeping";
+    case ThreadState::kDead: return "dead";
+  }
+  return "?";
+}
+
+Thread* current() { return self(); }
+
+Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi) {
+  Thread* t = new_descriptor(name);
+  ASSERT_MSG(t != nullptr, "sched: no memory for the boot thread");
+  t->stack_lo = stack_lo;
+  t->stack_hi = stack_hi;
+  t->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
+  t->exit_flags.store(kDetached, MemoryOrder::kRelaxed);  // never joined, never exits
+  return t;
+}
+
+Thread* adopt_idle_context(uint32_t cpu) {
+  Thread* t = new_descriptor("idle");
+  ASSERT_MSG(t != nullptr, "sched: no memory for cpu {}'s idle thread", cpu);
+  t->affinity.store(cpu, MemoryOrder::kRelaxed);
+  t->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
+  t->exit_flags.store(kDetached, MemoryOrder::kRelaxed);
+  return t;
+}
+
+Thread* make_idle_thread(uint32_t cpu, ThreadFn fn) {
+  Thread* t = adopt_idle_context(cpu);
+  base::Result<uint64_t> lo = alloc_stack(kDefaultStackSize);
+  ASSERT_MSG(lo.ok(), "sched: no stack for cpu {}'s idle thread", cpu);
+  t->stack_lo = lo.value();
+  t->stack_hi = lo.value() + kDefaultStackSize;
+  t->fn = fn;
+  t->saved_rsp = initial_stack(t->stack_hi);
+  return t;
+}
+
+base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options) {
+  if (fn == nullptr || options.stack_size < kMinStackSize || options.stack_size > kMaxStackSize)
+    return base::Error::kInvalidArgument;
+  if (options.cpu != kAnyCpu && options.cpu >= sched_cpus()) return base::Error::kInvalidArgument;
+  if (options.cpu != kAnyCpu && !sched_of(options.cpu).running) return base::Error::kInvalidArgument;
+  drain_reap_list();
+  uint64_t bytes = round_stack(options.stack_size);
+  base::Result<uint64_t> lo = alloc_stack(bytes);
+  if (!lo.ok()) return lo.error();
+  Thread* t = new_descriptor(options.name);
+  if (t == nullptr) {
+    free_stack(lo.value(), bytes);
+    return base::Error::kOutOfMemory;
+  }
+  t->fn = fn;
+  t->arg = arg;
+  t->stack_lo = lo.value();
+  t->stack_hi = lo.value() + bytes;
+  t->affinity.store(options.cpu, MemoryOrder::kRelaxed);
+  t->saved_rsp = initial_stack(t->stack_hi);
+  t->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelease);
+  make_runnable_new(t);
+  return t;
+}
+
+extern "C" void thread_first_run(Thread* prev) {
+  finish_switch(prev);
+  arch::sti();
+  Thread* me = self();
+  me->fn(me->arg);
+  exit();
+}
+
+void reap_dead_thread(Thread* t) {
+  // Joined threads are freed by their joiner, and one detached after its
+  // exit by detach(); one detached before it queues itself here for the
+  // next spawn or join to free.
+  if ((t->exit_flags.load(MemoryOrder::kAcquire) & kSelfReap) == 0) return;
+  Thread* head = reap_list_.load(MemoryOrder::kRelaxed);
+  do {
+    t->free_next = head;
+  } while (!reap_list_.compare_exchange(head, t, MemoryOrder::kRelease, MemoryOrder::kRelaxed));
+}
+
+void exit() {
+  Thread* me = self();
+  assert_may_block("exit");
+  arch::cli();
+  me->state.store(static_cast<uint32_t>(ThreadState::kDead), MemoryOrder::kRelease);
+  // Dekker with join(): joiner stores `joiner` then reads kExited; we set
+  // kExited then read `joiner`. Both read-modify-writes are full barriers,
+  // so one of us sees the other.
+  uint32_t flags = me->exit_flags.fetch_or(kExited, MemoryOrder::kSeqCst);
+  if (flags & kDetached) {
+    // Nobody else will touch it: only this thread reads kSelfReap.
+    me->exit_flags.fetch_or(kSelfReap, MemoryOrder::kRelaxed);
+  } else {
+    Thread* j = me->joiner.exchange(nullptr, MemoryOrder::kSeqCst);
+    if (j != nullptr) wake(j);
+  }
+  ++me->voluntary;
+  schedule_away(this_sched(), me);
+  PANIC("sched: dead thread '{}' ran again", me->name);
+}
+
+void join(Thread* t) {
+  ASSERT_MSG(t != self(), "join: thread '{}' joining itself", t->name);
+  uint32_t flags = t->exit_flags.fetch_or(kJoined, MemoryOrder::kAcqRel);
+  ASSERT_MSG((flags & (kDetached | kJoined)) == 0, "join: thread '{}' is {}", t->name,
+             (flags & kDetached) ? "detached" : "already joined");
+  Thread* me = self();
+  t->joiner.exchange(me, MemoryOrder::kSeqCst);
+  block_until([&] { return (t->exit_flags.load(MemoryOrder::kSeqCst) & kExited) != 0; });
+  release(t);
+  drain_reap_list();
+}
+
+void detach(Thread* t) {
+  uint32_t flags = t->exit_flags.fetch_or(kDetached, MemoryOrder::kAcqRel);
+  ASSERT_MSG((flags & (kDetached | kJoined)) == 0, "detach: thread '{}' is {}", t->name,
+             (flags & kDetached) ? "already detached" : "being joined");
+  if (flags & kExited) release(t);  // it ended first and left itself to us
+}
+
+namespace {
+void on_sleep_timer(Timer&, void* arg) {
+  auto* t = static_cast<Thread*>(arg);
+  t->sleep_fired.store(1, MemoryOrder::kRelease);
+  wake_sleeper(t);
+}
+}  // namespace
+
+void sleep_until(uint64_t deadline_ns) {
+  assert_may_block("sleep");
+  Thread* me = self();
+  while (nanotime() < deadline_ns) {
+    uint64_t flags = arch::irq_save();
+    me->sleep_fired.store(0, MemoryOrder::kRelaxed);
+    // kSleeping before arming: a timer homed on another CPU may fire at once.
+    me->state.store(static_cast<uint32_t>(ThreadState::kSleeping), MemoryOrder::kSeqCst);
+    me->sleep_timer.set_callback(on_sleep_timer, me);
+    timer_arm(me->sleep_timer, deadline_ns);
+    ++me->voluntary;
+    schedule_away(this_sched(), me);
+    arch::irq_restore(flags);
+    ASSERT_MSG(me->sleep_fired.load(MemoryOrder::kAcquire) != 0, "sched: '{}' woke from sleep before its timer", me->name);
+  }
+}
+
+void sleep_for(uint64_t ns) { sleep_until(nanotime() + ns); }
+
+base::Status set_affinity(Thread* t, uint32_t cpu) {
+  if (cpu != kAnyCpu && (cpu >= sched_cpus() || !sched_of(cpu).running)) return base::Error::kInvalidArgument;
+  t->affinity.store(cpu, MemoryOrder::kRelease);
+  return base::Status::Ok();
+}
+
+ThreadStats thread_stats(const Thread* t) {
+  ThreadStats s;
+  uint64_t tsc = __atomic_load_n(&t->run_tsc, __ATOMIC_RELAXED);
+  s.run_ns = hooks().tsc_to_ns(tsc);
+  s.voluntary = __atomic_load_n(&t->voluntary, __ATOMIC_RELAXED);
+  s.involuntary = __atomic_load_n(&t->involuntary, __ATOMIC_RELAXED);
+  s.last_cpu = __atomic_load_n(&t->last_cpu, __ATOMIC_RELAXED);
+  return s;
+}
+
+size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg) {
+  arch::SpinLockGuard g(lock_);
+  size_t n = 0;
+  for (Thread* t = all_; t != nullptr; t = t->all_next, ++n) fn(*t, arg);
+  return n;
+}
+
+size_t thread_count() {
+  arch::SpinLockGuard g(lock_);
+  return live_;
+}
+
+bool find_current_thread_stack(uint64_t addr, ThreadStackInfo* out) {
+  if (arch::this_cpu().sched == nullptr) return false;
+  Thread* t = self();
+  if (t == nullptr || t->stack_hi == 0) return false;
+  if (addr < t->stack_lo - kGuardSize || addr >= t->stack_hi) return false;
+  *out = ThreadStackInfo{t->stack_lo, t->stack_hi, addr < t->stack_lo, t->name};
+  return true;
+}
+
+}  // namespace sched

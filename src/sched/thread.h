@@ -1,0 +1,161 @@
+// Kernel threads: spawn, join, detach, exit, current, yield, sleep.
+//
+// Any number of threads — no table; each is a descriptor plus a guarded
+// stack from the kernel VA allocator. A thread is in one state at a time:
+//
+//   runnable --pick--> running --yield/preempt--> runnable
+//                      running --block--> blocked --wake--> runnable
+//                      running --sleep--> sleeping --timer--> runnable
+//                      running --exit--> dead (joined or detached: reaped)
+//
+// Descriptors are type-stable: a reaped descriptor goes back to a free list
+// and is only ever reused as another Thread, never returned to the heap. A
+// waker that read a thread pointer before the thread exited (a futex wake
+// races with the waiter's return, see futex_table.h) can therefore at worst
+// wake a later sleep of the reused descriptor spuriously, which every
+// blocking loop tolerates by rechecking its condition — the same choice as
+// Linux's SLAB_TYPESAFE_BY_RCU task cache. The free list is bounded by the
+// peak number of threads alive at once; stacks, the large part, are cached
+// up to a bound and otherwise returned.
+//
+// Contexts: thread context unless noted; nothing here may be called with a
+// SpinLock held or interrupts off when it can block (join, yield, sleep) —
+// that is a panic, not a hang.
+#pragma once
+
+#include "src/base/atomic.h"
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/sched/timer_queue.h"
+
+namespace sched {
+
+/// For ThreadOptions::cpu: no affinity.
+inline constexpr uint32_t kAnyCpu = ~uint32_t{0};
+
+inline constexpr size_t kDefaultStackSize = 16 * 1024;
+inline constexpr size_t kMinStackSize = 4 * 1024;
+inline constexpr size_t kMaxStackSize = 1024 * 1024;
+
+enum class ThreadState : uint32_t { kRunnable, kRunning, kBlocked, kSleeping, kDead };
+const char* state_name(ThreadState s);
+
+using ThreadFn = void (*)(void* arg);
+
+struct ThreadOptions {
+  const char* name = "thread";  // copied (truncated to kNameLen - 1)
+  uint32_t cpu = kAnyCpu;       // run only on this CPU, or anywhere
+  size_t stack_size = kDefaultStackSize;  // rounded up to pages
+};
+
+/// Per-thread counters, for the monitor and tests.
+struct ThreadStats {
+  uint64_t run_ns = 0;          // time on a CPU (TSC-measured at each switch)
+  uint64_t voluntary = 0;       // switches away by yield, block or sleep
+  uint64_t involuntary = 0;     // switches away by preemption
+  uint32_t last_cpu = 0;        // the CPU it last ran on
+};
+
+/// A kernel thread. The scheduler's fields are internal; outside sched use
+/// the functions below. Layout: switch_context (switch.cc) reads saved_rsp
+/// at offset 0 and clears on_cpu at offset 8.
+struct Thread {
+  static constexpr size_t kNameLen = 24;
+
+  uint64_t saved_rsp = 0;           // the switched-out stack pointer
+  base::Atomic<uint32_t> on_cpu{0};  // 1 from being picked until its CPU left its stack
+  base::Atomic<uint32_t> state{static_cast<uint32_t>(ThreadState::kRunnable)};
+  Thread* rq_next = nullptr;        // link in a locked run queue (global or pinned)
+  base::Atomic<uint32_t> affinity{kAnyCpu};
+  uint32_t tid = 0;                 // unique among live threads (descriptor number)
+
+  ThreadFn fn = nullptr;
+  void* arg = nullptr;
+
+  // Stack: [stack_lo - guard, stack_lo) unmapped, [stack_lo, stack_hi) usable.
+  uint64_t stack_lo = 0;
+  uint64_t stack_hi = 0;
+
+  // Join and detach: flag bits, and who waits.
+  base::Atomic<uint32_t> exit_flags{0};
+  base::Atomic<Thread*> joiner{nullptr};
+
+  // The thread's own timer (sleep_until), and whether it fired.
+  Timer sleep_timer;
+  base::Atomic<uint32_t> sleep_fired{0};
+
+  // Debug: the CPU running this thread (kAnyCpu when none); proves that no
+  // two CPUs ever run it at once.
+  base::Atomic<uint32_t> running_on{kAnyCpu};
+
+  // Accounting.
+  uint64_t switched_in_tsc = 0;
+  uint64_t run_tsc = 0;
+  uint64_t voluntary = 0;
+  uint64_t involuntary = 0;
+  uint32_t last_cpu = 0;
+
+  // Thread-local slots for other modules: rt's reservation, prof's data.
+  void* rt_slot = nullptr;
+  void* prof_slot = nullptr;
+
+  // All live threads (for the monitor), under the thread-list lock.
+  Thread* all_prev = nullptr;
+  Thread* all_next = nullptr;
+  Thread* free_next = nullptr;      // descriptor free list
+
+  char name[kNameLen] = {};
+
+  ThreadState get_state() const { return static_cast<ThreadState>(state.load(base::MemoryOrder::kAcquire)); }
+};
+
+/// Starts fn(arg) in a new thread. kOutOfMemory when no stack or descriptor
+/// can be had; kInvalidArgument for a null fn, a stack size out of
+/// [kMinStackSize, kMaxStackSize] or a CPU that is not online.
+base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options = {});
+
+/// Waits until `t` has exited, then frees it. Each thread is joined or
+/// detached exactly once; joining oneself, a detached thread or twice panics.
+void join(Thread* t);
+
+/// Lets `t` free itself when it exits (at once if it already has).
+void detach(Thread* t);
+
+/// Ends the calling thread (as returning from its function does).
+[[noreturn]] void exit();
+
+/// The calling thread. Any context but NMI, once the scheduler runs.
+Thread* current();
+
+/// Puts the caller at the back of its CPU's queue and runs another thread
+/// if one is runnable.
+void yield();
+
+/// Sleeps at least `ns` nanoseconds / until nanotime() >= deadline_ns.
+void sleep_for(uint64_t ns);
+void sleep_until(uint64_t deadline_ns);
+
+/// Changes where `t` may run: one CPU, or kAnyCpu. Takes effect the next
+/// time `t` is queued (for the caller: at once, by yielding).
+base::Status set_affinity(Thread* t, uint32_t cpu);
+
+ThreadStats thread_stats(const Thread* t);
+
+/// Calls fn(t, arg) for every live thread, under the thread-list lock
+/// (fn must not block or spawn). Returns how many there were.
+size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg);
+
+/// Threads alive now (spawned or adopted, not yet reaped).
+size_t thread_count();
+
+/// Whether `addr` lies in the running thread's stack or the guard page
+/// below it, and if so where. For fault reports and backtraces: O(1), any
+/// context but NMI.
+struct ThreadStackInfo {
+  uint64_t lo = 0, hi = 0;
+  bool in_guard = false;
+  const char* name = nullptr;
+};
+bool find_current_thread_stack(uint64_t addr, ThreadStackInfo* out);
+
+}  // namespace sched

@@ -1,0 +1,72 @@
+// Per-CPU timers and the tickless re-arming of the hardware (see timer.h).
+#include "src/sched/timer.h"
+
+#include "src/arch/spinlock.h"
+#include "src/base/assert.h"
+#include "src/sched/sched_cpu.h"
+
+namespace sched {
+namespace {
+
+// The CPU whose interrupt will fire a timer armed here.
+CpuSched& timer_home() { return hooks().arm_timer_ns != nullptr ? this_sched() : sched_of(0); }
+
+CpuSched* owner_of(TimerQueue* q) {
+  return reinterpret_cast<CpuSched*>(reinterpret_cast<char*>(q) - __builtin_offsetof(CpuSched, timers));
+}
+
+// Programs the hardware for `deadline` if that is sooner than what it is
+// armed for. Caller holds c.timer_lock; c is this CPU's block.
+void arm_hardware(CpuSched& c, uint64_t deadline, uint64_t now) {
+  if (hooks().arm_timer_ns == nullptr) return;  // the PIT ticks periodically
+  c.armed_ns = deadline;
+  hooks().arm_timer_ns(deadline == ~uint64_t{0} ? deadline : (deadline > now ? deadline - now : 0));
+}
+
+}  // namespace
+
+uint64_t nanotime() { return hooks().nanotime(); }
+
+void timer_arm(Timer& t, uint64_t deadline_ns) {
+  uint64_t flags = arch::irq_save();
+  CpuSched& c = timer_home();
+  {
+    arch::SpinLockGuard g(c.timer_lock);
+    c.timers.insert(t, deadline_ns);
+    if (&c == &this_sched() && deadline_ns < c.armed_ns) arm_hardware(c, deadline_ns, nanotime());
+  }
+  arch::irq_restore(flags);
+}
+
+bool timer_cancel(Timer& t) {
+  // Only the timer's owner arms it, and it is cancelling now, so queue()
+  // cannot move to another queue meanwhile; it can only be popped.
+  TimerQueue* q = t.queue();
+  if (q == nullptr) return false;
+  CpuSched* c = owner_of(q);
+  arch::SpinLockGuard g(c->timer_lock);
+  return c->timers.cancel(t);
+}
+
+void run_expired_timers(CpuSched& c, uint64_t now_ns) {
+  arch::SpinLockGuard g(c.timer_lock);
+  c.armed_ns = ~uint64_t{0};  // the one-shot that brought us here is spent
+  while (Timer* t = c.timers.peek()) {
+    if (t->deadline_ns() > now_ns) break;
+    c.timers.cancel(*t);
+    t->fire();
+  }
+}
+
+void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy) {
+  arch::SpinLockGuard g(c.timer_lock);
+  uint64_t deadline = c.timers.next_deadline();
+  if (busy) {
+    uint64_t slice_end = c.slice_start_ns + kQuantumNs;
+    if (slice_end <= now_ns) slice_end = now_ns + kQuantumNs;
+    if (slice_end < deadline) deadline = slice_end;
+  }
+  arm_hardware(c, deadline, now_ns);
+}
+
+}  // namespace sched
