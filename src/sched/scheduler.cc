@@ -37,7 +37,7 @@ constexpr uint64_t kSpinNs = 20'000;
 // victim usually runs it itself, cache-hot, right away.
 constexpr uint64_t kRunNextBackoffNs = 3'000;
 
-Thread* cur() { return static_cast<Thread*>(arch::this_cpu().current_thread); }
+Thread* cur() { return current(); }
 
 void set_idle_bit(uint32_t cpu, bool idle) {
   uint64_t bit = uint64_t{1} << (cpu % 64);
@@ -316,12 +316,19 @@ void finish_switch(Thread* from) {
 }
 
 void assert_may_block(const char* what) {
+  // Read with interrupts off, so that a preemption cannot move us to
+  // another CPU between finding a per-CPU block and reading it. A SpinLock
+  // holder has interrupts off too; the SpinLock is the better message.
+  uint64_t flags = arch::irq_save();
+  bool irq_on = flags & (uint64_t{1} << 9);
+  uint32_t spinlocks = arch::this_cpu().cli.depth;
+  ASSERT_MSG(spinlocks == 0, "{}: would sleep holding a SpinLock", what);
+  ASSERT_MSG(irq_on, "{}: would sleep with interrupts off", what);
   ASSERT_MSG(sched_running(), "{}: the scheduler is not running on this CPU", what);
   CpuSched& c = this_sched();
-  ASSERT_MSG(arch::CpuIrq{}.enabled(), "{}: would sleep with interrupts off", what);
-  ASSERT_MSG(arch::this_cpu().cli.depth == 0, "{}: would sleep holding a SpinLock", what);
   ASSERT_MSG(c.preempt_count == 0, "{}: would sleep with preemption disabled", what);
   ASSERT_MSG(cur() != c.idle, "{}: the idle thread cannot block", what);
+  arch::irq_restore(flags);
 }
 
 void block_once(bool (*ready)(void*), void* arg) {

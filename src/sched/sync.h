@@ -14,11 +14,7 @@ namespace sched {
 
 /// This thread's tag in a Mutex word: tid << 1, never 0. One GS-relative
 /// load and one load from the descriptor.
-inline uint32_t self_lock_tag() {
-  Thread* t;
-  asm("mov %%gs:%c1, %0" : "=r"(t) : "i"(__builtin_offsetof(arch::PerCpu, current_thread)));
-  return t->tid << 1;
-}
+inline uint32_t self_lock_tag() { return current()->tid << 1; }
 
 /// A sleeping mutex. The word holds the owner's tag (tid << 1) and bit 0
 /// "somebody may be waiting", so the uncontended lock and unlock are one

@@ -162,7 +162,7 @@ void drain_reap_list() {
   }
 }
 
-Thread* self() { return static_cast<Thread*>(arch::this_cpu().current_thread); }
+Thread* self() { return current(); }
 
 }  // namespace
 
@@ -176,8 +176,6 @@ const char* state_name(ThreadState s) {
   }
   return "?";
 }
-
-Thread* current() { return self(); }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi) {
   Thread* t = new_descriptor(name);

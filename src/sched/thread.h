@@ -23,6 +23,7 @@
 // that is a panic, not a hang.
 #pragma once
 
+#include "src/arch/percpu.h"
 #include "src/base/atomic.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
@@ -124,8 +125,15 @@ void detach(Thread* t);
 /// Ends the calling thread (as returning from its function does).
 [[noreturn]] void exit();
 
-/// The calling thread. Any context but NMI, once the scheduler runs.
-Thread* current();
+/// The calling thread. Any context but NMI, once the scheduler runs. One
+/// GS-relative load: a thread preempted and moved to another CPU between
+/// finding "its" CPU block and reading it would read another CPU's thread,
+/// so this must never be this_cpu().current_thread.
+inline Thread* current() {
+  Thread* t;
+  asm("mov %%gs:%c1, %0" : "=r"(t) : "i"(__builtin_offsetof(arch::PerCpu, current_thread)));
+  return t;
+}
 
 /// Puts the caller at the back of its CPU's queue and runs another thread
 /// if one is runnable.
