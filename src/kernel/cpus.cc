@@ -428,6 +428,7 @@ sched::SchedHooks sched_hooks() {
       .arm_timer_ns = source == TimerSource::kLapic ? arm_lapic_timer_ns : nullptr,
       .nanotime = nanotime,
       .tsc_to_ns = [](uint64_t cycles) { return tsc_to_ns.apply(cycles); },
+      .tsc_hz = clock.tsc_hz,
   };
 }
 

@@ -5,9 +5,9 @@
 //
 // How it fits together:
 //  - Each CPU has a stealable ring with a run_next slot (owner pushes,
-//    anyone steals half), a locked queue of threads pinned to it (never
-//    stolen), a timer queue, and an idle thread. One global queue takes
-//    the rings' overflow.
+//    anyone steals half), a FIFO of threads bound to it (never stolen;
+//    other CPUs hand it theirs through a locked inbox), a timer queue, and
+//    an idle thread. One global queue takes the rings' overflow.
 //  - Every owner operation on a CPU's ring, and every switch, runs with
 //    interrupts off on that CPU: that is what makes "owner" mean one
 //    context at a time.
@@ -38,6 +38,8 @@ struct SchedHooks {
   uint64_t (*nanotime)() = nullptr;
   /// A TSC interval in nanoseconds (run-time accounting).
   uint64_t (*tsc_to_ns)(uint64_t cycles) = nullptr;
+  /// TSC cycles per second (the quantum in cycles).
+  uint64_t tsc_hz = 0;
 };
 
 /// The preemption quantum, the build setting --//src/sched:quantum_us.
@@ -78,7 +80,7 @@ struct CpuStats {
   uint64_t idle_ns = 0;        // halted or spinning for work
   uint64_t preemptions = 0;
   uint64_t timer_interrupts = 0;
-  size_t queued = 0;           // ring + run_next + pinned, now
+  size_t queued = 0;           // ring + run_next + bound + inbox, now
 };
 CpuStats cpu_stats(uint32_t cpu);
 uint32_t sched_cpus();
@@ -108,5 +110,9 @@ void block_until(Cond&& cond) {
 /// Panics (naming `what`) if the caller may not block: interrupts off, a
 /// SpinLock held, preemption disabled, or not a thread.
 void assert_may_block(const char* what);
+
+/// assert_may_block, then interrupts off; returns the flags for
+/// arch::irq_restore. The entry of every blocking path.
+uint64_t enter_blocking(const char* what);
 
 }  // namespace sched

@@ -14,16 +14,45 @@ namespace sched {
 
 inline constexpr size_t kRingSize = 256;  // Go's runq size: enough to absorb bursts, 2 KiB
 using Ring = LocalRunQueue<Thread, kRingSize>;
-// The global and pinned queues' lock: a bare ticket lock, because every
+// The global queue and inboxes. lock: a bare ticket lock, because every
 // queue operation already runs with interrupts off (see sched.h), so
 // SpinLock's push_cli bookkeeping would be paid for nothing on every switch.
 using LockedQueue = GlobalRunQueue<Thread, base::TicketLock<>>;
+
+/// An intrusive FIFO through Thread::rq_next, for one owner with
+/// interrupts off: no lock, no atomics.
+struct ThreadFifo {
+  Thread* head = nullptr;
+  Thread* tail = nullptr;
+  size_t n = 0;
+
+  void push(Thread* t) {
+    t->rq_next = nullptr;
+    if (tail != nullptr)
+      tail->rq_next = t;
+    else
+      head = t;
+    tail = t;
+    __atomic_store_n(&n, n + 1, __ATOMIC_RELAXED);  // others read it as a hint
+  }
+  Thread* pop() {
+    Thread* t = head;
+    if (t == nullptr) return nullptr;
+    head = t->rq_next;
+    if (head == nullptr) tail = nullptr;
+    __atomic_store_n(&n, n - 1, __ATOMIC_RELAXED);
+    return t;
+  }
+  bool empty() const { return head == nullptr; }
+  size_t size() const { return __atomic_load_n(&n, __ATOMIC_RELAXED); }
+};
 
 struct alignas(64) CpuSched {
   constexpr CpuSched() = default;
 
   Ring ring;             // stealable; owner ops with interrupts off
-  LockedQueue pinned;    // threads bound to this CPU; anyone pushes
+  ThreadFifo bound;      // threads bound to this CPU, queued by this CPU (owner only)
+  LockedQueue inbox;     // threads bound to this CPU, queued by other CPUs
   Thread* idle = nullptr;
   uint32_t index = 0;
   bool running = false;  // sched_start_cpu ran
@@ -33,9 +62,9 @@ struct alignas(64) CpuSched {
   bool need_resched = false;
   bool inherit_slice = false;  // the thread being switched to came from run_next
   Thread* requeue = nullptr;   // the runnable thread just switched away from, to queue
-  uint64_t slice_start_ns = 0;
-  uint32_t schedtick = 0;      // picks, for the periodic global-queue check
-  bool pinned_turn = false;    // alternates pinned and ring when both have work
+  uint64_t slice_start_tsc = 0;
+  uint32_t global_countdown = 0;  // picks until the periodic global-queue check
+  bool bound_turn = false;        // alternates bound and ring when both have work
 
   // Timers (timer.cc): the queue, its lock, and what the hardware is armed for.
   arch::SpinLock timer_lock;
@@ -55,6 +84,9 @@ inline CpuSched& this_sched() { return *static_cast<CpuSched*>(arch::this_cpu().
 CpuSched& sched_of(uint32_t cpu);
 
 const SchedHooks& hooks();
+
+/// The quantum in TSC cycles (set at sched_init).
+uint64_t quantum_tsc();
 
 /// Re-arms this CPU's timer for what it needs now: its earliest timer, and
 /// the end of the running thread's quantum unless it is the idle thread.

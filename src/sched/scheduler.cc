@@ -18,6 +18,7 @@ constinit CpuSched cpus_[arch::kMaxCpus];
 constinit LockedQueue global_;
 constinit SchedHooks hooks_;
 constinit uint32_t ncpu_ = 1;
+constinit uint64_t quantum_tsc_ = 0;
 
 // Idle CPUs (halted or about to halt), one bit each: wakers find one to
 // kick without a scan of all CPUs' state.
@@ -79,18 +80,21 @@ void kick_if_idle(uint32_t cpu) {
   if (is_idle(cpu)) hooks_.kick_cpu(cpu);
 }
 
-// Queues a runnable thread that is not running here (woken, preempted,
+// Queues a runnable thread that is off every CPU (woken, preempted,
 // yielding): `as_next` for a wake-up, the ring's tail otherwise. A thread
-// bound elsewhere goes to that CPU's pinned queue.
+// bound here goes to the bound FIFO, one bound elsewhere to that CPU's
+// inbox.
 void enqueue(CpuSched& c, Thread* t, bool as_next) {
   uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
   if (aff == kAnyCpu) {
     c.ring.push(t, as_next, global_);
     if (as_next) kick_an_idle_cpu(c.index);
-    return;
+  } else if (aff == c.index) {
+    c.bound.push(t);
+  } else {
+    cpus_[aff].inbox.push(t);
+    kick_if_idle(aff);
   }
-  cpus_[aff].pinned.push(t);
-  if (aff != c.index) kick_if_idle(aff);
 }
 
 struct RunNextBackoff {
@@ -121,29 +125,37 @@ Thread* steal(CpuSched& c, bool take_run_next) {
 // The next thread for this CPU, or null. A thread found bound to another
 // CPU (its affinity changed while queued) is forwarded there.
 Thread* pick(CpuSched& c, bool may_steal) {
+  // Threads other CPUs bound to us: into our own FIFO (rare; a hint read).
+  if (!c.inbox.empty())
+    while (Thread* t = c.inbox.pop()) c.bound.push(t);
   for (;;) {
     Thread* t = nullptr;
     c.inherit_slice = false;
-    if (++c.schedtick % kGlobalCheckPeriod == 0) t = global_.pop();
-    if (t == nullptr && !c.pinned.empty() && (c.pinned_turn || c.ring.empty())) t = c.pinned.pop();
-    c.pinned_turn = !c.pinned_turn;
+    if (c.global_countdown-- == 0) {
+      c.global_countdown = kGlobalCheckPeriod - 1;
+      t = global_.pop();
+    }
+    if (t == nullptr && !c.bound.empty() && (c.bound_turn || c.ring.empty())) t = c.bound.pop();
+    c.bound_turn = !c.bound_turn;
     if (t == nullptr) {
       c.inherit_slice = c.ring.has_run_next();
       t = c.ring.pop();
       if (t == nullptr) c.inherit_slice = false;
     }
-    if (t == nullptr) t = c.pinned.pop();
+    if (t == nullptr) t = c.bound.pop();
     if (t == nullptr) t = global_.pop_batch_into(c.ring);
     if (t == nullptr && may_steal) t = steal(c, false);
     if (t == nullptr) return nullptr;
     uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
     if (aff == kAnyCpu || aff == c.index) return t;
-    cpus_[aff].pinned.push(t);
+    cpus_[aff].inbox.push(t);
     kick_if_idle(aff);
   }
 }
 
-bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.pinned.empty() || !global_.empty(); }
+bool has_local_work(CpuSched& c) {
+  return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty();
+}
 
 // The switch itself. Interrupts off; `prev` is this CPU's running thread,
 // blocked, sleeping or dead — or, with `requeue`, still runnable, and then
@@ -165,7 +177,7 @@ void switch_to(CpuSched& c, Thread* prev, Thread* next, bool requeue) {
   next->switched_in_tsc = now;
   next->last_cpu = c.index;
   if (next != c.idle) next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
-  if (!c.inherit_slice) c.slice_start_ns = hooks_.nanotime();
+  if (!c.inherit_slice) c.slice_start_tsc = now;
   ++c.switches;
   c.requeue = requeue ? prev : nullptr;
   arch::this_cpu().current_thread = next;
@@ -252,6 +264,7 @@ CpuSched& sched_of(uint32_t cpu) {
 }
 
 const SchedHooks& hooks() { return hooks_; }
+uint64_t quantum_tsc() { return quantum_tsc_; }
 uint32_t sched_cpus() { return ncpu_; }
 
 bool sched_running() {
@@ -268,6 +281,8 @@ void sched_init(const SchedHooks& h, uint32_t ncpu, uint64_t stack_lo, uint64_t 
   ASSERT_MSG(ncpu >= 1 && ncpu <= arch::kMaxCpus, "sched: {} CPUs", ncpu);
   hooks_ = h;
   ncpu_ = ncpu;
+  ASSERT_MSG(h.tsc_hz != 0, "sched: no TSC rate");
+  quantum_tsc_ = kQuantumNs * h.tsc_hz / 1'000'000'000;
   global_.set_ncpu(ncpu);
   for (uint32_t i = 0; i < ncpu; ++i) cpus_[i].index = i;
   arch::this_cpu().sched = &cpus_[0];
@@ -282,9 +297,9 @@ void sched_start_boot_cpu() {
   CpuSched& c = cpus_[0];
   constexpr uint32_t cpu = 0;
   c.idle = make_idle_thread(cpu, idle_thread_fn);
-  c.slice_start_ns = hooks_.nanotime();
+  c.slice_start_tsc = arch::rdtsc();
   c.running = true;
-  rearm_timer(c, c.slice_start_ns, true);
+  rearm_timer(c, hooks_.nanotime(), true);
 }
 
 void sched_run_ap(uint32_t cpu) {
@@ -315,7 +330,9 @@ void finish_switch(Thread* from) {
   }
 }
 
-void assert_may_block(const char* what) {
+void assert_may_block(const char* what) { arch::irq_restore(enter_blocking(what)); }
+
+uint64_t enter_blocking(const char* what) {
   // Read with interrupts off, so that a preemption cannot move us to
   // another CPU between finding a per-CPU block and reading it. A SpinLock
   // holder has interrupts off too; the SpinLock is the better message.
@@ -328,13 +345,12 @@ void assert_may_block(const char* what) {
   CpuSched& c = this_sched();
   ASSERT_MSG(c.preempt_count == 0, "{}: would sleep with preemption disabled", what);
   ASSERT_MSG(cur() != c.idle, "{}: the idle thread cannot block", what);
-  arch::irq_restore(flags);
+  return flags;
 }
 
 void block_once(bool (*ready)(void*), void* arg) {
-  assert_may_block("block");
+  uint64_t flags = enter_blocking("block");
   Thread* me = cur();
-  uint64_t flags = arch::irq_save();
   me->state.store(static_cast<uint32_t>(ThreadState::kBlocked), MemoryOrder::kSeqCst);
   // The recheck after publishing kBlocked: a waker that changed the
   // condition before this read is seen here; one after it finds kBlocked.
@@ -393,8 +409,7 @@ void make_runnable_new(Thread* t) {
 }
 
 void yield() {
-  assert_may_block("yield");
-  uint64_t flags = arch::irq_save();
+  uint64_t flags = enter_blocking("yield");
   CpuSched& c = this_sched();
   Thread* me = cur();
   uint32_t aff = me->affinity.load(MemoryOrder::kRelaxed);
@@ -421,7 +436,8 @@ void on_timer_interrupt() {
   if (me == c.idle) return;  // the idle loop re-arms before it halts again
   // A little slack: the one-shot count is rounded, so the interrupt for the
   // end of a quantum may come a hair early.
-  bool expired = now + kQuantumNs / 16 >= c.slice_start_ns + kQuantumNs;
+  uint64_t now_tsc = arch::rdtsc();
+  bool expired = now_tsc - c.slice_start_tsc + quantum_tsc_ / 16 >= quantum_tsc_;
   if (expired && c.preempt_count != 0) {
     c.need_resched = true;
     expired = false;
@@ -437,7 +453,7 @@ void on_timer_interrupt() {
       switch_to(c, me, next, /*requeue=*/true);
       return;
     }
-    c.slice_start_ns = now;  // nobody else wants the CPU: a fresh quantum
+    c.slice_start_tsc = now_tsc;  // nobody else wants the CPU: a fresh quantum
   }
   rearm_timer(c, now, true);
 }
@@ -466,7 +482,7 @@ CpuStats cpu_stats(uint32_t cpu) {
   s.idle_ns = hooks_.tsc_to_ns(__atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED));
   s.preemptions = __atomic_load_n(&c.preemptions, __ATOMIC_RELAXED);
   s.timer_interrupts = __atomic_load_n(&c.timer_interrupts, __ATOMIC_RELAXED);
-  s.queued = c.ring.size() + c.pinned.size();
+  s.queued = c.ring.size() + c.bound.size() + c.inbox.size();
   return s;
 }
 

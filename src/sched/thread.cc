@@ -253,8 +253,7 @@ void reap_dead_thread(Thread* t) {
 
 void exit() {
   Thread* me = self();
-  assert_may_block("exit");
-  arch::cli();
+  (void)enter_blocking("exit");
   me->state.store(static_cast<uint32_t>(ThreadState::kDead), MemoryOrder::kRelease);
   // Dekker with join(): joiner stores `joiner` then reads kExited; we set
   // kExited then read `joiner`. Both read-modify-writes are full barriers,
@@ -300,10 +299,10 @@ void on_sleep_timer(Timer&, void* arg) {
 }  // namespace
 
 void sleep_until(uint64_t deadline_ns) {
-  assert_may_block("sleep");
+  assert_may_block("sleep");  // also when the deadline has passed: the caller is wrong either way
   Thread* me = self();
   while (nanotime() < deadline_ns) {
-    uint64_t flags = arch::irq_save();
+    uint64_t flags = enter_blocking("sleep");
     me->sleep_fired.store(0, MemoryOrder::kRelaxed);
     // kSleeping before arming: a timer homed on another CPU may fire at once.
     me->state.store(static_cast<uint32_t>(ThreadState::kSleeping), MemoryOrder::kSeqCst);

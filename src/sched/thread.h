@@ -66,7 +66,7 @@ struct Thread {
   uint64_t saved_rsp = 0;           // the switched-out stack pointer
   base::Atomic<uint32_t> on_cpu{0};  // 1 from being picked until its CPU left its stack
   base::Atomic<uint32_t> state{static_cast<uint32_t>(ThreadState::kRunnable)};
-  Thread* rq_next = nullptr;        // link in a locked run queue (global or pinned)
+  Thread* rq_next = nullptr;        // link in the global queue, a bound FIFO or an inbox
   base::Atomic<uint32_t> affinity{kAnyCpu};
   uint32_t tid = 0;                 // unique among live threads (descriptor number)
 

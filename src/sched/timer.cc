@@ -2,6 +2,7 @@
 #include "src/sched/timer.h"
 
 #include "src/arch/spinlock.h"
+#include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/sched/sched_cpu.h"
 
@@ -62,8 +63,9 @@ void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy) {
   arch::SpinLockGuard g(c.timer_lock);
   uint64_t deadline = c.timers.next_deadline();
   if (busy) {
-    uint64_t slice_end = c.slice_start_ns + kQuantumNs;
-    if (slice_end <= now_ns) slice_end = now_ns + kQuantumNs;
+    uint64_t elapsed = arch::rdtsc() - c.slice_start_tsc;
+    uint64_t q = quantum_tsc();
+    uint64_t slice_end = now_ns + (elapsed < q ? hooks().tsc_to_ns(q - elapsed) : kQuantumNs);
     if (slice_end < deadline) deadline = slice_end;
   }
   arm_hardware(c, deadline, now_ns);
