@@ -172,6 +172,62 @@ KTEST(mm, map_range_does_not_free_frames_it_does_not_own) {
   KEXPECT_EQ(err(mm::kva_free(va.value(), base::kPageSize)), 0);
 }
 
+// Ranges that cross page-table boundaries (2 MiB) take the general paths:
+// all or nothing across tables, and an unmap with more owned frames than
+// one batch holds (it flushes midway, with the page-table lock dropped).
+KTEST(mm, ranges_across_page_tables) {
+  constexpr uint64_t k2M = uint64_t{2} << 20;
+  constexpr uint64_t kPages = 70;  // more than an UnmapBatch's 64 frames
+  constexpr uint64_t kBytes = kPages * base::kPageSize;
+  const uint64_t span = 2 * k2M + kBytes;
+  base::Result<uint64_t> va = mm::kva_alloc(span);
+  KASSERT_TRUE(va.ok());
+  // Two pages below a 2 MiB boundary: the range spans two page tables.
+  const uint64_t v = base::align_up(va.value() + 2 * base::kPageSize, k2M) - 2 * base::kPageSize;
+  KASSERT_TRUE(v >= va.value() && v + kBytes <= va.value() + span);
+  // Create the page tables first: they stay, and would skew the counts.
+  KASSERT_EQ(err(mm::alloc_map_range(v, kBytes, mm::kPermWrite)), 0);
+  KASSERT_EQ(err(mm::unmap_range(v, kBytes)), 0);
+  const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;
+  KASSERT_EQ(err(mm::alloc_map_range(v, kBytes, mm::kPermWrite)), 0);
+  for (uint64_t off = 0; off < kBytes; off += base::kPageSize) {
+    KEXPECT_EQ(mm::safe_read64(v + off).value(), uint64_t{0});
+    KEXPECT_TRUE(mm::safe_write64(v + off, off).ok());
+  }
+  KEXPECT_EQ(mm::safe_read64(v + kBytes - base::kPageSize).value(), kBytes - base::kPageSize);
+  KEXPECT_EQ(err(mm::unmap_range(v, kBytes)), 0);
+  KEXPECT_TRUE(!mm::safe_read64(v).ok());
+  KEXPECT_TRUE(!mm::safe_read64(v + kBytes - base::kPageSize).ok());
+  KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_before);
+
+  // The last page, in the second table, is taken: the whole range fails,
+  // and the pages mapped before the conflict are unmapped and freed again.
+  const uint64_t last = v + kBytes - base::kPageSize;
+  KASSERT_EQ(err(mm::alloc_map(last, mm::kPermWrite)), 0);
+  const uint64_t free_mid = mm::page_alloc_stats().phys.free_pages;
+  KEXPECT_EQ(err(mm::alloc_map_range(v, kBytes, mm::kPermWrite)), kExists);
+  KEXPECT_TRUE(!mm::safe_read64(v).ok());
+  KEXPECT_TRUE(!mm::safe_read64(v + 2 * base::kPageSize).ok());
+  KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_mid);
+  KEXPECT_EQ(err(mm::unmap_range(v, kBytes)), kNotFound);
+  KEXPECT_TRUE(mm::safe_read64(last).ok());
+  KEXPECT_EQ(err(mm::unmap_range(last, base::kPageSize)), 0);
+
+  // Given frames across the boundary: mapped in order, not freed on unmap.
+  base::Result<uint64_t> frames = mm::page_alloc(2, mm::kAllocZero);
+  KASSERT_TRUE(frames.ok());
+  KASSERT_EQ(err(mm::map_range(v, frames.value(), 4 * base::kPageSize, mm::kPermWrite)), 0);
+  for (uint64_t i = 0; i < 4; ++i)
+    KEXPECT_EQ(mm::kernel_translate(v + i * base::kPageSize).value(), frames.value() + i * base::kPageSize);
+  KEXPECT_EQ(err(mm::map_range(v + 3 * base::kPageSize, frames.value(), 2 * base::kPageSize, mm::kPermWrite)), kExists);
+  KEXPECT_TRUE(!mm::safe_read64(v + 4 * base::kPageSize).ok());
+  const uint64_t free_frames = mm::page_alloc_stats().phys.free_pages;
+  KEXPECT_EQ(err(mm::unmap_range(v, 4 * base::kPageSize)), 0);
+  KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_frames);
+  mm::page_free(frames.value(), 2);
+  KEXPECT_EQ(err(mm::kva_free(va.value(), span)), 0);
+}
+
 // The shootdown test: another CPU reads a mapped page in a loop (filling
 // its TLB); once unmap_range has returned, its very next read must fault.
 struct ShootdownProbe {

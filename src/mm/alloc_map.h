@@ -32,14 +32,17 @@ class UnmapBatch {
   /// Shoots down what was collected and frees the frames.
   void flush();
 
-  // For unmap_range.
+  // For unmap_range, which flushes (with the page-table lock released) when
+  // frames_full().
   void add_range(uint64_t va, uint64_t pages) { ranges_.add(va, pages); }
   void add_frame(uint64_t pa);
+  bool frames_full() const { return num_frames_ == kMaxFrames; }
+  uint64_t frames_room() const { return kMaxFrames - num_frames_; }
 
  private:
   static constexpr uint32_t kMaxFrames = 64;
   TlbRanges ranges_;
-  uint64_t frames_[kMaxFrames] = {};
+  uint64_t frames_[kMaxFrames];  // [0, num_frames_) valid: not zeroed, a batch is built on every unmap
   uint32_t num_frames_ = 0;
 };
 

@@ -67,14 +67,30 @@ class HeapCache {
   /// last_fault_addr() names the first bad byte).
   base::Result<void*> alloc(size_t size) {
     if (__builtin_expect(size > kHeapMaxSmallSize, 0)) return alloc_large(size);
-    unsigned cls = size_to_class(size);
+    if (void* p = try_alloc(size)) return p;
+    return alloc_slow(size_to_class(size));
+  }
+
+  /// alloc()'s fast path alone, for a small `size` (<= kHeapMaxSmallSize):
+  /// an object from this cache, or nullptr (nothing changed) when alloc()
+  /// must do it. It calls nothing, so a caller's critical section around it
+  /// needs no registers saved across a call.
+  [[gnu::always_inline]] void* try_alloc(size_t size) {
+    const unsigned cls = size_to_class(size);
     Bin& b = bins_[cls];
-    if (__builtin_expect(b.count <= b.alloc_floor, 0)) return alloc_slow(cls);
+    if (__builtin_expect(b.count <= b.alloc_floor, 0)) return nullptr;
     void* p = b.slots[--b.count];
     set_allocated(p);
     bump(cls, 1);
     return p;
   }
+
+  /// What try_free() did.
+  enum class FreeFast {
+    kDone,    ///< Freed into this cache.
+    kSlow,    ///< Nothing changed: free() must do it (not a small object, or the bin is full).
+    kFailed,  ///< A bad pointer or a double free; last_error() says which.
+  };
 
   /// Frees an object from alloc()/realloc() (on any cache of the same
   /// central). Null is a no-op. kInvalidArgument for a pointer the heap
@@ -100,6 +116,34 @@ class HeapCache {
     b.slots[b.count++] = p;
     bump(cls, -1);
     return base::Status::Ok();
+  }
+
+  /// free()'s fast path alone (calls nothing, as try_alloc). The bin is
+  /// checked before the allocation bit, so kSlow means nothing changed; a
+  /// double free is reported here, never left to a retry (another CPU could
+  /// allocate the object in between and hide it).
+  [[gnu::always_inline]] FreeFast try_free(void* p) {
+    uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    HeapSpan* s = HeapPageMap::lookup_in(root_, a);
+    const unsigned cls = s->cls;
+    if (__builtin_expect(cls >= kHeapNumClasses, 0)) return FreeFast::kSlow;
+    Bin& b = bins_[cls];
+    if (__builtin_expect(b.count >= b.free_limit, 0)) return FreeFast::kSlow;
+    uintptr_t off = a - s->base;
+    uint32_t idx = s->index_of(off);
+    if (__builtin_expect(idx >= s->num_objects || uint64_t{idx} * s->object_size != off, 0)) {
+      last_error_ = kHeapErrInterior;
+      return FreeFast::kFailed;
+    }
+    uint64_t bit = uint64_t{1} << (idx & 63);
+    // Relaxed: as free().
+    if (__builtin_expect((s->allocated[idx >> 6].fetch_and(~bit, base::MemoryOrder::kRelaxed) & bit) == 0, 0)) {
+      last_error_ = kHeapErrDoubleFree;
+      return FreeFast::kFailed;
+    }
+    b.slots[b.count++] = p;
+    bump(cls, -1);
+    return FreeFast::kDone;
   }
 
   /// C realloc: null `p` allocates; same class (or, for large objects, the

@@ -386,6 +386,45 @@ TEST_F(ErrorCase, InteriorTailAndForeignPointers) {
   EXPECT_EQ(h.central.stats().small_live_objects, 0u);
 }
 
+// The kernel's kmalloc/kfree fast paths: try_alloc/try_free do the cache's
+// work or hand it back to alloc/free with nothing changed, and report a bad
+// free themselves.
+TEST_F(ErrorCase, TryAllocAndTryFreeHandBackOrFail) {
+  using Fast = Cache::FreeFast;
+  EXPECT_EQ(h.cache.try_alloc(48), nullptr);  // an empty bin: alloc() refills
+  void* p = h.alloc(48);
+  auto* q = static_cast<uint8_t*>(h.alloc(48));
+  EXPECT_EQ(h.cache.try_free(p), Fast::kDone);
+  EXPECT_EQ(h.cache.try_alloc(48), p);  // LIFO, from the bin
+  EXPECT_EQ(h.cache.try_free(q + 8), Fast::kFailed);
+  EXPECT_STREQ(h.cache.last_error(), kHeapErrInterior);
+  EXPECT_EQ(h.cache.try_free(q), Fast::kDone);
+  EXPECT_EQ(h.cache.try_free(q), Fast::kFailed);
+  EXPECT_STREQ(h.cache.last_error(), kHeapErrDoubleFree);
+  // Not small objects: handed back untouched.
+  void* big = h.alloc(3 * kPage);
+  EXPECT_EQ(h.cache.try_free(big), Fast::kSlow);
+  h.free(big);
+  int on_stack = 0;
+  EXPECT_EQ(h.cache.try_free(&on_stack), Fast::kSlow);
+  // A full bin: handed back with the object still allocated, so free()
+  // frees it exactly once.
+  const unsigned cls = size_to_class(48);
+  std::vector<void*> objs;
+  for (int i = 0; i < 200; ++i) objs.push_back(h.alloc(48));
+  bool slow = false;
+  for (void* o : objs) {
+    if (h.cache.cached(cls) == heap_class(cls).cache_cap) {
+      EXPECT_EQ(h.cache.try_free(o), Fast::kSlow);
+      slow = true;
+    }
+    h.free(o);
+  }
+  EXPECT_TRUE(slow);
+  h.free(p);
+  EXPECT_EQ(h.central.stats().small_live_objects, 0u);
+}
+
 TEST_F(ErrorCase, LargeObjects) {
   const size_t held = h.pages.live_pages();
   auto* p = static_cast<uint8_t*>(h.alloc(3 * kPage + 1));

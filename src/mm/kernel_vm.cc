@@ -18,22 +18,18 @@ constexpr uint64_t k4G = uint64_t{4} << 30;
 constexpr size_t kMaxDirectRuns = 256;
 constexpr size_t kMaxUsable = 512;
 
-constinit arch::SpinLock vm_lock;
 // Before the switch, tables are reached through the boot identity map
-// (offset 0) and come from the bump region; after it, the direct map and
-// the page allocator.
-constinit uint64_t table_offset = 0;
+// (internal::table_offset 0) and come from the bump region; after it, the
+// direct map and the page allocator.
 constinit bool allocator_up = false;
 constinit uint64_t bump_next = 0, bump_end = 0;
 constinit uint64_t tables_from_bump = 0;
 constinit uint64_t kernel_root = 0;
-constinit bool nx_enabled = false;
 constinit PhysRange direct_runs[kMaxDirectRuns]{};
 constinit size_t num_direct_runs = 0;
 constinit PhysRange usable_after_boot[kMaxUsable]{};
 constinit uint64_t fixmap_next = kFixmapBase;
 
-constinit KernelPageTable kernel_table{KernelTableMemory{}, 0};
 
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
@@ -79,7 +75,7 @@ uint64_t bootstrap_table_pages(uint64_t image_bytes) {
 
 }  // namespace
 
-uint64_t* KernelTableMemory::table(uint64_t pa) { return reinterpret_cast<uint64_t*>(pa + table_offset); }
+constinit uint64_t internal::table_offset = 0;
 
 base::Result<uint64_t> KernelTableMemory::alloc_table() {
   if (allocator_up) return page_alloc(0, kAllocZero);
@@ -97,16 +93,10 @@ void KernelTableMemory::free_table(uint64_t pa) {
   // failure, which panics anyway.
 }
 
-arch::SpinLock& kernel_vm_lock() { return vm_lock; }
+constinit KernelVmLock internal::vm_lock;
+constinit KernelPageTable internal::kernel_table{KernelTableMemory{}, 0};
 
-KernelPageTable& kernel_page_table() { return kernel_table; }
-
-uint64_t kernel_leaf_flags(bool writable, bool executable) {
-  uint64_t f = Pte::kGlobal;
-  if (writable) f |= Pte::kWritable;
-  if (!executable && nx_enabled) f |= Pte::kNoExecute;
-  return f;
-}
+constinit bool internal::nx_enabled = false;
 
 bool vm_ready() { return allocator_up; }
 
@@ -145,12 +135,12 @@ VmBootReport vm_init(const VmBootInfo& in) {
   // The new PML4, with the boot identity map of the low 4 GiB borrowed
   // (slot 0) until the APs are up: the trampoline runs there when it turns
   // paging on.
-  nx_enabled = in.nx;
+  internal::nx_enabled = in.nx;
   report.nx = in.nx;
-  if (nx_enabled) arch::wrmsr(arch::kIa32Efer, arch::rdmsr(arch::kIa32Efer) | arch::kEferNxe);
+  if (internal::nx_enabled) arch::wrmsr(arch::kIa32Efer, arch::rdmsr(arch::kIa32Efer) | arch::kEferNxe);
   KernelTableMemory mem;
   kernel_root = mem.alloc_table().value();
-  kernel_table = KernelPageTable(mem, kernel_root);
+  internal::kernel_table = KernelPageTable(mem, kernel_root);
   mem.table(kernel_root)[0] = mem.table(arch::read_cr3() & Pte::kAddrMask)[0];
 
   const PageSize leaf = in.pages_1g ? PageSize::k1G : PageSize::k2M;
@@ -162,7 +152,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
 
   arch::write_cr3(kernel_root);
   arch::write_cr4(arch::read_cr4() | arch::kCr4Pge);
-  table_offset = kDirectMapBase;
+  internal::table_offset = kDirectMapBase;
   report.boot_table_pages = tables_from_bump;
 
   // Everything else goes to the page allocator: the chosen range loses
@@ -182,7 +172,7 @@ void vm_init_this_cpu() { arch::write_cr4(arch::read_cr4() | arch::kCr4Pge); }
 
 void vm_drop_identity() {
   {
-    arch::SpinLockGuard g(vm_lock);
+    KernelVmGuard g(kernel_vm_lock());
     KernelTableMemory mem;
     __atomic_store_n(&mem.table(kernel_root)[0], uint64_t{0}, __ATOMIC_RELEASE);
   }
@@ -195,7 +185,7 @@ base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached) {
   const uint64_t first = phys & ~(base::kPageSize - 1);
   const uint64_t last = round_up(phys + bytes, base::kPageSize);
   if (bytes == 0 || last <= first) return base::Error::kInvalidArgument;
-  arch::SpinLockGuard g(vm_lock);
+  KernelVmGuard g(kernel_vm_lock());
   if (kFixmapBase + kFixmapBytes - fixmap_next < last - first) return base::Error::kOutOfMemory;
   uint64_t flags = kernel_leaf_flags(true, false);
   if (uncached) flags |= Pte::kCacheDisable | Pte::kWriteThrough;

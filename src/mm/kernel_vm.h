@@ -4,9 +4,11 @@
 // kernel page table and its lock. Layout in direct_map.h. Kernel only.
 #pragma once
 
-#include "src/arch/spinlock.h"
+#include "src/arch/x86.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
+#include "src/base/thread_annotations.h"
+#include "src/base/ticket_lock.h"
 #include "src/base/types.h"
 #include "src/mm/e820.h"
 #include "src/mm/pgdir_walk.h"
@@ -63,20 +65,94 @@ bool vm_ready();
 
 // --- for alloc_map and tests ------------------------------------------------
 
+/// The lock every change to the kernel page table holds: a ticket lock
+/// held with interrupts off on this CPU (so an interrupt handler here never
+/// spins on it), the interrupt flag saved by lock() and restored by
+/// unlock() as irq_save/irq_restore do. Not arch::SpinLock: its push_cli
+/// nesting count and checks were a tenth of mapping and unmapping a page,
+/// and this lock's holds are strictly nested in one function's frame, which
+/// is all the saved flag needs. SpinLocks taken inside a hold (the page
+/// allocator's) nest correctly: push_cli finds interrupts already off.
+class CAPABILITY("mutex") KernelVmLock {
+ public:
+  constexpr KernelVmLock() = default;
+  /// Returns the interrupt state for unlock().
+  [[nodiscard]] uint64_t lock() ACQUIRE() {
+    const uint64_t irq = arch::irq_save();
+    raw_.lock();
+    return irq;
+  }
+  void unlock(uint64_t irq) RELEASE() {
+    raw_.unlock();
+    arch::irq_restore(irq);
+  }
+
+ private:
+  base::TicketLock<> raw_;
+};
+
+class SCOPED_CAPABILITY KernelVmGuard {
+ public:
+  explicit KernelVmGuard(KernelVmLock& l) ACQUIRE(l) : l_(l), irq_(l.lock()) {}
+  ~KernelVmGuard() RELEASE() {
+    if (held_) l_.unlock(irq_);
+  }
+  KernelVmGuard(const KernelVmGuard&) = delete;
+  KernelVmGuard& operator=(const KernelVmGuard&) = delete;
+  /// Drops the lock in the middle of the scope (a shootdown must not be
+  /// sent while holding it) ...
+  void unlock() RELEASE() {
+    l_.unlock(irq_);
+    held_ = false;
+  }
+  /// ... and takes it back.
+  void lock() ACQUIRE() {
+    irq_ = l_.lock();
+    held_ = true;
+  }
+
+ private:
+  KernelVmLock& l_;
+  uint64_t irq_;
+  bool held_ = true;
+};
+
+namespace internal {
+/// Where page tables are reached: 0 (the boot identity map) until vm_init
+/// switches to the kernel tables, kDirectMapBase after. Only vm_init writes it.
+extern uint64_t table_offset;
+}  // namespace internal
+
 /// Page-table memory: tables through the direct map, new ones from the
 /// page allocator (from the bootstrap region before it exists).
 struct KernelTableMemory {
-  uint64_t* table(uint64_t pa);
+  /// Inline: every level of every walk goes through it.
+  uint64_t* table(uint64_t pa) { return reinterpret_cast<uint64_t*>(pa + internal::table_offset); }
   base::Result<uint64_t> alloc_table();
   void free_table(uint64_t pa);
 };
 using KernelPageTable = PageTable<KernelTableMemory>;
 
-/// The kernel page table and the lock every change to it holds.
-arch::SpinLock& kernel_vm_lock();
-KernelPageTable& kernel_page_table();
+namespace internal {
+extern KernelVmLock vm_lock;
+extern KernelPageTable kernel_table;
+}  // namespace internal
+
+/// The kernel page table and the lock every change to it holds (inline:
+/// every map and unmap reaches both).
+inline KernelVmLock& kernel_vm_lock() { return internal::vm_lock; }
+inline KernelPageTable& kernel_page_table() { return internal::kernel_table; }
+
+namespace internal {
+extern bool nx_enabled;  // written once by vm_init
+}  // namespace internal
 
 /// Leaf flags of kernel mappings: global, and NX when the CPU has it.
-uint64_t kernel_leaf_flags(bool writable, bool executable);
+inline uint64_t kernel_leaf_flags(bool writable, bool executable) {
+  uint64_t f = Pte::kGlobal;
+  if (writable) f |= Pte::kWritable;
+  if (!executable && internal::nx_enabled) f |= Pte::kNoExecute;
+  return f;
+}
 
 }  // namespace mm

@@ -120,17 +120,25 @@ void heap_init(bool poison) {
   ready = true;
 }
 
-void* kmalloc(size_t size) {
-  DEBUG_ASSERT(ready);
-  if (size > kHugeThreshold) return huge_alloc(size);
-  base::Result<void*> r = with_cache([&](HeapCache<arch::SpinLock>& c) { return c.alloc(size); });
-  if (r.ok()) return r.value();
-  if (r.error() == base::Error::kFault) PANIC("kmalloc({}): {}", size, kHeapErrPoison);
+namespace {
+
+[[gnu::noinline]] void* kmalloc_failed(size_t size, base::Error e) {
+  if (e == base::Error::kFault) PANIC("kmalloc({}): {}", size, kHeapErrPoison);
   return nullptr;
 }
 
-void kfree(void* p) {
-  if (p == nullptr) return;
+// Everything but the fast paths: huge objects, the cache's slow paths.
+[[gnu::noinline]] void* kmalloc_slow(size_t size) {
+  if (size > kHugeThreshold) return huge_alloc(size);
+  base::Result<void*> r = with_cache([&](HeapCache<arch::SpinLock>& c) { return c.alloc(size); });
+  return r.ok() ? r.value() : kmalloc_failed(size, r.error());
+}
+
+[[noreturn, gnu::noinline]] void kfree_failed(void* p, const char* why) {
+  PANIC("kfree({}): {}", p, why ? why : "invalid free");
+}
+
+[[gnu::noinline]] void kfree_slow(void* p) {
   if (is_huge(p)) return huge_free(p);
   const char* why = nullptr;
   base::Status s = with_cache([&](HeapCache<arch::SpinLock>& c) {
@@ -138,7 +146,39 @@ void kfree(void* p) {
     if (!st.ok()) why = c.last_error();
     return st;
   });
-  if (!s.ok()) PANIC("kfree({}): {}", p, why ? why : "invalid free");
+  if (!s.ok()) kfree_failed(p, why);
+}
+
+}  // namespace
+
+// kmalloc and kfree of small objects: the heap cache's fast paths alone
+// between the interrupt save and restore (they call nothing, so no register
+// lives across a call and there is no stack frame to speak of), everything
+// else out of line and redone from the start with interrupts back on.
+void* kmalloc(size_t size) {
+  DEBUG_ASSERT(ready);
+  if (__builtin_expect(size <= kHeapMaxSmallSize, 1)) {
+    const uint64_t irq = arch::irq_save();
+    void* p = caches[arch::this_cpu().index].try_alloc(size);
+    arch::irq_restore(irq);
+    if (__builtin_expect(p != nullptr, 1)) return p;
+  }
+  return kmalloc_slow(size);
+}
+
+void kfree(void* p) {
+  if (p == nullptr) return;
+  if (__builtin_expect(!is_huge(p), 1)) {
+    const uint64_t irq = arch::irq_save();
+    HeapCache<arch::SpinLock>& c = caches[arch::this_cpu().index];
+    const auto r = c.try_free(p);
+    // Read before interrupts are back on: a handler's heap call may set it.
+    const char* why = c.last_error();
+    arch::irq_restore(irq);
+    if (__builtin_expect(r == HeapCache<arch::SpinLock>::FreeFast::kDone, 1)) return;
+    if (r == HeapCache<arch::SpinLock>::FreeFast::kFailed) kfree_failed(p, why);
+  }
+  kfree_slow(p);
 }
 
 void* krealloc(void* p, size_t size) {

@@ -78,6 +78,65 @@ void drain_other_caches(uint32_t self) {
   }
 }
 
+// The cache side of page_alloc(0) when this CPU's cache is empty: refill it
+// from the buddy lists, or, when those are empty too, take back what other
+// CPUs cache and try once more. Out of line so the fast path stays a leaf.
+[[gnu::noinline]] base::Result<uint64_t> cache_alloc_slow(uint32_t flags) {
+  uint64_t irq = arch::irq_save();
+  PageCache& c = caches[arch::this_cpu().index];
+  c.lock();
+  if (c.count == 0) refill(c);
+  if (c.count == 0) {
+    // With our own cache unlocked: two CPUs doing this at once must not
+    // wait for each other.
+    c.unlock();
+    drain_other_caches(arch::this_cpu().index);
+    c.lock();
+    refill(c);
+    if (c.count == 0) {
+      c.unlock();
+      arch::irq_restore(irq);
+      return base::Error::kOutOfMemory;
+    }
+  }
+  const CachedPage p = c.pages[--c.count];
+  c.unlock();
+  arch::irq_restore(irq);
+  PhysAllocator::uncache(p.meta);
+  if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
+  return p.pa;
+}
+
+// kAllocZero, out of line: a call to memset would give the fast path a frame.
+[[gnu::noinline]] base::Result<uint64_t> zeroed(uint64_t pa) {
+  __builtin_memset(phys_to_virt(pa), 0, base::kPageSize);
+  return pa;
+}
+
+[[gnu::noinline]] base::Result<uint64_t> buddy_alloc(unsigned order, uint32_t flags) {
+  arch::SpinLockGuard g(lock);
+  base::Result<uint64_t> p = phys.alloc(order, flags);
+  if (!p.ok() && p.error() == base::Error::kFault)
+    PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr());
+  return p;
+}
+
+// page_free(pa, 0) into a full cache: drain half of it first.
+[[gnu::noinline]] void cache_free_slow(uint64_t pa, PhysPageMeta* meta) {
+  uint64_t irq = arch::irq_save();
+  PageCache& c = caches[arch::this_cpu().index];
+  c.lock();
+  if (c.count == kPageCacheSize) drain(c, kPageCacheSize / 2);
+  c.pages[c.count++] = CachedPage{pa, meta};
+  c.unlock();
+  arch::irq_restore(irq);
+}
+
+[[gnu::noinline]] void buddy_free(uint64_t pa, unsigned order) {
+  arch::SpinLockGuard g(lock);
+  if (!phys.free(pa, order).ok()) bad_free(pa, order, phys.last_error());
+}
+
 }  // namespace
 
 void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison) {
@@ -92,61 +151,50 @@ void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, boo
   ready = true;
 }
 
+// The fast paths below are the hottest allocation in the kernel: this CPU's
+// cache with interrupts off (not push_cli: nothing here nests or takes a
+// lock), everything else out of line so that they need no stack frame.
 base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
   DEBUG_ASSERT(ready);
-  if (order == 0 && !poison_mode) {
-    // Interrupts off, not push_cli: nothing here nests or takes a lock on
-    // the fast path, and this is the hottest allocation in the kernel.
-    uint64_t irq = arch::irq_save();
-    PageCache& c = caches[arch::this_cpu().index];
-    c.lock();
-    if (c.count == 0) refill(c);
-    if (c.count == 0) {
-      // The buddy lists are empty: take back what other CPUs cache, then
-      // try once more (with our own cache unlocked: two CPUs doing this at
-      // once must not wait for each other).
-      c.unlock();
-      drain_other_caches(arch::this_cpu().index);
-      c.lock();
-      refill(c);
-      if (c.count == 0) {
-        c.unlock();
-        arch::irq_restore(irq);
-        return base::Error::kOutOfMemory;
-      }
-    }
-    const CachedPage p = c.pages[--c.count];
+  if (__builtin_expect(order != 0, 0) || __builtin_expect(poison_mode, 0)) return buddy_alloc(order, flags);
+  uint64_t irq = arch::irq_save();
+  PageCache& c = caches[arch::this_cpu().index];
+  c.lock();
+  const uint32_t n = c.count;
+  if (__builtin_expect(n == 0, 0)) {
     c.unlock();
     arch::irq_restore(irq);
-    PhysAllocator::uncache(p.meta);
-    if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
-    return p.pa;
+    return cache_alloc_slow(flags);
   }
-  arch::SpinLockGuard g(lock);
-  base::Result<uint64_t> p = phys.alloc(order, flags);
-  if (!p.ok() && p.error() == base::Error::kFault)
-    PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr());
-  return p;
+  c.count = n - 1;
+  const CachedPage p = c.pages[n - 1];
+  c.unlock();
+  arch::irq_restore(irq);
+  PhysAllocator::uncache(p.meta);
+  if (flags & kAllocZero) return zeroed(p.pa);
+  return p.pa;
 }
 
 void page_free(uint64_t pa, unsigned order) {
   DEBUG_ASSERT(ready);
-  if (order == 0 && !poison_mode) {
-    // Checked before it enters the cache, so a double free is caught here
-    // and not when the page is handed out twice.
-    PhysPageMeta* meta = nullptr;
-    if (!phys.cache_page(pa, &meta).ok()) bad_free(pa, order, phys.last_error());
-    uint64_t irq = arch::irq_save();
-    PageCache& c = caches[arch::this_cpu().index];
-    c.lock();
-    if (c.count == kPageCacheSize) drain(c, kPageCacheSize / 2);
-    c.pages[c.count++] = CachedPage{pa, meta};
+  if (__builtin_expect(order != 0, 0) || __builtin_expect(poison_mode, 0)) return buddy_free(pa, order);
+  // Checked before it enters the cache, so a double free is caught here
+  // and not when the page is handed out twice.
+  PhysPageMeta* meta = nullptr;
+  if (__builtin_expect(!phys.cache_page(pa, &meta).ok(), 0)) bad_free(pa, order, phys.last_error());
+  uint64_t irq = arch::irq_save();
+  PageCache& c = caches[arch::this_cpu().index];
+  c.lock();
+  const uint32_t n = c.count;
+  if (__builtin_expect(n == kPageCacheSize, 0)) {
     c.unlock();
     arch::irq_restore(irq);
-    return;
+    return cache_free_slow(pa, meta);
   }
-  arch::SpinLockGuard g(lock);
-  if (!phys.free(pa, order).ok()) bad_free(pa, order, phys.last_error());
+  c.pages[n] = CachedPage{pa, meta};
+  c.count = n + 1;
+  c.unlock();
+  arch::irq_restore(irq);
 }
 
 PageAllocStats page_alloc_stats() {

@@ -178,6 +178,21 @@ class PageTable {
   /// has been changed (all tables are allocated before any is linked).
   base::Result<uint64_t*> walk(uint64_t va, int level, bool create);
 
+  /// The level-1 entry (PTE) for `va` when every table above it exists and
+  /// no large leaf covers it, else nullptr: walk(va, kLevelPt, ...)'s common
+  /// case as one short inline descent with no checks, for map/unmap loops.
+  /// `va` must be canonical. On nullptr, walk() creates the missing tables
+  /// or says why there is no such entry.
+  uint64_t* find_pte(uint64_t va) const {
+    uint64_t* table = mem_.table(root_phys_);
+    for (int l = kLevelPml4; l > kLevelPt; --l) {
+      const Pte pte(load(&table[table_index(va, l)]));
+      if (!pte.present() || pte.large()) return nullptr;
+      table = mem_.table(pte.addr());
+    }
+    return &table[table_index(va, kLevelPt)];
+  }
+
   /// Maps [va, va + size) to [pa, pa + size) with `flags` (a subset of
   /// kMapFlagsAllowed; P and, for large sizes, PS are added here).
   /// Intermediate tables are created as needed with RW|US set, so the leaf

@@ -184,6 +184,29 @@ TEST_F(PgdirWalkTest, WalkThroughLargeLeafIsBusy) {
   EXPECT_TRUE(Pte(*e.value()).large());
 }
 
+TEST_F(PgdirWalkTest, FindPteIsWalksCommonCase) {
+  const uint64_t va = 0xffff'c000'0020'3000;
+  // No tables yet: nothing to find, and nothing created.
+  EXPECT_EQ(pt_.find_pte(va), nullptr);
+  EXPECT_EQ(reachable_tables(), 1u);
+  ASSERT_TRUE(pt_.map(va, 0x5000, PageSize::k4K, Pte::kWritable).ok());
+  // The same entry walk() finds, for the mapped page and its neighbours in
+  // the same table (mapped or not).
+  for (uint64_t a : {va, va - k4K, va + k4K, va & ~(k2M - 1)}) {
+    auto w = pt_.walk(a, kLevelPt, false);
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(pt_.find_pte(a), w.value());
+  }
+  EXPECT_EQ(Pte(*pt_.find_pte(va)).addr(), 0x5000u);
+  // A different 2 MiB region has no page table yet.
+  EXPECT_EQ(pt_.find_pte(va + k2M), nullptr);
+  // Under a large leaf there is no PTE to find.
+  ASSERT_TRUE(pt_.map(k1G, 0, PageSize::k1G, 0).ok());
+  EXPECT_EQ(pt_.find_pte(k1G + k2M + k4K), nullptr);
+  ASSERT_TRUE(pt_.map(4 * k1G + k2M, 0, PageSize::k2M, 0).ok());
+  EXPECT_EQ(pt_.find_pte(4 * k1G + k2M), nullptr);
+}
+
 TEST_F(PgdirWalkTest, ZeroPageRefused) {
   EXPECT_EQ(pt_.map(0, 0x10'0000, PageSize::k4K, 0).error(), Error::kInvalidArgument);
   EXPECT_STRNE(pt_.reason(), "");

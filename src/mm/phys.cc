@@ -31,12 +31,28 @@ size_t count_ranges(base::Span<const PhysRange> ranges, uint64_t* pages) {
   return n;
 }
 
+// GiBs from the first non-empty range's start to the last one's end: the
+// region table's entries. `*base` receives the first GiB's number.
+uint64_t count_regions(base::Span<const PhysRange> ranges, uint64_t* base) {
+  uint64_t first = 0, last = 0;
+  bool any = false;
+  for (const PhysRange& r : ranges) {
+    if (r.end <= r.start) continue;
+    if (!any) first = r.start >> kPhysRegionShift;
+    last = (r.end - 1) >> kPhysRegionShift;
+    any = true;
+  }
+  *base = first;
+  return any ? last - first + 1 : 0;
+}
+
 }  // namespace
 
 uint64_t phys_metadata_bytes(base::Span<const PhysRange> ranges) {
-  uint64_t pages = 0;
+  uint64_t pages = 0, region_base = 0;
   size_t n = count_ranges(ranges, &pages);
-  return n * sizeof(PhysRangeInfo) + pages * sizeof(PhysPageMeta);
+  return n * sizeof(PhysRangeInfo) + pages * sizeof(PhysPageMeta) +
+         count_regions(ranges, &region_base) * sizeof(uint32_t);
 }
 
 Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata,
@@ -70,6 +86,9 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
 
   ranges_ = reinterpret_cast<PhysRangeInfo*>(metadata.data());
   pages_ = reinterpret_cast<PhysPageMeta*>(metadata.data() + n * sizeof(PhysRangeInfo));
+  // After the pages: 12 bytes each keep it 4-byte aligned.
+  region_first_ = reinterpret_cast<uint32_t*>(pages_ + total_pages);
+  num_regions_ = count_regions(ranges, &region_base_);
   num_ranges_ = n;
   to_ptr_ = to_ptr;
   ctx_ = ctx;
@@ -89,6 +108,14 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
   }
   stats_.total_pages = total_pages;
 
+  // The region table, both sides ascending: O(ranges + regions).
+  uint32_t k = 0;
+  for (uint64_t g = 0; g < num_regions_; ++g) {
+    const uint64_t start = (region_base_ + g) << kPhysRegionShift;
+    while (k < num_ranges_ && ranges_[k].end <= start) ++k;
+    region_first_[g] = k;
+  }
+
   // Carve each range into the largest naturally aligned blocks: at most
   // kMaxOrder smaller blocks at each unaligned edge, 2 MiB blocks between,
   // so this is O(ranges * kMaxOrder + pages / 512).
@@ -106,20 +133,13 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
   return Status::Ok();
 }
 
-const PhysRangeInfo* PhysAllocator::find_range(uint64_t phys) const {
-  // Last range with start <= phys.
-  size_t lo = 0, hi = num_ranges_;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (ranges_[mid].start <= phys) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+// find_range() when phys lies beyond the first range of its GiB: the
+// ranges that follow in the same GiB, then a hole.
+const PhysRangeInfo* PhysAllocator::find_range_after(uint64_t phys, const PhysRangeInfo* r) const {
+  for (++r; r != ranges_ + num_ranges_; ++r) {
+    if (phys < r->end) return phys >= r->start ? r : nullptr;
   }
-  if (lo == 0) return nullptr;
-  const PhysRangeInfo* r = &ranges_[lo - 1];
-  return phys < r->end ? r : nullptr;
+  return nullptr;
 }
 
 const PhysRangeInfo* PhysAllocator::range_of_index(uint32_t idx) const {
@@ -260,23 +280,17 @@ Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
   return Error::kInvalidArgument;
 }
 
-Status PhysAllocator::cache_page(uint64_t phys, PhysPageMeta** meta) {
-  const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_range(phys) : nullptr;
-  if (r == nullptr) {
-    last_error_ = "free: address not managed by this allocator";
-    return Error::kInvalidArgument;
-  }
-  PhysPageMeta& m = pages_[index_of(*r, phys)];
-  if (m.order != 0) return fail_free(*r, phys);
-  // Atomic: two CPUs freeing the same page into their caches at once must
-  // not both succeed.
-  uint8_t old = __atomic_fetch_or(&m.flags, kCached, __ATOMIC_RELAXED);
-  if (old != kHeadAllocated) {
-    if (!(old & kCached)) __atomic_fetch_and(&m.flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
-    return fail_free(*r, phys);
-  }
-  if (meta) *meta = &m;
-  return Status::Ok();
+Status PhysAllocator::fail_unmanaged() {
+  last_error_ = "free: address not managed by this allocator";
+  return Error::kInvalidArgument;
+}
+
+// cache_page() set kCached on a page whose flags were `old`, not an
+// allocated order-0 head: take the mark off again unless it was there before.
+Status PhysAllocator::fail_cache(const PhysRangeInfo& r, uint64_t phys, uint8_t old) {
+  PhysPageMeta& m = pages_[index_of(r, phys)];
+  if (!(old & kCached)) __atomic_fetch_and(&m.flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
+  return fail_free(r, phys);
 }
 
 void PhysAllocator::uncache_page(uint64_t phys) {

@@ -67,9 +67,14 @@ struct PhysRangeInfo {
 };
 
 /// Bytes of metadata init() needs for `ranges` (sorted, disjoint, page
-/// aligned, as usable_pages() produces). Proportional to the usable pages,
-/// not to the highest address, so a range at 1 TiB costs only its own size.
+/// aligned, as usable_pages() produces): 12 bytes per usable page, plus 4
+/// bytes per GiB between the first range's start and the last one's end
+/// (the region table that finds a page's range in O(1)), so a range at
+/// 1 TiB costs its own pages and 4 KiB.
 uint64_t phys_metadata_bytes(base::Span<const PhysRange> ranges);
+
+/// The region table's granule: one entry per 1 GiB of physical address space.
+inline constexpr unsigned kPhysRegionShift = 30;
 
 /// The buddy allocator. Blocks of order k are 2^k pages, physically aligned
 /// to their own size (so an order-9 block can be mapped as a 2 MiB page),
@@ -128,9 +133,21 @@ class PhysAllocator {
   /// allocated order-0 block not already cached. uncache_page() takes the
   /// mark off when the cache hands the page out or drains it. Both are one
   /// atomic operation on the page's flags and need no lock: the buddy code
-  /// never touches an allocated page's metadata. O(log ranges).
+  /// never touches an allocated page's metadata. O(1) (the region table),
+  /// and inline: it is the page caches' free path.
   /// `meta`, if given, receives the page's metadata for uncache().
-  base::Status cache_page(uint64_t phys, PhysPageMeta** meta = nullptr);
+  [[gnu::always_inline]] base::Status cache_page(uint64_t phys, PhysPageMeta** meta = nullptr) {
+    const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_range(phys) : nullptr;
+    if (__builtin_expect(r == nullptr, 0)) return fail_unmanaged();
+    PhysPageMeta& m = pages_[index_of(*r, phys)];
+    if (__builtin_expect(m.order != 0, 0)) return fail_free(*r, phys);
+    // Atomic: two CPUs freeing the same page into their caches at once must
+    // not both succeed.
+    const uint8_t old = __atomic_fetch_or(&m.flags, kCached, __ATOMIC_RELAXED);
+    if (__builtin_expect(old != kHeadAllocated, 0)) return fail_cache(*r, phys, old);
+    if (meta) *meta = &m;
+    return base::Status::Ok();
+  }
   void uncache_page(uint64_t phys);
   /// uncache_page() for a page whose metadata cache_page() returned: no
   /// lookup, one atomic instruction (the page caches' fast path).
@@ -146,7 +163,23 @@ class PhysAllocator {
   static constexpr uint8_t kPoisoned = 1u << 2;  // Whole free block holds poison.
   static constexpr uint8_t kCached = 1u << 4;    // Allocated, held by a page cache (bit 3: phys.cc's kQuarantined).
 
-  const PhysRangeInfo* find_range(uint64_t phys) const;
+  // The range holding `phys`, or nullptr. The region table names the first
+  // range ending above the start of phys's GiB; ranges are sorted and
+  // disjoint, so the first one from there that ends above phys holds it or
+  // phys lies in a hole. Only ranges sharing that GiB are stepped over
+  // (usually none), so this is O(1) for any real memory map.
+  // Every GiB in the table has such a range (the last range ends in or
+  // after it), so the first candidate needs no bounds check.
+  [[gnu::always_inline]] const PhysRangeInfo* find_range(uint64_t phys) const {
+    const uint64_t g = (phys >> kPhysRegionShift) - region_base_;  // wraps below the first range
+    if (g >= num_regions_) return nullptr;
+    const PhysRangeInfo* r = ranges_ + region_first_[g];
+    if (__builtin_expect(phys >= r->end, 0)) return find_range_after(phys, r);
+    return phys >= r->start ? r : nullptr;
+  }
+  const PhysRangeInfo* find_range_after(uint64_t phys, const PhysRangeInfo* r) const;
+  base::Status fail_unmanaged();
+  base::Status fail_cache(const PhysRangeInfo& r, uint64_t phys, uint8_t old);
   uint64_t index_of(const PhysRangeInfo& r, uint64_t phys) const {
     return r.first_page + ((phys - r.start) >> base::kPageShift);
   }
@@ -160,6 +193,11 @@ class PhysAllocator {
   PhysRangeInfo* ranges_ = nullptr;
   size_t num_ranges_ = 0;
   PhysPageMeta* pages_ = nullptr;
+  // Per GiB from region_base_ (a GiB number): index of the first range that
+  // ends above that GiB's start. Lives in the metadata, after the pages.
+  uint32_t* region_first_ = nullptr;
+  uint64_t region_base_ = 0;
+  uint64_t num_regions_ = 0;
   uint32_t free_head_[kNumOrders] = {};
   PhysToPtr to_ptr_ = nullptr;
   void* ctx_ = nullptr;

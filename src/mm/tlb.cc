@@ -25,7 +25,7 @@ struct alignas(64) Mailbox {
 
 constinit TlbHooks hooks{};
 constinit base::TicketLock<> shoot_lock;
-constinit TlbRanges request;  // written under shoot_lock before any flag is set
+constinit TlbRanges request{TlbRanges::ZeroInit{}};  // written under shoot_lock before any flag is set
 constinit base::Atomic<uint32_t> outstanding{0};
 constinit Mailbox mailboxes[arch::kMaxCpus];
 constinit base::Atomic<uint64_t> online[(arch::kMaxCpus + 63) / 64];
@@ -36,8 +36,15 @@ constexpr uint64_t kAckSpinLimit = uint64_t{1} << 31;
 void apply(const TlbRanges& r) {
   if (r.full()) {
     arch::flush_tlb_all();
-  } else {
-    r.for_each_page([](uint64_t va) { arch::invlpg(va); });
+    return;
+  }
+  // Bounds in locals: INVLPG's asm clobbers memory, which would otherwise
+  // reload them from `r` on every page.
+  const uint32_t n = r.count();
+  for (uint32_t i = 0; i < n; ++i) {
+    const TlbRange range = r[i];
+    const uint64_t end = range.va + range.pages * base::kPageSize;
+    for (uint64_t va = range.va; va != end; va += base::kPageSize) arch::invlpg(va);
   }
 }
 
@@ -119,7 +126,39 @@ void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
   arch::pop_cli();
 }
 
-void tlb_shootdown_all(const TlbRanges& ranges) { tlb_shootdown(tlb_online_cpus(), ranges); }
+namespace {
+
+// True if no CPU but `self` takes part in shootdowns. Sequentially
+// consistent, as tlb_online_cpus(): a CPU whose bit we miss sets it after
+// this load in the single total order, so after the caller's page-table
+// change (a locked exchange or a release store before this), and flushes its
+// whole TLB after that.
+bool only_self_online(uint32_t self) {
+  for (uint32_t w = 0; w < (arch::kMaxCpus + 63) / 64; ++w) {
+    uint64_t bits = online[w].load(MemoryOrder::kSeqCst);
+    if (w == self / 64) bits &= ~(uint64_t{1} << (self % 64));
+    if (bits != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void tlb_shootdown_all(const TlbRanges& ranges) {
+  if (ranges.empty()) return;
+  // One CPU online (every boot until the APs start, and any 1-CPU machine):
+  // invalidating here is the whole shootdown, with no IPI, lock or CPU set
+  // to build. Interrupts off only to stay on this CPU between the check and
+  // the INVLPGs.
+  uint64_t irq = arch::irq_save();
+  if (only_self_online(arch::this_cpu().index)) {
+    apply(ranges);
+    arch::irq_restore(irq);
+    return;
+  }
+  arch::irq_restore(irq);
+  tlb_shootdown(tlb_online_cpus(), ranges);
+}
 
 void tlb_shootdown_all_full() {
   TlbRanges all;

@@ -51,7 +51,8 @@ CpuSet tlb_online_cpus();
 /// target does not answer within about a second.
 void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges);
 
-/// tlb_shootdown to every online CPU.
+/// tlb_shootdown to every online CPU; with no other CPU online, only this
+/// CPU's INVLPGs.
 void tlb_shootdown_all(const TlbRanges& ranges);
 
 /// A full flush everywhere.
