@@ -68,9 +68,21 @@ KTEST(smp, every_enabled_cpu_online) {
   KEXPECT_EQ(&arch::this_cpu(), &cpu_block(0));
 }
 
-// The timer's rate is the scheduler's now (tickless idle, one tick per
-// quantum on a busy CPU): see sched.busy_cpu_ticks_once_per_quantum and
-// sched.idle_cpus_take_no_timer_ticks.
+// With LAPIC timers the tick is the scheduler's (tickless idle, one per
+// quantum on a busy CPU: sched.busy_cpu_ticks_once_per_quantum and
+// sched.idle_cpus_take_no_timer_ticks). The PIT fallback ticks the boot
+// CPU periodically: within 5% of kTimerHz over 100 ms of TSC time.
+KTEST(timer, pit_ticks_the_boot_cpu_at_timer_hz) {
+  if (timer_source() != TimerSource::kPit) return;
+  constexpr uint64_t kWindowNs = 100'000'000;
+  uint64_t t0 = nanotime();
+  uint64_t before = __atomic_load_n(&cpu_block(0).timer_ticks, __ATOMIC_RELAXED);
+  while (nanotime() - t0 < kWindowNs) arch::cpu_relax();
+  uint64_t ticks = __atomic_load_n(&cpu_block(0).timer_ticks, __ATOMIC_RELAXED) - before;
+  uint64_t expected = kTimerHz * (nanotime() - t0) / 1'000'000'000;
+  KEXPECT_GE(ticks * 100, expected * 95);
+  KEXPECT_LE(ticks * 100, expected * 105);
+}
 
 KTEST(ipi, fixed_reaches_every_cpu_and_back) {
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);

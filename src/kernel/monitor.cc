@@ -7,6 +7,8 @@
 #include "src/kernel/cpus.h"
 #include "src/kernel/bench.h"
 #include "src/kernel/ktest.h"
+#include "src/sched/sched.h"
+#include "src/sched/thread.h"
 #include "src/kernel/line_editor.h"
 #include "src/kernel/mm_stats.h"
 #include "src/kernel/version.h"
@@ -52,6 +54,7 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
            "  mem           usable memory found at boot\n"
            "  cpus          CPUs online, their APIC ids and interrupt counts\n"
            "  test [GLOB]   run in-kernel tests matching GLOB (default *)\n"
+           "  threads       every thread: state, CPU, run time, switches\n"
            "  bench [GLOB]  run benchmarks matching GLOB or a suite name (default *)\n"
            "  poweroff      end the run (QEMU exits)\n");
     return true;
@@ -74,7 +77,28 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
       kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id,
              __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
              __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
+      sched::CpuStats st = sched::cpu_stats(i);
+      kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {}\n", st.switches,
+             st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued);
     }
+    return true;
+  }
+  if (cmd == "threads") {
+    kprint("  tid  name                     state     cpu affinity  run ms  voluntary involuntary\n");
+    size_t n = sched::for_each_thread(
+        [](const sched::Thread& t, void*) {
+          sched::ThreadStats st = sched::thread_stats(&t);
+          uint32_t aff = t.affinity.load(base::MemoryOrder::kRelaxed);
+          char affinity[12];
+          if (aff == sched::kAnyCpu)
+            base::format_to(affinity, sizeof(affinity), "any");
+          else
+            base::format_to(affinity, sizeof(affinity), "{}", aff);
+          kprint("  {:<4} {:<24} {:<9} {:<3} {:<9} {:<7} {:<9} {}\n", t.tid, t.name, sched::state_name(t.get_state()),
+                 st.last_cpu, affinity, st.run_ns / 1'000'000, st.voluntary, st.involuntary);
+        },
+        nullptr);
+    kprint("{} threads\n", n);
     return true;
   }
   if (cmd == "test") return run_tests(arg);

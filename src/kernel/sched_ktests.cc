@@ -255,9 +255,14 @@ struct Share {
   base::Atomic<uint32_t>* stop;
   uint64_t spins = 0;
 };
+// CPU-bound: a thousand-iteration stretch of work between looks at the
+// stop flag. (The pause after each keeps QEMU's one-vCPU-at-a-time icount
+// mode switching vCPUs, but one per iteration would make QEMU's vCPU
+// switching, not the guest, the cost of the test.)
 void count_spins(void* p) {
   auto* s = static_cast<Share*>(p);
   while (s->stop->load(MemoryOrder::kRelaxed) == 0) {
+    for (int k = 0; k < 1000; ++k) asm volatile("" ::: "memory");
     __atomic_store_n(&s->spins, s->spins + 1, __ATOMIC_RELAXED);
     arch::cpu_relax();
   }

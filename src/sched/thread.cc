@@ -191,6 +191,7 @@ Thread* adopt_idle_context(uint32_t cpu) {
   Thread* t = new_descriptor("idle");
   ASSERT_MSG(t != nullptr, "sched: no memory for cpu {}'s idle thread", cpu);
   t->affinity.store(cpu, MemoryOrder::kRelaxed);
+  t->last_cpu = cpu;
   t->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
   t->exit_flags.store(kDetached, MemoryOrder::kRelaxed);
   return t;
@@ -338,6 +339,11 @@ size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg) {
   size_t n = 0;
   for (Thread* t = all_; t != nullptr; t = t->all_next, ++n) fn(*t, arg);
   return n;
+}
+
+size_t thread_descriptors() {
+  arch::SpinLockGuard g(lock_);
+  return next_tid_ - 1;
 }
 
 size_t thread_count() {

@@ -156,6 +156,10 @@ size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg);
 /// Threads alive now (spawned or adopted, not yet reaped).
 size_t thread_count();
 
+/// Descriptors ever made (live and free-listed): what the scheduler holds
+/// of the heap, since descriptors are never freed (see the top of this file).
+size_t thread_descriptors();
+
 /// Whether `addr` lies in the running thread's stack or the guard page
 /// below it, and if so where. For fault reports and backtraces: O(1), any
 /// context but NMI.
