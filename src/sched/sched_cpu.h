@@ -62,6 +62,7 @@ struct alignas(64) CpuSched {
   bool need_resched = false;
   bool inherit_slice = false;  // the thread being switched to came from run_next
   Thread* requeue = nullptr;   // the runnable thread just switched away from, to queue
+  Thread* reap = nullptr;      // the detached thread that just exited here, to free
   uint64_t slice_start_tsc = 0;
   uint32_t global_countdown = 0;  // picks until the periodic global-queue check
   bool bound_turn = false;        // alternates bound and ring when both have work
@@ -103,10 +104,11 @@ void schedule_away(CpuSched& c, Thread* prev);
 
 /// Completes a switch on the new thread's side (its stack, interrupts off):
 /// queues `from` if it was switched away from still runnable (it is off
-/// this CPU now), or reaps it if it exited detached.
+/// this CPU now), or queues it for freeing if it exited detached.
 void finish_switch(Thread* from);
 
 /// Thread descriptors and stacks (thread.cc).
-void reap_dead_thread(Thread* t);  // a detached thread's end, after its CPU left its stack
+bool reaps_itself(const Thread* t);  // exited detached: nobody else frees it
+void queue_for_reaping(Thread* t);   // ... so queue it, once its CPU left its stack
 
 }  // namespace sched

@@ -180,6 +180,10 @@ void switch_to(CpuSched& c, Thread* prev, Thread* next, bool requeue) {
   if (!c.inherit_slice) c.slice_start_tsc = now;
   ++c.switches;
   c.requeue = requeue ? prev : nullptr;
+  // Decided now, while prev is surely ours: once switch_context clears its
+  // on_cpu, a joiner may free it and a spawn reuse the descriptor, so
+  // finish_switch must not read it to find out.
+  c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
   arch::this_cpu().current_thread = next;
 
   Thread* from = switch_context(prev, next);
@@ -321,12 +325,15 @@ void schedule_away(CpuSched& c, Thread* prev) {
 }
 
 void finish_switch(Thread* from) {
+  // Compares `from` with what switch_to recorded; never reads it unless it
+  // is ours to queue or reap.
   CpuSched& c = this_sched();
   if (c.requeue == from) {
     c.requeue = nullptr;
     enqueue(c, from, false);
-  } else if (from->get_state() == ThreadState::kDead) {
-    reap_dead_thread(from);
+  } else if (c.reap == from) {
+    c.reap = nullptr;
+    queue_for_reaping(from);
   }
 }
 

@@ -241,11 +241,12 @@ extern "C" void thread_first_run(Thread* prev) {
   exit();
 }
 
-void reap_dead_thread(Thread* t) {
-  // Joined threads are freed by their joiner, and one detached after its
-  // exit by detach(); one detached before it queues itself here for the
-  // next spawn or join to free.
-  if ((t->exit_flags.load(MemoryOrder::kAcquire) & kSelfReap) == 0) return;
+// Joined threads are freed by their joiner, and one detached after its exit
+// by detach(); one detached before it is queued here, after its last
+// switch, for the next spawn or join to free.
+bool reaps_itself(const Thread* t) { return (t->exit_flags.load(MemoryOrder::kAcquire) & kSelfReap) != 0; }
+
+void queue_for_reaping(Thread* t) {
   Thread* head = reap_list_.load(MemoryOrder::kRelaxed);
   do {
     t->free_next = head;
