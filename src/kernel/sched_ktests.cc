@@ -141,6 +141,7 @@ KTEST(sched, detached_thread_frees_itself) {
 struct Turns {
   base::Atomic<uint32_t> log[64];
   base::Atomic<uint32_t> n{0};
+  base::Atomic<uint32_t> ready{0};
 };
 struct TurnArg {
   Turns* turns;
@@ -148,6 +149,10 @@ struct TurnArg {
 };
 void take_turns(void* p) {
   auto* a = static_cast<TurnArg*>(p);
+  // Without real-time pacing (no -icount) the first thread could run all
+  // its turns before the second is even spawned: start together.
+  a->turns->ready.fetch_add(1, MemoryOrder::kRelaxed);
+  while (a->turns->ready.load(MemoryOrder::kRelaxed) < 2) sched::yield();
   for (int i = 0; i < 16; ++i) {
     uint32_t k = a->turns->n.fetch_add(1, MemoryOrder::kRelaxed);
     if (k < 64) a->turns->log[k].store(a->id, MemoryOrder::kRelaxed);
