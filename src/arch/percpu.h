@@ -18,6 +18,7 @@ struct alignas(64) PerCpu {
   uint32_t apic_id;
   void* current_thread;    // sched's slot: the Thread running here
   void* sched;             // sched's per-CPU block (sched::CpuSched)
+  void* heap_cache;        // mm's per-CPU heap cache (one GS-relative load in kmalloc)
   CliState cli;
   uint64_t timer_ticks;    // LAPIC timer interrupts taken
   uint64_t ipis_received;  // test and diagnostic IPIs

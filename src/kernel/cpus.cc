@@ -15,6 +15,7 @@
 #include "src/kernel/stacks.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/kernel_vm.h"
+#include "src/mm/kmalloc.h"
 #include "src/mm/tlb.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
@@ -208,6 +209,7 @@ namespace {
   self->index = index;
   self->apic_id = my_id;
   arch::percpu_install(self);
+  mm::heap_cpu_online(index);
   arch::gdt_init();
   stacks_install_tss(index);
   arch::idt_load();

@@ -3,6 +3,7 @@
 // and the object's allocation bit (see heap_core.h for the central behind it).
 #pragma once
 
+#include "src/base/assert.h"
 #include "src/base/atomic.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
@@ -11,6 +12,9 @@
 #include "src/mm/heap_size_classes.h"
 
 namespace mm {
+
+/// HeapCache::try_free()'s answer when free() must do the work; not an error.
+inline constexpr char kHeapTryFreeSlow[] = "heap: free takes the slow path";
 
 /// One CPU's cache: per class a stack of free objects. alloc() and free()
 /// touch only this cache and the object's allocation bit unless the stack
@@ -38,15 +42,20 @@ class HeapCache {
     core_ = &central->core();
     root_ = core_->map_root();
     poison_ = core_->options().poison;
-    for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
-      Bin& b = bins_[cls];
-      b.count = 0;
-      b.cap = heap_class(cls).cache_cap;
+    for (unsigned kind = 0; kind < kSpanKinds; ++kind) {
+      Bin& b = bins_[kind];
+      if (kind >= kHeapNumClasses) {
+        // Pseudo-classes: never allocated from, never freed into. Null
+        // pointers make both fast-path tests fail.
+        b = Bin{};
+        continue;
+      }
+      b.base = b.top = slots_[kind];
       // Poison mode sends every alloc and free down the slow path, which
       // checks and fills: the fast path then needs no poison test.
-      b.alloc_floor = poison_ ? kHeapCacheMaxSlots : 0;
-      b.free_limit = poison_ ? 0 : b.cap;
-      counters_.live[cls].store(0, base::MemoryOrder::kRelaxed);
+      b.alloc_floor = poison_ ? b.base + kHeapCacheMaxSlots : b.base;
+      b.free_limit = poison_ ? b.base : b.base + heap_class(kind).cache_cap;
+      counters_.live[kind].store(0, base::MemoryOrder::kRelaxed);
     }
     counters_.quarantined.store(0, base::MemoryOrder::kRelaxed);
     central->attach(&counters_);
@@ -78,19 +87,14 @@ class HeapCache {
   [[gnu::always_inline]] void* try_alloc(size_t size) {
     const unsigned cls = size_to_class(size);
     Bin& b = bins_[cls];
-    if (__builtin_expect(b.count <= b.alloc_floor, 0)) return nullptr;
-    void* p = b.slots[--b.count];
-    set_allocated(p);
+    if (__builtin_expect(b.top <= b.alloc_floor, 0)) return nullptr;
+    const HeapSlot slot = *--b.top;
+    mark_allocated(slot);
     bump(cls, 1);
-    return p;
+    // Tells a caller testing the result that this path never yields null.
+    __builtin_assume(slot.obj != nullptr);
+    return slot.obj;
   }
-
-  /// What try_free() did.
-  enum class FreeFast {
-    kDone,    ///< Freed into this cache.
-    kSlow,    ///< Nothing changed: free() must do it (not a small object, or the bin is full).
-    kFailed,  ///< A bad pointer or a double free; last_error() says which.
-  };
 
   /// Frees an object from alloc()/realloc() (on any cache of the same
   /// central). Null is a no-op. kInvalidArgument for a pointer the heap
@@ -98,52 +102,35 @@ class HeapCache {
   base::Status free(void* p) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
     HeapSpan* s = HeapPageMap::lookup_in(root_, a);
-    if (__builtin_expect(s->cls >= kHeapNumClasses, 0)) return free_other(a, s);
-    uintptr_t off = a - s->base;
-    uint32_t idx = s->index_of(off);
-    if (__builtin_expect(idx >= s->num_objects || uint64_t{idx} * s->object_size != off, 0)) {
-      return fail(kHeapErrInterior);
-    }
-    uint64_t bit = uint64_t{1} << (idx & 63);
-    // Relaxed: only the bit's own value matters; handing the object
-    // between CPUs is ordered by whatever handed over the pointer.
-    if (__builtin_expect((s->allocated[idx >> 6].fetch_and(~bit, base::MemoryOrder::kRelaxed) & bit) == 0, 0)) {
-      return fail(kHeapErrDoubleFree);
-    }
-    unsigned cls = s->cls;
+    const unsigned cls = s->cls;
+    if (__builtin_expect(cls >= kHeapNumClasses, 0)) return free_other(a, s);
+    if (const char* why = unmark(s, a)) return fail(why);
     Bin& b = bins_[cls];
-    if (__builtin_expect(b.count >= b.free_limit, 0)) return free_slow(cls, p);
-    b.slots[b.count++] = p;
+    if (__builtin_expect(b.top >= b.free_limit, 0)) return free_slow(cls, HeapSlot{p, s});
+    *b.top++ = HeapSlot{p, s};
     bump(cls, -1);
     return base::Status::Ok();
   }
 
-  /// free()'s fast path alone (calls nothing, as try_alloc). The bin is
-  /// checked before the allocation bit, so kSlow means nothing changed; a
-  /// double free is reported here, never left to a retry (another CPU could
-  /// allocate the object in between and hide it).
-  [[gnu::always_inline]] FreeFast try_free(void* p) {
+  /// free()'s fast path alone (calls nothing, as try_alloc): nullptr once
+  /// the object is in this cache; kHeapTryFreeSlow, with nothing changed,
+  /// when free() must do it (not a small object, a full bin, poison mode);
+  /// otherwise the error message of a bad pointer or a double free (not
+  /// stored in last_error(): one store fewer on the fast path). The bin is checked before the allocation bit, so a
+  /// double free is reported here, never left to a retry (another CPU
+  /// could allocate the object in between and hide it).
+  [[gnu::always_inline]] const char* try_free(void* p) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
     HeapSpan* s = HeapPageMap::lookup_in(root_, a);
     const unsigned cls = s->cls;
-    if (__builtin_expect(cls >= kHeapNumClasses, 0)) return FreeFast::kSlow;
+    // One test for both "not a small object" (a pseudo-class's bin is
+    // always full) and "bin full".
     Bin& b = bins_[cls];
-    if (__builtin_expect(b.count >= b.free_limit, 0)) return FreeFast::kSlow;
-    uintptr_t off = a - s->base;
-    uint32_t idx = s->index_of(off);
-    if (__builtin_expect(idx >= s->num_objects || uint64_t{idx} * s->object_size != off, 0)) {
-      last_error_ = kHeapErrInterior;
-      return FreeFast::kFailed;
-    }
-    uint64_t bit = uint64_t{1} << (idx & 63);
-    // Relaxed: as free().
-    if (__builtin_expect((s->allocated[idx >> 6].fetch_and(~bit, base::MemoryOrder::kRelaxed) & bit) == 0, 0)) {
-      last_error_ = kHeapErrDoubleFree;
-      return FreeFast::kFailed;
-    }
-    b.slots[b.count++] = p;
+    if (__builtin_expect(b.top >= b.free_limit, 0)) return kHeapTryFreeSlow;
+    if (const char* why = unmark(s, a)) return why;
+    *b.top++ = HeapSlot{p, s};
     bump(cls, -1);
-    return FreeFast::kDone;
+    return nullptr;
   }
 
   /// C realloc: null `p` allocates; same class (or, for large objects, the
@@ -188,8 +175,8 @@ class HeapCache {
   void flush() {
     for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
       Bin& b = bins_[cls];
-      if (b.count > 0) central_->drain(cls, b.slots, b.count);
-      b.count = 0;
+      if (b.count() > 0) central_->drain(cls, b.base, b.count());
+      b.top = b.base;
     }
   }
 
@@ -198,16 +185,23 @@ class HeapCache {
   /// After a kFault from alloc(): the first corrupted byte.
   uintptr_t last_fault_addr() const { return last_fault_addr_; }
   /// Objects of class `cls` cached here (tests, debugging).
-  uint32_t cached(unsigned cls) const { return bins_[cls].count; }
+  uint32_t cached(unsigned cls) const { return bins_[cls].count(); }
 
  private:
+  // A class's stack is [base, top) in slots_[cls]. Pointers rather than
+  // counts, so the fast paths compare and step them with no index
+  // arithmetic; 32 bytes, so a class's bin is one shift away.
   struct Bin {
-    uint32_t count;
-    uint32_t alloc_floor;  // alloc() takes its slow path while count <= this.
-    uint32_t free_limit;   // free() takes its slow path once count >= this.
-    uint32_t cap;
-    void* slots[kHeapCacheMaxSlots];
+    HeapSlot* top;          // One past the newest cached object.
+    HeapSlot* alloc_floor;  // alloc() takes its slow path while top <= this.
+    HeapSlot* free_limit;   // free() takes its slow path once top >= this.
+    HeapSlot* base;         // slots_[cls]; null for a pseudo-class.
+    uint32_t count() const { return static_cast<uint32_t>(top - base); }
   };
+  // Small classes, then the pseudo-classes of heap_core.h (large, dead,
+  // unused), whose bins stay empty with limit 0.
+  static constexpr unsigned kSpanKinds = kHeapSpanUnused + 1;
+  static_assert(kHeapSpanLarge >= kHeapNumClasses && kHeapSpanDead < kSpanKinds);
 
   // Only this CPU writes its counters, so a load and a store (no locked
   // RMW) suffice; relaxed because stats() wants values, not ordering.
@@ -221,29 +215,38 @@ class HeapCache {
     return base::Error::kInvalidArgument;
   }
 
-  // Sets the allocation bit of `p`, an object from this cache (so in a
-  // live span: no checks).
-  void set_allocated(void* p) {
-    uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    HeapSpan* s = HeapPageMap::lookup_in(root_, a);
-    uint32_t idx = s->index_of(a - s->base);
-    // Relaxed: see free().
-    s->allocated[idx >> 6].fetch_or(uint64_t{1} << (idx & 63), base::MemoryOrder::kRelaxed);
+  // Sets the allocation bit of an object from this cache (so in a live
+  // span: no checks). The bit's atomicity is all that matters: handing the
+  // object between CPUs is ordered by whatever handed over the pointer.
+  static void mark_allocated(const HeapSlot& slot) {
+    HeapSpan* s = slot.span;
+    [[maybe_unused]] bool was = s->mark_allocated(s->index_of(reinterpret_cast<uintptr_t>(slot.obj) - s->base));
+    DEBUG_ASSERT(!was);
+  }
+
+  // Clears the allocation bit of the small object at `a` in `s`, its
+  // span: nullptr, or why not (nothing then changed).
+  [[gnu::always_inline]] static const char* unmark(HeapSpan* s, uintptr_t a) {
+    uint32_t idx;
+    if (__builtin_expect(!s->object_at(a - s->base, &idx), 0)) return kHeapErrInterior;
+    if (__builtin_expect(!s->mark_free(idx), 0)) return kHeapErrDoubleFree;
+    return nullptr;
   }
 
   // alloc() with an empty bin, or in poison mode.
   __attribute__((noinline)) base::Result<void*> alloc_slow(unsigned cls) {
     Bin& b = bins_[cls];
-    if (b.count == 0) {
-      base::Result<size_t> got = central_->refill(cls, b.slots, b.cap / 2);
+    if (b.count() == 0) {
+      base::Result<size_t> got = central_->refill(cls, b.base, heap_class(cls).cache_cap / 2);
       if (!got.ok()) {
         last_error_ = kHeapErrOutOfMemory;
         return got.error();
       }
-      b.count = static_cast<uint32_t>(got.value());
+      b.top = b.base + got.value();
     }
-    void* p = b.slots[--b.count];
-    set_allocated(p);
+    const HeapSlot slot = *--b.top;
+    void* p = slot.obj;
+    mark_allocated(slot);
     size_t bad;
     if (poison_ && !internal::heap_poison_intact(p, heap_class(cls).size, &bad)) {
       // Withheld: its allocation bit stays set and no one holds it, so it
@@ -266,16 +269,17 @@ class HeapCache {
 
   // free()'s tail when the bin is full, or in poison mode. Drains the
   // oldest half (the bottom of the stack): the top is warmest.
-  __attribute__((noinline)) base::Status free_slow(unsigned cls, void* p) {
-    if (poison_) __builtin_memset(p, kHeapPoisonByte, heap_class(cls).size);
+  __attribute__((noinline)) base::Status free_slow(unsigned cls, HeapSlot slot) {
+    if (poison_) __builtin_memset(slot.obj, kHeapPoisonByte, heap_class(cls).size);
     Bin& b = bins_[cls];
-    if (b.count == b.cap) {
-      uint32_t half = b.cap / 2;
-      central_->drain(cls, b.slots, half);
-      for (uint32_t i = half; i < b.count; ++i) b.slots[i - half] = b.slots[i];
-      b.count -= half;
+    const uint32_t cap = heap_class(cls).cache_cap;
+    if (b.count() == cap) {
+      const uint32_t half = cap / 2;
+      central_->drain(cls, b.base, half);
+      for (uint32_t i = half; i < cap; ++i) b.base[i - half] = b.base[i];
+      b.top -= half;
     }
-    b.slots[b.count++] = p;
+    *b.top++ = slot;
     bump(cls, -1);
     return base::Status::Ok();
   }
@@ -292,7 +296,8 @@ class HeapCache {
     return base::Status::Ok();
   }
 
-  Bin bins_[kHeapNumClasses];
+  Bin bins_[kSpanKinds];
+  HeapSlot slots_[kHeapNumClasses][kHeapCacheMaxSlots];
   HeapCentral<Lock>* central_ = nullptr;
   HeapCore* core_ = nullptr;
   const HeapPageMap::Node* root_ = nullptr;

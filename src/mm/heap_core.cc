@@ -130,6 +130,7 @@ base::Result<HeapSpan*> HeapCore::new_span(unsigned cls) {
   s->bytes = size_t{hc.span_pages} << base::kPageShift;
   s->object_size = hc.size;
   s->div_magic = hc.div_magic;
+  s->carved_bytes = hc.objects * hc.size;
   s->num_objects = static_cast<uint16_t>(hc.objects);
   s->next = s->prev = nullptr;
   s->avail_count = hc.objects;
@@ -175,6 +176,7 @@ base::Result<void*> HeapCore::alloc_large(size_t size) {
   s->bytes = pages << base::kPageShift;
   s->object_size = 0;
   s->div_magic = 0;
+  s->carved_bytes = 0;
   s->num_objects = 1;
   s->avail_count = 0;
   s->next = s->prev = nullptr;
@@ -219,8 +221,8 @@ const char* HeapCore::diagnose(uintptr_t addr, const HeapSpan* s) const {
     if (off != 0) return kHeapErrInterior;
     return dead ? kHeapErrDoubleFree : nullptr;
   }
-  uint32_t idx = s->index_of(off);
-  if (idx >= s->num_objects || uint64_t{idx} * s->object_size != off) return kHeapErrInterior;
+  uint32_t idx;
+  if (!s->object_at(off, &idx)) return kHeapErrInterior;
   if (dead) return kHeapErrDoubleFree;
   uint64_t word = s->allocated[idx >> 6].load(MemoryOrder::kRelaxed);
   return ((word >> (idx & 63)) & 1) != 0 ? nullptr : kHeapErrDoubleFree;
@@ -255,7 +257,7 @@ void HeapCore::add_span(unsigned cls, HeapSpan* s) {
   c.central_free += s->num_objects;
 }
 
-size_t HeapCore::take(unsigned cls, void** out, size_t n) {
+size_t HeapCore::take(unsigned cls, HeapSlot* out, size_t n) {
   ClassState& c = classes_[cls];
   if (c.partial == nullptr && c.empty != nullptr) {
     push_partial(c, c.empty);
@@ -269,7 +271,7 @@ size_t HeapCore::take(unsigned cls, void** out, size_t n) {
       while (bits != 0 && got < n) {
         uint32_t idx = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
         bits &= bits - 1;
-        out[got++] = reinterpret_cast<void*>(s->base + uintptr_t{idx} * s->object_size);
+        out[got++] = HeapSlot{reinterpret_cast<void*>(s->base + uintptr_t{idx} * s->object_size), s};
         --s->avail_count;
       }
       s->avail[w] = bits;
@@ -280,15 +282,15 @@ size_t HeapCore::take(unsigned cls, void** out, size_t n) {
   return got;
 }
 
-size_t HeapCore::give(unsigned cls, void* const* objs, size_t n, HeapSpan** release) {
+size_t HeapCore::give(unsigned cls, const HeapSlot* objs, size_t n, HeapSpan** release) {
   ClassState& c = classes_[cls];
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
-    uintptr_t a = reinterpret_cast<uintptr_t>(objs[i]);
-    HeapSpan* s = map_.lookup(a);
+    uintptr_t a = reinterpret_cast<uintptr_t>(objs[i].obj);
+    HeapSpan* s = objs[i].span;
     uint32_t idx = s->index_of(a - s->base);
     uint64_t bit = uint64_t{1} << (idx & 63);
-    DEBUG_ASSERT(s->cls == cls && (s->avail[idx >> 6] & bit) == 0);
+    DEBUG_ASSERT(s == map_.lookup(a) && s->cls == cls && (s->avail[idx >> 6] & bit) == 0);
     s->avail[idx >> 6] |= bit;
     if (s->avail_count++ == 0) push_partial(c, s);
     ++c.central_free;

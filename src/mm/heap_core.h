@@ -12,6 +12,7 @@
 #pragma once
 
 #include "src/base/atomic.h"
+#include "src/base/atomic_bits.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/mm/heap_page_map.h"
@@ -60,10 +61,11 @@ struct alignas(64) HeapSpan {
   // Geometry: written under the heap lock before the span is published;
   // read lock-free by the cache fast paths.
   uintptr_t base;
-  size_t bytes;          ///< span_pages * 4096.
-  uint32_t object_size;  ///< Small: class size; large: 0.
-  uint32_t div_magic;    ///< See HeapClass::div_magic.
-  uint16_t num_objects;  ///< Small: objects carved; large: 1.
+  size_t bytes;           ///< span_pages * 4096.
+  uint32_t object_size;   ///< Small: class size; large: 0.
+  uint32_t div_magic;     ///< See HeapClass::div_magic.
+  uint32_t carved_bytes;  ///< Small: num_objects * object_size (the tail after it holds no object).
+  uint16_t num_objects;   ///< Small: objects carved; large: 1.
   uint8_t cls;           ///< Small class, kHeapSpanLarge, kHeapSpanDead or kHeapSpanUnused.
   uint8_t former_cls;    ///< While dead: what it was.
   // Class lock (heap lock while the record is free or being set up).
@@ -78,8 +80,39 @@ struct alignas(64) HeapSpan {
 
   /// Index of the object at byte offset `off`, exact for off < bytes.
   uint32_t index_of(uintptr_t off) const { return static_cast<uint32_t>((off * div_magic) >> 32); }
+
+  /// For a small-object span: true, with its index in `*idx`, if an object
+  /// starts at byte offset `off`; false if none does (inside an object, in
+  /// the tail, or outside the span, as a wrapped negative offset is). One
+  /// multiply serves both questions: off * div_magic has the quotient in
+  /// its high half and, exactly when the division
+  /// leaves no remainder, a low half below div_magic. Proof: with
+  /// div_magic * size = 2^32 + e (0 <= e < size) and off = q * size + r,
+  /// the low half is q * e + r * div_magic; for r = 0 that is below
+  /// q * size <= bytes <= 2^32 / size <= div_magic (the class table's rule
+  /// bytes * size <= 2^32), and for r >= 1 it is at least div_magic, with
+  /// no carry into the quotient since index_of() is exact.
+  bool object_at(uintptr_t off, uint32_t* idx) const {
+    if (off >= carved_bytes) return false;
+    uint64_t p = off * div_magic;
+    *idx = static_cast<uint32_t>(p >> 32);
+    return static_cast<uint32_t>(p) < div_magic;
+  }
+
+  /// Marks object `idx` handed out; returns whether it already was.
+  bool mark_allocated(uint32_t idx) { return base::atomic_test_and_set_bit(allocated, idx); }
+  /// Marks object `idx` free; returns whether it was allocated (false: a
+  /// double free). Of two racing frees exactly one sees true.
+  bool mark_free(uint32_t idx) { return base::atomic_test_and_clear_bit(allocated, idx); }
 };
 static_assert(sizeof(HeapSpan) == 192);
+
+/// A free object as the per-CPU caches and the central trade them: with
+/// its span, so allocating from a cache needs no page-map lookup.
+struct HeapSlot {
+  void* obj;
+  HeapSpan* span;
+};
 
 /// Per class counters in a snapshot.
 struct HeapClassStats {
@@ -142,14 +175,14 @@ class HeapCore {
 
   /// Moves up to `n` free objects of class `cls` into `out`; returns how
   /// many (0 if the central has none: the caller then adds a span).
-  size_t take(unsigned cls, void** out, size_t n);
+  size_t take(unsigned cls, HeapSlot* out, size_t n);
   /// Adds a span fresh from new_span() to the class's lists.
   void add_span(unsigned cls, HeapSpan* s);
   /// Takes back `n` objects of class `cls` (from a cache: known valid and
   /// not allocated). Spans that become empty beyond the one the class
   /// keeps are written to `release` (room for `n`); returns their count:
   /// the caller hands them to release_span() under the heap lock.
-  size_t give(unsigned cls, void* const* objs, size_t n, HeapSpan** release);
+  size_t give(unsigned cls, const HeapSlot* objs, size_t n, HeapSpan** release);
   /// Detaches the class's kept empty span, if any, for release_span().
   HeapSpan* take_empty(unsigned cls);
   /// Counters of class `cls`.
@@ -289,7 +322,7 @@ class HeapCentral {
 
   /// Moves between 1 and `n` free objects of `cls` into `out`, adding a
   /// span if the class has none. kOutOfMemory from the page source.
-  base::Result<size_t> refill(unsigned cls, void** out, size_t n) {
+  base::Result<size_t> refill(unsigned cls, HeapSlot* out, size_t n) {
     {
       internal::HeapGuard<Lock> g(classes_[cls].lock);
       size_t got = core_.take(cls, out, n);
@@ -310,7 +343,7 @@ class HeapCentral {
 
   /// Returns `n` <= kHeapCacheMaxSlots free objects of `cls`; spans that
   /// become empty go back to the page source.
-  void drain(unsigned cls, void* const* objs, size_t n) {
+  void drain(unsigned cls, const HeapSlot* objs, size_t n) {
     HeapSpan* release[kHeapCacheMaxSlots];
     size_t k;
     {

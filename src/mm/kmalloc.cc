@@ -27,8 +27,9 @@ struct HugeHeader {
 
 // Not constinit: their default constructors are not constexpr; kmain runs
 // the static constructors before anything allocates.
+using Cache = HeapCache<arch::SpinLock>;
 HeapCentral<arch::SpinLock> central;
-HeapCache<arch::SpinLock> caches[arch::kMaxCpus];
+Cache caches[arch::kMaxCpus];  // by CPU index; PerCpu::heap_cache points here
 constinit bool ready = false;
 constinit base::Atomic<uint64_t> huge_objects{0}, huge_bytes{0};
 
@@ -52,12 +53,21 @@ void heap_pages_free(void*, uintptr_t addr, size_t pages) {
   page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)), order_for(pages));
 }
 
+// This CPU's cache: one GS-relative load. Call with interrupts off (the
+// asm is volatile so it is never hoisted above the irq_save() that pins
+// us to this CPU).
+Cache& this_cache() {
+  void* c;
+  asm volatile("mov %%gs:%c1, %0" : "=r"(c) : "i"(__builtin_offsetof(arch::PerCpu, heap_cache)));
+  return *static_cast<Cache*>(c);
+}
+
 // The per-CPU cache runs with interrupts off: an interrupt handler on this
 // CPU may use the heap too.
 template <typename Fn>
 auto with_cache(Fn fn) {
   uint64_t irq = arch::irq_save();
-  auto r = fn(caches[arch::this_cpu().index]);
+  auto r = fn(this_cache());
   arch::irq_restore(irq);
   return r;
 }
@@ -117,7 +127,14 @@ void heap_init(bool poison) {
   base::Status s = central.init(HeapPageSource{heap_pages, heap_pages_free, nullptr}, HeapOptions{.poison = poison});
   if (!s.ok()) PANIC("heap_init: {}", base::error_name(s.error()));
   for (auto& c : caches) c.init(&central);
+  heap_cpu_online(arch::this_cpu().index);
   ready = true;
+}
+
+void heap_cpu_online(uint32_t cpu) {
+  ASSERT_MSG(cpu < arch::kMaxCpus && arch::this_cpu().index == cpu, "heap_cpu_online({}) on CPU {}", cpu,
+             arch::this_cpu().index);
+  arch::this_cpu().heap_cache = &caches[cpu];
 }
 
 namespace {
@@ -130,7 +147,7 @@ namespace {
 // Everything but the fast paths: huge objects, the cache's slow paths.
 [[gnu::noinline]] void* kmalloc_slow(size_t size) {
   if (size > kHugeThreshold) return huge_alloc(size);
-  base::Result<void*> r = with_cache([&](HeapCache<arch::SpinLock>& c) { return c.alloc(size); });
+  base::Result<void*> r = with_cache([&](Cache& c) { return c.alloc(size); });
   return r.ok() ? r.value() : kmalloc_failed(size, r.error());
 }
 
@@ -138,10 +155,13 @@ namespace {
   PANIC("kfree({}): {}", p, why ? why : "invalid free");
 }
 
-[[gnu::noinline]] void kfree_slow(void* p) {
+// Everything but the fast path: `why` is the fast path's answer (an
+// error, or kHeapTryFreeSlow).
+[[gnu::noinline]] void kfree_slow(void* p, const char* fast_why) {
+  if (fast_why != kHeapTryFreeSlow) kfree_failed(p, fast_why);
   if (is_huge(p)) return huge_free(p);
   const char* why = nullptr;
-  base::Status s = with_cache([&](HeapCache<arch::SpinLock>& c) {
+  base::Status s = with_cache([&](Cache& c) {
     base::Status st = c.free(p);
     if (!st.ok()) why = c.last_error();
     return st;
@@ -159,26 +179,24 @@ void* kmalloc(size_t size) {
   DEBUG_ASSERT(ready);
   if (__builtin_expect(size <= kHeapMaxSmallSize, 1)) {
     const uint64_t irq = arch::irq_save();
-    void* p = caches[arch::this_cpu().index].try_alloc(size);
+    void* p = this_cache().try_alloc(size);
+    if (__builtin_expect(p != nullptr, 1)) {
+      arch::irq_restore(irq);
+      return p;
+    }
     arch::irq_restore(irq);
-    if (__builtin_expect(p != nullptr, 1)) return p;
   }
   return kmalloc_slow(size);
 }
 
+// Huge objects take the slow path without a test of their own: their
+// pages are not in the heap's page map, so try_free() answers kSlow.
 void kfree(void* p) {
   if (p == nullptr) return;
-  if (__builtin_expect(!is_huge(p), 1)) {
-    const uint64_t irq = arch::irq_save();
-    HeapCache<arch::SpinLock>& c = caches[arch::this_cpu().index];
-    const auto r = c.try_free(p);
-    // Read before interrupts are back on: a handler's heap call may set it.
-    const char* why = c.last_error();
-    arch::irq_restore(irq);
-    if (__builtin_expect(r == HeapCache<arch::SpinLock>::FreeFast::kDone, 1)) return;
-    if (r == HeapCache<arch::SpinLock>::FreeFast::kFailed) kfree_failed(p, why);
-  }
-  kfree_slow(p);
+  const uint64_t irq = arch::irq_save();
+  const char* why = this_cache().try_free(p);
+  arch::irq_restore(irq);
+  if (__builtin_expect(why != nullptr, 0)) kfree_slow(p, why);
 }
 
 void* krealloc(void* p, size_t size) {
@@ -193,7 +211,7 @@ void* krealloc(void* p, size_t size) {
     return q;
   }
   const char* why = nullptr;
-  base::Result<void*> r = with_cache([&](HeapCache<arch::SpinLock>& c) {
+  base::Result<void*> r = with_cache([&](Cache& c) {
     base::Result<void*> q = c.realloc(p, size);
     if (!q.ok()) why = c.last_error();
     return q;
@@ -209,7 +227,7 @@ size_t kmalloc_usable_size(const void* p) {
     if (size == 0) PANIC("kmalloc_usable_size({}): not a live heap object", p);
     return size;
   }
-  base::Result<size_t> n = with_cache([&](HeapCache<arch::SpinLock>& c) { return c.usable_size(p); });
+  base::Result<size_t> n = with_cache([&](Cache& c) { return c.usable_size(p); });
   if (!n.ok()) PANIC("kmalloc_usable_size({}): not a live heap object", p);
   return n.value();
 }

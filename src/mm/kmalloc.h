@@ -21,6 +21,10 @@ namespace mm {
 /// Sets up the heap and every CPU's cache. Boot CPU, after vm_init.
 void heap_init(bool poison);
 
+/// Points this CPU's per-CPU block at cache `cpu` (its index). Every
+/// application processor, with interrupts off, before it allocates.
+void heap_cpu_online(uint32_t cpu);
+
 /// `size` bytes (0 is treated as 1), or nullptr when memory is exhausted.
 void* kmalloc(size_t size);
 
