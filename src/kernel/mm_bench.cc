@@ -9,9 +9,54 @@
 #include "src/mm/page_alloc.h"
 #include "src/mm/phys.h"
 #include "src/mm/tlb.h"
+#include "src/sched/sched.h"
+#include "src/sched/thread.h"
 
 namespace kernel {
 namespace {
+
+// Keeps CPUs 1..n busy with pinned spinning threads, and this thread on
+// CPU 0, for a scope. Shootdowns interrupt CPUs that are running
+// something; under -icount (one vCPU at a time, the initiator's clock
+// counting them all) an idle target would add its whole way out of HLT
+// and back to the figure.
+class BusyCpus {
+ public:
+  static constexpr uint32_t kMax = 7;
+
+  explicit BusyCpus(uint32_t n) : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
+    (void)sched::set_affinity(self_, 0);
+    sched::yield();
+    n_ = n < kMax ? n : kMax;
+    for (uint32_t c = 1; c <= n_; ++c) {
+      base::Result<sched::Thread*> t = sched::spawn(spin, this, {.name = "busy", .cpu = c});
+      ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
+      threads_[c - 1] = t.value();
+    }
+    while (running_.load(base::MemoryOrder::kAcquire) < n_) arch::cpu_relax();
+  }
+  ~BusyCpus() {
+    stop_.store(1, base::MemoryOrder::kRelease);
+    for (uint32_t i = 0; i < n_; ++i) sched::join(threads_[i]);
+    (void)sched::set_affinity(self_, old_);
+  }
+  BusyCpus(const BusyCpus&) = delete;
+  BusyCpus& operator=(const BusyCpus&) = delete;
+
+ private:
+  static void spin(void* p) {
+    auto* b = static_cast<BusyCpus*>(p);
+    b->running_.fetch_add(1, base::MemoryOrder::kRelease);
+    while (b->stop_.load(base::MemoryOrder::kAcquire) == 0) arch::cpu_relax();
+  }
+
+  sched::Thread* self_;
+  uint32_t old_;
+  uint32_t n_ = 0;
+  sched::Thread* threads_[kMax] = {};
+  base::Atomic<uint32_t> running_{0};
+  base::Atomic<uint32_t> stop_{0};
+};
 
 BENCH_N(mm, page_alloc_free, 2000) {
   run.start();
@@ -27,6 +72,9 @@ BENCH_N(mm, map_unmap_4k, 500) {
   base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
   base::Result<uint64_t> frame = mm::page_alloc(0);
   if (!va.ok() || !frame.ok()) return run.skip("out of memory");
+  // With more CPUs, every unmap shoots down the others: keep them busy, as
+  // shootdown_to() does.
+  BusyCpus busy(cpus_online() - 1);
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
     (void)mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite);
@@ -37,8 +85,10 @@ BENCH_N(mm, map_unmap_4k, 500) {
   (void)mm::kva_free(va.value(), base::kPageSize);
 }
 
+// A shootdown from CPU 0 to CPUs 1..others, all of them busy.
 void shootdown_to(BenchRun& run, uint32_t others) {
   if (cpus_online() < others + 1) return run.skip("needs more CPUs (use --smp 4)");
+  BusyCpus busy(others);
   mm::CpuSet targets;
   for (uint32_t c = 1; c <= others; ++c) targets.add(c);
   mm::TlbRanges one;
