@@ -20,6 +20,12 @@ struct alignas(64) PerCpu {
   void* sched;             // sched's per-CPU block (sched::CpuSched)
   void* heap_cache;        // mm's per-CPU heap cache (one GS-relative load in kmalloc)
   CliState cli;
+  // sched's: zero exactly when the running thread may block (no
+  // preempt_disable, the scheduler runs here, not the idle thread), so that
+  // every blocking entry checks all three with one GS-relative load. Bits
+  // are sched's (sched_cpu.h); nonzero from the start, so a CPU blocks only
+  // once its scheduler has opened it.
+  uint32_t sched_no_block = 1;
   uint64_t timer_ticks;    // LAPIC timer interrupts taken
   uint64_t ipis_received;  // test and diagnostic IPIs
   uint64_t nmis_received;

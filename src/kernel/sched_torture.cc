@@ -8,7 +8,7 @@
 //  - a timed wait returns ETIMEDOUT no earlier than its timeout;
 //  - a thread pinned to a CPU runs there;
 //  - every join returns (the run ends by joining everything);
-//  - no thread runs on two CPUs (switch_to's running_on check panics).
+//  - no thread runs on two CPUs (switch_to's claim of Thread::on_cpu panics).
 // Suite `sched_torture`, run by its own boot tests (1, 2, 4 and 8 CPUs).
 #include "src/arch/percpu.h"
 #include "src/arch/x86.h"

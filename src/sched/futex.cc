@@ -2,9 +2,11 @@
 // protocol, futex_table.h).
 #include "src/sched/futex.h"
 
-#include "src/arch/spinlock.h"
+#include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/placement_new.h"
+#include "src/base/thread_annotations.h"
+#include "src/base/ticket_lock.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/safe_access.h"
 #include "src/sched/futex_table.h"
@@ -13,16 +15,39 @@
 namespace sched {
 namespace {
 
-using Table = FutexTable<arch::SpinLock>;
+// The bucket lock: a ticket lock held with interrupts off, like SpinLock,
+// but without SpinLock's push_cli nesting count. A bucket lock is never
+// held across anything that could block, call out or take another
+// SpinLock — only the table's list operations and load_word's probe run
+// under it — so the count, which exists to report such misuse and to nest
+// interrupt-disabling regions, would be paid on every wait and wake for
+// nothing. The flags saved at lock() are the holder's, kept in the lock
+// until its unlock(). Thread and interrupt context; never NMI.
+class CAPABILITY("mutex") BucketLock {
+ public:
+  constexpr BucketLock() = default;
+  void lock() ACQUIRE() {
+    uint64_t flags = arch::irq_save();
+    raw_.lock();
+    flags_ = flags;
+  }
+  void unlock() RELEASE() {
+    uint64_t flags = flags_;
+    raw_.unlock();
+    arch::irq_restore(flags);
+  }
+
+ private:
+  base::TicketLock<> raw_;
+  uint64_t flags_ = 0;
+};
+
+using Table = FutexTable<BucketLock>;
 constinit Table table_;
 
 // The word at `key`, read under a bucket lock: a fault must not be taken
 // there, so the read goes through the fixup table and fails softly.
-base::Result<uint32_t> load_word(uint64_t key) {
-  base::Result<uint64_t> q = mm::safe_read64(key & ~uint64_t{7});
-  if (!q.ok()) return base::Error::kFault;
-  return static_cast<uint32_t>(q.value() >> ((key & 4) * 8));
-}
+base::Result<uint32_t> load_word(uint64_t key) { return mm::safe_read32_inline(reinterpret_cast<const uint32_t*>(key)); }
 
 void wake_thread(void* t) { wake(static_cast<Thread*>(t)); }
 
@@ -40,6 +65,19 @@ void on_timeout(Timer&, void* arg) {
 
 bool aligned(const uint32_t* addr) { return (reinterpret_cast<uint64_t>(addr) & 3) == 0; }
 
+// The rest of a wait with a timeout, apart so that the untimed wait does
+// not build the timer. Interrupts on.
+[[gnu::noinline]] int wait_timed(FutexWaiter& w, Thread* me, uint64_t timeout_ns) {
+  TimeoutCtx ctx{&w, me};
+  Timer timer(on_timeout, &ctx);
+  timer_arm(timer, nanotime() + timeout_ns);
+  block_until([&] { return w.done(); });
+  // Returns only once a running callback has finished (timer.h): `timer`
+  // and `ctx` may then leave the stack.
+  (void)timer_cancel(timer);
+  return w.timed_out() ? -kETIMEDOUT : 0;
+}
+
 }  // namespace
 
 void futex_init(uint32_t ncpu) {
@@ -54,21 +92,25 @@ void futex_init(uint32_t ncpu) {
 
 int futex_wait(const uint32_t* addr, uint32_t expected, uint64_t timeout_ns) {
   if (!aligned(addr)) return -kEINVAL;
-  assert_may_block("futex_wait");
+  // The blocking checks come first, so that misuse is reported even when
+  // the value differs; interrupts then stay off until the untimed wait is
+  // over (the bucket lock and the block need them off anyway).
+  uint64_t flags = enter_blocking("futex_wait");
   uint64_t key = reinterpret_cast<uint64_t>(addr);
   Thread* me = current();
   FutexWaiter w(me);
   base::Status s = table_.prepare_wait(w, key, expected, load_word);
-  if (!s.ok()) return s.error() == base::Error::kAgain ? -kEAGAIN : -kEFAULT;
-  TimeoutCtx ctx{&w, me};
-  Timer timer(on_timeout, &ctx);
-  bool timed = timeout_ns != kNoTimeout;
-  if (timed) timer_arm(timer, nanotime() + timeout_ns);
-  block_until([&] { return w.done(); });
-  // Returns only once a running callback has finished (timer.h): `timer`
-  // and `ctx` may then leave the stack.
-  if (timed) (void)timer_cancel(timer);
-  return w.timed_out() ? -kETIMEDOUT : 0;
+  if (!s.ok()) {
+    arch::irq_restore(flags);
+    return s.error() == base::Error::kAgain ? -kEAGAIN : -kEFAULT;
+  }
+  if (timeout_ns != kNoTimeout) {
+    arch::irq_restore(flags);
+    return wait_timed(w, me, timeout_ns);
+  }
+  block_irqs_off_until([&] { return w.done(); });
+  arch::irq_restore(flags);
+  return 0;  // untimed: only a wake ends it
 }
 
 int futex_wake(const uint32_t* addr, uint32_t n) {

@@ -4,8 +4,9 @@
 //
 // Contexts: prepare_wait() from thread context; wake(), requeue() and
 // cancel() from thread or interrupt context (a timer callback cancels a
-// timed-out wait), provided `Lock` is the kernel's interrupt-disabling
-// arch::SpinLock. Never NMI: every operation takes a bucket lock.
+// timed-out wait), provided `Lock` disables interrupts while held (the
+// kernel's bucket lock, futex.cc). Never NMI: every operation takes a
+// bucket lock. Locks are released in the reverse order of taking them.
 //
 // ---------------------------------------------------------------------------
 // The wait/wake protocol (what the scheduler must do)
@@ -140,8 +141,8 @@ class FutexWaiter {
   base::Atomic<uint32_t> state_{static_cast<uint32_t>(FutexState::kIdle)};
 };
 
-/// The hash table. `Lock` needs lock()/unlock() (arch::SpinLock in the
-/// kernel, a TicketLock in host tests). Bucket storage is the caller's.
+/// The hash table. `Lock` needs lock()/unlock() (futex.cc's BucketLock in
+/// the kernel, a TicketLock in host tests). Bucket storage is the caller's.
 template <typename Lock>
 class FutexTable {
  public:
@@ -414,9 +415,20 @@ class FutexTable {
       a.lock.lock();
     }
   }
+  // In the reverse order of lock_pair: the kernel's bucket lock restores
+  // the interrupt flag saved by its lock(), so the lock taken first (which
+  // saved the caller's flag) must be the last released, or interrupts would
+  // come back on while the other bucket is still held.
   static void unlock_pair(Bucket& a, Bucket& b) NO_THREAD_SAFETY_ANALYSIS {
-    a.lock.unlock();
-    if (&a != &b) b.lock.unlock();
+    if (&a == &b) {
+      a.lock.unlock();
+    } else if (&a < &b) {
+      b.lock.unlock();
+      a.lock.unlock();
+    } else {
+      a.lock.unlock();
+      b.lock.unlock();
+    }
   }
 
   // Publishes kWoken and calls wake_fn for each waiter on the private list,

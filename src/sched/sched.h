@@ -17,10 +17,13 @@
 //    leaving the trap frame on the preempted thread's stack.
 //  - A thread is never on two CPUs: a CPU picking a thread waits until
 //    its previous CPU has left its stack (switch_context clears on_cpu only
-//    after loading the new stack pointer), and every switch-in checks and
-//    claims Thread::running_on.
+//    after loading the new stack pointer), and every switch-in claims
+//    Thread::on_cpu with an exchange that must find it free.
 #pragma once
 
+#include "src/arch/percpu.h"
+#include "src/arch/x86.h"
+#include "src/base/atomic.h"
 #include "src/base/types.h"
 #include "src/sched/thread.h"
 
@@ -93,26 +96,72 @@ uint32_t sched_cpus();
 template <typename Cond>
 void block_until(Cond&& cond);
 
+/// block_until for a caller that already passed enter_blocking and keeps
+/// interrupts off (they stay off throughout): futex_wait, which checks
+/// before it reads the futex word and so needs no second check here.
+template <typename Cond>
+void block_irqs_off_until(Cond&& cond);
+
 /// Makes a blocked thread runnable (no-op for any other state): near the
 /// waker (its CPU's run_next) unless affinity says otherwise. Any context
 /// but NMI.
 void wake(Thread* t);
 
-/// One step of block_until: publishes kBlocked, rechecks `ready(arg)`, and
-/// switches away unless it turned true or a wake came first.
-void block_once(bool (*ready)(void*), void* arg);
-
-template <typename Cond>
-void block_until(Cond&& cond) {
-  while (!cond()) block_once([](void* c) { return (*static_cast<Cond*>(c))(); }, &cond);
-}
+/// The switch of block_irqs_off_until: `me` (the caller, already published
+/// kBlocked) leaves its CPU until woken. Interrupts off.
+void block_switch(Thread* me);
 
 /// Panics (naming `what`) if the caller may not block: interrupts off, a
 /// SpinLock held, preemption disabled, or not a thread.
 void assert_may_block(const char* what);
 
+/// enter_blocking's report: panics with the reason the caller may not
+/// block. Never returns.
+[[noreturn]] void report_may_not_block(const char* what, uint64_t flags);
+
 /// assert_may_block, then interrupts off; returns the flags for
-/// arch::irq_restore. The entry of every blocking path.
-uint64_t enter_blocking(const char* what);
+/// arch::irq_restore. The entry of every blocking path, so inline and two
+/// tests: interrupts were on, and one OR of two per-CPU words is zero — the
+/// SpinLock depth (PerCpu::cli.depth) and the scheduler's gate word (zero
+/// when it runs here, preemption is enabled and the caller is not the idle
+/// thread; sched_cpu.h). Read with interrupts off, so that a preemption
+/// cannot move us to another CPU between the two per-CPU loads.
+inline uint64_t enter_blocking(const char* what) {
+  uint64_t flags = arch::irq_save();
+  uint32_t closed;
+  asm volatile("movl %%gs:%c1, %0\n\torl %%gs:%c2, %0"
+               : "=&r"(closed)
+               : "i"(__builtin_offsetof(arch::PerCpu, cli.depth)), "i"(__builtin_offsetof(arch::PerCpu, sched_no_block)));
+  if (__builtin_expect(closed != 0, 0)) report_may_not_block(what, flags);
+  if (__builtin_expect((flags & (uint64_t{1} << 9)) == 0, 0)) report_may_not_block(what, flags);
+  return flags;
+}
+
+template <typename Cond>
+void block_irqs_off_until(Cond&& cond) {
+  Thread* me = current();
+  while (!cond()) {
+    me->state.store(static_cast<uint32_t>(ThreadState::kBlocked), base::MemoryOrder::kSeqCst);
+    // The recheck after publishing kBlocked: a waker that changed the
+    // condition before this read is seen here; one after it finds kBlocked.
+    if (cond()) {
+      uint32_t expected = static_cast<uint32_t>(ThreadState::kBlocked);
+      if (me->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunning),
+                                     base::MemoryOrder::kAcqRel, base::MemoryOrder::kAcquire))
+        return;
+      // A wake queued us meanwhile: leave through the scheduler, which
+      // will pick us up again from that queue.
+    }
+    block_switch(me);
+  }
+}
+
+template <typename Cond>
+void block_until(Cond&& cond) {
+  if (cond()) return;
+  uint64_t flags = enter_blocking("block");
+  block_irqs_off_until(cond);
+  arch::irq_restore(flags);
+}
 
 }  // namespace sched

@@ -20,27 +20,30 @@ using Ring = LocalRunQueue<Thread, kRingSize>;
 using LockedQueue = GlobalRunQueue<Thread, base::TicketLock<>>;
 
 /// An intrusive FIFO through Thread::rq_next, for one owner with
-/// interrupts off: no lock, no atomics.
+/// interrupts off: no lock, no atomics. `tail` points at the link to fill
+/// next (head's when empty), so a push is the same few stores either way.
+/// Self-referential, hence not copyable.
 struct ThreadFifo {
   Thread* head = nullptr;
-  Thread* tail = nullptr;
+  Thread** tail = &head;
   size_t n = 0;
+
+  constexpr ThreadFifo() = default;
+  ThreadFifo(const ThreadFifo&) = delete;
+  ThreadFifo& operator=(const ThreadFifo&) = delete;
 
   void push(Thread* t) {
     t->rq_next = nullptr;
-    if (tail != nullptr)
-      tail->rq_next = t;
-    else
-      head = t;
-    tail = t;
-    __atomic_store_n(&n, n + 1, __ATOMIC_RELAXED);  // others read it as a hint
+    *tail = t;
+    tail = &t->rq_next;
+    ++n;  // a statistic: written plainly, read racily (as CpuSched's below)
   }
   Thread* pop() {
     Thread* t = head;
     if (t == nullptr) return nullptr;
     head = t->rq_next;
-    if (head == nullptr) tail = nullptr;
-    __atomic_store_n(&n, n - 1, __ATOMIC_RELAXED);
+    if (head == nullptr) tail = &head;
+    --n;
     return t;
   }
   bool empty() const { return head == nullptr; }
@@ -57,10 +60,11 @@ struct alignas(64) CpuSched {
   uint32_t index = 0;
   bool running = false;  // sched_start_cpu ran
 
-  // Preemption.
-  uint32_t preempt_count = 0;
+  // Preemption (its disable count is in the per-CPU gate word, below).
   bool need_resched = false;
   bool inherit_slice = false;  // the thread being switched to came from run_next
+  // Decided by switch_to, acted on by finish_switch; both null between
+  // switches (finish_switch clears what it acts on).
   Thread* requeue = nullptr;   // the runnable thread just switched away from, to queue
   Thread* reap = nullptr;      // the detached thread that just exited here, to free
   uint64_t slice_start_tsc = 0;
@@ -80,8 +84,27 @@ struct alignas(64) CpuSched {
   uint64_t timer_interrupts = 0;
 };
 
-/// This CPU's block. Interrupts off (or otherwise pinned to the CPU).
-inline CpuSched& this_sched() { return *static_cast<CpuSched*>(arch::this_cpu().sched); }
+/// Records `t` as this CPU's running thread: the store current() reads.
+inline void set_current(Thread* t) {
+  asm volatile("mov %0, %%gs:%c1" ::"r"(t), "i"(__builtin_offsetof(arch::PerCpu, current_thread)) : "memory");
+}
+
+/// This CPU's block. Interrupts off (or otherwise pinned to the CPU). One
+/// GS-relative load; volatile, because after a switch the same thread may
+/// be on another CPU and must not reuse a value read before it.
+inline CpuSched& this_sched() {
+  CpuSched* c;
+  asm volatile("mov %%gs:%c1, %0" : "=r"(c) : "i"(__builtin_offsetof(arch::PerCpu, sched)));
+  return *c;
+}
+
+// The gate word arch::PerCpu::sched_no_block: zero exactly when the running
+// thread may block, so that enter_blocking (sched.h) tests it with one load.
+// Written by its own CPU with interrupts off.
+inline constexpr uint32_t kNoBlockStopped = 1;  // the scheduler does not (yet) run on this CPU
+inline constexpr uint32_t kNoBlockIdle = 2;     // this CPU runs its idle thread
+inline constexpr uint32_t kNoBlockPreempt = 4;  // one preempt_disable: the count is bits 2..31
+static_assert(arch::PerCpu{}.sched_no_block == kNoBlockStopped, "a CPU starts with its gate closed");
 CpuSched& sched_of(uint32_t cpu);
 
 const SchedHooks& hooks();

@@ -80,20 +80,26 @@ void kick_if_idle(uint32_t cpu) {
   if (is_idle(cpu)) hooks_.kick_cpu(cpu);
 }
 
+// A thread bound to another CPU: into that CPU's inbox, and make sure it
+// looks.
+[[gnu::noinline]] void enqueue_remote(uint32_t cpu, Thread* t) {
+  cpus_[cpu].inbox.push(t);
+  kick_if_idle(cpu);
+}
+
 // Queues a runnable thread that is off every CPU (woken, preempted,
 // yielding): `as_next` for a wake-up, the ring's tail otherwise. A thread
 // bound here goes to the bound FIFO, one bound elsewhere to that CPU's
-// inbox.
-void enqueue(CpuSched& c, Thread* t, bool as_next) {
+// inbox. Inline: it is on every yield's and wake's path.
+[[gnu::always_inline]] inline void enqueue(CpuSched& c, Thread* t, bool as_next) {
   uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-  if (aff == kAnyCpu) {
+  if (aff == c.index) {
+    c.bound.push(t);
+  } else if (aff == kAnyCpu) {
     c.ring.push(t, as_next, global_);
     if (as_next) kick_an_idle_cpu(c.index);
-  } else if (aff == c.index) {
-    c.bound.push(t);
   } else {
-    cpus_[aff].inbox.push(t);
-    kick_if_idle(aff);
+    enqueue_remote(aff, t);
   }
 }
 
@@ -122,9 +128,16 @@ Thread* steal(CpuSched& c, bool take_run_next) {
   return nullptr;
 }
 
-// The next thread for this CPU, or null. A thread found bound to another
-// CPU (its affinity changed while queued) is forwarded there.
-Thread* pick(CpuSched& c, bool may_steal) {
+// A thread found bound to another CPU (its affinity changed while queued)
+// is forwarded there.
+void forward(Thread* t, uint32_t aff) {
+  cpus_[aff].inbox.push(t);
+  kick_if_idle(aff);
+}
+
+// The next thread for this CPU, or null: the whole decision (pick below is
+// its inline common case).
+[[gnu::noinline]] Thread* pick_slow(CpuSched& c, bool may_steal) {
   // Threads other CPUs bound to us: into our own FIFO (rare; a hint read).
   if (!c.inbox.empty())
     while (Thread* t = c.inbox.pop()) c.bound.push(t);
@@ -148,47 +161,108 @@ Thread* pick(CpuSched& c, bool may_steal) {
     if (t == nullptr) return nullptr;
     uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
     if (aff == kAnyCpu || aff == c.index) return t;
-    cpus_[aff].inbox.push(t);
-    kick_if_idle(aff);
+    forward(t, aff);
   }
+}
+
+// pick_slow's common case, inline on every switch path: the inbox is
+// empty, no global-queue check is due, and the bound FIFO or the ring
+// (run_next first) has a thread that may run here. It makes the same
+// choice pick_slow would, and leaves everything else to it.
+[[gnu::always_inline]] inline Thread* pick(CpuSched& c, bool may_steal) {
+  if (c.inbox.empty() && c.global_countdown != 0) {
+    Thread* t;
+    bool inherit = false;
+    if (!c.bound.empty() && (c.bound_turn || c.ring.empty())) {
+      t = c.bound.pop();
+    } else {
+      inherit = c.ring.has_run_next();
+      t = c.ring.pop();  // null only if thieves emptied it meanwhile
+    }
+    if (t != nullptr) {
+      --c.global_countdown;
+      c.bound_turn = !c.bound_turn;
+      uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
+      if (aff == c.index || aff == kAnyCpu) [[likely]] {
+        c.inherit_slice = inherit;
+        return t;
+      }
+      forward(t, aff);
+    }
+  }
+  return pick_slow(c, may_steal);
 }
 
 bool has_local_work(CpuSched& c) {
   return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty();
 }
 
-// The switch itself. Interrupts off; `prev` is this CPU's running thread,
-// blocked, sleeping or dead — or, with `requeue`, still runnable, and then
-// queued by finish_switch only once this CPU has left its stack.
-void switch_to(CpuSched& c, Thread* prev, Thread* next, bool requeue) {
-  // By construction a queued thread is off every CPU: wakers wait for
-  // on_cpu == 0 before queueing (wake_and_enqueue), and a yielding or
-  // preempted thread is queued after the switch. Two CPUs on one stack
-  // would be silent corruption, so check it always.
-  ASSERT_MSG(next->on_cpu.load(MemoryOrder::kAcquire) == 0, "sched: thread '{}' queued while still on a CPU",
-             next->name);
-  next->on_cpu.store(1, MemoryOrder::kRelaxed);
-  uint32_t was = next->running_on.exchange(c.index, MemoryOrder::kAcqRel);
-  ASSERT_MSG(was == kAnyCpu, "sched: thread '{}' picked by cpu {} while cpu {} runs it", next->name, c.index, was);
-  prev->running_on.store(kAnyCpu, MemoryOrder::kRelease);
+[[noreturn, gnu::cold, gnu::noinline]] void report_claimed(const CpuSched& c, const Thread* t, uint32_t claimed) {
+  PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index,
+        t->name, claimed - 1);
+}
 
-  uint64_t now = arch::rdtsc();
+// The outgoing thread's side of a switch, decided in switch_to.
+enum SwitchFlags : uint32_t {
+  kRequeuePrev = 1,    // prev is still runnable: finish_switch queues it
+  kPrevMayDie = 2,     // prev may have exited detached: finish_switch frees it
+  kIdleMayChange = 4,  // prev or next may be this CPU's idle thread
+};
+
+// The incoming thread's side, inline on the switch paths (finish_switch is
+// the same for the other resumption points). Compares `from` with what
+// switch_to recorded; never reads it unless it is ours to queue or reap.
+[[gnu::always_inline]] inline void finish_switch_inline(Thread* from) {
+  CpuSched& c = this_sched();
+  if (c.requeue == from) {
+    c.requeue = nullptr;
+    enqueue(c, from, false);
+  } else if (c.reap == from) [[unlikely]] {
+    c.reap = nullptr;
+    queue_for_reaping(from);
+  }
+}
+
+// The switch itself. Interrupts off; `prev` is this CPU's running thread,
+// blocked, sleeping or dead — or, with kRequeuePrev, still runnable, and
+// then queued by finish_switch only once this CPU has left its stack.
+// Inline, with `kFlags` known at each call site, so that each path pays
+// only for its own case.
+template <uint32_t kFlags>
+[[gnu::always_inline]] inline void switch_to(CpuSched& c, Thread* prev, Thread* next) {
+  // By construction a queued thread is off every CPU: wakers wait for
+  // on_cpu == 0 before queueing (wake_from), and a yielding or preempted
+  // thread is queued after the switch. Two CPUs on one stack would be
+  // silent corruption, so check it always: one exchange, which also
+  // catches two CPUs picking the thread at once.
+  const uint32_t cpu = c.index;
+  uint32_t claimed = next->on_cpu.exchange(cpu + 1, MemoryOrder::kAcqRel);
+  if (claimed != 0) [[unlikely]] report_claimed(c, next, claimed);
+
+  uint64_t now = arch::rdtsc();  // the one clock read of a switch
   prev->run_tsc += now - prev->switched_in_tsc;
   next->switched_in_tsc = now;
-  next->last_cpu = c.index;
-  if (next != c.idle) next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
+  next->last_cpu = cpu;
+  if constexpr ((kFlags & kIdleMayChange) != 0) {
+    uint32_t& gate = arch::this_cpu().sched_no_block;
+    gate = (gate & ~kNoBlockIdle) | (next == c.idle ? kNoBlockIdle : 0);
+    if (next != c.idle) next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
+  } else {
+    next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
+  }
   if (!c.inherit_slice) c.slice_start_tsc = now;
   ++c.switches;
-  c.requeue = requeue ? prev : nullptr;
+  if constexpr ((kFlags & kRequeuePrev) != 0) c.requeue = prev;
   // Decided now, while prev is surely ours: once switch_context clears its
   // on_cpu, a joiner may free it and a spawn reuse the descriptor, so
   // finish_switch must not read it to find out.
-  c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
-  arch::this_cpu().current_thread = next;
+  if constexpr ((kFlags & kPrevMayDie) != 0)
+    c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
+  set_current(next);
 
   Thread* from = switch_context(prev, next);
   // Back in `prev`, possibly on another CPU; `from` is what this CPU ran.
-  finish_switch(from);
+  finish_switch_inline(from);
 }
 
 [[noreturn]] void idle_loop(CpuSched& c) {
@@ -224,7 +298,7 @@ void switch_to(CpuSched& c, Thread* prev, Thread* next, bool requeue) {
       // (a steal brings half a ring), get another idle CPU to look.
       if (!c.ring.empty()) kick_an_idle_cpu(c.index);
       rearm_timer(c, hooks_.nanotime(), true);
-      switch_to(c, c.idle, next, false);
+      switch_to<kIdleMayChange>(c, c.idle, next);
       continue;
     }
     set_idle_bit(c.index, true);
@@ -291,8 +365,7 @@ void sched_init(const SchedHooks& h, uint32_t ncpu, uint64_t stack_lo, uint64_t 
   for (uint32_t i = 0; i < ncpu; ++i) cpus_[i].index = i;
   arch::this_cpu().sched = &cpus_[0];
   Thread* t = adopt_boot_thread("kmain", stack_lo, stack_hi);
-  t->running_on.store(0, MemoryOrder::kRelaxed);
-  t->on_cpu.store(1, MemoryOrder::kRelaxed);
+  t->on_cpu.store(1 + 0, MemoryOrder::kRelaxed);  // claimed by CPU 0
   t->switched_in_tsc = arch::rdtsc();
   arch::this_cpu().current_thread = t;
 }
@@ -303,6 +376,7 @@ void sched_start_boot_cpu() {
   c.idle = make_idle_thread(cpu, idle_thread_fn);
   c.slice_start_tsc = arch::rdtsc();
   c.running = true;
+  arch::this_cpu().sched_no_block &= ~kNoBlockStopped;  // kmain runs: it may block now
   rearm_timer(c, hooks_.nanotime(), true);
 }
 
@@ -310,70 +384,59 @@ void sched_run_ap(uint32_t cpu) {
   CpuSched& c = cpus_[cpu];
   arch::this_cpu().sched = &c;
   c.idle = adopt_idle_context(cpu);
-  c.idle->on_cpu.store(1, MemoryOrder::kRelaxed);
-  c.idle->running_on.store(cpu, MemoryOrder::kRelaxed);
+  c.idle->on_cpu.store(1 + cpu, MemoryOrder::kRelaxed);
   c.idle->switched_in_tsc = arch::rdtsc();
   arch::this_cpu().current_thread = c.idle;
   c.running = true;
+  uint32_t& gate = arch::this_cpu().sched_no_block;
+  gate = (gate & ~kNoBlockStopped) | kNoBlockIdle;
   idle_loop(c);
 }
 
 void schedule_away(CpuSched& c, Thread* prev) {
   Thread* next = pick(c, false);
   if (next == nullptr) next = c.idle;
-  switch_to(c, prev, next, false);
+  switch_to<kPrevMayDie | kIdleMayChange>(c, prev, next);
 }
 
-void finish_switch(Thread* from) {
-  // Compares `from` with what switch_to recorded; never reads it unless it
-  // is ours to queue or reap.
-  CpuSched& c = this_sched();
-  if (c.requeue == from) {
-    c.requeue = nullptr;
-    enqueue(c, from, false);
-  } else if (c.reap == from) {
-    c.reap = nullptr;
-    queue_for_reaping(from);
-  }
-}
+void finish_switch(Thread* from) { finish_switch_inline(from); }
 
 void assert_may_block(const char* what) { arch::irq_restore(enter_blocking(what)); }
 
-uint64_t enter_blocking(const char* what) {
-  // Read with interrupts off, so that a preemption cannot move us to
-  // another CPU between finding a per-CPU block and reading it. A SpinLock
-  // holder has interrupts off too; the SpinLock is the better message.
-  uint64_t flags = arch::irq_save();
-  bool irq_on = flags & (uint64_t{1} << 9);
+void report_may_not_block(const char* what, uint64_t flags) {
+  // In the order of the most useful message: a SpinLock holder has
+  // interrupts off too, and the SpinLock is the better report.
   uint32_t spinlocks = arch::this_cpu().cli.depth;
   ASSERT_MSG(spinlocks == 0, "{}: would sleep holding a SpinLock", what);
-  ASSERT_MSG(irq_on, "{}: would sleep with interrupts off", what);
-  ASSERT_MSG(sched_running(), "{}: the scheduler is not running on this CPU", what);
-  CpuSched& c = this_sched();
-  ASSERT_MSG(c.preempt_count == 0, "{}: would sleep with preemption disabled", what);
-  ASSERT_MSG(cur() != c.idle, "{}: the idle thread cannot block", what);
-  return flags;
+  ASSERT_MSG(flags & (uint64_t{1} << 9), "{}: would sleep with interrupts off", what);
+  uint32_t gate = arch::this_cpu().sched_no_block;
+  ASSERT_MSG((gate & kNoBlockStopped) == 0 && sched_running(), "{}: the scheduler is not running on this CPU", what);
+  ASSERT_MSG(gate < kNoBlockPreempt, "{}: would sleep with preemption disabled", what);
+  ASSERT_MSG((gate & kNoBlockIdle) == 0, "{}: the idle thread cannot block", what);
+  PANIC("{}: may not block, but no reason found (gate {:#x})", what, gate);
 }
 
-void block_once(bool (*ready)(void*), void* arg) {
-  uint64_t flags = enter_blocking("block");
-  Thread* me = cur();
-  me->state.store(static_cast<uint32_t>(ThreadState::kBlocked), MemoryOrder::kSeqCst);
-  // The recheck after publishing kBlocked: a waker that changed the
-  // condition before this read is seen here; one after it finds kBlocked.
-  if (ready(arg)) {
-    uint32_t expected = static_cast<uint32_t>(ThreadState::kBlocked);
-    if (me->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kAcqRel,
-                                   MemoryOrder::kAcquire)) {
-      arch::irq_restore(flags);
-      return;
-    }
-    // A wake queued us meanwhile: leave through the scheduler, which will
-    // pick us up again from that queue.
-  }
+namespace {
+
+// Nothing else runnable here and the caller must leave: to the idle thread.
+[[gnu::noinline]] void switch_to_idle(CpuSched& c, Thread* prev, bool requeue) {
+  if (requeue)
+    switch_to<kRequeuePrev | kIdleMayChange>(c, prev, c.idle);
+  else
+    switch_to<kIdleMayChange>(c, prev, c.idle);
+}
+
+}  // namespace
+
+void block_switch(Thread* me) {
+  CpuSched& c = this_sched();
   ++me->voluntary;
-  schedule_away(this_sched(), me);
-  arch::irq_restore(flags);
+  Thread* next = pick(c, false);
+  if (next == nullptr) {
+    switch_to_idle(c, me, false);
+    return;
+  }
+  switch_to<0>(c, me, next);
 }
 
 namespace {
@@ -384,7 +447,7 @@ namespace {
 // its stack, so no queue ever holds a thread that is on a CPU. The wait is
 // a few dozen instructions, and cannot be circular: the switching CPU
 // waits for nobody (Linux's try_to_wake_up waits on p->on_cpu the same way).
-void wake_from(Thread* t, ThreadState from) {
+[[gnu::always_inline]] inline void wake_from(Thread* t, ThreadState from) {
   uint32_t expected = static_cast<uint32_t>(from);
   if (!t->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kAcqRel,
                                  MemoryOrder::kRelaxed))
@@ -416,21 +479,25 @@ void make_runnable_new(Thread* t) {
 }
 
 void yield() {
-  uint64_t flags = enter_blocking("yield");
+  (void)enter_blocking("yield");
   CpuSched& c = this_sched();
   Thread* me = cur();
-  uint32_t aff = me->affinity.load(MemoryOrder::kRelaxed);
-  bool must_move = aff != kAnyCpu && aff != c.index;
   Thread* next = pick(c, false);
-  if (next == nullptr && !must_move) {
-    arch::irq_restore(flags);
-    return;
+  if (next == nullptr) [[unlikely]] {
+    // Nobody else to run: stay, unless our affinity now says elsewhere.
+    uint32_t aff = me->affinity.load(MemoryOrder::kRelaxed);
+    if (aff != kAnyCpu && aff != c.index) {
+      me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
+      ++me->voluntary;
+      switch_to_idle(c, me, true);
+    }
+  } else {
+    me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
+    ++me->voluntary;
+    switch_to<kRequeuePrev>(c, me, next);
   }
-  if (next == nullptr) next = c.idle;
-  me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
-  ++me->voluntary;
-  switch_to(c, me, next, /*requeue=*/true);
-  arch::irq_restore(flags);
+  // enter_blocking found interrupts on (else it panicked): restore them.
+  arch::sti();
 }
 
 void on_timer_interrupt() {
@@ -445,7 +512,7 @@ void on_timer_interrupt() {
   // end of a quantum may come a hair early.
   uint64_t now_tsc = arch::rdtsc();
   bool expired = now_tsc - c.slice_start_tsc + quantum_tsc_ / 16 >= quantum_tsc_;
-  if (expired && c.preempt_count != 0) {
+  if (expired && arch::this_cpu().sched_no_block >= kNoBlockPreempt) {
     c.need_resched = true;
     expired = false;
   }
@@ -457,7 +524,7 @@ void on_timer_interrupt() {
       me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
       c.inherit_slice = false;
       rearm_timer(c, now, true);  // for `next`'s quantum, which starts now
-      switch_to(c, me, next, /*requeue=*/true);
+      switch_to<kRequeuePrev>(c, me, next);
       return;
     }
     c.slice_start_tsc = now_tsc;  // nobody else wants the CPU: a fresh quantum
@@ -467,15 +534,18 @@ void on_timer_interrupt() {
 
 void preempt_disable() {
   uint64_t flags = arch::irq_save();
-  ++this_sched().preempt_count;
+  arch::this_cpu().sched_no_block += kNoBlockPreempt;
   arch::irq_restore(flags);
 }
 
 void preempt_enable() {
   uint64_t flags = arch::irq_save();
   CpuSched& c = this_sched();
-  ASSERT_MSG(c.preempt_count > 0, "preempt_enable without preempt_disable");
-  bool now = --c.preempt_count == 0 && c.need_resched && arch::this_cpu().cli.depth == 0 && (flags & (1u << 9));
+  uint32_t& gate = arch::this_cpu().sched_no_block;
+  ASSERT_MSG(gate >= kNoBlockPreempt, "preempt_enable without preempt_disable");
+  gate -= kNoBlockPreempt;
+  bool now = gate < kNoBlockPreempt && (gate & kNoBlockStopped) == 0 && c.need_resched &&
+             arch::this_cpu().cli.depth == 0 && (flags & (1u << 9));
   if (now) c.need_resched = false;
   arch::irq_restore(flags);
   if (now) yield();

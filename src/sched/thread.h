@@ -64,7 +64,10 @@ struct Thread {
   static constexpr size_t kNameLen = 24;
 
   uint64_t saved_rsp = 0;           // the switched-out stack pointer
-  base::Atomic<uint32_t> on_cpu{0};  // 1 from being picked until its CPU left its stack
+  // 1 + the CPU that claimed it, from being picked until that CPU has left
+  // its stack; 0 when on no CPU. Claimed with an exchange that must find 0,
+  // which proves (always on) that no two CPUs ever run the thread at once.
+  base::Atomic<uint32_t> on_cpu{0};
   base::Atomic<uint32_t> state{static_cast<uint32_t>(ThreadState::kRunnable)};
   Thread* rq_next = nullptr;        // link in the global queue, a bound FIFO or an inbox
   base::Atomic<uint32_t> affinity{kAnyCpu};
@@ -84,10 +87,6 @@ struct Thread {
   // The thread's own timer (sleep_until), and whether it fired.
   Timer sleep_timer;
   base::Atomic<uint32_t> sleep_fired{0};
-
-  // Debug: the CPU running this thread (kAnyCpu when none); proves that no
-  // two CPUs ever run it at once.
-  base::Atomic<uint32_t> running_on{kAnyCpu};
 
   // Accounting.
   uint64_t switched_in_tsc = 0;
