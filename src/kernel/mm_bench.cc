@@ -3,6 +3,7 @@
 #include "src/base/atomic.h"
 #include "src/kernel/bench.h"
 #include "src/kernel/cpus.h"
+#include "src/kernel/pin_to.h"
 #include "src/mm/alloc_map.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/kva.h"
@@ -24,10 +25,7 @@ class BusyCpus {
  public:
   static constexpr uint32_t kMax = 7;
 
-  explicit BusyCpus(uint32_t n) : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
-    (void)sched::set_affinity(self_, 0);
-    sched::yield();
-    n_ = n < kMax ? n : kMax;
+  explicit BusyCpus(uint32_t n) : pin_(0), n_(n < kMax ? n : kMax) {
     for (uint32_t c = 1; c <= n_; ++c) {
       base::Result<sched::Thread*> t = sched::spawn(spin, this, {.name = "busy", .cpu = c});
       ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
@@ -38,7 +36,6 @@ class BusyCpus {
   ~BusyCpus() {
     stop_.store(1, base::MemoryOrder::kRelease);
     for (uint32_t i = 0; i < n_; ++i) sched::join(threads_[i]);
-    (void)sched::set_affinity(self_, old_);
   }
   BusyCpus(const BusyCpus&) = delete;
   BusyCpus& operator=(const BusyCpus&) = delete;
@@ -50,9 +47,8 @@ class BusyCpus {
     while (b->stop_.load(base::MemoryOrder::kAcquire) == 0) arch::cpu_relax();
   }
 
-  sched::Thread* self_;
-  uint32_t old_;
-  uint32_t n_ = 0;
+  PinTo pin_;
+  uint32_t n_;
   sched::Thread* threads_[kMax] = {};
   base::Atomic<uint32_t> running_{0};
   base::Atomic<uint32_t> stop_{0};

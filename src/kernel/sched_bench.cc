@@ -8,6 +8,7 @@
 #include "src/base/atomic.h"
 #include "src/kernel/bench.h"
 #include "src/kernel/cpus.h"
+#include "src/kernel/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
@@ -19,20 +20,6 @@ namespace {
 
 using base::MemoryOrder;
 using sched::Thread;
-
-// Pins the benchmark's thread to `cpu` for a scope.
-class Pinned {
- public:
-  explicit Pinned(uint32_t cpu) : self_(sched::current()), old_(self_->affinity.load(MemoryOrder::kRelaxed)) {
-    (void)sched::set_affinity(self_, cpu);
-    sched::yield();
-  }
-  ~Pinned() { (void)sched::set_affinity(self_, old_); }
-
- private:
-  Thread* self_;
-  uint32_t old_;
-};
 
 Thread* spawn_on(sched::ThreadFn fn, void* arg, uint32_t cpu, const char* name) {
   base::Result<Thread*> t = sched::spawn(fn, arg, {.name = name, .cpu = cpu});
@@ -49,7 +36,7 @@ void yield_partner(void*) {
 
 // A round trip: we yield to the partner, it yields back.
 BENCH_N(sched, yield_round_trip, 2000) {
-  Pinned pin(0);
+  PinTo pin(0);
   yield_stop.store(0, MemoryOrder::kRelaxed);
   Thread* p = spawn_on(yield_partner, nullptr, 0, "yield-partner");
   sched::yield();  // let it start
@@ -80,7 +67,7 @@ void crowd_member(void* p) {
 }
 
 void yield_with_crowd(BenchRun& run, uint32_t n) {
-  Pinned pin(0);
+  PinTo pin(0);
   YieldCrowd crowd;
   auto** threads = static_cast<Thread**>(mm::kmalloc(n * sizeof(Thread*)));
   ASSERT(threads != nullptr);
@@ -137,7 +124,7 @@ void futex_ping_pong(BenchRun& run, uint32_t partner_cpu) {
     run.skip("needs two CPUs");
     return;
   }
-  Pinned pin(0);
+  PinTo pin(0);
   PingPong pp;
   Thread* t = spawn_on(futex_partner, &pp, partner_cpu, "futex-partner");
   run.start();
@@ -165,7 +152,7 @@ void note_partner(void* p) {
 }
 
 BENCH_N(sched, note_ping_pong_1_cpu, 1000) {
-  Pinned pin(0);
+  PinTo pin(0);
   PingPong pp;
   pp.rounds = run.iterations();
   Thread* t = spawn_on(note_partner, &pp, 0, "note-partner");
@@ -184,7 +171,7 @@ BENCH_N(sched, note_ping_pong_1_cpu, 1000) {
 void empty_thread(void*) {}
 
 BENCH_N(sched, spawn_join_empty_thread, 1000) {
-  Pinned pin(0);
+  PinTo pin(0);
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) sched::join(spawn_on(empty_thread, nullptr, 0, "empty"));
   run.stop();
@@ -225,7 +212,7 @@ BENCH_N(sched, cross_cpu_wake_to_run, 200) {
     run.skip("needs two CPUs");
     return;
   }
-  Pinned pin(0);
+  PinTo pin(0);
   WakeProbe w;
   Thread* t = spawn_on(wake_target, &w, 1, "wake-target");
   for (uint64_t i = 0; i < run.iterations(); ++i) {

@@ -7,6 +7,7 @@
 #include "src/base/atomic.h"
 #include "src/kernel/cpus.h"
 #include "src/kernel/ktest.h"
+#include "src/kernel/pin_to.h"
 #include "src/kernel/stacks.h"
 #include "src/arch/smp.h"
 #include "src/mm/kmalloc.h"
@@ -34,20 +35,6 @@ uint32_t this_cpu_index() {
   arch::irq_restore(f);
   return i;
 }
-
-// Pins the calling thread to `cpu` for a scope (and moves it there).
-class PinTo {
- public:
-  explicit PinTo(uint32_t cpu) : self_(sched::current()), old_(self_->affinity.load(MemoryOrder::kRelaxed)) {
-    (void)sched::set_affinity(self_, cpu);
-    sched::yield();
-  }
-  ~PinTo() { (void)sched::set_affinity(self_, old_); }
-
- private:
-  Thread* self_;
-  uint32_t old_;
-};
 
 Thread* must_spawn(sched::ThreadFn fn, void* arg, sched::ThreadOptions o = {}) {
   base::Result<Thread*> t = sched::spawn(fn, arg, o);
