@@ -116,9 +116,10 @@ class HeapCache {
   /// the object is in this cache; kHeapTryFreeSlow, with nothing changed,
   /// when free() must do it (not a small object, a full bin, poison mode);
   /// otherwise the error message of a bad pointer or a double free (not
-  /// stored in last_error(): one store fewer on the fast path). The bin is checked before the allocation bit, so a
-  /// double free is reported here, never left to a retry (another CPU
-  /// could allocate the object in between and hide it).
+  /// stored in last_error(): one store fewer on the fast path). The bin is
+  /// checked before the allocation bit, so a double free is reported here,
+  /// never left to a retry (another CPU could allocate the object in
+  /// between and hide it).
   [[gnu::always_inline]] const char* try_free(void* p) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
     HeapSpan* s = HeapPageMap::lookup_in(root_, a);

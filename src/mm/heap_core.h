@@ -85,8 +85,8 @@ struct alignas(64) HeapSpan {
   /// starts at byte offset `off`; false if none does (inside an object, in
   /// the tail, or outside the span, as a wrapped negative offset is). One
   /// multiply serves both questions: off * div_magic has the quotient in
-  /// its high half and, exactly when the division
-  /// leaves no remainder, a low half below div_magic. Proof: with
+  /// its high half and, exactly when the division leaves no remainder, a
+  /// low half below div_magic. Proof: with
   /// div_magic * size = 2^32 + e (0 <= e < size) and off = q * size + r,
   /// the low half is q * e + r * div_magic; for r = 0 that is below
   /// q * size <= bytes <= 2^32 / size <= div_magic (the class table's rule

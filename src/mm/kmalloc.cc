@@ -155,7 +155,7 @@ namespace {
   PANIC("kfree({}): {}", p, why ? why : "invalid free");
 }
 
-// Everything but the fast path: `why` is the fast path's answer (an
+// Everything but the fast path: `fast_why` is the fast path's answer (an
 // error, or kHeapTryFreeSlow).
 [[gnu::noinline]] void kfree_slow(void* p, const char* fast_why) {
   if (fast_why != kHeapTryFreeSlow) kfree_failed(p, fast_why);
@@ -190,7 +190,8 @@ void* kmalloc(size_t size) {
 }
 
 // Huge objects take the slow path without a test of their own: their
-// pages are not in the heap's page map, so try_free() answers kSlow.
+// pages are not in the heap's page map, so try_free() answers
+// kHeapTryFreeSlow.
 void kfree(void* p) {
   if (p == nullptr) return;
   const uint64_t irq = arch::irq_save();
