@@ -78,9 +78,18 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
              __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
              __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
       sched::CpuStats st = sched::cpu_stats(i);
-      kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {}\n", st.switches,
-             st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued);
+      kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {} wakeups {} tick-wakeps {}\n",
+             st.switches, st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued, st.wakeups_sent,
+             st.tick_wakeps);
     }
+    sched::IdleInvariantReport idle = sched::idle_invariant_report();
+    if (idle.violations == 0)
+      kprint("idle invariant: held (no thread queued over {} us while a CPU was halted)\n", idle.bound_ns / 1000);
+    else
+      kprint("idle invariant: {} violations; first: cpu {} halted while a thread queued on cpu {} waited {} us "
+             "({} CPUs spinning)\n",
+             idle.violations, idle.first_idle_cpu, idle.first_busy_cpu, idle.first_waited_ns / 1000,
+             idle.first_spinning);
     return true;
   }
   if (cmd == "threads") {

@@ -192,6 +192,12 @@ class LocalRunQueue {
     return tail == head && run_next_.load(base::MemoryOrder::kRelaxed) == nullptr;
   }
 
+  /// Any CPU; hints. The free-running counts of ring elements consumed
+  /// (head) and produced (tail), run_next aside: the element produced as
+  /// number i is still queued while head_index() <= i (mod 2^32).
+  uint32_t head_index() const { return head_.load(base::MemoryOrder::kRelaxed); }
+  uint32_t tail_index() const { return tail_.load(base::MemoryOrder::kRelaxed); }
+
   /// Any CPU; a hint. Whether run_next holds a thread.
   bool has_run_next() const { return run_next_.load(base::MemoryOrder::kRelaxed) != nullptr; }
 

@@ -84,8 +84,24 @@ struct CpuStats {
   uint64_t preemptions = 0;
   uint64_t timer_interrupts = 0;
   size_t queued = 0;           // ring + run_next + bound + inbox, now
+  uint64_t wakeups_sent = 0;   // idle CPUs this CPU kicked to look for work (wakep)
+  uint64_t tick_wakeps = 0;    // quantum ticks that found stealable work queued here
 };
 CpuStats cpu_stats(uint32_t cpu);
+
+/// The idle invariant — a thread runnable while some CPU idles is picked
+/// up within a quantum — as checked at every busy CPU's tick: how often a
+/// queued thread waited longer than `bound_ns` while a CPU stayed halted,
+/// and the first such case. Any context.
+struct IdleInvariantReport {
+  uint64_t violations = 0;
+  uint32_t first_idle_cpu = 0;
+  uint32_t first_busy_cpu = 0;
+  uint64_t first_waited_ns = 0;
+  uint32_t first_spinning = 0;  // CPUs spinning for work at that moment
+  uint64_t bound_ns = 0;
+};
+IdleInvariantReport idle_invariant_report();
 uint32_t sched_cpus();
 
 // ---- for futex, timer and sync (sched internals) ----------------------

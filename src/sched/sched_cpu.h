@@ -76,7 +76,17 @@ struct alignas(64) CpuSched {
   TimerQueue timers;
   uint64_t armed_ns = ~uint64_t{0};
 
+  // The idle-invariant check (scheduler.cc, check_idle_invariant): the ring
+  // element this CPU watches, produced as number watch_index, queued no
+  // later than watch_ns.
+  bool watching = false;
+  uint32_t watch_index = 0;
+  uint64_t watch_ns = 0;
+  uint64_t halted_since_ns = 0;  // when this CPU last halted in idle; 0 while awake (others read)
+
   // Statistics (this CPU writes, others read racily).
+  uint64_t wakeups_sent = 0;  // idle CPUs this CPU kicked to look for work
+  uint64_t tick_wakeps = 0;   // quantum ticks that found stealable work and called wakep
   uint64_t switches = 0;
   uint64_t steals = 0;
   uint64_t idle_tsc = 0;

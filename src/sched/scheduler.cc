@@ -20,12 +20,38 @@ constinit SchedHooks hooks_;
 constinit uint32_t ncpu_ = 1;
 constinit uint64_t quantum_tsc_ = 0;
 
+// Waking idle CPUs: Go's wakep/resetspinning protocol, restated for this
+// kernel. The invariant it keeps: while some CPU is idle and stealable work
+// is queued, at least one CPU is *spinning* — awake in its idle loop and
+// looking for work — or has been kicked and will be.
+//  - spinning_ counts the CPUs that are looking, including a kicked CPU
+//    still on its way out of HLT: the kicker adds its count for it.
+//  - Whoever queues stealable work calls wakep(): if nobody spins and some
+//    CPU idles, it claims spinning_ 0 -> 1 and kicks one idle CPU, which
+//    wakes up owning that count. One looker at a time is enough: if it finds
+//    work it wakes the next (below), so a burst wakes CPUs one by one.
+//  - A spinner that finds work stops spinning and, if it was the last one,
+//    calls wakep() for whatever else is queued (a steal takes only half a
+//    ring; the rest still needs a looker). Without this step, work queued
+//    while a spinner existed (whose queuer therefore kicked nobody) was
+//    stranded once that spinner found other work: the CPUs halted for good
+//    at 16+ CPUs, because nothing but new work ever kicks a tickless CPU.
+//  - A spinner that finds nothing stops spinning, then looks at every queue
+//    once more (Dekker with the queuer: decrement, then look; push, then
+//    look at spinning_), and spins again if something is there.
+//  - A CPU about to halt sets its idle bit, then looks once more (Dekker
+//    with wakep: set, then look; push, then read the bits).
+//  - The remote `empty()`/`size()` hints can be spuriously empty while their
+//    owner pushes; every decision to halt is taken after a full barrier
+//    that pairs with the pusher's, so the pusher either sees the idle bit or
+//    the halter sees the push.
+//  - Belt and braces, as Go's sysmon: every quantum tick of a busy CPU that
+//    has stealable work queued calls wakep() too, so no miss can strand
+//    work for longer than a quantum.
 // Idle CPUs (halted or about to halt), one bit each: wakers find one to
 // kick without a scan of all CPUs' state.
 constexpr uint32_t kMaskWords = (arch::kMaxCpus + 63) / 64;
 constinit base::Atomic<uint64_t> idle_mask_[kMaskWords];
-// CPUs spinning in their idle loop for work (Go's spinning Ms): while one
-// spins, a waker need not kick anybody.
 constinit base::Atomic<uint32_t> spinning_{0};
 
 // Go checks the global queue every 61st pick so that a busy CPU's ring
@@ -40,38 +66,66 @@ constexpr uint64_t kRunNextBackoffNs = 3'000;
 
 Thread* cur() { return current(); }
 
-void set_idle_bit(uint32_t cpu, bool idle) {
-  uint64_t bit = uint64_t{1} << (cpu % 64);
+void set_idle_bit(uint32_t cpu) {
   // Read-modify-writes are full barriers on x86 ([sdm3] 8.2.2): the bit
   // is visible before this CPU looks at the queues once more (Dekker with
-  // kick_idle's fence).
-  if (idle)
-    idle_mask_[cpu / 64].fetch_or(bit, MemoryOrder::kSeqCst);
-  else
-    idle_mask_[cpu / 64].fetch_and(~bit, MemoryOrder::kSeqCst);
+  // wakep's fence).
+  idle_mask_[cpu / 64].fetch_or(uint64_t{1} << (cpu % 64), MemoryOrder::kSeqCst);
+}
+
+// Clears this CPU's idle bit; false if a kicker cleared it first, which
+// hands this CPU the spinning count the kicker took for it.
+bool clear_idle_bit(uint32_t cpu) {
+  uint64_t bit = uint64_t{1} << (cpu % 64);
+  return (idle_mask_[cpu / 64].fetch_and(~bit, MemoryOrder::kSeqCst) & bit) != 0;
 }
 
 bool is_idle(uint32_t cpu) {
   return idle_mask_[cpu / 64].load(MemoryOrder::kSeqCst) & (uint64_t{1} << (cpu % 64));
 }
 
-// After queueing stealable work: make sure some CPU will look at it. The
-// kicker clears the idle bit it kicks, so a burst of wake-ups kicks
-// distinct CPUs rather than the same one again and again.
-void kick_an_idle_cpu(uint32_t self) {
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the push before reading the masks
-  if (spinning_.load(MemoryOrder::kRelaxed) != 0) return;
+bool any_idle_but(uint32_t self) {
+  for (uint32_t w = 0; w < kMaskWords; ++w) {
+    uint64_t m = idle_mask_[w].load(MemoryOrder::kRelaxed);
+    if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
+    if (m != 0) return true;
+  }
+  return false;
+}
+
+// Clears one idle CPU's bit and kicks it; false if none is idle. The
+// kicked CPU finds its bit gone and so knows it owns a spinning count.
+bool kick_one_idle(uint32_t self) {
   for (uint32_t w = 0; w < kMaskWords; ++w) {
     uint64_t m = idle_mask_[w].load(MemoryOrder::kRelaxed);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
     while (m != 0) {
       uint64_t bit = m & -m;
       if (idle_mask_[w].fetch_and(~bit, MemoryOrder::kAcqRel) & bit) {
-        hooks_.kick_cpu(w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit)));
-        return;
+        uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
+        ++cpus_[self].wakeups_sent;
+        hooks_.kick_cpu(cpu);
+        return true;
       }
-      m &= ~bit;  // another kicker took that one
+      m &= ~bit;  // it left idle, or another kicker took it
     }
+  }
+  return false;
+}
+
+// After queueing stealable work: make sure some CPU will look at it (the
+// protocol above).
+void wakep(uint32_t self) {
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the push before reading spinning_ and the bits
+  for (;;) {
+    if (spinning_.load(MemoryOrder::kRelaxed) != 0 || !any_idle_but(self)) return;
+    uint32_t zero = 0;
+    if (!spinning_.compare_exchange(zero, 1, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed)) return;
+    if (kick_one_idle(self)) return;
+    // Every idle CPU left idle meanwhile: give the count back. A queuer that
+    // saw it and kicked nobody is covered by a CPU that went idle since
+    // (it looks after setting its bit) — or by the bit the next pass sees.
+    spinning_.fetch_sub(1, MemoryOrder::kSeqCst);
   }
 }
 
@@ -97,7 +151,7 @@ void kick_if_idle(uint32_t cpu) {
     c.bound.push(t);
   } else if (aff == kAnyCpu) {
     c.ring.push(t, as_next, global_);
-    if (as_next) kick_an_idle_cpu(c.index);
+    wakep(c.index);
   } else {
     enqueue_remote(aff, t);
   }
@@ -265,66 +319,158 @@ template <uint32_t kFlags>
   finish_switch_inline(from);
 }
 
+// Whether any queue this CPU could take work from holds some: its own
+// queues, the global queue, or another CPU's ring beyond its run_next
+// (which its owner runs next, and thieves take only after a back-off).
+// O(CPUs); the idle path only.
+bool work_visible(CpuSched& c) {
+  if (has_local_work(c)) return true;
+  for (uint32_t v = 0; v < ncpu_; ++v) {
+    const Ring& r = cpus_[v].ring;
+    if (v != c.index && r.size() > (r.has_run_next() ? 1u : 0u)) return true;
+  }
+  return false;
+}
+
+// Spins for work for up to kSpinNs with interrupts on, so that timers and
+// IPIs are taken meanwhile; returns with interrupts off.
+Thread* spin_for_work(CpuSched& c) {
+  uint64_t t0 = arch::rdtsc();
+  Thread* next = nullptr;
+  arch::sti();
+  uint64_t until = hooks_.nanotime() + kSpinNs;
+  while (next == nullptr && hooks_.nanotime() < until) {
+    arch::cpu_relax();
+    arch::cli();
+    next = pick(c, true);
+    arch::sti();
+  }
+  arch::cli();
+  // Last look, including a running victim's run_next after Go's back-off:
+  // we are about to stop spinning, so waiting 3 us costs nothing.
+  if (next == nullptr) next = steal(c, true);
+  c.idle_tsc += arch::rdtsc() - t0;
+  return next;
+}
+
 [[noreturn]] void idle_loop(CpuSched& c) {
+  bool spinning = false;  // this CPU holds one count of spinning_
   for (;;) {
     arch::cli();
     Thread* next = pick(c, true);
-    if (next == nullptr) {
-      // Spin a little for work (bounded: at most half the CPUs spin), with
-      // interrupts on so that timers and IPIs are taken meanwhile.
+    if (next == nullptr && !spinning) {
+      // Spin of our own accord only while fewer than half the CPUs do
+      // (Go's bound); a kicked CPU spins regardless: it holds a count.
       uint32_t n = spinning_.load(MemoryOrder::kRelaxed);
-      if (2 * n < ncpu_ && spinning_.compare_exchange(n, n + 1, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed)) {
-        uint64_t t0 = arch::rdtsc();
-        arch::sti();
-        uint64_t until = hooks_.nanotime() + kSpinNs;
-        while (hooks_.nanotime() < until && next == nullptr) {
-          arch::cpu_relax();
-          arch::cli();
-          next = pick(c, true);
-          arch::sti();
-          if (next != nullptr) break;
-        }
-        arch::cli();
-        spinning_.fetch_sub(1, MemoryOrder::kRelease);
-        c.idle_tsc += arch::rdtsc() - t0;
-        // Last look, including a running victim's run_next after Go's
-        // back-off: we are about to halt, so waiting 3 us costs nothing.
-        if (next == nullptr) next = steal(c, true);
-        if (next != nullptr) ++c.steals;
+      spinning = 2 * n < ncpu_ && spinning_.compare_exchange(n, n + 1, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
+    }
+    if (next == nullptr && spinning) next = spin_for_work(c);
+    if (spinning) {
+      spinning = false;
+      // A full barrier (locked RMW) before looking again: Dekker with the
+      // queuer's push-then-wakep.
+      uint32_t left = spinning_.fetch_sub(1, MemoryOrder::kSeqCst) - 1;
+      if (next != nullptr) {
+        // Found work: the last looker hands the looking on.
+        if (left == 0) wakep(c.index);
+      } else if (work_visible(c)) {
+        // Queued after our last look, by a queuer that saw us spinning and
+        // kicked nobody: look again, as a spinner.
+        spinning_.fetch_add(1, MemoryOrder::kSeqCst);
+        spinning = true;
+        continue;
       }
     }
     if (next != nullptr) {
-      // Go's chain of wake-ups: leaving idle with more work queued here
-      // (a steal brings half a ring), get another idle CPU to look.
-      if (!c.ring.empty()) kick_an_idle_cpu(c.index);
+      // Leaving idle with more work queued here (a steal brings half a
+      // ring): make sure somebody looks at the rest.
+      if (!c.ring.empty()) wakep(c.index);
       rearm_timer(c, hooks_.nanotime(), true);
       switch_to<kIdleMayChange>(c, c.idle, next);
       continue;
     }
-    set_idle_bit(c.index, true);
+    set_idle_bit(c.index);
     // One more look now that wakers can see the bit: anything queued
     // before it was visible is found here, anything after gets a kick.
-    bool stealable = false;
-    for (uint32_t v = 0; v < ncpu_ && !stealable; ++v) {
-      const Ring& r = cpus_[v].ring;
-      stealable = v != c.index && r.size() > (r.has_run_next() ? 1u : 0u);
-    }
-    if (has_local_work(c) || stealable) {
-      set_idle_bit(c.index, false);
+    if (work_visible(c)) {
+      spinning = !clear_idle_bit(c.index);  // a kicker's count, if it took our bit
       arch::cpu_relax();
       continue;
     }
     // Tickless: only a pending timer of this CPU arms the hardware.
     rearm_timer(c, hooks_.nanotime(), false);
     uint64_t t0 = arch::rdtsc();
+    c.halted_since_ns = hooks_.nanotime();
     // STI's one-instruction shadow ([sdm3] 6.8.3) makes "sti; hlt" atomic
     // with respect to the checks above: a kick after them ends the HLT.
     // (HLT rather than MWAIT: QEMU's TCG treats MWAIT as a PAUSE when it
     // has more than one CPU, so an MWAIT idle could not be tested here.)
     asm volatile("sti; hlt" ::: "memory");
     arch::cli();
+    __atomic_store_n(&c.halted_since_ns, 0, __ATOMIC_RELAXED);
     c.idle_tsc += arch::rdtsc() - t0;
-    set_idle_bit(c.index, false);
+    spinning = !clear_idle_bit(c.index);
+  }
+}
+
+// ---- the idle invariant --------------------------------------------------
+//
+// "A thread that is runnable while some CPU idles is picked up within one
+// quantum." Checked where a violation shows, at the quantum tick of a busy
+// CPU (the only kind with stealable work queued): it watches its newest
+// ring element; if that element is still queued kIdleBoundNs later while
+// some CPU has been halted since before the watch began, the invariant was
+// broken for at least that long. Always on: one tick per quantum reads two
+// ring counters, and scans the CPUs only when a watch runs long.
+constexpr uint64_t kIdleBoundNs = 4 * kQuantumNs;
+
+struct IdleViolations {
+  base::Atomic<uint64_t> count{0};
+  // The first one, for the report.
+  uint32_t idle_cpu = 0;
+  uint32_t busy_cpu = 0;
+  uint64_t waited_ns = 0;
+  uint32_t spinning = 0;  // spinning_ when it was seen
+};
+constinit IdleViolations violations_;
+
+[[gnu::noinline]] void check_watch(CpuSched& c, uint64_t now) {
+  for (uint32_t v = 0; v < ncpu_; ++v) {
+    uint64_t since = __atomic_load_n(&cpus_[v].halted_since_ns, __ATOMIC_RELAXED);
+    // A CPU already kicked (its bit cleared) is on its way out of HLT: slow
+    // to wake, perhaps (an emulator schedules vCPUs as it likes), but not
+    // forgotten. The invariant is about CPUs nobody will wake.
+    if (v == c.index || since == 0 || since >= c.watch_ns || !is_idle(v)) continue;
+    if (violations_.count.fetch_add(1, MemoryOrder::kRelaxed) == 0) {
+      violations_.idle_cpu = v;
+      violations_.busy_cpu = c.index;
+      violations_.waited_ns = now - c.watch_ns;
+      violations_.spinning = spinning_.load(MemoryOrder::kRelaxed);
+    }
+    c.watching = false;  // one report per watched element
+    return;
+  }
+}
+
+// At a busy CPU's tick, interrupts off: the check above, then the safety
+// net of the wake protocol (top of file).
+void check_idle_invariant(CpuSched& c, uint64_t now) {
+  uint32_t head = c.ring.head_index();
+  uint32_t tail = c.ring.tail_index();
+  if (c.watching) {
+    if (static_cast<int32_t>(c.watch_index - head) < 0)
+      c.watching = false;  // taken: by us or a thief
+    else if (now - c.watch_ns >= kIdleBoundNs)
+      check_watch(c, now);
+  }
+  if (!c.watching && tail != head) {
+    c.watching = true;
+    c.watch_index = tail - 1;
+    c.watch_ns = now;
+  }
+  if (tail != head || !global_.empty()) {
+    ++c.tick_wakeps;
+    wakep(c.index);
   }
 }
 
@@ -471,7 +617,7 @@ void make_runnable_new(Thread* t) {
   uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
   if (aff == kAnyCpu) {
     c.ring.push(t, false, global_);
-    kick_an_idle_cpu(c.index);
+    wakep(c.index);
   } else {
     enqueue(c, t, false);
   }
@@ -508,6 +654,7 @@ void on_timer_interrupt() {
   run_expired_timers(c, now);
   Thread* me = cur();
   if (me == c.idle) return;  // the idle loop re-arms before it halts again
+  check_idle_invariant(c, now);
   // A little slack: the one-shot count is rounded, so the interrupt for the
   // end of a quantum may come a hair early.
   uint64_t now_tsc = arch::rdtsc();
@@ -560,7 +707,20 @@ CpuStats cpu_stats(uint32_t cpu) {
   s.preemptions = __atomic_load_n(&c.preemptions, __ATOMIC_RELAXED);
   s.timer_interrupts = __atomic_load_n(&c.timer_interrupts, __ATOMIC_RELAXED);
   s.queued = c.ring.size() + c.bound.size() + c.inbox.size();
+  s.wakeups_sent = __atomic_load_n(&c.wakeups_sent, __ATOMIC_RELAXED);
+  s.tick_wakeps = __atomic_load_n(&c.tick_wakeps, __ATOMIC_RELAXED);
   return s;
+}
+
+IdleInvariantReport idle_invariant_report() {
+  IdleInvariantReport r;
+  r.violations = violations_.count.load(MemoryOrder::kAcquire);
+  r.first_idle_cpu = violations_.idle_cpu;
+  r.first_busy_cpu = violations_.busy_cpu;
+  r.first_waited_ns = violations_.waited_ns;
+  r.first_spinning = violations_.spinning;
+  r.bound_ns = kIdleBoundNs;
+  return r;
 }
 
 }  // namespace sched
