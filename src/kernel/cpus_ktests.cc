@@ -8,6 +8,7 @@
 #include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/ktest.h"
+#include "src/kernel/pin_to.h"
 
 namespace kernel {
 namespace {
@@ -59,6 +60,7 @@ uint64_t ipis_of(uint32_t cpu) {
 }
 
 KTEST(smp, every_enabled_cpu_online) {
+  PinTo pin(0);  // checks the boot CPU's block is the one this CPU runs on
   KEXPECT_EQ(cpus_online() + cpus_skipped(), cpus_found());
   KEXPECT_EQ(cpus_skipped(), 0u);
   for (uint32_t i = 0; i < cpus_online(); ++i) {
@@ -85,6 +87,8 @@ KTEST(timer, pit_ticks_the_boot_cpu_at_timer_hz) {
 }
 
 KTEST(ipi, fixed_reaches_every_cpu_and_back) {
+  // Sends from, and bounces back to, the boot CPU: run there.
+  PinTo pin(0);
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBounce), MemoryOrder::kRelease);
   uint64_t start = bounced.load(MemoryOrder::kAcquire);
@@ -108,6 +112,7 @@ KTEST(ipi, nmi_reaches_every_cpu) {
 }
 
 KTEST(arch, breakpoint_recovers_on_every_cpu) {
+  PinTo pin(0);  // targets CPUs 1..n-1: the sender must be none of them
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBreakpoint), MemoryOrder::kRelease);
   uint64_t start = breakpoints_on_aps.load(MemoryOrder::kAcquire);

@@ -8,6 +8,7 @@
 #include "src/base/format.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/ktest.h"
+#include "src/kernel/pin_to.h"
 #include "src/kernel/stacks.h"
 
 extern "C" const uint32_t __build_id_note[];
@@ -99,6 +100,7 @@ KTEST(xfail_arch, double_fault_report) {
 }
 
 KTEST(arch, tss_loaded_with_exact_limit) {
+  kernel::PinTo pin(0);  // reads the task register of the CPU it runs on: the boot CPU's
   uint16_t tr;
   asm volatile("str %0" : "=r"(tr));
   KEXPECT_EQ(tr, arch::kFirstTssSelector);

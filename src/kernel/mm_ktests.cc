@@ -7,6 +7,7 @@
 #include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/ktest.h"
+#include "src/kernel/pin_to.h"
 #include "src/mm/alloc_map.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/kva.h"
@@ -255,6 +256,7 @@ void probe_until_unmapped(void* arg) {
 
 KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
   if (cpus_online() < 2) return;  // nothing to shoot down
+  PinTo pin(0);  // the targets are CPUs 1..n-1: the initiator must be none of them
   for (uint32_t cpu = 1; cpu < cpus_online(); ++cpu) {
     static ShootdownProbe probe;
     probe.reading.store(0, MemoryOrder::kRelaxed);
@@ -280,6 +282,7 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
 
 KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   if (cpus_online() < 2) return;
+  PinTo pin(0);  // counts CPU 1's shootdowns: the initiator must be elsewhere
   constexpr uint64_t kPages = 6;
   base::Result<uint64_t> va = mm::kva_alloc(2 * kPages * base::kPageSize);
   KASSERT_TRUE(va.ok());

@@ -9,6 +9,8 @@
 //  - a thread pinned to a CPU runs there;
 //  - every join returns (the run ends by joining everything);
 //  - no thread runs on two CPUs (switch_to's claim of Thread::on_cpu panics).
+//  - the idle invariant: no thread waits four quanta while a CPU nobody
+//    woke stays halted (checked by the scheduler at every busy tick).
 // Suite `sched_torture`, run by its own boot tests (1, 2, 4 and 8 CPUs).
 #include "src/arch/percpu.h"
 #include "src/arch/x86.h"
@@ -188,8 +190,17 @@ KTEST(sched_torture, ten_seconds_of_everything) {
     workers[i].thread = th.value();
   }
   uint64_t last[kWorkers] = {};
+  const uint64_t idle_violations_before = sched::idle_invariant_report().violations;
   for (int s = 0; s < kSeconds; ++s) {
     sched::sleep_for(1000 * kMs);
+    // The idle invariant, checked at every busy CPU's tick (sched.h): no
+    // thread waited while a CPU nobody woke stayed halted.
+    sched::IdleInvariantReport idle = sched::idle_invariant_report();
+    if (idle.violations != idle_violations_before) {
+      ktest_ctx.fail(__FILE__, __LINE__,
+                     "idle invariant broken in second {}: cpu {} halted while a thread on cpu {} waited {} us", s + 1, idle.first_idle_cpu, idle.first_busy_cpu, idle.first_waited_ns / 1000);
+      break;
+    }
     for (int i = 0; i < kWorkers; ++i) {
       uint64_t p = workers[i].progress.load(MemoryOrder::kRelaxed);
       if (p == last[i]) {
