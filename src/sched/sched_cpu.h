@@ -78,11 +78,11 @@ struct alignas(64) CpuSched {
 
   // The idle-invariant check (scheduler.cc, check_idle_invariant): the ring
   // element this CPU watches, produced as number watch_index, queued no
-  // later than watch_ns.
+  // later than TSC watch_tsc.
   bool watching = false;
   uint32_t watch_index = 0;
-  uint64_t watch_ns = 0;
-  uint64_t halted_since_ns = 0;  // when this CPU last halted in idle; 0 while awake (others read)
+  uint64_t watch_tsc = 0;
+  uint64_t halted_since_tsc = 0;  // TSC when this CPU last halted in idle; 0 while awake (others read)
 
   // Statistics (this CPU writes, others read racily).
   uint64_t wakeups_sent = 0;  // idle CPUs this CPU kicked to look for work

@@ -371,8 +371,12 @@ Thread* spin_for_work(CpuSched& c) {
       // queuer's push-then-wakep.
       uint32_t left = spinning_.fetch_sub(1, MemoryOrder::kSeqCst) - 1;
       if (next != nullptr) {
-        // Found work: the last looker hands the looking on.
-        if (left == 0) wakep(c.index);
+        // Found work: the last looker hands the looking on, if anything is
+        // left to look at (Go wakes one unconditionally; on a ping-pong
+        // that kicks the partner CPU on every round trip). The scan comes
+        // after the decrement, so work whose queuer saw us spinning and
+        // kicked nobody is in it.
+        if (left == 0 && any_idle_but(c.index) && work_visible(c)) wakep(c.index);
       } else if (work_visible(c)) {
         // Queued after our last look, by a queuer that saw us spinning and
         // kicked nobody: look again, as a spinner.
@@ -400,14 +404,14 @@ Thread* spin_for_work(CpuSched& c) {
     // Tickless: only a pending timer of this CPU arms the hardware.
     rearm_timer(c, hooks_.nanotime(), false);
     uint64_t t0 = arch::rdtsc();
-    c.halted_since_ns = hooks_.nanotime();
+    __atomic_store_n(&c.halted_since_tsc, t0, __ATOMIC_RELAXED);
     // STI's one-instruction shadow ([sdm3] 6.8.3) makes "sti; hlt" atomic
     // with respect to the checks above: a kick after them ends the HLT.
     // (HLT rather than MWAIT: QEMU's TCG treats MWAIT as a PAUSE when it
     // has more than one CPU, so an MWAIT idle could not be tested here.)
     asm volatile("sti; hlt" ::: "memory");
     arch::cli();
-    __atomic_store_n(&c.halted_since_ns, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c.halted_since_tsc, 0, __ATOMIC_RELAXED);
     c.idle_tsc += arch::rdtsc() - t0;
     spinning = !clear_idle_bit(c.index);
   }
@@ -439,19 +443,21 @@ struct IdleViolations {
   uint32_t spinning = 0;  // spinning_ when it was seen
 };
 constinit IdleViolations violations_;
+constinit uint64_t idle_bound_tsc_ = 0;           // kIdleBoundNs in TSC cycles (sched_init)
+constinit uint64_t idle_bound_spinning_tsc_ = 0;  // kIdleBoundSpinningNs likewise
 
-[[gnu::noinline]] void check_watch(CpuSched& c, uint64_t now) {
-  if (now - c.watch_ns < kIdleBoundSpinningNs && spinning_.load(MemoryOrder::kRelaxed) != 0) return;
+[[gnu::noinline]] void check_watch(CpuSched& c, uint64_t now) {  // now: TSC
+  if (now - c.watch_tsc < idle_bound_spinning_tsc_ && spinning_.load(MemoryOrder::kRelaxed) != 0) return;
   for (uint32_t v = 0; v < ncpu_; ++v) {
-    uint64_t since = __atomic_load_n(&cpus_[v].halted_since_ns, __ATOMIC_RELAXED);
+    uint64_t since = __atomic_load_n(&cpus_[v].halted_since_tsc, __ATOMIC_RELAXED);
     // A CPU already kicked (its bit cleared) is on its way out of HLT: slow
     // to wake, perhaps (an emulator schedules vCPUs as it likes), but not
     // forgotten. The invariant is about CPUs nobody will wake.
-    if (v == c.index || since == 0 || since >= c.watch_ns || !is_idle(v)) continue;
+    if (v == c.index || since == 0 || since >= c.watch_tsc || !is_idle(v)) continue;
     if (violations_.count.fetch_add(1, MemoryOrder::kRelaxed) == 0) {
       violations_.idle_cpu = v;
       violations_.busy_cpu = c.index;
-      violations_.waited_ns = now - c.watch_ns;
+      violations_.waited_ns = hooks_.tsc_to_ns(now - c.watch_tsc);
       violations_.spinning = spinning_.load(MemoryOrder::kRelaxed);
     }
     c.watching = false;  // one report per watched element
@@ -461,19 +467,19 @@ constinit IdleViolations violations_;
 
 // At a busy CPU's tick, interrupts off: the check above, then the safety
 // net of the wake protocol (top of file).
-void check_idle_invariant(CpuSched& c, uint64_t now) {
+void check_idle_invariant(CpuSched& c, uint64_t now) {  // now: TSC
   uint32_t head = c.ring.head_index();
   uint32_t tail = c.ring.tail_index();
   if (c.watching) {
     if (static_cast<int32_t>(c.watch_index - head) < 0)
       c.watching = false;  // taken: by us or a thief
-    else if (now - c.watch_ns >= kIdleBoundNs)
+    else if (now - c.watch_tsc >= idle_bound_tsc_)
       check_watch(c, now);
   }
   if (!c.watching && tail != head) {
     c.watching = true;
     c.watch_index = tail - 1;
-    c.watch_ns = now;
+    c.watch_tsc = now;
   }
   if (tail != head || !global_.empty()) {
     ++c.tick_wakeps;
@@ -514,6 +520,8 @@ void sched_init(const SchedHooks& h, uint32_t ncpu, uint64_t stack_lo, uint64_t 
   ncpu_ = ncpu;
   ASSERT_MSG(h.tsc_hz != 0, "sched: no TSC rate");
   quantum_tsc_ = kQuantumNs * h.tsc_hz / 1'000'000'000;
+  idle_bound_tsc_ = kIdleBoundNs / kQuantumNs * quantum_tsc_;
+  idle_bound_spinning_tsc_ = kIdleBoundSpinningNs / kQuantumNs * quantum_tsc_;
   global_.set_ncpu(ncpu);
   for (uint32_t i = 0; i < ncpu; ++i) cpus_[i].index = i;
   arch::this_cpu().sched = &cpus_[0];
@@ -661,7 +669,7 @@ void on_timer_interrupt() {
   run_expired_timers(c, now);
   Thread* me = cur();
   if (me == c.idle) return;  // the idle loop re-arms before it halts again
-  check_idle_invariant(c, now);
+  check_idle_invariant(c, arch::rdtsc());
   // A little slack: the one-shot count is rounded, so the interrupt for the
   // end of a quantum may come a hair early.
   uint64_t now_tsc = arch::rdtsc();
