@@ -86,10 +86,10 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
     if (idle.violations == 0)
       kprint("idle invariant: held (no thread queued over {} us while a CPU was halted)\n", idle.bound_ns / 1000);
     else
-      kprint("idle invariant: {} violations; first: cpu {} halted while a thread queued on cpu {} waited {} us "
-             "({} CPUs spinning)\n",
-             idle.violations, idle.first_idle_cpu, idle.first_busy_cpu, idle.first_waited_ns / 1000,
-             idle.first_spinning);
+      kprint("idle invariant: {} violations; first: cpu {} halted for {} us while a thread queued on cpu {} "
+             "waited {} us ({} queued there, {} CPUs spinning)\n",
+             idle.violations, idle.first_idle_cpu, idle.first_halted_ns / 1000, idle.first_busy_cpu,
+             idle.first_waited_ns / 1000, idle.first_queued, idle.first_spinning);
     return true;
   }
   if (cmd == "threads") {

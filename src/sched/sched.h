@@ -99,6 +99,8 @@ struct IdleInvariantReport {
   uint32_t first_busy_cpu = 0;
   uint64_t first_waited_ns = 0;
   uint32_t first_spinning = 0;  // CPUs spinning for work at that moment
+  uint64_t first_halted_ns = 0; // how long the idle CPU had been halted
+  uint32_t first_queued = 0;    // threads in the busy CPU's ring (run_next aside)
   uint64_t bound_ns = 0;
 };
 IdleInvariantReport idle_invariant_report();

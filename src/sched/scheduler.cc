@@ -411,8 +411,11 @@ Thread* spin_for_work(CpuSched& c) {
     // has more than one CPU, so an MWAIT idle could not be tested here.)
     asm volatile("sti; hlt" ::: "memory");
     arch::cli();
+    // idle_tsc first: a reader (cpu_stats) adds the running halt to it
+    // while halted_since is set, so it may briefly count this halt twice
+    // but never miss it.
+    __atomic_store_n(&c.idle_tsc, c.idle_tsc + (arch::rdtsc() - t0), __ATOMIC_RELAXED);
     __atomic_store_n(&c.halted_since_tsc, 0, __ATOMIC_RELAXED);
-    c.idle_tsc += arch::rdtsc() - t0;
     spinning = !clear_idle_bit(c.index);
   }
 }
@@ -440,7 +443,9 @@ struct IdleViolations {
   uint32_t idle_cpu = 0;
   uint32_t busy_cpu = 0;
   uint64_t waited_ns = 0;
-  uint32_t spinning = 0;  // spinning_ when it was seen
+  uint64_t halted_ns = 0;  // how long the idle CPU had been halted
+  uint32_t spinning = 0;   // spinning_ when it was seen
+  uint32_t queued = 0;     // the busy CPU's ring, run_next aside
 };
 constinit IdleViolations violations_;
 constinit uint64_t idle_bound_tsc_ = 0;           // kIdleBoundNs in TSC cycles (sched_init)
@@ -458,7 +463,9 @@ constinit uint64_t idle_bound_spinning_tsc_ = 0;  // kIdleBoundSpinningNs likewi
       violations_.idle_cpu = v;
       violations_.busy_cpu = c.index;
       violations_.waited_ns = hooks_.tsc_to_ns(now - c.watch_tsc);
+      violations_.halted_ns = hooks_.tsc_to_ns(now - since);
       violations_.spinning = spinning_.load(MemoryOrder::kRelaxed);
+      violations_.queued = c.ring.tail_index() - c.ring.head_index();
     }
     c.watching = false;  // one report per watched element
     return;
@@ -718,7 +725,11 @@ CpuStats cpu_stats(uint32_t cpu) {
   CpuStats s;
   s.switches = __atomic_load_n(&c.switches, __ATOMIC_RELAXED);
   s.steals = __atomic_load_n(&c.steals, __ATOMIC_RELAXED);
-  s.idle_ns = hooks_.tsc_to_ns(__atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED));
+  // A CPU halted now has not yet added this halt to idle_tsc.
+  uint64_t halted_since = __atomic_load_n(&c.halted_since_tsc, __ATOMIC_RELAXED);
+  uint64_t idle_tsc = __atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED);
+  if (halted_since != 0) idle_tsc += arch::rdtsc() - halted_since;
+  s.idle_ns = hooks_.tsc_to_ns(idle_tsc);
   s.preemptions = __atomic_load_n(&c.preemptions, __ATOMIC_RELAXED);
   s.timer_interrupts = __atomic_load_n(&c.timer_interrupts, __ATOMIC_RELAXED);
   s.queued = c.ring.size() + c.bound.size() + c.inbox.size();
@@ -734,6 +745,8 @@ IdleInvariantReport idle_invariant_report() {
   r.first_busy_cpu = violations_.busy_cpu;
   r.first_waited_ns = violations_.waited_ns;
   r.first_spinning = violations_.spinning;
+  r.first_halted_ns = violations_.halted_ns;
+  r.first_queued = violations_.queued;
   r.bound_ns = kIdleBoundNs;
   return r;
 }
