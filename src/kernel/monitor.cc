@@ -4,9 +4,11 @@
 #include "src/arch/qemu_exit.h"
 #include "src/arch/x86.h"
 #include "src/kernel/console.h"
+#include "src/kernel/cpu_hotplug_command.h"
 #include "src/kernel/cpus.h"
 #include "src/kernel/bench.h"
 #include "src/kernel/ktest.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
 #include "src/kernel/line_editor.h"
@@ -53,6 +55,7 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
            "  version       name, version, build id\n"
            "  mem           usable memory found at boot\n"
            "  cpus          CPUs online, their APIC ids and interrupt counts\n"
+           "  cpus offline N / cpus online N   take CPU N out of scheduling, or back\n"
            "  test [GLOB]   run in-kernel tests matching GLOB (default *)\n"
            "  threads       every thread: state, CPU, run time, switches\n"
            "  bench [GLOB]  run benchmarks matching GLOB or a suite name (default *)\n"
@@ -70,14 +73,19 @@ bool monitor_execute(base::StrView line, const BootState& boot) {
     return true;
   }
   if (cmd == "cpus") {
+    if (!arg.empty()) return cpus_hotplug_command(arg);
+    uint32_t offline = 0;
+    for (uint32_t i = 0; i < cpus_online(); ++i) offline += sched::cpu_is_offline(i) ? 1 : 0;
     kprint("{} found, {} online, {} skipped; TSC {} kHz, LAPIC timer {} kHz\n", cpus_found(), cpus_online(),
            cpus_skipped(), clock_info().tsc_hz / 1000, clock_info().lapic_timer_hz / 1000);
+    if (offline != 0) kprint("{} taken offline (cpus online N brings one back)\n", offline);
     for (uint32_t i = 0; i < cpus_online(); ++i) {
       const arch::PerCpu& c = cpu_block(i);
       kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id,
              __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
              __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
       sched::CpuStats st = sched::cpu_stats(i);
+      if (sched::cpu_is_offline(i)) kprint("          offline\n");
       kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {} wakeups {} tick-wakeps {}\n",
              st.switches, st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued, st.wakeups_sent,
              st.tick_wakeps);

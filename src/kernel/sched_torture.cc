@@ -18,6 +18,7 @@
 #include "src/kernel/console.h"
 #include "src/kernel/cpus.h"
 #include "src/kernel/ktest.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
 #include "src/sched/sync.h"
@@ -33,6 +34,7 @@ using sched::Thread;
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kUs = 1'000;
 constexpr int kSeconds = 10;
+constexpr int kHotplugSeconds = 4;
 constexpr uint32_t kStop = 2;  // ping-pong word value that ends a pair
 
 struct Rng {
@@ -71,6 +73,7 @@ struct Torture {
   sched::Semaphore handoff{0};
   base::Atomic<uint32_t> short_lived{0};
   uint32_t ncpu = 1;
+  bool hotplug = false;  // CPUs go offline and back meanwhile (hotplug_fn)
   const char* first_failure = nullptr;
 
   void fail(const char* what) {
@@ -120,9 +123,17 @@ void wanderer(Worker& w) {
   Thread* me = sched::current();
   while (!w.t->stopping()) {
     uint32_t cpu = w.rng.below(3) == 0 ? sched::kAnyCpu : static_cast<uint32_t>(w.rng.below(w.t->ncpu));
-    if (!sched::set_affinity(me, cpu).ok()) w.t->fail("set_affinity refused an online CPU");
+    if (!sched::set_affinity(me, cpu).ok()) {
+      // Refused only for a CPU that is offline or on its way.
+      if (!w.t->hotplug) w.t->fail("set_affinity refused an online CPU");
+      cpu = sched::kAnyCpu;
+    }
     sched::yield();
-    if (cpu != sched::kAnyCpu && cpu_now() != cpu) w.t->fail("a pinned thread ran on another CPU");
+    // Still bound there (taking a CPU offline unbinds its threads): then
+    // it must be running there.
+    uint32_t now = cpu_now();
+    if (cpu != sched::kAnyCpu && me->affinity.load(MemoryOrder::kAcquire) == cpu && now != cpu)
+      w.t->fail("a pinned thread ran on another CPU");
     uint64_t until = sched::nanotime() + w.rng.below(50 * kUs);
     while (sched::nanotime() < until) arch::cpu_relax();
     w.progress.fetch_add(1, MemoryOrder::kRelaxed);
@@ -140,6 +151,11 @@ void spawner(Worker& w) {
   while (!w.t->stopping()) {
     uint32_t cpu = w.rng.below(2) == 0 ? sched::kAnyCpu : static_cast<uint32_t>(w.rng.below(w.t->ncpu));
     base::Result<Thread*> t = sched::spawn(short_lived_fn, w.t, {.name = "short", .cpu = cpu});
+    if (!t.ok() && w.t->hotplug && cpu != sched::kAnyCpu && t.error() == base::Error::kInvalidArgument) {
+      w.progress.fetch_add(1, MemoryOrder::kRelaxed);  // refused: that CPU is (going) offline
+      sched::yield();
+      continue;
+    }
     if (!t.ok()) {
       w.t->fail("spawn failed");
       return;
@@ -177,9 +193,57 @@ void run_worker(void* p) {
   kRoles[w->id](*w);
 }
 
-KTEST(sched_torture, ten_seconds_of_everything) {
+// Takes random CPUs (never CPU 0, which keeps the device interrupts)
+// offline and back while the workers run; checks that an offline CPU
+// keeps nothing queued and no thread bound to it, and that every CPU is
+// back at the end.
+struct Hotplug {
+  Torture* t = nullptr;
+  Rng rng{0x2545'f491'4f6c'dd1dull};
+  base::Atomic<uint64_t> cycles{0};
+};
+
+void count_bound(const sched::Thread& th, void* arg) {
+  auto* p = static_cast<uint32_t*>(arg);
+  if (th.affinity.load(MemoryOrder::kRelaxed) == p[0] && th.name != base::StrView("idle")) ++p[1];
+}
+
+void hotplug_fn(void* p) {
+  auto* h = static_cast<Hotplug*>(p);
+  Torture* t = h->t;
+  while (!t->stopping()) {
+    uint32_t cpu = 1 + static_cast<uint32_t>(h->rng.below(t->ncpu - 1));
+    base::Result<size_t> r = sched::cpu_offline(cpu);
+    if (!r.ok()) {
+      t->fail("cpu_offline refused a CPU that was online");
+      return;
+    }
+    if (sched::cpu_stats(cpu).queued != 0) t->fail("an offline CPU still has threads queued");
+    uint32_t bound[2] = {cpu, 0};
+    (void)sched::for_each_thread(count_bound, bound);
+    if (bound[1] != 0) t->fail("a thread is still bound to an offline CPU");
+    sched::sleep_for(h->rng.below(20 * kMs));
+    if (!sched::cpu_online(cpu).ok()) {
+      t->fail("cpu_online refused an offline CPU");
+      return;
+    }
+    h->cycles.fetch_add(1, MemoryOrder::kRelaxed);
+    sched::sleep_for(h->rng.below(5 * kMs));
+  }
+}
+
+void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
   Torture t;
   t.ncpu = cpus_online();
+  t.hotplug = hotplug;
+  Hotplug plug;
+  plug.t = &t;
+  Thread* plugger = nullptr;
+  if (hotplug) {
+    base::Result<Thread*> th = sched::spawn(hotplug_fn, &plug, {.name = "hotplug"});
+    KASSERT_TRUE(th.ok());
+    plugger = th.value();
+  }
   Worker workers[kWorkers];
   for (int i = 0; i < kWorkers; ++i) {
     workers[i].t = &t;
@@ -191,7 +255,7 @@ KTEST(sched_torture, ten_seconds_of_everything) {
   }
   uint64_t last[kWorkers] = {};
   const uint64_t idle_violations_before = sched::idle_invariant_report().violations;
-  for (int s = 0; s < kSeconds; ++s) {
+  for (int s = 0; s < seconds; ++s) {
     sched::sleep_for(1000 * kMs);
     // The idle invariant, checked at every busy CPU's tick (sched.h): no
     // thread waited while a CPU nobody woke stayed halted.
@@ -215,6 +279,12 @@ KTEST(sched_torture, ten_seconds_of_everything) {
     (void)sched::futex_wake(&word, sched::kFutexAll);
   }
   for (Worker& w : workers) sched::join(w.thread);
+  if (plugger != nullptr) {
+    sched::join(plugger);
+    KEXPECT_GT(plug.cycles.load(MemoryOrder::kRelaxed), 0u);
+    for (uint32_t c = 0; c < t.ncpu; ++c) KEXPECT_TRUE(sched::cpu_takes_threads(c));
+    kprint("torture: {} offline/online cycles\n", plug.cycles.load(MemoryOrder::kRelaxed));
+  }
   KEXPECT_EQ(t.failures.load(MemoryOrder::kRelaxed), 0u);
   if (t.first_failure != nullptr) kprint("torture: first failure: {}\n", t.first_failure);
   uint64_t total = 0;
@@ -226,6 +296,19 @@ KTEST(sched_torture, ten_seconds_of_everything) {
   }
   kprint("torture: {} CPUs, {} operations, {} short-lived threads, {} switches, {} steals\n", t.ncpu, total,
          t.short_lived.load(MemoryOrder::kRelaxed), switches, steals);
+}
+
+KTEST(sched_torture, ten_seconds_of_everything) { torture(ktest_ctx, kSeconds, false); }
+
+// The same with CPUs going offline and back at random (2+ CPUs; on one,
+// the only CPU is the boot CPU, which is refused with its reason).
+KTEST(sched_torture, cpus_offline_and_online_under_load) {
+  if (cpus_online() < 2) {
+    KEXPECT_TRUE(sched::offline_refusal(0) != nullptr);
+    KEXPECT_TRUE(!sched::cpu_offline(0).ok());
+    return;
+  }
+  torture(ktest_ctx, kHotplugSeconds, true);
 }
 
 }  // namespace

@@ -72,6 +72,17 @@ auto with_cache(Fn fn) {
   return r;
 }
 
+}  // namespace
+
+void heap_cache_flush_this_cpu() {
+  with_cache([](Cache& c) {
+    c.flush();
+    return 0;
+  });
+}
+
+namespace {
+
 bool is_huge(const void* p) {
   uint64_t a = reinterpret_cast<uint64_t>(p);
   return a >= kVaWindowBase && a - kVaWindowBase < kVaWindowBytes;

@@ -25,6 +25,10 @@ void heap_init(bool poison);
 /// application processor, with interrupts off, before it allocates.
 void heap_cpu_online(uint32_t cpu);
 
+/// Returns every object in this CPU's cache to the central lists: a CPU
+/// going offline keeps nothing. Any context but NMI.
+void heap_cache_flush_this_cpu();
+
 /// `size` bytes (0 is treated as 1), or nullptr when memory is exhausted.
 void* kmalloc(size_t size);
 

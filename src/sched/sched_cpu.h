@@ -58,7 +58,10 @@ struct alignas(64) CpuSched {
   LockedQueue inbox;     // threads bound to this CPU, queued by other CPUs
   Thread* idle = nullptr;
   uint32_t index = 0;
-  bool running = false;  // sched_start_cpu ran
+  bool running = false;  // scheduling here: started and not offline (thieves skip it otherwise)
+  // Taking the CPU offline and back (cpu_offline.h): kCpuActive, or a step
+  // of the hand-shake between the controlling thread and this CPU.
+  base::Atomic<uint32_t> presence{0};
 
   // Preemption (its disable count is in the per-CPU gate word, below).
   bool need_resched = false;
@@ -93,6 +96,14 @@ struct alignas(64) CpuSched {
   uint64_t preemptions = 0;
   uint64_t timer_interrupts = 0;
 };
+
+// CpuSched::presence. The controller moves active -> leaving and
+// parked -> returning; the CPU itself leaving -> parked and returning ->
+// active. Only an active CPU takes new threads or affinities.
+inline constexpr uint32_t kCpuActive = 0;
+inline constexpr uint32_t kCpuLeaving = 1;
+inline constexpr uint32_t kCpuParked = 2;
+inline constexpr uint32_t kCpuReturning = 3;
 
 /// Records `t` as this CPU's running thread: the store current() reads.
 inline void set_current(Thread* t) {
@@ -139,6 +150,14 @@ void schedule_away(CpuSched& c, Thread* prev);
 /// queues `from` if it was switched away from still runnable (it is off
 /// this CPU now), or queues it for freeing if it exited detached.
 void finish_switch(Thread* from);
+
+/// Moves every timer queued on `from` (an offline CPU's) to `to`, whose
+/// hardware is then armed by its next re-arm (a kick or its tick).
+/// Interrupts off.
+void migrate_timers(CpuSched& from, CpuSched& to);
+
+/// Sends CPU `cpu` the reschedule IPI (cpu_offline.cc's hand-shake).
+void kick(uint32_t cpu);
 
 /// Thread descriptors and stacks (thread.cc).
 bool reaps_itself(const Thread* t);  // exited detached: nobody else frees it

@@ -5,6 +5,8 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
+#include "src/mm/kmalloc.h"
+#include "src/mm/page_alloc.h"
 #include "src/sched/sched.h"
 #include "src/sched/sched_cpu.h"
 #include "src/sched/switch.h"
@@ -129,9 +131,12 @@ void wakep(uint32_t self) {
   }
 }
 
+// After queueing into `cpu`'s inbox. A CPU that is not active is kicked
+// too: one leaving or parked hands whatever reaches its inbox on to the
+// global queue (park below), and must wake to do so.
 void kick_if_idle(uint32_t cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (is_idle(cpu)) hooks_.kick_cpu(cpu);
+  if (is_idle(cpu) || cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive) hooks_.kick_cpu(cpu);
 }
 
 // A thread bound to another CPU: into that CPU's inbox, and make sure it
@@ -192,6 +197,12 @@ void forward(Thread* t, uint32_t aff) {
 // The next thread for this CPU, or null: the whole decision (pick below is
 // its inline common case).
 [[gnu::noinline]] Thread* pick_slow(CpuSched& c, bool may_steal) {
+  // Leaving (cpu_offline.h): nothing more runs here. The countdown stays 0
+  // so that pick's inline path keeps coming here, and costs nothing more.
+  if (c.presence.load(MemoryOrder::kRelaxed) != kCpuActive) [[unlikely]] {
+    c.global_countdown = 0;
+    return nullptr;
+  }
   // Threads other CPUs bound to us: into our own FIFO (rare; a hint read).
   if (!c.inbox.empty())
     while (Thread* t = c.inbox.pop()) c.bound.push(t);
@@ -353,10 +364,67 @@ Thread* spin_for_work(CpuSched& c) {
   return next;
 }
 
+// Every thread queued here -> the global queue, for the CPUs that stay;
+// one still bound here (it raced with cpu_offline's unpinning) is unbound
+// on the way. Interrupts off.
+void hand_queued_threads_on(CpuSched& c) {
+  bool any = false;
+  auto hand_on = [&](Thread* t) {
+    uint32_t bound_here = c.index;
+    (void)t->affinity.compare_exchange(bound_here, kAnyCpu, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
+    global_.push(t);
+    any = true;
+  };
+  while (Thread* t = c.inbox.pop()) hand_on(t);
+  while (Thread* t = c.bound.pop()) hand_on(t);
+  while (Thread* t = c.ring.pop()) hand_on(t);
+  if (any) wakep(c.index);
+}
+
+// This CPU leaves scheduling (cpu_offline.h): hands its threads and timers
+// on, returns its cached pages and heap objects, stops its timer, and
+// halts until the controller brings it back. Interrupts stay on while it
+// halts, so it still answers TLB shootdowns and NMIs. Called from the idle
+// loop (the idle thread runs, so nothing else is on this CPU), interrupts
+// off; `spinning`: this CPU's count of spinning_, given back here.
+void park(CpuSched& c, bool& spinning) {
+  if (spinning) {
+    spinning_.fetch_sub(1, MemoryOrder::kSeqCst);
+    spinning = false;
+  }
+  c.running = false;  // thieves and spawns pass us by from now on
+  c.global_countdown = 0;
+  hand_queued_threads_on(c);
+  if (hooks_.arm_timer_ns != nullptr) {
+    arch::SpinLockGuard g(c.timer_lock);
+    c.armed_ns = ~uint64_t{0};
+    hooks_.arm_timer_ns(~uint64_t{0});
+  }
+  if (c.index != 0) {
+    migrate_timers(c, cpus_[0]);
+    hooks_.kick_cpu(0);  // to re-arm for what it was given
+  }
+  mm::page_cache_drain_this_cpu();
+  mm::heap_cache_flush_this_cpu();
+  c.presence.store(kCpuParked, MemoryOrder::kRelease);
+  for (;;) {
+    // Acquire: the controller's writes before it asked us back.
+    if (c.presence.load(MemoryOrder::kAcquire) == kCpuReturning) break;
+    hand_queued_threads_on(c);  // a waker that read a stale affinity
+    asm volatile("sti; hlt" ::: "memory");  // the STI shadow: a kick after the checks ends the HLT
+    arch::cli();
+  }
+  c.running = true;
+  c.slice_start_tsc = arch::rdtsc();
+  c.presence.store(kCpuActive, MemoryOrder::kRelease);
+}
+
 [[noreturn]] void idle_loop(CpuSched& c) {
   bool spinning = false;  // this CPU holds one count of spinning_
   for (;;) {
     arch::cli();
+    if (c.presence.load(MemoryOrder::kAcquire) == kCpuLeaving) [[unlikely]]
+      park(c, spinning);
     Thread* next = pick(c, true);
     if (next == nullptr && !spinning) {
       // Spin of our own accord only while fewer than half the CPUs do
@@ -396,7 +464,9 @@ Thread* spin_for_work(CpuSched& c) {
     set_idle_bit(c.index);
     // One more look now that wakers can see the bit: anything queued
     // before it was visible is found here, anything after gets a kick.
-    if (work_visible(c)) {
+    // The same for a request to go offline: its kick may have been taken
+    // while we spun (interrupts on), and would not end the HLT below.
+    if (work_visible(c) || c.presence.load(MemoryOrder::kSeqCst) != kCpuActive) {
       spinning = !clear_idle_bit(c.index);  // a kicker's count, if it took our bit
       arch::cpu_relax();
       continue;
@@ -676,6 +746,15 @@ void on_timer_interrupt() {
   run_expired_timers(c, now);
   Thread* me = cur();
   if (me == c.idle) return;  // the idle loop re-arms before it halts again
+  if (c.presence.load(MemoryOrder::kRelaxed) == kCpuLeaving && arch::this_cpu().sched_no_block < kNoBlockPreempt) {
+    // Asked to go offline: the running thread goes back on the queue (the
+    // idle loop hands it on) and the idle thread parks this CPU.
+    ++me->involuntary;
+    me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
+    c.global_countdown = 0;
+    switch_to_idle(c, me, true);
+    return;
+  }
   check_idle_invariant(c, arch::rdtsc());
   // A little slack: the one-shot count is rounded, so the interrupt for the
   // end of a quantum may come a hair early.
@@ -750,5 +829,7 @@ IdleInvariantReport idle_invariant_report() {
   r.bound_ns = kIdleBoundNs;
   return r;
 }
+
+void kick(uint32_t cpu) { hooks_.kick_cpu(cpu); }
 
 }  // namespace sched

@@ -11,6 +11,7 @@
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/sched/sched.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/sched_cpu.h"
 #include "src/sched/switch.h"
 #include "src/sched/timer.h"
@@ -212,7 +213,7 @@ base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options
   if (fn == nullptr || options.stack_size < kMinStackSize || options.stack_size > kMaxStackSize)
     return base::Error::kInvalidArgument;
   if (options.cpu != kAnyCpu && options.cpu >= sched_cpus()) return base::Error::kInvalidArgument;
-  if (options.cpu != kAnyCpu && !sched_of(options.cpu).running) return base::Error::kInvalidArgument;
+  if (options.cpu != kAnyCpu && !cpu_takes_threads(options.cpu)) return base::Error::kInvalidArgument;
   drain_reap_list();
   uint64_t bytes = round_stack(options.stack_size);
   base::Result<uint64_t> lo = alloc_stack(bytes);
@@ -320,8 +321,19 @@ void sleep_until(uint64_t deadline_ns) {
 void sleep_for(uint64_t ns) { sleep_until(nanotime() + ns); }
 
 base::Status set_affinity(Thread* t, uint32_t cpu) {
-  if (cpu != kAnyCpu && (cpu >= sched_cpus() || !sched_of(cpu).running)) return base::Error::kInvalidArgument;
-  t->affinity.store(cpu, MemoryOrder::kRelease);
+  if (cpu == kAnyCpu) {
+    t->affinity.store(cpu, MemoryOrder::kRelease);
+    return base::Status::Ok();
+  }
+  if (cpu >= sched_cpus() || !cpu_takes_threads(cpu)) return base::Error::kInvalidArgument;
+  uint32_t old = t->affinity.exchange(cpu, MemoryOrder::kSeqCst);
+  // Dekker with cpu_offline, which marks the CPU leaving and then unpins
+  // every thread bound to it: either it sees our store, or we see its mark
+  // here and take the store back (unless it already unpinned us).
+  if (!cpu_takes_threads(cpu)) {
+    (void)t->affinity.compare_exchange(cpu, old, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
+    return base::Error::kInvalidArgument;
+  }
   return base::Status::Ok();
 }
 
@@ -339,6 +351,20 @@ size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg) {
   arch::SpinLockGuard g(lock_);
   size_t n = 0;
   for (Thread* t = all_; t != nullptr; t = t->all_next, ++n) fn(*t, arg);
+  return n;
+}
+
+size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* arg), void* arg) {
+  arch::SpinLockGuard g(lock_);
+  size_t n = 0;
+  const Thread* idle = sched_of(cpu).idle;  // parks the CPU: stays bound
+  for (Thread* t = all_; t != nullptr; t = t->all_next) {
+    if (t == idle) continue;
+    uint32_t expected = cpu;
+    if (!t->affinity.compare_exchange(expected, kAnyCpu, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed)) continue;
+    ++n;
+    if (fn != nullptr) fn(*t, arg);
+  }
   return n;
 }
 

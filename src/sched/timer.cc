@@ -40,13 +40,30 @@ void timer_arm(Timer& t, uint64_t deadline_ns) {
 }
 
 bool timer_cancel(Timer& t) {
-  // Only the timer's owner arms it, and it is cancelling now, so queue()
-  // cannot move to another queue meanwhile; it can only be popped.
-  TimerQueue* q = t.queue();
-  if (q == nullptr) return false;
-  CpuSched* c = owner_of(q);
-  arch::SpinLockGuard g(c->timer_lock);
-  return c->timers.cancel(t);
+  // Only the timer's owner arms it, and it is cancelling now; but a CPU
+  // going offline moves its queued timers to CPU 0 (migrate_timers, under
+  // both queues' locks), so the queue read here is confirmed under its
+  // lock, and read again if the timer moved meanwhile.
+  for (;;) {
+    TimerQueue* q = t.queue();
+    if (q == nullptr) return false;
+    CpuSched* c = owner_of(q);
+    arch::SpinLockGuard g(c->timer_lock);
+    if (t.queue() == q) return c->timers.cancel(t);
+  }
+}
+
+void migrate_timers(CpuSched& from, CpuSched& to) {
+  ASSERT_MSG(&from != &to, "sched: timers migrated to their own CPU {}", from.index);
+  // Lock order: the leaving CPU's, then CPU 0's; nobody else holds two.
+  arch::SpinLockGuard g_from(from.timer_lock);
+  arch::SpinLockGuard g_to(to.timer_lock);
+  while (Timer* t = from.timers.peek()) {
+    uint64_t deadline = t->deadline_ns();
+    from.timers.cancel(*t);
+    to.timers.insert(*t, deadline);
+  }
+  from.armed_ns = ~uint64_t{0};
 }
 
 void run_expired_timers(CpuSched& c, uint64_t now_ns) {

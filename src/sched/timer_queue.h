@@ -43,7 +43,7 @@ class Timer {
   bool listed() const { return state_ == State::kListed; }
   /// The queue holding this timer, or null. For cross-CPU cancel: the caller
   /// reads it under a lock that keeps it stable, then takes that queue's lock.
-  TimerQueue* queue() const { return queue_; }
+  TimerQueue* queue() const { return __atomic_load_n(&queue_, __ATOMIC_ACQUIRE); }
 
   /// Runs the callback. Call after taking the timer off its list (it may then
   /// re-insert itself).

@@ -1,0 +1,96 @@
+// cpu_offline / cpu_online (see cpu_offline.h): the controlling thread's
+// side of the hand-shake; the CPU's side is park() in scheduler.cc.
+//
+// Why nothing is lost: the CPU is marked leaving (a locked exchange, so a
+// full barrier) before any thread bound to it is unpinned, and set_affinity
+// and spawn refuse a CPU that is not active after storing (Dekker), so no
+// thread can be bound to it afterwards without the unpinning seeing it. A
+// leaving CPU picks nothing new (pick_slow), its tick sends the running
+// thread back to the queue, and its idle thread parks it: everything queued
+// there goes to the global queue, its timers to CPU 0. A waker that read a
+// stale affinity and queued into its inbox kicks it (kick_if_idle kicks
+// any CPU that is not active), and the parked CPU hands that thread on too.
+#include "src/sched/cpu_offline.h"
+
+#include "src/base/atomic.h"
+#include "src/sched/sched.h"
+#include "src/sched/sched_cpu.h"
+
+namespace sched {
+namespace {
+
+using base::MemoryOrder;
+
+// One change at a time: two controllers would each wait on the other's CPU.
+constinit base::Atomic<uint32_t> changing_{0};
+
+// How often the controller looks at the CPU's progress: short against a
+// quantum, which bounds how long a busy CPU takes to notice.
+constexpr uint64_t kPollNs = 50'000;
+
+void wait_for_presence(CpuSched& c, uint32_t want) {
+  while (c.presence.load(MemoryOrder::kAcquire) != want) sleep_for(kPollNs);
+}
+
+}  // namespace
+
+bool cpu_takes_threads(uint32_t cpu) {
+  if (cpu >= sched_cpus()) return false;
+  const CpuSched& c = sched_of(cpu);
+  return c.presence.load(MemoryOrder::kSeqCst) == kCpuActive && __atomic_load_n(&c.running, __ATOMIC_RELAXED);
+}
+
+bool cpu_is_offline(uint32_t cpu) {
+  return cpu < sched_cpus() && sched_of(cpu).presence.load(MemoryOrder::kAcquire) == kCpuParked;
+}
+
+const char* offline_refusal(uint32_t cpu) {
+  if (cpu >= sched_cpus()) return "no such CPU";
+  // The IOAPIC routes the serial port (and, with timer=pit, the PIT) to
+  // CPU 0, and moving device interrupts is not implemented.
+  if (cpu == 0) return "the boot CPU takes the device interrupts (serial, PIT), which are not rerouted";
+  uint32_t p = sched_of(cpu).presence.load(MemoryOrder::kAcquire);
+  if (p == kCpuParked) return "already offline";
+  if (p != kCpuActive || !__atomic_load_n(&sched_of(cpu).running, __ATOMIC_RELAXED)) return "changing state";
+  return nullptr;
+}
+
+base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t, void* arg), void* arg) {
+  if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
+  if (cpu == 0) return base::Error::kUnsupported;
+  uint32_t idle = 0;
+  if (!changing_.compare_exchange(idle, 1, MemoryOrder::kAcquire, MemoryOrder::kRelaxed)) return base::Error::kBusy;
+  CpuSched& c = sched_of(cpu);
+  uint32_t active = kCpuActive;
+  if (!c.presence.compare_exchange(active, kCpuLeaving, MemoryOrder::kSeqCst, MemoryOrder::kRelaxed)) {
+    changing_.store(0, MemoryOrder::kRelease);
+    return base::Error::kBusy;
+  }
+  size_t n = unpin_threads_bound_to(cpu, unpinned, arg);
+  kick(cpu);  // a halted CPU notices in its idle loop; a busy one at its tick
+  wait_for_presence(c, kCpuParked);
+  // A spawn that checked the CPU before it was marked, and bound its new
+  // thread after the first pass: unpinned here (and if it was queued there
+  // meanwhile, the parked CPU handed it on already).
+  n += unpin_threads_bound_to(cpu, unpinned, arg);
+  changing_.store(0, MemoryOrder::kRelease);
+  return n;
+}
+
+base::Status cpu_online(uint32_t cpu) {
+  if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
+  uint32_t idle = 0;
+  if (!changing_.compare_exchange(idle, 1, MemoryOrder::kAcquire, MemoryOrder::kRelaxed)) return base::Error::kBusy;
+  CpuSched& c = sched_of(cpu);
+  uint32_t parked = kCpuParked;
+  if (!c.presence.compare_exchange(parked, kCpuReturning, MemoryOrder::kSeqCst, MemoryOrder::kRelaxed)) {
+    changing_.store(0, MemoryOrder::kRelease);
+    return base::Error::kInvalidArgument;
+  }
+  kick(cpu);
+  wait_for_presence(c, kCpuActive);
+  changing_.store(0, MemoryOrder::kRelease);
+  return base::Status::Ok();
+}
+
+}  // namespace sched

@@ -1,0 +1,41 @@
+// Taking a CPU out of scheduling at run time and bringing it back, as
+// Biscuit could: the CPU hands on its threads (unpinning those bound to
+// it), its timers, cached pages and heap objects, stops its timer and
+// halts; online again, it schedules as before. Thread context.
+#pragma once
+
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/sched/thread.h"
+
+namespace sched {
+
+/// Whether `cpu` schedules and takes new threads and affinities: started,
+/// and neither offline nor on its way. Any context.
+bool cpu_takes_threads(uint32_t cpu);
+
+/// Whether `cpu` is offline (parked by cpu_offline). Any context.
+bool cpu_is_offline(uint32_t cpu);
+
+/// Why `cpu` cannot go offline now, or nullptr if it can: no such CPU, the
+/// boot CPU, already offline or changing.
+const char* offline_refusal(uint32_t cpu);
+
+/// Takes `cpu` offline and returns once it is parked. Every thread bound to
+/// it is unpinned (affinity "any") and reported to `unpinned` (under the
+/// thread-list lock: it must not block); threads queued there move to the
+/// global queue, its timers to CPU 0. Returns how many threads were
+/// unpinned, or kInvalidArgument/kUnsupported/kBusy (offline_refusal says
+/// why). The caller may itself run on `cpu`: it is moved off.
+base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t, void* arg) = nullptr,
+                                 void* arg = nullptr);
+
+/// Brings an offline `cpu` back into scheduling; returns once it schedules.
+/// kInvalidArgument if it is not offline, kBusy while another CPU changes.
+base::Status cpu_online(uint32_t cpu);
+
+/// Threads bound to `cpu` made unbound (affinity "any"), each reported to
+/// fn under the thread-list lock (thread.cc).
+size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* arg), void* arg);
+
+}  // namespace sched
