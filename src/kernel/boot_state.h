@@ -1,4 +1,5 @@
-// What boot learned, handed to the monitor and the job runner.
+// What boot learned, for kmain's banner lines (the `mem` command reads
+// mm's own record of usable memory, kernel_vm.h).
 #pragma once
 
 #include "src/base/str.h"

@@ -2,12 +2,14 @@
 #include "src/kernel/cpu_hotplug_command.h"
 
 #include "src/base/result.h"
-#include "src/kernel/console.h"
+#include "src/arch/console.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 
 namespace kernel {
 namespace {
+
+using arch::kprint;
 
 // A CPU index in decimal: digits only, below sched_cpus().
 bool parse_cpu(base::StrView s, uint32_t* cpu) {

@@ -1,9 +1,9 @@
 // IOAPIC set-up and ISA IRQ routing (see irq.h).
 #include "src/kernel/irq.h"
 
+#include "src/arch/console.h"
 #include "src/arch/ioapic.h"
 #include "src/arch/spinlock.h"
-#include "src/kernel/console.h"
 #include "src/kernel/cpus.h"
 #include "src/mm/kernel_vm.h"
 

@@ -1,45 +1,18 @@
-// In-kernel tests of the foundation: formatting on the kernel build, the
-// descriptor tables actually loaded, #BP recovery, and the build id; plus
-// the xfail suites that prove failures and faults are reported.
+// In-kernel tests of the kernel's own platform parts: #BP recovery and the
+// TSS (exception.cc, stacks.cc), the build id; plus the xfail suites that
+// prove faults are reported.
 #include "src/arch/descriptor.h"
 #include "src/arch/tss.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
-#include "src/base/format.h"
 #include "src/kernel/exception.h"
-#include "src/kernel/ktest.h"
-#include "src/kernel/pin_to.h"
 #include "src/kernel/stacks.h"
+#include "src/ktest/ktest.h"
+#include "src/ktest/pin_to.h"
 
 extern "C" const uint32_t __build_id_note[];
 
 namespace {
-
-KTEST(base, format_in_kernel) {
-  char buf[64];
-  base::format_to(buf, sizeof(buf), "{} {:#x} {:<4}|{}", -12, 0xfee0'0000u, "ab", 'z');
-  KEXPECT_TRUE(base::StrView(buf) == base::StrView("-12 0xfee00000 ab  |z"));
-}
-
-KTEST(arch, segments_loaded) {
-  uint16_t cs, ds, ss;
-  asm volatile("mov %%cs, %0; mov %%ds, %1; mov %%ss, %2" : "=r"(cs), "=r"(ds), "=r"(ss));
-  KEXPECT_EQ(cs, arch::kKernelCodeSelector);
-  KEXPECT_EQ(ds, arch::kKernelDataSelector);
-  KEXPECT_EQ(ss, arch::kKernelDataSelector);
-}
-
-KTEST(arch, idt_covers_every_vector) {
-  arch::DescriptorTablePointer p;
-  asm volatile("sidt %0" : "=m"(p));
-  KASSERT_EQ(p.limit, 256 * sizeof(arch::IdtGate) - 1);
-  const auto* gates = reinterpret_cast<const arch::IdtGate*>(p.base);
-  for (unsigned v = 0; v < 256; ++v) {
-    KASSERT_EQ(gates[v].type_attr & 0x8f, 0x8e);  // present 64-bit interrupt gate
-    KASSERT_EQ(gates[v].selector, arch::kKernelCodeSelector);
-    KASSERT_NE(arch::gate_offset(gates[v]), 0u);
-  }
-}
 
 KTEST(arch, breakpoint_resumes) {
   uint64_t before = kernel::breakpoint_count();
@@ -51,22 +24,9 @@ KTEST(arch, breakpoint_resumes) {
   KEXPECT_EQ(after_trap, 1);
 }
 
-KTEST(arch, long_mode_paging_enabled) {
-  KEXPECT_NE(arch::read_cr0() & (1u << 31), 0u);  // CR0.PG
-  KEXPECT_NE(arch::read_cr4() & (1u << 5), 0u);   // CR4.PAE
-  KEXPECT_NE(arch::rdmsr(0xc000'0080) & (1u << 10), 0u);  // IA32_EFER.LMA
-}
-
 KTEST(kernel, build_id_present) {
   KEXPECT_EQ(__build_id_note[2], 3u);   // NT_GNU_BUILD_ID
   KEXPECT_EQ(__build_id_note[1], 20u);  // sha1
-}
-
-// Expected to fail: proves the runner reports a failed comparison with its
-// location and values (a boot test checks the message and the exit status).
-KTEST(xfail_ktest, reports_failure) {
-  int one = 1;
-  KEXPECT_EQ(one, 2);
 }
 
 // Expected to fault: proves an unexpected exception is reported with the
@@ -100,7 +60,7 @@ KTEST(xfail_arch, double_fault_report) {
 }
 
 KTEST(arch, tss_loaded_with_exact_limit) {
-  kernel::PinTo pin(0);  // reads the task register of the CPU it runs on: the boot CPU's
+  ktest::PinTo pin(0);  // reads the task register of the CPU it runs on: the boot CPU's
   uint16_t tr;
   asm volatile("str %0" : "=r"(tr));
   KEXPECT_EQ(tr, arch::kFirstTssSelector);

@@ -1,6 +1,7 @@
 // kmain: composes the modules in boot order (console, descriptor tables,
 // boot information, memory map) and runs the command line's job: `test=`,
 // `run=`, or the interactive monitor.
+#include "src/arch/console.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/fw_cfg.h"
 #include "src/arch/multiboot2.h"
@@ -10,12 +11,9 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/kernel/boot_state.h"
-#include "src/kernel/cmdline.h"
-#include "src/kernel/console.h"
 #include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/irq.h"
-#include "src/kernel/monitor.h"
 #include "src/kernel/platform.h"
 #include "src/kernel/stacks.h"
 #include "src/kernel/version.h"
@@ -26,6 +24,8 @@
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
+#include "src/monitor/cmdline.h"
+#include "src/monitor/monitor.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
@@ -69,7 +69,7 @@ base::StrView build_cmdline(base::StrView from_loader) {
   int64_t len = fw_cfg.read_file("opt/biscotti/cmdline", extra, sizeof(extra));
   if (len > 0) {
     if (static_cast<size_t>(len) > sizeof(extra)) {
-      kprint("warning: fw_cfg command line truncated to {} bytes\n", sizeof(extra));
+      arch::kprint("warning: fw_cfg command line truncated to {} bytes\n", sizeof(extra));
       len = sizeof(extra);
     }
     n += base::format_to(cmdline_buf + n, sizeof(cmdline_buf) - n, "{}{}", n ? " " : "",
@@ -81,7 +81,7 @@ base::StrView build_cmdline(base::StrView from_loader) {
 void add_carve_out(size_t* count, uint64_t start, uint64_t end, const char* what) {
   ASSERT_MSG(*count < kMaxCarveOuts, "more than {} boot carve-outs", kMaxCarveOuts);
   carve_outs[(*count)++] = mm::PhysRange{start, end};
-  kprint("carve-out: [{:#x}, {:#x}) {}\n", start, end, what);
+  arch::kprint("carve-out: [{:#x}, {:#x}) {}\n", start, end, what);
 }
 
 void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootState* state) {
@@ -89,7 +89,7 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   for (const auto& e : info.memory_map()) {
     ASSERT_MSG(n < kMaxMapEntries, "memory map has more than {} entries", kMaxMapEntries);
     raw_map[n++] = mm::E820Entry{e.base, e.length, e.type};
-    kprint("e820: [{:#x}, {:#x}) type {}\n", e.base, e.base + e.length, e.type);
+    arch::kprint("e820: [{:#x}, {:#x}) type {}\n", e.base, e.base + e.length, e.type);
   }
   ASSERT_MSG(n > 0, "multiboot2: no memory map tag (GRUB always provides one)");
 
@@ -120,10 +120,10 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
 
 void print_memory_report(const mm::VmBootReport& vm) {
   mm::PageAllocStats pages = mm::page_alloc_stats();
-  kprint("mm: direct map {} MiB in {} pages, NX {}; {} KiB of page metadata, {} boot page tables\n",
+  arch::kprint("mm: direct map {} MiB in {} pages, NX {}; {} KiB of page metadata, {} boot page tables\n",
          vm.direct_map_bytes >> 20, vm.direct_page_bytes == (uint64_t{1} << 30) ? "1 GiB" : "2 MiB",
          vm.nx ? "on" : "off", vm.metadata_bytes >> 10, vm.boot_table_pages);
-  kprint("mm: {} pages ({} KiB) free of {} managed{}\n", pages.phys.free_pages, pages.phys.free_pages * 4,
+  arch::kprint("mm: {} pages ({} KiB) free of {} managed{}\n", pages.phys.free_pages, pages.phys.free_pages * 4,
          pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
 }
 
@@ -157,7 +157,7 @@ void start_scheduler(const Platform& platform) {
 extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   // First: everything after (the console lock, push_cli) reads this_cpu().
   arch::percpu_install(&boot_cpu);
-  console_init();
+  arch::console_init();
   arch::gdt_init();
   // The TSS before the IDT: NMI, #DF, #MC and #PF gates name IST stacks.
   stacks_install_tss(0);
@@ -166,7 +166,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   exception_init();
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
 
-  kprint("\n");
+  arch::kprint("\n");
   print_version_line();
   arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
   BootState state;
@@ -177,7 +177,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
   // The command line is copied out (with fw_cfg's part) before the switch.
   state.cmdline = build_cmdline(early_info.cmdline());
-  bool poison = Cmdline(state.cmdline).get("mm.poison") == base::StrView("1");
+  bool poison = monitor::Cmdline(state.cmdline).get("mm.poison") == base::StrView("1");
   mm::VmBootReport vm = mm::vm_init(mm::VmBootInfo{
       .map = memory_map.map(),
       .usable = memory_map.usable(),
@@ -193,25 +193,25 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   state.boot_loader = info.boot_loader_name();
   {
     bool found = false;
-    base::StrView wrap = Cmdline(state.cmdline).get("console.wrap", &found);
+    base::StrView wrap = monitor::Cmdline(state.cmdline).get("console.wrap", &found);
     uint32_t columns = 0;
     for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
     if (found && (columns == 0 || columns >= 10'000)) {
-      kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
+      arch::kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
     } else if (found) {
-      console_set_wrap(columns);
+      arch::console_set_wrap(columns);
     }
   }
-  kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
-  kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
+  arch::kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
+  arch::kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
          state.usable_bytes >> 20, state.memory_ranges);
   print_memory_report(vm);
 
   Platform platform = discover_platform(info);
-  Cmdline early_args(state.cmdline);
+  monitor::Cmdline early_args(state.cmdline);
   cpus_init_boot(platform, features, early_args.get("timer") == base::StrView("pit"));
   const ClockInfo& clock = clock_info();
-  kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
+  arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
          clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
          clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
   irq_init(platform);
@@ -220,7 +220,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
     ASSERT_MSG(route_isa_irq(kPitIrq, arch::kVectorIrqBase + kPitIrq, 0).ok(),
                "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
     cpus_start_pit_tick(arch::kVectorIrqBase + kPitIrq);
-    kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
+    arch::kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
   }
   mm::tlb_init(mm::TlbHooks{.send_ipi = send_ipi, .eoi = lapic_eoi});
   start_scheduler(platform);
@@ -230,18 +230,18 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
   constexpr uint8_t kCom1Irq = 4;
   if (route_isa_irq(kCom1Irq, arch::kVectorIrqBase + kCom1Irq, 0).ok()) {
-    console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, lapic_eoi);
-    kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, arch::kVectorIrqBase + kCom1Irq);
+    arch::console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, lapic_eoi);
+    arch::kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, arch::kVectorIrqBase + kCom1Irq);
   } else {
-    kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
+    arch::kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
   }
   arch::sti();
-  kprint("cpus: {} found, {} online, {} skipped; {} mode\n", cpus_found(), cpus_online(), cpus_skipped(),
+  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", cpus_found(), cpus_online(), cpus_skipped(),
          features.x2apic ? "x2APIC" : "xAPIC");
-  kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
+  arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
          (online_tsc - boot_entry_tsc) * 1'000'000 / clock.tsc_hz);
 
-  Cmdline cmdline(state.cmdline);
+  monitor::Cmdline cmdline(state.cmdline);
   bool found = false;
   // `test=GLOBS` and `bench=GLOBS` are the monitor commands of that name,
   // run without a person (run_commands powers off).
@@ -251,11 +251,11 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
     if (!found) continue;
     char script[256];
     size_t n = base::format_to(script, sizeof(script), "{} {}", key, arg);
-    run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1), state);
+    monitor::run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1));
   }
   base::StrView script = cmdline.get("run", &found);
-  if (found) run_commands(script, state);
-  monitor_loop(state);
+  if (found) monitor::run_commands(script);
+  monitor::monitor_loop();
 }
 
 }  // namespace kernel

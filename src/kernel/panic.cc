@@ -1,8 +1,8 @@
 // The kernel's panic backend for base::panic_message: message, backtrace,
 // failure exit. A panic while panicking stops at once.
+#include "src/arch/console.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
-#include "src/kernel/console.h"
 #include "src/kernel/report.h"
 
 namespace base {
@@ -12,7 +12,7 @@ void panic_message(const char* file, int line, const char* msg) {
   arch::cli();
   if (panicking) kernel::fail_stop();
   panicking = true;
-  kernel::kprint("\nPANIC at {}:{}: {}\n", file, line, msg);
+  arch::kprint("\nPANIC at {}:{}: {}\n", file, line, msg);
   kernel::print_backtrace(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
   kernel::fail_stop();
 }

@@ -3,7 +3,7 @@
 
 #include "src/mm/kernel_vm.h"
 
-#include "src/kernel/console.h"
+#include "src/arch/console.h"
 
 namespace kernel {
 namespace {
@@ -20,7 +20,7 @@ const uint8_t* map_firmware(void*, uint64_t phys, size_t len) {
 }
 
 void report(const char* step, base::Error e, const arch::acpi::ParseError& err) {
-  kprint("acpi: {}: {} ({} at {:#x}+{:#x}, value {:#x}); continuing with the boot CPU only\n", step,
+  arch::kprint("acpi: {}: {} ({} at {:#x}+{:#x}, value {:#x}); continuing with the boot CPU only\n", step,
          base::error_name(e), err.what ? err.what : "?", err.address, err.offset, err.value);
 }
 
@@ -54,10 +54,10 @@ Platform discover_platform(const arch::mb2::BootInfo& info) {
   }
   p.madt = madt.value();
   if (p.madt.cpus.dropped() > 0)
-    kprint("acpi: MADT lists {} CPUs; only the first {} are considered\n", p.madt.cpus.total(),
+    arch::kprint("acpi: MADT lists {} CPUs; only the first {} are considered\n", p.madt.cpus.total(),
            p.madt.cpus.size());
   if (p.madt.enabled_cpus() == 0) {
-    kprint("acpi: MADT lists no enabled CPU; continuing with the boot CPU only\n");
+    arch::kprint("acpi: MADT lists no enabled CPU; continuing with the boot CPU only\n");
     return p;
   }
   p.from_acpi = true;

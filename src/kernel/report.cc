@@ -1,8 +1,8 @@
 // Backtrace printing and the final stop for fatal errors.
 #include "src/kernel/report.h"
 
+#include "src/arch/console.h"
 #include "src/arch/qemu_exit.h"
-#include "src/kernel/console.h"
 #include "src/kernel/stacks.h"
 #include "src/prof/backtrace.h"
 
@@ -24,9 +24,9 @@ void print_backtrace(uint64_t rbp) {
     base::Result<uint64_t> v = mm::safe_read64(a);
     return v.ok() ? v.value() : 0;  // 0 ends the chain
   });
-  kprint("backtrace:\n");
-  for (size_t i = 0; i < n; ++i) kprint("  #{:<2} {:#018x}\n", i, pcs[i]);
-  kprint("  ({})\n", prof::walk_end_name(end));
+  arch::kprint("backtrace:\n");
+  for (size_t i = 0; i < n; ++i) arch::kprint("  #{:<2} {:#018x}\n", i, pcs[i]);
+  arch::kprint("  ({})\n", prof::walk_end_name(end));
 }
 
 void fail_stop() { arch::qemu_exit(arch::ExitCode::kFail); }

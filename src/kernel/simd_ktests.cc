@@ -6,7 +6,7 @@
 // thread's accumulators would be clobbered and its sums would be wrong.
 #include "src/base/atomic.h"
 #include "src/kernel/cpus.h"
-#include "src/kernel/ktest.h"
+#include "src/ktest/ktest.h"
 #include "src/sched/simd.h"
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"

@@ -29,6 +29,7 @@ constinit PhysRange direct_runs[kMaxDirectRuns]{};
 constinit size_t num_direct_runs = 0;
 constinit PhysRange usable_after_boot[kMaxUsable]{};
 constinit uint64_t fixmap_next = kFixmapBase;
+constinit UsableMemory usable_given{};
 
 
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
@@ -114,6 +115,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
   // reaches it, and the AP trampoline loads a 32-bit CR3) that holds it.
   ASSERT_MSG(in.usable.size() <= kMaxUsable, "more than {} usable ranges", kMaxUsable);
   report.metadata_bytes = phys_metadata_bytes(in.usable);
+  usable_given = UsableMemory{total_bytes(in.usable), in.usable.size(), usable_end(in.usable)};
   const uint64_t image_bytes = addr(__kernel_virt_end) - addr(__text_start);
   const uint64_t need = round_up(report.metadata_bytes, base::kPageSize) +
                         bootstrap_table_pages(image_bytes) * base::kPageSize;
@@ -167,6 +169,8 @@ VmBootReport vm_init(const VmBootInfo& in) {
   allocator_up = true;
   return report;
 }
+
+UsableMemory usable_memory() { return usable_given; }
 
 void vm_init_this_cpu() { arch::write_cr4(arch::read_cr4() | arch::kCr4Pge); }
 

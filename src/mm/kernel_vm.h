@@ -35,6 +35,14 @@ struct VmBootReport {
   bool nx;                     ///< Data and the direct map are non-executable.
 };
 
+/// The usable memory vm_init was given: the sanitized e820 map minus the
+/// boot carve-outs (kernel image, boot information, modules, low memory).
+struct UsableMemory {
+  uint64_t bytes;
+  size_t ranges;
+  uint64_t highest_end;  ///< End of the highest usable page.
+};
+
 /// Builds the kernel page tables, loads them (keeping the boot identity
 /// map of the low 4 GiB until vm_drop_identity), enables NX and global
 /// pages, and starts the page allocator over `usable` minus what the
@@ -59,6 +67,9 @@ base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached);
 /// A readable pointer to physical [phys, phys+bytes): the direct map when it
 /// covers the range, else a cached fixmap. nullptr if neither works.
 const void* phys_window(uint64_t phys, uint64_t bytes);
+
+/// What vm_init was given (zeros before it). Any context.
+UsableMemory usable_memory();
 
 /// True once the direct map is live.
 bool vm_ready();

@@ -28,6 +28,8 @@ void arm_hardware(CpuSched& c, uint64_t deadline, uint64_t now) {
 
 uint64_t nanotime() { return hooks().nanotime(); }
 
+uint64_t tsc_hz() { return hooks().tsc_hz; }
+
 void timer_arm(Timer& t, uint64_t deadline_ns) {
   uint64_t flags = arch::irq_save();
   CpuSched& c = timer_home();

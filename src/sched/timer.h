@@ -16,6 +16,10 @@ inline constexpr uint64_t kNoTimeout = ~uint64_t{0};
 /// Nanoseconds since boot. Any context.
 uint64_t nanotime();
 
+/// TSC cycles per second: the rate nanotime() counts at (benchmarks turn
+/// cycles into nanoseconds with it). Any context.
+uint64_t tsc_hz();
+
 /// Arms idle timer `t` (its callback set) to fire at `deadline_ns`. Any
 /// context but NMI.
 void timer_arm(Timer& t, uint64_t deadline_ns);

@@ -6,7 +6,7 @@
 
 #include "src/base/str.h"
 
-namespace kernel {
+namespace monitor {
 
 class Cmdline {
  public:
@@ -26,4 +26,4 @@ class Cmdline {
   base::StrView text_;
 };
 
-}  // namespace kernel
+}  // namespace monitor

@@ -1,7 +1,7 @@
 // Command-line word splitting (see cmdline.h).
-#include "src/kernel/cmdline.h"
+#include "src/monitor/cmdline.h"
 
-namespace kernel {
+namespace monitor {
 
 base::StrView Cmdline::get(base::StrView key, bool* found) const {
   base::StrView result;
@@ -37,4 +37,4 @@ base::StrView Cmdline::get(base::StrView key, bool* found) const {
   return result;
 }
 
-}  // namespace kernel
+}  // namespace monitor

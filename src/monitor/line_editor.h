@@ -7,7 +7,7 @@
 #include "src/base/format.h"
 #include "src/base/str.h"
 
-namespace kernel {
+namespace monitor {
 
 template <size_t kCapacity>
 class LineEditor {
@@ -56,4 +56,4 @@ class LineEditor {
   bool last_was_cr_ = false;
 };
 
-}  // namespace kernel
+}  // namespace monitor

@@ -1,15 +1,15 @@
-// The benchmark runner (see bench.h).
-#include "src/kernel/bench.h"
+// The benchmark runner (see bench_runner.h).
+#include "src/ktest/bench_runner.h"
 
-#include "src/arch/x86.h"
+#include "src/arch/console.h"
 #include "src/base/format.h"
-#include "src/kernel/console.h"
-#include "src/kernel/cpus.h"
-#include "src/kernel/ktest.h"
+#include "src/ktest/bench.h"
+#include "src/ktest/select.h"
+#include "src/sched/timer.h"
 
-extern "C" const kernel::BenchCase __bench_start[], __bench_end[];
+extern "C" const ktest::BenchCase __bench_start[], __bench_end[];
 
-namespace kernel {
+namespace ktest {
 namespace {
 
 constexpr int kSamples = 7;
@@ -25,10 +25,6 @@ uint64_t median(uint64_t* v, int n) {
 }
 
 }  // namespace
-
-void BenchRun::start() { started_ = arch::rdtsc(); }
-
-void BenchRun::stop() { cycles_ += arch::rdtsc() - started_; }
 
 unsigned run_benches(base::StrView patterns) {
   unsigned ran = 0;
@@ -50,13 +46,13 @@ unsigned run_benches(base::StrView patterns) {
       if (s >= 0) per_iter[s] = run.cycles() / bc->iterations;
     }
     if (skipped) {
-      kprint("bench {} skipped: {}\n", name, skipped);
+      arch::kprint("bench {} skipped: {}\n", name, skipped);
       continue;
     }
     uint64_t cycles = median(per_iter, kSamples);
-    kprint("bench {} cycles={} ns={}\n", name, cycles, cycles * 1'000'000'000 / clock_info().tsc_hz);
+    arch::kprint("bench {} cycles={} ns={}\n", name, cycles, cycles * 1'000'000'000 / sched::tsc_hz());
   }
   return ran;
 }
 
-}  // namespace kernel
+}  // namespace ktest

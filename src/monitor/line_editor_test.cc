@@ -1,4 +1,4 @@
-#include "src/kernel/line_editor.h"
+#include "src/monitor/line_editor.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ struct Harness {
   static void write(void* ctx, const char* b, size_t n) {
     static_cast<Harness*>(ctx)->echoed.append(b, n);
   }
-  kernel::LineEditor<16> ed{base::Sink{&Harness::write, this}};
+  monitor::LineEditor<16> ed{base::Sink{&Harness::write, this}};
   void type(const std::string& s) {
     for (char c : s)
       if (ed.feed(c)) lines.emplace_back(ed.line().data(), ed.line().size());

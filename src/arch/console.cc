@@ -1,5 +1,5 @@
 // COM1 console behind kprint.
-#include "src/kernel/console.h"
+#include "src/arch/console.h"
 
 #include "src/arch/percpu.h"
 #include "src/arch/trap.h"
@@ -8,10 +8,10 @@
 #include "src/base/atomic.h"
 #include "src/base/spsc_ring.h"
 
-namespace kernel {
+namespace arch {
 namespace {
 
-constinit arch::Uart16550<arch::PortIo> com1(arch::PortIo{}, arch::kCom1);
+constinit Uart16550<PortIo> com1(PortIo{}, kCom1);
 constinit bool ready = false;
 constinit bool rx_interrupts = false;
 // Producer: the UART interrupt handler; consumer: the monitor.
@@ -42,8 +42,8 @@ void console_init() {
 }
 
 void console_lock() {
-  arch::push_cli();
-  uint32_t me = arch::this_cpu().index + 1;
+  push_cli();
+  uint32_t me = this_cpu().index + 1;
   if (owner.load(base::MemoryOrder::kRelaxed) == me) {
     ++depth;
     return;
@@ -52,21 +52,21 @@ void console_lock() {
   // Acquire pairs with the release in console_unlock.
   while (!owner.compare_exchange(free, me, base::MemoryOrder::kAcquire, base::MemoryOrder::kRelaxed)) {
     free = 0;
-    arch::cpu_relax();
+    cpu_relax();
   }
   depth = 1;
 }
 
 void console_unlock() {
   if (--depth == 0) owner.store(0, base::MemoryOrder::kRelease);
-  arch::pop_cli();
+  pop_cli();
 }
 
 base::Sink console_sink() { return base::Sink{&write_console, nullptr}; }
 
 namespace {
 
-void on_receive(arch::TrapFrame&) {
+void on_receive(TrapFrame&) {
   // Drain the FIFO: one interrupt may stand for several bytes.
   for (int c; (c = com1.try_read()) >= 0;) {
     if (!rx_ring.push(static_cast<char>(c))) rx_dropped.fetch_add(1, base::MemoryOrder::kRelaxed);
@@ -85,27 +85,27 @@ int console_try_read() {
 
 void console_enable_receive_interrupt(uint8_t vector, void (*eoi)()) {
   rx_eoi = eoi;
-  arch::set_trap_handler(vector, on_receive);
+  set_trap_handler(vector, on_receive);
   rx_interrupts = true;
   com1.enable_receive_interrupt();
 }
 
 void console_wait_for_input() {
   if (!rx_interrupts) {
-    arch::cpu_relax();
+    cpu_relax();
     return;
   }
   // Check and halt with interrupts off, then `sti; hlt`: STI's one-
   // instruction shadow means a byte arriving after the check still wakes
   // the HLT ([sdm2] STI).
-  arch::cli();
+  cli();
   if (rx_ring.empty()) {
     asm volatile("sti; hlt" ::: "memory");
   } else {
-    arch::sti();
+    sti();
   }
 }
 
 uint64_t console_rx_dropped() { return rx_dropped.load(base::MemoryOrder::kRelaxed); }
 
-}  // namespace kernel
+}  // namespace arch

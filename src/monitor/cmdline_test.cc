@@ -1,4 +1,4 @@
-#include "src/kernel/cmdline.h"
+#include "src/monitor/cmdline.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 namespace {
 
-using kernel::Cmdline;
+using monitor::Cmdline;
 
 std::string Get(const char* text, const char* key) {
   base::StrView v = Cmdline(text).get(key);

@@ -1,0 +1,50 @@
+// The kernel console: COM1 at 115200 8N1, in arch because it needs only the
+// UART and the per-CPU block, so every module can print. `kprint` formats
+// with base::format ("{}" placeholders). One kprint call is atomic with
+// respect to other CPUs, so lines never interleave; a CPU may re-enter (an
+// exception report while it was printing). Thread and interrupt context;
+// NMI context only for the final reports of a dying kernel.
+#pragma once
+
+#include "src/base/format.h"
+
+namespace arch {
+
+/// Programs the UART; before this, output goes nowhere.
+void console_init();
+
+/// The console as a format sink (for code that formats in pieces).
+base::Sink console_sink();
+
+/// Wraps console lines at `columns` (0: off); the `console.wrap=N` argument.
+void console_set_wrap(uint32_t columns);
+
+/// Holds the console for this CPU (recursively), interrupts off.
+void console_lock();
+void console_unlock();
+
+template <typename... Args>
+void kprint(base::StrView fmt, const Args&... args) {
+  console_lock();
+  base::format(console_sink(), fmt, args...);
+  console_unlock();
+}
+
+/// A byte typed on the console, or -1 if none is waiting: from the receive
+/// ring once interrupts are on, else by polling the UART. Boot CPU only
+/// (the ring has one consumer).
+int console_try_read();
+
+/// Switches input to receive interrupts at `vector` (the caller routes the
+/// UART's IRQ there): bytes go into a lock-free ring from then on. `eoi`
+/// acknowledges the interrupt at the interrupt controller.
+void console_enable_receive_interrupt(uint8_t vector, void (*eoi)());
+
+/// Waits for input without spinning: halts until an interrupt when the
+/// ring is empty (polls with pause when receive interrupts are off).
+void console_wait_for_input();
+
+/// Bytes dropped because the receive ring was full.
+uint64_t console_rx_dropped();
+
+}  // namespace arch

@@ -1,0 +1,26 @@
+// Monitor commands, registered by the module that owns their data:
+// `MONITOR_COMMAND(mem, "", "what memory there is") { ... return true; }`
+// puts the command in the .monitor_commands section (no constructors, no
+// central table); the body gets the words after the name as `args` and
+// returns false when the command failed. Depends only on src/base, so any
+// module can register one; the library holding it must be alwayslink.
+#pragma once
+
+#include "src/base/str.h"
+
+namespace monitor {
+
+struct Command {
+  const char* name;
+  const char* usage;  ///< the arguments, as `help` shows them ("[GLOB]"; "" for none)
+  const char* help;   ///< one line
+  bool (*run)(base::StrView args);
+};
+
+}  // namespace monitor
+
+#define MONITOR_COMMAND(name, usage, help)                                                   \
+  static bool monitor_command_fn_##name(::base::StrView args);                               \
+  [[gnu::used, gnu::section(".monitor_commands")]] static constexpr ::monitor::Command       \
+      monitor_command_##name{#name, usage, help, &monitor_command_fn_##name};                 \
+  static bool monitor_command_fn_##name([[maybe_unused]] ::base::StrView args)
