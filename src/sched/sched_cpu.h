@@ -83,6 +83,7 @@ struct alignas(64) CpuSched {
   // element this CPU watches, produced as number watch_index, queued no
   // later than TSC watch_tsc.
   bool watching = false;
+  uint8_t watch_strikes = 0;  // checks that found the violation's condition (two make one)
   uint32_t watch_index = 0;
   uint64_t watch_tsc = 0;
   uint64_t halted_since_tsc = 0;  // TSC when this CPU last halted in idle; 0 while awake (others read)

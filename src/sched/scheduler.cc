@@ -499,13 +499,19 @@ void park(CpuSched& c, bool& spinning) {
 // some CPU has been halted since before the watch began, the invariant was
 // broken for at least that long. Always on: one tick per quantum reads two
 // ring counters, and scans the CPUs only when a watch runs long.
-// While some CPU spins, somebody is looking: the wait may run longer
-// (under -icount QEMU runs one vCPU at a time, so a spinner may not run
-// for a few ms of guest time while a CPU-bound vCPU does), up to the
-// second bound, past which a spinner that never takes the work is a
-// violation too.
+// While some CPU spins, somebody is looking: the wait may run longer, up
+// to the second bound, past which a spinner that never takes the work (a
+// spinning count that leaked) is a violation too. The bound is generous
+// because under -icount QEMU runs one vCPU at a time: a kicked vCPU waits
+// its turn behind every busy one, and the wake chain that spreads a burst
+// (one steal per hop, each by a CPU the previous one kicked) takes a turn
+// per hop. For the same reason a violation takes two strikes: the
+// condition seen at two ticks of the busy CPU at least a quantum apart
+// (the first tick's safety net has kicked a CPU by the second), so a
+// looker caught by the emulator between its decrement and its kick is not
+// mistaken for a stranded CPU, while a CPU stranded for good still is.
 constexpr uint64_t kIdleBoundNs = 4 * kQuantumNs;
-constexpr uint64_t kIdleBoundSpinningNs = 16 * kQuantumNs;
+constexpr uint64_t kIdleBoundSpinningNs = 64 * kQuantumNs;
 
 struct IdleViolations {
   base::Atomic<uint64_t> count{0};
@@ -529,6 +535,7 @@ constinit uint64_t idle_bound_spinning_tsc_ = 0;  // kIdleBoundSpinningNs likewi
     // to wake, perhaps (an emulator schedules vCPUs as it likes), but not
     // forgotten. The invariant is about CPUs nobody will wake.
     if (v == c.index || since == 0 || since >= c.watch_tsc || !is_idle(v)) continue;
+    if (++c.watch_strikes < 2) return;
     if (violations_.count.fetch_add(1, MemoryOrder::kRelaxed) == 0) {
       violations_.idle_cpu = v;
       violations_.busy_cpu = c.index;
@@ -555,6 +562,7 @@ void check_idle_invariant(CpuSched& c, uint64_t now) {  // now: TSC
   }
   if (!c.watching && tail != head) {
     c.watching = true;
+    c.watch_strikes = 0;
     c.watch_index = tail - 1;
     c.watch_tsc = now;
   }

@@ -213,7 +213,12 @@ base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options
   if (fn == nullptr || options.stack_size < kMinStackSize || options.stack_size > kMaxStackSize)
     return base::Error::kInvalidArgument;
   if (options.cpu != kAnyCpu && options.cpu >= sched_cpus()) return base::Error::kInvalidArgument;
-  if (options.cpu != kAnyCpu && !cpu_takes_threads(options.cpu)) return base::Error::kInvalidArgument;
+  if (options.cpu != kAnyCpu) {
+    // Plain loads: a spawn racing with cpu_offline needs no Dekker here (a
+    // thread that reaches a parked CPU's inbox is handed on, and unpinned).
+    const CpuSched& c = sched_of(options.cpu);
+    if (!c.running || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive) return base::Error::kInvalidArgument;
+  }
   drain_reap_list();
   uint64_t bytes = round_stack(options.stack_size);
   base::Result<uint64_t> lo = alloc_stack(bytes);
