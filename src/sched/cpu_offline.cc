@@ -28,8 +28,23 @@ constinit base::Atomic<uint32_t> changing_{0};
 // quantum, which bounds how long a busy CPU takes to notice.
 constexpr uint64_t kPollNs = 50'000;
 
-void wait_for_presence(CpuSched& c, uint32_t want) {
-  while (c.presence.load(MemoryOrder::kAcquire) != want) sleep_for(kPollNs);
+// Takes the one change slot and moves `c` from `from` to `to` (sequentially
+// consistent: the Dekker with set_affinity); on failure the slot is free
+// again and the error is kBusy (another change) or `not_from`.
+base::Status begin_change(CpuSched& c, uint32_t from, uint32_t to, base::Error not_from) {
+  uint32_t free = 0;
+  if (!changing_.compare_exchange(free, 1, MemoryOrder::kAcquire, MemoryOrder::kRelaxed)) return base::Error::kBusy;
+  if (!c.presence.compare_exchange(from, to, MemoryOrder::kSeqCst, MemoryOrder::kRelaxed)) {
+    changing_.store(0, MemoryOrder::kRelease);
+    return not_from;
+  }
+  return base::Status::Ok();
+}
+
+// Kicks the CPU to act on the change and waits until it reports `until`.
+void end_change(CpuSched& c, uint32_t until) {
+  kick(c.index);
+  while (c.presence.load(MemoryOrder::kAcquire) != until) sleep_for(kPollNs);
 }
 
 }  // namespace
@@ -58,17 +73,11 @@ const char* offline_refusal(uint32_t cpu) {
 base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t, void* arg), void* arg) {
   if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
   if (cpu == 0) return base::Error::kUnsupported;
-  uint32_t idle = 0;
-  if (!changing_.compare_exchange(idle, 1, MemoryOrder::kAcquire, MemoryOrder::kRelaxed)) return base::Error::kBusy;
   CpuSched& c = sched_of(cpu);
-  uint32_t active = kCpuActive;
-  if (!c.presence.compare_exchange(active, kCpuLeaving, MemoryOrder::kSeqCst, MemoryOrder::kRelaxed)) {
-    changing_.store(0, MemoryOrder::kRelease);
-    return base::Error::kBusy;
-  }
+  if (base::Status s = begin_change(c, kCpuActive, kCpuLeaving, base::Error::kBusy); !s.ok()) return s.error();
   size_t n = unpin_threads_bound_to(cpu, unpinned, arg);
-  kick(cpu);  // a halted CPU notices in its idle loop; a busy one at its tick
-  wait_for_presence(c, kCpuParked);
+  // A halted CPU notices in its idle loop, a busy one at its tick.
+  end_change(c, kCpuParked);
   // A spawn that checked the CPU before it was marked, and bound its new
   // thread after the first pass: unpinned here (and if it was queued there
   // meanwhile, the parked CPU handed it on already).
@@ -79,16 +88,9 @@ base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t,
 
 base::Status cpu_online(uint32_t cpu) {
   if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
-  uint32_t idle = 0;
-  if (!changing_.compare_exchange(idle, 1, MemoryOrder::kAcquire, MemoryOrder::kRelaxed)) return base::Error::kBusy;
   CpuSched& c = sched_of(cpu);
-  uint32_t parked = kCpuParked;
-  if (!c.presence.compare_exchange(parked, kCpuReturning, MemoryOrder::kSeqCst, MemoryOrder::kRelaxed)) {
-    changing_.store(0, MemoryOrder::kRelease);
-    return base::Error::kInvalidArgument;
-  }
-  kick(cpu);
-  wait_for_presence(c, kCpuActive);
+  if (base::Status s = begin_change(c, kCpuParked, kCpuReturning, base::Error::kInvalidArgument); !s.ok()) return s;
+  end_change(c, kCpuActive);
   changing_.store(0, MemoryOrder::kRelease);
   return base::Status::Ok();
 }
