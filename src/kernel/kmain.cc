@@ -138,7 +138,7 @@ bool find_thread_stack(uint64_t addr, StackInfo* info) {
 // kmain becomes thread "kmain" on CPU 0, which gets its idle thread; the
 // APs join as they come online (ap_main). Interrupts are still off.
 void start_scheduler(const Platform& platform) {
-  arch::enable_sse();  // for SimdRegion code only (src/sched/simd.h)
+  cpus_enable_simd_this_cpu();  // for SimdRegion code only (src/sched/simd.h)
   uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
   if (ncpu == 0) ncpu = 1;
   if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
