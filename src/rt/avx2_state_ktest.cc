@@ -1,10 +1,6 @@
-// The SIMD policy with AVX2 (what objs_avx2.cc relies on): more threads
-// than CPUs keep sums of counter rows in YMM registers, all 256 bits live,
-// for long stretches inside SimdRegions while timer interrupts and
-// preemption go on around them. Nothing saves YMM state, so this holds only
-// if no handler touches vector registers (a VEX.128 or legacy-SSE write
-// would clear or keep the upper halves wrongly) and no other thread runs
-// inside a region; a wrong sum would show it.
+// The SIMD policy with AVX2 (what objs_avx2.cc relies on): YMM sums stay
+// right while timer interrupts land inside SimdRegions and threads are
+// preempted between them.
 #include "src/arch/console.h"
 #include "src/arch/percpu.h"
 #include "src/base/atomic.h"
@@ -84,6 +80,11 @@ void worker(void* p) {
   }
 }
 
+// More threads than CPUs keep sums of counter rows in YMM registers, all
+// 256 bits live, for long stretches inside SimdRegions. Nothing saves YMM
+// state, so this holds only if no handler touches vector registers (a
+// VEX.128 or legacy-SSE write would clear or keep the upper halves wrongly)
+// and no other thread runs inside a region; a wrong sum would show it.
 // Named under rt.objs_avx2_* so that runs on CPUs without AVX2 leave it
 // out with the other AVX2 test.
 KTEST(rt, objs_avx2_registers_survive_preemption_and_interrupts) {

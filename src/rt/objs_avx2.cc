@@ -1,10 +1,6 @@
 // AVX2 Objs operations on clang vector types, three 8-counter rows. The
-// compare is written with the same 2^31 bias as the SSE2 one (AVX2 has no
-// unsigned VPCMPGTD either); clang sees an unsigned compare in it and emits
-// the min/equality form instead (a > b exactly when min(a, b) != a:
-// VPMINUD, VPCMPEQD, then the mask inverted), one instruction shorter.
-// The compiler ends each function with VZEROUPPER, so no dirty upper
-// state lingers to slow later SSE code.
+// compiler ends each function with VZEROUPPER, so no dirty upper state
+// lingers to slow later SSE code.
 #include "src/rt/objs_avx2.h"
 
 #include "src/sched/simd_function.h"
@@ -34,6 +30,10 @@ SIMD_AVX2_FUNCTION void objs_sub_avx2(Objs& dst, const Objs& src) {
   for (unsigned i = 0; i < kObjsClasses; i += kLanes) store(&dst.n[i], load(&dst.n[i]) - load(&src.n[i]));
 }
 
+// Written with the same 2^31 bias as the SSE2 compare (AVX2 has no unsigned
+// VPCMPGTD either); clang sees an unsigned compare in it and emits the
+// min/equality form instead (a > b exactly when min(a, b) != a: VPMINUD,
+// VPCMPEQD, then the mask inverted), one instruction shorter.
 SIMD_AVX2_FUNCTION ObjsMask objs_cmp_avx2(const Objs& a, const Objs& b) {
   const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u,
                    0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};

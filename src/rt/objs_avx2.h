@@ -1,5 +1,5 @@
 // The AVX2 implementation of the Objs operations: eight counters per
-// instruction. SIMD_AVX2_FUNCTIONs: call only inside a sched::SimdRegion,
+// instruction. SIMD_AVX2_FUNCTIONs: thread context, inside a sched::SimdRegion,
 // on a CPU with AVX2 and AVX state enabled (objs_impl_available(kAvx2)).
 #pragma once
 

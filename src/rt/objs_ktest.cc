@@ -1,7 +1,6 @@
-// In-kernel tests of the Objs operations: on every CPU (AVX state is
-// enabled per CPU, so an AP that missed it would fault here), inside a
-// SimdRegion, the chosen implementation and every available one against
-// the scalar reference on edge and pseudo-random inputs.
+// In-kernel tests of the Objs operations: the chosen implementation and
+// every available one against the scalar reference, inside SimdRegions, on
+// every CPU (AVX state is enabled per CPU: an AP that missed it faults here).
 #include "src/arch/console.h"
 #include "src/arch/x86.h"
 #include "src/ktest/ktest.h"
@@ -69,8 +68,8 @@ uint32_t mismatches(const Ops& ops, uint32_t rounds, uint32_t seed) {
   return bad;
 }
 
-// Runs mismatches() pinned to each CPU that schedules; returns the CPUs
-// checked and records a failure per CPU with mismatches.
+// Runs mismatches() pinned to each CPU that schedules, recording a failure
+// per CPU with mismatches (a macro: KEXPECT needs the test's context).
 #define CHECK_ON_EVERY_CPU(ops)                                                         \
   do {                                                                                  \
     uint32_t checked = 0;                                                               \

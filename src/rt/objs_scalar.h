@@ -1,5 +1,6 @@
 // The scalar reference implementation of the Objs operations: what the
 // vector ones are tested against, and the fallback before boot selects one.
+// Any context (no vector registers).
 #pragma once
 
 #include "src/rt/objs.h"

@@ -1,5 +1,6 @@
 // Which Objs implementation a CPU can run, decided from its CPUID features
 // and the XCR0 the kernel enabled. Pure, so host tests feed real dumps.
+// Any context.
 #pragma once
 
 #include "src/arch/cpu_features.h"

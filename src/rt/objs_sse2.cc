@@ -1,7 +1,5 @@
-// SSE2 Objs operations on clang vector types, six 4-counter rows. SSE2 has
-// only a signed compare (PCMPGTD); biasing both sides by 2^31 maps unsigned
-// order onto signed order (x ^ 0x8000'0000 flips the sign bit), which is
-// what makes the compare right past 2^31 where Biscuit's was not.
+// SSE2 Objs operations on clang vector types, six 4-counter rows, with an
+// unsigned compare built from the signed PCMPGTD.
 #include "src/rt/objs_sse2.h"
 
 #include "src/sched/simd_function.h"
@@ -33,6 +31,9 @@ SIMD_FUNCTION void objs_sub_sse2(Objs& dst, const Objs& src) {
   for (unsigned i = 0; i < kObjsClasses; i += kLanes) store(&dst.n[i], load(&dst.n[i]) - load(&src.n[i]));
 }
 
+// SSE2 has only a signed compare (PCMPGTD); biasing both sides by 2^31 maps
+// unsigned order onto signed order (x ^ 0x8000'0000 flips the sign bit),
+// which is what makes the compare right past 2^31 where Biscuit's was not.
 SIMD_FUNCTION ObjsMask objs_cmp_sse2(const Objs& a, const Objs& b) {
   const U4 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
   ObjsMask m = 0;

@@ -1,5 +1,5 @@
 // The SSE2 implementation of the Objs operations: four counters per
-// instruction. SIMD_FUNCTIONs: call only inside a sched::SimdRegion.
+// instruction. SIMD_FUNCTIONs: thread context, inside a sched::SimdRegion.
 #pragma once
 
 #include "src/rt/objs.h"
