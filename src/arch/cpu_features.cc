@@ -50,6 +50,8 @@ CpuFeatures decode_leaves(const CpuidLeaves& raw) {
   f.x2apic = bit(c1, 21);
   f.tsc_deadline = bit(c1, 24);
   f.xsave = bit(c1, 26);
+  f.osxsave = bit(c1, 27);
+  f.avx = bit(c1, 28);
   f.hypervisor = bit(c1, 31);
 
   f.arat = bit(raw.leaf6.eax, 2);
@@ -60,6 +62,10 @@ CpuFeatures decode_leaves(const CpuidLeaves& raw) {
   f.smap = bit(raw.leaf7.ebx, 20);
   f.umip = bit(raw.leaf7.ecx, 2);
   f.la57 = bit(raw.leaf7.ecx, 16);
+
+  // Leaf 0xD exists without XSAVE on some CPUs; its XCR0 mask means
+  // nothing then ([sdm2] CPUID, leaf 0DH).
+  if (f.xsave) f.xcr0_supported = (uint64_t{raw.leaf_d.edx} << 32) | raw.leaf_d.eax;
 
   // Leaf 0xA [sdm2] CPUID; [sdm3] 18.2. EDX is defined from version 2 on.
   const uint32_t aa = raw.leaf_a.eax;

@@ -24,14 +24,19 @@ struct CpuFeatures {
   uint32_t max_extended_leaf;  // 0 if leaf 0x8000'0000 is not implemented
   uint8_t initial_apic_id;     // leaf 1 EBX[31:24]; the x2APIC id may be wider
 
-  // Leaf 1.
-  bool sse2, monitor_mwait, pdcm, pcid, x2apic, tsc_deadline, xsave, hypervisor;
+  // Leaf 1. `osxsave` mirrors CR4.OSXSAVE at the time of decoding (the OS
+  // sets it), so it says nothing about what the CPU can do.
+  bool sse2, monitor_mwait, pdcm, pcid, x2apic, tsc_deadline, xsave, osxsave, avx, hypervisor;
   // Leaf 6: the APIC timer keeps its rate in deep C-states.
   bool arat;
   // Leaf 7 subleaf 0.
   bool fsgsbase, avx2, smep, smap, umip, la57;
   // Leaf 0x8000'0001 and 0x8000'0007.
   bool long_mode, nx, pages_1g, invariant_tsc;
+
+  // Leaf 0xD subleaf 0 EDX:EAX: the XCR0 bits the CPU supports ([sdm1]
+  // 13.2); 0 without XSAVE or leaf 0xD.
+  uint64_t xcr0_supported;
 
   // Leaf 0xA: architectural performance monitoring (0 = none).
   uint8_t perfmon_version, gp_counters, gp_counter_width, fixed_counters, fixed_counter_width;
@@ -48,10 +53,24 @@ struct CpuFeatures {
   base::StrView vendor_str() const { return base::StrView(vendor, 12); }
 };
 
+/// XCR0 state components ([sdm1] 13.1): x87 (always set), SSE (XMM) and
+/// AVX (the upper halves of the YMM registers).
+inline constexpr uint64_t kXcr0X87 = 1u << 0;
+inline constexpr uint64_t kXcr0Sse = 1u << 1;
+inline constexpr uint64_t kXcr0Avx = 1u << 2;
+
+/// Whether the OS may enable AVX state on this CPU: XSAVE (so CR4.OSXSAVE
+/// can be set and XSETBV exists), AVX, and XCR0 able to hold x87|SSE|AVX
+/// ([sdm1] 13.3, 14.3). AVX2 code additionally needs `avx2`.
+constexpr bool avx_state_supported(const CpuFeatures& f) {
+  constexpr uint64_t kNeed = kXcr0X87 | kXcr0Sse | kXcr0Avx;
+  return f.xsave && f.avx && (f.xcr0_supported & kNeed) == kNeed;
+}
+
 /// The raw registers decode_leaves() needs; all zero for leaves the CPU
 /// does not report. Filled by decode_cpuid(), or by hand in tests.
 struct CpuidLeaves {
-  CpuidRegs leaf0, leaf1, leaf6, leaf7, leaf_a, leaf15, leaf16;
+  CpuidRegs leaf0, leaf1, leaf6, leaf7, leaf_d, leaf_a, leaf15, leaf16;
   CpuidRegs ext0, ext1, ext7, ext8;
 };
 
@@ -78,6 +97,7 @@ CpuFeatures decode_cpuid(CpuidSource& src) {
   raw.leaf1 = basic(1, 0);
   raw.leaf6 = basic(6, 0);
   raw.leaf7 = basic(7, 0);
+  raw.leaf_d = basic(0xd, 0);
   raw.leaf_a = basic(0xa, 0);
   raw.leaf15 = basic(0x15, 0);
   raw.leaf16 = basic(0x16, 0);

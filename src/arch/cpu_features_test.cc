@@ -124,6 +124,8 @@ TEST(CpuFeatures, RealQemuDumps) {
     EXPECT_FALSE(f.pdcm);
     EXPECT_EQ(f.phys_addr_bits, 40);
     EXPECT_EQ(f.initial_apic_id, 0);  // the BSP
+    // The probe that captured the dumps never set CR4.OSXSAVE.
+    EXPECT_FALSE(f.osxsave);
 
     if (c.max_model) {
       EXPECT_EQ(f.linear_addr_bits, 57);
@@ -131,6 +133,10 @@ TEST(CpuFeatures, RealQemuDumps) {
       EXPECT_TRUE(f.pages_1g);
       EXPECT_TRUE(f.avx2);
       EXPECT_TRUE(f.xsave);
+      // Leaf 0xD.0 EAX 0x21f: x87, SSE, AVX, MPX (2 bits) and PKRU.
+      EXPECT_TRUE(f.avx);
+      EXPECT_EQ(f.xcr0_supported, 0x21fu);
+      EXPECT_TRUE(avx_state_supported(f));
       EXPECT_TRUE(f.monitor_mwait);
       EXPECT_TRUE(f.arat);
       EXPECT_TRUE(f.fsgsbase);
@@ -143,6 +149,9 @@ TEST(CpuFeatures, RealQemuDumps) {
       EXPECT_FALSE(f.pages_1g);
       EXPECT_FALSE(f.avx2);
       EXPECT_FALSE(f.xsave);
+      EXPECT_FALSE(f.avx);
+      EXPECT_EQ(f.xcr0_supported, 0u);
+      EXPECT_FALSE(avx_state_supported(f));
       EXPECT_FALSE(f.monitor_mwait);
       EXPECT_FALSE(f.arat);
       EXPECT_FALSE(f.smep);
@@ -158,6 +167,7 @@ FakeCpuid intel_like(uint32_t max_leaf) {
   fake.set(1, 0, {0x0008'06c1, 0x0310'0800, 0x7ffa'fbff, 0xbfeb'fbff});
   fake.set(6, 0, {0x0000'0004, 0, 0, 0});
   fake.set(7, 0, {0, 0x0000'0020, 0, 0});
+  fake.set(0xd, 0, {0x0000'0207, 0x0000'0340, 0x0000'0a80, 0});  // x87|SSE|AVX|PKRU
   // Version 5, 8 GP counters of 48 bits, 4 fixed counters of 48 bits.
   fake.set(0xa, 0, {0x0730'0805, 0, 0, 0x0000'0604});
   // 38.4 MHz crystal, ratio 200/2: a 3.84 GHz TSC.
@@ -188,6 +198,8 @@ TEST(CpuFeatures, IntelLikeLeaves) {
   EXPECT_TRUE(f.sse2);
   EXPECT_FALSE(f.hypervisor);
   EXPECT_TRUE(f.avx2);
+  EXPECT_TRUE(f.avx);
+  EXPECT_EQ(f.xcr0_supported, 0x207u);
   EXPECT_TRUE(f.arat);
   EXPECT_TRUE(f.invariant_tsc);
   EXPECT_TRUE(f.pages_1g);
@@ -239,6 +251,36 @@ TEST(CpuFeatures, PerfmonVersion1HasNoFixedCounters) {
   EXPECT_EQ(f.gp_counter_width, 40);
   EXPECT_EQ(f.fixed_counters, 0);
   EXPECT_EQ(f.fixed_counter_width, 0);
+}
+
+TEST(CpuFeatures, AvxStateNeedsXsaveAvxAndXcr0Bits) {
+  FakeCpuid fake = intel_like(0x16);
+  // Leaf 1 ECX 0x7ffafbff has XSAVE (26), OSXSAVE (27) and AVX (28).
+  fake.set(0xd, 0, {0x0000'0207, 0x0000'0340, 0x0000'0a80, 0});
+  CpuFeatures f = decode_cpuid(fake);
+  EXPECT_TRUE(f.xsave);
+  EXPECT_TRUE(f.osxsave);
+  EXPECT_TRUE(f.avx);
+  EXPECT_EQ(f.xcr0_supported, 0x207u);
+  EXPECT_TRUE(avx_state_supported(f));
+
+  // XCR0 without the AVX component (an SSE-only XSAVE implementation).
+  fake.set(0xd, 0, {0x0000'0003, 0, 0, 0});
+  EXPECT_FALSE(avx_state_supported(decode_cpuid(fake)));
+
+  // No XSAVE: leaf 0xD's mask is ignored, whatever it says.
+  fake.set(0xd, 0, {0x0000'0007, 0, 0, 0});
+  fake.set(1, 0, {0x0008'06c1, 0x0310'0800, 0x7ffa'fbff & ~(1u << 26), 0xbfeb'fbff});
+  CpuFeatures g = decode_cpuid(fake);
+  EXPECT_FALSE(g.xsave);
+  EXPECT_EQ(g.xcr0_supported, 0u);
+  EXPECT_FALSE(avx_state_supported(g));
+
+  // Max leaf below 0xD: not asked for at all.
+  FakeCpuid old = intel_like(7);
+  old.set(0xd, 0, {0x0000'0007, 0, 0, 0});
+  EXPECT_FALSE(avx_state_supported(decode_cpuid(old)));
+  EXPECT_EQ(old.queried().count(0xd), 0u);
 }
 
 TEST(CpuFeatures, FamilyModelRules) {

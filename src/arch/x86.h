@@ -56,6 +56,34 @@ inline void enable_sse() {
   write_cr4(read_cr4() | (uint64_t{1} << 9) | (uint64_t{1} << 10));
 }
 
+inline constexpr uint64_t kCr4Osxsave = uint64_t{1} << 18;  // [sdm3] 2.5: XSAVE and XCR0 enabled
+
+/// XCR0 ([sdm3] 2.6); only with CR4.OSXSAVE set, else #UD.
+inline uint64_t xgetbv0() {
+  uint32_t lo, hi;
+  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (uint64_t{hi} << 32) | lo;
+}
+inline void xsetbv0(uint64_t v) {
+  asm volatile("xsetbv" ::"c"(0), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32)) : "memory");
+}
+
+/// Lets this CPU execute AVX instructions ([sdm1] 13.3, 14.3; [sdm3] 2.5,
+/// 2.6): CR4.OSXSAVE, then XCR0 = x87|SSE|AVX (`xcr0`, whose bits the
+/// caller checked against CPUID leaf 0xD). Call after enable_sse, on every
+/// CPU, only where the CPU supports XSAVE and AVX. The kernel never
+/// executes XSAVE: vector registers are used only inside SimdRegions, which
+/// keep preemption off, and interrupt handlers are built without SSE/AVX,
+/// so no switch or handler ever has vector state to save.
+inline void enable_avx_state(uint64_t xcr0) {
+  write_cr4(read_cr4() | kCr4Osxsave);
+  xsetbv0(xcr0);
+}
+
+/// XCR0 as enabled on this CPU: 0 while CR4.OSXSAVE is clear (XGETBV
+/// would fault).
+inline uint64_t enabled_xcr0() { return (read_cr4() & kCr4Osxsave) ? xgetbv0() : 0; }
+
 inline constexpr uint32_t kIa32Efer = 0xc000'0080;
 inline constexpr uint64_t kEferNxe = uint64_t{1} << 11;  // [sdm3] 2.2.1: execute-disable
 

@@ -220,7 +220,7 @@ namespace {
   // Release: our per-CPU set-up is visible to whoever sees us online.
   if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();
   online.fetch_add(1, MemoryOrder::kRelease);
-  arch::enable_sse();
+  cpus_enable_simd_this_cpu();
   sched::sched_run_ap(index);
 }
 
@@ -359,6 +359,14 @@ void cpus_start_pit_tick(uint8_t vector) {
 
 const ClockInfo& clock_info() { return clock; }
 const arch::CpuFeatures& cpu_features() { return features; }
+
+void cpus_enable_simd_this_cpu() {
+  arch::enable_sse();
+  // The same XCR0 on every CPU, so code chosen once at boot (rt's Objs
+  // operations) may run on any of them. The boot CPU's features stand for
+  // all: the kernel assumes identical CPUs.
+  if (arch::avx_state_supported(features)) arch::enable_avx_state(arch::kXcr0X87 | arch::kXcr0Sse | arch::kXcr0Avx);
+}
 uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
 uint32_t cpus_found() { return found; }
 uint32_t cpus_skipped() { return found - cpus_online(); }

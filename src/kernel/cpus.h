@@ -50,6 +50,11 @@ void cpus_start_aps(const Platform& platform);
 const ClockInfo& clock_info();
 const arch::CpuFeatures& cpu_features();
 
+/// Lets this CPU run the vector code of SimdRegions (src/sched/simd.h):
+/// SSE always, and AVX state (CR4.OSXSAVE, XCR0 = x87|SSE|AVX) where the
+/// CPU supports it. Every CPU, before it schedules; after cpus_init_boot.
+void cpus_enable_simd_this_cpu();
+
 /// CPUs online, the boot CPU included.
 uint32_t cpus_online();
 /// CPUs the MADT listed enabled, and those left parked or that failed.

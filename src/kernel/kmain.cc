@@ -26,6 +26,8 @@
 #include "src/mm/tlb.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/monitor.h"
+#include "src/rt/objs.h"
+#include "src/rt/objs_select.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
@@ -138,7 +140,7 @@ bool find_thread_stack(uint64_t addr, StackInfo* info) {
 // kmain becomes thread "kmain" on CPU 0, which gets its idle thread; the
 // APs join as they come online (ap_main). Interrupts are still off.
 void start_scheduler(const Platform& platform) {
-  arch::enable_sse();  // for SimdRegion code only (src/sched/simd.h)
+  cpus_enable_simd_this_cpu();  // for SimdRegion code only (src/sched/simd.h)
   uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
   if (ncpu == 0) ncpu = 1;
   if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
@@ -224,6 +226,11 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   }
   mm::tlb_init(mm::TlbHooks{.send_ipi = send_ipi, .eoi = lapic_eoi});
   start_scheduler(platform);
+  // After this CPU enabled its AVX state (start_scheduler) and before the
+  // APs start: they only enable theirs, and use the table set here.
+  rt::objs_init(rt::choose_objs_impl(features, arch::enabled_xcr0()));
+  arch::kprint("rt: Objs operations use {} (AVX2 {}, XCR0 {:#x})\n", rt::objs_impl_name(rt::objs_impl()),
+               features.avx2 ? "yes" : "no", arch::enabled_xcr0());
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
   mm::vm_drop_identity();

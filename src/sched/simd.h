@@ -10,16 +10,19 @@
 #pragma once
 
 #include "src/sched/sched.h"
-
-/// A function that may use SSE2 (call it only inside a SimdRegion). Kept
-/// out of line so its vector code cannot be inlined into a caller outside
-/// .text.simd.
-#define SIMD_FUNCTION [[gnu::section(".text.simd"), gnu::target("sse2"), gnu::noinline]]
+#include "src/sched/simd_function.h"
 
 namespace sched {
 
 /// Disables preemption for its lifetime; vector registers are this
 /// thread's alone in between. Nests. Thread context.
+///
+/// This is also why the region saves no XMM/YMM state: with preemption off
+/// no other thread runs on this CPU until the region ends, and interrupt
+/// and NMI handlers are built with -mno-sse (no vector instructions, which
+/// test/check_no_stray_simd.sh proves), so the registers, YMM upper halves
+/// included, are left exactly as the region's code put them. What a region
+/// leaves in them afterwards is dead: nothing outside a region reads them.
 class SimdRegion {
  public:
   SimdRegion() { preempt_disable(); }

@@ -1,0 +1,17 @@
+// The AVX2 implementation of the Objs operations: eight counters per
+// instruction. SIMD_AVX2_FUNCTIONs: thread context, inside a sched::SimdRegion,
+// on a CPU with AVX2 and AVX state enabled (objs_impl_available(kAvx2)).
+#pragma once
+
+#include "src/rt/objs.h"
+
+namespace rt {
+
+/// objs_add with VPADDD (wrapping).
+void objs_add_avx2(Objs& dst, const Objs& src);
+/// objs_sub with VPSUBD (wrapping).
+void objs_sub_avx2(Objs& dst, const Objs& src);
+/// objs_cmp with VPMINUD/VPCMPEQD and VMOVMSKPS (unsigned).
+ObjsMask objs_cmp_avx2(const Objs& a, const Objs& b);
+
+}  // namespace rt
