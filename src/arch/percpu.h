@@ -48,7 +48,7 @@ struct CpuIrq {
   bool enabled() const {
     uint64_t flags;
     asm volatile("pushfq; popq %0" : "=r"(flags));
-    return flags & (1u << 9);  // RFLAGS.IF
+    return (flags & kRflagsIf) != 0;
   }
   void disable() { cli(); }
   void enable() { sti(); }

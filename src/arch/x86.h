@@ -46,14 +46,20 @@ inline void write_cr4(uint64_t v) { asm volatile("mov %0, %%cr4" ::"r"(v) : "mem
 inline void invlpg(uint64_t va) { asm volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 
 inline constexpr uint64_t kCr4Pge = uint64_t{1} << 7;  // [sdm3] 2.5: global pages
+inline constexpr uint64_t kCr4Osfxsr = uint64_t{1} << 9;       // [sdm3] 2.5: FXSAVE/FXRSTOR, SSE enabled
+inline constexpr uint64_t kCr4Osxmmexcpt = uint64_t{1} << 10;  // [sdm3] 2.5: SIMD exceptions raise #XM
+inline constexpr uint64_t kCr0Mp = uint64_t{1} << 1;           // [sdm3] 2.5: monitor coprocessor
+inline constexpr uint64_t kCr0Em = uint64_t{1} << 2;           // [sdm3] 2.5: x87 emulation (trap)
+/// RFLAGS.IF, the interrupt-enable flag ([sdm1] 3.4.3.3).
+inline constexpr uint64_t kRflagsIf = uint64_t{1} << 9;
 
 /// Lets this CPU execute SSE instructions ([sdm3] 13.1.3): CR0.EM clear
 /// (no x87 emulation trap), CR0.MP set, CR4.OSFXSR (the OS saves state with
 /// FXSAVE) and CR4.OSXMMEXCPT (SIMD exceptions raise #XM, not #UD). The
 /// kernel itself is built without SSE; only SimdRegion code uses it.
 inline void enable_sse() {
-  write_cr0((read_cr0() & ~(uint64_t{1} << 2)) | (uint64_t{1} << 1));
-  write_cr4(read_cr4() | (uint64_t{1} << 9) | (uint64_t{1} << 10));
+  write_cr0((read_cr0() & ~kCr0Em) | kCr0Mp);
+  write_cr4(read_cr4() | kCr4Osfxsr | kCr4Osxmmexcpt);
 }
 
 inline constexpr uint64_t kCr4Osxsave = uint64_t{1} << 18;  // [sdm3] 2.5: XSAVE and XCR0 enabled
@@ -129,7 +135,7 @@ inline uint64_t irq_save() {
   return flags;
 }
 inline void irq_restore(uint64_t flags) {
-  if (flags & (uint64_t{1} << 9)) sti();  // RFLAGS.IF
+  if (flags & kRflagsIf) sti();
 }
 
 /// Stops this CPU for good: interrupts off, halted (NMIs resume the hlt,

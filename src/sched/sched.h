@@ -151,7 +151,7 @@ inline uint64_t enter_blocking(const char* what) {
                : "=&r"(closed)
                : "i"(__builtin_offsetof(arch::PerCpu, cli.depth)), "i"(__builtin_offsetof(arch::PerCpu, sched_no_block)));
   if (__builtin_expect(closed != 0, 0)) report_may_not_block(what, flags);
-  if (__builtin_expect((flags & (uint64_t{1} << 9)) == 0, 0)) report_may_not_block(what, flags);
+  if (__builtin_expect((flags & arch::kRflagsIf) == 0, 0)) report_may_not_block(what, flags);
   return flags;
 }
 

@@ -654,7 +654,7 @@ void report_may_not_block(const char* what, uint64_t flags) {
   // interrupts off too, and the SpinLock is the better report.
   uint32_t spinlocks = arch::this_cpu().cli.depth;
   ASSERT_MSG(spinlocks == 0, "{}: would sleep holding a SpinLock", what);
-  ASSERT_MSG(flags & (uint64_t{1} << 9), "{}: would sleep with interrupts off", what);
+  ASSERT_MSG(flags & arch::kRflagsIf, "{}: would sleep with interrupts off", what);
   uint32_t gate = arch::this_cpu().sched_no_block;
   ASSERT_MSG((gate & kNoBlockStopped) == 0 && sched_running(), "{}: the scheduler is not running on this CPU", what);
   ASSERT_MSG(gate < kNoBlockPreempt, "{}: would sleep with preemption disabled", what);
@@ -801,7 +801,7 @@ void preempt_enable() {
   ASSERT_MSG(gate >= kNoBlockPreempt, "preempt_enable without preempt_disable");
   gate -= kNoBlockPreempt;
   bool now = gate < kNoBlockPreempt && (gate & kNoBlockStopped) == 0 && c.need_resched &&
-             arch::this_cpu().cli.depth == 0 && (flags & (1u << 9));
+             arch::this_cpu().cli.depth == 0 && (flags & arch::kRflagsIf);
   if (now) c.need_resched = false;
   arch::irq_restore(flags);
   if (now) yield();
