@@ -1,10 +1,11 @@
-// A fake CPUID source for host tests of CPUID-driven logic, loaded from the
-// `leaf subleaf eax ebx ecx edx` dumps in testdata/ (boot/ and cpuid/).
-// Like QEMU, basic leaves above the maximum answer with the maximum's data.
+// A fake CPUID source for host tests, loaded from the dumps in testdata/ (boot/,
+// cpuid/). Like QEMU, basic leaves above the maximum answer with the maximum's
+// data (the trap decoders must avoid); every query is recorded.
 #pragma once
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -26,11 +27,17 @@ class FakeCpuid {
 
   /// The CPUID provider interface the logic under test calls.
   CpuidRegs cpuid(uint32_t leaf, uint32_t subleaf) const {
+    queried_.insert(leaf);
     if (auto it = table_.find({leaf, subleaf}); it != table_.end()) return it->second;
     const uint32_t max = get(0, 0).eax;
     if (leaf < 0x4000'0000 && leaf > max && table_.count({max, 0})) return get(max, 0);
+    missing_.insert(leaf);
     return CpuidRegs{};
   }
+
+  /// Every leaf asked for, and those the table had no answer for.
+  const std::set<uint32_t>& queried() const { return queried_; }
+  const std::set<uint32_t>& missing() const { return missing_; }
 
   /// Parses a dump's text; returns the number of value lines, or -1 (and
   /// stops) at the first line that is neither a value nor a comment.
@@ -59,6 +66,8 @@ class FakeCpuid {
 
  private:
   std::map<std::pair<uint32_t, uint32_t>, CpuidRegs> table_;
+  // The log of a const query interface (providers are passed by const&).
+  mutable std::set<uint32_t> queried_, missing_;
 };
 
 }  // namespace arch::testing
