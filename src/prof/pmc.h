@@ -97,9 +97,11 @@ struct OverflowSet {
 // ---------------------------------------------------------------------------
 // Logic.
 
-/// One CPU's counters. Contexts: start and stop_all with preemption off on
-/// the CPU the Pmc belongs to; on_pmi in its NMI handler (no locks, no
-/// allocation: it touches only this object and MSRs).
+/// One CPU's general counters (the fixed ones are not used: their
+/// IA32_PERF_GLOBAL_CTRL bits are written 0). Contexts: start and stop_all
+/// on the CPU the Pmc belongs to, with preemption off and the performance
+/// LVT masked, since on_pmi (its NMI handler: no locks, no allocation, only
+/// this object and MSRs) would otherwise see a half-armed counter.
 template <typename Msr>
 class Pmc {
  public:
