@@ -14,52 +14,19 @@
 #include <utility>
 #include <vector>
 
-#include "src/base/testing/testdata.h"
+#include "src/arch/testing/fake_cpuid.h"
 
 namespace arch {
 namespace {
 
-// A CPUID source over a table of (leaf, subleaf) answers. Like QEMU, basic
-// leaves above the maximum answer with the maximum leaf's data (that is the
-// trap the decoder must avoid); every query is recorded.
-class FakeCpuid {
- public:
-  void set(uint32_t leaf, uint32_t subleaf, CpuidRegs r) { table_[{leaf, subleaf}] = r; }
+using arch::testing::FakeCpuid;
 
-  CpuidRegs cpuid(uint32_t leaf, uint32_t subleaf) {
-    queried_.insert(leaf);
-    auto it = table_.find({leaf, subleaf});
-    if (it != table_.end()) return it->second;
-    const uint32_t max = table_.count({0, 0}) ? table_[{0, 0}].eax : 0;
-    if (leaf < 0x4000'0000 && leaf > max && table_.count({max, 0})) return table_[{max, 0}];
-    missing_.insert(leaf);
-    return CpuidRegs{};
-  }
-
-  const std::set<uint32_t>& queried() const { return queried_; }
-  const std::set<uint32_t>& missing() const { return missing_; }
-
- private:
-  std::map<std::pair<uint32_t, uint32_t>, CpuidRegs> table_;
-  std::set<uint32_t> queried_, missing_;
-};
-
-// Parses the `leaf subleaf eax ebx ecx edx  # note` format of the dumps.
+// A dump from testdata/boot, `leaf subleaf eax ebx ecx edx  # note` lines.
 FakeCpuid load_dump(const std::string& config, size_t* lines) {
-  std::vector<uint8_t> bytes = base::testing::read_testdata("testdata/boot/" + config + ".cpuid.txt");
-  std::istringstream in(std::string(bytes.begin(), bytes.end()));
-  FakeCpuid fake;
-  *lines = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    unsigned leaf, subleaf, a, b, c, d;
-    if (std::sscanf(line.c_str(), "%x %x %x %x %x %x", &leaf, &subleaf, &a, &b, &c, &d) != 6) {
-      ADD_FAILURE() << config << ": bad line: " << line;
-      continue;
-    }
-    fake.set(leaf, subleaf, CpuidRegs{a, b, c, d});
-    ++*lines;
-  }
+  int n = 0;
+  FakeCpuid fake = FakeCpuid::from_testdata("testdata/boot/" + config + ".cpuid.txt", &n);
+  EXPECT_GT(n, 0) << config << ": missing, empty or a bad line";
+  *lines = n > 0 ? static_cast<size_t>(n) : 0;
   return fake;
 }
 

@@ -29,6 +29,7 @@ inline constexpr uint32_t kLapicEsr = 0x280;
 inline constexpr uint32_t kLapicIcrLow = 0x300;
 inline constexpr uint32_t kLapicIcrHigh = 0x310;  // xAPIC only; x2APIC has one 64-bit ICR
 inline constexpr uint32_t kLapicLvtTimer = 0x320;
+inline constexpr uint32_t kLapicLvtPerfMon = 0x340;  // performance monitoring counters
 inline constexpr uint32_t kLapicLvtError = 0x370;
 inline constexpr uint32_t kLapicTimerInitialCount = 0x380;
 inline constexpr uint32_t kLapicTimerCurrentCount = 0x390;
@@ -95,6 +96,15 @@ constexpr uint32_t lvt_timer_value(uint8_t vector, TimerMode mode, bool masked) 
 static_assert(lvt_timer_value(0x20, TimerMode::kPeriodic, false) == 0x0002'0020);
 static_assert(lvt_timer_value(0xef, TimerMode::kTscDeadline, false) == 0x0004'00ef);
 static_assert(lvt_timer_value(0, TimerMode::kOneShot, true) == 0x0001'0000);
+
+/// The performance-monitoring LVT delivering counter overflows (PMIs) as
+/// NMIs, unmasked ([sdm3] 10.5.1 figure 10-8: delivery mode 100 = NMI in
+/// bits 10:8, the vector is ignored). The CPU sets the mask bit when it
+/// delivers a PMI, so the handler writes this again after every one
+/// ([sdm3] 10.5.1, "the mask bit for its associated LVT entry is set").
+constexpr uint32_t lvt_perfmon_nmi() { return uint32_t{0b100} << 8; }
+static_assert(lvt_perfmon_nmi() == 0x0000'0400 && (lvt_perfmon_nmi() & kLvtMasked) == 0);
+static_assert(x2apic_msr(kLapicLvtPerfMon) == 0x834, "[sdm3] table 10-6: LVT performance monitoring is MSR 834H");
 
 /// Divide configuration register values [sdm3] 10.5.4 figure 10-10: the
 /// three-bit code lives in bits 0, 1 and 3, and counts from "by 2" (000)

@@ -26,6 +26,7 @@
 #include "src/mm/tlb.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/monitor.h"
+#include "src/prof/pmu.h"
 #include "src/rt/objs.h"
 #include "src/rt/objs_select.h"
 #include "src/sched/futex.h"
@@ -231,6 +232,11 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   rt::objs_init(rt::choose_objs_impl(features, arch::enabled_xcr0()));
   arch::kprint("rt: Objs operations use {} (AVX2 {}, XCR0 {:#x})\n", rt::objs_impl_name(rt::objs_impl()),
                features.avx2 ? "yes" : "no", arch::enabled_xcr0());
+  // Only reported for now: QEMU without KVM has no PMU, and sampling will
+  // fall back to a periodic NMI there.
+  char pmu[64];
+  prof::describe(prof::discover_pmu(cpuid_insn), pmu, sizeof pmu);
+  arch::kprint("prof: PMU: {}\n", static_cast<const char*>(pmu));
   cpus_start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
   mm::vm_drop_identity();
