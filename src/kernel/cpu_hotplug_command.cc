@@ -1,8 +1,8 @@
 // `cpus offline N` / `cpus online N` (see cpu_hotplug_command.h).
 #include "src/kernel/cpu_hotplug_command.h"
 
-#include "src/base/result.h"
 #include "src/arch/console.h"
+#include "src/base/result.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 

@@ -3,8 +3,8 @@
 
 #include "src/arch/console.h"
 #include "src/arch/ioapic.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/spinlock.h"
-#include "src/kernel/cpus.h"
 #include "src/mm/kernel_vm.h"
 
 namespace kernel {
@@ -48,7 +48,7 @@ base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
     arch::SpinLockGuard guard(ioapic_lock);
     auto dev = ioapic_at(i);
     if (r.gsi < io.gsi_base || r.gsi > io.gsi_base + dev.max_redirection_entry()) continue;
-    dev.route(r.gsi - io.gsi_base, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
+    dev.route(r.gsi - io.gsi_base, vector, arch::cpu_block(cpu).apic_id, r.active_low, r.level);
     return base::Status::Ok();
   }
   return base::Error::kNotFound;

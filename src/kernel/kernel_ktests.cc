@@ -2,8 +2,8 @@
 // TSS (exception.cc, stacks.cc), the build id; plus the xfail suites that
 // prove faults are reported.
 #include "src/arch/descriptor.h"
-#include "src/arch/tss.h"
 #include "src/arch/trap.h"
+#include "src/arch/tss.h"
 #include "src/arch/x86.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/stacks.h"

@@ -1,17 +1,20 @@
 // kmain: composes the modules in boot order (console, descriptor tables,
 // boot information, memory map) and runs the command line's job: `test=`,
 // `run=`, or the interactive monitor.
+#include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/cpu_features.h"
+#include "src/arch/cpu_timer.h"
 #include "src/arch/fw_cfg.h"
+#include "src/arch/local_apic.h"
 #include "src/arch/multiboot2.h"
 #include "src/arch/percpu.h"
-#include "src/arch/vectors.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/trap.h"
+#include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/kernel/boot_state.h"
-#include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
 #include "src/kernel/irq.h"
 #include "src/kernel/platform.h"
@@ -135,6 +138,41 @@ bool find_thread_stack(uint64_t addr, StackInfo* info) {
   return true;
 }
 
+// The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
+// the clocks measured with it against the PIT, and its timer.
+void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
+  uint64_t xapic_va = 0;
+  if (!features.x2apic) {
+    // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
+    base::Result<uint64_t> va = mm::fixmap(platform.lapic_phys, base::kPageSize, /*uncached=*/true);
+    if (!va.ok()) PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
+    xapic_va = va.value();
+  }
+  arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
+  arch::smp_init_boot_cpu();
+  arch::clock_calibrate(features);
+  arch::lapic_setup_this_cpu();
+  arch::cpu_timer_init(force_pit);
+  const arch::ClockInfo& clock = arch::clock_info();
+  arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
+               clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
+               clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
+}
+
+// An application processor, on its own stack with its per-CPU block: the
+// rest of its set-up, in the boot CPU's order, then its scheduler.
+[[noreturn]] void ap_main(uint32_t index) {
+  mm::heap_cpu_online(index);
+  arch::gdt_init();
+  stacks_install_tss(index);
+  arch::idt_load();
+  mm::vm_init_this_cpu();
+  mm::tlb_cpu_online(index);
+  arch::smp_ap_online(index);
+  arch::enable_sse();
+  sched::sched_run_ap(index);
+}
+
 // kmain becomes thread "kmain" on CPU 0, which gets its idle thread; the
 // APs join as they come online (ap_main). Interrupts are still off.
 void start_scheduler(const Platform& platform) {
@@ -147,7 +185,7 @@ void start_scheduler(const Platform& platform) {
   uint64_t rsp;
   asm volatile("mov %%rsp, %0" : "=r"(rsp));
   ASSERT_MSG(find_stack(rsp, &boot), "kmain is not on the boot stack");
-  sched::sched_init(sched_hooks(), ncpu, boot.lo, boot.hi);
+  sched::sched_init(ncpu, boot.lo, boot.hi);
   sched::sched_start_boot_cpu();
   set_dynamic_stack_finder(find_thread_stack);
 }
@@ -209,34 +247,32 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 
   Platform platform = discover_platform(info);
   monitor::Cmdline early_args(state.cmdline);
-  cpus_init_boot(platform, features, early_args.get("timer") == base::StrView("pit"));
-  const ClockInfo& clock = clock_info();
-  arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
-         clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
-         clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
+  start_lapic_and_clock(platform, features, early_args.get("timer") == base::StrView("pit"));
+  const arch::ClockInfo& clock = arch::clock_info();
   irq_init(platform);
-  if (timer_source() == TimerSource::kPit) {
+  if (arch::timer_source() == arch::TimerSource::kPit) {
     constexpr uint8_t kPitIrq = 0;
-    ASSERT_MSG(route_isa_irq(kPitIrq, arch::kVectorIrqBase + kPitIrq, 0).ok(),
+    ASSERT_MSG(route_isa_irq(kPitIrq, arch::kVectorPitTimer, 0).ok(),
                "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
-    cpus_start_pit_tick(arch::kVectorIrqBase + kPitIrq);
-    arch::kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
+    arch::cpu_timer_start_pit();
+    arch::kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", arch::kTimerHz);
   }
-  mm::tlb_init(mm::TlbHooks{.send_ipi = send_ipi, .eoi = lapic_eoi});
+  mm::tlb_init();
   start_scheduler(platform);
-  cpus_start_aps(platform);
+  if (platform.from_acpi)
+    arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), ap_kernel_stack_top, ap_main);
   uint64_t online_tsc = arch::rdtsc();
   mm::vm_drop_identity();
   // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
   constexpr uint8_t kCom1Irq = 4;
   if (route_isa_irq(kCom1Irq, arch::kVectorIrqBase + kCom1Irq, 0).ok()) {
-    arch::console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, lapic_eoi);
+    arch::console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, arch::lapic_eoi);
     arch::kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, arch::kVectorIrqBase + kCom1Irq);
   } else {
     arch::kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
   }
   arch::sti();
-  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", cpus_found(), cpus_online(), cpus_skipped(),
+  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", arch::cpus_found(), arch::cpus_online(), arch::cpus_skipped(),
          features.x2apic ? "x2APIC" : "xAPIC");
   arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
          (online_tsc - boot_entry_tsc) * 1'000'000 / clock.tsc_hz);

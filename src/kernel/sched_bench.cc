@@ -4,10 +4,10 @@
 // pinned, and so is the benchmark itself, so that every figure measures
 // one fixed path.
 #include "src/arch/percpu.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
 #include "src/kernel/bench.h"
-#include "src/kernel/cpus.h"
 #include "src/kernel/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/sched/futex.h"
@@ -120,7 +120,7 @@ void futex_partner(void* p) {
 }
 
 void futex_ping_pong(BenchRun& run, uint32_t partner_cpu) {
-  if (partner_cpu >= cpus_online()) {
+  if (partner_cpu >= arch::cpus_online()) {
     run.skip("needs two CPUs");
     return;
   }
@@ -208,7 +208,7 @@ void wake_target(void* p) {
 // From futex_wake on CPU 0 to the woken thread running on CPU 1 (idle,
 // halted or spinning in its idle loop).
 BENCH_N(sched, cross_cpu_wake_to_run, 200) {
-  if (cpus_online() < 2) {
+  if (arch::cpus_online() < 2) {
     run.skip("needs two CPUs");
     return;
   }

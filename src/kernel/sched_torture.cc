@@ -12,11 +12,12 @@
 //  - the idle invariant: no thread waits four quanta while a CPU nobody
 //    woke stays halted (checked by the scheduler at every busy tick).
 // Suite `sched_torture`, run by its own boot tests (1, 2, 4 and 8 CPUs).
+#include "src/arch/clock.h"
 #include "src/arch/percpu.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
 #include "src/kernel/console.h"
-#include "src/kernel/cpus.h"
 #include "src/kernel/ktest.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/futex.h"
@@ -105,15 +106,15 @@ void sleeper(Worker& w) {
   while (!w.t->stopping()) {
     if (w.rng.below(2) == 0) {
       uint64_t ns = w.rng.below(2 * kMs);
-      uint64_t t0 = sched::nanotime();
+      uint64_t t0 = arch::nanotime();
       sched::sleep_for(ns);
-      if (sched::nanotime() - t0 < ns) w.t->fail("sleep returned early");
+      if (arch::nanotime() - t0 < ns) w.t->fail("sleep returned early");
     } else {
       uint64_t ns = 100 * kUs + w.rng.below(2 * kMs);
-      uint64_t t0 = sched::nanotime();
+      uint64_t t0 = arch::nanotime();
       int r = sched::futex_wait(&w.t->never_woken, 0, ns);
       if (r != -sched::kETIMEDOUT) w.t->fail("a futex nobody wakes did not time out");
-      if (sched::nanotime() - t0 < ns) w.t->fail("a futex timeout came early");
+      if (arch::nanotime() - t0 < ns) w.t->fail("a futex timeout came early");
     }
     w.progress.fetch_add(1, MemoryOrder::kRelaxed);
   }
@@ -134,8 +135,8 @@ void wanderer(Worker& w) {
     uint32_t now = cpu_now();
     if (cpu != sched::kAnyCpu && me->affinity.load(MemoryOrder::kAcquire) == cpu && now != cpu)
       w.t->fail("a pinned thread ran on another CPU");
-    uint64_t until = sched::nanotime() + w.rng.below(50 * kUs);
-    while (sched::nanotime() < until) arch::cpu_relax();
+    uint64_t until = arch::nanotime() + w.rng.below(50 * kUs);
+    while (arch::nanotime() < until) arch::cpu_relax();
     w.progress.fetch_add(1, MemoryOrder::kRelaxed);
   }
   (void)sched::set_affinity(me, sched::kAnyCpu);
@@ -234,7 +235,7 @@ void hotplug_fn(void* p) {
 
 void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
   Torture t;
-  t.ncpu = cpus_online();
+  t.ncpu = arch::cpus_online();
   t.hotplug = hotplug;
   Hotplug plug;
   plug.t = &t;
@@ -303,7 +304,7 @@ KTEST(sched_torture, ten_seconds_of_everything) { torture(ktest_ctx, kSeconds, f
 // The same with CPUs going offline and back at random (2+ CPUs; on one,
 // the only CPU is the boot CPU, which is refused with its reason).
 KTEST(sched_torture, cpus_offline_and_online_under_load) {
-  if (cpus_online() < 2) {
+  if (arch::cpus_online() < 2) {
     KEXPECT_TRUE(sched::offline_refusal(0) != nullptr);
     KEXPECT_TRUE(!sched::cpu_offline(0).ok());
     return;

@@ -12,6 +12,7 @@
 // any CPU that is not active), and the parked CPU hands that thread on too.
 #include "src/sched/cpu_offline.h"
 
+#include "src/arch/ipi.h"
 #include "src/base/atomic.h"
 #include "src/sched/sched.h"
 #include "src/sched/sched_cpu.h"
@@ -67,7 +68,7 @@ base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t,
     return base::Error::kBusy;
   }
   size_t n = unpin_threads_bound_to(cpu, unpinned, arg);
-  kick(cpu);  // a halted CPU notices in its idle loop; a busy one at its tick
+  arch::kick_cpu(cpu);  // a halted CPU notices in its idle loop; a busy one at its tick
   wait_for_presence(c, kCpuParked);
   // A spawn that checked the CPU before it was marked, and bound its new
   // thread after the first pass: unpinned here (and if it was queued there
@@ -87,7 +88,7 @@ base::Status cpu_online(uint32_t cpu) {
     changing_.store(0, MemoryOrder::kRelease);
     return base::Error::kInvalidArgument;
   }
-  kick(cpu);
+  arch::kick_cpu(cpu);
   wait_for_presence(c, kCpuActive);
   changing_.store(0, MemoryOrder::kRelease);
   return base::Status::Ok();
