@@ -18,7 +18,7 @@
 #include "src/kernel/exception.h"
 #include "src/kernel/irq.h"
 #include "src/kernel/platform.h"
-#include "src/kernel/stacks.h"
+#include "src/arch/stacks.h"
 #include "src/kernel/version.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
@@ -130,14 +130,6 @@ void print_memory_report(const mm::VmBootReport& vm) {
          pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
 }
 
-// A fault or backtrace on a thread stack names the thread.
-bool find_thread_stack(uint64_t addr, StackInfo* info) {
-  sched::ThreadStackInfo t;
-  if (!sched::find_current_thread_stack(addr, &t)) return false;
-  *info = StackInfo{"thread stack", arch::this_cpu().index, t.lo, t.hi, t.in_guard};
-  return true;
-}
-
 // The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
 // the clocks measured with it against the PIT, and its timer.
 void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
@@ -164,7 +156,7 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
 [[noreturn]] void ap_main(uint32_t index) {
   mm::heap_cpu_online(index);
   arch::gdt_init();
-  stacks_install_tss(index);
+  arch::stacks_install_tss(index);
   arch::idt_load();
   mm::vm_init_this_cpu();
   mm::tlb_cpu_online(index);
@@ -181,13 +173,12 @@ void start_scheduler(const Platform& platform) {
   if (ncpu == 0) ncpu = 1;
   if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
   sched::futex_init(ncpu);
-  StackInfo boot;
+  arch::StackInfo boot;
   uint64_t rsp;
   asm volatile("mov %%rsp, %0" : "=r"(rsp));
-  ASSERT_MSG(find_stack(rsp, &boot), "kmain is not on the boot stack");
+  ASSERT_MSG(arch::find_stack(rsp, &boot), "kmain is not on the boot stack");
   sched::sched_init(ncpu, boot.lo, boot.hi);
   sched::sched_start_boot_cpu();
-  set_dynamic_stack_finder(find_thread_stack);
 }
 
 }  // namespace
@@ -198,8 +189,8 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::console_init();
   arch::gdt_init();
   // The TSS before the IDT: NMI, #DF, #MC and #PF gates name IST stacks.
-  stacks_install_tss(0);
-  stacks_unmap_guards();
+  arch::stacks_install_tss(0);
+  arch::stacks_unmap_guards();
   arch::idt_init();
   exception_init();
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
@@ -222,7 +213,6 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
       .nx = features.nx,
       .pages_1g = features.pages_1g,
       .poison = poison,
-      .leave_unmapped = is_stack_guard_page,
   });
   mm::tlb_cpu_online(0);
   mm::kva_init();
@@ -260,7 +250,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   mm::tlb_init();
   start_scheduler(platform);
   if (platform.from_acpi)
-    arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), ap_kernel_stack_top, ap_main);
+    arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main);
   uint64_t online_tsc = arch::rdtsc();
   mm::vm_drop_identity();
   // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).

@@ -11,7 +11,6 @@
 #include "src/base/atomic.h"
 #include "src/kernel/ktest.h"
 #include "src/kernel/pin_to.h"
-#include "src/kernel/stacks.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
