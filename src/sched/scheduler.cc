@@ -586,8 +586,8 @@ uint64_t quantum_tsc() { return quantum_tsc_; }
 uint32_t sched_cpus() { return ncpu_; }
 
 bool sched_running() {
-  void* s = arch::this_cpu().sched;
-  return s != nullptr && static_cast<CpuSched*>(s)->running;
+  CpuSched* s = arch::this_cpu().sched;
+  return s != nullptr && s->running;
 }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi);  // thread.cc
