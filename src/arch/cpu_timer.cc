@@ -4,6 +4,7 @@
 
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
+#include "src/arch/irq_routing.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/pit.h"
 #include "src/arch/vectors.h"
@@ -59,9 +60,14 @@ void cpu_timer_arm_ns(uint64_t ns) {
   });
 }
 
-void cpu_timer_start_pit() {
+void cpu_timer_start_pit_tick() {
+  if (internal::timer_source != TimerSource::kPit) return;
+  constexpr uint8_t kPitIrq = 0;
+  ASSERT_MSG(route_isa_irq(kPitIrq, kVectorPitTimer, 0).ok(),
+             "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
   base::Status s = pit_start_periodic(PortIo{}, kTimerHz);
   ASSERT_MSG(s.ok(), "PIT cannot tick at {} Hz", kTimerHz);
+  kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
 }
 
 }  // namespace arch

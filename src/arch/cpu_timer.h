@@ -39,8 +39,9 @@ void cpu_timer_start_this_cpu();
 /// Interrupts off.
 void cpu_timer_arm_ns(uint64_t ns);
 
-/// For TimerSource::kPit: programs channel 0 at kTimerHz (the caller
-/// routes ISA IRQ 0 to the boot CPU). Boot CPU.
-void cpu_timer_start_pit();
+/// For TimerSource::kPit (else nothing): routes ISA IRQ 0 to the boot CPU
+/// at kVectorPitTimer and programs channel 0 at kTimerHz. Panics when there
+/// is no route: no timer at all. Boot CPU, after irq_routing_init.
+void cpu_timer_start_pit_tick();
 
 }  // namespace arch

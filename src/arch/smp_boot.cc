@@ -4,7 +4,6 @@
 
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
-#include "src/arch/cpu_timer.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/smp.h"
 #include "src/arch/x86.h"
@@ -82,8 +81,6 @@ void smp_init_boot_cpu() {
 }
 
 void smp_ap_online(uint32_t index) {
-  lapic_setup_this_cpu();
-  cpu_timer_start_this_cpu();
   uint32_t expected = kWaiting;
   // Release: our per-CPU set-up is visible to whoever sees us online.
   if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();

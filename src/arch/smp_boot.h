@@ -25,9 +25,9 @@ using ApMain = void (*)(uint32_t index);
 /// return. Boot CPU, thread context.
 void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t index), ApMain ap_main);
 
-/// Called by an AP at the end of its set-up: enables its LAPIC and timer
-/// and reports it online (or parks it for good if the boot CPU gave up on
-/// it). AP, interrupts off.
+/// Called by an AP at the end of its set-up (its LAPIC and timer running):
+/// reports it online, or parks it for good if the boot CPU gave up on it.
+/// AP, interrupts off.
 void smp_ap_online(uint32_t index);
 
 /// CPUs online, the boot CPU included. Any context.

@@ -4,7 +4,9 @@
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/cpu_features.h"
+#include "src/arch/console_irq.h"
 #include "src/arch/cpu_timer.h"
+#include "src/arch/irq_routing.h"
 #include "src/arch/fw_cfg.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/multiboot2.h"
@@ -16,7 +18,6 @@
 #include "src/base/assert.h"
 #include "src/kernel/boot_state.h"
 #include "src/kernel/exception.h"
-#include "src/kernel/irq.h"
 #include "src/kernel/platform.h"
 #include "src/arch/stacks.h"
 #include "src/kernel/version.h"
@@ -50,6 +51,7 @@ constinit mm::E820Entry raw_map[kMaxMapEntries]{};
 constinit mm::PhysRange carve_outs[kMaxCarveOuts]{};
 constinit char cmdline_buf[2048]{};
 constinit arch::PerCpu boot_cpu{};
+constinit mm::VmBootReport vm_report{};
 
 // `mbi` is where the boot information can be read: the boot identity map
 // first (the low 4 GiB, where the loader put it), then the direct map.
@@ -160,6 +162,10 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
   arch::idt_load();
   mm::vm_init_this_cpu();
   mm::tlb_cpu_online(index);
+  // The LAPIC enabled before its timer: a disabled LAPIC keeps every LVT
+  // entry masked ([sdm3] 10.4.7.2).
+  arch::lapic_setup_this_cpu();
+  arch::cpu_timer_start_this_cpu();
   arch::smp_ap_online(index);
   arch::enable_sse();
   sched::sched_run_ap(index);
@@ -181,9 +187,10 @@ void start_scheduler(const Platform& platform) {
   sched::sched_start_boot_cpu();
 }
 
-}  // namespace
 
-extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+// This CPU's per-CPU block, console and descriptor tables, exception
+// reports, then the static constructors. Interrupts off throughout.
+void init_boot_cpu() {
   // First: everything after (the console lock, push_cli) reads this_cpu().
   arch::percpu_install(&boot_cpu);
   arch::console_init();
@@ -194,20 +201,17 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::idt_init();
   exception_init();
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
+}
 
-  arch::kprint("\n");
-  print_version_line();
+// The memory map first: mm replaces the boot page tables, after which the
+// boot information is read again (and returned) through the direct map.
+// The command line is copied out (with fw_cfg's part) before the switch.
+arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& features, BootState* state) {
   arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
-  BootState state;
-  // The memory map first: mm replaces the boot page tables, after which the
-  // boot information is read again through the direct map.
-  init_memory_map(early_info, mbi_phys, &state);
-  arch::CpuidInsn cpuid_insn;
-  arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
-  // The command line is copied out (with fw_cfg's part) before the switch.
-  state.cmdline = build_cmdline(early_info.cmdline());
-  bool poison = monitor::Cmdline(state.cmdline).get("mm.poison") == base::StrView("1");
-  mm::VmBootReport vm = mm::vm_init(mm::VmBootInfo{
+  init_memory_map(early_info, mbi_phys, state);
+  state->cmdline = build_cmdline(early_info.cmdline());
+  bool poison = monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1");
+  vm_report = mm::vm_init(mm::VmBootInfo{
       .map = memory_map.map(),
       .usable = memory_map.usable(),
       .nx = features.nx,
@@ -218,59 +222,65 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   mm::kva_init();
   mm::heap_init(poison);
   arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
-  state.boot_loader = info.boot_loader_name();
-  {
-    bool found = false;
-    base::StrView wrap = monitor::Cmdline(state.cmdline).get("console.wrap", &found);
-    uint32_t columns = 0;
-    for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
-    if (found && (columns == 0 || columns >= 10'000)) {
-      arch::kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
-    } else if (found) {
-      arch::console_set_wrap(columns);
-    }
-  }
-  arch::kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
-  arch::kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
-         state.usable_bytes >> 20, state.memory_ranges);
-  print_memory_report(vm);
+  state->boot_loader = info.boot_loader_name();
+  return info;
+}
 
-  Platform platform = discover_platform(info);
-  monitor::Cmdline early_args(state.cmdline);
-  start_lapic_and_clock(platform, features, early_args.get("timer") == base::StrView("pit"));
-  const arch::ClockInfo& clock = arch::clock_info();
-  irq_init(platform);
-  if (arch::timer_source() == arch::TimerSource::kPit) {
-    constexpr uint8_t kPitIrq = 0;
-    ASSERT_MSG(route_isa_irq(kPitIrq, arch::kVectorPitTimer, 0).ok(),
-               "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
-    arch::cpu_timer_start_pit();
-    arch::kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", arch::kTimerHz);
-  }
-  mm::tlb_init();
-  start_scheduler(platform);
-  if (platform.from_acpi)
-    arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main);
-  uint64_t online_tsc = arch::rdtsc();
-  mm::vm_drop_identity();
-  // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
-  constexpr uint8_t kCom1Irq = 4;
-  if (route_isa_irq(kCom1Irq, arch::kVectorIrqBase + kCom1Irq, 0).ok()) {
-    arch::console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, arch::lapic_eoi);
-    arch::kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, arch::kVectorIrqBase + kCom1Irq);
-  } else {
-    arch::kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
-  }
-  arch::sti();
-  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", arch::cpus_found(), arch::cpus_online(), arch::cpus_skipped(),
-         features.x2apic ? "x2APIC" : "xAPIC");
-  arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
-         (online_tsc - boot_entry_tsc) * 1'000'000 / clock.tsc_hz);
-
-  monitor::Cmdline cmdline(state.cmdline);
+// `console.wrap=N`: wrap console lines at N columns (1..9999).
+void set_console_wrap(base::StrView cmdline) {
   bool found = false;
-  // `test=GLOBS` and `bench=GLOBS` are the monitor commands of that name,
-  // run without a person (run_commands powers off).
+  base::StrView wrap = monitor::Cmdline(cmdline).get("console.wrap", &found);
+  if (!found) return;
+  uint32_t columns = 0;
+  for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
+  if (columns == 0 || columns >= 10'000) {
+    arch::kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
+    return;
+  }
+  arch::console_set_wrap(columns);
+}
+
+void print_boot_report(const BootState& state) {
+  arch::kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
+  arch::kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes, state.usable_bytes >> 20,
+               state.memory_ranges);
+  print_memory_report(vm_report);
+}
+
+// Device interrupts: every IOAPIC's window mapped (mm's fixmap, mm being
+// above arch) and masked, for arch to route.
+void start_irq_routing(const Platform& platform) {
+  size_t n = platform.madt.ioapics.size();
+  ASSERT_MSG(n <= arch::kMaxIoApics, "more than {} IOAPICs", arch::kMaxIoApics);
+  uint64_t va[arch::kMaxIoApics]{};
+  for (size_t i = 0; i < n; ++i) {
+    base::Result<uint64_t> m = mm::fixmap(platform.madt.ioapics[i].address, arch::kIoApicWindowBytes, /*uncached=*/true);
+    if (!m.ok()) PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
+    va[i] = m.value();
+  }
+  arch::irq_routing_init(platform.madt, base::Span<const uint64_t>(va, n));
+}
+
+// Every other CPU of the MADT, through the trampoline page (direct-mapped)
+// and onto its guarded stack, where ap_main finishes its set-up.
+void start_aps(const Platform& platform) {
+  if (!platform.from_acpi) return;
+  arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main);
+}
+
+void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc) {
+  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", arch::cpus_found(), arch::cpus_online(),
+               arch::cpus_skipped(), features.x2apic ? "x2APIC" : "xAPIC");
+  arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
+               (online_tsc - boot_entry_tsc) * 1'000'000 / arch::tsc_hz());
+}
+
+// The command line's job: `test=GLOBS` and `bench=GLOBS` are the monitor
+// commands of that name, run without a person (run_commands powers off);
+// then a `run=` script; then the interactive monitor.
+[[noreturn]] void run_job(base::StrView cmdline_text) {
+  monitor::Cmdline cmdline(cmdline_text);
+  bool found = false;
   constexpr const char* kJobs[] = {"test", "bench"};
   for (const char* key : kJobs) {
     base::StrView arg = cmdline.get(key, &found);
@@ -282,6 +292,33 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   base::StrView script = cmdline.get("run", &found);
   if (found) monitor::run_commands(script);
   monitor::monitor_loop();
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+  init_boot_cpu();
+  arch::kprint("\n");
+  print_version_line();
+  arch::CpuidInsn cpuid_insn;
+  arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
+  BootState state;
+  arch::mb2::BootInfo info = init_memory(mbi_phys, features, &state);
+  set_console_wrap(state.cmdline);
+  print_boot_report(state);
+  Platform platform = discover_platform(info);
+  start_lapic_and_clock(platform, features, monitor::Cmdline(state.cmdline).get("timer") == base::StrView("pit"));
+  start_irq_routing(platform);
+  arch::cpu_timer_start_pit_tick();
+  mm::tlb_init();
+  start_scheduler(platform);
+  start_aps(platform);
+  uint64_t online_tsc = arch::rdtsc();
+  mm::vm_drop_identity();
+  arch::console_irq_init();
+  arch::sti();
+  print_cpus_report(features, online_tsc);
+  run_job(state.cmdline);
 }
 
 }  // namespace kernel
