@@ -17,8 +17,8 @@
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/console.h"
-#include "src/kernel/ktest.h"
+#include "src/arch/console.h"
+#include "src/ktest/ktest.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
@@ -26,7 +26,7 @@
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -233,7 +233,7 @@ void hotplug_fn(void* p) {
   }
 }
 
-void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
+void torture(ktest::Context& ktest_ctx, int seconds, bool hotplug) {
   Torture t;
   t.ncpu = arch::cpus_online();
   t.hotplug = hotplug;
@@ -284,10 +284,10 @@ void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
     sched::join(plugger);
     KEXPECT_GT(plug.cycles.load(MemoryOrder::kRelaxed), 0u);
     for (uint32_t c = 0; c < t.ncpu; ++c) KEXPECT_TRUE(sched::cpu_takes_threads(c));
-    kprint("torture: {} offline/online cycles\n", plug.cycles.load(MemoryOrder::kRelaxed));
+    arch::kprint("torture: {} offline/online cycles\n", plug.cycles.load(MemoryOrder::kRelaxed));
   }
   KEXPECT_EQ(t.failures.load(MemoryOrder::kRelaxed), 0u);
-  if (t.first_failure != nullptr) kprint("torture: first failure: {}\n", t.first_failure);
+  if (t.first_failure != nullptr) arch::kprint("torture: first failure: {}\n", t.first_failure);
   uint64_t total = 0;
   for (Worker& w : workers) total += w.progress.load(MemoryOrder::kRelaxed);
   uint64_t switches = 0, steals = 0;
@@ -295,7 +295,7 @@ void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
     switches += sched::cpu_stats(c).switches;
     steals += sched::cpu_stats(c).steals;
   }
-  kprint("torture: {} CPUs, {} operations, {} short-lived threads, {} switches, {} steals\n", t.ncpu, total,
+  arch::kprint("torture: {} CPUs, {} operations, {} short-lived threads, {} switches, {} steals\n", t.ncpu, total,
          t.short_lived.load(MemoryOrder::kRelaxed), switches, steals);
 }
 
@@ -313,4 +313,4 @@ KTEST(sched_torture, cpus_offline_and_online_under_load) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

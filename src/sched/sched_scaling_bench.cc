@@ -22,12 +22,12 @@
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/bench.h"
-#include "src/kernel/pin_to.h"
+#include "src/ktest/bench.h"
+#include "src/ktest/pin_to.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -69,12 +69,12 @@ void cpu_bound_worker(void* p) {
   }
 }
 
-void throughput(BenchRun& run, uint32_t n) {
+void throughput(ktest::BenchRun& run, uint32_t n) {
   if (arch::cpus_online() < n) {
     run.skip("needs more CPUs");
     return;
   }
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   Scaling s;
   WorkerArg args[kMaxWorkers];
   sched::Thread* threads[kMaxWorkers];
@@ -125,4 +125,4 @@ BENCH_N(sched, throughput_8_cpus, 1000) { throughput(run, 8); }
 BENCH_N(sched, throughput_16_cpus, 1000) { throughput(run, 16); }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

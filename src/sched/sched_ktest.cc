@@ -1,6 +1,6 @@
 // In-kernel tests of the scheduler: threads, switching, preemption, idle,
 // sleeps, futexes, sync primitives, stealing and fairness. (The long
-// torture run is in sched_torture.cc; the SIMD policy in simd_ktests.cc.)
+// torture run is in sched_torture_ktest.cc; the SIMD policy in simd_ktest.cc.)
 #include "src/arch/clock.h"
 #include "src/arch/cpu_timer.h"
 #include "src/arch/percpu.h"
@@ -9,8 +9,8 @@
 #include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/ktest.h"
-#include "src/kernel/pin_to.h"
+#include "src/ktest/ktest.h"
+#include "src/ktest/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
@@ -20,7 +20,7 @@
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -69,7 +69,7 @@ struct Counter {
 void bump(void* p) { static_cast<Counter*>(p)->n.fetch_add(1, MemoryOrder::kRelaxed); }
 
 // Spawns `count` threads, all alive at once, then joins them all.
-bool spawn_join_many(KTestContext& ktest_ctx, size_t count, Counter& c) {
+bool spawn_join_many(ktest::Context& ktest_ctx, size_t count, Counter& c) {
   auto** threads = static_cast<Thread**>(mm::kmalloc(count * sizeof(Thread*)));
   KEXPECT_TRUE(threads != nullptr);
   if (threads == nullptr) return false;
@@ -171,7 +171,7 @@ void spin_until_stopped(void*) {
 }
 
 KTEST(sched, sleep_1ms_wakes_within_one_quantum_even_on_a_busy_cpu) {
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   spin_stop.store(0, MemoryOrder::kRelaxed);
   Thread* hog = must_spawn(spin_until_stopped, nullptr, {.name = "hog", .cpu = 0});
   uint64_t worst = 0, best = ~uint64_t{0};
@@ -220,8 +220,9 @@ KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
 uint64_t ticks_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).timer_ticks, __ATOMIC_RELAXED); }
 
 KTEST(sched, idle_cpus_take_no_timer_ticks) {
-  if (arch::timer_source() == arch::TimerSource::kPit || arch::cpus_online() < 2) return;
-  PinTo pin(0);
+  if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks the boot CPU periodically");
+  if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to stay idle)");
+  ktest::PinTo pin(0);
   sched::sleep_for(5 * kMs);  // let the others settle into idle
   uint64_t before[arch::kMaxCpus];
   for (uint32_t c = 1; c < arch::cpus_online(); ++c) before[c] = ticks_of(c);
@@ -232,8 +233,8 @@ KTEST(sched, idle_cpus_take_no_timer_ticks) {
 }
 
 KTEST(sched, busy_cpu_ticks_once_per_quantum) {
-  if (arch::timer_source() == arch::TimerSource::kPit) return;
-  PinTo pin(0);
+  if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks at its own rate, not per quantum");
+  ktest::PinTo pin(0);
   uint64_t before = ticks_of(0);
   uint64_t t0 = arch::nanotime();
   while (arch::nanotime() - t0 < 100 * kMs) arch::cpu_relax();
@@ -304,8 +305,9 @@ void spin_and_report(void* p) {
 
 KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
   uint32_t n = arch::cpus_online();
-  if (n < 2 || n > 64) return;
-  PinTo pin(0);
+  if (n < 2) KTEST_SKIP("needs 2 CPUs (nothing to spread to)");
+  if (n > 64) KTEST_SKIP("{} CPUs: more than the 64 threads spread", n);
+  ktest::PinTo pin(0);
   constexpr int kThreads = 64;
   Spread s;
   Thread* threads[kThreads];
@@ -420,7 +422,7 @@ void ping(PingPong& pp) {
 
 KTEST(futex, ping_pong_across_cpus_loses_no_wakeup) {
   uint32_t other = arch::cpus_online() > 1 ? 1 : 0;
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   PingPong pp;
   pp.rounds = 2000;
   Thread* t = must_spawn(pong, &pp, {.name = "pong", .cpu = other});
@@ -593,4 +595,4 @@ KTEST(xfail_sched, thread_stack_overflow_is_reported) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

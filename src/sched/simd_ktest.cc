@@ -11,7 +11,7 @@
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -94,4 +94,4 @@ KTEST(simd, vector_sums_stay_correct_under_preemption_and_interrupts) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched
