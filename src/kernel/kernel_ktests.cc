@@ -2,11 +2,11 @@
 // TSS (exception.cc, stacks.cc), the build id; plus the xfail suites that
 // prove faults are reported.
 #include "src/arch/descriptor.h"
+#include "src/arch/stacks.h"
 #include "src/arch/trap.h"
 #include "src/arch/tss.h"
 #include "src/arch/x86.h"
 #include "src/kernel/exception.h"
-#include "src/arch/stacks.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
 

@@ -2,8 +2,8 @@
 #include "src/kernel/report.h"
 
 #include "src/arch/console.h"
-#include "src/arch/qemu_exit.h"
 #include "src/arch/percpu.h"
+#include "src/arch/qemu_exit.h"
 #include "src/mm/safe_access.h"
 #include "src/prof/backtrace.h"
 #include "src/sched/thread.h"

@@ -1,11 +1,11 @@
 // The benchmark runner (see bench_runner.h).
 #include "src/ktest/bench_runner.h"
 
+#include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/base/format.h"
 #include "src/ktest/bench.h"
 #include "src/ktest/select.h"
-#include "src/arch/clock.h"
 
 extern "C" const ktest::BenchCase __bench_start[], __bench_end[];
 

@@ -13,11 +13,11 @@
 //    woke stays halted (checked by the scheduler at every busy tick).
 // Suite `sched_torture`, run by its own boot tests (1, 2, 4 and 8 CPUs).
 #include "src/arch/clock.h"
+#include "src/arch/console.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/arch/console.h"
 #include "src/ktest/ktest.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/futex.h"

@@ -5,12 +5,12 @@
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/smp_boot.h"
-#include "src/kernel/cpu_hotplug_command.h"
 #include "src/monitor/command.h"
+#include "src/sched/cpu_hotplug_command.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using arch::kprint;
@@ -46,4 +46,4 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched
