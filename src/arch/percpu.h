@@ -8,6 +8,16 @@
 #include "src/arch/x86.h"
 #include "src/base/types.h"
 
+// The per-CPU state of the modules above arch, by type only: arch never
+// looks inside, and the owners read them with one GS-relative load.
+namespace sched {
+struct Thread;
+struct CpuSched;
+}  // namespace sched
+namespace mm {
+struct PerCpuHeapCache;
+}  // namespace mm
+
 namespace arch {
 
 inline constexpr uint32_t kIa32GsBase = 0xc000'0101;
@@ -16,9 +26,9 @@ struct alignas(64) PerCpu {
   PerCpu* self;            // offset 0: what gs:0 loads
   uint32_t index;          // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
   uint32_t apic_id;
-  void* current_thread;    // sched's slot: the Thread running here
-  void* sched;             // sched's per-CPU block (sched::CpuSched)
-  void* heap_cache;        // mm's per-CPU heap cache (one GS-relative load in kmalloc)
+  sched::Thread* current_thread;    // sched's: the thread running here
+  sched::CpuSched* sched;           // sched's per-CPU block
+  mm::PerCpuHeapCache* heap_cache;  // mm's per-CPU heap cache (one GS-relative load in kmalloc)
   CliState cli;
   // sched's: zero exactly when the running thread may block (no
   // preempt_disable, the scheduler runs here, not the idle thread), so that

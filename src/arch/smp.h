@@ -1,8 +1,5 @@
-// SMP bring-up: starts every enabled CPU of the MADT with INIT-SIPI-SIPI
-// through the real-mode trampoline (ap_trampoline.S), gives each its stack
-// and per-CPU block, and waits — with a timeout, never forever — until each
-// has loaded its descriptor tables and enabled its LAPIC. Boot CPU, thread
-// context, interrupts as the caller has them.
+// The CPU limit (the MAX_CPUS build setting) and the page the real-mode AP
+// trampoline (ap_trampoline.S) runs from; smp_boot.h starts the CPUs.
 #pragma once
 
 #include "src/arch/percpu.h"
@@ -21,9 +18,5 @@ inline constexpr uint64_t kApTrampolinePhys = 0x8000;
 #endif
 inline constexpr uint32_t kMaxCpus = BISCOTTI_MAX_CPUS;
 static_assert(kMaxCpus >= 1 && kMaxCpus <= 256);
-
-/// Every CPU's block, indexed by CPU index; null past cpu_count().
-PerCpu* cpu(uint32_t index);
-uint32_t cpu_count();
 
 }  // namespace arch

@@ -1,14 +1,18 @@
 // In-kernel tests of CPU bring-up: every CPU online and ticking at the
 // configured rate, fixed IPIs there and back, NMIs everywhere, and #BP
 // recovery on every CPU.
+#include "src/arch/clock.h"
+#include "src/arch/cpu_timer.h"
+#include "src/arch/ipi.h"
+#include "src/arch/local_apic.h"
 #include "src/arch/percpu.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/trap.h"
 #include "src/arch/vectors.h"
 #include "src/base/atomic.h"
-#include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
-#include "src/kernel/ktest.h"
-#include "src/kernel/pin_to.h"
+#include "src/ktest/ktest.h"
+#include "src/ktest/pin_to.h"
 
 namespace kernel {
 namespace {
@@ -29,7 +33,7 @@ void on_test_ipi(arch::TrapFrame&) {
       break;
     case IpiAction::kBounce:
       if (me.index != 0) {
-        (void)send_ipi(0, arch::kVectorIpiTest);
+        (void)arch::send_ipi(0, arch::kVectorIpiTest);
       } else {
         bounced.fetch_add(1, MemoryOrder::kRelease);
       }
@@ -41,95 +45,96 @@ void on_test_ipi(arch::TrapFrame&) {
       break;
     }
   }
-  lapic_eoi();
+  arch::lapic_eoi();
 }
 
 // Spins (pausing) until `done` or `ns` elapse; true if done.
 template <typename F>
 bool wait_for(F done, uint64_t ns) {
-  uint64_t end = nanotime() + ns;
+  uint64_t end = arch::nanotime() + ns;
   while (!done()) {
-    if (nanotime() > end) return false;
+    if (arch::nanotime() > end) return false;
     arch::cpu_relax();
   }
   return true;
 }
 
 uint64_t ipis_of(uint32_t cpu) {
-  return __atomic_load_n(&cpu_block(cpu).ipis_received, __ATOMIC_ACQUIRE);
+  return __atomic_load_n(&arch::cpu_block(cpu).ipis_received, __ATOMIC_ACQUIRE);
 }
 
 KTEST(smp, every_enabled_cpu_online) {
-  PinTo pin(0);  // checks the boot CPU's block is the one this CPU runs on
-  KEXPECT_EQ(cpus_online() + cpus_skipped(), cpus_found());
-  KEXPECT_EQ(cpus_skipped(), 0u);
-  for (uint32_t i = 0; i < cpus_online(); ++i) {
-    KEXPECT_EQ(cpu_block(i).index, i);
-    KEXPECT_EQ(cpu_block(i).self, &cpu_block(i));
+  ktest::PinTo pin(0);  // checks the boot CPU's block is the one this CPU runs on
+  KEXPECT_EQ(arch::cpus_online() + arch::cpus_skipped(), arch::cpus_found());
+  KEXPECT_EQ(arch::cpus_skipped(), 0u);
+  for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
+    KEXPECT_EQ(arch::cpu_block(i).index, i);
+    KEXPECT_EQ(arch::cpu_block(i).self, &arch::cpu_block(i));
   }
-  KEXPECT_EQ(&arch::this_cpu(), &cpu_block(0));
+  KEXPECT_EQ(&arch::this_cpu(), &arch::cpu_block(0));
 }
 
 // With LAPIC timers the tick is the scheduler's (tickless idle, one per
 // quantum on a busy CPU: sched.busy_cpu_ticks_once_per_quantum and
 // sched.idle_cpus_take_no_timer_ticks). The PIT fallback ticks the boot
-// CPU periodically: within 5% of kTimerHz over 100 ms of TSC time.
+// CPU periodically: within 5% of arch::kTimerHz over 100 ms of TSC time.
 KTEST(timer, pit_ticks_the_boot_cpu_at_timer_hz) {
-  if (timer_source() != TimerSource::kPit) return;
+  if (arch::timer_source() != arch::TimerSource::kPit) KTEST_SKIP("the LAPIC timer ticks (boot with timer=pit)");
   constexpr uint64_t kWindowNs = 100'000'000;
-  uint64_t t0 = nanotime();
-  uint64_t before = __atomic_load_n(&cpu_block(0).timer_ticks, __ATOMIC_RELAXED);
-  while (nanotime() - t0 < kWindowNs) arch::cpu_relax();
-  uint64_t ticks = __atomic_load_n(&cpu_block(0).timer_ticks, __ATOMIC_RELAXED) - before;
-  uint64_t expected = kTimerHz * (nanotime() - t0) / 1'000'000'000;
+  uint64_t t0 = arch::nanotime();
+  uint64_t before = __atomic_load_n(&arch::cpu_block(0).timer_ticks, __ATOMIC_RELAXED);
+  while (arch::nanotime() - t0 < kWindowNs) arch::cpu_relax();
+  uint64_t ticks = __atomic_load_n(&arch::cpu_block(0).timer_ticks, __ATOMIC_RELAXED) - before;
+  uint64_t expected = arch::kTimerHz * (arch::nanotime() - t0) / 1'000'000'000;
   KEXPECT_GE(ticks * 100, expected * 95);
   KEXPECT_LE(ticks * 100, expected * 105);
 }
 
 KTEST(ipi, fixed_reaches_every_cpu_and_back) {
+  if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (no other CPU to reach)");
   // Sends from, and bounces back to, the boot CPU: run there.
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBounce), MemoryOrder::kRelease);
   uint64_t start = bounced.load(MemoryOrder::kAcquire);
-  for (uint32_t i = 1; i < cpus_online(); ++i) {
+  for (uint32_t i = 1; i < arch::cpus_online(); ++i) {
     uint64_t seen = ipis_of(i);
-    KASSERT_TRUE(send_ipi(i, arch::kVectorIpiTest).ok());
+    KASSERT_TRUE(arch::send_ipi(i, arch::kVectorIpiTest).ok());
     KEXPECT_TRUE(wait_for([&] { return ipis_of(i) > seen; }, 100'000'000));
   }
-  uint32_t others = cpus_online() - 1;
+  uint32_t others = arch::cpus_online() - 1;
   KEXPECT_TRUE(wait_for([&] { return bounced.load(MemoryOrder::kAcquire) >= start + others; }, 100'000'000));
   ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);
 }
 
 KTEST(ipi, nmi_reaches_every_cpu) {
-  for (uint32_t i = 0; i < cpus_online(); ++i) {
-    uint64_t seen = __atomic_load_n(&cpu_block(i).nmis_received, __ATOMIC_ACQUIRE);
-    KASSERT_TRUE(send_nmi(i).ok());
-    KEXPECT_TRUE(wait_for([&] { return __atomic_load_n(&cpu_block(i).nmis_received, __ATOMIC_ACQUIRE) > seen; },
+  for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
+    uint64_t seen = __atomic_load_n(&arch::cpu_block(i).nmis_received, __ATOMIC_ACQUIRE);
+    KASSERT_TRUE(arch::send_nmi(i).ok());
+    KEXPECT_TRUE(wait_for([&] { return __atomic_load_n(&arch::cpu_block(i).nmis_received, __ATOMIC_ACQUIRE) > seen; },
                           100'000'000));
   }
 }
 
 KTEST(arch, breakpoint_recovers_on_every_cpu) {
-  PinTo pin(0);  // targets CPUs 1..n-1: the sender must be none of them
+  ktest::PinTo pin(0);  // targets CPUs 1..n-1: the sender must be none of them
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBreakpoint), MemoryOrder::kRelease);
   uint64_t start = breakpoints_on_aps.load(MemoryOrder::kAcquire);
-  for (uint32_t i = 1; i < cpus_online(); ++i) KASSERT_TRUE(send_ipi(i, arch::kVectorIpiTest).ok());
-  uint32_t others = cpus_online() - 1;
+  for (uint32_t i = 1; i < arch::cpus_online(); ++i) KASSERT_TRUE(arch::send_ipi(i, arch::kVectorIpiTest).ok());
+  uint32_t others = arch::cpus_online() - 1;
   KEXPECT_TRUE(
       wait_for([&] { return breakpoints_on_aps.load(MemoryOrder::kAcquire) >= start + others; }, 200'000'000));
   ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);
 }
 
 KTEST(clock, nanotime_advances_with_the_tsc) {
-  uint64_t a = nanotime();
-  delay_us(1000);
-  uint64_t b = nanotime();
+  uint64_t a = arch::nanotime();
+  arch::delay_us(1000);
+  uint64_t b = arch::nanotime();
   KEXPECT_GE(b - a, 1'000'000u);
   KEXPECT_LT(b - a, 50'000'000u);  // generous: a TCG vCPU may be descheduled
-  KEXPECT_GE(clock_info().tsc_hz, 100'000'000u);
+  KEXPECT_GE(arch::clock_info().tsc_hz, 100'000'000u);
 }
 
 }  // namespace

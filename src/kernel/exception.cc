@@ -7,7 +7,6 @@
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
 #include "src/kernel/report.h"
-#include "src/kernel/stacks.h"
 
 namespace kernel {
 namespace {
@@ -24,8 +23,8 @@ void print_registers(const arch::TrapFrame& f) {
 }
 
 void report_and_stop(arch::TrapFrame& f) {
-  StackInfo stack;
-  if (f.vector == arch::kVectorPageFault && find_stack(arch::read_cr2(), &stack) && stack.in_guard) {
+  arch::StackInfo stack;
+  if (f.vector == arch::kVectorPageFault && find_any_stack(arch::read_cr2(), &stack) && stack.in_guard) {
     arch::kprint("\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
            stack.what, stack.cpu, stack.lo, stack.hi, arch::read_cr2(), f.rip);
   }

@@ -1,11 +1,12 @@
 // The heap torture: a run on every CPU with cross-CPU frees. It needs
-// cpus_run_on (the kernel's platform code), so it stays here until that
+// sched::run_on (the kernel's platform code), so it stays here until that
 // moves; the heap's other tests are in src/mm/heap_ktest.cc.
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/cpus.h"
 #include "src/ktest/ktest.h"
 #include "src/mm/kmalloc.h"
+#include "src/sched/run_on.h"
 #include "src/sched/thread.h"
 
 namespace kernel {
@@ -76,14 +77,14 @@ KTEST(heap, torture_on_every_cpu_ends_without_leaks) {
   t.corrupted.store(0, MemoryOrder::kRelaxed);
   t.oom.store(0, MemoryOrder::kRelaxed);
   t.rounds = 20'000;
-  // cpus_run_on runs the workers in threads, whose descriptors are kept for
+  // sched::run_on runs the workers in threads, whose descriptors are kept for
   // reuse (type-stable, src/sched/thread.h) and so stay live heap objects:
   // they are not the heap's leaks, so they are not counted.
   auto heap_objects = [] { return live_objects() - sched::thread_descriptors(); };
   const uint64_t before = heap_objects();
-  for (uint32_t c = 1; c < cpus_online(); ++c) KASSERT_TRUE(cpus_run_on(c, torture_worker, &t).ok());
+  for (uint32_t c = 1; c < arch::cpus_online(); ++c) KASSERT_TRUE(sched::run_on(c, torture_worker, &t).ok());
   torture_worker(&t);
-  for (uint32_t c = 1; c < cpus_online(); ++c) cpus_wait_work_done(c);
+  for (uint32_t c = 1; c < arch::cpus_online(); ++c) sched::run_on_wait(c);
   for (auto& s : t.slots) {
     uint64_t v = s.exchange(0, MemoryOrder::kAcqRel);
     if (v == 0) continue;

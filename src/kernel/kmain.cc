@@ -1,21 +1,25 @@
 // kmain: composes the modules in boot order (console, descriptor tables,
 // boot information, memory map) and runs the command line's job: `test=`,
 // `run=`, or the interactive monitor.
+#include "src/arch/clock.h"
 #include "src/arch/console.h"
+#include "src/arch/console_irq.h"
 #include "src/arch/cpu_features.h"
+#include "src/arch/cpu_timer.h"
 #include "src/arch/fw_cfg.h"
+#include "src/arch/irq_routing.h"
+#include "src/arch/local_apic.h"
 #include "src/arch/multiboot2.h"
 #include "src/arch/percpu.h"
-#include "src/arch/vectors.h"
+#include "src/arch/smp_boot.h"
+#include "src/arch/stacks.h"
 #include "src/arch/trap.h"
+#include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/kernel/boot_state.h"
-#include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
-#include "src/kernel/irq.h"
 #include "src/kernel/platform.h"
-#include "src/kernel/stacks.h"
 #include "src/kernel/version.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
@@ -50,6 +54,8 @@ constinit mm::E820Entry raw_map[kMaxMapEntries]{};
 constinit mm::PhysRange carve_outs[kMaxCarveOuts]{};
 constinit char cmdline_buf[2048]{};
 constinit arch::PerCpu boot_cpu{};
+constinit mm::VmBootReport vm_report{};
+constinit arch::CpuFeatures boot_features{};  // decoded once by kmain; every CPU enables the same SIMD state
 
 // `mbi` is where the boot information can be read: the boot identity map
 // first (the low 4 GiB, where the loader put it), then the direct map.
@@ -130,134 +136,180 @@ void print_memory_report(const mm::VmBootReport& vm) {
          pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
 }
 
-// A fault or backtrace on a thread stack names the thread.
-bool find_thread_stack(uint64_t addr, StackInfo* info) {
-  sched::ThreadStackInfo t;
-  if (!sched::find_current_thread_stack(addr, &t)) return false;
-  *info = StackInfo{"thread stack", arch::this_cpu().index, t.lo, t.hi, t.in_guard};
-  return true;
+// The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
+// the clocks measured with it against the PIT, and its timer.
+void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
+  uint64_t xapic_va = 0;
+  if (!features.x2apic) {
+    // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
+    base::Result<uint64_t> va = mm::fixmap(platform.lapic_phys, base::kPageSize, /*uncached=*/true);
+    if (!va.ok()) PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
+    xapic_va = va.value();
+  }
+  arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
+  arch::smp_init_boot_cpu();
+  arch::clock_calibrate(features);
+  arch::lapic_setup_this_cpu();
+  arch::cpu_timer_init(force_pit);
+  const arch::ClockInfo& clock = arch::clock_info();
+  arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
+               clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
+               clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
+}
+
+// Lets this CPU run SimdRegion code (src/sched/simd.h): SSE always, and
+// AVX state (CR4.OSXSAVE, XCR0 = x87|SSE|AVX) where the CPU supports it.
+// The same XCR0 on every CPU, so code chosen once at boot (rt's Objs
+// operations) may run on any of them: the boot CPU's features stand for
+// all, the kernel assuming identical CPUs.
+void enable_simd_this_cpu() {
+  arch::enable_sse();
+  if (arch::avx_state_supported(boot_features))
+    arch::enable_avx_state(arch::kXcr0X87 | arch::kXcr0Sse | arch::kXcr0Avx);
+}
+
+// An application processor, on its own stack with its per-CPU block: the
+// rest of its set-up, in the boot CPU's order, then its scheduler.
+[[noreturn]] void ap_main(uint32_t index) {
+  mm::heap_cpu_online(index);
+  arch::gdt_init();
+  arch::stacks_install_tss(index);
+  arch::idt_load();
+  mm::vm_init_this_cpu();
+  mm::tlb_cpu_online(index);
+  // The LAPIC enabled before its timer: a disabled LAPIC keeps every LVT
+  // entry masked ([sdm3] 10.4.7.2).
+  arch::lapic_setup_this_cpu();
+  arch::cpu_timer_start_this_cpu();
+  arch::smp_ap_online(index);
+  enable_simd_this_cpu();
+  sched::sched_run_ap(index);
 }
 
 // kmain becomes thread "kmain" on CPU 0, which gets its idle thread; the
 // APs join as they come online (ap_main). Interrupts are still off.
 void start_scheduler(const Platform& platform) {
-  cpus_enable_simd_this_cpu();  // for SimdRegion code only (src/sched/simd.h)
+  enable_simd_this_cpu();
   uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
   if (ncpu == 0) ncpu = 1;
   if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
   sched::futex_init(ncpu);
-  StackInfo boot;
+  arch::StackInfo boot;
   uint64_t rsp;
   asm volatile("mov %%rsp, %0" : "=r"(rsp));
-  ASSERT_MSG(find_stack(rsp, &boot), "kmain is not on the boot stack");
-  sched::sched_init(sched_hooks(), ncpu, boot.lo, boot.hi);
+  ASSERT_MSG(arch::find_stack(rsp, &boot), "kmain is not on the boot stack");
+  sched::sched_init(ncpu, boot.lo, boot.hi);
   sched::sched_start_boot_cpu();
-  set_dynamic_stack_finder(find_thread_stack);
 }
 
-}  // namespace
 
-extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+// The vector code rt's Objs operations use, chosen once from this CPU's
+// features and the XCR0 it enabled (start_scheduler), before the APs start:
+// they only enable theirs and use the table set here. And what sampling
+// will have: QEMU without KVM has no PMU (sampling falls back to a
+// periodic NMI there), so it is only reported for now.
+void choose_cpu_paths(arch::CpuidInsn& cpuid_insn) {
+  rt::objs_init(rt::choose_objs_impl(boot_features, arch::enabled_xcr0()));
+  arch::kprint("rt: Objs operations use {} (AVX2 {}, XCR0 {:#x})\n", rt::objs_impl_name(rt::objs_impl()),
+               boot_features.avx2 ? "yes" : "no", arch::enabled_xcr0());
+  char pmu[64];
+  prof::describe(prof::discover_pmu(cpuid_insn), pmu, sizeof pmu);
+  arch::kprint("prof: PMU: {}\n", static_cast<const char*>(pmu));
+}
+
+// This CPU's per-CPU block, console and descriptor tables, exception
+// reports, then the static constructors. Interrupts off throughout.
+void init_boot_cpu() {
   // First: everything after (the console lock, push_cli) reads this_cpu().
   arch::percpu_install(&boot_cpu);
   arch::console_init();
   arch::gdt_init();
   // The TSS before the IDT: NMI, #DF, #MC and #PF gates name IST stacks.
-  stacks_install_tss(0);
-  stacks_unmap_guards();
+  arch::stacks_install_tss(0);
+  arch::stacks_unmap_guards();
   arch::idt_init();
   exception_init();
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
+}
 
-  arch::kprint("\n");
-  print_version_line();
+// The memory map first: mm replaces the boot page tables, after which the
+// boot information is read again (and returned) through the direct map.
+// The command line is copied out (with fw_cfg's part) before the switch.
+arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& features, BootState* state) {
   arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
-  BootState state;
-  // The memory map first: mm replaces the boot page tables, after which the
-  // boot information is read again through the direct map.
-  init_memory_map(early_info, mbi_phys, &state);
-  arch::CpuidInsn cpuid_insn;
-  arch::CpuFeatures features = arch::decode_cpuid(cpuid_insn);
-  // The command line is copied out (with fw_cfg's part) before the switch.
-  state.cmdline = build_cmdline(early_info.cmdline());
-  bool poison = monitor::Cmdline(state.cmdline).get("mm.poison") == base::StrView("1");
-  mm::VmBootReport vm = mm::vm_init(mm::VmBootInfo{
+  init_memory_map(early_info, mbi_phys, state);
+  state->cmdline = build_cmdline(early_info.cmdline());
+  bool poison = monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1");
+  vm_report = mm::vm_init(mm::VmBootInfo{
       .map = memory_map.map(),
       .usable = memory_map.usable(),
       .nx = features.nx,
       .pages_1g = features.pages_1g,
       .poison = poison,
-      .leave_unmapped = is_stack_guard_page,
   });
   mm::tlb_cpu_online(0);
   mm::kva_init();
   mm::heap_init(poison);
   arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
-  state.boot_loader = info.boot_loader_name();
-  {
-    bool found = false;
-    base::StrView wrap = monitor::Cmdline(state.cmdline).get("console.wrap", &found);
-    uint32_t columns = 0;
-    for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
-    if (found && (columns == 0 || columns >= 10'000)) {
-      arch::kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
-    } else if (found) {
-      arch::console_set_wrap(columns);
-    }
-  }
-  arch::kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
-  arch::kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes,
-         state.usable_bytes >> 20, state.memory_ranges);
-  print_memory_report(vm);
+  state->boot_loader = info.boot_loader_name();
+  return info;
+}
 
-  Platform platform = discover_platform(info);
-  monitor::Cmdline early_args(state.cmdline);
-  cpus_init_boot(platform, features, early_args.get("timer") == base::StrView("pit"));
-  const ClockInfo& clock = clock_info();
-  arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
-         clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
-         clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
-  irq_init(platform);
-  if (timer_source() == TimerSource::kPit) {
-    constexpr uint8_t kPitIrq = 0;
-    ASSERT_MSG(route_isa_irq(kPitIrq, arch::kVectorIrqBase + kPitIrq, 0).ok(),
-               "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
-    cpus_start_pit_tick(arch::kVectorIrqBase + kPitIrq);
-    arch::kprint("timer: PIT channel 0 at {} Hz on cpu 0 (no LAPIC timer)\n", kTimerHz);
-  }
-  mm::tlb_init(mm::TlbHooks{.send_ipi = send_ipi, .eoi = lapic_eoi});
-  start_scheduler(platform);
-  // After this CPU enabled its AVX state (start_scheduler) and before the
-  // APs start: they only enable theirs, and use the table set here.
-  rt::objs_init(rt::choose_objs_impl(features, arch::enabled_xcr0()));
-  arch::kprint("rt: Objs operations use {} (AVX2 {}, XCR0 {:#x})\n", rt::objs_impl_name(rt::objs_impl()),
-               features.avx2 ? "yes" : "no", arch::enabled_xcr0());
-  // Only reported for now: QEMU without KVM has no PMU, and sampling will
-  // fall back to a periodic NMI there.
-  char pmu[64];
-  prof::describe(prof::discover_pmu(cpuid_insn), pmu, sizeof pmu);
-  arch::kprint("prof: PMU: {}\n", static_cast<const char*>(pmu));
-  cpus_start_aps(platform);
-  uint64_t online_tsc = arch::rdtsc();
-  mm::vm_drop_identity();
-  // Console input by interrupt: COM1 is ISA IRQ 4 ([16550] on PC boards).
-  constexpr uint8_t kCom1Irq = 4;
-  if (route_isa_irq(kCom1Irq, arch::kVectorIrqBase + kCom1Irq, 0).ok()) {
-    arch::console_enable_receive_interrupt(arch::kVectorIrqBase + kCom1Irq, lapic_eoi);
-    arch::kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, arch::kVectorIrqBase + kCom1Irq);
-  } else {
-    arch::kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
-  }
-  arch::sti();
-  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", cpus_found(), cpus_online(), cpus_skipped(),
-         features.x2apic ? "x2APIC" : "xAPIC");
-  arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
-         (online_tsc - boot_entry_tsc) * 1'000'000 / clock.tsc_hz);
-
-  monitor::Cmdline cmdline(state.cmdline);
+// `console.wrap=N`: wrap console lines at N columns (1..9999).
+void set_console_wrap(base::StrView cmdline) {
   bool found = false;
-  // `test=GLOBS` and `bench=GLOBS` are the monitor commands of that name,
-  // run without a person (run_commands powers off).
+  base::StrView wrap = monitor::Cmdline(cmdline).get("console.wrap", &found);
+  if (!found) return;
+  uint32_t columns = 0;
+  for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
+  if (columns == 0 || columns >= 10'000) {
+    arch::kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
+    return;
+  }
+  arch::console_set_wrap(columns);
+}
+
+void print_boot_report(const BootState& state) {
+  arch::kprint("boot loader: {}\ncommand line: {}\n", state.boot_loader, state.cmdline);
+  arch::kprint("memory: {} bytes usable ({} MiB) in {} ranges\n", state.usable_bytes, state.usable_bytes >> 20,
+               state.memory_ranges);
+  print_memory_report(vm_report);
+}
+
+// Device interrupts: every IOAPIC's window mapped (mm's fixmap, mm being
+// above arch) and masked, for arch to route.
+void start_irq_routing(const Platform& platform) {
+  size_t n = platform.madt.ioapics.size();
+  ASSERT_MSG(n <= arch::kMaxIoApics, "more than {} IOAPICs", arch::kMaxIoApics);
+  uint64_t va[arch::kMaxIoApics]{};
+  for (size_t i = 0; i < n; ++i) {
+    base::Result<uint64_t> m = mm::fixmap(platform.madt.ioapics[i].address, arch::kIoApicWindowBytes, /*uncached=*/true);
+    if (!m.ok()) PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
+    va[i] = m.value();
+  }
+  arch::irq_routing_init(platform.madt, base::Span<const uint64_t>(va, n));
+}
+
+// Every other CPU of the MADT, through the trampoline page (direct-mapped)
+// and onto its guarded stack, where ap_main finishes its set-up.
+void start_aps(const Platform& platform) {
+  if (!platform.from_acpi) return;
+  arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main);
+}
+
+void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc) {
+  arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", arch::cpus_found(), arch::cpus_online(),
+               arch::cpus_skipped(), features.x2apic ? "x2APIC" : "xAPIC");
+  arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
+               (online_tsc - boot_entry_tsc) * 1'000'000 / arch::tsc_hz());
+}
+
+// The command line's job: `test=GLOBS` and `bench=GLOBS` are the monitor
+// commands of that name, run without a person (run_commands powers off);
+// then a `run=` script; then the interactive monitor.
+[[noreturn]] void run_job(base::StrView cmdline_text) {
+  monitor::Cmdline cmdline(cmdline_text);
+  bool found = false;
   constexpr const char* kJobs[] = {"test", "bench"};
   for (const char* key : kJobs) {
     base::StrView arg = cmdline.get(key, &found);
@@ -269,6 +321,34 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   base::StrView script = cmdline.get("run", &found);
   if (found) monitor::run_commands(script);
   monitor::monitor_loop();
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+  init_boot_cpu();
+  arch::kprint("\n");
+  print_version_line();
+  arch::CpuidInsn cpuid_insn;
+  const arch::CpuFeatures features = boot_features = arch::decode_cpuid(cpuid_insn);
+  BootState state;
+  arch::mb2::BootInfo info = init_memory(mbi_phys, features, &state);
+  set_console_wrap(state.cmdline);
+  print_boot_report(state);
+  Platform platform = discover_platform(info);
+  start_lapic_and_clock(platform, features, monitor::Cmdline(state.cmdline).get("timer") == base::StrView("pit"));
+  start_irq_routing(platform);
+  arch::cpu_timer_start_pit_tick();
+  mm::tlb_init();
+  start_scheduler(platform);
+  choose_cpu_paths(cpuid_insn);
+  start_aps(platform);
+  uint64_t online_tsc = arch::rdtsc();
+  mm::vm_drop_identity();
+  arch::console_irq_init();
+  arch::sti();
+  print_cpus_report(features, online_tsc);
+  run_job(state.cmdline);
 }
 
 }  // namespace kernel

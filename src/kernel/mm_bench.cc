@@ -1,9 +1,9 @@
 // bench=mm's figures that keep other CPUs busy (map+unmap, shootdowns):
 // they need cpus_online, the kernel's platform code, so they stay here
 // until it moves; the allocator benchmarks are in src/mm.
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/cpus.h"
 #include "src/ktest/bench.h"
 #include "src/ktest/pin_to.h"
 #include "src/mm/alloc_map.h"
@@ -64,7 +64,7 @@ BENCH_N(mm, map_unmap_4k, 500) {
   if (!va.ok() || !frame.ok()) return run.skip("out of memory");
   // With more CPUs, every unmap shoots down the others: keep them busy, as
   // shootdown_to() does.
-  BusyCpus busy(cpus_online() - 1);
+  BusyCpus busy(arch::cpus_online() - 1);
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
     (void)mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite);
@@ -77,7 +77,7 @@ BENCH_N(mm, map_unmap_4k, 500) {
 
 // A shootdown from CPU 0 to CPUs 1..others, all of them busy.
 void shootdown_to(BenchRun& run, uint32_t others) {
-  if (cpus_online() < others + 1) return run.skip("needs more CPUs (use --smp 4)");
+  if (arch::cpus_online() < others + 1) return run.skip("needs more CPUs (use --smp 4)");
   BusyCpus busy(others);
   mm::CpuSet targets;
   for (uint32_t c = 1; c <= others; ++c) targets.add(c);

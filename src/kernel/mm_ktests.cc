@@ -1,10 +1,10 @@
 // mm's in-kernel tests that need the kernel's platform code (the fixup
-// count of exception.cc, cpus_run_on): image permissions and probes, and a
+// count of exception.cc, sched::run_on): image permissions and probes, and a
 // TLB shootdown observed from another CPU. They move beside mm when that
 // code moves to a lower module; the rest of mm's tests are in src/mm.
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/cpus.h"
 #include "src/kernel/exception.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
@@ -12,6 +12,7 @@
 #include "src/mm/kva.h"
 #include "src/mm/safe_access.h"
 #include "src/mm/tlb.h"
+#include "src/sched/run_on.h"
 
 extern "C" char __text_start[], __rodata_start[];
 
@@ -64,9 +65,9 @@ void probe_until_unmapped(void* arg) {
 }
 
 KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
-  if (cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
+  if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
   PinTo pin(0);  // the targets are CPUs 1..n-1: the initiator must be none of them
-  for (uint32_t cpu = 1; cpu < cpus_online(); ++cpu) {
+  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) {
     static ShootdownProbe probe;
     probe.reading.store(0, MemoryOrder::kRelaxed);
     probe.unmapped.store(0, MemoryOrder::kRelaxed);
@@ -77,11 +78,11 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
     probe.va = va.value();
     KASSERT_EQ(err(mm::alloc_map(probe.va, mm::kPermWrite)), 0);
     const uint64_t received = mm::tlb_shootdowns_received(cpu);
-    KASSERT_EQ(err(cpus_run_on(cpu, probe_until_unmapped, &probe)), 0);
+    KASSERT_EQ(err(sched::run_on(cpu, probe_until_unmapped, &probe)), 0);
     while (probe.reading.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
     KEXPECT_EQ(err(mm::unmap_range(probe.va, base::kPageSize)), 0);
     probe.unmapped.store(1, MemoryOrder::kRelease);
-    cpus_wait_work_done(cpu);
+    sched::run_on_wait(cpu);
     KEXPECT_EQ(probe.stale_reads.load(MemoryOrder::kRelaxed), 0u);
     KEXPECT_EQ(probe.faulted_after.load(MemoryOrder::kRelaxed), 1u);
     KEXPECT_GT(mm::tlb_shootdowns_received(cpu), received);
@@ -90,7 +91,7 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
 }
 
 KTEST(tlb, batched_unmaps_cost_one_shootdown) {
-  if (cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
+  if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
   PinTo pin(0);  // counts CPU 1's shootdowns: the initiator must be elsewhere
   constexpr uint64_t kPages = 6;
   base::Result<uint64_t> va = mm::kva_alloc(2 * kPages * base::kPageSize);

@@ -3,9 +3,14 @@
 // with a failure status.
 #pragma once
 
+#include "src/arch/stacks.h"
 #include "src/base/types.h"
 
 namespace kernel {
+
+/// Classifies `addr` among every kernel stack: arch's static ones, then
+/// the current thread's (sched's). Any context.
+bool find_any_stack(uint64_t addr, arch::StackInfo* info);
 
 /// Prints "backtrace:" and one return address per line, starting at `rbp`.
 void print_backtrace(uint64_t rbp);

@@ -1,11 +1,11 @@
 // The benchmark runner (see bench_runner.h).
 #include "src/ktest/bench_runner.h"
 
+#include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/base/format.h"
 #include "src/ktest/bench.h"
 #include "src/ktest/select.h"
-#include "src/sched/timer.h"
 
 extern "C" const ktest::BenchCase __bench_start[], __bench_end[];
 
@@ -50,7 +50,7 @@ unsigned run_benches(base::StrView patterns) {
       continue;
     }
     uint64_t cycles = median(per_iter, kSamples);
-    arch::kprint("bench {} cycles={} ns={}\n", name, cycles, cycles * 1'000'000'000 / sched::tsc_hz());
+    arch::kprint("bench {} cycles={} ns={}\n", name, cycles, cycles * 1'000'000'000 / arch::tsc_hz());
   }
   return ran;
 }

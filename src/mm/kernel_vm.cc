@@ -1,6 +1,7 @@
 // See kernel_vm.h.
 #include "src/mm/kernel_vm.h"
 
+#include "src/arch/stacks.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/mm/direct_map.h"
@@ -42,7 +43,7 @@ void map_or_panic(uint64_t va, uint64_t pa, PageSize size, uint64_t flags) {
 }
 
 // The image, section by section: text RX, rodata R, data/stacks/bss RW.
-void map_image(bool (*leave_unmapped)(uint64_t)) {
+void map_image() {
   struct Part {
     uint64_t start, end;
     bool writable, executable;
@@ -56,7 +57,7 @@ void map_image(bool (*leave_unmapped)(uint64_t)) {
     ASSERT_MSG(p.start % base::kPageSize == 0 && p.end % base::kPageSize == 0,
                "kernel image section [{:#x}, {:#x}) not page-aligned", p.start, p.end);
     for (uint64_t va = p.start; va < p.end; va += base::kPageSize) {
-      if (leave_unmapped && leave_unmapped(va)) continue;
+      if (arch::is_stack_guard_page(va)) continue;  // an overflow must fault
       map_or_panic(va, va - kKernelImageBase, PageSize::k4K, kernel_leaf_flags(p.writable, p.executable));
     }
   }
@@ -150,7 +151,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
     for (uint64_t pa = direct_runs[i].start; pa < direct_runs[i].end; pa += report.direct_page_bytes)
       map_or_panic(kDirectMapBase + pa, pa, leaf, kernel_leaf_flags(true, false));
   }
-  map_image(in.leave_unmapped);
+  map_image();
 
   arch::write_cr3(kernel_root);
   arch::write_cr4(arch::read_cr4() | arch::kCr4Pge);

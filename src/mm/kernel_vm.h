@@ -22,8 +22,6 @@ struct VmBootInfo {
   bool nx;                             ///< CPUID: execute-disable.
   bool pages_1g;                       ///< CPUID: 1 GiB pages.
   bool poison;                         ///< Page allocator poison checking.
-  /// Image pages to leave unmapped (stack guards); may be null.
-  bool (*leave_unmapped)(uint64_t va);
 };
 
 /// What vm_init did, for the boot banner.

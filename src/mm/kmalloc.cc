@@ -14,7 +14,13 @@
 #include "src/mm/safe_access.h"
 
 namespace mm {
+
+// This CPU's heap cache, by a name arch::PerCpu can point to.
+struct PerCpuHeapCache : HeapCache<arch::SpinLock> {};
+
 namespace {
+
+using Cache = PerCpuHeapCache;
 
 // Above this the heap's page source (the buddy) cannot serve a run.
 constexpr size_t kHugeThreshold = order_bytes(kMaxOrder);
@@ -27,7 +33,6 @@ struct HugeHeader {
 
 // Not constinit: their default constructors are not constexpr; kmain runs
 // the static constructors before anything allocates.
-using Cache = HeapCache<arch::SpinLock>;
 HeapCentral<arch::SpinLock> central;
 Cache caches[arch::kMaxCpus];  // by CPU index; PerCpu::heap_cache points here
 constinit bool ready = false;
@@ -57,9 +62,9 @@ void heap_pages_free(void*, uintptr_t addr, size_t pages) {
 // asm is volatile so it is never hoisted above the irq_save() that pins
 // us to this CPU).
 Cache& this_cache() {
-  void* c;
+  PerCpuHeapCache* c;
   asm volatile("mov %%gs:%c1, %0" : "=r"(c) : "i"(__builtin_offsetof(arch::PerCpu, heap_cache)));
-  return *static_cast<Cache*>(c);
+  return *c;
 }
 
 // The per-CPU cache runs with interrupts off: an interrupt handler on this

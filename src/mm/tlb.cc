@@ -5,6 +5,8 @@
 // shooting down at once cannot deadlock.
 #include "src/mm/tlb.h"
 
+#include "src/arch/ipi.h"
+#include "src/arch/local_apic.h"
 #include "src/arch/percpu.h"
 #include "src/arch/trap.h"
 #include "src/arch/vectors.h"
@@ -23,7 +25,6 @@ struct alignas(64) Mailbox {
   uint64_t received = 0;
 };
 
-constinit TlbHooks hooks{};
 constinit base::TicketLock<> shoot_lock;
 constinit TlbRanges request{TlbRanges::ZeroInit{}};  // written under shoot_lock before any flag is set
 constinit base::Atomic<uint32_t> outstanding{0};
@@ -61,13 +62,12 @@ void answer_mailbox() {
 
 void on_shootdown_ipi(arch::TrapFrame&) {
   answer_mailbox();
-  hooks.eoi();
+  arch::lapic_eoi();
 }
 
 }  // namespace
 
-void tlb_init(TlbHooks h) {
-  hooks = h;
+void tlb_init() {
   arch::set_trap_handler(arch::kVectorIpiTlbShootdown, on_shootdown_ipi);
 }
 
@@ -111,7 +111,7 @@ void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
     if (c == self || !online_now.has(c)) return;
     // Release: the request and `outstanding` before the flag.
     mailboxes[c].pending.store(1, MemoryOrder::kRelease);
-    base::Status s = hooks.send_ipi(c, arch::kVectorIpiTlbShootdown);
+    base::Status s = arch::send_ipi(c, arch::kVectorIpiTlbShootdown);
     if (!s.ok()) PANIC("tlb shootdown: IPI to cpu {} failed: {}", c, base::error_name(s.error()));
   });
   for (uint64_t spins = 0; outstanding.load(MemoryOrder::kAcquire) != 0; ++spins) {

@@ -26,14 +26,8 @@ class CpuSet {
   uint64_t words_[kWords] = {};
 };
 
-/// How tlb reaches other CPUs (the kernel's LAPIC code).
-struct TlbHooks {
-  base::Status (*send_ipi)(uint32_t cpu, uint8_t vector);
-  void (*eoi)();
-};
-
 /// Installs the shootdown IPI handler. Boot CPU, before APs start.
-void tlb_init(TlbHooks hooks);
+void tlb_init();
 
 /// CPU `cpu` (this one) takes part in shootdowns from now on, then flushes
 /// its whole TLB: a shootdown either targets it or finished before the

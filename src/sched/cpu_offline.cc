@@ -12,6 +12,7 @@
 // any CPU that is not active), and the parked CPU hands that thread on too.
 #include "src/sched/cpu_offline.h"
 
+#include "src/arch/ipi.h"
 #include "src/base/atomic.h"
 #include "src/sched/sched.h"
 #include "src/sched/sched_cpu.h"
@@ -43,7 +44,7 @@ base::Status begin_change(CpuSched& c, uint32_t from, uint32_t to, base::Error n
 
 // Kicks the CPU to act on the change and waits until it reports `until`.
 void end_change(CpuSched& c, uint32_t until) {
-  kick(c.index);
+  arch::kick_cpu(c.index);
   while (c.presence.load(MemoryOrder::kAcquire) != until) sleep_for(kPollNs);
 }
 

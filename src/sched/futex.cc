@@ -2,6 +2,7 @@
 // protocol, futex_table.h).
 #include "src/sched/futex.h"
 
+#include "src/arch/clock.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/placement_new.h"
@@ -70,7 +71,7 @@ bool aligned(const uint32_t* addr) { return (reinterpret_cast<uint64_t>(addr) & 
 [[gnu::noinline]] int wait_timed(FutexWaiter& w, Thread* me, uint64_t timeout_ns) {
   TimeoutCtx ctx{&w, me};
   Timer timer(on_timeout, &ctx);
-  timer_arm(timer, nanotime() + timeout_ns);
+  timer_arm(timer, arch::nanotime() + timeout_ns);
   block_until([&] { return w.done(); });
   // Returns only once a running callback has finished (timer.h): `timer`
   // and `ctx` may then leave the stack.

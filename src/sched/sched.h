@@ -29,32 +29,19 @@
 
 namespace sched {
 
-/// What the scheduler needs from the platform (cpus.cc provides it).
-struct SchedHooks {
-  /// Sends the reschedule IPI to CPU `cpu` (its handler need only EOI).
-  void (*kick_cpu)(uint32_t cpu) = nullptr;
-  /// Arms this CPU's one-shot timer to interrupt in `ns` nanoseconds, or
-  /// stops it for ns == UINT64_MAX. Null when the CPU has no per-CPU timer
-  /// (the PIT fallback): then only the boot CPU ticks, periodically.
-  void (*arm_timer_ns)(uint64_t ns) = nullptr;
-  /// Nanoseconds since boot.
-  uint64_t (*nanotime)() = nullptr;
-  /// A TSC interval in nanoseconds (run-time accounting).
-  uint64_t (*tsc_to_ns)(uint64_t cycles) = nullptr;
-  /// TSC cycles per second (the quantum in cycles).
-  uint64_t tsc_hz = 0;
-};
-
 /// The preemption quantum, the build setting --//src/sched:quantum_us.
 #ifndef BISCOTTI_QUANTUM_US
 #error "BISCOTTI_QUANTUM_US comes from //src/sched:quantum_us; depend on it"
 #endif
 inline constexpr uint64_t kQuantumNs = uint64_t{BISCOTTI_QUANTUM_US} * 1000;
 
-/// Sets up the scheduler for `ncpu` CPUs and turns the calling boot code
+/// Sets up the scheduler for `ncpu` CPUs, takes the timer interrupt (the
+/// LAPIC timer's vector and the PIT's) and turns the calling boot code
 /// into thread "kmain" on CPU 0 (it keeps its stack, [stack_lo, stack_hi)).
+/// After the clock is calibrated and the timer chosen (src/arch/clock.h,
+/// cpu_timer.h).
 /// Boot CPU, interrupts off, after the heap and kva exist.
-void sched_init(const SchedHooks& hooks, uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi);
+void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi);
 
 /// Starts scheduling on the boot CPU: it gets an idle thread (with a stack
 /// of its own) and returns to kmain. Interrupts off.

@@ -129,8 +129,6 @@ inline constexpr uint32_t kNoBlockPreempt = 4;  // one preempt_disable: the coun
 static_assert(arch::PerCpu{}.sched_no_block == kNoBlockStopped, "a CPU starts with its gate closed");
 CpuSched& sched_of(uint32_t cpu);
 
-const SchedHooks& hooks();
-
 /// The quantum in TSC cycles (set at sched_init).
 uint64_t quantum_tsc();
 
@@ -156,9 +154,6 @@ void finish_switch(Thread* from);
 /// hardware is then armed by its next re-arm (a kick or its tick).
 /// Interrupts off.
 void migrate_timers(CpuSched& from, CpuSched& to);
-
-/// Sends CPU `cpu` the reschedule IPI (cpu_offline.cc's hand-shake).
-void kick(uint32_t cpu);
 
 /// Thread descriptors and stacks (thread.cc).
 bool reaps_itself(const Thread* t);  // exited detached: nobody else frees it

@@ -1,7 +1,13 @@
 // The scheduler core (see sched.h): picking, switching, waking, yielding,
 // preempting and idling.
+#include "src/arch/clock.h"
+#include "src/arch/cpu_timer.h"
+#include "src/arch/ipi.h"
+#include "src/arch/local_apic.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
+#include "src/arch/trap.h"
+#include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
@@ -18,7 +24,6 @@ using base::MemoryOrder;
 
 constinit CpuSched cpus_[arch::kMaxCpus];
 constinit LockedQueue global_;
-constinit SchedHooks hooks_;
 constinit uint32_t ncpu_ = 1;
 constinit uint64_t quantum_tsc_ = 0;
 
@@ -106,7 +111,7 @@ bool kick_one_idle(uint32_t self) {
       if (idle_mask_[w].fetch_and(~bit, MemoryOrder::kAcqRel) & bit) {
         uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
         ++cpus_[self].wakeups_sent;
-        hooks_.kick_cpu(cpu);
+        arch::kick_cpu(cpu);
         return true;
       }
       m &= ~bit;  // it left idle, or another kicker took it
@@ -136,7 +141,7 @@ void wakep(uint32_t self) {
 // global queue (park below), and must wake to do so.
 void kick_if_idle(uint32_t cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (is_idle(cpu) || cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive) hooks_.kick_cpu(cpu);
+  if (is_idle(cpu) || cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive) arch::kick_cpu(cpu);
 }
 
 // A thread bound to another CPU: into that CPU's inbox, and make sure it
@@ -164,8 +169,8 @@ void kick_if_idle(uint32_t cpu) {
 
 struct RunNextBackoff {
   void operator()() const {
-    uint64_t until = hooks_.nanotime() + kRunNextBackoffNs;
-    while (hooks_.nanotime() < until) arch::cpu_relax();
+    uint64_t until = arch::nanotime() + kRunNextBackoffNs;
+    while (arch::nanotime() < until) arch::cpu_relax();
   }
 };
 
@@ -349,8 +354,8 @@ Thread* spin_for_work(CpuSched& c) {
   uint64_t t0 = arch::rdtsc();
   Thread* next = nullptr;
   arch::sti();
-  uint64_t until = hooks_.nanotime() + kSpinNs;
-  while (next == nullptr && hooks_.nanotime() < until) {
+  uint64_t until = arch::nanotime() + kSpinNs;
+  while (next == nullptr && arch::nanotime() < until) {
     arch::cpu_relax();
     arch::cli();
     next = pick(c, true);
@@ -395,14 +400,14 @@ void park(CpuSched& c, bool& spinning) {
   c.running = false;  // thieves and spawns pass us by from now on
   c.global_countdown = 0;
   hand_queued_threads_on(c);
-  if (hooks_.arm_timer_ns != nullptr) {
+  if (arch::cpu_timer_has_one_shot()) {
     arch::SpinLockGuard g(c.timer_lock);
     c.armed_ns = ~uint64_t{0};
-    hooks_.arm_timer_ns(~uint64_t{0});
+    arch::cpu_timer_arm_ns(~uint64_t{0});
   }
   if (c.index != 0) {
     migrate_timers(c, cpus_[0]);
-    hooks_.kick_cpu(0);  // to re-arm for what it was given
+    arch::kick_cpu(0);  // to re-arm for what it was given
   }
   mm::page_cache_drain_this_cpu();
   mm::heap_cache_flush_this_cpu();
@@ -457,7 +462,7 @@ void park(CpuSched& c, bool& spinning) {
       // Leaving idle with more work queued here (a steal brings half a
       // ring): make sure somebody looks at the rest.
       if (!c.ring.empty()) wakep(c.index);
-      rearm_timer(c, hooks_.nanotime(), true);
+      rearm_timer(c, arch::nanotime(), true);
       switch_to<kIdleMayChange>(c, c.idle, next);
       continue;
     }
@@ -472,7 +477,7 @@ void park(CpuSched& c, bool& spinning) {
       continue;
     }
     // Tickless: only a pending timer of this CPU arms the hardware.
-    rearm_timer(c, hooks_.nanotime(), false);
+    rearm_timer(c, arch::nanotime(), false);
     uint64_t t0 = arch::rdtsc();
     __atomic_store_n(&c.halted_since_tsc, t0, __ATOMIC_RELAXED);
     // STI's one-instruction shadow ([sdm3] 6.8.3) makes "sti; hlt" atomic
@@ -539,8 +544,8 @@ constinit uint64_t idle_bound_spinning_tsc_ = 0;  // kIdleBoundSpinningNs likewi
     if (violations_.count.fetch_add(1, MemoryOrder::kRelaxed) == 0) {
       violations_.idle_cpu = v;
       violations_.busy_cpu = c.index;
-      violations_.waited_ns = hooks_.tsc_to_ns(now - c.watch_tsc);
-      violations_.halted_ns = hooks_.tsc_to_ns(now - since);
+      violations_.waited_ns = arch::tsc_to_ns(now - c.watch_tsc);
+      violations_.halted_ns = arch::tsc_to_ns(now - since);
       violations_.spinning = spinning_.load(MemoryOrder::kRelaxed);
       violations_.queued = c.ring.tail_index() - c.ring.head_index();
     }
@@ -585,26 +590,38 @@ CpuSched& sched_of(uint32_t cpu) {
   return cpus_[cpu];
 }
 
-const SchedHooks& hooks() { return hooks_; }
 uint64_t quantum_tsc() { return quantum_tsc_; }
 uint32_t sched_cpus() { return ncpu_; }
 
 bool sched_running() {
-  void* s = arch::this_cpu().sched;
-  return s != nullptr && static_cast<CpuSched*>(s)->running;
+  CpuSched* s = arch::this_cpu().sched;
+  return s != nullptr && s->running;
 }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi);  // thread.cc
 Thread* make_idle_thread(uint32_t cpu, ThreadFn fn);                                 // thread.cc
 Thread* adopt_idle_context(uint32_t cpu);                                            // thread.cc
 
-void sched_init(const SchedHooks& h, uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
-  ASSERT_MSG(h.kick_cpu != nullptr && h.nanotime != nullptr && h.tsc_to_ns != nullptr, "sched: hooks incomplete");
+namespace {
+
+// The timer interrupt, LAPIC or PIT. EOI first: the scheduler may switch
+// threads from here, and the LAPIC must not keep the timer's vector in
+// service meanwhile ([sdm3] 10.8.5).
+void on_timer_trap(arch::TrapFrame&) {
+  ++arch::this_cpu().timer_ticks;
+  arch::lapic_eoi();
+  on_timer_interrupt();
+}
+
+}  // namespace
+
+void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
   ASSERT_MSG(ncpu >= 1 && ncpu <= arch::kMaxCpus, "sched: {} CPUs", ncpu);
-  hooks_ = h;
   ncpu_ = ncpu;
-  ASSERT_MSG(h.tsc_hz != 0, "sched: no TSC rate");
-  quantum_tsc_ = kQuantumNs * h.tsc_hz / 1'000'000'000;
+  ASSERT_MSG(arch::tsc_hz() != 0, "sched: no TSC rate (the clock is calibrated first)");
+  quantum_tsc_ = kQuantumNs * arch::tsc_hz() / 1'000'000'000;
+  arch::set_trap_handler(arch::kVectorLapicTimer, on_timer_trap);
+  arch::set_trap_handler(arch::kVectorPitTimer, on_timer_trap);
   idle_bound_tsc_ = kIdleBoundNs / kQuantumNs * quantum_tsc_;
   idle_bound_spinning_tsc_ = kIdleBoundSpinningNs / kQuantumNs * quantum_tsc_;
   global_.set_ncpu(ncpu);
@@ -623,7 +640,7 @@ void sched_start_boot_cpu() {
   c.slice_start_tsc = arch::rdtsc();
   c.running = true;
   arch::this_cpu().sched_no_block &= ~kNoBlockStopped;  // kmain runs: it may block now
-  rearm_timer(c, hooks_.nanotime(), true);
+  rearm_timer(c, arch::nanotime(), true);
 }
 
 void sched_run_ap(uint32_t cpu) {
@@ -750,7 +767,7 @@ void on_timer_interrupt() {
   if (!sched_running()) return;
   CpuSched& c = this_sched();
   ++c.timer_interrupts;
-  uint64_t now = hooks_.nanotime();
+  uint64_t now = arch::nanotime();
   run_expired_timers(c, now);
   Thread* me = cur();
   if (me == c.idle) return;  // the idle loop re-arms before it halts again
@@ -816,7 +833,7 @@ CpuStats cpu_stats(uint32_t cpu) {
   uint64_t halted_since = __atomic_load_n(&c.halted_since_tsc, __ATOMIC_RELAXED);
   uint64_t idle_tsc = __atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED);
   if (halted_since != 0) idle_tsc += arch::rdtsc() - halted_since;
-  s.idle_ns = hooks_.tsc_to_ns(idle_tsc);
+  s.idle_ns = arch::tsc_to_ns(idle_tsc);
   s.preemptions = __atomic_load_n(&c.preemptions, __ATOMIC_RELAXED);
   s.timer_interrupts = __atomic_load_n(&c.timer_interrupts, __ATOMIC_RELAXED);
   s.queued = c.ring.size() + c.bound.size() + c.inbox.size();
@@ -838,6 +855,5 @@ IdleInvariantReport idle_invariant_report() {
   return r;
 }
 
-void kick(uint32_t cpu) { hooks_.kick_cpu(cpu); }
 
 }  // namespace sched

@@ -1,6 +1,7 @@
 // Slow paths of the futex-based synchronization (see sync.h).
 #include "src/sched/sync.h"
 
+#include "src/arch/clock.h"
 #include "src/base/assert.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
@@ -58,10 +59,10 @@ void Note::sleep() {
 }
 
 bool Note::timed_sleep(uint64_t timeout_ns) {
-  uint64_t deadline = nanotime() + timeout_ns;
+  uint64_t deadline = arch::nanotime() + timeout_ns;
   for (;;) {
     if (key_.load(MemoryOrder::kAcquire) != 0) return true;
-    uint64_t now = nanotime();
+    uint64_t now = arch::nanotime();
     if (now >= deadline) return false;
     (void)futex_wait(reinterpret_cast<const uint32_t*>(&key_), 0, deadline - now);
   }
@@ -77,10 +78,10 @@ bool Semaphore::try_acquire() {
 void Semaphore::acquire() { (void)try_acquire_for(kNoTimeout); }
 
 bool Semaphore::try_acquire_for(uint64_t timeout_ns) {
-  uint64_t deadline = timeout_ns == kNoTimeout ? kNoTimeout : nanotime() + timeout_ns;
+  uint64_t deadline = timeout_ns == kNoTimeout ? kNoTimeout : arch::nanotime() + timeout_ns;
   for (;;) {
     if (try_acquire()) return true;
-    uint64_t now = nanotime();
+    uint64_t now = arch::nanotime();
     if (deadline != kNoTimeout && now >= deadline) return false;
     // Announce the waiter before the last look, so a release that misses
     // it in waiters_ has already raised count_ where we look (both seq_cst).

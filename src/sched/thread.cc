@@ -2,6 +2,7 @@
 // list the monitor reads (see thread.h).
 #include "src/sched/thread.h"
 
+#include "src/arch/clock.h"
 #include "src/arch/percpu.h"
 #include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
@@ -10,8 +11,8 @@
 #include "src/mm/alloc_map.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
-#include "src/sched/sched.h"
 #include "src/sched/cpu_offline.h"
+#include "src/sched/sched.h"
 #include "src/sched/sched_cpu.h"
 #include "src/sched/switch.h"
 #include "src/sched/timer.h"
@@ -309,7 +310,7 @@ void on_sleep_timer(Timer&, void* arg) {
 void sleep_until(uint64_t deadline_ns) {
   assert_may_block("sleep");  // also when the deadline has passed: the caller is wrong either way
   Thread* me = self();
-  while (nanotime() < deadline_ns) {
+  while (arch::nanotime() < deadline_ns) {
     uint64_t flags = enter_blocking("sleep");
     me->sleep_fired.store(0, MemoryOrder::kRelaxed);
     // kSleeping before arming: a timer homed on another CPU may fire at once.
@@ -323,7 +324,7 @@ void sleep_until(uint64_t deadline_ns) {
   }
 }
 
-void sleep_for(uint64_t ns) { sleep_until(nanotime() + ns); }
+void sleep_for(uint64_t ns) { sleep_until(arch::nanotime() + ns); }
 
 base::Status set_affinity(Thread* t, uint32_t cpu) {
   if (cpu == kAnyCpu) {
@@ -345,7 +346,7 @@ base::Status set_affinity(Thread* t, uint32_t cpu) {
 ThreadStats thread_stats(const Thread* t) {
   ThreadStats s;
   uint64_t tsc = __atomic_load_n(&t->run_tsc, __ATOMIC_RELAXED);
-  s.run_ns = hooks().tsc_to_ns(tsc);
+  s.run_ns = arch::tsc_to_ns(tsc);
   s.voluntary = __atomic_load_n(&t->voluntary, __ATOMIC_RELAXED);
   s.involuntary = __atomic_load_n(&t->involuntary, __ATOMIC_RELAXED);
   s.last_cpu = __atomic_load_n(&t->last_cpu, __ATOMIC_RELAXED);

@@ -1,6 +1,8 @@
 // Per-CPU timers and the tickless re-arming of the hardware (see timer.h).
 #include "src/sched/timer.h"
 
+#include "src/arch/clock.h"
+#include "src/arch/cpu_timer.h"
 #include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
@@ -10,7 +12,7 @@ namespace sched {
 namespace {
 
 // The CPU whose interrupt will fire a timer armed here.
-CpuSched& timer_home() { return hooks().arm_timer_ns != nullptr ? this_sched() : sched_of(0); }
+CpuSched& timer_home() { return arch::cpu_timer_has_one_shot() ? this_sched() : sched_of(0); }
 
 CpuSched* owner_of(TimerQueue* q) {
   return reinterpret_cast<CpuSched*>(reinterpret_cast<char*>(q) - __builtin_offsetof(CpuSched, timers));
@@ -19,16 +21,12 @@ CpuSched* owner_of(TimerQueue* q) {
 // Programs the hardware for `deadline` if that is sooner than what it is
 // armed for. Caller holds c.timer_lock; c is this CPU's block.
 void arm_hardware(CpuSched& c, uint64_t deadline, uint64_t now) {
-  if (hooks().arm_timer_ns == nullptr) return;  // the PIT ticks periodically
+  if (!arch::cpu_timer_has_one_shot()) return;  // the PIT ticks periodically
   c.armed_ns = deadline;
-  hooks().arm_timer_ns(deadline == ~uint64_t{0} ? deadline : (deadline > now ? deadline - now : 0));
+  arch::cpu_timer_arm_ns(deadline == ~uint64_t{0} ? deadline : (deadline > now ? deadline - now : 0));
 }
 
 }  // namespace
-
-uint64_t nanotime() { return hooks().nanotime(); }
-
-uint64_t tsc_hz() { return hooks().tsc_hz; }
 
 void timer_arm(Timer& t, uint64_t deadline_ns) {
   uint64_t flags = arch::irq_save();
@@ -36,7 +34,7 @@ void timer_arm(Timer& t, uint64_t deadline_ns) {
   {
     arch::SpinLockGuard g(c.timer_lock);
     c.timers.insert(t, deadline_ns);
-    if (&c == &this_sched() && deadline_ns < c.armed_ns) arm_hardware(c, deadline_ns, nanotime());
+    if (&c == &this_sched() && deadline_ns < c.armed_ns) arm_hardware(c, deadline_ns, arch::nanotime());
   }
   arch::irq_restore(flags);
 }
@@ -84,7 +82,7 @@ void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy) {
   if (busy) {
     uint64_t elapsed = arch::rdtsc() - c.slice_start_tsc;
     uint64_t q = quantum_tsc();
-    uint64_t slice_end = now_ns + (elapsed < q ? hooks().tsc_to_ns(q - elapsed) : kQuantumNs);
+    uint64_t slice_end = now_ns + (elapsed < q ? arch::tsc_to_ns(q - elapsed) : kQuantumNs);
     if (slice_end < deadline) deadline = slice_end;
   }
   arm_hardware(c, deadline, now_ns);

@@ -1,6 +1,7 @@
-// Per-CPU timers for sleeps and futex timeouts, over TimerQueue, and the
-// clock they run on. A timer is armed on the queue of the CPU that arms it
-// (the boot CPU's when only the PIT ticks); its callback runs in that
+// Per-CPU timers for sleeps and futex timeouts, over TimerQueue, on the
+// clock arch::nanotime() (src/arch/clock.h). A timer is armed on the queue
+// of the CPU that arms it (the boot CPU's when only the PIT ticks); its
+// callback runs in that
 // CPU's timer interrupt, interrupts off, under the queue's lock — so it
 // must be short and must not arm or cancel timers itself — and so a
 // cancel that returns false knows the callback has already completed.
@@ -12,13 +13,6 @@
 namespace sched {
 
 inline constexpr uint64_t kNoTimeout = ~uint64_t{0};
-
-/// Nanoseconds since boot. Any context.
-uint64_t nanotime();
-
-/// TSC cycles per second: the rate nanotime() counts at (benchmarks turn
-/// cycles into nanoseconds with it). Any context.
-uint64_t tsc_hz();
 
 /// Arms idle timer `t` (its callback set) to fire at `deadline_ns`. Any
 /// context but NMI.

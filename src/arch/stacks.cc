@@ -1,5 +1,5 @@
 // Guarded kernel stacks (see stacks.h).
-#include "src/kernel/stacks.h"
+#include "src/arch/stacks.h"
 
 #include "src/arch/boot_paging.h"
 #include "src/arch/smp.h"
@@ -9,7 +9,7 @@
 
 extern "C" char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 
-namespace kernel {
+namespace arch {
 namespace {
 
 constexpr size_t kGuardSize = base::kPageSize;
@@ -22,55 +22,51 @@ struct alignas(4096) GuardedIst {
 struct alignas(4096) CpuStacks {
   uint8_t kernel_guard[kGuardSize];
   uint8_t kernel[kKernelStackSize];  // unused for CPU 0, which keeps the boot stack
-  GuardedIst ist[arch::kIstStacks];
+  GuardedIst ist[kIstStacks];
 };
 
 // In .bss.stacks: zero-initialised, page-aligned, beside the boot stack.
-[[gnu::section(".bss.stacks")]] constinit CpuStacks cpu_stacks[arch::kMaxCpus]{};
-constinit arch::Tss tss[arch::kMaxCpus]{};
+[[gnu::section(".bss.stacks")]] constinit CpuStacks cpu_stacks[kMaxCpus]{};
+constinit Tss tss[kMaxCpus]{};
 
-constexpr const char* kIstNames[arch::kIstStacks] = {"NMI stack", "double-fault stack",
+constexpr const char* kIstNames[kIstStacks] = {"NMI stack", "double-fault stack",
                                                       "machine-check stack", "page-fault stack"};
 
 uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-constinit bool (*dynamic_finder)(uint64_t, StackInfo*) = nullptr;
-
 }  // namespace
 
 void stacks_unmap_guards() {
-  arch::boot_unmap_kernel_page(addr(boot_stack_guard));
-  for (uint32_t c = 0; c < arch::kMaxCpus; ++c) {
-    arch::boot_unmap_kernel_page(addr(cpu_stacks[c].kernel_guard));
-    for (auto& ist : cpu_stacks[c].ist) arch::boot_unmap_kernel_page(addr(ist.guard));
+  boot_unmap_kernel_page(addr(boot_stack_guard));
+  for (uint32_t c = 0; c < kMaxCpus; ++c) {
+    boot_unmap_kernel_page(addr(cpu_stacks[c].kernel_guard));
+    for (auto& ist : cpu_stacks[c].ist) boot_unmap_kernel_page(addr(ist.guard));
   }
-  arch::boot_flush_tlb();
+  boot_flush_tlb();
 }
 
 void stacks_install_tss(uint32_t index) {
-  ASSERT(index < arch::kMaxCpus);
-  arch::Tss& t = tss[index];
-  for (unsigned k = 0; k < arch::kIstStacks; ++k)
+  ASSERT(index < kMaxCpus);
+  Tss& t = tss[index];
+  for (unsigned k = 0; k < kIstStacks; ++k)
     t.ist[k] = addr(cpu_stacks[index].ist[k].stack + kIstStackSize);
-  arch::tss_install(index, &t);
+  tss_install(index, &t);
 }
 
-arch::Tss& cpu_tss(uint32_t index) {
-  ASSERT(index < arch::kMaxCpus);
+Tss& cpu_tss(uint32_t index) {
+  ASSERT(index < kMaxCpus);
   return tss[index];
 }
 
 uint64_t page_fault_stack_guard(uint32_t index) {
-  ASSERT(index < arch::kMaxCpus);
-  return addr(cpu_stacks[index].ist[arch::kIstPageFault - 1].guard);
+  ASSERT(index < kMaxCpus);
+  return addr(cpu_stacks[index].ist[kIstPageFault - 1].guard);
 }
 
 uint64_t ap_kernel_stack_top(uint32_t index) {
-  ASSERT(index >= 1 && index < arch::kMaxCpus);
+  ASSERT(index >= 1 && index < kMaxCpus);
   return addr(cpu_stacks[index].kernel + kKernelStackSize);
 }
-
-void set_dynamic_stack_finder(bool (*finder)(uint64_t addr, StackInfo* info)) { dynamic_finder = finder; }
 
 bool is_stack_guard_page(uint64_t va) {
   StackInfo info;
@@ -84,14 +80,14 @@ bool find_stack(uint64_t a, StackInfo* info) {
     return true;
   }
   uint64_t base = addr(cpu_stacks);
-  if (a < base || a >= base + sizeof(cpu_stacks)) return dynamic_finder != nullptr && dynamic_finder(a, info);
+  if (a < base || a >= base + sizeof(cpu_stacks)) return false;
   uint32_t c = static_cast<uint32_t>((a - base) / sizeof(CpuStacks));
   const CpuStacks& s = cpu_stacks[c];
   if (in(s.kernel_guard, kGuardSize + kKernelStackSize)) {
     *info = StackInfo{"kernel stack", c, addr(s.kernel), addr(s.kernel) + kKernelStackSize, a < addr(s.kernel)};
     return true;
   }
-  for (unsigned k = 0; k < arch::kIstStacks; ++k) {
+  for (unsigned k = 0; k < kIstStacks; ++k) {
     if (in(&s.ist[k], sizeof(GuardedIst))) {
       *info = StackInfo{kIstNames[k], c, addr(s.ist[k].stack), addr(s.ist[k].stack) + kIstStackSize,
                         a < addr(s.ist[k].stack)};
@@ -101,4 +97,4 @@ bool find_stack(uint64_t a, StackInfo* info) {
   return false;
 }
 
-}  // namespace kernel
+}  // namespace arch

@@ -18,15 +18,16 @@
 // CPU's busy share is 1 - its idle time / T, and idle time counts both
 // halting and spinning for work). On hardware, where CPUs run in parallel,
 // the same product is the plain work ratio.
+#include "src/arch/clock.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/bench.h"
-#include "src/kernel/cpus.h"
-#include "src/kernel/pin_to.h"
+#include "src/ktest/bench.h"
+#include "src/ktest/pin_to.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -68,12 +69,12 @@ void cpu_bound_worker(void* p) {
   }
 }
 
-void throughput(BenchRun& run, uint32_t n) {
-  if (cpus_online() < n) {
+void throughput(ktest::BenchRun& run, uint32_t n) {
+  if (arch::cpus_online() < n) {
     run.skip("needs more CPUs");
     return;
   }
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   Scaling s;
   WorkerArg args[kMaxWorkers];
   sched::Thread* threads[kMaxWorkers];
@@ -87,16 +88,16 @@ void throughput(BenchRun& run, uint32_t n) {
   while (s.started.load(MemoryOrder::kRelaxed) < n) sched::sleep_for(100'000);
   // A quantum for the spread to settle, then the measured interval.
   sched::sleep_for(2'000'000);
-  const uint32_t ncpu = cpus_online();
+  const uint32_t ncpu = arch::cpus_online();
   uint64_t units0 = 0;
   for (uint32_t i = 0; i < n; ++i) units0 += s.count[i].units.load(MemoryOrder::kRelaxed);
   uint64_t idle0 = 0;
   for (uint32_t c = 0; c < ncpu; ++c) idle0 += sched::cpu_stats(c).idle_ns;
-  uint64_t ns0 = nanotime();
+  uint64_t ns0 = arch::nanotime();
   uint64_t t0 = arch::rdtsc();
   sched::sleep_for(kIntervalNs);
   uint64_t t1 = arch::rdtsc();
-  uint64_t interval_ns = nanotime() - ns0;
+  uint64_t interval_ns = arch::nanotime() - ns0;
   uint64_t idle_ns = 0;
   for (uint32_t c = 0; c < ncpu; ++c) idle_ns += sched::cpu_stats(c).idle_ns;
   idle_ns -= idle0;
@@ -124,4 +125,4 @@ BENCH_N(sched, throughput_8_cpus, 1000) { throughput(run, 8); }
 BENCH_N(sched, throughput_16_cpus, 1000) { throughput(run, 16); }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

@@ -4,18 +4,18 @@
 // pinned, and so is the benchmark itself, so that every figure measures
 // one fixed path.
 #include "src/arch/percpu.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/bench.h"
-#include "src/kernel/cpus.h"
-#include "src/kernel/pin_to.h"
+#include "src/ktest/bench.h"
+#include "src/ktest/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
 #include "src/sched/sync.h"
 #include "src/sched/thread.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -36,7 +36,7 @@ void yield_partner(void*) {
 
 // A round trip: we yield to the partner, it yields back.
 BENCH_N(sched, yield_round_trip, 2000) {
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   yield_stop.store(0, MemoryOrder::kRelaxed);
   Thread* p = spawn_on(yield_partner, nullptr, 0, "yield-partner");
   sched::yield();  // let it start
@@ -66,8 +66,8 @@ void crowd_member(void* p) {
   c->yields.fetch_add(mine, MemoryOrder::kRelaxed);
 }
 
-void yield_with_crowd(BenchRun& run, uint32_t n) {
-  PinTo pin(0);
+void yield_with_crowd(ktest::BenchRun& run, uint32_t n) {
+  ktest::PinTo pin(0);
   YieldCrowd crowd;
   auto** threads = static_cast<Thread**>(mm::kmalloc(n * sizeof(Thread*)));
   ASSERT(threads != nullptr);
@@ -119,12 +119,12 @@ void futex_partner(void* p) {
   }
 }
 
-void futex_ping_pong(BenchRun& run, uint32_t partner_cpu) {
-  if (partner_cpu >= cpus_online()) {
+void futex_ping_pong(ktest::BenchRun& run, uint32_t partner_cpu) {
+  if (partner_cpu >= arch::cpus_online()) {
     run.skip("needs two CPUs");
     return;
   }
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   PingPong pp;
   Thread* t = spawn_on(futex_partner, &pp, partner_cpu, "futex-partner");
   run.start();
@@ -152,7 +152,7 @@ void note_partner(void* p) {
 }
 
 BENCH_N(sched, note_ping_pong_1_cpu, 1000) {
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   PingPong pp;
   pp.rounds = run.iterations();
   Thread* t = spawn_on(note_partner, &pp, 0, "note-partner");
@@ -171,7 +171,7 @@ BENCH_N(sched, note_ping_pong_1_cpu, 1000) {
 void empty_thread(void*) {}
 
 BENCH_N(sched, spawn_join_empty_thread, 1000) {
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) sched::join(spawn_on(empty_thread, nullptr, 0, "empty"));
   run.stop();
@@ -208,11 +208,11 @@ void wake_target(void* p) {
 // From futex_wake on CPU 0 to the woken thread running on CPU 1 (idle,
 // halted or spinning in its idle loop).
 BENCH_N(sched, cross_cpu_wake_to_run, 200) {
-  if (cpus_online() < 2) {
+  if (arch::cpus_online() < 2) {
     run.skip("needs two CPUs");
     return;
   }
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   WakeProbe w;
   Thread* t = spawn_on(wake_target, &w, 1, "wake-target");
   for (uint64_t i = 0; i < run.iterations(); ++i) {
@@ -235,4 +235,4 @@ BENCH_N(sched, cross_cpu_wake_to_run, 200) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

@@ -12,12 +12,13 @@
 //  - the idle invariant: no thread waits four quanta while a CPU nobody
 //    woke stays halted (checked by the scheduler at every busy tick).
 // Suite `sched_torture`, run by its own boot tests (1, 2, 4 and 8 CPUs).
+#include "src/arch/clock.h"
+#include "src/arch/console.h"
 #include "src/arch/percpu.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/console.h"
-#include "src/kernel/cpus.h"
-#include "src/kernel/ktest.h"
+#include "src/ktest/ktest.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
@@ -25,7 +26,7 @@
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -105,15 +106,15 @@ void sleeper(Worker& w) {
   while (!w.t->stopping()) {
     if (w.rng.below(2) == 0) {
       uint64_t ns = w.rng.below(2 * kMs);
-      uint64_t t0 = sched::nanotime();
+      uint64_t t0 = arch::nanotime();
       sched::sleep_for(ns);
-      if (sched::nanotime() - t0 < ns) w.t->fail("sleep returned early");
+      if (arch::nanotime() - t0 < ns) w.t->fail("sleep returned early");
     } else {
       uint64_t ns = 100 * kUs + w.rng.below(2 * kMs);
-      uint64_t t0 = sched::nanotime();
+      uint64_t t0 = arch::nanotime();
       int r = sched::futex_wait(&w.t->never_woken, 0, ns);
       if (r != -sched::kETIMEDOUT) w.t->fail("a futex nobody wakes did not time out");
-      if (sched::nanotime() - t0 < ns) w.t->fail("a futex timeout came early");
+      if (arch::nanotime() - t0 < ns) w.t->fail("a futex timeout came early");
     }
     w.progress.fetch_add(1, MemoryOrder::kRelaxed);
   }
@@ -134,8 +135,8 @@ void wanderer(Worker& w) {
     uint32_t now = cpu_now();
     if (cpu != sched::kAnyCpu && me->affinity.load(MemoryOrder::kAcquire) == cpu && now != cpu)
       w.t->fail("a pinned thread ran on another CPU");
-    uint64_t until = sched::nanotime() + w.rng.below(50 * kUs);
-    while (sched::nanotime() < until) arch::cpu_relax();
+    uint64_t until = arch::nanotime() + w.rng.below(50 * kUs);
+    while (arch::nanotime() < until) arch::cpu_relax();
     w.progress.fetch_add(1, MemoryOrder::kRelaxed);
   }
   (void)sched::set_affinity(me, sched::kAnyCpu);
@@ -232,9 +233,9 @@ void hotplug_fn(void* p) {
   }
 }
 
-void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
+void torture(ktest::Context& ktest_ctx, int seconds, bool hotplug) {
   Torture t;
-  t.ncpu = cpus_online();
+  t.ncpu = arch::cpus_online();
   t.hotplug = hotplug;
   Hotplug plug;
   plug.t = &t;
@@ -283,10 +284,10 @@ void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
     sched::join(plugger);
     KEXPECT_GT(plug.cycles.load(MemoryOrder::kRelaxed), 0u);
     for (uint32_t c = 0; c < t.ncpu; ++c) KEXPECT_TRUE(sched::cpu_takes_threads(c));
-    kprint("torture: {} offline/online cycles\n", plug.cycles.load(MemoryOrder::kRelaxed));
+    arch::kprint("torture: {} offline/online cycles\n", plug.cycles.load(MemoryOrder::kRelaxed));
   }
   KEXPECT_EQ(t.failures.load(MemoryOrder::kRelaxed), 0u);
-  if (t.first_failure != nullptr) kprint("torture: first failure: {}\n", t.first_failure);
+  if (t.first_failure != nullptr) arch::kprint("torture: first failure: {}\n", t.first_failure);
   uint64_t total = 0;
   for (Worker& w : workers) total += w.progress.load(MemoryOrder::kRelaxed);
   uint64_t switches = 0, steals = 0;
@@ -294,7 +295,7 @@ void torture(KTestContext& ktest_ctx, int seconds, bool hotplug) {
     switches += sched::cpu_stats(c).switches;
     steals += sched::cpu_stats(c).steals;
   }
-  kprint("torture: {} CPUs, {} operations, {} short-lived threads, {} switches, {} steals\n", t.ncpu, total,
+  arch::kprint("torture: {} CPUs, {} operations, {} short-lived threads, {} switches, {} steals\n", t.ncpu, total,
          t.short_lived.load(MemoryOrder::kRelaxed), switches, steals);
 }
 
@@ -303,7 +304,7 @@ KTEST(sched_torture, ten_seconds_of_everything) { torture(ktest_ctx, kSeconds, f
 // The same with CPUs going offline and back at random (2+ CPUs; on one,
 // the only CPU is the boot CPU, which is refused with its reason).
 KTEST(sched_torture, cpus_offline_and_online_under_load) {
-  if (cpus_online() < 2) {
+  if (arch::cpus_online() < 2) {
     KEXPECT_TRUE(sched::offline_refusal(0) != nullptr);
     KEXPECT_TRUE(!sched::cpu_offline(0).ok());
     return;
@@ -312,4 +313,4 @@ KTEST(sched_torture, cpus_offline_and_online_under_load) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

@@ -9,7 +9,7 @@
 #include "src/arch/tss.h"
 #include "src/base/types.h"
 
-namespace kernel {
+namespace arch {
 
 inline constexpr size_t kKernelStackSize = 16 * 1024;
 inline constexpr size_t kIstStackSize = 8 * 1024;
@@ -25,7 +25,7 @@ bool is_stack_guard_page(uint64_t va);
 void stacks_install_tss(uint32_t index);
 
 /// CPU `index`'s TSS (tests corrupt an IST pointer to provoke a #DF).
-arch::Tss& cpu_tss(uint32_t index);
+Tss& cpu_tss(uint32_t index);
 
 /// The guard page below CPU `index`'s page-fault IST stack.
 uint64_t page_fault_stack_guard(uint32_t index);
@@ -42,11 +42,9 @@ struct StackInfo {
   bool in_guard = false;
 };
 
-/// Classifies `addr`; false if it lies in no stack or guard. Any context.
+/// Classifies `addr` among these static stacks; false if it lies in none
+/// of them or their guards (a thread's stack is sched's to classify). Any
+/// context.
 bool find_stack(uint64_t addr, StackInfo* info);
 
-/// Teaches find_stack about stacks made at run time (the scheduler's
-/// thread stacks): consulted after the static ones.
-void set_dynamic_stack_finder(bool (*finder)(uint64_t addr, StackInfo* info));
-
-}  // namespace kernel
+}  // namespace arch

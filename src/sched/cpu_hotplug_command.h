@@ -4,10 +4,10 @@
 
 #include "src/base/str.h"
 
-namespace kernel {
+namespace sched {
 
 /// Runs "offline N" or "online N" (the words after `cpus`); prints what
 /// happened and returns false on a bad argument or a refusal.
 bool cpus_hotplug_command(base::StrView args);
 
-}  // namespace kernel
+}  // namespace sched

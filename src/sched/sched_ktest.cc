@@ -1,15 +1,16 @@
 // In-kernel tests of the scheduler: threads, switching, preemption, idle,
 // sleeps, futexes, sync primitives, stealing and fairness. (The long
-// torture run is in sched_torture.cc; the SIMD policy in simd_ktests.cc.)
+// torture run is in sched_torture_ktest.cc; the SIMD policy in simd_ktest.cc.)
+#include "src/arch/clock.h"
+#include "src/arch/cpu_timer.h"
 #include "src/arch/percpu.h"
+#include "src/arch/smp.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/cpus.h"
-#include "src/kernel/ktest.h"
-#include "src/kernel/pin_to.h"
-#include "src/kernel/stacks.h"
-#include "src/arch/smp.h"
+#include "src/ktest/ktest.h"
+#include "src/ktest/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
@@ -19,7 +20,7 @@
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -68,7 +69,7 @@ struct Counter {
 void bump(void* p) { static_cast<Counter*>(p)->n.fetch_add(1, MemoryOrder::kRelaxed); }
 
 // Spawns `count` threads, all alive at once, then joins them all.
-bool spawn_join_many(KTestContext& ktest_ctx, size_t count, Counter& c) {
+bool spawn_join_many(ktest::Context& ktest_ctx, size_t count, Counter& c) {
   auto** threads = static_cast<Thread**>(mm::kmalloc(count * sizeof(Thread*)));
   KEXPECT_TRUE(threads != nullptr);
   if (threads == nullptr) return false;
@@ -150,7 +151,7 @@ void take_turns(void* p) {
 KTEST(sched, yield_alternates_threads_on_one_cpu) {
   Turns turns;
   TurnArg a{&turns, 1}, b{&turns, 2};
-  uint32_t cpu = cpus_online() - 1;
+  uint32_t cpu = arch::cpus_online() - 1;
   Thread* ta = must_spawn(take_turns, &a, {.name = "a", .cpu = cpu});
   Thread* tb = must_spawn(take_turns, &b, {.name = "b", .cpu = cpu});
   sched::join(ta);
@@ -170,14 +171,14 @@ void spin_until_stopped(void*) {
 }
 
 KTEST(sched, sleep_1ms_wakes_within_one_quantum_even_on_a_busy_cpu) {
-  PinTo pin(0);
+  ktest::PinTo pin(0);
   spin_stop.store(0, MemoryOrder::kRelaxed);
   Thread* hog = must_spawn(spin_until_stopped, nullptr, {.name = "hog", .cpu = 0});
   uint64_t worst = 0, best = ~uint64_t{0};
   for (int i = 0; i < 10; ++i) {
-    uint64_t t0 = sched::nanotime();
+    uint64_t t0 = arch::nanotime();
     sched::sleep_for(kMs);
-    uint64_t slept = sched::nanotime() - t0;
+    uint64_t slept = arch::nanotime() - t0;
     if (slept > worst) worst = slept;
     if (slept < best) best = slept;
   }
@@ -189,9 +190,9 @@ KTEST(sched, sleep_1ms_wakes_within_one_quantum_even_on_a_busy_cpu) {
 }
 
 KTEST(sched, sleep_until_a_past_deadline_returns_at_once) {
-  uint64_t t0 = sched::nanotime();
+  uint64_t t0 = arch::nanotime();
   sched::sleep_until(t0 - 1);
-  KEXPECT_LT(sched::nanotime() - t0, kMs);
+  KEXPECT_LT(arch::nanotime() - t0, kMs);
 }
 
 struct TimerProbe {
@@ -203,12 +204,12 @@ void on_probe(sched::Timer&, void* p) { static_cast<TimerProbe*>(p)->fired.fetch
 KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
   TimerProbe p;
   p.timer.set_callback(on_probe, &p);
-  sched::timer_arm(p.timer, sched::nanotime() + 5 * kMs);
+  sched::timer_arm(p.timer, arch::nanotime() + 5 * kMs);
   KEXPECT_TRUE(sched::timer_cancel(p.timer));
   sched::sleep_for(10 * kMs);
   KEXPECT_EQ(p.fired.load(MemoryOrder::kRelaxed), 0u);
   KEXPECT_TRUE(!sched::timer_cancel(p.timer));
-  sched::timer_arm(p.timer, sched::nanotime() + kMs);
+  sched::timer_arm(p.timer, arch::nanotime() + kMs);
   sched::sleep_for(3 * kMs);
   KEXPECT_EQ(p.fired.load(MemoryOrder::kRelaxed), 1u);
   KEXPECT_TRUE(!sched::timer_cancel(p.timer));
@@ -216,27 +217,28 @@ KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
 
 // ---- idle and preemption --------------------------------------------------
 
-uint64_t ticks_of(uint32_t cpu) { return __atomic_load_n(&cpu_block(cpu).timer_ticks, __ATOMIC_RELAXED); }
+uint64_t ticks_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).timer_ticks, __ATOMIC_RELAXED); }
 
 KTEST(sched, idle_cpus_take_no_timer_ticks) {
-  if (timer_source() == TimerSource::kPit || cpus_online() < 2) return;
-  PinTo pin(0);
+  if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks the boot CPU periodically");
+  if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to stay idle)");
+  ktest::PinTo pin(0);
   sched::sleep_for(5 * kMs);  // let the others settle into idle
   uint64_t before[arch::kMaxCpus];
-  for (uint32_t c = 1; c < cpus_online(); ++c) before[c] = ticks_of(c);
+  for (uint32_t c = 1; c < arch::cpus_online(); ++c) before[c] = ticks_of(c);
   // 50 ms of busy waiting here, so nothing is queued anywhere.
-  uint64_t t0 = sched::nanotime();
-  while (sched::nanotime() - t0 < 50 * kMs) arch::cpu_relax();
-  for (uint32_t c = 1; c < cpus_online(); ++c) KEXPECT_LE(ticks_of(c) - before[c], 1u);
+  uint64_t t0 = arch::nanotime();
+  while (arch::nanotime() - t0 < 50 * kMs) arch::cpu_relax();
+  for (uint32_t c = 1; c < arch::cpus_online(); ++c) KEXPECT_LE(ticks_of(c) - before[c], 1u);
 }
 
 KTEST(sched, busy_cpu_ticks_once_per_quantum) {
-  if (timer_source() == TimerSource::kPit) return;
-  PinTo pin(0);
+  if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks at its own rate, not per quantum");
+  ktest::PinTo pin(0);
   uint64_t before = ticks_of(0);
-  uint64_t t0 = sched::nanotime();
-  while (sched::nanotime() - t0 < 100 * kMs) arch::cpu_relax();
-  uint64_t elapsed = sched::nanotime() - t0;
+  uint64_t t0 = arch::nanotime();
+  while (arch::nanotime() - t0 < 100 * kMs) arch::cpu_relax();
+  uint64_t elapsed = arch::nanotime() - t0;
   uint64_t expected = elapsed / sched::kQuantumNs;
   uint64_t ticks = ticks_of(0) - before;
   KEXPECT_GE(ticks * 100, expected * 90);
@@ -262,7 +264,7 @@ void count_spins(void* p) {
 
 KTEST(sched, cpu_bound_threads_on_one_cpu_share_it_fairly) {
   constexpr int kThreads = 4;
-  uint32_t cpu = cpus_online() > 1 ? 1 : 0;
+  uint32_t cpu = arch::cpus_online() > 1 ? 1 : 0;
   base::Atomic<uint32_t> stop{0};
   Share shares[kThreads];
   Thread* threads[kThreads];
@@ -302,21 +304,22 @@ void spin_and_report(void* p) {
 }
 
 KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
-  uint32_t n = cpus_online();
-  if (n < 2 || n > 64) return;
-  PinTo pin(0);
+  uint32_t n = arch::cpus_online();
+  if (n < 2) KTEST_SKIP("needs 2 CPUs (nothing to spread to)");
+  if (n > 64) KTEST_SKIP("{} CPUs: more than the 64 threads spread", n);
+  ktest::PinTo pin(0);
   constexpr int kThreads = 64;
   Spread s;
   Thread* threads[kThreads];
-  uint64_t t0 = sched::nanotime();
+  uint64_t t0 = arch::nanotime();
   for (int i = 0; i < kThreads; ++i) threads[i] = must_spawn(spin_and_report, &s, {.name = "spread"});
   uint64_t all = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
   // Look every half millisecond (sleeping, so CPU 0 runs spinners too).
   uint64_t spread_ns = 0;
-  while (sched::nanotime() - t0 < 50 * kMs) {
+  while (arch::nanotime() - t0 < 50 * kMs) {
     sched::sleep_for(kMs / 2);
     if ((s.cpus_seen.load(MemoryOrder::kRelaxed) | 1) == all) {
-      spread_ns = sched::nanotime() - t0;
+      spread_ns = arch::nanotime() - t0;
       break;
     }
   }
@@ -338,9 +341,9 @@ KTEST(futex, wait_on_a_changed_value_returns_eagain) {
 
 KTEST(futex, wait_times_out) {
   uint32_t word = 0;
-  uint64_t t0 = sched::nanotime();
+  uint64_t t0 = arch::nanotime();
   KEXPECT_EQ(sched::futex_wait(&word, 0, 2 * kMs), -sched::kETIMEDOUT);
-  KEXPECT_GE(sched::nanotime() - t0, 2 * kMs);
+  KEXPECT_GE(arch::nanotime() - t0, 2 * kMs);
 }
 
 KTEST(futex, bad_addresses_are_errors) {
@@ -418,8 +421,8 @@ void ping(PingPong& pp) {
 }
 
 KTEST(futex, ping_pong_across_cpus_loses_no_wakeup) {
-  uint32_t other = cpus_online() > 1 ? 1 : 0;
-  PinTo pin(0);
+  uint32_t other = arch::cpus_online() > 1 ? 1 : 0;
+  ktest::PinTo pin(0);
   PingPong pp;
   pp.rounds = 2000;
   Thread* t = must_spawn(pong, &pp, {.name = "pong", .cpu = other});
@@ -542,7 +545,7 @@ KTEST(sched, thread_list_and_stats_add_up) {
   size_t n = sched::for_each_thread(count_thread, &listed);
   KEXPECT_EQ(n, listed);
   KEXPECT_EQ(n, sched::thread_count());
-  KEXPECT_GE(n, size_t{1} + cpus_online());  // kmain and an idle thread per CPU
+  KEXPECT_GE(n, size_t{1} + arch::cpus_online());  // kmain and an idle thread per CPU
   uint64_t v0 = sched::thread_stats(sched::current()).voluntary;
   sched::sleep_for(kMs);
   KEXPECT_GT(sched::thread_stats(sched::current()).voluntary, v0);
@@ -592,4 +595,4 @@ KTEST(xfail_sched, thread_stack_overflow_is_reported) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

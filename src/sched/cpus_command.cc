@@ -1,15 +1,16 @@
 // `cpus`: CPUs found, online and skipped, the clocks, per-CPU interrupt and
 // scheduler counters, and the idle invariant's verdict; `cpus offline N` /
-// `cpus online N` (cpu_hotplug_command.h). Registered here because its
-// data is the kernel's platform code (cpus.cc) until that moves.
+// `cpus online N` (cpu_hotplug_command.h). Its data is arch's (CPUs,
+// clocks) and sched's (counters, offline).
+#include "src/arch/clock.h"
 #include "src/arch/console.h"
-#include "src/kernel/cpu_hotplug_command.h"
-#include "src/kernel/cpus.h"
+#include "src/arch/smp_boot.h"
 #include "src/monitor/command.h"
+#include "src/sched/cpu_hotplug_command.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using arch::kprint;
@@ -18,12 +19,12 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
                 "CPUs, their APIC ids, interrupt and scheduler counters; or take CPU N out of scheduling, or back") {
   if (!args.empty()) return cpus_hotplug_command(args);
   uint32_t offline = 0;
-  for (uint32_t i = 0; i < cpus_online(); ++i) offline += sched::cpu_is_offline(i) ? 1 : 0;
-  kprint("{} found, {} online, {} skipped; TSC {} kHz, LAPIC timer {} kHz\n", cpus_found(), cpus_online(),
-         cpus_skipped(), clock_info().tsc_hz / 1000, clock_info().lapic_timer_hz / 1000);
+  for (uint32_t i = 0; i < arch::cpus_online(); ++i) offline += sched::cpu_is_offline(i) ? 1 : 0;
+  kprint("{} found, {} online, {} skipped; TSC {} kHz, LAPIC timer {} kHz\n", arch::cpus_found(), arch::cpus_online(),
+         arch::cpus_skipped(), arch::clock_info().tsc_hz / 1000, arch::clock_info().lapic_timer_hz / 1000);
   if (offline != 0) kprint("{} taken offline (cpus online N brings one back)\n", offline);
-  for (uint32_t i = 0; i < cpus_online(); ++i) {
-    const arch::PerCpu& c = cpu_block(i);
+  for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
+    const arch::PerCpu& c = arch::cpu_block(i);
     kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id,
            __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
            __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
@@ -45,4 +46,4 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

@@ -1,12 +1,12 @@
 // `cpus offline N` / `cpus online N` (see cpu_hotplug_command.h).
-#include "src/kernel/cpu_hotplug_command.h"
+#include "src/sched/cpu_hotplug_command.h"
 
-#include "src/base/result.h"
 #include "src/arch/console.h"
+#include "src/base/result.h"
 #include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using arch::kprint;
@@ -70,4 +70,4 @@ bool cpus_hotplug_command(base::StrView args) {
   return true;
 }
 
-}  // namespace kernel
+}  // namespace sched

@@ -4,14 +4,14 @@
 // switch_context does not save vector registers, so if a SimdRegion ever
 // let another thread onto the CPU, or an interrupt path used SSE, a
 // thread's accumulators would be clobbered and its sums would be wrong.
+#include "src/arch/smp_boot.h"
 #include "src/base/atomic.h"
-#include "src/kernel/cpus.h"
 #include "src/ktest/ktest.h"
 #include "src/sched/simd.h"
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
 
-namespace kernel {
+namespace sched {
 namespace {
 
 using base::MemoryOrder;
@@ -70,7 +70,7 @@ void simd_worker(void* p) {
 }
 
 KTEST(simd, vector_sums_stay_correct_under_preemption_and_interrupts) {
-  const uint32_t n = 2 * cpus_online() + 2;  // more threads than CPUs: preemption
+  const uint32_t n = 2 * arch::cpus_online() + 2;  // more threads than CPUs: preemption
   constexpr uint32_t kMaxThreads = 2 * 8 + 2;
   SimdWorker* workers[kMaxThreads];
   sched::Thread* threads[kMaxThreads];
@@ -88,10 +88,10 @@ KTEST(simd, vector_sums_stay_correct_under_preemption_and_interrupts) {
     sched::join(threads[i]);
     KEXPECT_EQ(workers[i]->wrong.load(MemoryOrder::kRelaxed), 0u);
   }
-  for (uint32_t c = 0; c < cpus_online(); ++c) preemptions += sched::cpu_stats(c).preemptions;
+  for (uint32_t c = 0; c < arch::cpus_online(); ++c) preemptions += sched::cpu_stats(c).preemptions;
   KEXPECT_GT(preemptions, 0u);  // the run did preempt (outside the regions)
   for (uint32_t i = 0; i < made; ++i) delete workers[i];
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace sched

@@ -1,0 +1,21 @@
+// Inter-processor interrupts to a CPU by index: fixed vectors (the
+// reschedule kick, TLB shootdowns, tests) and NMIs. Kernel only.
+#pragma once
+
+#include "src/base/result.h"
+#include "src/base/types.h"
+
+namespace arch {
+
+/// A fixed IPI at `vector` to CPU `index`; kInvalidArgument for a CPU that
+/// never started. Any context but NMI.
+base::Status send_ipi(uint32_t index, uint8_t vector);
+
+/// An NMI to CPU `index`. Any context but NMI.
+base::Status send_nmi(uint32_t index);
+
+/// The reschedule IPI to CPU `index`: its handler only EOIs, which ends a
+/// HLT. Any context but NMI.
+void kick_cpu(uint32_t index);
+
+}  // namespace arch

@@ -1,0 +1,52 @@
+// IOAPIC set-up and ISA IRQ routing (see irq_routing.h).
+#include "src/arch/irq_routing.h"
+
+#include "src/arch/ioapic.h"
+#include "src/arch/smp_boot.h"
+#include "src/arch/spinlock.h"
+#include "src/base/assert.h"
+
+namespace arch {
+namespace {
+
+// Selecting a register and reading its window are two accesses: one lock
+// keeps CPUs from interleaving them.
+constinit SpinLock ioapic_lock;
+constinit const acpi::Madt* madt_ = nullptr;
+// Each IOAPIC's register window, by MADT order.
+constinit uint64_t ioapic_va_[kMaxIoApics]{};
+
+IoApic<IoApicMmio> ioapic_at(size_t i) {
+  return IoApic<IoApicMmio>(IoApicMmio{reinterpret_cast<volatile uint32_t*>(ioapic_va_[i])});
+}
+
+}  // namespace
+
+void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_va) {
+  ASSERT_MSG(madt.ioapics.size() <= kMaxIoApics && ioapic_va.size() == madt.ioapics.size(),
+             "irq: {} IOAPICs, {} mapped, at most {}", madt.ioapics.size(), ioapic_va.size(), kMaxIoApics);
+  madt_ = &madt;
+  for (size_t i = 0; i < madt.ioapics.size(); ++i) {
+    ioapic_va_[i] = ioapic_va[i];
+    SpinLockGuard guard(ioapic_lock);
+    auto dev = ioapic_at(i);
+    dev.mask_all();
+  }
+}
+
+base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
+  if (madt_ == nullptr) return base::Error::kNotFound;
+  const auto& madt = *madt_;
+  IsaRoute r = isa_irq_route(irq, base::Span<const acpi::InterruptOverride>(madt.overrides.begin(), madt.overrides.size()));
+  for (size_t i = 0; i < madt.ioapics.size(); ++i) {
+    const auto& io = madt.ioapics[i];
+    SpinLockGuard guard(ioapic_lock);
+    auto dev = ioapic_at(i);
+    if (r.gsi < io.gsi_base || r.gsi > io.gsi_base + dev.max_redirection_entry()) continue;
+    dev.route(r.gsi - io.gsi_base, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
+    return base::Status::Ok();
+  }
+  return base::Error::kNotFound;
+}
+
+}  // namespace arch

@@ -1,0 +1,172 @@
+// SMP bring-up (see smp_boot.h): the trampoline's slots, INIT-SIPI-SIPI,
+// and the AP's way from the trampoline onto its own stack.
+#include "src/arch/smp_boot.h"
+
+#include "src/arch/clock.h"
+#include "src/arch/console.h"
+#include "src/arch/local_apic.h"
+#include "src/arch/smp.h"
+#include "src/arch/x86.h"
+#include "src/base/assert.h"
+#include "src/base/atomic.h"
+
+extern "C" char ap_trampoline_start[], ap_trampoline_end[];
+extern "C" uint64_t ap_tramp_stacks, ap_tramp_entry;
+extern "C" uint32_t ap_tramp_cr3, ap_tramp_efer, ap_tramp_ticket;
+
+namespace arch {
+namespace {
+
+using base::MemoryOrder;
+
+// Where an AP lands (by arrival ticket) before it knows its index and
+// moves to its own guarded kernel stack.
+constexpr size_t kApStackSize = 4 * 1024;
+
+// Per-CPU blocks and AP landing stacks: bounded by the MAX_CPUS build
+// setting.
+constinit PerCpu blocks[kMaxCpus]{};
+alignas(16) constinit uint8_t ap_stacks[kMaxCpus > 1 ? kMaxCpus - 1 : 1][kApStackSize]{};
+constinit uint64_t ap_stack_tops[kMaxCpus]{};
+constinit uint32_t apic_ids[kMaxCpus]{};
+constinit uint32_t planned = 1;  // CPUs given an index, the boot CPU included
+constinit uint32_t found = 1;
+constinit uint64_t (*ap_stack_top)(uint32_t) = nullptr;
+constinit ApMain ap_continue = nullptr;
+
+enum ApState : uint32_t { kWaiting = 0, kOnline = 1, kAbandoned = 2 };
+constinit base::Atomic<uint32_t> ap_state[kMaxCpus]{};
+constinit base::Atomic<uint32_t> online{1};
+
+[[noreturn]] void park() {
+  for (;;) asm volatile("cli; hlt");
+}
+
+[[noreturn]] void ap_start(uint32_t index) {
+  PerCpu* self = &blocks[index];
+  self->index = index;
+  percpu_install(self);
+  ap_continue(index);
+  PANIC("smp: cpu {}'s ApMain returned", index);
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
+  lapic_enable_mode_this_cpu();
+  uint32_t my_id = lapic_id();
+  uint32_t index = 0;
+  for (uint32_t i = 1; i < planned; ++i)
+    if (apic_ids[i] == my_id) index = i;
+  // Not ours, or the boot CPU gave up waiting for us: stay out of the way.
+  if (index == 0 || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) park();
+  blocks[index].apic_id = my_id;
+  // Onto this CPU's own guarded stack; the landing stack is left behind.
+  asm volatile(
+      "mov %0, %%rsp\n"
+      "xor %%ebp, %%ebp\n"
+      "push $0\n"
+      "jmp *%1\n" ::"r"(ap_stack_top(index)),
+      "r"(&ap_start), "D"(index)
+      : "memory");
+  __builtin_unreachable();
+}
+
+void smp_init_boot_cpu() {
+  PerCpu& me = this_cpu();
+  me.apic_id = lapic_id();
+  blocks[0] = me;  // the boot CPU's block lives here from now on
+  percpu_install(&blocks[0]);
+  apic_ids[0] = blocks[0].apic_id;
+}
+
+void smp_ap_online(uint32_t index) {
+  uint32_t expected = kWaiting;
+  // Release: our per-CPU set-up is visible to whoever sees us online.
+  if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();
+  online.fetch_add(1, MemoryOrder::kRelease);
+}
+
+void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t), ApMain ap_main) {
+  ap_stack_top = stack_top;
+  ap_continue = ap_main;
+  found = static_cast<uint32_t>(madt.enabled_cpus());
+  for (const auto& c : madt.cpus) {
+    if (!c.enabled || c.apic_id == apic_ids[0]) continue;
+    if (planned == kMaxCpus) {
+      kprint("smp: MADT lists more CPUs than MAX_CPUS={}; apic {} and later stay parked\n", kMaxCpus, c.apic_id);
+      break;
+    }
+    if (!lapic_x2apic_mode() && c.apic_id > 0xff) {
+      kprint("smp: apic id {} needs x2APIC mode; skipped\n", c.apic_id);
+      continue;
+    }
+    apic_ids[planned++] = c.apic_id;
+  }
+  if (planned == 1) return;
+
+  // The trampoline and its slots, at the SIPI page.
+  auto* page = static_cast<char*>(trampoline);
+  size_t size = static_cast<size_t>(ap_trampoline_end - ap_trampoline_start);
+  __builtin_memcpy(page, ap_trampoline_start, size);
+  auto slot = [&](const void* sym) { return page + (static_cast<const char*>(sym) - ap_trampoline_start); };
+  for (uint32_t t = 0; t + 1 < planned; ++t) ap_stack_tops[t] = reinterpret_cast<uint64_t>(ap_stacks[t] + kApStackSize);
+  *reinterpret_cast<uint64_t*>(slot(&ap_tramp_stacks)) = reinterpret_cast<uint64_t>(ap_stack_tops);
+  *reinterpret_cast<uint64_t*>(slot(&ap_tramp_entry)) = reinterpret_cast<uint64_t>(&ap_entry);
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_cr3)) = static_cast<uint32_t>(read_cr3());
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_efer)) = static_cast<uint32_t>(rdmsr(kIa32Efer));
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_ticket)) = 0;
+  uint8_t sipi = sipi_vector(kApTrampolinePhys).value();
+
+  // [sdm3] 8.4.4.1: INIT, 10 ms, STARTUP, 200 us, STARTUP. Each step goes to
+  // every AP before the next, so the waits are paid once, not per CPU.
+  auto each_waiting = [&](auto send, const char* what) {
+    for (uint32_t i = 1; i < planned; ++i) {
+      if (ap_state[i].load(MemoryOrder::kAcquire) != kWaiting) continue;
+      base::Status s = send(apic_ids[i]);
+      if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i], base::error_name(s.error()));
+    }
+  };
+  each_waiting([](uint32_t id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
+  delay_us(10'000);
+  each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
+  delay_us(200);
+  each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
+
+  // Wait for every AP, boundedly: a CPU that does not arrive is named and
+  // abandoned (if it arrives later it parks itself).
+  uint64_t deadline = nanotime() + 200'000'000;
+  while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) cpu_relax();
+  for (uint32_t i = 1; i < planned; ++i) {
+    uint32_t expected = kWaiting;
+    if (ap_state[i].compare_exchange(expected, kAbandoned, MemoryOrder::kAcqRel, MemoryOrder::kAcquire))
+      kprint("smp: cpu {} (apic {}) did not start within 200 ms; skipped\n", i, apic_ids[i]);
+  }
+}
+
+uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
+uint32_t cpus_found() { return found; }
+uint32_t cpus_skipped() { return found - cpus_online(); }
+
+bool ap_is_online(uint32_t index) {
+  return index < planned && ap_state[index].load(MemoryOrder::kAcquire) == kOnline;
+}
+
+PerCpu& cpu_block(uint32_t index) {
+  ASSERT_MSG(index < planned, "cpu_block({}) of {}", index, planned);
+  return blocks[index];
+}
+
+bool cpu_apic_id(uint32_t index, uint32_t* apic_id) {
+  if (index >= planned || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) return false;
+  *apic_id = apic_ids[index];
+  return true;
+}
+
+bool cpu_apic_id_any(uint32_t index, uint32_t* apic_id) {
+  if (index >= planned) return false;
+  *apic_id = apic_ids[index];
+  return true;
+}
+
+}  // namespace arch
