@@ -96,14 +96,19 @@ KTEST(ipi, fixed_reaches_every_cpu_and_back) {
   ktest::PinTo pin(0);
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBounce), MemoryOrder::kRelease);
-  uint64_t start = bounced.load(MemoryOrder::kAcquire);
+  // One bounce in flight at a time: two fixed IPIs of one vector that reach
+  // CPU 0 before it takes the first share one IRR bit ([sdm3] 10.8.4), so
+  // back-to-back bounces from two CPUs could count as one. The bounds are
+  // generous: on host time a loaded host may not run a vCPU for a while;
+  // what is checked is that the IPI arrives, not how fast.
+  constexpr uint64_t kBoundNs = 2'000'000'000;
   for (uint32_t i = 1; i < arch::cpus_online(); ++i) {
     uint64_t seen = ipis_of(i);
+    uint64_t back = bounced.load(MemoryOrder::kAcquire);
     KASSERT_TRUE(arch::send_ipi(i, arch::kVectorIpiTest).ok());
-    KEXPECT_TRUE(wait_for([&] { return ipis_of(i) > seen; }, 100'000'000));
+    KEXPECT_TRUE(wait_for([&] { return ipis_of(i) > seen; }, kBoundNs));
+    KEXPECT_TRUE(wait_for([&] { return bounced.load(MemoryOrder::kAcquire) > back; }, kBoundNs));
   }
-  uint32_t others = arch::cpus_online() - 1;
-  KEXPECT_TRUE(wait_for([&] { return bounced.load(MemoryOrder::kAcquire) >= start + others; }, 100'000'000));
   ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);
 }
 
