@@ -219,6 +219,17 @@ void hotplug_fn(void* p) {
       t->fail("cpu_offline refused a CPU that was online");
       return;
     }
+    // A waker that read a bound thread's affinity before the unpinning may
+    // still queue it into the parked CPU's inbox; the CPU wakes and hands
+    // it on (unpinned). So both checks wait for that, boundedly: what
+    // stays is lost.
+    auto settled = [&] {
+      uint32_t bound[2] = {cpu, 0};
+      (void)sched::for_each_thread(count_bound, bound);
+      return sched::cpu_stats(cpu).queued == 0 && bound[1] == 0;
+    };
+    uint64_t give_up = arch::nanotime() + 100 * kMs;
+    while (!settled() && arch::nanotime() < give_up) sched::sleep_for(100 * kUs);
     if (sched::cpu_stats(cpu).queued != 0) t->fail("an offline CPU still has threads queued");
     uint32_t bound[2] = {cpu, 0};
     (void)sched::for_each_thread(count_bound, bound);
