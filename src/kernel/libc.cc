@@ -1,13 +1,19 @@
 // The C library functions the compiler may emit calls to in freestanding
 // code ([C11] 7.24): memcpy, memmove, memset, memcmp. Kernel only.
-// `rep movsb`/`rep stosb` are fast on CPUs with ERMSB and correct on all.
+// `rep movsq`/`rep stosq` and a byte tail: fast on every x86-64, and correct on all.
 #include "src/base/types.h"
 
 extern "C" {
 
+// Eight bytes per iteration, then the tail: the same speed as `rep movsb`
+// on ERMSB hardware, and an eighth of the iterations where each one counts
+// (QEMU's -icount counts every iteration as an instruction, and the
+// benchmarks count instructions).
 void* memcpy(void* dst, const void* src, size_t n) {
   void* d = dst;
-  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n)::"memory");
+  size_t words = n / 8, tail = n % 8;
+  asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words)::"memory");
+  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail)::"memory");
   return dst;
 }
 
@@ -25,7 +31,10 @@ void* memmove(void* dst, const void* src, size_t n) {
 
 void* memset(void* dst, int c, size_t n) {
   void* d = dst;
-  asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+  const uint64_t pattern = uint64_t{static_cast<unsigned char>(c)} * 0x0101'0101'0101'0101ull;
+  size_t words = n / 8, tail = n % 8;
+  asm volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+  asm volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
   return dst;
 }
 
