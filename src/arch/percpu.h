@@ -16,6 +16,7 @@ struct CpuSched;
 }  // namespace sched
 namespace mm {
 struct PerCpuHeapCache;
+struct HeapCharge;
 }  // namespace mm
 
 namespace arch {
@@ -29,6 +30,11 @@ struct alignas(64) PerCpu {
   sched::Thread* current_thread;    // sched's: the thread running here
   sched::CpuSched* sched;           // sched's per-CPU block
   mm::PerCpuHeapCache* heap_cache;  // mm's per-CPU heap cache (one GS-relative load in kmalloc)
+  // mm's: the account kmalloc charges (the running thread's reservation, or
+  // heap_cpu_charge), and this CPU's own account for allocations outside
+  // any reservation. Interrupt handlers run on heap_cpu_charge.
+  mm::HeapCharge* heap_charge;
+  mm::HeapCharge* heap_cpu_charge;
   CliState cli;
   // sched's: zero exactly when the running thread may block (no
   // preempt_disable, the scheduler runs here, not the idle thread), so that

@@ -2,6 +2,7 @@
 #include "src/arch/trap.h"
 
 #include "src/arch/descriptor.h"
+#include "src/arch/percpu.h"
 #include "src/arch/smp.h"
 #include "src/arch/tss.h"
 #include "src/base/assert.h"
@@ -104,7 +105,16 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
   arch::TrapHandler fn = arch::handlers[frame->vector & 0xff];
   if (fn == nullptr) fn = arch::unhandled;
   if (fn != nullptr) {
+    // Heap allocations in a handler are the CPU's, not the interrupted
+    // thread's reservation. A handler that switched threads comes back
+    // with heap_charge already set for this thread by the switch, perhaps
+    // on another CPU: restore only what this CPU's block still holds.
+    arch::PerCpu& cpu = arch::this_cpu();
+    mm::HeapCharge* interrupted = cpu.heap_charge;
+    cpu.heap_charge = cpu.heap_cpu_charge;
     fn(*frame);
+    arch::PerCpu& now = arch::this_cpu();
+    if (&now == &cpu && now.heap_charge == now.heap_cpu_charge) now.heap_charge = interrupted;
     return;
   }
   // No report path installed yet (a fault during earliest boot): stop here.

@@ -16,6 +16,7 @@ const char* error_name(Error e) {
     case Error::kTimedOut: return "timed out";
     case Error::kAgain: return "try again";
     case Error::kFault: return "fault";
+    case Error::kCancelled: return "cancelled";
   }
   return "unknown error";
 }

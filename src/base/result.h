@@ -19,6 +19,7 @@ enum class Error : int {
   kTimedOut,
   kAgain,
   kFault,
+  kCancelled,
 };
 
 /// A short lowercase name for `e`, for messages.

@@ -33,6 +33,7 @@
 #include "src/prof/pmu.h"
 #include "src/rt/objs.h"
 #include "src/rt/objs_select.h"
+#include "src/rt/res_init.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
@@ -348,6 +349,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::console_irq_init();
   arch::sti();
   print_cpus_report(features, online_tsc);
+  rt::res_init(state.cmdline, state.usable_bytes);
   run_job(state.cmdline);
 }
 

@@ -99,10 +99,13 @@ class HeapCache {
   /// Frees an object from alloc()/realloc() (on any cache of the same
   /// central). Null is a no-op. kInvalidArgument for a pointer the heap
   /// does not own, one not at the start of an object, or a double free.
-  base::Status free(void* p) {
+  /// `cls_out`, if given, is set to the object's class for a small object
+  /// (kHeapNumClasses or above for anything else).
+  base::Status free(void* p, unsigned* cls_out = nullptr) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
     HeapSpan* s = HeapPageMap::lookup_in(root_, a);
     const unsigned cls = s->cls;
+    if (cls_out != nullptr) *cls_out = cls;
     if (__builtin_expect(cls >= kHeapNumClasses, 0)) return free_other(a, s);
     if (const char* why = unmark(s, a)) return fail(why);
     Bin& b = bins_[cls];
@@ -119,11 +122,12 @@ class HeapCache {
   /// stored in last_error(): one store fewer on the fast path). The bin is
   /// checked before the allocation bit, so a double free is reported here,
   /// never left to a retry (another CPU could allocate the object in
-  /// between and hide it).
-  [[gnu::always_inline]] const char* try_free(void* p) {
+  /// between and hide it). On success `cls` is the object's class.
+  [[gnu::always_inline]] const char* try_free(void* p, unsigned& cls_out) {
     uintptr_t a = reinterpret_cast<uintptr_t>(p);
     HeapSpan* s = HeapPageMap::lookup_in(root_, a);
     const unsigned cls = s->cls;
+    cls_out = cls;
     // One test for both "not a small object" (a pseudo-class's bin is
     // always full) and "bin full".
     Bin& b = bins_[cls];

@@ -417,17 +417,19 @@ TEST_F(ErrorCase, TryAllocAndTryFreeHandBackOrFail) {
   EXPECT_EQ(h.cache.try_alloc(48), nullptr);  // an empty bin: alloc() refills
   void* p = h.alloc(48);
   auto* q = static_cast<uint8_t*>(h.alloc(48));
-  EXPECT_EQ(h.cache.try_free(p), nullptr);
+  unsigned freed_cls = kHeapNumClasses;
+  EXPECT_EQ(h.cache.try_free(p, freed_cls), nullptr);
+  EXPECT_EQ(freed_cls, size_to_class(48));  // what kfree credits the account with
   EXPECT_EQ(h.cache.try_alloc(48), p);  // LIFO, from the bin
-  EXPECT_EQ(h.cache.try_free(q + 8), kHeapErrInterior);
-  EXPECT_EQ(h.cache.try_free(q), nullptr);
-  EXPECT_EQ(h.cache.try_free(q), kHeapErrDoubleFree);
+  EXPECT_EQ(h.cache.try_free(q + 8, freed_cls), kHeapErrInterior);
+  EXPECT_EQ(h.cache.try_free(q, freed_cls), nullptr);
+  EXPECT_EQ(h.cache.try_free(q, freed_cls), kHeapErrDoubleFree);
   // Not small objects: handed back untouched.
   void* big = h.alloc(3 * kPage);
-  EXPECT_EQ(h.cache.try_free(big), kHeapTryFreeSlow);
+  EXPECT_EQ(h.cache.try_free(big, freed_cls), kHeapTryFreeSlow);
   h.free(big);
   int on_stack = 0;
-  EXPECT_EQ(h.cache.try_free(&on_stack), kHeapTryFreeSlow);
+  EXPECT_EQ(h.cache.try_free(&on_stack, freed_cls), kHeapTryFreeSlow);
   // A full bin: handed back with the object still allocated, so free()
   // frees it exactly once.
   const unsigned cls = size_to_class(48);
@@ -436,7 +438,7 @@ TEST_F(ErrorCase, TryAllocAndTryFreeHandBackOrFail) {
   bool slow = false;
   for (void* o : objs) {
     if (h.cache.cached(cls) == heap_class(cls).cache_cap) {
-      EXPECT_EQ(h.cache.try_free(o), kHeapTryFreeSlow);
+      EXPECT_EQ(h.cache.try_free(o, freed_cls), kHeapTryFreeSlow);
       slow = true;
     }
     h.free(o);

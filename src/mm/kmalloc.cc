@@ -1,6 +1,7 @@
 // See kmalloc.h.
 #include "src/mm/kmalloc.h"
 
+#include "src/arch/console.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
 #include "src/arch/spinlock.h"
@@ -9,6 +10,8 @@
 #include "src/mm/alloc_map.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/heap_cache.h"
+#include "src/mm/heap_charge.h"
+#include "src/mm/heap_overrun_sites.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/mm/safe_access.h"
@@ -38,6 +41,16 @@ Cache caches[arch::kMaxCpus];  // by CPU index; PerCpu::heap_cache points here
 constinit bool ready = false;
 constinit base::Atomic<uint64_t> huge_objects{0}, huge_bytes{0};
 
+// The heap budget. Until rt sets the maximum, boot runs on this one, far
+// above any RAM: Biscuit's large boot reservation.
+constinit HeapBudget budget{kHeapBootBudget};
+HeapCharge cpu_charges[arch::kMaxCpus];  // by CPU index; PerCpu::heap_cpu_charge points here
+constinit bool overrun_panics = false;
+constinit OverrunSites<512> overrun_sites;
+constinit base::Atomic<uint64_t> overruns_total{0}, overrun_sites_untracked{0};
+// Bytes of objects above 4 KiB, charged to the budget directly.
+constinit base::Atomic<uint64_t> large_charged{0};
+
 unsigned order_for(size_t pages) {
   unsigned order = 0;
   while ((size_t{1} << order) < pages) ++order;
@@ -64,6 +77,13 @@ void heap_pages_free(void*, uintptr_t addr, size_t pages) {
 Cache& this_cache() {
   PerCpuHeapCache* c;
   asm volatile("mov %%gs:%c1, %0" : "=r"(c) : "i"(__builtin_offsetof(arch::PerCpu, heap_cache)));
+  return *c;
+}
+
+// The account this CPU charges now (interrupts off, as for this_cache).
+HeapCharge& this_charge() {
+  HeapCharge* c;
+  asm volatile("mov %%gs:%c1, %0" : "=r"(c) : "i"(__builtin_offsetof(arch::PerCpu, heap_charge)));
   return *c;
 }
 
@@ -143,6 +163,7 @@ void heap_init(bool poison) {
   base::Status s = central.init(HeapPageSource{heap_pages, heap_pages_free, nullptr}, HeapOptions{.poison = poison});
   if (!s.ok()) PANIC("heap_init: {}", base::error_name(s.error()));
   for (auto& c : caches) c.init(&central);
+  for (auto& c : cpu_charges) c.per_cpu = true;
   heap_cpu_online(arch::this_cpu().index);
   ready = true;
 }
@@ -150,21 +171,78 @@ void heap_init(bool poison) {
 void heap_cpu_online(uint32_t cpu) {
   ASSERT_MSG(cpu < arch::kMaxCpus && arch::this_cpu().index == cpu, "heap_cpu_online({}) on CPU {}", cpu,
              arch::this_cpu().index);
-  arch::this_cpu().heap_cache = &caches[cpu];
+  arch::PerCpu& pc = arch::this_cpu();
+  pc.heap_cache = &caches[cpu];
+  pc.heap_cpu_charge = &cpu_charges[cpu];
+  pc.heap_charge = &cpu_charges[cpu];
 }
 
 namespace {
+
+// A reservation overran at `site` (the heap's caller): report it the first
+// time from there, with the frames above it. Interrupts off.
+void report_overrun(unsigned cls, uint64_t site) {
+  overruns_total.fetch_add(1, base::MemoryOrder::kRelaxed);
+  const auto seen = overrun_sites.insert(site);
+  if (seen == OverrunSites<512>::Insert::kSeen) return;
+  if (seen == OverrunSites<512>::Insert::kFull) overrun_sites_untracked.fetch_add(1, base::MemoryOrder::kRelaxed);
+  if (overrun_panics) PANIC("heap: a {}-byte allocation at {:#x} overran its reservation (rt.overrun=panic)", heap_class(cls).size, site);
+  arch::kprint("heap: a {}-byte allocation at {:#x} overran its reservation{}\n", heap_class(cls).size, site,
+               seen == OverrunSites<512>::Insert::kFull ? " (site table full: may repeat)" : "");
+  // The frame chain from here, through safe reads: whatever the stack
+  // holds, a report never faults.
+  uint64_t rbp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  arch::kprint("  backtrace:");
+  for (int depth = 0; depth < 12 && rbp != 0 && rbp % 8 == 0; ++depth) {
+    base::Result<uint64_t> next = safe_read64(rbp);
+    base::Result<uint64_t> ret = safe_read64(rbp + 8);
+    if (!next.ok() || !ret.ok()) break;
+    arch::kprint(" {:#x}", ret.value());
+    if (next.value() <= rbp) break;
+    rbp = next.value();
+  }
+  arch::kprint("\n");
+}
+
+// heap_charge_alloc() said `used` passed `limit`. Interrupts off.
+[[gnu::noinline]] void charge_slow(HeapCharge& c, unsigned cls, uint64_t site) {
+  if (c.per_cpu) return heap_charge_refill(c, cls, budget);
+  heap_charge_overrun(c, cls, budget);
+  report_overrun(cls, site);
+}
+
+// Charges a small object just allocated. Interrupts off.
+[[gnu::always_inline]] inline void charge(unsigned cls, uint64_t site) {
+  HeapCharge& c = this_charge();
+  if (__builtin_expect(heap_charge_alloc(c, cls), 0)) charge_slow(c, cls, site);
+}
 
 [[gnu::noinline]] void* kmalloc_failed(size_t size, base::Error e) {
   if (e == base::Error::kFault) PANIC("kmalloc({}): {}", size, kHeapErrPoison);
   return nullptr;
 }
 
-// Everything but the fast paths: huge objects, the cache's slow paths.
-[[gnu::noinline]] void* kmalloc_slow(size_t size) {
-  if (size > kHugeThreshold) return huge_alloc(size);
-  base::Result<void*> r = with_cache([&](Cache& c) { return c.alloc(size); });
-  return r.ok() ? r.value() : kmalloc_failed(size, r.error());
+// Everything but the fast paths: huge objects, large ones (charged to the
+// budget in bytes: reservations count the small classes), the cache's slow
+// paths.
+[[gnu::noinline]] void* kmalloc_slow(size_t size, uint64_t site) {
+  if (size > kHugeThreshold) {
+    void* p = huge_alloc(size);
+    if (p != nullptr) budget.force_take(static_cast<int64_t>(size));
+    return p;
+  }
+  base::Result<void*> r = with_cache([&](Cache& c) {
+    base::Result<void*> q = c.alloc(size);
+    if (q.ok() && size <= kHeapMaxSmallSize) charge(size_to_class(size), site);
+    return q;
+  });
+  if (!r.ok()) return kmalloc_failed(size, r.error());
+  if (size > kHeapMaxSmallSize) {
+    const uint64_t bytes = base::align_up(size, base::kPageSize);
+    budget.force_take(static_cast<int64_t>(bytes));
+    large_charged.fetch_add(bytes, base::MemoryOrder::kRelaxed);
+  }
+  return r.value();
 }
 
 [[noreturn, gnu::noinline]] void kfree_failed(void* p, const char* why) {
@@ -175,35 +253,60 @@ namespace {
 // error, or kHeapTryFreeSlow).
 [[gnu::noinline]] void kfree_slow(void* p, const char* fast_why) {
   if (fast_why != kHeapTryFreeSlow) kfree_failed(p, fast_why);
-  if (is_huge(p)) return huge_free(p);
+  if (is_huge(p)) {
+    const int64_t size = static_cast<int64_t>(huge_size(p));
+    huge_free(p);
+    budget.give(size);
+    return;
+  }
   const char* why = nullptr;
+  uint64_t large_bytes = 0;
   base::Status s = with_cache([&](Cache& c) {
-    base::Status st = c.free(p);
-    if (!st.ok()) why = c.last_error();
+    base::Result<size_t> usable = c.usable_size(p);
+    unsigned cls = kHeapNumClasses;
+    base::Status st = c.free(p, &cls);
+    if (!st.ok()) {
+      why = c.last_error();
+    } else if (cls < kHeapNumClasses) {
+      HeapCharge& acct = this_charge();
+      heap_charge_free(acct, cls);
+      // A full bin means many frees here: the CPU's account may be holding
+      // credit for objects allocated elsewhere.
+      if (acct.per_cpu) heap_charge_trim(acct, cls, budget);
+    } else if (usable.ok()) {
+      large_bytes = usable.value();
+    }
     return st;
   });
   if (!s.ok()) kfree_failed(p, why);
+  if (large_bytes != 0) {
+    budget.give(static_cast<int64_t>(large_bytes));
+    large_charged.fetch_sub(large_bytes, base::MemoryOrder::kRelaxed);
+  }
 }
 
-}  // namespace
-
-// kmalloc and kfree of small objects: the heap cache's fast paths alone
-// between the interrupt save and restore (they call nothing, so no register
-// lives across a call and there is no stack frame to speak of), everything
-// else out of line and redone from the start with interrupts back on.
-void* kmalloc(size_t size) {
+// kmalloc and operator new: the heap cache's fast path and the charge
+// alone between the interrupt save and restore, everything else out of
+// line and redone from the start with interrupts back on. `site` (the
+// caller) is only read when a reservation overruns.
+[[gnu::always_inline]] inline void* kmalloc_from(size_t size, uint64_t site) {
   DEBUG_ASSERT(ready);
   if (__builtin_expect(size <= kHeapMaxSmallSize, 1)) {
     const uint64_t irq = arch::irq_save();
     void* p = this_cache().try_alloc(size);
     if (__builtin_expect(p != nullptr, 1)) {
+      charge(size_to_class(size), site);
       arch::irq_restore(irq);
       return p;
     }
     arch::irq_restore(irq);
   }
-  return kmalloc_slow(size);
+  return kmalloc_slow(size, site);
 }
+
+}  // namespace
+
+void* kmalloc(size_t size) { return kmalloc_from(size, reinterpret_cast<uint64_t>(__builtin_return_address(0))); }
 
 // Huge objects take the slow path without a test of their own: their
 // pages are not in the heap's page map, so try_free() answers
@@ -211,7 +314,9 @@ void* kmalloc(size_t size) {
 void kfree(void* p) {
   if (p == nullptr) return;
   const uint64_t irq = arch::irq_save();
-  const char* why = this_cache().try_free(p);
+  unsigned cls;
+  const char* why = this_cache().try_free(p, cls);
+  if (__builtin_expect(why == nullptr, 1)) heap_charge_free(this_charge(), cls);
   arch::irq_restore(irq);
   if (__builtin_expect(why != nullptr, 0)) kfree_slow(p, why);
 }
@@ -227,15 +332,17 @@ void* krealloc(void* p, size_t size) {
     kfree(p);
     return q;
   }
-  const char* why = nullptr;
-  base::Result<void*> r = with_cache([&](Cache& c) {
-    base::Result<void*> q = c.realloc(p, size);
-    if (!q.ok()) why = c.last_error();
-    return q;
-  });
-  if (r.ok()) return r.value();
-  if (r.error() == base::Error::kOutOfMemory) return nullptr;
-  PANIC("krealloc({}, {}): {}", p, size, why ? why : "invalid pointer");
+  // Same class (or page count): nothing moves and nothing is charged.
+  // Otherwise through kmalloc and kfree, so both objects are charged.
+  if (old <= kHeapMaxSmallSize ? size <= kHeapMaxSmallSize && size_to_class(size) == size_to_class(old)
+                               : size > kHeapMaxSmallSize && base::align_up(size, base::kPageSize) == old) {
+    return p;
+  }
+  void* q = kmalloc_from(size, reinterpret_cast<uint64_t>(__builtin_return_address(0)));
+  if (q == nullptr) return nullptr;
+  __builtin_memcpy(q, p, old < size ? old : size);
+  kfree(p);
+  return q;
 }
 
 size_t kmalloc_usable_size(const void* p) {
@@ -247,6 +354,41 @@ size_t kmalloc_usable_size(const void* p) {
   base::Result<size_t> n = with_cache([&](Cache& c) { return c.usable_size(p); });
   if (!n.ok()) PANIC("kmalloc_usable_size({}): not a live heap object", p);
   return n.value();
+}
+
+HeapBudget& heap_budget() { return budget; }
+
+const HeapCharge& heap_cpu_charge(uint32_t cpu) {
+  ASSERT_MSG(cpu < arch::kMaxCpus, "heap_cpu_charge({}): no such CPU", cpu);
+  return cpu_charges[cpu];
+}
+
+void heap_set_overrun_panics(bool panics) { overrun_panics = panics; }
+
+uint64_t heap_cpu_charge_flush() {
+  const uint64_t irq = arch::irq_save();
+  HeapCharge& c = *arch::this_cpu().heap_cpu_charge;
+  int64_t bytes = 0;
+  for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
+    const int64_t credit = c.credit(cls);
+    if (credit <= 0) continue;
+    c.limit[cls] -= static_cast<uint32_t>(credit);
+    heap_charge_clamp_peak(c, cls);
+    bytes += credit * heap_class(cls).size;
+  }
+  budget.give(bytes);
+  arch::irq_restore(irq);
+  return static_cast<uint64_t>(bytes);
+}
+
+HeapChargeStats heap_charge_stats() {
+  HeapChargeStats s{};
+  s.overruns = overruns_total.load(base::MemoryOrder::kRelaxed);
+  s.overrun_sites = overrun_sites.count();
+  s.overrun_sites_untracked = overrun_sites_untracked.load(base::MemoryOrder::kRelaxed);
+  s.large_charged_bytes = large_charged.load(base::MemoryOrder::kRelaxed);
+  s.huge_charged_bytes = huge_bytes.load(base::MemoryOrder::kRelaxed);
+  return s;
 }
 
 KernelHeapStats heap_stats() {
@@ -263,7 +405,7 @@ KernelHeapStats heap_stats() {
 // cannot throw: running out of memory in `new` is fatal, and code that can
 // cope uses kmalloc.
 void* operator new(decltype(sizeof 0) size) {
-  void* p = mm::kmalloc(size);
+  void* p = mm::kmalloc_from(size, reinterpret_cast<uint64_t>(__builtin_return_address(0)));
   if (p == nullptr) PANIC("operator new({}): out of memory", size);
   return p;
 }

@@ -7,6 +7,13 @@
 // size class (at least 8 bytes, 16 for 16 bytes and up; power-of-two
 // classes up to 4 KiB naturally); objects above 4 KiB are page-aligned.
 //
+// Charging (heap_charge.h): every small object is charged to the running
+// thread's reservation, or outside one to the CPU's own account (interrupt
+// handlers always), and every free credits the account of whoever frees.
+// Objects above 4 KiB are charged to the heap budget in bytes. An
+// allocation past its reservation still succeeds and is reported once per
+// call site (or panics, heap_set_overrun_panics).
+//
 // Contexts: kmalloc/kfree of up to 2 MiB from any context but NMI; above
 // 2 MiB thread context with no spinlock held (mapping and unmapping it
 // allocates and shoots down the TLB).
@@ -14,6 +21,7 @@
 
 #include "src/base/result.h"
 #include "src/base/types.h"
+#include "src/mm/heap_charge.h"
 #include "src/mm/heap_core.h"
 
 namespace mm {
@@ -51,5 +59,34 @@ struct KernelHeapStats {
   uint64_t huge_live_bytes;
 };
 KernelHeapStats heap_stats();
+
+/// The budget the heap starts with, before rt sets the maximum: far above
+/// any machine's memory, so boot is never refused (Biscuit booted on a
+/// large reservation too).
+inline constexpr int64_t kHeapBootBudget = int64_t{1} << 60;
+
+/// The heap budget: rt reserves from it and sets its maximum.
+HeapBudget& heap_budget();
+
+/// CPU `cpu`'s own account (allocations outside reservations), for
+/// statistics: read racily unless that CPU is quiescent.
+const HeapCharge& heap_cpu_charge(uint32_t cpu);
+
+/// Gives this CPU's own account's credit back to the budget (a reserve
+/// that cannot be met collects what frees left there); returns the bytes.
+/// Any context but NMI.
+uint64_t heap_cpu_charge_flush();
+
+/// Whether an overrun panics (a test setting) instead of being reported.
+void heap_set_overrun_panics(bool panics);
+
+struct HeapChargeStats {
+  uint64_t overruns;                 ///< Allocations past a reservation.
+  uint64_t overrun_sites;            ///< Distinct call sites among them.
+  uint64_t overrun_sites_untracked;  ///< Reports past a full site table.
+  uint64_t large_charged_bytes;      ///< Objects 4 KiB..2 MiB, charged in bytes.
+  uint64_t huge_charged_bytes;       ///< Objects above 2 MiB, charged in bytes.
+};
+HeapChargeStats heap_charge_stats();
 
 }  // namespace mm

@@ -9,9 +9,10 @@
 namespace rt {
 namespace {
 
-constexpr internal::ObjsOps kScalarOps{objs_add_scalar, objs_sub_scalar, objs_cmp_scalar};
-constexpr internal::ObjsOps kSse2Ops{objs_add_sse2, objs_sub_sse2, objs_cmp_sse2};
-constexpr internal::ObjsOps kAvx2Ops{objs_add_avx2, objs_sub_avx2, objs_cmp_avx2};
+constexpr internal::ObjsOps kScalarOps{objs_add_scalar, objs_sub_scalar, objs_cmp_scalar, objs_take_scalar,
+                                         objs_give_scalar};
+constexpr internal::ObjsOps kSse2Ops{objs_add_sse2, objs_sub_sse2, objs_cmp_sse2, objs_take_sse2, objs_give_sse2};
+constexpr internal::ObjsOps kAvx2Ops{objs_add_avx2, objs_sub_avx2, objs_cmp_avx2, objs_take_avx2, objs_give_avx2};
 
 constinit ObjsImpl selected = ObjsImpl::kScalar;
 

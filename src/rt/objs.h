@@ -4,25 +4,16 @@
 #pragma once
 
 #include "src/base/types.h"
-#include "src/mm/heap_size_classes.h"
+#include "src/mm/heap_class_counts.h"
 
 namespace rt {
 
 /// One counter per heap size class.
 inline constexpr unsigned kObjsClasses = mm::kHeapNumClasses;
 
-/// Counters of heap objects, one per size class. 32-byte aligned so that
-/// AVX2 loads whole 8-counter rows and SSE2 4-counter rows, never split
-/// across a cache line.
-struct alignas(32) Objs {
-  uint32_t n[kObjsClasses];
-
-  uint32_t& operator[](size_t i) { return n[i]; }
-  uint32_t operator[](size_t i) const { return n[i]; }
-  bool operator==(const Objs&) const = default;
-};
-static_assert(sizeof(Objs) == kObjsClasses * sizeof(uint32_t), "no padding: the vector code covers it all");
-static_assert(alignof(Objs) == 32, "AVX2 rows are 32 bytes");
+/// Counters of heap objects, one per size class (the heap's own type, so
+/// its charge accounts and rt's reservations are the same counters).
+using Objs = mm::HeapClassCounts;
 static_assert(kObjsClasses % 8 == 0, "AVX2 handles rows of 8 counters, SSE2 of 4: no scalar tail");
 
 /// Bit i set where a[i] > b[i] (objs_cmp); class counts up to 32 fit.
@@ -35,11 +26,24 @@ enum class ObjsImpl : uint8_t { kScalar, kSse2, kAvx2 };
 /// "scalar", "sse2", "avx2".
 const char* objs_impl_name(ObjsImpl impl);
 
+/// A reservation's counters as the fused operations see them: limit, used
+/// and peak (the heap's type: mm::HeapCharge is one).
+using ObjsAccount = mm::HeapAccountCounts;
+
+/// objs_give's answer: classes where the CPU's credit passed `keep` (to
+/// flush), and where the account's peak passed the site's (to merge).
+struct ObjsGive {
+  ObjsMask over_keep;
+  ObjsMask new_peak;
+};
+
 namespace internal {
 struct ObjsOps {
   void (*add)(Objs& dst, const Objs& src);
   void (*sub)(Objs& dst, const Objs& src);
   ObjsMask (*cmp)(const Objs& a, const Objs& b);
+  bool (*take)(Objs& avail, const Objs& want, ObjsAccount& acct);
+  ObjsGive (*give)(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak);
 };
 /// Written once by objs_init (boot CPU, before the APs start), read-only
 /// afterwards: plain loads are enough.
@@ -75,5 +79,19 @@ inline void objs_sub(Objs& dst, const Objs& src) { internal::objs_ops.sub(dst, s
 /// 2^31 > 2^31 - 1, unlike Biscuit's signed PCMPGTL). Zero means b covers a
 /// in every class.
 inline ObjsMask objs_cmp(const Objs& a, const Objs& b) { return internal::objs_ops.cmp(a, b); }
+
+/// A reserve's vector work in one pass: if `want` <= `avail` in every class,
+/// avail -= want and the account starts (limit = want, used = peak = 0),
+/// returning true; otherwise false with nothing changed.
+inline bool objs_take(Objs& avail, const Objs& want, ObjsAccount& acct) {
+  return internal::objs_ops.take(avail, want, acct);
+}
+
+/// A release's vector work in one pass: avail += limit - used (what the
+/// account did not use, wrapping as objs_add/objs_sub), and which classes
+/// then exceed `keep`, and where acct.peak > site_peak (unsigned).
+inline ObjsGive objs_give(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak) {
+  return internal::objs_ops.give(avail, acct, keep, site_peak);
+}
 
 }  // namespace rt

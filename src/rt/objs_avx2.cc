@@ -45,4 +45,40 @@ SIMD_AVX2_FUNCTION ObjsMask objs_cmp_avx2(const Objs& a, const Objs& b) {
   return m;
 }
 
+// Both fused operations: all rows compared before anything is written (a
+// take either happens whole or not at all), in registers.
+SIMD_AVX2_FUNCTION bool objs_take_avx2(Objs& avail, const Objs& want, ObjsAccount& acct) {
+  const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
+  const U8 zero = {};
+  U8 w[kObjsClasses / kLanes], a[kObjsClasses / kLanes];
+  I8 over = {};
+  for (unsigned r = 0; r < kObjsClasses / kLanes; ++r) {
+    w[r] = load(&want.n[r * kLanes]);
+    a[r] = load(&avail.n[r * kLanes]);
+    over |= reinterpret_cast<I8>(w[r] ^ bias) > reinterpret_cast<I8>(a[r] ^ bias);
+  }
+  if (__builtin_ia32_movmskps256(reinterpret_cast<F8>(over)) != 0) return false;
+  for (unsigned r = 0; r < kObjsClasses / kLanes; ++r) {
+    store(&avail.n[r * kLanes], a[r] - w[r]);
+    store(&acct.limit.n[r * kLanes], w[r]);
+    store(&acct.used.n[r * kLanes], zero);
+    store(&acct.peak.n[r * kLanes], zero);
+  }
+  return true;
+}
+
+SIMD_AVX2_FUNCTION ObjsGive objs_give_avx2(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak) {
+  const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
+  ObjsGive g{0, 0};
+  for (unsigned i = 0; i < kObjsClasses; i += kLanes) {
+    const U8 a = load(&avail.n[i]) + (load(&acct.limit.n[i]) - load(&acct.used.n[i]));
+    store(&avail.n[i], a);
+    I8 over = reinterpret_cast<I8>(a ^ bias) > reinterpret_cast<I8>(load(&keep.n[i]) ^ bias);
+    I8 peak = reinterpret_cast<I8>(load(&acct.peak.n[i]) ^ bias) > reinterpret_cast<I8>(load(&site_peak.n[i]) ^ bias);
+    g.over_keep |= static_cast<ObjsMask>(__builtin_ia32_movmskps256(reinterpret_cast<F8>(over))) << i;
+    g.new_peak |= static_cast<ObjsMask>(__builtin_ia32_movmskps256(reinterpret_cast<F8>(peak))) << i;
+  }
+  return g;
+}
+
 }  // namespace rt

@@ -18,4 +18,20 @@ ObjsMask objs_cmp_scalar(const Objs& a, const Objs& b) {
   return m;
 }
 
+bool objs_take_scalar(Objs& avail, const Objs& want, ObjsAccount& acct) {
+  if (objs_cmp_scalar(want, avail) != 0) return false;
+  for (unsigned i = 0; i < kObjsClasses; ++i) {
+    avail[i] -= want[i];
+    acct.limit[i] = want[i];
+    acct.used[i] = 0;
+    acct.peak[i] = 0;
+  }
+  return true;
+}
+
+ObjsGive objs_give_scalar(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak) {
+  for (unsigned i = 0; i < kObjsClasses; ++i) avail[i] += acct.limit[i] - acct.used[i];
+  return ObjsGive{objs_cmp_scalar(avail, keep), objs_cmp_scalar(acct.peak, site_peak)};
+}
+
 }  // namespace rt

@@ -14,4 +14,9 @@ void objs_sub_scalar(Objs& dst, const Objs& src);
 /// objs_cmp, one counter at a time (unsigned).
 ObjsMask objs_cmp_scalar(const Objs& a, const Objs& b);
 
+/// objs_take, one counter at a time.
+bool objs_take_scalar(Objs& avail, const Objs& want, ObjsAccount& acct);
+/// objs_give, one counter at a time.
+ObjsGive objs_give_scalar(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak);
+
 }  // namespace rt

@@ -45,4 +45,40 @@ SIMD_FUNCTION ObjsMask objs_cmp_sse2(const Objs& a, const Objs& b) {
   return m;
 }
 
+// Both fused operations: all rows compared before anything is written (a
+// take either happens whole or not at all), in registers.
+SIMD_FUNCTION bool objs_take_sse2(Objs& avail, const Objs& want, ObjsAccount& acct) {
+  const U4 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
+  const U4 zero = {};
+  U4 w[kObjsClasses / kLanes], a[kObjsClasses / kLanes];
+  I4 over = {};
+  for (unsigned r = 0; r < kObjsClasses / kLanes; ++r) {
+    w[r] = load(&want.n[r * kLanes]);
+    a[r] = load(&avail.n[r * kLanes]);
+    over |= reinterpret_cast<I4>(w[r] ^ bias) > reinterpret_cast<I4>(a[r] ^ bias);
+  }
+  if (__builtin_ia32_movmskps(reinterpret_cast<F4>(over)) != 0) return false;
+  for (unsigned r = 0; r < kObjsClasses / kLanes; ++r) {
+    store(&avail.n[r * kLanes], a[r] - w[r]);
+    store(&acct.limit.n[r * kLanes], w[r]);
+    store(&acct.used.n[r * kLanes], zero);
+    store(&acct.peak.n[r * kLanes], zero);
+  }
+  return true;
+}
+
+SIMD_FUNCTION ObjsGive objs_give_sse2(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak) {
+  const U4 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
+  ObjsGive g{0, 0};
+  for (unsigned i = 0; i < kObjsClasses; i += kLanes) {
+    const U4 a = load(&avail.n[i]) + (load(&acct.limit.n[i]) - load(&acct.used.n[i]));
+    store(&avail.n[i], a);
+    I4 over = reinterpret_cast<I4>(a ^ bias) > reinterpret_cast<I4>(load(&keep.n[i]) ^ bias);
+    I4 peak = reinterpret_cast<I4>(load(&acct.peak.n[i]) ^ bias) > reinterpret_cast<I4>(load(&site_peak.n[i]) ^ bias);
+    g.over_keep |= static_cast<ObjsMask>(__builtin_ia32_movmskps(reinterpret_cast<F4>(over))) << i;
+    g.new_peak |= static_cast<ObjsMask>(__builtin_ia32_movmskps(reinterpret_cast<F4>(peak))) << i;
+  }
+  return g;
+}
+
 }  // namespace rt

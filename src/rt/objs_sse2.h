@@ -13,4 +13,9 @@ void objs_sub_sse2(Objs& dst, const Objs& src);
 /// objs_cmp with a biased PCMPGTD and MOVMSKPS (unsigned).
 ObjsMask objs_cmp_sse2(const Objs& a, const Objs& b);
 
+/// objs_take, four counters per instruction.
+bool objs_take_sse2(Objs& avail, const Objs& want, ObjsAccount& acct);
+/// objs_give, four counters per instruction.
+ObjsGive objs_give_sse2(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak);
+
 }  // namespace rt

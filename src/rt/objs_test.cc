@@ -19,13 +19,18 @@ struct Impl {
   void (*add)(Objs&, const Objs&);
   void (*sub)(Objs&, const Objs&);
   ObjsMask (*cmp)(const Objs&, const Objs&);
+  bool (*take)(Objs&, const Objs&, ObjsAccount&);
+  ObjsGive (*give)(Objs&, const ObjsAccount&, const Objs&, const Objs&);
   bool (*runs_here)();
 };
 
 const Impl kImpls[] = {
-    {"scalar", objs_add_scalar, objs_sub_scalar, objs_cmp_scalar, [] { return true; }},
-    {"sse2", objs_add_sse2, objs_sub_sse2, objs_cmp_sse2, [] { return __builtin_cpu_supports("sse2") != 0; }},
-    {"avx2", objs_add_avx2, objs_sub_avx2, objs_cmp_avx2, [] { return __builtin_cpu_supports("avx2") != 0; }},
+    {"scalar", objs_add_scalar, objs_sub_scalar, objs_cmp_scalar, objs_take_scalar, objs_give_scalar,
+     [] { return true; }},
+    {"sse2", objs_add_sse2, objs_sub_sse2, objs_cmp_sse2, objs_take_sse2, objs_give_sse2,
+     [] { return __builtin_cpu_supports("sse2") != 0; }},
+    {"avx2", objs_add_avx2, objs_sub_avx2, objs_cmp_avx2, objs_take_avx2, objs_give_avx2,
+     [] { return __builtin_cpu_supports("avx2") != 0; }},
 };
 
 constexpr uint32_t kEdges[] = {0, 1, 2, 0x7fff'fffe, 0x7fff'ffff, 0x8000'0000, 0x8000'0001, 0xffff'fffe, 0xffff'ffff};
@@ -127,6 +132,64 @@ TEST_P(ObjsImplTest, AddAndSubWrapModulo2To32) {
   EXPECT_EQ(a, Objs{}) << impl.name;
   impl.sub(a, one);
   for (unsigned i = 0; i < kObjsClasses; ++i) EXPECT_EQ(a[i], 0xffff'ffff - i) << impl.name << " class " << i;
+}
+
+// The reference semantics of the fused operations, stated without them.
+TEST_P(ObjsImplTest, TakeIsAllOrNothingAndStartsTheAccount) {
+  const Impl& impl = GetParam();
+  std::mt19937 rng(5);
+  for (int round = 0; round < 5'000; ++round) {
+    Objs avail{}, want{};
+    for (unsigned i = 0; i < kObjsClasses; ++i) {
+      avail[i] = rng() % 6 == 0 ? kEdges[rng() % kNumEdges] : rng() % 10;
+      want[i] = rng() % 3 == 0 ? 0 : rng() % 10;
+    }
+    ObjsAccount acct;
+    for (unsigned i = 0; i < kObjsClasses; ++i) acct.limit[i] = acct.used[i] = acct.peak[i] = 0xdead'beef;
+    const ObjsAccount before = acct;
+    Objs got = avail;
+    const bool covers = objs_cmp_scalar(want, avail) == 0;
+    EXPECT_EQ(impl.take(got, want, acct), covers) << impl.name;
+    if (!covers) {
+      EXPECT_EQ(got, avail) << impl.name;
+      EXPECT_EQ(acct.limit, before.limit) << impl.name;
+      EXPECT_EQ(acct.used, before.used) << impl.name;
+      continue;
+    }
+    Objs expect = avail;
+    objs_sub_scalar(expect, want);
+    EXPECT_EQ(got, expect) << impl.name;
+    EXPECT_EQ(acct.limit, want) << impl.name;
+    EXPECT_EQ(acct.used, Objs{}) << impl.name;
+    EXPECT_EQ(acct.peak, Objs{}) << impl.name;
+  }
+}
+
+TEST_P(ObjsImplTest, GiveReturnsTheUnusedAndNamesWhatToFlushAndMerge) {
+  const Impl& impl = GetParam();
+  std::mt19937 rng(6);
+  for (int round = 0; round < 5'000; ++round) {
+    Objs avail{}, keep{}, site_peak{};
+    ObjsAccount acct{};
+    for (unsigned i = 0; i < kObjsClasses; ++i) {
+      avail[i] = rng() % 40;
+      keep[i] = rng() % 40;
+      acct.limit[i] = rng() % 10;
+      // Used may pass below zero (frees of others' objects: credit).
+      acct.used[i] = static_cast<uint32_t>(static_cast<int32_t>(rng() % 14) - 4);
+      acct.peak[i] = rng() % 12;
+      site_peak[i] = rng() % 2 ? kEdges[rng() % kNumEdges] : rng() % 12;
+    }
+    Objs expect = avail;
+    Objs unused = acct.limit;
+    objs_sub_scalar(unused, acct.used);
+    objs_add_scalar(expect, unused);
+    Objs got = avail;
+    const ObjsGive g = impl.give(got, acct, keep, site_peak);
+    EXPECT_EQ(got, expect) << impl.name;
+    EXPECT_EQ(g.over_keep, objs_cmp_scalar(expect, keep)) << impl.name;
+    EXPECT_EQ(g.new_peak, objs_cmp_scalar(acct.peak, site_peak)) << impl.name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ObjsImplTest, ::testing::ValuesIn(kImpls),

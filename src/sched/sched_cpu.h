@@ -106,9 +106,19 @@ inline constexpr uint32_t kCpuLeaving = 1;
 inline constexpr uint32_t kCpuParked = 2;
 inline constexpr uint32_t kCpuReturning = 3;
 
-/// Records `t` as this CPU's running thread: the store current() reads.
+/// Records `t` as this CPU's running thread: the store current() reads,
+/// and the heap account kmalloc charges (its reservation, or this CPU's).
 inline void set_current(Thread* t) {
   asm volatile("mov %0, %%gs:%c1" ::"r"(t), "i"(__builtin_offsetof(arch::PerCpu, current_thread)) : "memory");
+  // Four instructions, no branch: a switch is the hottest path there is.
+  mm::HeapCharge* charge = t->heap_charge;
+  asm volatile(
+      "test %0, %0\n\t"
+      "cmovz %%gs:%c1, %0\n\t"
+      "mov %0, %%gs:%c2"
+      : "+r"(charge)
+      : "i"(__builtin_offsetof(arch::PerCpu, heap_cpu_charge)), "i"(__builtin_offsetof(arch::PerCpu, heap_charge))
+      : "cc", "memory");
 }
 
 /// This CPU's block. Interrupts off (or otherwise pinned to the CPU). One

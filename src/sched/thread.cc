@@ -231,6 +231,8 @@ base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options
   }
   t->fn = fn;
   t->arg = arg;
+  t->heap_charge = nullptr;  // a reused descriptor holds no reservation
+  t->reserve_cancelled.store(0, MemoryOrder::kRelaxed);
   t->stack_lo = lo.value();
   t->stack_hi = lo.value() + bytes;
   t->affinity.store(options.cpu, MemoryOrder::kRelaxed);
@@ -262,6 +264,8 @@ void queue_for_reaping(Thread* t) {
 
 void exit() {
   Thread* me = self();
+  // Its credit would be lost from the heap budget for good.
+  if (me->heap_charge != nullptr) PANIC("thread {} '{}' exits holding a heap reservation", me->tid, me->name);
   (void)enter_blocking("exit");
   me->state.store(static_cast<uint32_t>(ThreadState::kDead), MemoryOrder::kRelease);
   // Dekker with join(): joiner stores `joiner` then reads kExited; we set

@@ -27,6 +27,7 @@
 #include "src/base/atomic.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
+#include "src/mm/heap_charge.h"
 #include "src/sched/timer_queue.h"
 
 namespace sched {
@@ -95,9 +96,15 @@ struct Thread {
   uint64_t involuntary = 0;
   uint32_t last_cpu = 0;
 
-  // Thread-local slots for other modules: rt's reservation, prof's data.
-  void* rt_slot = nullptr;
-  void* prof_slot = nullptr;
+  // rt's heap reservation: while the thread holds one, `heap_charge` points
+  // at `reservation` and kmalloc charges it (the switch installs it in the
+  // CPU block); null otherwise, when the CPU's own account is charged.
+  mm::HeapCharge* heap_charge = nullptr;
+  mm::HeapCharge reservation;
+  // rt's: set by rt::cancel_reserve so that this thread's waiting (or next)
+  // reserve returns kCancelled (Biscuit's OOM killer checked a killed flag
+  // before blocking).
+  base::Atomic<uint32_t> reserve_cancelled{0};
 
   // All live threads (for the monitor), under the thread-list lock.
   Thread* all_prev = nullptr;

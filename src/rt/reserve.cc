@@ -1,0 +1,361 @@
+// See reserve.h.
+#include "src/rt/reserve.h"
+
+#include "src/arch/clock.h"
+#include "src/arch/percpu.h"
+#include "src/arch/smp.h"
+#include "src/base/assert.h"
+#include "src/base/placement_new.h"
+#include "src/mm/kmalloc.h"
+#include "src/rt/evictable.h"
+#include "src/rt/reserve_stats.h"
+#include "src/sched/sched.h"
+#include "src/sched/sync.h"
+
+namespace rt {
+namespace {
+
+using base::MemoryOrder;
+
+// Per class, the credit a CPU keeps after a release: above it the rest
+// goes back to the budget. 16 KiB of each class, as the heap cache keeps,
+// so what one CPU strands is bounded (24 classes: 384 KiB).
+constexpr uint32_t kKeepBytesPerClass = 16 * 1024;
+
+constexpr Objs make_keep_limit() {
+  Objs o{};
+  for (unsigned c = 0; c < kObjsClasses; ++c) o[c] = kKeepBytesPerClass / mm::heap_class(c).size;
+  return o;
+}
+constexpr Objs kKeepLimit = make_keep_limit();
+
+// A waiter's slice: it re-checks the budget this often even unwoken, since
+// frees (which credit accounts, not rt) can make room without a release.
+constexpr uint64_t kWaitSliceNs = 5'000'000;
+// What a reserve asks the caches for at least (see its use).
+constexpr uint64_t kEvictSlackBytes = 64 * 1024;
+// The head waiter asks the caches and CPUs again this often.
+constexpr uint64_t kReclaimEveryNs = 50'000'000;
+
+CpuCredit credits[arch::kMaxCpus];  // by CPU index
+
+// The FIFO of waiting reserves.
+struct Waiter {
+  Waiter* next;
+};
+constinit sched::Mutex wait_lock;
+constinit sched::CondVar wait_cv;
+Waiter* wait_head GUARDED_BY(wait_lock) = nullptr;
+Waiter** wait_tail GUARDED_BY(wait_lock) = &wait_head;
+// Nonzero when credit must go back to the budget rather than stay on
+// CPUs: the number of waiters queued, plus kOverBudget while the maximum
+// was lowered below what is live and held. A reserve that sees it takes
+// the slow path (in line, from the budget); a release flushes all its
+// credit and wakes the waiters. One word, so each fast path reads it once.
+constinit base::Atomic<uint32_t> waiting{0};
+constexpr uint32_t kOverBudget = uint32_t{1} << 31;
+
+constinit base::Atomic<ReserveSite*> sites{nullptr};
+constinit sched::Mutex max_lock;
+constinit GlobalResStats global;
+
+CpuCredit& this_credit() { return credits[arch::this_cpu().index]; }
+
+void add_relaxed(uint64_t& field, uint64_t n) { __atomic_fetch_add(&field, n, __ATOMIC_RELAXED); }
+
+void register_site(ReserveSite& site) {
+  if (__atomic_load_n(&site.registered, __ATOMIC_ACQUIRE) != 0) return;
+  uint32_t expected = 0;
+  if (!__atomic_compare_exchange_n(&site.registered, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return;
+  ReserveSite* head = sites.load(MemoryOrder::kRelaxed);
+  do {
+    site.next = head;
+  } while (!sites.compare_exchange(head, &site, MemoryOrder::kRelease, MemoryOrder::kRelaxed));
+}
+
+// Makes `t` charge the reservation just started in t->reservation.
+// Interrupts off.
+[[gnu::always_inline]] inline void install(sched::Thread* t) {
+  t->reservation.overruns = 0;
+  t->reservation.per_cpu = false;
+  t->heap_charge = &t->reservation;
+  arch::this_cpu().heap_charge = &t->reservation;
+}
+
+// Gives `cc`'s credit above `keep` back to the budget; returns the bytes.
+// Interrupts off.
+uint64_t flush_above(CpuCredit& cc, const Objs& keep) {
+  uint64_t bytes = 0;
+  for (unsigned c = 0; c < kObjsClasses; ++c) {
+    if (cc.avail[c] <= keep[c]) continue;
+    const uint32_t give = cc.avail[c] - keep[c];
+    cc.avail[c] = keep[c];
+    bytes += uint64_t{give} * mm::heap_class(c).size;
+  }
+  if (bytes != 0) {
+    mm::heap_budget().give(static_cast<int64_t>(bytes));
+    ++cc.flushes;
+  }
+  return bytes;
+}
+
+// Everything this CPU holds of the budget, rt's credit and the heap's CPU
+// account, back to the budget. Thread context (it runs on the CPU to be
+// drained: only the owner touches its credit).
+void drain_this_cpu(void*) {
+  const uint64_t irq = arch::irq_save();
+  flush_above(this_credit(), Objs{});
+  arch::irq_restore(irq);
+  (void)mm::heap_cpu_charge_flush();
+}
+
+}  // namespace
+
+// Every active CPU drains itself: a thread pinned to each, joined. CPUs
+// that are offline (or where no thread can be made) keep what they hold.
+void internal::drain_all_cpus() {
+  add_relaxed(global.drains, 1);
+  const uint32_t n = sched::sched_cpus();
+  const uint32_t self = sched::current()->last_cpu;
+  for (uint32_t cpu = 0; cpu < n; ++cpu) {
+    if (cpu == self) continue;
+    base::Result<sched::Thread*> t = sched::spawn(drain_this_cpu, nullptr, {.name = "rt-drain", .cpu = cpu});
+    if (t.ok()) sched::join(t.value());
+  }
+  // Ours last (it may have migrated meanwhile; draining any CPU is right).
+  drain_this_cpu(nullptr);
+}
+
+namespace {
+
+// Bytes the budget must supply for `want` beyond this CPU's credit, by
+// class in `mask`. Interrupts off.
+uint64_t shortfall_bytes(const CpuCredit& cc, const Objs& want, ObjsMask mask) {
+  uint64_t bytes = 0;
+  for (unsigned c = 0; c < kObjsClasses; ++c) {
+    if (mask & (1u << c)) bytes += uint64_t{want[c] - cc.avail[c]} * mm::heap_class(c).size;
+  }
+  return bytes;
+}
+
+// Takes `want` from this CPU's credit into `acct` (started: limit = want),
+// robbing the budget for the classes the credit lacks; false (nothing
+// changed) if the budget cannot cover them. Never takes more than exists.
+// Interrupts off, which also makes the vector registers ours as a
+// SimdRegion would (no switch can happen, and handlers use none), without
+// its cost.
+bool take_credit(CpuCredit& cc, const Objs& want, ObjsAccount& acct) {
+  if (objs_take(cc.avail, want, acct)) return true;
+  const ObjsMask mask = objs_cmp(want, cc.avail);
+  if (!mm::heap_budget().try_take(static_cast<int64_t>(shortfall_bytes(cc, want, mask)))) return false;
+  for (unsigned c = 0; c < kObjsClasses; ++c) {
+    if (mask & (1u << c)) cc.avail[c] = want[c];
+  }
+  ++cc.robs;
+  const bool taken = objs_take(cc.avail, want, acct);
+  DEBUG_ASSERT(taken);
+  return taken;
+}
+
+void dequeue(Waiter* me) REQUIRES(wait_lock) {
+  for (Waiter** p = &wait_head; *p != nullptr; p = &(*p)->next) {
+    if (*p != me) continue;
+    *p = me->next;
+    if (wait_tail == &me->next) wait_tail = p;
+    waiting.fetch_sub(1, MemoryOrder::kRelaxed);
+    wait_cv.broadcast();  // the next in line may now go
+    return;
+  }
+}
+
+// What a finished reservation measured, into its site: the per-class
+// maximum (compare-exchange, as other CPUs merge too) and its overruns.
+[[gnu::noinline]] void merge_into_site(ReserveSite& site, const mm::HeapCharge& acct, ObjsMask new_peak) {
+  for (unsigned c = 0; c < kObjsClasses; ++c) {
+    if ((new_peak & (1u << c)) == 0) continue;
+    uint32_t seen = __atomic_load_n(&site.peak.n[c], __ATOMIC_RELAXED);
+    while (acct.peak[c] > seen &&
+           !__atomic_compare_exchange_n(&site.peak.n[c], &seen, acct.peak[c], false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+  }
+  if (acct.overruns != 0) add_relaxed(site.overruns, acct.overruns);
+}
+
+bool take_cancel(sched::Thread* t) { return t->reserve_cancelled.exchange(0, MemoryOrder::kAcqRel) != 0; }
+
+}  // namespace
+
+namespace internal {
+ReserveSite* sites_head() { return sites.load(MemoryOrder::kAcquire); }
+const CpuCredit& cpu_credit(uint32_t cpu) { return credits[cpu]; }
+const GlobalResStats& global_stats() { return global; }
+}  // namespace internal
+
+Reservation::Reservation(ReserveSite& site, const Objs& want, ReserveWait wait) : site_(&site) {
+  sched::Thread* t = sched::current();
+  // Fast path: a site seen before, no cancel pending, no reservation held
+  // (nesting saves it first), nobody waiting ahead, and this CPU's credit
+  // covers `want`: one fused compare-and-take, no lock, no shared write.
+  if (__builtin_expect(__atomic_load_n(&site.registered, __ATOMIC_RELAXED) != 0 && t->heap_charge == nullptr &&
+                           t->reserve_cancelled.load(MemoryOrder::kRelaxed) == 0,
+                       1)) {
+    const uint64_t irq = arch::irq_save();
+    CpuCredit& cc = this_credit();
+    if (__builtin_expect(waiting.load(MemoryOrder::kRelaxed) == 0 && objs_take(cc.avail, want, t->reservation), 1)) {
+      ++cc.reserves;
+      install(t);
+      arch::irq_restore(irq);
+      held_ = true;
+      return;
+    }
+    arch::irq_restore(irq);
+  }
+  reserve_slow(t, want, wait);
+}
+
+void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait wait) {
+  ReserveSite& site = *site_;
+  register_site(site);
+  if (t->reserve_cancelled.load(MemoryOrder::kRelaxed) != 0 && take_cancel(t)) {
+    status_ = base::Error::kCancelled;
+    add_relaxed(site.failures, 1);
+    add_relaxed(global.cancels, 1);
+    return;
+  }
+  // In line behind earlier waiters, make room, wait. The enclosing
+  // reservation's counts (if any) are saved when this one is granted, with
+  // interrupts off: until then its allocations here still count to it.
+  const uint64_t start = arch::nanotime();
+  const uint64_t deadline = wait.timeout_ns == ReserveWait::kForever ? ~uint64_t{0} : start + wait.timeout_ns;
+  Waiter me{nullptr};
+  bool queued = false, counted_wait = false;
+  uint64_t last_reclaim = 0;
+  sched::MutexGuard g(wait_lock);
+  for (;;) {
+    if (take_cancel(t)) {
+      status_ = base::Error::kCancelled;
+      add_relaxed(global.cancels, 1);
+      break;
+    }
+    if (!queued && wait_head != nullptr) {
+      *wait_tail = &me;
+      wait_tail = &me.next;
+      waiting.fetch_add(1, MemoryOrder::kRelaxed);
+      queued = true;
+    }
+    if (!queued || wait_head == &me) {
+      const uint64_t irq = arch::irq_save();
+      CpuCredit& cc = this_credit();
+      nested_ = t->heap_charge != nullptr;
+      if (nested_) new (&outer_.charge) mm::HeapCharge(t->reservation);
+      const bool got = take_credit(cc, want, t->reservation);
+      if (got) {
+        ++cc.reserves;
+        install(t);
+      }
+      arch::irq_restore(irq);
+      if (got) {
+        held_ = true;
+        break;
+      }
+    }
+    const uint64_t now = arch::nanotime();
+    // Make room: caches first, then what CPUs hold (the head only, and not
+    // too often: each drain visits every CPU).
+    if ((!queued || wait_head == &me) && (last_reclaim == 0 || now - last_reclaim >= kReclaimEveryNs)) {
+      last_reclaim = now;
+      wait_lock.unlock();
+      // The shortfall twice over, and at least kEvictSlackBytes: while the
+      // caches free, CPUs' own accounts may refill from the budget.
+      const uint64_t short_bytes = class_counts_bytes(want);
+      const uint64_t evicted = evict(2 * short_bytes > kEvictSlackBytes ? 2 * short_bytes : kEvictSlackBytes);
+      if (evicted != 0) add_relaxed(global.evicted_bytes, evicted);
+      internal::drain_all_cpus();
+      wait_lock.lock();
+      continue;
+    }
+    if (now >= deadline) {
+      status_ = wait.timeout_ns == 0 ? base::Error::kOutOfMemory : base::Error::kTimedOut;
+      add_relaxed(wait.timeout_ns == 0 ? global.out_of_memory : global.timeouts, 1);
+      break;
+    }
+    if (!queued) {
+      *wait_tail = &me;
+      wait_tail = &me.next;
+      waiting.fetch_add(1, MemoryOrder::kRelaxed);
+      queued = true;
+    }
+    if (!counted_wait) {
+      counted_wait = true;
+      add_relaxed(global.waits, 1);
+    }
+    const uint64_t left = deadline - now;
+    (void)wait_cv.wait_for(wait_lock, left < kWaitSliceNs ? left : kWaitSliceNs);
+  }
+  if (queued) dequeue(&me);
+  if (counted_wait) add_relaxed(global.wait_ns, arch::nanotime() - start);
+  if (!status_.ok()) add_relaxed(site.failures, 1);
+}
+
+void Reservation::release() {
+  if (!held_) return;
+  held_ = false;
+  sched::Thread* t = sched::current();
+  mm::HeapCharge& acct = t->reservation;
+  const uint64_t irq = arch::irq_save();
+  // Interrupts off: this CPU's credit is ours, and so are the vector
+  // registers (see take_credit).
+  CpuCredit& cc = this_credit();
+  const ObjsGive g = objs_give(cc.avail, acct, kKeepLimit, site_->peak);
+  bool wake = false;
+  if (const uint32_t w = waiting.load(MemoryOrder::kRelaxed); __builtin_expect(w != 0, 0)) {
+    wake = flush_above(cc, Objs{}) != 0 && (w & ~kOverBudget) != 0;
+    if ((w & kOverBudget) != 0 && mm::heap_budget().left() >= 0) waiting.fetch_and(~kOverBudget, MemoryOrder::kRelaxed);
+  } else if (__builtin_expect(g.over_keep != 0, 0)) {
+    (void)flush_above(cc, kKeepLimit);
+  }
+  if (__builtin_expect(g.new_peak != 0 || acct.overruns != 0, 0)) merge_into_site(*site_, acct, g.new_peak);
+  if (__builtin_expect(nested_, 0)) {
+    t->reservation = outer_.charge;
+    outer_.charge.~HeapCharge();
+  } else {
+    t->heap_charge = nullptr;
+    arch::PerCpu& pc = arch::this_cpu();
+    pc.heap_charge = pc.heap_cpu_charge;
+  }
+  arch::irq_restore(irq);
+  if (wake) {
+    sched::MutexGuard lock(wait_lock);
+    wait_cv.broadcast();
+  }
+}
+
+void cancel_reserve(sched::Thread* t) {
+  t->reserve_cancelled.store(1, MemoryOrder::kRelease);
+  add_relaxed(global.cancel_requests, 1);
+  sched::MutexGuard g(wait_lock);
+  wait_cv.broadcast();
+}
+
+base::Status set_max_heap(uint64_t bytes) {
+  if (bytes == 0 || bytes > static_cast<uint64_t>(mm::kHeapBootBudget)) return base::Error::kInvalidArgument;
+  bool lowered;
+  {
+    sched::MutexGuard g(max_lock);
+    lowered = static_cast<int64_t>(bytes) < mm::heap_budget().max();
+    mm::heap_budget().set_max(static_cast<int64_t>(bytes));
+  }
+  // Credit the CPUs hold was taken under the old maximum: it goes back, so
+  // a lower one binds at once instead of after that credit is spent; and
+  // while the budget stays negative, releases give back what they free.
+  if (lowered) {
+    waiting.fetch_or(kOverBudget, MemoryOrder::kRelaxed);
+    internal::drain_all_cpus();
+    if (mm::heap_budget().left() >= 0) waiting.fetch_and(~kOverBudget, MemoryOrder::kRelaxed);
+  }
+  sched::MutexGuard g(wait_lock);
+  wait_cv.broadcast();
+  return base::Status::Ok();
+}
+
+}  // namespace rt

@@ -1,0 +1,470 @@
+// In-kernel tests of heap reservations: charging, release, nesting,
+// overruns, FIFO waiting, cancellation, evictable caches, sizing from
+// peaks, and the accounting invariant under load and under a squeeze.
+#include "src/arch/clock.h"
+#include "src/arch/console.h"
+#include "src/ktest/ktest.h"
+#include "src/mm/kmalloc.h"
+#include "src/rt/evictable.h"
+#include "src/rt/reserve.h"
+#include "src/rt/reserve_stats.h"
+#include "src/rt/site_suggestion.h"
+#include "src/sched/sched.h"
+#include "src/sched/sync.h"
+#include "src/sched/thread.h"
+
+namespace rt {
+namespace {
+
+using base::MemoryOrder;
+
+constexpr unsigned k64 = mm::size_to_class(64);
+constexpr unsigned k256 = mm::size_to_class(256);
+constexpr unsigned k4096 = mm::size_to_class(4096);
+constexpr uint64_t kMs = 1'000'000;
+
+constexpr Objs objs_of(unsigned cls, uint32_t n) {
+  Objs o{};
+  o[cls] = n;
+  return o;
+}
+
+sched::Thread* must_spawn(sched::ThreadFn fn, void* arg, const char* name) {
+  base::Result<sched::Thread*> t = sched::spawn(fn, arg, {.name = name});
+  ASSERT_MSG(t.ok(), "spawn {}: {}", name, base::error_name(t.error()));
+  return t.value();
+}
+
+// Polls `pred` (every 100 us) until it holds or `timeout_ns` passes: a wait
+// on observable state, with a generous bound.
+template <typename Pred>
+bool wait_until(Pred pred, uint64_t timeout_ns = 5'000 * kMs) {
+  const uint64_t deadline = arch::nanotime() + timeout_ns;
+  while (!pred()) {
+    if (arch::nanotime() > deadline) return false;
+    sched::sleep_for(100'000);
+  }
+  return true;
+}
+
+uint64_t global_waits() { return __atomic_load_n(&internal::global_stats().waits, __ATOMIC_RELAXED); }
+
+// Sets the maximum so that the budget left is about `left` bytes (other
+// CPUs' credit drained first, so it is not counted twice); returns the
+// maximum to restore.
+int64_t set_budget_left(int64_t left) {
+  internal::drain_all_cpus();
+  mm::HeapBudget& b = mm::heap_budget();
+  const int64_t old = b.max();
+  base::Status s = set_max_heap(static_cast<uint64_t>(old - b.left() + left));
+  ASSERT_MSG(s.ok(), "set_max_heap");
+  return old;
+}
+
+void restore_max(int64_t max) { ASSERT_MSG(set_max_heap(static_cast<uint64_t>(max)).ok(), "set_max_heap"); }
+
+// The accounting adds up to the maximum (the caller keeps the heap quiet).
+bool accounting_exact(ktest::Context& ktest_ctx) {
+  const ResSnapshot s = res_snapshot();
+  KEXPECT_EQ(s.accounted_bytes(), s.max_bytes);
+  return s.accounted_bytes() == s.max_bytes;
+}
+
+constinit ReserveSite basic_site{"ktest.basic", objs_of(k64, 4)};
+
+KTEST(rt_reserve, allocations_charge_the_reservation_and_release_returns_the_rest) {
+  accounting_exact(ktest_ctx);
+  sched::Thread* me = sched::current();
+  const uint64_t overruns = mm::heap_charge_stats().overruns;
+  {
+    Reservation r(basic_site);
+    KASSERT_TRUE(r.ok());
+    KEXPECT_TRUE(me->heap_charge == &me->reservation);
+    void* a = mm::kmalloc(64);
+    void* b = mm::kmalloc(60);  // the same class
+    void* c = mm::kmalloc(64);
+    KEXPECT_EQ(me->reservation.used[k64], 3u);
+    KEXPECT_EQ(me->reservation.credit(k64), 1);
+    mm::kfree(a);
+    KEXPECT_EQ(me->reservation.used[k64], 2u);
+    KEXPECT_EQ(me->reservation.peak[k64], 3u);
+    mm::kfree(b);
+    mm::kfree(c);
+    KEXPECT_EQ(mm::heap_charge_stats().overruns, overruns);
+  }
+  KEXPECT_TRUE(me->heap_charge == nullptr);
+  KEXPECT_GE(basic_site.measured_peak()[k64], 3u);
+  accounting_exact(ktest_ctx);
+}
+
+constinit ReserveSite outer_site{"ktest.outer", objs_of(k64, 4)};
+constinit ReserveSite inner_site{"ktest.inner", objs_of(k64, 2)};
+
+KTEST(rt_reserve, a_nested_reservation_is_charged_alone_and_the_outer_resumes) {
+  sched::Thread* me = sched::current();
+  void* kept_outer;
+  void* kept_inner;
+  {
+    Reservation outer(outer_site);
+    KASSERT_TRUE(outer.ok());
+    kept_outer = mm::kmalloc(64);
+    {
+      Reservation inner(inner_site);
+      KASSERT_TRUE(inner.ok());
+      KEXPECT_EQ(me->reservation.limit[k64], 2u);
+      KEXPECT_EQ(me->reservation.used[k64], 0u);
+      kept_inner = mm::kmalloc(64);
+      void* p = mm::kmalloc(64);
+      KEXPECT_EQ(me->reservation.used[k64], 2u);
+      mm::kfree(p);
+    }
+    // The outer's counts, untouched by the inner's allocations.
+    KEXPECT_TRUE(me->heap_charge == &me->reservation);
+    KEXPECT_EQ(me->reservation.limit[k64], 4u);
+    KEXPECT_EQ(me->reservation.used[k64], 1u);
+  }
+  KEXPECT_TRUE(me->heap_charge == nullptr);
+  mm::kfree(kept_outer);
+  mm::kfree(kept_inner);
+  accounting_exact(ktest_ctx);
+}
+
+constinit ReserveSite overrun_site{"ktest.overrun", objs_of(k64, 1)};
+
+// One call site each (the empty asm after the call keeps it from becoming a
+// tail call, which would make the caller's call the site).
+[[gnu::noinline]] void* allocate_at_site_a() {
+  void* p = mm::kmalloc(64);
+  asm volatile("" ::"r"(p) : "memory");
+  return p;
+}
+[[gnu::noinline]] void* allocate_at_site_b() {
+  void* p = mm::kmalloc(64);
+  asm volatile("" ::"r"(p) : "memory");
+  return p;
+}
+
+KTEST(rt_reserve, overruns_succeed_and_are_reported_once_per_call_site) {
+  static bool ran_before = false;  // the site set is global: a rerun finds both sites known
+  const mm::HeapChargeStats before = mm::heap_charge_stats();
+  const uint64_t site_overruns = __atomic_load_n(&overrun_site.overruns, __ATOMIC_RELAXED);
+  void* p[5];
+  {
+    Reservation r(overrun_site);
+    KASSERT_TRUE(r.ok());
+    p[0] = allocate_at_site_a();  // within the reservation
+    p[1] = allocate_at_site_a();  // overruns from a: reported
+    p[2] = allocate_at_site_a();  // again from a: counted, not reported
+    p[3] = allocate_at_site_b();  // from b: reported
+    p[4] = allocate_at_site_b();
+    for (void* q : p) KEXPECT_TRUE(q != nullptr);
+  }
+  for (void* q : p) mm::kfree(q);
+  const mm::HeapChargeStats after = mm::heap_charge_stats();
+  KEXPECT_EQ(after.overruns - before.overruns, 4u);
+  KEXPECT_EQ(after.overrun_sites - before.overrun_sites, ran_before ? 0u : 2u);
+  KEXPECT_EQ(__atomic_load_n(&overrun_site.overruns, __ATOMIC_RELAXED) - site_overruns, 4u);
+  ran_before = true;
+  accounting_exact(ktest_ctx);
+}
+
+// --- Waiting: FIFO order and cancellation -----------------------------------
+
+struct Waiting {
+  ReserveSite* site;
+  Objs want;
+  uint64_t timeout_ns;
+  base::Atomic<uint32_t>* order;  // shared grant counter
+  uint32_t granted_as = 0;        // 1 + the grant's position
+  base::Error error = base::Error::kFault;
+  bool ok = false;
+};
+
+void reserve_and_record(void* arg) {
+  auto* w = static_cast<Waiting*>(arg);
+  Reservation r(*w->site, w->want, {.timeout_ns = w->timeout_ns});
+  w->ok = r.ok();
+  if (r.ok()) {
+    w->granted_as = 1 + w->order->fetch_add(1, MemoryOrder::kAcqRel);
+  } else {
+    w->error = r.status().error();
+  }
+}
+
+constinit ReserveSite large_site{"ktest.fifo_large", objs_of(k4096, 256)};  // 1 MiB
+constinit ReserveSite small_site{"ktest.fifo_small", objs_of(k64, 1)};
+
+KTEST(rt_reserve, a_large_waiting_request_is_served_before_later_small_ones) {
+  base::Atomic<uint32_t> order{0};
+  // Half of the large request is left: the small one would fit.
+  const int64_t max = set_budget_left(512 * 1024);
+  const uint64_t waits = global_waits();
+  Waiting large{&large_site, large_site.want, ReserveWait::kForever, &order};
+  sched::Thread* lt = must_spawn(reserve_and_record, &large, "large");
+  KASSERT_TRUE(wait_until([&] { return global_waits() >= waits + 1; }));
+  Waiting small{&small_site, small_site.want, ReserveWait::kForever, &order};
+  sched::Thread* st = must_spawn(reserve_and_record, &small, "small");
+  KASSERT_TRUE(wait_until([&] { return global_waits() >= waits + 2; }));
+  KEXPECT_EQ(order.load(MemoryOrder::kAcquire), 0u);  // the small one waits in line
+  restore_max(max + 2 * 1024 * 1024);                  // room for both
+  sched::join(lt);
+  sched::join(st);
+  restore_max(max);
+  KEXPECT_TRUE(large.ok);
+  KEXPECT_TRUE(small.ok);
+  KEXPECT_EQ(large.granted_as, 1u);
+  KEXPECT_EQ(small.granted_as, 2u);
+  accounting_exact(ktest_ctx);
+}
+
+constinit ReserveSite cancel_site{"ktest.cancel", objs_of(k4096, 64)};
+
+KTEST(rt_reserve, a_waiting_reserve_can_be_cancelled) {
+  base::Atomic<uint32_t> order{0};
+  const int64_t max = set_budget_left(0);
+  const uint64_t waits = global_waits();
+  Waiting w{&cancel_site, cancel_site.want, ReserveWait::kForever, &order};
+  sched::Thread* t = must_spawn(reserve_and_record, &w, "cancelled");
+  KASSERT_TRUE(wait_until([&] { return global_waits() >= waits + 1; }));
+  cancel_reserve(t);
+  sched::join(t);
+  restore_max(max);
+  KEXPECT_TRUE(!w.ok);
+  KEXPECT_EQ(w.error, base::Error::kCancelled);
+  KEXPECT_EQ(w.granted_as, 0u);
+  // Timeouts and no-wait failures are clean too.
+  const int64_t max2 = set_budget_left(0);
+  {
+    Reservation none(cancel_site);
+    KEXPECT_EQ(none.status().error(), base::Error::kOutOfMemory);
+    Reservation later(cancel_site, cancel_site.want, {.timeout_ns = 20 * kMs});
+    KEXPECT_EQ(later.status().error(), base::Error::kTimedOut);
+  }
+  restore_max(max2);
+  accounting_exact(ktest_ctx);
+}
+
+// --- Evictable caches -------------------------------------------------------
+
+// A cache that really holds heap objects: 256-byte blocks on a list.
+struct BlockCache {
+  sched::Mutex lock;
+  void* head GUARDED_BY(lock) = nullptr;
+  uint32_t count GUARDED_BY(lock) = 0;
+
+  void fill(uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) {
+      void* b = mm::kmalloc(256);
+      ASSERT_MSG(b != nullptr, "block cache fill");
+      sched::MutexGuard g(lock);
+      *static_cast<void**>(b) = head;
+      head = b;
+      ++count;
+    }
+  }
+  static uint64_t shrink(void* ctx, uint64_t bytes) {
+    auto* c = static_cast<BlockCache*>(ctx);
+    uint64_t freed = 0;
+    sched::MutexGuard g(c->lock);
+    while (c->head != nullptr && freed < bytes) {
+      void* b = c->head;
+      c->head = *static_cast<void**>(b);
+      --c->count;
+      mm::kfree(b);
+      freed += 256;
+    }
+    return freed;
+  }
+  void clear() { (void)shrink(this, ~uint64_t{0}); }
+};
+
+constinit ReserveSite evict_site{"ktest.evict", objs_of(k256, 64)};  // 16 KiB
+
+KTEST(rt_reserve, a_reserve_the_budget_cannot_meet_makes_caches_give_back) {
+  BlockCache cache;
+  cache.fill(512);  // 128 KiB held
+  Evictable e{"ktest.blocks", BlockCache::shrink, &cache};
+  register_evictable(&e);
+  const int64_t max = set_budget_left(0);
+  {
+    Reservation r(evict_site);  // no waiting: eviction alone must make room
+    KEXPECT_TRUE(r.ok());
+  }
+  restore_max(max);
+  unregister_evictable(&e);
+  KEXPECT_GT(e.evicted_bytes, 0u);
+  {
+    sched::MutexGuard g(cache.lock);
+    KEXPECT_LT(cache.count, 512u);
+  }
+  cache.clear();
+  accounting_exact(ktest_ctx);
+}
+
+// --- Under load ---------------------------------------------------------------
+
+constinit ReserveSite load_site{"ktest.load", objs_of(k64, 8)};
+
+struct Load {
+  base::Atomic<uint32_t> stop{0};
+  base::Atomic<uint32_t> pause{0};
+  base::Atomic<uint32_t> paused{0};
+  base::Atomic<uint64_t> granted{0}, refused{0};
+  uint64_t timeout_ns = 50 * kMs;
+};
+
+struct Worker {
+  Load* load;
+  uint32_t seed;
+};
+
+uint32_t next_random(uint32_t& x) {
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+
+// Reserves a random mix, allocates up to it, frees, releases; parks when
+// asked so the invariant can be checked with nothing in flight.
+void load_worker(void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  Load& load = *w->load;
+  void* held[32];
+  while (load.stop.load(MemoryOrder::kAcquire) == 0) {
+    if (load.pause.load(MemoryOrder::kAcquire) != 0) {
+      load.paused.fetch_add(1, MemoryOrder::kAcqRel);
+      while (load.pause.load(MemoryOrder::kAcquire) != 0) sched::sleep_for(100'000);
+      load.paused.fetch_sub(1, MemoryOrder::kAcqRel);
+      continue;
+    }
+    Objs want{};
+    for (int k = 0; k < 4; ++k) want[next_random(w->seed) % 12] += 1 + next_random(w->seed) % 4;
+    Reservation r(load_site, want, {.timeout_ns = load.timeout_ns});
+    if (!r.ok()) {
+      load.refused.fetch_add(1, MemoryOrder::kRelaxed);
+      continue;
+    }
+    load.granted.fetch_add(1, MemoryOrder::kRelaxed);
+    size_t n = 0;
+    for (unsigned c = 0; c < kObjsClasses && n < 32; ++c) {
+      for (uint32_t i = 0; i < want[c] && n < 32; ++i) {
+        held[n] = mm::kmalloc(mm::heap_class(c).size);
+        ASSERT_MSG(held[n] != nullptr, "kmalloc within a reservation failed");
+        ++n;
+      }
+    }
+    if (next_random(w->seed) % 4 == 0) sched::yield();
+    for (size_t i = 0; i < n; ++i) mm::kfree(held[i]);
+  }
+}
+
+struct LoadRun {
+  static constexpr uint32_t kMaxWorkers = 32;
+  Load load;
+  Worker workers[kMaxWorkers];
+  sched::Thread* threads[kMaxWorkers];
+  uint32_t n = 0;
+
+  void start(uint32_t count) {
+    n = count < kMaxWorkers ? count : kMaxWorkers;
+    for (uint32_t i = 0; i < n; ++i) {
+      workers[i] = Worker{&load, 0x9e37'79b9u * (i + 1)};
+      threads[i] = must_spawn(load_worker, &workers[i], "res-load");
+    }
+  }
+  bool pause_all() {
+    load.pause.store(1, MemoryOrder::kRelease);
+    return wait_until([&] { return load.paused.load(MemoryOrder::kAcquire) == n; });
+  }
+  void resume_all() { load.pause.store(0, MemoryOrder::kRelease); }
+  void stop() {
+    resume_all();
+    load.stop.store(1, MemoryOrder::kRelease);
+    for (uint32_t i = 0; i < n; ++i) sched::join(threads[i]);
+  }
+};
+
+KTEST(rt_reserve, the_accounting_is_exact_while_every_cpu_reserves) {
+  LoadRun run;
+  run.start(2 * sched::sched_cpus() + 2);
+  for (int round = 0; round < 6; ++round) {
+    const uint64_t granted = run.load.granted.load(MemoryOrder::kRelaxed);
+    KASSERT_TRUE(wait_until([&] { return run.load.granted.load(MemoryOrder::kRelaxed) >= granted + 50; }));
+    KASSERT_TRUE(run.pause_all());
+    if (!accounting_exact(ktest_ctx)) break;
+    run.resume_all();
+  }
+  run.stop();
+  KEXPECT_EQ(run.load.refused.load(MemoryOrder::kRelaxed), 0u);  // nothing squeezed them
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, a_squeeze_to_half_brings_waits_evictions_and_clean_failures) {
+  BlockCache cache;
+  cache.fill(128);
+  Evictable e{"ktest.squeeze_blocks", BlockCache::shrink, &cache};
+  register_evictable(&e);
+  LoadRun run;
+  run.load.timeout_ns = 2 * kMs;
+  run.start(2 * sched::sched_cpus() + 2);
+  KASSERT_TRUE(wait_until([&] { return run.load.granted.load(MemoryOrder::kRelaxed) >= 100; }));
+  const ResSnapshot s = res_snapshot();
+  const int64_t max = s.max_bytes;
+  // Half of what is live and reserved, not counting what the cache can give
+  // back: below what the kernel holds even once the cache is empty.
+  const uint64_t in_use = s.live_bytes - 128 * 256 + mm::class_counts_bytes(s.reserved);
+  const uint64_t waits = global_waits();
+  KASSERT_TRUE(set_max_heap(in_use / 2).ok());
+  const bool squeezed = wait_until([&] {
+    return run.load.refused.load(MemoryOrder::kRelaxed) >= 20 && global_waits() >= waits + 20;
+  });
+  if (!squeezed) {
+    arch::kprint("squeeze: max {} -> {}, budget left {}, refused {}, waits {}, granted {}\n", max, in_use / 2,
+                 mm::heap_budget().left(), run.load.refused.load(MemoryOrder::kRelaxed), global_waits() - waits,
+                 run.load.granted.load(MemoryOrder::kRelaxed));
+  }
+  KEXPECT_TRUE(squeezed);
+  restore_max(max);
+  const uint64_t granted = run.load.granted.load(MemoryOrder::kRelaxed);
+  KEXPECT_TRUE(wait_until([&] { return run.load.granted.load(MemoryOrder::kRelaxed) >= granted + 50; }));
+  KASSERT_TRUE(run.pause_all());
+  accounting_exact(ktest_ctx);
+  run.stop();
+  unregister_evictable(&e);
+  KEXPECT_GT(e.evicted_bytes, 0u);
+  cache.clear();
+  accounting_exact(ktest_ctx);
+}
+
+// --- Sizing from measured peaks ----------------------------------------------
+
+constinit ReserveSite sized_site{"ktest.sized", objs_of(k64, 16)};
+
+KTEST(rt_reserve, a_sites_suggestion_covers_its_measured_peak) {
+  uint32_t seed = 12345;
+  const uint64_t overruns = __atomic_load_n(&sized_site.overruns, __ATOMIC_RELAXED);
+  for (int i = 0; i < 50; ++i) {
+    Reservation r(sized_site);
+    KASSERT_TRUE(r.ok());
+    void* p[16];
+    const uint32_t n = 1 + next_random(seed) % 16;
+    for (uint32_t k = 0; k < n; ++k) p[k] = mm::kmalloc(64);
+    for (uint32_t k = 0; k < n; ++k) mm::kfree(p[k]);
+  }
+  KEXPECT_EQ(__atomic_load_n(&sized_site.overruns, __ATOMIC_RELAXED), overruns);
+  const Objs peak = sized_site.measured_peak();
+  KEXPECT_GT(peak[k64], 0u);
+  KEXPECT_LE(peak[k64], 16u);
+  const Objs suggested = suggest_reservation(peak);
+  for (unsigned c = 0; c < kObjsClasses; ++c) KEXPECT_GE(suggested[c], peak[c]);
+  // Every site so far: its suggestion covers its peak.
+  for_each_site([&](const ReserveSite& site) {
+    const Objs sp = site.measured_peak();
+    const Objs ss = suggest_reservation(sp);
+    for (unsigned c = 0; c < kObjsClasses; ++c) KEXPECT_GE(ss[c], sp[c]);
+  });
+}
+
+}  // namespace
+}  // namespace rt
