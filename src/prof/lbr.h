@@ -1,0 +1,248 @@
+// Last branch records: which LBR stack this CPU has (model-specific from the
+// family/model and IA32_PERF_CAPABILITIES, architectural from CPUID 0x1C, or
+// none and why), and LbrStack, which enables, filters, unfreezes and reads
+// it. Templated on the CPUID and MSR providers so host tests use fakes.
+#pragma once
+
+#include "src/arch/cpu_features.h"
+#include "src/arch/x86.h"
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/prof/pmc.h"
+
+namespace prof {
+
+// ---------------------------------------------------------------------------
+// Layout: MSRs and their bits.
+
+/// IA32_PERF_CAPABILITIES ([sdm3] 17.4.8.1, [sdm4] 2.1): bits 5:0 name the
+/// LBR record format. It exists only when CPUID.1:ECX.PDCM (bit 15) is set.
+inline constexpr uint32_t kIa32PerfCapabilities = 0x345;
+/// IA32_DEBUGCTL's LBR flag ([sdm3] 17.4.1) starts recording;
+/// FREEZE_LBRS_ON_PMI (kDebugctlFreezeLbrsOnPmi, pmc.h) stops it at a PMI so
+/// the handler reads the branches that led there, not its own.
+inline constexpr uint64_t kDebugctlLbr = uint64_t{1} << 0;
+/// MSR_LASTBRANCH_TOS: the index of the newest record, on every family
+/// this module drives ([sdm3] 17.4.8, [sdm4] 2).
+inline constexpr uint32_t kMsrLastbranchTos = 0x1c9;
+/// MSR_LBR_SELECT: branch filter, from Nehalem and Silvermont on
+/// ([sdm3] 17.8.2, 17.10; [sdm4] 2).
+inline constexpr uint32_t kMsrLbrSelect = 0x1c8;
+/// MSR_LBR_SELECT bits ([sdm3] 17.8.2 for bits 8:0, 17.10 for bit 9). A set
+/// bit *suppresses* that kind of branch, except EN_CALLSTACK, which turns
+/// the stack into a call stack (returns pop their call).
+inline constexpr uint64_t kLbrSelectCplEq0 = uint64_t{1} << 0;       // not in ring 0
+inline constexpr uint64_t kLbrSelectCplNeq0 = uint64_t{1} << 1;      // not in rings 1-3
+inline constexpr uint64_t kLbrSelectJcc = uint64_t{1} << 2;          // conditional branches
+inline constexpr uint64_t kLbrSelectNearRelCall = uint64_t{1} << 3;  // near relative calls
+inline constexpr uint64_t kLbrSelectNearIndCall = uint64_t{1} << 4;  // near indirect calls
+inline constexpr uint64_t kLbrSelectNearRet = uint64_t{1} << 5;      // near returns
+inline constexpr uint64_t kLbrSelectNearIndJmp = uint64_t{1} << 6;   // near indirect jumps (and calls)
+inline constexpr uint64_t kLbrSelectNearRelJmp = uint64_t{1} << 7;   // near relative jumps
+inline constexpr uint64_t kLbrSelectFarBranch = uint64_t{1} << 8;    // far: interrupts, exceptions, IRET
+inline constexpr uint64_t kLbrSelectEnCallstack = uint64_t{1} << 9;  // Haswell on
+inline constexpr uint64_t kLbrSelectBits = (uint64_t{1} << 10) - 1;
+
+/// The default filter: the kernel's own branches only. User code is not
+/// what a kernel profile explains, and far branches are interrupt and
+/// exception entries and IRETs -- with them every timer tick would push
+/// two records and push out the branches of the code being sampled.
+inline constexpr uint64_t kLbrSelectKernelOnly = kLbrSelectCplNeq0 | kLbrSelectFarBranch;
+
+// ---------------------------------------------------------------------------
+// Discovery.
+
+enum class LbrKind : uint8_t {
+  kNone,
+  kModelSpecific,  // the MSR stack of [sdm3] 17.4.8, located by family/model
+  kArchitectural,  // CPUID.7.0:EDX[19], leaf 0x1C: detected and sized only
+};
+
+/// Why a CPU has no usable LBR stack.
+enum class LbrAbsence : uint8_t {
+  kPresent,
+  kNotIntel,         // AMD's LBR (Zen 4 LbrExtV2) and other vendors: not driven
+  kNoPdcm,           // no IA32_PERF_CAPABILITIES, so the record format is unknown
+  kUnknownModel,     // family/model not in [sdm3] 17.4.8 table 17-4
+  kUnknownFormat,    // IA32_PERF_CAPABILITIES[5:0] beyond the formats known
+  kHypervisorNoLbr,  // a hypervisor that reports format 0: it offers no LBR MSRs
+  kArchNoDepth,      // architectural LBR with no depth in leaf 0x1C
+};
+
+/// Where a record's mispredict flag lives ([sdm3] 17.4.8.1, 17.11.1).
+enum class MispredictAt : uint8_t { kNowhere, kFromBit63, kInfoBit63 };
+
+/// How the records of one IA32_PERF_CAPABILITIES[5:0] format read.
+struct LbrFormat {
+  uint8_t code;
+  MispredictAt mispredict;
+  /// Address bits in FROM / TO; an address is sign-extended from its top
+  /// bit (the bits above hold flags or a cycle count), except in the 32-bit
+  /// format, which holds an offset and is zero-extended. 64: as read.
+  uint8_t from_bits, to_bits;
+  bool info;  // MSR_LBR_INFO_x exists beside FROM and TO
+};
+
+/// The format `code` names, or kUnsupported for codes beyond 000111B.
+base::Result<LbrFormat> lbr_format(uint8_t code);
+
+/// The most records any model-specific stack has (Skylake's 32).
+inline constexpr uint8_t kMaxLbrDepth = 32;
+
+/// The decoded LBR facility. For kModelSpecific every MSR field is valid;
+/// for kArchitectural only `depth`.
+struct LbrInfo {
+  LbrKind kind;
+  LbrAbsence absence;
+  uint8_t family, model;  // DisplayFamily / DisplayModel ([sdm2] CPUID leaf 01H)
+  uint8_t depth;          // records in the stack, a power of two for kModelSpecific
+  LbrFormat format;
+  uint32_t from_msr, to_msr;  // MSR_LASTBRANCH_0_FROM_IP / _TO_IP
+  uint32_t info_msr;          // MSR_LBR_INFO_0, 0 when the format has none
+  uint32_t select_msr;        // MSR_LBR_SELECT, 0 on Core 2 and Bonnell Atom
+  bool call_stack;            // LBR_SELECT.EN_CALLSTACK exists
+  /// Perfmon v4's streamlined freeze: a PMI sets LBR_FRZ in
+  /// IA32_PERF_GLOBAL_STATUS and leaves DEBUGCTL.LBR set; before v4 it
+  /// clears DEBUGCTL.LBR ([sdm3] 17.4.7).
+  bool streamlined_freeze;
+};
+
+/// The model-specific stack of Intel family 6 model `model`: depth and
+/// MSRs, with `format` and `absence` left for the caller. kind kNone for a
+/// model not in the table.
+LbrInfo lbr_for_model(uint8_t model);
+
+/// Decodes the LBR facility from already-read leaves (all zero where the
+/// CPU lacks them) and, for a model-specific stack, the
+/// IA32_PERF_CAPABILITIES value (ignored unless PDCM is set).
+LbrInfo decode_lbr(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const arch::CpuidRegs& leaf7,
+                   const arch::CpuidRegs& leaf_a, const arch::CpuidRegs& leaf_1c, uint64_t perf_capabilities);
+
+/// Whether decode_lbr needs IA32_PERF_CAPABILITIES: an Intel CPU without
+/// architectural LBR that sets CPUID.1:ECX.PDCM (which promises the MSR).
+bool lbr_needs_perf_capabilities(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const arch::CpuidRegs& leaf7);
+
+/// "32 entries, format 5, mispredict in LBR_INFO", "architectural, 32
+/// entries (detected only)" or "none (reason)": one line for the boot log.
+/// Writes at most `cap` bytes with a NUL; returns the length.
+size_t describe(const LbrInfo& lbr, char* buf, size_t cap);
+
+/// Reads what decode_lbr needs from `cpuid` (never a leaf above the
+/// maximum) and IA32_PERF_CAPABILITIES from `msr` only when CPUID promises
+/// it: any other RDMSR could #GP. Boot context.
+template <typename CpuidSource, typename Msr>
+LbrInfo discover_lbr(const CpuidSource& cpuid, Msr& msr) {
+  const arch::CpuidRegs leaf0 = cpuid.cpuid(0, 0);
+  arch::CpuVendor vendor = arch::CpuVendor::kOther;
+  // "GenuineIntel" / "AuthenticAMD" as EBX ("Genu" / "Auth") and ECX.
+  if (leaf0.ebx == 0x756e'6547 && leaf0.ecx == 0x6c65'746e) vendor = arch::CpuVendor::kIntel;
+  if (leaf0.ebx == 0x6874'7541 && leaf0.ecx == 0x444d'4163) vendor = arch::CpuVendor::kAmd;
+  auto basic = [&](uint32_t leaf) { return leaf0.eax >= leaf ? cpuid.cpuid(leaf, 0) : arch::CpuidRegs{}; };
+  const arch::CpuidRegs leaf1 = basic(1), leaf7 = basic(7), leaf_a = basic(0xa), leaf_1c = basic(0x1c);
+  const uint64_t caps = lbr_needs_perf_capabilities(vendor, leaf1, leaf7) ? msr.read(kIa32PerfCapabilities) : 0;
+  return decode_lbr(vendor, leaf1, leaf7, leaf_a, leaf_1c, caps);
+}
+
+// ---------------------------------------------------------------------------
+// Logic.
+
+/// One branch, as the sampler stores it.
+struct LbrEntry {
+  uint64_t from, to;
+  bool mispredicted;
+  bool operator==(const LbrEntry&) const = default;
+};
+
+/// Decodes one record's raw FROM, TO and (when the format has it) INFO.
+constexpr uint64_t lbr_address(uint64_t raw, uint8_t bits, bool zero_extend) {
+  if (bits >= 64) return raw;
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  if (zero_extend) return raw & mask;
+  const uint64_t sign = uint64_t{1} << (bits - 1);
+  return ((raw & mask) ^ sign) - sign;
+}
+constexpr LbrEntry lbr_decode(const LbrFormat& f, uint64_t from, uint64_t to, uint64_t info) {
+  const bool zext = f.code == 0;
+  bool mispredicted = false;
+  if (f.mispredict == MispredictAt::kFromBit63) mispredicted = (from >> 63) & 1;
+  if (f.mispredict == MispredictAt::kInfoBit63) mispredicted = (info >> 63) & 1;
+  return {lbr_address(from, f.from_bits, zext), lbr_address(to, f.to_bits, zext), mispredicted};
+}
+static_assert(lbr_address(0x7fff'8000'0000'1234, 63, false) == 0xffff'8000'0000'1234);
+static_assert(lbr_address(0x8000'7fff'ffff'0000, 63, false) == 0x0000'7fff'ffff'0000);
+static_assert(lbr_address(0xdead'beef'0040'1000, 32, true) == 0x0040'1000);
+
+/// One CPU's model-specific LBR stack. Contexts: enable/disable on the CPU
+/// itself with preemption off; unfreeze and read from that CPU's PMI (NMI)
+/// handler -- no locks, no allocation, only MSRs and the caller's buffer.
+/// On an architectural or absent stack every call fails with kUnsupported
+/// and touches no MSR.
+template <typename Msr>
+class LbrStack {
+ public:
+  constexpr LbrStack(const LbrInfo& info, Msr msr) : info_(info), msr_(msr) {}
+
+  /// Starts recording with MSR_LBR_SELECT = `select` (kLbrSelect* bits)
+  /// and freezing at each PMI. Where the CPU has no LBR_SELECT (Core 2,
+  /// Bonnell) every branch is recorded whatever `select` says. Errors:
+  /// kUnsupported (no stack), kInvalidArgument (bits beyond LBR_SELECT, or
+  /// EN_CALLSTACK on a model without call-stack mode).
+  base::Status enable(uint64_t select = kLbrSelectKernelOnly) {
+    if (info_.kind != LbrKind::kModelSpecific) return base::Error::kUnsupported;
+    if ((select & ~kLbrSelectBits) != 0 || ((select & kLbrSelectEnCallstack) && !info_.call_stack))
+      return base::Error::kInvalidArgument;
+    // The filter first, so no record is taken under the previous one.
+    if (info_.select_msr != 0) msr_.write(info_.select_msr, select);
+    msr_.write(kIa32Debugctl, msr_.read(kIa32Debugctl) | kDebugctlLbr | kDebugctlFreezeLbrsOnPmi);
+    return base::Status::Ok();
+  }
+
+  /// Stops recording (the records stay readable).
+  base::Status disable() {
+    if (info_.kind != LbrKind::kModelSpecific) return base::Error::kUnsupported;
+    msr_.write(kIa32Debugctl, msr_.read(kIa32Debugctl) & ~(kDebugctlLbr | kDebugctlFreezeLbrsOnPmi));
+    return base::Status::Ok();
+  }
+
+  /// Lets recording resume after a PMI froze it; call after read(). On
+  /// perfmon v4 the freeze is IA32_PERF_GLOBAL_STATUS.LBR_FRZ, cleared by
+  /// writing it to IA32_PERF_GLOBAL_STATUS_RESET (Pmc::on_pmi's
+  /// acknowledgement clears it too, so read the stack before that); before
+  /// v4 the PMI cleared DEBUGCTL.LBR, which is set again ([sdm3] 17.4.7).
+  base::Status unfreeze() {
+    if (info_.kind != LbrKind::kModelSpecific) return base::Error::kUnsupported;
+    if (info_.streamlined_freeze)
+      msr_.write(kIa32PerfGlobalOvfCtrl, kGlobalLbrFrz);
+    else
+      msr_.write(kIa32Debugctl, msr_.read(kIa32Debugctl) | kDebugctlLbr);
+    return base::Status::Ok();
+  }
+
+  /// Copies the stack into out[0..cap), newest first: the record at TOS,
+  /// then TOS-1, wrapping at the depth ([sdm3] 17.4.8). Records never
+  /// written (FROM and TO both 0) are skipped. Returns how many were
+  /// stored; 0 without a model-specific stack.
+  size_t read(LbrEntry* out, size_t cap) {
+    if (info_.kind != LbrKind::kModelSpecific) return 0;
+    const uint32_t mask = info_.depth - 1u;  // depths are powers of two
+    const uint32_t tos = static_cast<uint32_t>(msr_.read(kMsrLastbranchTos)) & mask;
+    size_t n = 0;
+    for (uint32_t i = 0; i < info_.depth && n < cap; ++i) {
+      const uint32_t idx = (tos - i) & mask;
+      const uint64_t from = msr_.read(info_.from_msr + idx);
+      const uint64_t to = msr_.read(info_.to_msr + idx);
+      const uint64_t rec_info = info_.info_msr != 0 ? msr_.read(info_.info_msr + idx) : 0;
+      if (from == 0 && to == 0) continue;
+      out[n++] = lbr_decode(info_.format, from, to, rec_info);
+    }
+    return n;
+  }
+
+  const LbrInfo& info() const { return info_; }
+
+ private:
+  LbrInfo info_;
+  Msr msr_;
+};
+
+}  // namespace prof
