@@ -19,23 +19,26 @@ constexpr uint32_t kCoreFrom = 0x40, kCoreTo = 0x60;
 constexpr uint32_t kNhmFrom = 0x680, kNhmTo = 0x6c0;
 constexpr uint32_t kLbrInfo0 = 0xdc0;
 
-// One row of the model table.
+// One row of the model table. The sections are those of each
+// microarchitecture's "Last Branch, (Call Stack,) Interrupt, and Exception
+// Recording" section (numbering: docs/references.md).
 struct ModelStack {
   uint8_t depth;
   uint32_t from, to;
   bool select;      // MSR_LBR_SELECT exists
   bool call_stack;  // and has EN_CALLSTACK
 };
-constexpr ModelStack kCore2{4, kCoreFrom, kCoreTo, false, false};         // [sdm3] 17.5.1
-constexpr ModelStack kBonnell{8, kCoreFrom, kCoreTo, false, false};       // [sdm3] 17.5.2
-constexpr ModelStack kSilvermont{8, kCoreFrom, kCoreTo, true, false};     // [sdm3] 17.5.2
-constexpr ModelStack kKnightsLanding{8, kNhmFrom, kNhmTo, true, false};   // [sdm3] 17.6
-constexpr ModelStack kNehalem{16, kNhmFrom, kNhmTo, true, false};         // [sdm3] 17.8, 17.9
-constexpr ModelStack kHaswell{16, kNhmFrom, kNhmTo, true, true};          // [sdm3] 17.10
-constexpr ModelStack kSkylake{32, kNhmFrom, kNhmTo, true, true};          // [sdm3] 17.11
-constexpr ModelStack kGoldmont{32, kNhmFrom, kNhmTo, true, true};         // [sdm3] 17.7
+constexpr ModelStack kCore2{4, kCoreFrom, kCoreTo, false, false};         // [sdm3] 17.5 (Core 2)
+constexpr ModelStack kBonnell{8, kCoreFrom, kCoreTo, false, false};       // [sdm3] 17.5 (Atom)
+constexpr ModelStack kSilvermont{8, kCoreFrom, kCoreTo, true, false};     // [sdm3] 17.5 (Atom)
+constexpr ModelStack kKnightsLanding{8, kNhmFrom, kNhmTo, true, false};   // [sdm3] 17.6 (Xeon Phi)
+constexpr ModelStack kNehalem{16, kNhmFrom, kNhmTo, true, false};         // [sdm3] 17.8, 17.9 (Nehalem, Sandy Bridge)
+constexpr ModelStack kHaswell{16, kNhmFrom, kNhmTo, true, true};          // [sdm3] 17.10 (Haswell)
+constexpr ModelStack kSkylake{32, kNhmFrom, kNhmTo, true, true};          // [sdm3] 17.11 (Skylake)
+constexpr ModelStack kGoldmont{32, kNhmFrom, kNhmTo, true, true};         // [sdm3] 17.7 (Goldmont)
 
-// DisplayModel (family 6) to stack, [sdm3] 17.4.8 table 17-4. Models with
+// DisplayModel (family 6) to stack: [sdm3] 17.4.8's table "LBR Stack Size
+// and TOS Pointer Range" (17-4) and the sections above. Models with
 // architectural LBR (Alder Lake, Sapphire Rapids on) never get here.
 struct ModelRow {
   uint8_t model;
@@ -78,10 +81,10 @@ constexpr bool depths_are_powers_of_two() {
 static_assert(depths_are_powers_of_two());
 
 // The formats of [sdm3] 17.4.8.1 (17.7 and 17.11.1 for 000110B-000111B).
-// The formats with LBR_INFO keep TSX flags in FROM bits 62:61 on some parts
-// and read them as zero on Skylakes with TSX off (Linux's LBR_FROM quirk),
-// so their addresses are rebuilt from the low 57 bits: canonical under
-// both 4- and 5-level paging.
+// With LBR_INFO the flags move there and FROM/TO hold sign-extended
+// addresses (17.11), but Skylakes with TSX off read FROM bits 62:61 as zero
+// (Linux's LBR_FROM quirk), so those addresses are rebuilt from the low 57
+// bits: canonical under both 4- and 5-level paging.
 constexpr LbrFormat kFormats[] = {
     {0, MispredictAt::kNowhere, 32, 32, false},   // 32-bit offsets
     {1, MispredictAt::kNowhere, 64, 64, false},   // 64-bit linear addresses
@@ -192,8 +195,11 @@ LbrInfo decode_lbr(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const a
   if ((mod == 0x57 || mod == 0x85) && code == 1) info.format = kFormats[3];
   info.info_msr = info.format.info ? kLbrInfo0 : 0;
   info.absence = LbrAbsence::kPresent;
-  // Perfmon version 4 (leaf 0AH EAX[7:0]) brings the streamlined freeze.
-  info.streamlined_freeze = field(leaf_a.eax, 0, 8) >= 4;
+  // The perfmon version (leaf 0AH EAX[7:0]) decides the freeze: none
+  // before 2, the legacy one from 2, the streamlined one from 4.
+  const uint32_t perfmon = field(leaf_a.eax, 0, 8);
+  info.freeze_on_pmi = perfmon >= 2;
+  info.streamlined_freeze = perfmon >= 4;
   return info;
 }
 

@@ -15,18 +15,20 @@ namespace prof {
 // ---------------------------------------------------------------------------
 // Layout: MSRs and their bits.
 
-/// IA32_PERF_CAPABILITIES ([sdm3] 17.4.8.1, [sdm4] 2.1): bits 5:0 name the
+/// IA32_PERF_CAPABILITIES ([sdm3] 17.4.8.1, [sdm4] table 2-2): bits 5:0 name the
 /// LBR record format. It exists only when CPUID.1:ECX.PDCM (bit 15) is set.
 inline constexpr uint32_t kIa32PerfCapabilities = 0x345;
 /// IA32_DEBUGCTL's LBR flag ([sdm3] 17.4.1) starts recording;
 /// FREEZE_LBRS_ON_PMI (kDebugctlFreezeLbrsOnPmi, pmc.h) stops it at a PMI so
-/// the handler reads the branches that led there, not its own.
+/// the handler reads the branches that led there, not its own. That bit
+/// exists only with PDCM and perfmon version 2 or later ([sdm4] table 2-2):
+/// setting it elsewhere is a reserved-bit #GP.
 inline constexpr uint64_t kDebugctlLbr = uint64_t{1} << 0;
 /// MSR_LASTBRANCH_TOS: the index of the newest record, on every family
-/// this module drives ([sdm3] 17.4.8, [sdm4] 2).
+/// this module drives ([sdm3] 17.4.8; [sdm4] chapter 2, per family).
 inline constexpr uint32_t kMsrLastbranchTos = 0x1c9;
 /// MSR_LBR_SELECT: branch filter, from Nehalem and Silvermont on
-/// ([sdm3] 17.8.2, 17.10; [sdm4] 2).
+/// ([sdm3] 17.8.2, 17.10; [sdm4] chapter 2, per family).
 inline constexpr uint32_t kMsrLbrSelect = 0x1c8;
 /// MSR_LBR_SELECT bits ([sdm3] 17.8.2 for bits 8:0, 17.10 for bit 9). A set
 /// bit *suppresses* that kind of branch, except EN_CALLSTACK, which turns
@@ -101,9 +103,12 @@ struct LbrInfo {
   uint32_t info_msr;          // MSR_LBR_INFO_0, 0 when the format has none
   uint32_t select_msr;        // MSR_LBR_SELECT, 0 on Core 2 and Bonnell Atom
   bool call_stack;            // LBR_SELECT.EN_CALLSTACK exists
+  /// DEBUGCTL.FREEZE_LBRS_ON_PMI exists (perfmon v2 or later).
+  bool freeze_on_pmi;
   /// Perfmon v4's streamlined freeze: a PMI sets LBR_FRZ in
   /// IA32_PERF_GLOBAL_STATUS and leaves DEBUGCTL.LBR set; before v4 it
-  /// clears DEBUGCTL.LBR ([sdm3] 17.4.7).
+  /// clears DEBUGCTL.LBR ([sdm3] 17.4.7, 17.11.2 "Streamlined
+  /// Freeze_LBRs_On_PMI Operation"; LBR_FRZ: [sdm4] table 2-2).
   bool streamlined_freeze;
 };
 
@@ -183,8 +188,12 @@ class LbrStack {
   constexpr LbrStack(const LbrInfo& info, Msr msr) : info_(info), msr_(msr) {}
 
   /// Starts recording with MSR_LBR_SELECT = `select` (kLbrSelect* bits)
-  /// and freezing at each PMI. Where the CPU has no LBR_SELECT (Core 2,
-  /// Bonnell) every branch is recorded whatever `select` says. Errors:
+  /// and freezing at each PMI where the CPU can (freeze_on_pmi). Where the
+  /// CPU has no LBR_SELECT (Core 2, Bonnell) every branch is recorded
+  /// whatever `select` says. Call-stack mode records without the freeze:
+  /// a PMI near a call or return would otherwise move TOS spuriously (why
+  /// Linux's perf does the same), so its stack then ends in the handler's
+  /// own branches. Errors:
   /// kUnsupported (no stack), kInvalidArgument (bits beyond LBR_SELECT, or
   /// EN_CALLSTACK on a model without call-stack mode).
   base::Status enable(uint64_t select = kLbrSelectKernelOnly) {
@@ -193,14 +202,20 @@ class LbrStack {
       return base::Error::kInvalidArgument;
     // The filter first, so no record is taken under the previous one.
     if (info_.select_msr != 0) msr_.write(info_.select_msr, select);
-    msr_.write(kIa32Debugctl, msr_.read(kIa32Debugctl) | kDebugctlLbr | kDebugctlFreezeLbrsOnPmi);
+    freezes_ = info_.freeze_on_pmi && (select & kLbrSelectEnCallstack) == 0;
+    const uint64_t debugctl = msr_.read(kIa32Debugctl) & ~kDebugctlFreezeLbrsOnPmi;
+    msr_.write(kIa32Debugctl, debugctl | kDebugctlLbr | (freezes_ ? kDebugctlFreezeLbrsOnPmi : 0));
     return base::Status::Ok();
   }
 
   /// Stops recording (the records stay readable).
   base::Status disable() {
     if (info_.kind != LbrKind::kModelSpecific) return base::Error::kUnsupported;
-    msr_.write(kIa32Debugctl, msr_.read(kIa32Debugctl) & ~(kDebugctlLbr | kDebugctlFreezeLbrsOnPmi));
+    // FREEZE_LBRS_ON_PMI is cleared only where it exists (a reserved bit
+    // elsewhere, and clearing it there is harmless but pointless).
+    const uint64_t clear = kDebugctlLbr | (info_.freeze_on_pmi ? kDebugctlFreezeLbrsOnPmi : 0);
+    msr_.write(kIa32Debugctl, msr_.read(kIa32Debugctl) & ~clear);
+    freezes_ = false;
     return base::Status::Ok();
   }
 
@@ -209,8 +224,10 @@ class LbrStack {
   /// writing it to IA32_PERF_GLOBAL_STATUS_RESET (Pmc::on_pmi's
   /// acknowledgement clears it too, so read the stack before that); before
   /// v4 the PMI cleared DEBUGCTL.LBR, which is set again ([sdm3] 17.4.7).
+  /// Touches no MSR when enable() did not arm the freeze.
   base::Status unfreeze() {
     if (info_.kind != LbrKind::kModelSpecific) return base::Error::kUnsupported;
+    if (!freezes_) return base::Status::Ok();
     if (info_.streamlined_freeze)
       msr_.write(kIa32PerfGlobalOvfCtrl, kGlobalLbrFrz);
     else
@@ -243,6 +260,7 @@ class LbrStack {
  private:
   LbrInfo info_;
   Msr msr_;
+  bool freezes_ = false;  // enable() set FREEZE_LBRS_ON_PMI
 };
 
 }  // namespace prof

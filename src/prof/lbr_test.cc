@@ -59,6 +59,7 @@ TEST(LbrDiscovery, SkylakeHas32EntriesWithLbrInfo) {
   EXPECT_EQ(l.info_msr, 0xdc0u);
   EXPECT_EQ(l.select_msr, 0x1c8u);
   EXPECT_TRUE(l.call_stack);
+  EXPECT_TRUE(l.freeze_on_pmi);
   EXPECT_TRUE(l.streamlined_freeze);  // perfmon v4
   EXPECT_EQ(l.format.code, 5);
   EXPECT_EQ(l.format.mispredict, MispredictAt::kInfoBit63);
@@ -82,6 +83,7 @@ TEST(LbrDiscovery, Core2Has4EntriesAtTheCoreMsrs) {
   EXPECT_EQ(l.info_msr, 0u);
   EXPECT_EQ(l.select_msr, 0u);  // no LBR_SELECT before Nehalem
   EXPECT_FALSE(l.call_stack);
+  EXPECT_TRUE(l.freeze_on_pmi);
   EXPECT_FALSE(l.streamlined_freeze);  // perfmon v2: the PMI clears DEBUGCTL.LBR
   EXPECT_EQ(describe_str(l), "4 entries, format 3, mispredict in FROM[63]");
 }
@@ -355,12 +357,17 @@ TEST(LbrStack, EnableSetsFilterThenDebugctl) {
                             {true, kIa32Debugctl, 0x1801},  // LBR | FREEZE_LBRS_ON_PMI
                         }));
   bank.clear_log();
-  ASSERT_TRUE(stack.enable(kLbrSelectKernelOnly | kLbrSelectEnCallstack).ok());
-  EXPECT_EQ(bank.writes()[0], (Access{true, kMsrLbrSelect, 0x302}));
-
-  bank.clear_log();
   ASSERT_TRUE(stack.disable().ok());
   EXPECT_EQ(bank.log(), (std::vector<Access>{{false, kIa32Debugctl, 0x1801}, {true, kIa32Debugctl, 0x1000}}));
+
+  // Call-stack mode records without the freeze, so unfreeze has nothing
+  // to undo.
+  bank.clear_log();
+  ASSERT_TRUE(stack.enable(kLbrSelectKernelOnly | kLbrSelectEnCallstack).ok());
+  EXPECT_EQ(bank.writes(), (std::vector<Access>{{true, kMsrLbrSelect, 0x302}, {true, kIa32Debugctl, 0x1001}}));
+  bank.clear_log();
+  ASSERT_TRUE(stack.unfreeze().ok());
+  EXPECT_TRUE(bank.log().empty());
 }
 
 TEST(LbrStack, EnableRefusesWhatTheModelLacks) {
@@ -383,8 +390,10 @@ TEST(LbrStack, Core2HasNoFilterToWrite) {
 
 TEST(LbrStack, UnfreezeOnV4ClearsLbrFrz) {
   FakeMsrBank bank;
-  bank.set(kIa32Debugctl, 0x801);
+  bank.set(kIa32Debugctl, 0);
   LbrStack<arch::testing::FakeMsr> stack(skylake(), {&bank});
+  ASSERT_TRUE(stack.enable().ok());
+  bank.clear_log();
   ASSERT_TRUE(stack.unfreeze().ok());
   // IA32_PERF_GLOBAL_STATUS_RESET.LBR_FRZ, and DEBUGCTL untouched.
   EXPECT_EQ(bank.log(), (std::vector<Access>{{true, kIa32PerfGlobalOvfCtrl, uint64_t{1} << 58}}));
@@ -400,6 +409,29 @@ TEST(LbrStack, UnfreezeBeforeV4SetsDebugctlLbrAgain) {
   bank.clear_log();
   ASSERT_TRUE(stack.unfreeze().ok());
   EXPECT_EQ(bank.log(), (std::vector<Access>{{false, kIa32Debugctl, 0x800}, {true, kIa32Debugctl, 0x801}}));
+}
+
+TEST(LbrStack, PerfmonV1HasNoFreezeBitToSet) {
+  // FREEZE_LBRS_ON_PMI is reserved before perfmon v2: setting it would #GP.
+  FakeCpuid cpuid = load("testdata/cpuid/intel-core-i7-6700k.cpuid.txt");
+  arch::CpuidRegs a = cpuid.get(0xa, 0);
+  cpuid.set(0xa, 0, {(a.eax & ~0xffu) | 1, a.ebx, a.ecx, a.edx});
+  FakeMsrBank bank;
+  bank.set(kIa32PerfCapabilities, kSkylakeCaps);
+  bank.set(kIa32Debugctl, 0);
+  arch::testing::FakeMsr msr{&bank};
+  LbrInfo info = discover_lbr(cpuid, msr);
+  EXPECT_FALSE(info.freeze_on_pmi);
+  EXPECT_FALSE(info.streamlined_freeze);
+  LbrStack<arch::testing::FakeMsr> stack(info, msr);
+  bank.clear_log();
+  ASSERT_TRUE(stack.enable().ok());
+  EXPECT_EQ(bank.writes(), (std::vector<Access>{{true, kMsrLbrSelect, 0x102}, {true, kIa32Debugctl, 0x1}}));
+  bank.clear_log();
+  ASSERT_TRUE(stack.unfreeze().ok());
+  EXPECT_TRUE(bank.log().empty());
+  ASSERT_TRUE(stack.disable().ok());
+  EXPECT_EQ(bank.writes(), (std::vector<Access>{{true, kIa32Debugctl, 0x0}}));
 }
 
 TEST(LbrStack, WithoutAModelSpecificStackNothingIsTouched) {
