@@ -163,14 +163,30 @@ LbrInfo decode_lbr(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const a
   if (family == 6 || family == 0xf) model |= field(leaf1.eax, 16, 4) << 4;
   const auto fam = static_cast<uint8_t>(family), mod = static_cast<uint8_t>(model);
 
-  // Architectural LBR (CPUID.(7,0):EDX[19]): leaf 1CH EAX[7:0] bit n says
-  // a depth of 8 * (n + 1) is supported; the deepest is reported.
+  // The perfmon version (leaf 0AH EAX[7:0]) decides the freeze: none
+  // before 2, the legacy one from 2, the streamlined one from 4.
+  const uint32_t perfmon = field(leaf_a.eax, 0, 8);
+
+  // Architectural LBR (CPUID.(7,0):EDX[19]), [sdm2] CPUID leaf 1CH: EAX[7:0]
+  // bit n says a depth of 8 * (n + 1) is supported (the deepest is used);
+  // EBX[0] CPL filtering, EBX[1] branch filtering, EBX[2] call-stack mode;
+  // ECX[0] the mispredict bit in IA32_LBR_x_INFO[63].
   if (field(leaf7.edx, 19, 1)) {
     const uint32_t depths = field(leaf_1c.eax, 0, 8);
     if (depths == 0) return none(LbrAbsence::kArchNoDepth, fam, mod);
     LbrInfo info = none(LbrAbsence::kPresent, fam, mod);
     info.kind = LbrKind::kArchitectural;
     info.depth = static_cast<uint8_t>(8 * (32 - __builtin_clz(depths)));
+    info.format = {0, field(leaf_1c.ecx, 0, 1) ? MispredictAt::kInfoBit63 : MispredictAt::kNowhere, 64, 64, true};
+    info.from_msr = kIa32Lbr0FromIp;
+    info.to_msr = kIa32Lbr0ToIp;
+    info.info_msr = kIa32Lbr0Info;
+    info.cpl_filter = field(leaf_1c.ebx, 0, 1);
+    info.branch_filter = field(leaf_1c.ebx, 1, 1);
+    info.call_stack = field(leaf_1c.ebx, 2, 1);
+    // Without DEBUGCTL.LBR there is no legacy unfreeze: freeze only with
+    // the streamlined protocol.
+    info.freeze_on_pmi = info.streamlined_freeze = perfmon >= 4;
     return info;
   }
 
@@ -195,9 +211,7 @@ LbrInfo decode_lbr(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const a
   if ((mod == 0x57 || mod == 0x85) && code == 1) info.format = kFormats[3];
   info.info_msr = info.format.info ? kLbrInfo0 : 0;
   info.absence = LbrAbsence::kPresent;
-  // The perfmon version (leaf 0AH EAX[7:0]) decides the freeze: none
-  // before 2, the legacy one from 2, the streamlined one from 4.
-  const uint32_t perfmon = field(leaf_a.eax, 0, 8);
+  info.cpl_filter = info.branch_filter = info.select_msr != 0;
   info.freeze_on_pmi = perfmon >= 2;
   info.streamlined_freeze = perfmon >= 4;
   return info;
@@ -205,15 +219,17 @@ LbrInfo decode_lbr(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const a
 
 size_t describe(const LbrInfo& lbr, char* buf, size_t cap) {
   switch (lbr.kind) {
-    case LbrKind::kModelSpecific: {
+    case LbrKind::kModelSpecific:
+    case LbrKind::kArchitectural: {
       const char* mispredict = lbr.format.mispredict == MispredictAt::kFromBit63   ? ", mispredict in FROM[63]"
                                : lbr.format.mispredict == MispredictAt::kInfoBit63 ? ", mispredict in LBR_INFO"
                                                                                     : ", no mispredict bit";
+      const char* call_stack = lbr.call_stack ? ", call stack" : "";
+      if (lbr.kind == LbrKind::kArchitectural)
+        return base::format_to(buf, cap, "architectural, {} entries{}{}", lbr.depth, mispredict, call_stack);
       return base::format_to(buf, cap, "{} entries, format {}{}{}", lbr.depth, lbr.format.code, mispredict,
-                             lbr.call_stack ? ", call stack" : "");
+                             call_stack);
     }
-    case LbrKind::kArchitectural:
-      return base::format_to(buf, cap, "architectural, {} entries (detected only)", lbr.depth);
     case LbrKind::kNone:
       break;
   }

@@ -163,13 +163,13 @@ TEST(LbrDiscovery, UnknownModelAndFormat) {
 
 // The Skylake capture turned into a CPU with architectural LBR: maximum
 // basic leaf 0x1C, CPUID.(7,0):EDX[19], leaf 0x1C EAX depth bits.
-FakeCpuid arch_lbr_cpu(uint32_t depth_bits) {
+FakeCpuid arch_lbr_cpu(uint32_t depth_bits, uint32_t ebx = 0x7, uint32_t ecx = 0x7) {
   FakeCpuid cpuid = load("testdata/cpuid/intel-core-i7-6700k.cpuid.txt");
   arch::CpuidRegs l0 = cpuid.get(0, 0);
   cpuid.set(0, 0, {0x1c, l0.ebx, l0.ecx, l0.edx});
   arch::CpuidRegs l7 = cpuid.get(7, 0);
   cpuid.set(7, 0, {l7.eax, l7.ebx, l7.ecx, l7.edx | (1u << 19)});
-  cpuid.set(0x1c, 0, {depth_bits, 0x7, 0x7, 0});
+  cpuid.set(0x1c, 0, {depth_bits, ebx, ecx, 0});
   return cpuid;
 }
 
@@ -180,7 +180,13 @@ TEST(LbrDiscovery, ArchitecturalLbrDepthFromLeaf1c) {
   LbrInfo l = discover_lbr(arch_lbr_cpu(0x4000'000f), msr);
   EXPECT_EQ(l.kind, LbrKind::kArchitectural);
   EXPECT_EQ(l.depth, 32);
-  EXPECT_EQ(describe_str(l), "architectural, 32 entries (detected only)");
+  EXPECT_EQ(l.from_msr, 0x1500u);
+  EXPECT_EQ(l.to_msr, 0x1600u);
+  EXPECT_EQ(l.info_msr, 0x1200u);
+  EXPECT_TRUE(l.cpl_filter && l.branch_filter && l.call_stack);
+  EXPECT_TRUE(l.freeze_on_pmi && l.streamlined_freeze);  // the capture's perfmon v4
+  EXPECT_EQ(describe_str(l), "architectural, 32 entries, mispredict in LBR_INFO, call stack");
+  EXPECT_EQ(describe_str(discover_lbr(arch_lbr_cpu(0x3, 0x1, 0x0), msr)), "architectural, 16 entries, no mispredict bit");
   EXPECT_EQ(discover_lbr(arch_lbr_cpu(0x1), msr).depth, 8);
   EXPECT_EQ(discover_lbr(arch_lbr_cpu(0x80), msr).depth, 64);
   EXPECT_TRUE(bank.log().empty());  // no IA32_PERF_CAPABILITIES needed
@@ -434,13 +440,87 @@ TEST(LbrStack, PerfmonV1HasNoFreezeBitToSet) {
   EXPECT_EQ(bank.writes(), (std::vector<Access>{{true, kIa32Debugctl, 0x0}}));
 }
 
-TEST(LbrStack, WithoutAModelSpecificStackNothingIsTouched) {
+LbrInfo arch_lbr(uint32_t depth_bits, uint32_t ebx = 0x7, uint32_t ecx = 0x7) {
+  FakeMsrBank bank;
+  arch::testing::FakeMsr msr{&bank};
+  return discover_lbr(arch_lbr_cpu(depth_bits, ebx, ecx), msr);
+}
+
+TEST(LbrStack, ArchitecturalEnableWritesDepthFreezeThenLbrCtl) {
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, uint64_t{1} << 12);
+  LbrStack<arch::testing::FakeMsr> stack(arch_lbr(0xf), {&bank});
+  ASSERT_TRUE(stack.enable().ok());
+  EXPECT_EQ(bank.log(), (std::vector<Access>{
+                            {true, kIa32LbrDepth, 32},
+                            {false, kIa32Debugctl, 0x1000},
+                            {true, kIa32Debugctl, 0x1800},  // FREEZE_LBRS_ON_PMI, no DEBUGCTL.LBR
+                            {true, kIa32LbrCtl, 0x3f'0003},  // LBREn, OS; near branch types, no far ones
+                        }));
+  bank.clear_log();
+  ASSERT_TRUE(stack.unfreeze().ok());
+  EXPECT_EQ(bank.log(), (std::vector<Access>{{true, kIa32PerfGlobalOvfCtrl, uint64_t{1} << 58}}));
+  bank.clear_log();
+  ASSERT_TRUE(stack.disable().ok());
+  EXPECT_EQ(bank.log(), (std::vector<Access>{
+                            {true, kIa32LbrCtl, 0},
+                            {false, kIa32Debugctl, 0x1800},
+                            {true, kIa32Debugctl, 0x1000},
+                        }));
+
+  // Call-stack mode: CALL_STACK, no freeze (so unfreeze writes nothing).
+  bank.clear_log();
+  ASSERT_TRUE(stack.enable(kLbrSelectKernelOnly | kLbrSelectEnCallstack).ok());
+  EXPECT_EQ(bank.writes().back(), (Access{true, kIa32LbrCtl, 0x3f'000b}));
+  EXPECT_EQ(bank.get(kIa32Debugctl), 0x1000u);
+  bank.clear_log();
+  ASSERT_TRUE(stack.unfreeze().ok());
+  EXPECT_TRUE(bank.log().empty());
+}
+
+TEST(LbrStack, ArchitecturalFilterFollowsLeaf1c) {
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  // No branch-type filter: only LBREn and the ring bits.
+  LbrStack<arch::testing::FakeMsr> no_types(arch_lbr(0xf, 0x1), {&bank});
+  ASSERT_TRUE(no_types.enable(kLbrSelectCplEq0).ok());  // user only
+  EXPECT_EQ(bank.get(kIa32LbrCtl), kLbrCtlLbrEn | kLbrCtlUsr);
+  EXPECT_EQ(no_types.enable(kLbrSelectEnCallstack).error(), base::Error::kInvalidArgument);
+  // No CPL filter: a kernel-only stack cannot be had; nothing is written.
+  bank.clear_log();
+  LbrStack<arch::testing::FakeMsr> no_cpl(arch_lbr(0xf, 0x0), {&bank});
+  EXPECT_EQ(no_cpl.enable().error(), base::Error::kUnsupported);
+  EXPECT_TRUE(bank.log().empty());
+}
+
+TEST(LbrStack, ArchitecturalReadsRecordZeroFirst) {
+  FakeMsrBank bank;
+  for (uint32_t i = 0; i < 32; ++i) {
+    bank.set(0x1500 + i, i < 20 ? kKernelAddr + i : 0);  // 12 records never written
+    bank.set(0x1600 + i, i < 20 ? kUserAddr + i : 0);
+    bank.set(0x1200 + i, i % 2 ? kBit63 | 0x55 : 0x55);
+  }
+  LbrStack<arch::testing::FakeMsr> stack(arch_lbr(0xf), {&bank});
+  LbrEntry out[kMaxLbrDepth];
+  ASSERT_EQ(stack.read(out, kMaxLbrDepth), 20u);
+  for (uint32_t i = 0; i < 20; ++i) EXPECT_EQ(out[i], (LbrEntry{kKernelAddr + i, kUserAddr + i, i % 2 == 1})) << i;
+  EXPECT_EQ(bank.log()[0].msr, 0x1500u);  // no TOS to read
+  EXPECT_EQ(bank.log()[3].msr, 0x1501u);
+  EXPECT_TRUE(bank.unknown().empty());
+
+  // Without the mispredict bit (CPUID.1CH:ECX[0] clear) INFO[63] is no flag.
+  LbrStack<arch::testing::FakeMsr> no_mispredict(arch_lbr(0xf, 0x7, 0x0), {&bank});
+  ASSERT_EQ(no_mispredict.read(out, 2), 2u);
+  EXPECT_FALSE(out[1].mispredicted);
+}
+
+TEST(LbrStack, WithoutAStackNothingIsTouched) {
   FakeMsrBank bank;
   arch::testing::FakeMsr msr{&bank};
   FakeMsrBank probe;
   arch::testing::FakeMsr probe_msr{&probe};
   for (const LbrInfo& info : {discover_lbr(load("testdata/boot/m512M-smp4-max.cpuid.txt"), probe_msr),
-                              discover_lbr(arch_lbr_cpu(0xf), probe_msr)}) {
+                              discover_lbr(arch_lbr_cpu(0), probe_msr)}) {
     LbrStack<arch::testing::FakeMsr> stack(info, msr);
     EXPECT_EQ(stack.enable().error(), base::Error::kUnsupported);
     EXPECT_EQ(stack.disable().error(), base::Error::kUnsupported);
