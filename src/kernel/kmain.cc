@@ -30,6 +30,7 @@
 #include "src/mm/tlb.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/monitor.h"
+#include "src/prof/lbr_boot.h"
 #include "src/prof/pmu.h"
 #include "src/rt/objs.h"
 #include "src/rt/objs_select.h"
@@ -216,6 +217,7 @@ void choose_cpu_paths(arch::CpuidInsn& cpuid_insn) {
   char pmu[64];
   prof::describe(prof::discover_pmu(cpuid_insn), pmu, sizeof pmu);
   arch::kprint("prof: PMU: {}\n", static_cast<const char*>(pmu));
+  prof::print_lbr_line();
 }
 
 // This CPU's per-CPU block, console and descriptor tables, exception
