@@ -75,14 +75,16 @@ fail() {
   exit 1
 }
 
-# QEMU exits 1 both for "kernel passed" and for its own start-up errors;
-# an empty serial log tells the latter apart.
+# The kernel ends a run through isa-debug-exit with 0x10 (pass) or 0x11
+# (fail): QEMU exits (v << 1) | 1, 33 or 35 (src/arch/qemu_exit.h). QEMU's
+# own errors exit 1.
 [ -s "$log" ] || fail "QEMU did not start (status $status)"
 case $status in
-  1) got=pass ;;
-  3) got=fail ;;
+  33) got=pass ;;
+  35) got=fail ;;
   124|137) fail "timed out after ${timeout_s}s (hung kernel)" ;;
   0) got=reset ;;  # -no-reboot turns a triple fault into a plain exit
+  1) fail "QEMU failed (status 1)" ;;
   *) got="status $status" ;;
 esac
 [ "$got" = "$expect_exit" ] || fail "expected exit '$expect_exit', got '$got'"

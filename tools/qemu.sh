@@ -8,10 +8,15 @@
 #   --cmdline "..."  extra kernel arguments (appended through fw_cfg; they
 #                    override the ISO's own, e.g. --cmdline "test=arch.*")
 #   --icount         count guest instructions as time (-icount shift=0,sleep=off)
+#   --timeout S      stop the kernel after S seconds (default: none)
 #   --iso PATH       the image (set by the run target)
 # Any other argument is passed to QEMU unchanged.
+# Exit status: 0 the kernel ended the run passing; 1 it ended it failing;
+# 2 a usage error; 3 QEMU failed (could not start, or died); 4 the kernel
+# stopped without ending the run (a triple fault resets, -no-reboot exits);
+# 5 the timeout passed first (a hang). Each but 0 says so on stderr.
 set -euo pipefail
-iso="" smp=1 mem=256M cpu=qemu64 machine=pc cmdline="" icount=0 extra=()
+iso="" smp=1 mem=256M cpu=qemu64 machine=pc cmdline="" icount=0 timeout_s="" extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
@@ -21,11 +26,16 @@ while [ $# -gt 0 ]; do
     --machine) machine=$2; shift 2 ;;
     --cmdline) cmdline=$2; shift 2 ;;
     --icount) icount=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) extra+=("$1"); shift ;;
   esac
 done
 [ -n "$iso" ] || { echo "qemu.sh: --iso is required" >&2; exit 2; }
+case "$timeout_s" in
+  "") ;;
+  *[!0-9]*|0) echo "qemu.sh: --timeout takes a whole number of seconds > 0, not '$timeout_s'" >&2; exit 2 ;;
+esac
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu.sh: qemu-system-x86_64 not found; run tools/bazel to install it" >&2; exit 2; }
 
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
@@ -39,13 +49,18 @@ if [ -t 0 ]; then
 else
   args+=(-serial stdio)
 fi
+runner=()
+[ -n "$timeout_s" ] && runner=(timeout --kill-after=5 "$timeout_s")
 set +e
-qemu-system-x86_64 "${args[@]}" "${extra[@]}"
+"${runner[@]}" qemu-system-x86_64 "${args[@]}" "${extra[@]}"
 status=$?
 set -e
-# isa-debug-exit: the kernel wrote v, QEMU exits (v << 1) | 1.
+# isa-debug-exit: the kernel wrote 0x10 (pass) or 0x11 (fail) and QEMU
+# exits (v << 1) | 1 (src/arch/qemu_exit.h); QEMU's own errors exit 1.
 case $status in
-  1) exit 0 ;;
-  3) exit 1 ;;
-  *) exit "$status" ;;
+  33) exit 0 ;;
+  35) echo "qemu.sh: the kernel reported failure" >&2; exit 1 ;;
+  0) echo "qemu.sh: the kernel stopped without ending the run (triple fault or reset)" >&2; exit 4 ;;
+  124|137) echo "qemu.sh: no end of run after ${timeout_s}s (hung kernel?)" >&2; exit 5 ;;
+  *) echo "qemu.sh: QEMU failed (status $status)" >&2; exit 3 ;;
 esac

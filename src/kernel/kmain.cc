@@ -307,25 +307,6 @@ void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc) {
                (online_tsc - boot_entry_tsc) * 1'000'000 / arch::tsc_hz());
 }
 
-// The command line's job: `test=GLOBS` and `bench=GLOBS` are the monitor
-// commands of that name, run without a person (run_commands powers off);
-// then a `run=` script; then the interactive monitor.
-[[noreturn]] void run_job(base::StrView cmdline_text) {
-  monitor::Cmdline cmdline(cmdline_text);
-  bool found = false;
-  constexpr const char* kJobs[] = {"test", "bench"};
-  for (const char* key : kJobs) {
-    base::StrView arg = cmdline.get(key, &found);
-    if (!found) continue;
-    char script[256];
-    size_t n = base::format_to(script, sizeof(script), "{} {}", key, arg);
-    monitor::run_commands(base::StrView(script, n < sizeof(script) ? n : sizeof(script) - 1));
-  }
-  base::StrView script = cmdline.get("run", &found);
-  if (found) monitor::run_commands(script);
-  monitor::monitor_loop();
-}
-
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
@@ -352,7 +333,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::sti();
   print_cpus_report(features, online_tsc);
   rt::res_init(state.cmdline, state.usable_bytes);
-  run_job(state.cmdline);
+  monitor::run_jobs(state.cmdline);
 }
 
 }  // namespace kernel

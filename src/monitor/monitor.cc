@@ -4,6 +4,7 @@
 #include "src/arch/console.h"
 #include "src/arch/qemu_exit.h"
 #include "src/base/assert.h"
+#include "src/monitor/cmdline.h"
 #include "src/monitor/command_table.h"
 #include "src/monitor/line_editor.h"
 
@@ -16,9 +17,16 @@ base::Span<const Command> commands() {
                                    static_cast<size_t>(__monitor_commands_end - __monitor_commands_start));
 }
 
-bool execute(base::StrView line) {
-  base::StrView name, args;
-  split_command(trim(line), &name, &args);
+namespace {
+
+constinit bool failed = false;  // any command of this run (one thread runs them)
+
+bool record(bool ok) {
+  if (!ok) failed = true;
+  return ok;
+}
+
+bool dispatch(base::StrView name, base::StrView args) {
   if (name.empty()) return true;
   const Command* cmd = find_command(commands(), name);
   if (cmd == nullptr) {
@@ -26,6 +34,25 @@ bool execute(base::StrView line) {
     return false;
   }
   return cmd->run(args);
+}
+
+}  // namespace
+
+bool execute(base::StrView line) {
+  base::StrView name, args;
+  split_command(trim(line), &name, &args);
+  return record(dispatch(name, args));
+}
+
+bool run_command(base::StrView name, base::StrView args) {
+  arch::kprint("biscotti> {} {}\n", name, args);
+  return record(dispatch(name, trim(args)));
+}
+
+bool any_command_failed() { return failed; }
+
+void power_off() {
+  arch::qemu_exit(failed ? arch::ExitCode::kFail : arch::ExitCode::kPass);
 }
 
 namespace {
@@ -39,7 +66,7 @@ void check_commands() {
 
 }  // namespace
 
-void run_commands(base::StrView script) {
+bool run_script(base::StrView script) {
   check_commands();
   bool ok = true;
   base::for_each_field(script, ';', [&](base::StrView field) {
@@ -51,7 +78,27 @@ void run_commands(base::StrView script) {
     return true;
   });
   arch::kprint("run: {}\n", ok ? "all commands succeeded" : "a command failed");
-  arch::qemu_exit(ok ? arch::ExitCode::kPass : arch::ExitCode::kFail);
+  return ok;
+}
+
+void run_jobs(base::StrView cmdline_text) {
+  check_commands();
+  Cmdline cmdline(cmdline_text);
+  bool any = false, found = false;
+  constexpr const char* kJobs[] = {"test", "bench"};
+  for (const char* job : kJobs) {
+    base::StrView globs = cmdline.get(job, &found);
+    if (!found) continue;
+    any = true;
+    (void)run_command(base::StrView(job), globs);
+  }
+  base::StrView script = cmdline.get("run", &found);
+  if (found) {
+    any = true;
+    (void)run_script(script);
+  }
+  if (!any) monitor_loop();
+  power_off();
 }
 
 void monitor_loop() {
