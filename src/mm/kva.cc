@@ -10,7 +10,7 @@ namespace mm {
 namespace {
 
 constinit arch::SpinLock lock;
-constinit VaAllocator space;
+constinit VaAllocator space GUARDED_BY(lock);
 constinit bool ready = false;
 
 base::Result<uintptr_t> metadata_page(void*) {

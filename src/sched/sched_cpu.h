@@ -76,8 +76,8 @@ struct alignas(64) CpuSched {
 
   // Timers (timer.cc): the queue, its lock, and what the hardware is armed for.
   arch::SpinLock timer_lock;
-  TimerQueue timers;
-  uint64_t armed_ns = ~uint64_t{0};
+  TimerQueue timers GUARDED_BY(timer_lock);
+  uint64_t armed_ns GUARDED_BY(timer_lock) = ~uint64_t{0};
 
   // The idle-invariant check (scheduler.cc, check_idle_invariant): the ring
   // element this CPU watches, produced as number watch_index, queued no

@@ -411,6 +411,10 @@ void park(CpuSched& c, bool& spinning) {
   }
   mm::page_cache_drain_this_cpu();
   mm::heap_cache_flush_this_cpu();
+  // The heap budget this CPU's own account holds goes back too (rt's
+  // per-CPU reservation credit, above sched, stays: at most 16 KiB per
+  // size class, used again when the CPU returns).
+  (void)mm::heap_cpu_charge_flush();
   c.presence.store(kCpuParked, MemoryOrder::kRelease);
   for (;;) {
     // Acquire: the controller's writes before it asked us back.

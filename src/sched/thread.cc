@@ -42,12 +42,12 @@ struct CachedStack {
 };
 
 constinit arch::SpinLock lock_;  // descriptors, stack cache, thread list
-constinit Thread* free_threads_ = nullptr;
-constinit uint32_t next_tid_ = 1;  // tids of descriptors ever made: 1, 2, ...
-constinit Thread* all_ = nullptr;
-constinit size_t live_ = 0;
-constinit CachedStack* stack_cache_ = nullptr;  // stacks of kDefaultStackSize only
-constinit size_t stack_cache_size_ = 0;
+constinit Thread* free_threads_ GUARDED_BY(lock_) = nullptr;
+constinit uint32_t next_tid_ GUARDED_BY(lock_) = 1;  // tids of descriptors ever made: 1, 2, ...
+constinit Thread* all_ GUARDED_BY(lock_) = nullptr;
+constinit size_t live_ GUARDED_BY(lock_) = 0;
+constinit CachedStack* stack_cache_ GUARDED_BY(lock_) = nullptr;  // stacks of kDefaultStackSize only
+constinit size_t stack_cache_size_ GUARDED_BY(lock_) = 0;
 
 void copy_name(Thread* t, const char* name) {
   size_t i = 0;

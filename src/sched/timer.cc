@@ -20,7 +20,7 @@ CpuSched* owner_of(TimerQueue* q) {
 
 // Programs the hardware for `deadline` if that is sooner than what it is
 // armed for. Caller holds c.timer_lock; c is this CPU's block.
-void arm_hardware(CpuSched& c, uint64_t deadline, uint64_t now) {
+void arm_hardware(CpuSched& c, uint64_t deadline, uint64_t now) REQUIRES(c.timer_lock) {
   if (!arch::cpu_timer_has_one_shot()) return;  // the PIT ticks periodically
   c.armed_ns = deadline;
   arch::cpu_timer_arm_ns(deadline == ~uint64_t{0} ? deadline : (deadline > now ? deadline - now : 0));
