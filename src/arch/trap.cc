@@ -58,6 +58,11 @@ const char* vector_name(uint64_t v) {
 void set_trap_handler(uint8_t vector, TrapHandler fn) { handlers[vector] = fn; }
 void set_unhandled_trap_handler(TrapHandler fn) { unhandled = fn; }
 
+void report_unhandled_trap(TrapFrame& frame) {
+  if (unhandled != nullptr) return unhandled(frame);
+  for (;;) asm volatile("cli; hlt");
+}
+
 void idt_init() {
   for (unsigned v = 0; v < 256; ++v) {
     // #BP is reachable with INT3 from any privilege level ([sdm3] 6.12.1.1).

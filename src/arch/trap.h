@@ -31,6 +31,11 @@ void set_trap_handler(uint8_t vector, TrapHandler fn);
 /// to report, never to ignore.
 void set_unhandled_trap_handler(TrapHandler fn);
 
+/// Hands `frame` to the unhandled-trap handler: for a handler that finds
+/// the trap is not one it can resolve (a fault outside any probe). Halts
+/// if none is installed yet.
+void report_unhandled_trap(TrapFrame& frame);
+
 /// Fills the IDT (every vector) and loads it on this CPU.
 void idt_init();
 

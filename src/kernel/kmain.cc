@@ -4,6 +4,7 @@
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/console_irq.h"
+#include "src/arch/exceptions.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/cpu_timer.h"
 #include "src/arch/fw_cfg.h"
@@ -18,7 +19,6 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/kernel/boot_state.h"
-#include "src/kernel/exception.h"
 #include "src/kernel/platform.h"
 #include "src/kernel/version.h"
 #include "src/mm/direct_map.h"
@@ -30,6 +30,7 @@
 #include "src/mm/tlb.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/monitor.h"
+#include "src/prof/crash_report.h"
 #include "src/prof/lbr_boot.h"
 #include "src/prof/pmu.h"
 #include "src/rt/objs.h"
@@ -231,7 +232,8 @@ void init_boot_cpu() {
   arch::stacks_install_tss(0);
   arch::stacks_unmap_guards();
   arch::idt_init();
-  exception_init();
+  arch::exceptions_init();
+  prof::crash_report_init();
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
 }
 

@@ -1,11 +1,11 @@
-// mm's in-kernel tests that need the kernel's platform code (the fixup
-// count of exception.cc, sched::run_on): image permissions and probes, and a
-// TLB shootdown observed from another CPU. They move beside mm when that
-// code moves to a lower module; the rest of mm's tests are in src/mm.
+// The kernel's page tables seen from running code: image permissions and
+// probes (arch's fixup count), and a TLB shootdown observed from another
+// CPU (a pinned thread: mm_sched_ktests, mm's test library that may use the
+// scheduler).
+#include "src/arch/exceptions.h"
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/kernel/exception.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
 #include "src/mm/alloc_map.h"
@@ -16,7 +16,7 @@
 
 extern "C" char __text_start[], __rodata_start[];
 
-namespace kernel {
+namespace mm {
 namespace {
 
 using base::MemoryOrder;
@@ -25,7 +25,7 @@ using ktest::PinTo;
 int err(base::Status s) { return s.ok() ? 0 : static_cast<int>(s.error()); }
 
 KTEST(mm, null_page_and_kernel_text_are_protected) {
-  const uint64_t fixups = fixup_count();
+  const uint64_t fixups = arch::fixup_count();
   KEXPECT_TRUE(!mm::safe_read64(0).ok());
   KEXPECT_TRUE(!mm::safe_read64(0x1000).ok());
   // Text and rodata are read-only (CR0.WP is set, [sdm3] 4.6).
@@ -36,7 +36,7 @@ KTEST(mm, null_page_and_kernel_text_are_protected) {
   KEXPECT_TRUE(!mm::safe_write64(reinterpret_cast<uint64_t>(__rodata_start), 0).ok());
   // Non-canonical: #GP, not #PF; the same fixup answers it.
   KEXPECT_TRUE(!mm::safe_read64(0x0000'8000'0000'0000).ok());
-  KEXPECT_EQ(fixup_count(), fixups + 5);
+  KEXPECT_EQ(arch::fixup_count(), fixups + 5);
 }
 
 // The shootdown test: another CPU reads a mapped page in a loop (filling
@@ -115,4 +115,4 @@ KTEST(tlb, batched_unmaps_cost_one_shootdown) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace mm

@@ -3,18 +3,18 @@
 #include "src/arch/console.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
-#include "src/kernel/report.h"
+#include "src/prof/crash_report.h"
 
 namespace base {
 
 void panic_message(const char* file, int line, const char* msg) {
   static constinit bool panicking = false;
   arch::cli();
-  if (panicking) kernel::fail_stop();
+  if (panicking) prof::fail_stop();
   panicking = true;
   arch::kprint("\nPANIC at {}:{}: {}\n", file, line, msg);
-  kernel::print_backtrace(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
-  kernel::fail_stop();
+  prof::print_backtrace(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
+  prof::fail_stop();
 }
 
 }  // namespace base

@@ -1,6 +1,6 @@
 // bench=mm's figures that keep other CPUs busy (map+unmap, shootdowns):
-// they need cpus_online, the kernel's platform code, so they stay here
-// until it moves; the allocator benchmarks are in src/mm.
+// threads pinned to other CPUs, so in mm_sched_ktests; the allocator
+// benchmarks are in page_alloc_bench.cc and heap_bench.cc.
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
@@ -14,7 +14,7 @@
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
 
-namespace kernel {
+namespace mm {
 namespace {
 
 using ktest::BenchRun;
@@ -92,4 +92,4 @@ BENCH_N(mm, shootdown_1_cpu, 200) { shootdown_to(run, 1); }
 BENCH_N(mm, shootdown_3_cpus, 200) { shootdown_to(run, 3); }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace mm

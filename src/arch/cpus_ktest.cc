@@ -3,6 +3,7 @@
 // recovery on every CPU.
 #include "src/arch/clock.h"
 #include "src/arch/cpu_timer.h"
+#include "src/arch/exceptions.h"
 #include "src/arch/ipi.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/percpu.h"
@@ -10,11 +11,10 @@
 #include "src/arch/trap.h"
 #include "src/arch/vectors.h"
 #include "src/base/atomic.h"
-#include "src/kernel/exception.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
 
-namespace kernel {
+namespace arch {
 namespace {
 
 using base::MemoryOrder;
@@ -39,9 +39,9 @@ void on_test_ipi(arch::TrapFrame&) {
       }
       break;
     case IpiAction::kBreakpoint: {
-      uint64_t before = breakpoint_count();
+      uint64_t before = arch::breakpoint_count();
       asm volatile("int3");
-      if (breakpoint_count() > before) breakpoints_on_aps.fetch_add(1, MemoryOrder::kRelease);
+      if (arch::breakpoint_count() > before) breakpoints_on_aps.fetch_add(1, MemoryOrder::kRelease);
       break;
     }
   }
@@ -143,4 +143,4 @@ KTEST(clock, nanotime_advances_with_the_tsc) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace arch

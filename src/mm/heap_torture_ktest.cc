@@ -1,6 +1,6 @@
-// The heap torture: a run on every CPU with cross-CPU frees. It needs
-// sched::run_on (the kernel's platform code), so it stays here until that
-// moves; the heap's other tests are in src/mm/heap_ktest.cc.
+// The heap torture: a run on every CPU with cross-CPU frees (through
+// sched::run_on, so in mm's test library that may use the scheduler,
+// mm_sched_ktests); the heap's other tests are in heap_ktest.cc.
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
@@ -9,7 +9,7 @@
 #include "src/sched/run_on.h"
 #include "src/sched/thread.h"
 
-namespace kernel {
+namespace mm {
 namespace {
 
 using base::MemoryOrder;
@@ -98,4 +98,4 @@ KTEST(heap, torture_on_every_cpu_ends_without_leaks) {
 }
 
 }  // namespace
-}  // namespace kernel
+}  // namespace mm
