@@ -161,7 +161,7 @@ fail32:
         incl %esi
         jmp 2b
 4:      movw $DEBUG_EXIT_PORT, %dx
-        movl $1, %eax
+        movl $0x11, %eax        // arch::ExitCode::kFail (qemu_exit.h): QEMU exits 35
         outl %eax, %dx
 5:      hlt
         jmp 5b
