@@ -12,6 +12,7 @@
 // sample and counts it; it never overwrites an unread one.
 #pragma once
 
+#include "src/base/assert.h"
 #include "src/base/atomic.h"
 #include "src/base/types.h"
 
@@ -155,6 +156,10 @@ class SampleRing {
     if (tail == head) return false;
     const uint64_t w0 = get(head);
     const size_t n = static_cast<uint8_t>(w0);
+    // push() never stores more; anything else is a corrupted ring, and
+    // copying it would overrun out->pcs.
+    ASSERT_MSG(n <= kMaxSamplePcs && n + internal::kSampleHeaderWords <= tail - head,
+               "sample record longer than its ring allows");
     out->header.event = static_cast<uint8_t>(w0 >> 8);
     out->header.flags = static_cast<uint16_t>(w0 >> 16);
     out->header.cpu = static_cast<uint32_t>(w0 >> 32);

@@ -6,7 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/time.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -195,6 +200,63 @@ TEST(SampleRing, ReenteredPushDropsAndCounts) {
   ASSERT_TRUE(r.pop(&s));
   EXPECT_EQ(mismatch(s, 3), "");
   EXPECT_FALSE(r.pop(&s));
+}
+
+// One "CPU": the reader loops in this thread and a 20 us interval timer's
+// signal plays the NMI, pushing into the same ring wherever the reader is --
+// often in the middle of pop(). Every sample read must be whole and in
+// order, and accepted + dropped must equal the handler's attempts.
+SampleRing<256>* g_signal_ring;
+std::atomic<uint64_t> g_signal_attempts{0};
+
+void push_from_signal(int) {
+  const int saved_errno = errno;
+  const uint64_t seq = g_signal_attempts.load(std::memory_order_relaxed);
+  (void)push_seq(*g_signal_ring, seq);
+  g_signal_attempts.store(seq + 1, std::memory_order_relaxed);
+  errno = saved_errno;
+}
+
+TEST(SampleRing, SignalInterruptingTheReaderOnOneThread) {
+  auto ring = std::make_unique<SampleRing<256>>();
+  g_signal_ring = ring.get();
+  g_signal_attempts.store(0);
+  struct sigaction sa = {};
+  sa.sa_handler = push_from_signal;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_sa;
+  ASSERT_EQ(sigaction(SIGALRM, &sa, &old_sa), 0);
+  const itimerval every_20us = {{0, 20}, {0, 20}};
+  ASSERT_EQ(setitimer(ITIMER_REAL, &every_20us, nullptr), 0);
+
+  constexpr uint64_t kAttempts = 5'000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  uint64_t got = 0, bad = 0;
+  int64_t last = -1;
+  auto check = [&](const Sample& s) {
+    const uint64_t seq = s.header.timestamp / 1000;
+    if ((static_cast<int64_t>(seq) <= last || !mismatch(s, seq).empty()) && bad++ == 0) {
+      ADD_FAILURE() << "sample " << seq << " after " << last << ": " << mismatch(s, seq);
+    }
+    last = static_cast<int64_t>(seq);
+    ++got;
+  };
+  while (g_signal_attempts.load(std::memory_order_relaxed) < kAttempts &&
+         std::chrono::steady_clock::now() < deadline) {
+    Sample s;
+    if (ring->pop(&s)) check(s);
+  }
+  const itimerval off = {};
+  ASSERT_EQ(setitimer(ITIMER_REAL, &off, nullptr), 0);
+  ASSERT_EQ(sigaction(SIGALRM, &old_sa, nullptr), 0);
+  Sample s;
+  while (ring->pop(&s)) check(s);
+
+  EXPECT_EQ(bad, 0u);
+  EXPECT_GT(got, 0u);
+  EXPECT_EQ(got, ring->accepted());
+  EXPECT_EQ(ring->accepted() + ring->dropped_full(), g_signal_attempts.load());
+  EXPECT_EQ(ring->dropped_busy(), 0u);
 }
 
 // One producer thread (the NMI handler) and one reader thread. The producer
