@@ -15,6 +15,7 @@
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
 #include "src/base/types.h"
+#include "src/prof/backtrace.h"
 
 namespace prof {
 
@@ -30,7 +31,7 @@ enum class SampleMode : uint8_t { kThread = 0, kInterrupt = 1, kIdle = 2 };
 /// Sample flags: a 16-bit word packed into the record header.
 ///   bits 1:0  SampleMode
 ///   bit  2    the interrupted code ran in user mode (CPL 3)
-///   bits 5:3  why the stack walk ended: WalkEnd + 1 (backtrace.h), 0 = not walked
+///   bits 5:3  why the stack walk ended: WalkEnd + 1, 0 = no walk recorded
 ///   bit  6    pcs were cut to kMaxSamplePcs by push()
 namespace sample_flags {
 inline constexpr uint16_t kModeMask = 0x3;
@@ -38,15 +39,25 @@ inline constexpr uint16_t kUser = 1u << 2;
 inline constexpr int kWalkEndShift = 3;
 inline constexpr uint16_t kWalkEndMask = 0x7u << kWalkEndShift;
 inline constexpr uint16_t kTruncated = 1u << 6;
+static_assert(static_cast<int>(WalkEnd::kFull) + 1 <= 7, "WalkEnd + 1 must fit bits 5:3");
 
-constexpr uint16_t make(SampleMode mode, bool user, uint16_t walk_end_plus_one) {
-  return static_cast<uint16_t>(static_cast<uint16_t>(mode) | (user ? kUser : 0) |
-                               ((walk_end_plus_one << kWalkEndShift) & kWalkEndMask));
+constexpr uint16_t make(SampleMode mode, bool user) {
+  return static_cast<uint16_t>(static_cast<uint16_t>(mode) | (user ? kUser : 0));
+}
+/// `f` with the reason the stack walk ended.
+constexpr uint16_t with_walk_end(uint16_t f, WalkEnd e) {
+  return static_cast<uint16_t>((f & ~kWalkEndMask) |
+                               ((static_cast<int>(e) + 1) << kWalkEndShift));
 }
 constexpr SampleMode mode(uint16_t f) { return static_cast<SampleMode>(f & kModeMask); }
 constexpr bool user(uint16_t f) { return (f & kUser) != 0; }
-/// WalkEnd + 1, or 0 when no walk was recorded.
-constexpr uint16_t walk_end_plus_one(uint16_t f) { return (f & kWalkEndMask) >> kWalkEndShift; }
+/// Whether a walk was recorded; if so, why it ended, in `*e`.
+constexpr bool walk_end(uint16_t f, WalkEnd* e) {
+  const int v = (f & kWalkEndMask) >> kWalkEndShift;
+  if (v == 0) return false;
+  *e = static_cast<WalkEnd>(v - 1);
+  return true;
+}
 }  // namespace sample_flags
 
 /// Everything about a sample except its pcs.

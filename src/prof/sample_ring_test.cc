@@ -36,8 +36,8 @@ SampleHeader header_for(uint64_t seq) {
   h.cpu = static_cast<uint32_t>(seq % 7);
   h.tid = seq * 3 + 1;
   h.timestamp = seq * 1000;
-  h.flags = sample_flags::make(static_cast<SampleMode>(seq % 3), seq % 2 == 1,
-                               static_cast<uint16_t>(seq % 6));
+  h.flags = sample_flags::make(static_cast<SampleMode>(seq % 3), seq % 2 == 1);
+  if (seq % 6 != 0) h.flags = sample_flags::with_walk_end(h.flags, static_cast<WalkEnd>(seq % 6 - 1));
   h.event = static_cast<uint8_t>(seq % 5);
   return h;
 }
@@ -83,11 +83,21 @@ TEST(SampleRing, SamplesComeBackWholeAndInOrder) {
 }
 
 TEST(SampleRing, FlagsRoundTrip) {
-  const uint16_t f = sample_flags::make(SampleMode::kIdle, true, 5);
+  uint16_t f = sample_flags::make(SampleMode::kIdle, true);
   EXPECT_EQ(sample_flags::mode(f), SampleMode::kIdle);
   EXPECT_TRUE(sample_flags::user(f));
-  EXPECT_EQ(sample_flags::walk_end_plus_one(f), 5);
+  WalkEnd e = WalkEnd::kZeroFrame;
+  EXPECT_FALSE(sample_flags::walk_end(f, &e)) << "no walk recorded yet";
+  for (WalkEnd want : {WalkEnd::kZeroFrame, WalkEnd::kOffStack, WalkEnd::kNotAscending,
+                       WalkEnd::kMisaligned, WalkEnd::kFull}) {
+    f = sample_flags::with_walk_end(f, want);
+    ASSERT_TRUE(sample_flags::walk_end(f, &e));
+    EXPECT_EQ(e, want);
+    EXPECT_EQ(sample_flags::mode(f), SampleMode::kIdle);
+    EXPECT_TRUE(sample_flags::user(f));
+  }
   EXPECT_EQ(f & sample_flags::kTruncated, 0);
+  EXPECT_FALSE(sample_flags::user(sample_flags::make(SampleMode::kThread, false)));
 }
 
 TEST(SampleRing, DeepStackIsCutAndMarked) {
