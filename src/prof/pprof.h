@@ -31,9 +31,11 @@ struct PprofSymbol {
 /// location then carries the address only, for pprof to show as hex). The
 /// strings it returns must stay valid until encode_pprof() returns.
 ///
-/// Addresses are passed as the samples hold them: a return address points
-/// after its call, so a symbolizer that wants the call's line looks up
-/// addr - 1 for non-leaf frames.
+/// Addresses are passed as the samples hold them. A raw return address
+/// points after its call and would name the wrong line, so callers give
+/// non-leaf frames as return address - 1 (to_pprof_sample() does), which
+/// [pprof] Location.address allows: "A non-leaf address may be in the middle
+/// of a call instruction".
 struct PprofSymbolizer {
   void* ctx = nullptr;
   bool (*symbolize)(void* ctx, uint64_t addr, PprofSymbol* out) = nullptr;
