@@ -1,0 +1,31 @@
+// Sample to PprofSample: see sample_pprof.h.
+#include "src/prof/sample_pprof.h"
+
+namespace prof {
+
+const char* sample_mode_name(SampleMode m) {
+  switch (m) {
+    case SampleMode::kThread: return "thread";
+    case SampleMode::kInterrupt: return "interrupt";
+    case SampleMode::kIdle: return "idle";
+  }
+  return "?";
+}
+
+PprofSample to_pprof_sample(const Sample& s, int64_t period_ns, PprofSampleStorage* storage) {
+  const size_t n = s.n_pcs <= kMaxSamplePcs ? s.n_pcs : kMaxSamplePcs;
+  for (size_t i = 0; i < n; ++i) storage->pcs[i] = i == 0 ? s.pcs[0] : s.pcs[i] - 1;
+  storage->values[0] = 1;
+  storage->values[1] = period_ns;
+  storage->labels[0] = PprofLabel{.key = "cpu", .num = s.header.cpu};
+  storage->labels[1] = PprofLabel{.key = "thread", .num = static_cast<int64_t>(s.header.tid)};
+  storage->labels[2] =
+      PprofLabel{.key = "mode", .str = sample_mode_name(sample_flags::mode(s.header.flags))};
+  return PprofSample{
+      .pcs = base::Span<const uint64_t>(storage->pcs, n),
+      .values = base::Span<const int64_t>(storage->values, 2),
+      .labels = base::Span<const PprofLabel>(storage->labels, 3),
+  };
+}
+
+}  // namespace prof
