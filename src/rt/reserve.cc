@@ -293,6 +293,10 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
     (void)wait_cv.wait_for(wait_lock, left < kWaitSliceNs ? left : kWaitSliceNs);
   }
   if (queued) dequeue(&me);
+  // A budget made whole again by frees alone (no release saw it) stops
+  // sending every reserve down this path here.
+  if ((waiting.load(MemoryOrder::kRelaxed) & kOverBudget) != 0 && mm::heap_budget().left() >= 0)
+    waiting.fetch_and(~kOverBudget, MemoryOrder::kRelaxed);
   if (counted_wait) add_relaxed(global.wait_ns, arch::nanotime() - start);
   if (!status_.ok()) add_relaxed(site.failures, 1);
 }
