@@ -2,9 +2,9 @@
 // `res sites`: each reservation site with its reservation, measured peak,
 // overruns and a suggested size; `res max BYTES`: set_max_heap.
 #include "src/arch/console.h"
+#include "src/base/byte_size.h"
 #include "src/monitor/command.h"
 #include "src/mm/heap_size_classes.h"
-#include "src/rt/byte_size.h"
 #include "src/rt/evictable.h"
 #include "src/rt/reserve.h"
 #include "src/rt/reserve_stats.h"
@@ -72,7 +72,7 @@ MONITOR_COMMAND(res, "[sites | max BYTES]", "heap reservations: accounting, site
   }
   if (args.size() > 4 && base::StrView(args.data(), 4) == base::StrView("max ")) {
     base::StrView text(args.data() + 4, args.size() - 4);
-    base::Result<uint64_t> bytes = parse_byte_size(text);
+    base::Result<uint64_t> bytes = base::parse_byte_size(text);
     base::Status s = bytes.ok() ? set_max_heap(bytes.value()) : base::Status(bytes.error());
     if (!s.ok()) {
       arch::kprint("res max {}: {} (a byte count from 1 to 2^60, K/M/G suffixes)\n", text, base::error_name(s.error()));

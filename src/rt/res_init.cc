@@ -2,9 +2,9 @@
 #include "src/rt/res_init.h"
 
 #include "src/arch/console.h"
+#include "src/base/byte_size.h"
 #include "src/mm/kmalloc.h"
 #include "src/monitor/cmdline.h"
-#include "src/rt/byte_size.h"
 #include "src/rt/reserve.h"
 
 namespace rt {
@@ -15,7 +15,7 @@ void res_init(base::StrView cmdline_text, uint64_t usable_bytes) {
   uint64_t max = usable_bytes;
   base::StrView text = cmdline.get("rt.max_heap", &found);
   if (found) {
-    base::Result<uint64_t> bytes = parse_byte_size(text);
+    base::Result<uint64_t> bytes = base::parse_byte_size(text);
     if (!bytes.ok() || bytes.value() == 0 || bytes.value() > static_cast<uint64_t>(mm::kHeapBootBudget)) {
       arch::kprint("rt.max_heap={}: expected a byte count from 1 to 2^60 (K, M, G suffixes); using {} bytes\n", text,
                    max);
