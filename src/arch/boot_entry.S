@@ -222,8 +222,8 @@ boot_mbi_phys:  .skip 8
         .globl boot_entry_tsc
 boot_entry_tsc: .skip 8
 
-// The boot CPU's stack, with a guard page below it that kernel::stacks
-// unmaps, so an overflow faults instead of corrupting what lies below.
+// The boot CPU's stack, with a guard page below it that
+// arch::stacks_unmap_guards (stacks.h) unmaps, so an overflow faults instead of corrupting what lies below.
         .section .bss.stacks, "aw", @nobits
         .balign 4096
         .globl boot_stack_guard, boot_stack_bottom, boot_stack_top
