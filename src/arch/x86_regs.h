@@ -1,9 +1,9 @@
 // Architectural register bits (CR0, CR4, RFLAGS) and the MSRs the boot path
 // programs (IA32_EFER), defined once: constants only, so that host programs
 // and tests can read them, and gen_asm_offsets prints the ones assembly
-// uses into asm_offsets.h. MSRs that belong to one device stay with its
-// logic (IA32_APIC_BASE in lapic.h, IA32_GS_BASE in percpu.h, the PMU's in
-// src/prof/pmc.h).
+// uses into asm_offsets.h. An MSR that belongs to one concept is defined
+// once beside it instead (IA32_APIC_BASE and IA32_TSC_DEADLINE in lapic.h,
+// IA32_GS_BASE in percpu.h, the PMU's in src/prof/pmc.h).
 #pragma once
 
 #include "src/base/types.h"
