@@ -1,18 +1,22 @@
 """A transition to the kernel platform, so that `bazel build //...` reaches
 kernel targets without extra flags. A rule may also fix MAX_CPUS for its
-kernel (attribute `max_cpus`, 0 = keep the command line's)."""
+kernel (attribute `max_cpus`, 0 = keep the command line's) and turn
+DEBUG_ASSERT on (attribute `debug_asserts`, False = keep the command
+line's)."""
 
 _MAX_CPUS = "//src/arch:max_cpus"
+_DEBUG_ASSERTS = "//src/base:debug_asserts"
 
 def _to_kernel_impl(settings, attr):
     max_cpus = getattr(attr, "max_cpus", 0)
     return {
         "//command_line_option:platforms": "//platforms:kernel",
         _MAX_CPUS: max_cpus if max_cpus else settings[_MAX_CPUS],
+        _DEBUG_ASSERTS: getattr(attr, "debug_asserts", False) or settings[_DEBUG_ASSERTS],
     }
 
 to_kernel = transition(
     implementation = _to_kernel_impl,
-    inputs = [_MAX_CPUS],
-    outputs = ["//command_line_option:platforms", _MAX_CPUS],
+    inputs = [_MAX_CPUS, _DEBUG_ASSERTS],
+    outputs = ["//command_line_option:platforms", _MAX_CPUS, _DEBUG_ASSERTS],
 )

@@ -35,6 +35,9 @@ kernel_elf = rule(
         "binary": attr.label(cfg = to_kernel, mandatory = True),
         # Overrides --//src/arch:max_cpus for this kernel (0 keeps it).
         "max_cpus": attr.int(default = 0),
+        # True turns DEBUG_ASSERT on for this kernel, as
+        # --//src/base:debug_asserts=true does for the whole build.
+        "debug_asserts": attr.bool(default = False),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

@@ -1,13 +1,14 @@
 // Application-processor start-up code. The BSP copies the bytes between
-// ap_trampoline_start and ap_trampoline_end to kApTrampolinePhys (0x8000,
-// below 1 MiB as a SIPI requires: the vector is the page number,
-// [sdm3] 8.4.4.1) and fills the slots at the end. Each AP arrives in real
-// mode at CS:IP = 0x0800:0000, enters protected mode, then long mode with
-// the BSP's page tables, takes an arrival ticket, and jumps to the 64-bit
-// entry on the stack the BSP prepared for that ticket.
+// ap_trampoline_start and ap_trampoline_end to kApTrampolinePhys
+// (AP_TRAMPOLINE_PHYS here; below 1 MiB as a SIPI requires: the vector is
+// the page number, [sdm3] 8.4.4.1) and fills the slots at the end. Each AP
+// arrives in real mode at CS:IP = 0x0800:0000, enters protected mode, then
+// long mode with the BSP's page tables, takes an arrival ticket, and jumps
+// to the 64-bit entry on the stack the BSP prepared for that ticket.
 
-#define TRAMPOLINE_PHYS 0x8000
-#define ADDR(label) (TRAMPOLINE_PHYS + (label) - ap_trampoline_start)
+#include "src/arch/asm_offsets.h"
+
+#define ADDR(label) (AP_TRAMPOLINE_PHYS + (label) - ap_trampoline_start)
 
         .section .rodata.ap_trampoline, "a"
         .globl ap_trampoline_start, ap_trampoline_end
@@ -21,7 +22,7 @@ ap_trampoline_start:
         movw %ax, %ds
         lgdtl ap_tramp_gdt_pointer - ap_trampoline_start
         movl %cr0, %eax
-        orl $1, %eax                       // CR0.PE
+        orl $CR0_PE, %eax
         movl %eax, %cr0
         ljmpl $0x08, $ADDR(ap_pm32)
 
@@ -32,16 +33,16 @@ ap_pm32:
         movw %ax, %es
         movw %ax, %ss
         movl %cr4, %eax
-        orl $(1 << 5), %eax                // CR4.PAE
+        orl $CR4_PAE, %eax
         movl %eax, %cr4
         movl ADDR(ap_tramp_cr3), %eax
         movl %eax, %cr3
-        movl $0xc0000080, %ecx             // IA32_EFER: the BSP's value (LME, NXE)
+        movl $IA32_EFER, %ecx              // the BSP's value (LME, NXE)
         movl ADDR(ap_tramp_efer), %eax
         xorl %edx, %edx
         wrmsr
         movl %cr0, %eax
-        orl $((1 << 31) | (1 << 16)), %eax // CR0.PG, CR0.WP
+        orl $(CR0_PG | CR0_WP), %eax
         movl %eax, %cr0
         ljmpl $0x18, $ADDR(ap_lm64)
 

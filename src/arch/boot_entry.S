@@ -1,15 +1,16 @@
-// The kernel's first instructions (the .boot sections run where they are
-// loaded, at physical addresses; everything else is linked at KERNEL_VMA): the multiboot2 (and multiboot1) headers
+// The kernel's first instructions: the multiboot2 (and multiboot1) headers
 // and the 32-bit entry that checks how it was started, builds temporary page
-// tables, enables long mode and jumps to the higher-half kmain.
+// tables, enables long mode and jumps to the higher-half kmain. The .boot
+// sections run where they are loaded, at physical addresses; everything
+// else is linked at KERNEL_VMA (arch::kKernelVma, kernel_layout.h).
 // [mb2] 3.1 (header), 3.2 (machine state); [sdm3] 9.8.5 (entering IA-32e).
 
-#define KERNEL_VMA 0xffffffff80000000
+#include "src/arch/asm_offsets.h"
+
 #define MB2_MAGIC 0xe85250d6
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
 #define MB1_MAGIC 0x1badb002
 #define COM1 0x3f8
-#define DEBUG_EXIT_PORT 0xf4
 
 // ---------------------------------------------------------------------------
 // Headers. The multiboot2 header must lie in the first 32 KiB of the file,
@@ -109,16 +110,16 @@ boot_entry32:
 
         // [sdm3] 9.8.5: PAE on, CR3, EFER.LME, then paging.
         movl %cr4, %eax
-        orl $(1 << 5), %eax              // CR4.PAE
+        orl $CR4_PAE, %eax
         movl %eax, %cr4
         movl $boot_pml4 - KERNEL_VMA, %eax
         movl %eax, %cr3
-        movl $0xc0000080, %ecx           // IA32_EFER
+        movl $IA32_EFER, %ecx
         rdmsr
-        orl $(1 << 8), %eax              // LME
+        orl $EFER_LME, %eax
         wrmsr
         movl %cr0, %eax
-        orl $((1 << 31) | (1 << 16) | 1), %eax   // PG, WP, PE
+        orl $(CR0_PG | CR0_WP | CR0_PE), %eax
         movl %eax, %cr0
 
         lgdt boot_gdt_pointer
@@ -161,7 +162,7 @@ fail32:
         incl %esi
         jmp 2b
 4:      movw $DEBUG_EXIT_PORT, %dx
-        movl $0x11, %eax        // arch::ExitCode::kFail (qemu_exit.h): QEMU exits 35
+        movl $DEBUG_EXIT_FAIL, %eax
         outl %eax, %dx
 5:      hlt
         jmp 5b
@@ -202,6 +203,11 @@ higher_half_entry:
         call kmain
         ud2
 
+// The link address as an absolute symbol: kernel.ld cannot include a
+// header, so it takes its KERNEL_VMA from here.
+        .globl boot_kernel_vma
+        .set boot_kernel_vma, KERNEL_VMA
+
         .bss
         .balign 4096
         .globl boot_page_tables
@@ -215,8 +221,8 @@ boot_mbi_phys:  .skip 8
         .globl boot_entry_tsc
 boot_entry_tsc: .skip 8
 
-// The boot CPU's stack, with a guard page below it that kernel::stacks
-// unmaps, so an overflow faults instead of corrupting what lies below.
+// The boot CPU's stack, with a guard page below it that
+// arch::stacks_unmap_guards (stacks.h) unmaps, so an overflow faults instead of corrupting what lies below.
         .section .bss.stacks, "aw", @nobits
         .balign 4096
         .globl boot_stack_guard, boot_stack_bottom, boot_stack_top

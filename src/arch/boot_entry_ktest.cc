@@ -6,9 +6,9 @@
 namespace {
 
 KTEST(arch, long_mode_paging_enabled) {
-  KEXPECT_NE(arch::read_cr0() & (1u << 31), 0u);  // CR0.PG
-  KEXPECT_NE(arch::read_cr4() & (1u << 5), 0u);   // CR4.PAE
-  KEXPECT_NE(arch::rdmsr(0xc000'0080) & (1u << 10), 0u);  // IA32_EFER.LMA
+  KEXPECT_NE(arch::read_cr0() & arch::kCr0Pg, 0u);
+  KEXPECT_NE(arch::read_cr4() & arch::kCr4Pae, 0u);
+  KEXPECT_NE(arch::rdmsr(arch::kIa32Efer) & arch::kEferLma, 0u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // See boot_paging.h.
 #include "src/arch/boot_paging.h"
 
+#include "src/arch/kernel_layout.h"
 #include "src/base/assert.h"
 
 extern "C" uint64_t boot_page_tables[];
@@ -8,7 +9,6 @@ extern "C" uint64_t boot_page_tables[];
 namespace arch {
 namespace {
 
-constexpr uint64_t kKernelVma = 0xffff'ffff'8000'0000;
 constexpr uint64_t kPresent = 1 << 0, kWritable = 1 << 1, kLargePage = 1 << 7;
 constexpr uint64_t kAddrMask = 0x000f'ffff'ffff'f000;
 

@@ -1,15 +1,14 @@
-// The CPU limit (the MAX_CPUS build setting) and the page the real-mode AP
-// trampoline (ap_trampoline.S) runs from; smp_boot.h starts the CPUs.
+// The CPU limit (the MAX_CPUS build setting) and the real-mode AP
+// trampoline (ap_trampoline.S), which runs from kApTrampolinePhys
+// (kernel_layout.h); smp_boot.h starts the CPUs.
 #pragma once
 
+#include "src/arch/kernel_layout.h"  // kApTrampolinePhys
 #include "src/arch/percpu.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
 
 namespace arch {
-
-/// Physical page the trampoline is copied to (SIPI vector 0x08).
-inline constexpr uint64_t kApTrampolinePhys = 0x8000;
 
 /// Upper bound on CPUs, the build setting --//src/arch:max_cpus (1..256,
 /// default 64), which defines BISCOTTI_MAX_CPUS.

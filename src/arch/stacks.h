@@ -3,7 +3,9 @@
 // check, page fault) — each with an unmapped guard page below it, so that
 // an overflow faults on the guard and the page-fault handler, on its own
 // IST stack, reports "kernel stack overflow". Statically sized by
-// MAX_CPUS until mm's page allocator can provide them.
+// MAX_CPUS: the boot CPU's IST stacks must exist before the first
+// exception, long before mm's page allocator does (threads' stacks, which
+// come later, are allocated by sched).
 #pragma once
 
 #include "src/arch/tss.h"

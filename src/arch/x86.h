@@ -1,9 +1,10 @@
 // Thin wrappers over x86 instructions: port I/O, CPUID, control registers,
-// MSRs, interrupt flag. Kernel platform only (inline assembly); the logic
-// built on top takes an I/O provider as a template parameter so host tests
-// can substitute fakes.
+// MSRs, interrupt flag (their bits are in x86_regs.h). Kernel platform only
+// (inline assembly); the logic built on top takes an I/O provider as a
+// template parameter so host tests can substitute fakes.
 #pragma once
 
+#include "src/arch/x86_regs.h"
 #include "src/base/types.h"
 
 namespace arch {
@@ -45,14 +46,6 @@ inline void write_cr4(uint64_t v) { asm volatile("mov %0, %%cr4" ::"r"(v) : "mem
 /// ones included ([sdm3] 4.10.4.1).
 inline void invlpg(uint64_t va) { asm volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 
-inline constexpr uint64_t kCr4Pge = uint64_t{1} << 7;  // [sdm3] 2.5: global pages
-inline constexpr uint64_t kCr4Osfxsr = uint64_t{1} << 9;       // [sdm3] 2.5: FXSAVE/FXRSTOR, SSE enabled
-inline constexpr uint64_t kCr4Osxmmexcpt = uint64_t{1} << 10;  // [sdm3] 2.5: SIMD exceptions raise #XM
-inline constexpr uint64_t kCr0Mp = uint64_t{1} << 1;           // [sdm3] 2.5: monitor coprocessor
-inline constexpr uint64_t kCr0Em = uint64_t{1} << 2;           // [sdm3] 2.5: x87 emulation (trap)
-/// RFLAGS.IF, the interrupt-enable flag ([sdm1] 3.4.3.3).
-inline constexpr uint64_t kRflagsIf = uint64_t{1} << 9;
-
 /// Lets this CPU execute SSE instructions ([sdm3] 13.1.3): CR0.EM clear
 /// (no x87 emulation trap), CR0.MP set, CR4.OSFXSR (the OS saves state with
 /// FXSAVE) and CR4.OSXMMEXCPT (SIMD exceptions raise #XM, not #UD). The
@@ -61,8 +54,6 @@ inline void enable_sse() {
   write_cr0((read_cr0() & ~kCr0Em) | kCr0Mp);
   write_cr4(read_cr4() | kCr4Osfxsr | kCr4Osxmmexcpt);
 }
-
-inline constexpr uint64_t kCr4Osxsave = uint64_t{1} << 18;  // [sdm3] 2.5: XSAVE and XCR0 enabled
 
 /// XCR0 ([sdm3] 2.6); only with CR4.OSXSAVE set, else #UD.
 inline uint64_t xgetbv0() {
@@ -89,9 +80,6 @@ inline void enable_avx_state(uint64_t xcr0) {
 /// XCR0 as enabled on this CPU: 0 while CR4.OSXSAVE is clear (XGETBV
 /// would fault).
 inline uint64_t enabled_xcr0() { return (read_cr4() & kCr4Osxsave) ? xgetbv0() : 0; }
-
-inline constexpr uint32_t kIa32Efer = 0xc000'0080;
-inline constexpr uint64_t kEferNxe = uint64_t{1} << 11;  // [sdm3] 2.2.1: execute-disable
 
 /// Drops every TLB entry on this CPU, global ones too: toggling CR4.PGE
 /// flushes all ([sdm3] 4.10.4.1). Interrupts must be off (CR4 is read,

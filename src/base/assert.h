@@ -35,9 +35,21 @@ template <typename... Args>
     if (__builtin_expect(!(cond), 0)) PANIC(__VA_ARGS__); \
   } while (0)
 
-/// Compiled out (the condition is not evaluated) unless BISCOTTI_DEBUG.
+/// Compiled out (the condition is not evaluated) unless BISCOTTI_DEBUG,
+/// which host -c dbg builds and --//src/base:debug_asserts=true define.
 #ifdef BISCOTTI_DEBUG
 #define DEBUG_ASSERT(cond) ASSERT(cond)
 #else
 #define DEBUG_ASSERT(cond) ((void)sizeof(!(cond)))
 #endif
+
+namespace base {
+
+/// Whether this build evaluates DEBUG_ASSERT (a debug build).
+#ifdef BISCOTTI_DEBUG
+inline constexpr bool kDebugAsserts = true;
+#else
+inline constexpr bool kDebugAsserts = false;
+#endif
+
+}  // namespace base

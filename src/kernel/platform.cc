@@ -12,9 +12,9 @@ namespace {
 // counted as dropped and reported.
 constinit arch::acpi::MadtArrays<256> madt_arrays{};
 
-// The boot page tables identity-map physical [0, 4 GiB); ACPI tables above
-// that (possible on large machines) are reported unreadable until mm's
-// direct map exists.
+// Firmware tables anywhere in physical memory: the direct map where it
+// covers them (ACPI tables are RAM, which it maps), else a fixmap; a range
+// neither can map is reported unreadable by the parser.
 const uint8_t* map_firmware(void*, uint64_t phys, size_t len) {
   return static_cast<const uint8_t*>(mm::phys_window(phys, len));
 }

@@ -15,7 +15,8 @@ struct Platform {
   uint64_t lapic_phys = 0xfee0'0000;  // [sdm3] 10.4.1: the reset default
 };
 
-/// Reads ACPI through the boot identity map (the low 4 GiB). Never panics.
+/// Reads ACPI through mm::phys_window (the direct map, or a fixmap for
+/// tables outside it), so call it after mm::vm_init. Never panics.
 Platform discover_platform(const arch::mb2::BootInfo& info);
 
 }  // namespace kernel

@@ -2,6 +2,7 @@
 #include "src/kernel/version.h"
 
 #include "src/arch/console.h"
+#include "src/base/assert.h"
 #include "src/base/types.h"
 
 extern "C" const uint32_t __build_id_note[];
@@ -18,7 +19,8 @@ void print_version_line() {
     return;
   }
   for (uint32_t i = 0; i < descsz; ++i) arch::kprint("{:02x}", desc[i]);
-  arch::kprint("\n");
+  // A debug kernel says so: its timings and code differ from a release's.
+  arch::kprint(base::kDebugAsserts ? " (debug: DEBUG_ASSERT on)\n" : "\n");
 }
 
 }  // namespace kernel

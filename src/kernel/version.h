@@ -7,7 +7,8 @@ namespace kernel {
 inline constexpr const char* kName = "biscotti";
 inline constexpr const char* kVersion = "0.1.0";
 
-/// Prints "biscotti 0.1.0 build <40 hex digits>".
+/// Prints "biscotti 0.1.0 build <40 hex digits>", followed by
+/// " (debug: DEBUG_ASSERT on)" in a debug build.
 void print_version_line();
 
 }  // namespace kernel

@@ -3,6 +3,7 @@
 // (which large pages to map) is pure logic, host-tested; kernel_vm builds it.
 #pragma once
 
+#include "src/arch/kernel_layout.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -23,8 +24,8 @@ inline constexpr uint64_t kVaWindowBytes = uint64_t{1} << 40;
 /// once and kept (a bump allocator: devices do not go away).
 inline constexpr uint64_t kFixmapBase = 0xffff'fe00'0000'0000;
 inline constexpr uint64_t kFixmapBytes = uint64_t{1} << 30;
-/// The kernel image (-mcmodel=kernel: the top 2 GiB).
-inline constexpr uint64_t kKernelImageBase = 0xffff'ffff'8000'0000;
+/// The kernel image (-mcmodel=kernel: the top 2 GiB), where arch links it.
+inline constexpr uint64_t kKernelImageBase = arch::kKernelVma;
 
 static_assert(kDirectMapBase + kDirectMapMaxBytes <= kVaWindowBase);
 static_assert(kVaWindowBase + kVaWindowBytes <= kFixmapBase);

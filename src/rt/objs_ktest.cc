@@ -97,7 +97,7 @@ KTEST(rt, objs_sse2_matches_scalar_on_every_cpu) {
 
 KTEST(rt, objs_avx2_matches_scalar_on_every_cpu) {
   if (!objs_impl_available(ObjsImpl::kAvx2)) KTEST_SKIP("no usable AVX2 on this CPU (CPUID.7.0:EBX[5], XSAVE, XCR0)");
-  // Each CPU enabled AVX state itself (cpus_enable_simd_this_cpu).
+  // Each CPU enabled AVX state itself (kmain's enable_simd_this_cpu).
   for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {
     if (!sched::cpu_takes_threads(cpu)) continue;
     ktest::PinTo pin(cpu);

@@ -11,11 +11,13 @@
 #include "src/base/atomic.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
+#include "src/ktest/wait_until.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/sched/futex.h"
 #include "src/sched/sched.h"
+#include "src/sched/sched_cpu.h"
 #include "src/sched/sync.h"
 #include "src/sched/thread.h"
 #include "src/sched/timer.h"
@@ -107,23 +109,35 @@ KTEST(sched, spawn_and_join_10000_threads_leaks_nothing) {
   KEXPECT_EQ(sched::thread_count(), before);
 }
 
-void wait_then_set(void* p) {
-  auto* f = static_cast<base::Atomic<uint32_t>*>(p);
-  sched::sleep_for(2 * kMs);
-  f->store(1, MemoryOrder::kRelease);
+struct DetachProbe {
+  base::Atomic<uint32_t> detached{0};
+  base::Atomic<uint32_t> done{0};
+};
+void exit_once_detached(void* p) {
+  auto* d = static_cast<DetachProbe*>(p);
+  // Detached before it exits: the path under test, in which the thread
+  // queues itself for reaping (one that ended first is freed by detach()).
+  (void)ktest::wait_until([d] { return d->detached.load(MemoryOrder::kAcquire) != 0; });
+  d->done.store(1, MemoryOrder::kRelease);
 }
 
 KTEST(sched, detached_thread_frees_itself) {
-  size_t before = sched::thread_count();
-  base::Atomic<uint32_t> done{0};
-  Thread* t = must_spawn(wait_then_set, &done, {.name = "detached"});
-  sched::detach(t);
-  while (done.load(MemoryOrder::kAcquire) == 0) sched::sleep_for(kMs);
-  // Reaped by the next spawn or join: make one.
+  // A spawn frees what earlier tests' detached threads left queued, so
+  // that the count below is this test's alone.
   base::Atomic<uint32_t> dummy{0};
-  sched::sleep_for(kMs);
   sched::join(must_spawn(set_flag, &dummy));
-  KEXPECT_EQ(sched::thread_count(), before);
+  size_t before = sched::thread_count();
+  DetachProbe d;
+  Thread* t = must_spawn(exit_once_detached, &d, {.name = "detached"});
+  sched::detach(t);
+  d.detached.store(1, MemoryOrder::kRelease);
+  KEXPECT_TRUE(ktest::wait_until([&] { return d.done.load(MemoryOrder::kAcquire) != 0; }));
+  // Freed by the first spawn or join after its last switch, which follows
+  // `done` closely but not at once: spawn and join until it is gone.
+  KEXPECT_TRUE(ktest::wait_until([&] {
+    sched::join(must_spawn(set_flag, &dummy));
+    return sched::thread_count() == before;
+  }));
 }
 
 struct Turns {
@@ -202,15 +216,20 @@ struct TimerProbe {
 void on_probe(sched::Timer&, void* p) { static_cast<TimerProbe*>(p)->fired.fetch_add(1, MemoryOrder::kRelaxed); }
 
 KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
+  // Pinned, so the timers and the sleep share one CPU's queue, which runs
+  // them in deadline order.
+  ktest::PinTo pin(0);
   TimerProbe p;
   p.timer.set_callback(on_probe, &p);
   sched::timer_arm(p.timer, arch::nanotime() + 5 * kMs);
   KEXPECT_TRUE(sched::timer_cancel(p.timer));
+  // An absence: nothing to wait on but the deadline. Had the cancel
+  // failed, the callback would run before this later sleep's wakeup.
   sched::sleep_for(10 * kMs);
   KEXPECT_EQ(p.fired.load(MemoryOrder::kRelaxed), 0u);
   KEXPECT_TRUE(!sched::timer_cancel(p.timer));
   sched::timer_arm(p.timer, arch::nanotime() + kMs);
-  sched::sleep_for(3 * kMs);
+  KEXPECT_TRUE(ktest::wait_until([&] { return p.fired.load(MemoryOrder::kRelaxed) != 0; }));
   KEXPECT_EQ(p.fired.load(MemoryOrder::kRelaxed), 1u);
   KEXPECT_TRUE(!sched::timer_cancel(p.timer));
 }
@@ -223,7 +242,13 @@ KTEST(sched, idle_cpus_take_no_timer_ticks) {
   if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks the boot CPU periodically");
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to stay idle)");
   ktest::PinTo pin(0);
-  sched::sleep_for(5 * kMs);  // let the others settle into idle
+  // The others settled into idle: each halted (a CPU that has not halted
+  // yet may still finish a quantum, and take its tick).
+  KEXPECT_TRUE(ktest::wait_until([] {
+    for (uint32_t c = 1; c < arch::cpus_online(); ++c)
+      if (__atomic_load_n(&sched_of(c).halted_since_tsc, __ATOMIC_RELAXED) == 0) return false;
+    return true;
+  }));
   uint64_t before[arch::kMaxCpus];
   for (uint32_t c = 1; c < arch::cpus_online(); ++c) before[c] = ticks_of(c);
   // 50 ms of busy waiting here, so nothing is queued anywhere.
@@ -360,7 +385,6 @@ KTEST(futex, bad_addresses_are_errors) {
 
 struct Waiters {
   uint32_t word = 0;
-  base::Atomic<uint32_t> asleep{0};
   base::Atomic<uint32_t> woken{0};
   base::Atomic<int32_t> results[8];
 };
@@ -370,10 +394,15 @@ struct WaiterArg {
 };
 void futex_waiter(void* p) {
   auto* a = static_cast<WaiterArg*>(p);
-  a->w->asleep.fetch_add(1, MemoryOrder::kRelaxed);
   int r = sched::futex_wait(&a->w->word, 0);
   a->w->results[a->index].store(r, MemoryOrder::kRelaxed);
   a->w->woken.fetch_add(1, MemoryOrder::kRelease);
+}
+
+bool all_blocked(Thread* const* threads, int n) {
+  for (int i = 0; i < n; ++i)
+    if (threads[i]->get_state() != sched::ThreadState::kBlocked) return false;
+  return true;
 }
 
 KTEST(futex, wake_counts_and_wakes_exactly_n) {
@@ -386,13 +415,14 @@ KTEST(futex, wake_counts_and_wakes_exactly_n) {
     w.results[i].store(99, MemoryOrder::kRelaxed);
     threads[i] = must_spawn(futex_waiter, &args[i], {.name = "waiter"});
   }
-  // Wait until all six sleep in the futex (counted by repeated wakes of 0).
-  while (w.asleep.load(MemoryOrder::kRelaxed) < kWaiters) sched::sleep_for(kMs / 4);
-  sched::sleep_for(2 * kMs);
+  // Until all six sleep in the futex: a waiter is queued on the word
+  // before it publishes kBlocked, and nothing else blocks it.
+  KEXPECT_TRUE(ktest::wait_until([&] { return all_blocked(threads, kWaiters); }));
   KEXPECT_EQ(sched::futex_wake(&w.word, 0), 0);
   KEXPECT_EQ(sched::futex_wake(&w.word, 2), 2);
-  sched::sleep_for(2 * kMs);
+  KEXPECT_TRUE(ktest::wait_until([&] { return w.woken.load(MemoryOrder::kAcquire) >= 2; }));
   KEXPECT_EQ(w.woken.load(MemoryOrder::kAcquire), 2u);
+  // Exactly two left the queue: the rest are still there to wake.
   KEXPECT_EQ(sched::futex_wake(&w.word, sched::kFutexAll), kWaiters - 2);
   for (int i = 0; i < kWaiters; ++i) sched::join(threads[i]);
   for (int i = 0; i < kWaiters; ++i) KEXPECT_EQ(w.results[i].load(MemoryOrder::kRelaxed), 0);
@@ -477,13 +507,14 @@ void note_sleeper(void* p) {
 KTEST(sync, note_wakeup_releases_every_sleeper_and_timed_sleep_times_out) {
   NoteArg n;
   KEXPECT_TRUE(!n.note.timed_sleep(kMs));
-  Thread* a = must_spawn(note_sleeper, &n);
-  Thread* b = must_spawn(note_sleeper, &n);
-  sched::sleep_for(2 * kMs);
+  Thread* threads[2] = {must_spawn(note_sleeper, &n), must_spawn(note_sleeper, &n)};
+  // Both asleep on the note (blocked in its futex), so that the wakeup is
+  // what releases them.
+  KEXPECT_TRUE(ktest::wait_until([&] { return all_blocked(threads, 2); }));
   KEXPECT_EQ(n.after.load(MemoryOrder::kAcquire), 0u);
   n.note.wakeup();
-  sched::join(a);
-  sched::join(b);
+  sched::join(threads[0]);
+  sched::join(threads[1]);
   KEXPECT_EQ(n.after.load(MemoryOrder::kAcquire), 2u);
   KEXPECT_TRUE(n.note.timed_sleep(kMs));  // set: returns at once
   n.note.clear();

@@ -11,5 +11,5 @@
 /// A function that may use AVX2 (and the SSE levels below it), likewise in
 /// .text.simd. Call it only inside a SimdRegion and only on a CPU with AVX2
 /// whose AVX state the kernel enabled (CR4.OSXSAVE, XCR0; see
-/// kernel::cpus_enable_simd_this_cpu), else it raises #UD.
+/// enable_simd_this_cpu in src/kernel/kmain.cc), else it raises #UD.
 #define SIMD_AVX2_FUNCTION [[gnu::section(".text.simd"), gnu::target("avx2"), gnu::noinline]]
