@@ -56,7 +56,7 @@ constexpr size_t kMaxCarveOuts = 64;
 constinit mm::BootMemoryMap<kMaxMapEntries, kMaxMapEntries> memory_map{};
 constinit mm::E820Entry raw_map[kMaxMapEntries]{};
 constinit mm::PhysRange carve_outs[kMaxCarveOuts]{};
-constinit char cmdline_buf[2048]{};
+constinit char early_cmdline_buf[2048]{};
 constinit arch::PerCpu boot_cpu{};
 constinit mm::VmBootReport vm_report{};
 constinit arch::CpuFeatures boot_features{};  // decoded once by kmain; every CPU enables the same SIMD state
@@ -73,22 +73,38 @@ arch::mb2::BootInfo parse_boot_info(uint32_t mbi_phys, const uint8_t* mbi) {
 }
 
 // Boot loader command line plus QEMU's opt/biscotti/cmdline, appended so that
-// its words win (see cmdline.h).
-base::StrView build_cmdline(base::StrView from_loader) {
-  size_t n = base::format_to(cmdline_buf, sizeof(cmdline_buf), "{}", from_loader);
-  if (n >= sizeof(cmdline_buf) - 1) return base::StrView(cmdline_buf, sizeof(cmdline_buf) - 1);
+// its words win (see cmdline.h). Twice: before the heap exists only the
+// first 2 KiB, for the one option mm needs then (mm.poison); once the heap
+// is up, the whole of both, in a buffer of their exact size.
+constexpr char kFwCfgCmdline[] = "opt/biscotti/cmdline";
+
+base::StrView early_cmdline(base::StrView from_loader) {
+  size_t n = base::format_to(early_cmdline_buf, sizeof(early_cmdline_buf), "{}", from_loader);
+  if (n >= sizeof(early_cmdline_buf) - 1) return base::StrView(early_cmdline_buf, sizeof(early_cmdline_buf) - 1);
   arch::FwCfg<arch::PortIo> fw_cfg(arch::PortIo{});
   char extra[1024];
-  int64_t len = fw_cfg.read_file("opt/biscotti/cmdline", extra, sizeof(extra));
+  int64_t len = fw_cfg.read_file(kFwCfgCmdline, extra, sizeof(extra));
   if (len > 0) {
-    if (static_cast<size_t>(len) > sizeof(extra)) {
-      arch::kprint("warning: fw_cfg command line truncated to {} bytes\n", sizeof(extra));
-      len = sizeof(extra);
-    }
-    n += base::format_to(cmdline_buf + n, sizeof(cmdline_buf) - n, "{}{}", n ? " " : "",
-                         base::StrView(extra, static_cast<size_t>(len)));
+    n += base::format_to(early_cmdline_buf + n, sizeof(early_cmdline_buf) - n, "{}{}", n ? " " : "",
+                         base::StrView(extra, static_cast<size_t>(len) < sizeof(extra) ? static_cast<size_t>(len)
+                                                                                       : sizeof(extra)));
   }
-  return base::StrView(cmdline_buf, n < sizeof(cmdline_buf) ? n : sizeof(cmdline_buf) - 1);
+  return base::StrView(early_cmdline_buf, n < sizeof(early_cmdline_buf) ? n : sizeof(early_cmdline_buf) - 1);
+}
+
+base::StrView full_cmdline(base::StrView from_loader) {
+  arch::FwCfg<arch::PortIo> fw_cfg(arch::PortIo{});
+  const int64_t len = fw_cfg.read_file(kFwCfgCmdline, nullptr, 0);
+  const size_t extra = len > 0 ? static_cast<size_t>(len) : 0;
+  const size_t sep = from_loader.size() != 0 && extra != 0 ? 1 : 0;
+  const size_t total = from_loader.size() + sep + extra;
+  auto* buf = static_cast<char*>(mm::kmalloc(total + 1));
+  if (buf == nullptr) PANIC("boot: no memory for a {}-byte command line", total);
+  __builtin_memcpy(buf, from_loader.data(), from_loader.size());
+  if (sep != 0) buf[from_loader.size()] = ' ';
+  if (extra != 0) (void)fw_cfg.read_file(kFwCfgCmdline, buf + from_loader.size() + sep, extra);
+  buf[total] = '\0';
+  return base::StrView(buf, total);
 }
 
 void add_carve_out(size_t* count, uint64_t start, uint64_t end, const char* what) {
@@ -240,12 +256,13 @@ void init_boot_cpu() {
 
 // The memory map first: mm replaces the boot page tables, after which the
 // boot information is read again (and returned) through the direct map.
-// The command line is copied out (with fw_cfg's part) before the switch.
+// The command line's first 2 KiB are copied out (with fw_cfg's part) before
+// the switch, for mm.poison; the whole of it once the heap is up.
 arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& features, BootState* state) {
   arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
   init_memory_map(early_info, mbi_phys, state);
-  state->cmdline = build_cmdline(early_info.cmdline());
-  bool poison = monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1");
+  const base::StrView early = early_cmdline(early_info.cmdline());
+  const bool poison = monitor::Cmdline(early).get("mm.poison") == base::StrView("1");
   vm_report = mm::vm_init(mm::VmBootInfo{
       .map = memory_map.map(),
       .usable = memory_map.usable(),
@@ -258,6 +275,12 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   mm::heap_init(poison);
   arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
   state->boot_loader = info.boot_loader_name();
+  state->cmdline = full_cmdline(info.cmdline());
+  if ((monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1")) != poison) {
+    arch::kprint("warning: mm.poison lies beyond the first {} bytes of the command line, which mm reads before "
+                 "the heap exists: it was not applied; give it earlier\n",
+                 sizeof(early_cmdline_buf) - 1);
+  }
   return info;
 }
 
