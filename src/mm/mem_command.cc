@@ -1,9 +1,12 @@
-// `mem`: the usable memory found at boot (what vm_init was given) and the
-// page allocator's counters: pages managed, free, in per-CPU caches and
-// quarantined, and free blocks per order.
+// `mem`: the usable memory found at boot (what vm_init was given), the
+// page allocator's counters (pages managed, free, in per-CPU caches and
+// quarantined, free blocks per order) and the heap's (per size class live
+// objects and bytes, spans, free objects in the central lists; large and
+// huge objects; pages held).
 #include "src/arch/console.h"
 #include "src/monitor/command.h"
 #include "src/mm/kernel_vm.h"
+#include "src/mm/kmalloc.h"
 #include "src/mm/page_alloc.h"
 
 namespace mm {
@@ -19,6 +22,18 @@ MONITOR_COMMAND(mem, "", "usable memory found at boot, page allocator counters")
   arch::kprint("free blocks by order (4 KiB .. 2 MiB):");
   for (unsigned o = 0; o < kNumOrders; ++o) arch::kprint(" {}", s.phys.free_blocks[o]);
   arch::kprint("\n");
+  const KernelHeapStats h = heap_stats();
+  arch::kprint("heap: class size  live objects   live bytes  spans  central free\n");
+  for (unsigned c = 0; c < kHeapNumClasses; ++c) {
+    const HeapClassStats& k = h.heap.classes[c];
+    if (k.live_objects == 0 && k.spans == 0) continue;  // never used: nothing to show
+    arch::kprint("      {:10} {:13} {:12} {:6} {:13}\n", k.size, k.live_objects, k.live_bytes, k.spans, k.central_free);
+  }
+  arch::kprint("heap: {} small objects ({} bytes), {} large ({} bytes), {} huge ({} bytes); {} pages held "
+               "({} in spans, {} of metadata){}\n",
+               h.heap.small_live_objects, h.heap.small_live_bytes, h.heap.large_live_objects, h.heap.large_live_bytes,
+               h.huge_live_objects, h.huge_live_bytes, h.heap.pages_held, h.heap.span_pages, h.heap.metadata_pages,
+               h.heap.quarantined != 0 ? "; some objects quarantined by poison checks" : "");
   return true;
 }
 

@@ -12,9 +12,11 @@ namespace monitor {
 
 struct Command {
   const char* name;
-  const char* usage;  ///< the arguments, as `help` shows them ("[GLOB]"; "" for none)
+  const char* usage;  ///< the arguments, as `help` shows them ("[GLOB]"; "" for none: the
+                      ///< monitor then refuses any, so the body need not check)
   const char* help;   ///< one line
   bool (*run)(base::StrView args);
+  const char* file;   ///< where it is registered (`help NAME` says)
 };
 
 }  // namespace monitor
@@ -22,5 +24,5 @@ struct Command {
 #define MONITOR_COMMAND(name, usage, help)                                                   \
   static bool monitor_command_fn_##name(::base::StrView args);                               \
   [[gnu::used, gnu::section(".monitor_commands")]] static constexpr ::monitor::Command       \
-      monitor_command_##name{#name, usage, help, &monitor_command_fn_##name};                 \
+      monitor_command_##name{#name, usage, help, &monitor_command_fn_##name, __FILE__};       \
   static bool monitor_command_fn_##name([[maybe_unused]] ::base::StrView args)

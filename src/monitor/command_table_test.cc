@@ -13,10 +13,10 @@ bool ok(base::StrView) { return true; }
 std::string str(base::StrView s) { return std::string(s.data(), s.size()); }
 
 const Command kTable[] = {
-    {"threads", "", "every thread", &ok},
-    {"bench", "[GLOB]", "benchmarks", &ok},
-    {"help", "", "this list", &ok},
-    {"test", "[GLOB]", "tests", &ok},
+    {"threads", "", "every thread", &ok, "test"},
+    {"bench", "[GLOB]", "benchmarks", &ok, "test"},
+    {"help", "", "this list", &ok, "test"},
+    {"test", "[GLOB]", "tests", &ok, "test"},
 };
 
 TEST(CommandTable, SplitsNameAndArguments) {
@@ -45,7 +45,7 @@ TEST(CommandTable, ListsInNameOrder) {
 
 TEST(CommandTable, NamesADuplicate) {
   EXPECT_EQ(monitor::duplicate_name(kTable), nullptr);
-  const Command twice[] = {{"mem", "", "a", &ok}, {"help", "", "b", &ok}, {"mem", "", "c", &ok}};
+  const Command twice[] = {{"mem", "", "a", &ok, "test"}, {"help", "", "b", &ok, "test"}, {"mem", "", "c", &ok, "test"}};
   ASSERT_NE(monitor::duplicate_name(twice), nullptr);
   EXPECT_EQ(std::string(monitor::duplicate_name(twice)), "mem");
 }

@@ -9,12 +9,22 @@
 namespace monitor {
 namespace {
 
-MONITOR_COMMAND(help, "", "this list") {
+MONITOR_COMMAND(help, "[COMMAND]", "this list, or one command's arguments and where it is registered") {
+  if (!args.empty()) {
+    const Command* c = find_command(commands(), args);
+    if (c == nullptr) {
+      arch::kprint("help: no command '{}'; 'help' lists them\n", args);
+      return false;
+    }
+    arch::kprint("{} {}\n  {}\n  takes {}; registered in {}\n", c->name, c->usage, c->help,
+                 c->usage[0] != '\0' ? "the arguments shown" : "no arguments", c->file);
+    return true;
+  }
   arch::kprint("commands:\n");
   for_each_by_name(commands(), [](const Command& c) {
     char name_usage[40];
     base::format_to(name_usage, sizeof(name_usage), "{}{}{}", c.name, c.usage[0] != '\0' ? " " : "", c.usage);
-    arch::kprint("  {:<14}{}\n", static_cast<const char*>(name_usage), c.help);
+    arch::kprint("  {:<22}{}\n", static_cast<const char*>(name_usage), c.help);
   });
   return true;
 }

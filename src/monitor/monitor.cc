@@ -33,6 +33,10 @@ bool dispatch(base::StrView name, base::StrView args) {
     arch::kprint("unknown command '{}'; try 'help'\n", name);
     return false;
   }
+  if (cmd->usage[0] == '\0' && !args.empty()) {
+    arch::kprint("{} takes no arguments (got '{}'); see 'help {}'\n", name, args, name);
+    return false;
+  }
   return cmd->run(args);
 }
 

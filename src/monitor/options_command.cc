@@ -34,10 +34,6 @@ void warn(const OptionProblem& p, void*) {
 }
 
 MONITOR_COMMAND(options, "", "every boot option: its value on this boot, what it takes, what it does") {
-  if (!args.empty()) {
-    arch::kprint("options takes no arguments\n");
-    return false;
-  }
   Cmdline cmdline(boot_cmdline);
   for (const BootOption& o : boot_options()) {
     bool found = false;

@@ -8,10 +8,6 @@ namespace monitor {
 namespace {
 
 MONITOR_COMMAND(poweroff, "", "end the run (QEMU exits; failed if any command failed)") {
-  if (!args.empty()) {
-    arch::kprint("poweroff takes no arguments\n");
-    return false;
-  }
   arch::kprint("powering off{}\n", any_command_failed() ? " (a command failed: the run fails)" : "");
   power_off();
 }
