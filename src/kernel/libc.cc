@@ -1,49 +1,13 @@
 // The C library functions the compiler may emit calls to in freestanding
-// code ([C11] 7.24): memcpy, memmove, memset, memcmp. Kernel only.
-// `rep movsq`/`rep stosq` and a byte tail: fast on every x86-64, and correct on all.
-#include "src/base/types.h"
+// code ([C11] 7.24): memcpy, memmove, memset, memcmp (string_ops.h holds
+// them, host-tested). Kernel only.
+#include "src/kernel/string_ops.h"
 
 extern "C" {
 
-// Eight bytes per iteration, then the tail: the same speed as `rep movsb`
-// on ERMSB hardware, and an eighth of the iterations where each one counts
-// (QEMU's -icount counts every iteration as an instruction, and the
-// benchmarks count instructions).
-void* memcpy(void* dst, const void* src, size_t n) {
-  void* d = dst;
-  size_t words = n / 8, tail = n % 8;
-  asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words)::"memory");
-  asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail)::"memory");
-  return dst;
-}
-
-void* memmove(void* dst, const void* src, size_t n) {
-  auto* d = static_cast<unsigned char*>(dst);
-  auto* s = static_cast<const unsigned char*>(src);
-  if (d <= s || d >= s + n) return memcpy(dst, src, n);
-  // Overlap with dst above src: copy backwards (direction flag set only
-  // for the duration, as the ABI requires DF clear at calls).
-  void* dl = d + n - 1;
-  const void* sl = s + n - 1;
-  asm volatile("std; rep movsb; cld" : "+D"(dl), "+S"(sl), "+c"(n)::"memory");
-  return dst;
-}
-
-void* memset(void* dst, int c, size_t n) {
-  void* d = dst;
-  const uint64_t pattern = uint64_t{static_cast<unsigned char>(c)} * 0x0101'0101'0101'0101ull;
-  size_t words = n / 8, tail = n % 8;
-  asm volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
-  asm volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
-  return dst;
-}
-
-int memcmp(const void* a, const void* b, size_t n) {
-  auto* x = static_cast<const unsigned char*>(a);
-  auto* y = static_cast<const unsigned char*>(b);
-  for (size_t i = 0; i < n; ++i)
-    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-  return 0;
-}
+void* memcpy(void* dst, const void* src, size_t n) { return kernel::copy_bytes(dst, src, n); }
+void* memmove(void* dst, const void* src, size_t n) { return kernel::move_bytes(dst, src, n); }
+void* memset(void* dst, int c, size_t n) { return kernel::fill_bytes(dst, c, n); }
+int memcmp(const void* a, const void* b, size_t n) { return kernel::compare_bytes(a, b, n); }
 
 }  // extern "C"

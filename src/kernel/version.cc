@@ -4,21 +4,20 @@
 #include "src/arch/console.h"
 #include "src/base/assert.h"
 #include "src/base/types.h"
+#include "src/kernel/build_id.h"
 
 extern "C" const uint32_t __build_id_note[];
 
 namespace kernel {
 
 void print_version_line() {
-  // ELF note: namesz, descsz, type (3 = NT_GNU_BUILD_ID), "GNU\0", desc.
-  const uint32_t namesz = __build_id_note[0], descsz = __build_id_note[1];
-  const auto* desc = reinterpret_cast<const uint8_t*>(&__build_id_note[3]) + ((namesz + 3) & ~3u);
   arch::kprint("{} {} build ", kName, kVersion);
-  if (__build_id_note[2] != 3 || descsz == 0 || descsz > 64) {
+  const base::Span<const uint8_t> id = build_id_of(__build_id_note);
+  if (id.size() == 0) {
     arch::kprint("(none)\n");
     return;
   }
-  for (uint32_t i = 0; i < descsz; ++i) arch::kprint("{:02x}", desc[i]);
+  for (uint8_t b : id) arch::kprint("{:02x}", b);
   // A debug kernel says so: its timings and code differ from a release's.
   arch::kprint(base::kDebugAsserts ? " (debug: DEBUG_ASSERT on)\n" : "\n");
 }
