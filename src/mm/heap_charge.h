@@ -134,16 +134,23 @@ inline void heap_charge_refill(HeapCharge& c, unsigned cls, HeapBudget& budget) 
   c.limit[cls] += batch;
 }
 
+/// Gives a CPU account's credit in `cls` above `keep` objects back to the
+/// budget; returns the bytes given.
+inline int64_t heap_charge_give_back(HeapCharge& c, unsigned cls, HeapBudget& budget, int64_t keep) {
+  const int64_t give = c.credit(cls) - keep;
+  if (give <= 0) return 0;
+  c.limit[cls] -= static_cast<uint32_t>(give);
+  heap_charge_clamp_peak(c, cls);
+  const int64_t bytes = give * heap_class(cls).size;
+  budget.give(bytes);
+  return bytes;
+}
+
 /// Hands a CPU account's credit in `cls` above two batches back to the
 /// budget (after frees of objects allocated elsewhere), keeping one batch.
 inline void heap_charge_trim(HeapCharge& c, unsigned cls, HeapBudget& budget) {
-  const uint32_t batch = heap_charge_refill_batch(cls);
-  const int64_t credit = c.credit(cls);
-  if (credit <= 2 * int64_t{batch}) return;
-  const int64_t give = credit - batch;
-  c.limit[cls] -= static_cast<uint32_t>(give);
-  heap_charge_clamp_peak(c, cls);
-  budget.give(give * heap_class(cls).size);
+  const int64_t batch = heap_charge_refill_batch(cls);
+  if (c.credit(cls) > 2 * batch) (void)heap_charge_give_back(c, cls, budget, batch);
 }
 
 /// The slow path of a reservation that allocated past its limit: the

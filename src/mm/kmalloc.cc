@@ -369,14 +369,7 @@ uint64_t heap_cpu_charge_flush() {
   const uint64_t irq = arch::irq_save();
   HeapCharge& c = *arch::this_cpu().heap_cpu_charge;
   int64_t bytes = 0;
-  for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
-    const int64_t credit = c.credit(cls);
-    if (credit <= 0) continue;
-    c.limit[cls] -= static_cast<uint32_t>(credit);
-    heap_charge_clamp_peak(c, cls);
-    bytes += credit * heap_class(cls).size;
-  }
-  budget.give(bytes);
+  for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) bytes += heap_charge_give_back(c, cls, budget, 0);
   arch::irq_restore(irq);
   return static_cast<uint64_t>(bytes);
 }

@@ -157,6 +157,14 @@ bool take_credit(CpuCredit& cc, const Objs& want, ObjsAccount& acct) {
   return taken;
 }
 
+// Puts `me` at the back of the line; returns true (it is queued).
+bool enqueue(Waiter* me) REQUIRES(wait_lock) {
+  *wait_tail = me;
+  wait_tail = &me->next;
+  waiting.fetch_add(1, MemoryOrder::kRelaxed);
+  return true;
+}
+
 void dequeue(Waiter* me) REQUIRES(wait_lock) {
   for (Waiter** p = &wait_head; *p != nullptr; p = &(*p)->next) {
     if (*p != me) continue;
@@ -237,12 +245,7 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
       add_relaxed(global.cancels, 1);
       break;
     }
-    if (!queued && wait_head != nullptr) {
-      *wait_tail = &me;
-      wait_tail = &me.next;
-      waiting.fetch_add(1, MemoryOrder::kRelaxed);
-      queued = true;
-    }
+    if (!queued && wait_head != nullptr) queued = enqueue(&me);
     if (!queued || wait_head == &me) {
       const uint64_t irq = arch::irq_save();
       CpuCredit& cc = this_credit();
@@ -279,12 +282,7 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
       add_relaxed(wait.timeout_ns == 0 ? global.out_of_memory : global.timeouts, 1);
       break;
     }
-    if (!queued) {
-      *wait_tail = &me;
-      wait_tail = &me.next;
-      waiting.fetch_add(1, MemoryOrder::kRelaxed);
-      queued = true;
-    }
+    if (!queued) queued = enqueue(&me);
     if (!counted_wait) {
       counted_wait = true;
       add_relaxed(global.waits, 1);
