@@ -344,8 +344,12 @@ base::Status set_max_heap(uint64_t bytes) {
   bool lowered;
   {
     sched::MutexGuard g(max_lock);
-    lowered = static_cast<int64_t>(bytes) < mm::heap_budget().max();
+    // The first maximum replaces the boot budget, which no credit was
+    // taken against as a limit: nothing to drain then.
+    const int64_t old = mm::heap_budget().max();
+    lowered = static_cast<int64_t>(bytes) < old && old != mm::kHeapBootBudget;
     mm::heap_budget().set_max(static_cast<int64_t>(bytes));
+    if (mm::heap_budget().left() < 0) waiting.fetch_or(kOverBudget, MemoryOrder::kRelaxed);
   }
   // Credit the CPUs hold was taken under the old maximum: it goes back, so
   // a lower one binds at once instead of after that credit is spent; and
