@@ -53,3 +53,8 @@ void tss_install(uint32_t index, Tss* tss);
 }  // namespace arch
 
 extern "C" void trap_dispatch(arch::TrapFrame* frame);
+
+/// The instruction after trap_entry.S's `call trap_dispatch`: the return
+/// address that marks, in a frame-pointer chain, the trap frame lying
+/// right above trap_dispatch's frame (prof/unwind.h).
+extern "C" char trap_common_return[];

@@ -2,7 +2,8 @@
 // error code where the CPU pushes none ([sdm3] 6.13: vectors 8, 10-14, 17,
 // 21, 29, 30 have one), then the vector, and jumps to trap_common, which
 // saves the general registers into an arch::TrapFrame and calls
-// trap_dispatch(TrapFrame*).
+// trap_dispatch(TrapFrame*). trap_common sets up no frame of its own and
+// leaves RBP alone, so trap_dispatch's frame saves the interrupted RBP.
 #include "src/arch/asm_offsets.h"
 
         .text
@@ -50,9 +51,20 @@ trap_common:
         pushq %r13
         pushq %r14
         pushq %r15
+        // RSP is now the TrapFrame's address: the 15 registers end where
+        // the vector begins. prof/unwind.h relies on it to find the frame
+        // above trap_dispatch's frame pointer.
+.if TF_VECTOR != 15 * 8
+        .error "trap_common's pushes must end at the TrapFrame's start"
+.endif
         cld
         movq %rsp, %rdi
         call trap_dispatch
+        // The return address of every trap_dispatch call: a frame-pointer
+        // walk that meets it knows a TrapFrame lies right above the frame
+        // (prof/unwind.h), holding the interrupted RIP and RBP.
+        .globl trap_common_return
+trap_common_return:
         popq %r15
         popq %r14
         popq %r13

@@ -6,9 +6,8 @@
 #include "src/arch/qemu_exit.h"
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
-#include "src/mm/safe_access.h"
 #include "src/prof/backtrace.h"
-#include "src/sched/thread.h"
+#include "src/prof/kernel_unwind.h"
 
 namespace prof {
 namespace {
@@ -46,27 +45,12 @@ void print_registers(const arch::TrapFrame& f) {
 
 void crash_report_init() { arch::set_unhandled_trap_handler(report_and_stop); }
 
-bool find_any_stack(uint64_t addr, arch::StackInfo* info) {
-  if (arch::find_stack(addr, info)) return true;
-  sched::ThreadStackInfo t;
-  if (!sched::find_current_thread_stack(addr, &t)) return false;
-  *info = arch::StackInfo{"thread stack", arch::this_cpu().index, t.lo, t.hi, t.in_guard};
-  return true;
-}
-
 void print_backtrace(uint64_t rbp) {
-  // The frames must stay on the stack `rbp` starts on. A stack find_any_stack
-  // does not know is bounded loosely; the reads are probes.
-  constexpr uint64_t kUnknownStackSpan = 1 << 20;
-  arch::StackInfo info;
-  StackBounds stack{rbp, rbp + kUnknownStackSpan};
-  if (find_any_stack(rbp, &info)) stack = info.in_guard ? StackBounds{0, 0} : StackBounds{info.lo, info.hi};
+  // Every kernel stack is known, so the walk reads only mapped stack memory
+  // and crosses trap frames: a panic in a handler shows what it interrupted.
   uint64_t pcs[32];
   WalkEnd end;
-  size_t n = walk_frames(rbp, stack, pcs, 32, &end, [](uint64_t a) {
-    base::Result<uint64_t> v = mm::safe_read64(a);
-    return v.ok() ? v.value() : 0;  // 0 ends the chain
-  });
+  size_t n = unwind_from_frame(rbp, pcs, 32, &end);
   arch::kprint("backtrace:\n");
   for (size_t i = 0; i < n; ++i) arch::kprint("  #{:<2} {:#018x}\n", i, pcs[i]);
   arch::kprint("  ({})\n", walk_end_name(end));

@@ -4,7 +4,6 @@
 // Kernel only; any context.
 #pragma once
 
-#include "src/arch/stacks.h"
 #include "src/base/types.h"
 
 namespace prof {
@@ -13,12 +12,9 @@ namespace prof {
 /// resolve itself (arch/exceptions.h) is reported and stops the run.
 void crash_report_init();
 
-/// Classifies `addr` among every kernel stack: arch's static ones, then the
-/// current thread's (sched's).
-bool find_any_stack(uint64_t addr, arch::StackInfo* info);
-
 /// Prints "backtrace:" and one return address per line, starting at `rbp`,
-/// through probes (a corrupt chain ends the walk instead of faulting).
+/// through trap frames into the contexts they interrupted, and why the walk
+/// ended (kernel_unwind.h: a corrupt chain ends it instead of faulting).
 void print_backtrace(uint64_t rbp);
 
 /// Ends the run with the failure status; halts if there is no exit device.

@@ -39,7 +39,7 @@ inline constexpr uint16_t kUser = 1u << 2;
 inline constexpr int kWalkEndShift = 3;
 inline constexpr uint16_t kWalkEndMask = 0x7u << kWalkEndShift;
 inline constexpr uint16_t kTruncated = 1u << 6;
-static_assert(static_cast<int>(WalkEnd::kFull) + 1 <= 7, "WalkEnd + 1 must fit bits 5:3");
+static_assert(static_cast<int>(kLastWalkEnd) + 1 <= 7, "WalkEnd + 1 must fit bits 5:3");
 
 constexpr uint16_t make(SampleMode mode, bool user) {
   return static_cast<uint16_t>(static_cast<uint16_t>(mode) | (user ? kUser : 0));

@@ -167,8 +167,10 @@ size_t thread_count();
 size_t thread_descriptors();
 
 /// Whether `addr` lies in the running thread's stack or the guard page
-/// below it, and if so where. For fault reports and backtraces: O(1), any
-/// context but NMI.
+/// below it, and if so where. For fault reports and backtraces: O(1), no
+/// lock, any context. An NMI taken inside a switch, after the current
+/// thread became `next` but before RSP left `prev`'s stack, gets `next`'s
+/// stack, not the one it interrupted (prof/kernel_unwind.cc copes).
 struct ThreadStackInfo {
   uint64_t lo = 0, hi = 0;
   bool in_guard = false;
