@@ -56,6 +56,7 @@ const char* vector_name(uint64_t v) {
 }
 
 void set_trap_handler(uint8_t vector, TrapHandler fn) { handlers[vector] = fn; }
+TrapHandler trap_handler(uint8_t vector) { return handlers[vector]; }
 void set_unhandled_trap_handler(TrapHandler fn) { unhandled = fn; }
 
 void report_unhandled_trap(TrapFrame& frame) {

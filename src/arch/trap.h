@@ -27,6 +27,10 @@ using TrapHandler = void (*)(TrapFrame& frame);
 /// Installs `fn` for `vector`, replacing any previous handler.
 void set_trap_handler(uint8_t vector, TrapHandler fn);
 
+/// The handler installed for `vector`, or nullptr: for a test that wraps
+/// it for a while and puts it back.
+TrapHandler trap_handler(uint8_t vector);
+
 /// Called for any vector with no handler: a vector nobody expected is a bug
 /// to report, never to ignore.
 void set_unhandled_trap_handler(TrapHandler fn);
