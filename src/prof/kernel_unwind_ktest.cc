@@ -7,6 +7,7 @@
 #include "src/arch/percpu.h"
 #include "src/arch/trap.h"
 #include "src/arch/tss.h"
+#include "src/base/assert.h"
 #include "src/ktest/ktest.h"
 #include "src/prof/kernel_unwind.h"
 
@@ -130,6 +131,24 @@ KTEST(prof_unwind, page_fault_unwinds_from_ist_into_interrupted_stack) {
   KASSERT_TRUE(prof::kernel_stack_bounds(capture.interrupted_rbp, &interrupted));
   KEXPECT_EQ(handler.hi, capture.pf_stack_top);
   KEXPECT_NE(handler.lo, interrupted.lo);
+}
+
+// Expected to panic, from the page-fault handler on its IST stack: the
+// panic's backtrace must cross the trap frame into the faulting function
+// and its callers, down to the thread's zero frame ("end of chain"), where
+// a walk confined to one stack would stop at the IST stack's end.
+void panic_at_expected_fault(arch::TrapFrame& f) {
+  if (f.rip == reinterpret_cast<uint64_t>(prof_ktest_fault_rip))
+    PANIC("page fault at the test's load (rip {:#x}), on purpose", f.rip);
+  previous(f);
+}
+
+KTEST(xfail_prof_unwind, panic_in_ist_handler_backtrace) {
+  previous = arch::trap_handler(arch::kVectorPageFault);
+  arch::set_trap_handler(arch::kVectorPageFault, panic_at_expected_fault);
+  (void)fault_here(kUnmapped);
+  arch::set_trap_handler(arch::kVectorPageFault, previous);
+  KEXPECT_TRUE(false);  // not reached: the panic ends the run
 }
 
 }  // namespace
