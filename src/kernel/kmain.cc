@@ -7,6 +7,7 @@
 #include "src/arch/exceptions.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/cpu_timer.h"
+#include "src/arch/elf.h"
 #include "src/arch/fw_cfg.h"
 #include "src/arch/irq_routing.h"
 #include "src/arch/local_apic.h"
@@ -131,12 +132,13 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   for (const auto& m : info.modules()) add_carve_out(&c, m.start, m.end, "module");
   // GRUB also loads the non-allocated ELF sections (symbol and string
   // tables) after the image and reports them with physical sh_addr values.
+  // Without usable headers nothing is carved; prof's symbols_init says why.
   const auto& elf = info.elf_sections();
-  for (uint32_t i = 0; i < elf.num && elf.entsize >= 40; ++i) {
-    const uint8_t* sh = elf.headers.data() + size_t{i} * elf.entsize;
-    uint64_t addr = *reinterpret_cast<const uint64_t*>(sh + 16);  // Elf64_Shdr.sh_addr
-    uint64_t size = *reinterpret_cast<const uint64_t*>(sh + 32);  // Elf64_Shdr.sh_size
-    if (addr != 0 && addr < mm::kKernelImageBase && size != 0) add_carve_out(&c, addr, addr + size, "ELF section");
+  auto sections = arch::elf::SectionTable::from(elf.num, elf.entsize, elf.headers, nullptr);
+  for (uint32_t i = 0; sections.ok() && i < sections.value().size(); ++i) {
+    const arch::elf::SectionHeader sh = sections.value()[i];
+    if (arch::elf::loaded_by_loader(sh) && sh.addr < mm::kKernelImageBase)
+      add_carve_out(&c, sh.addr, sh.addr + sh.size, "ELF section");
   }
 
   base::Status s = memory_map.init(base::Span<const mm::E820Entry>(raw_map, n),
