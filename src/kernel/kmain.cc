@@ -33,6 +33,7 @@
 #include "src/monitor/monitor.h"
 #include "src/monitor/options_command.h"
 #include "src/prof/crash_report.h"
+#include "src/prof/kernel_symbols.h"
 #include "src/prof/lbr_boot.h"
 #include "src/prof/pmu.h"
 #include "src/rt/objs.h"
@@ -347,6 +348,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::mb2::BootInfo info = init_memory(mbi_phys, features, &state);
   set_console_wrap(state.cmdline);
   print_boot_report(state);
+  prof::symbols_init(info.elf_sections());
   (void)monitor::report_boot_options(state.cmdline);
   Platform platform = discover_platform(info);
   start_lapic_and_clock(platform, features, monitor::Cmdline(state.cmdline).get("timer") == base::StrView("pit"));
