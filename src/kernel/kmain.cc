@@ -7,6 +7,7 @@
 #include "src/arch/exceptions.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/cpu_timer.h"
+#include "src/arch/elf.h"
 #include "src/arch/fw_cfg.h"
 #include "src/arch/irq_routing.h"
 #include "src/arch/local_apic.h"
@@ -32,6 +33,7 @@
 #include "src/monitor/monitor.h"
 #include "src/monitor/options_command.h"
 #include "src/prof/crash_report.h"
+#include "src/prof/kernel_symbols.h"
 #include "src/prof/lbr_boot.h"
 #include "src/prof/pmu.h"
 #include "src/rt/objs.h"
@@ -131,12 +133,13 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   for (const auto& m : info.modules()) add_carve_out(&c, m.start, m.end, "module");
   // GRUB also loads the non-allocated ELF sections (symbol and string
   // tables) after the image and reports them with physical sh_addr values.
+  // Without usable headers nothing is carved; prof's symbols_init says why.
   const auto& elf = info.elf_sections();
-  for (uint32_t i = 0; i < elf.num && elf.entsize >= 40; ++i) {
-    const uint8_t* sh = elf.headers.data() + size_t{i} * elf.entsize;
-    uint64_t addr = *reinterpret_cast<const uint64_t*>(sh + 16);  // Elf64_Shdr.sh_addr
-    uint64_t size = *reinterpret_cast<const uint64_t*>(sh + 32);  // Elf64_Shdr.sh_size
-    if (addr != 0 && addr < mm::kKernelImageBase && size != 0) add_carve_out(&c, addr, addr + size, "ELF section");
+  auto sections = arch::elf::SectionTable::from(elf.num, elf.entsize, elf.headers, nullptr);
+  for (uint32_t i = 0; sections.ok() && i < sections.value().size(); ++i) {
+    const arch::elf::SectionHeader sh = sections.value()[i];
+    if (arch::elf::loaded_by_loader(sh) && sh.addr < mm::kKernelImageBase)
+      add_carve_out(&c, sh.addr, sh.addr + sh.size, "ELF section");
   }
 
   base::Status s = memory_map.init(base::Span<const mm::E820Entry>(raw_map, n),
@@ -345,6 +348,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::mb2::BootInfo info = init_memory(mbi_phys, features, &state);
   set_console_wrap(state.cmdline);
   print_boot_report(state);
+  prof::symbols_init(info.elf_sections());
   (void)monitor::report_boot_options(state.cmdline);
   Platform platform = discover_platform(info);
   start_lapic_and_clock(platform, features, monitor::Cmdline(state.cmdline).get("timer") == base::StrView("pit"));

@@ -8,9 +8,13 @@
 #include "src/arch/x86.h"
 #include "src/prof/backtrace.h"
 #include "src/prof/kernel_unwind.h"
+#include "src/prof/kernel_symbols.h"
 
 namespace prof {
 namespace {
+
+// Room for a mangled name and its offset; longer names are cut.
+constexpr size_t kSymbolText = 160;
 
 void print_registers(const arch::TrapFrame& f) {
   arch::kprint("  rax={:#018x} rbx={:#018x} rcx={:#018x}\n", f.rax, f.rbx, f.rcx);
@@ -36,7 +40,9 @@ void print_registers(const arch::TrapFrame& f) {
                  (f.error_code & 1) ? "protection violation" : "page not present");
   }
   print_registers(f);
-  arch::kprint("  #0  {:#018x} (faulting instruction)\n", f.rip);
+  char sym[kSymbolText];
+  arch::kprint("  #0  {:#018x} {} (faulting instruction)\n", f.rip,
+               format_symbol(f.rip, PcKind::kInstruction, sym, sizeof sym));
   print_backtrace(f.rbp);
   fail_stop();
 }
@@ -52,7 +58,10 @@ void print_backtrace(uint64_t rbp) {
   WalkEnd end;
   size_t n = unwind_from_frame(rbp, pcs, 32, &end);
   arch::kprint("backtrace:\n");
-  for (size_t i = 0; i < n; ++i) arch::kprint("  #{:<2} {:#018x}\n", i, pcs[i]);
+  char sym[kSymbolText];
+  for (size_t i = 0; i < n; ++i) {
+    arch::kprint("  #{:<2} {:#018x} {}\n", i, pcs[i], format_symbol(pcs[i], PcKind::kReturnAddress, sym, sizeof sym));
+  }
   arch::kprint("  ({})\n", walk_end_name(end));
 }
 
