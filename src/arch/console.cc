@@ -28,6 +28,14 @@ void write_console(void*, const char* bytes, size_t n) {
   if (ready) com1.write(base::StrView(bytes, n));
 }
 
+void write_console_unwrapped(void*, const char* bytes, size_t n) {
+  if (!ready) return;
+  const uint32_t columns = com1.wrap();
+  com1.set_wrap(0);
+  com1.write(base::StrView(bytes, n));
+  com1.set_wrap(columns);
+}
+
 }  // namespace
 
 void console_set_wrap(uint32_t columns) {
@@ -62,7 +70,35 @@ void console_unlock() {
   pop_cli();
 }
 
+bool console_lock_nmi() {
+  // About a second of pauses on current hardware (tens of ns each), longer
+  // under emulation; a print rarely holds the lock for a millisecond.
+  constexpr uint64_t kPatience = uint64_t{1} << 25;
+  uint32_t me = this_cpu().index + 1;
+  if (owner.load(base::MemoryOrder::kRelaxed) == me) {
+    ++depth;
+    return false;
+  }
+  for (uint64_t i = 0; i < kPatience; ++i) {
+    uint32_t free = 0;
+    if (owner.compare_exchange(free, me, base::MemoryOrder::kAcquire, base::MemoryOrder::kRelaxed)) {
+      depth = 1;
+      return false;
+    }
+    cpu_relax();
+  }
+  owner.store(me, base::MemoryOrder::kRelaxed);
+  depth = 1;
+  return true;
+}
+
+void console_unlock_nmi() {
+  if (--depth == 0) owner.store(0, base::MemoryOrder::kRelease);
+}
+
 base::Sink console_sink() { return base::Sink{&write_console, nullptr}; }
+
+base::Sink console_sink_unwrapped() { return base::Sink{&write_console_unwrapped, nullptr}; }
 
 namespace {
 

@@ -16,12 +16,33 @@ void console_init();
 /// The console as a format sink (for code that formats in pieces).
 base::Sink console_sink();
 
+/// The console as a sink that never wraps, for output a program parses
+/// (a profile dump's lines). The caller holds the console.
+base::Sink console_sink_unwrapped();
+
 /// Wraps console lines at `columns` (0: off); the `console.wrap=N` argument.
 void console_set_wrap(uint32_t columns);
 
 /// Holds the console for this CPU (recursively), interrupts off.
 void console_lock();
 void console_unlock();
+
+/// The console for NMI context and for a kernel stopping every CPU, where
+/// the holder may never let go (it is stopped, or it is this CPU, halfway
+/// through a line): re-enters like console_lock(), else waits a bounded
+/// time (about a second) for another CPU's print and then takes the lock
+/// from it, whose output may then be cut off. Does not touch the interrupt
+/// flag (off in both contexts). True when the lock was taken by force.
+bool console_lock_nmi();
+void console_unlock_nmi();
+
+/// kprint for NMI context (console_lock_nmi around the format).
+template <typename... Args>
+void kprint_nmi(base::StrView fmt, const Args&... args) {
+  console_lock_nmi();
+  base::format(console_sink(), fmt, args...);
+  console_unlock_nmi();
+}
 
 template <typename... Args>
 void kprint(base::StrView fmt, const Args&... args) {

@@ -50,11 +50,13 @@ constexpr uint32_t ioapic_max_entry(uint32_t version_reg) { return (version_reg 
 static_assert(ioapic_max_entry(0x0017'0011) == 23, "82093AA: 24 entries, version 0x11");
 
 // ---------------------------------------------------------------------------
-// Redirection entry encoding [ioapic] 3.2.4. Delivery mode is always fixed
-// (000) and destination mode physical (bit 11 clear): one CPU, named by its
+// Redirection entry encoding [ioapic] 3.2.4. Delivery mode is fixed (000)
+// for device interrupts and NMI (100) for the profiler's periodic source;
+// destination mode is always physical (bit 11 clear): one CPU, named by its
 // APIC id.
 
 inline constexpr uint32_t kRedirDeliveryFixed = 0b000 << 8;
+inline constexpr uint32_t kRedirDeliveryNmi = 0b100 << 8;
 inline constexpr uint32_t kRedirActiveLow = 1u << 13;
 inline constexpr uint32_t kRedirLevel = 1u << 15;
 inline constexpr uint32_t kRedirMasked = 1u << 16;
@@ -68,7 +70,14 @@ constexpr uint32_t redir_low(uint8_t vector, bool active_low, bool level, bool m
 }
 /// High dword: the physical destination APIC id in bits 63:56.
 constexpr uint32_t redir_high(uint8_t dest_apic_id) { return uint32_t{dest_apic_id} << 24; }
+/// An NMI entry: [ioapic] 3.2.4 ignores the vector for NMI delivery and
+/// treats it as edge triggered whatever the trigger bit says, so the entry
+/// is written edge-triggered with vector 0 and only the pin's polarity kept.
+constexpr uint32_t redir_low_nmi(bool active_low, bool masked) {
+  return kRedirDeliveryNmi | (active_low ? kRedirActiveLow : 0) | (masked ? kRedirMasked : 0);
+}
 static_assert(redir_low(0x20, false, false, false) == 0x0000'0020);
+static_assert(redir_low_nmi(false, false) == 0x0000'0400 && redir_low_nmi(true, true) == 0x0001'2400);
 static_assert(redir_low(0x29, true, true, false) == 0x0000'a029);
 static_assert(redir_low(0, false, false, true) == 0x0001'0000);
 static_assert(redir_high(3) == 0x0300'0000);
@@ -148,6 +157,15 @@ class IoApic {
     ASSERT_MSG(dest_apic_id <= 0xff, "ioapic: APIC id {} does not fit 8 bits", dest_apic_id);
     write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest_apic_id)));
     write_reg(ioapic_redir_low(pin), redir_low(vector, active_low, level, false));
+  }
+
+  /// Routes `pin` as an NMI to the CPU with APIC id `dest_apic_id` and
+  /// unmasks it; the same order and checks as route().
+  void route_nmi(uint32_t pin, uint32_t dest_apic_id, bool active_low) {
+    ASSERT_MSG(pin <= kIoApicMaxPin, "ioapic: pin {} out of range", pin);
+    ASSERT_MSG(dest_apic_id <= 0xff, "ioapic: APIC id {} does not fit 8 bits", dest_apic_id);
+    write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest_apic_id)));
+    write_reg(ioapic_redir_low(pin), redir_low_nmi(active_low, false));
   }
 
   /// Masks `pin`, keeping the rest of its entry (read-modify-write of the

@@ -100,6 +100,23 @@ TEST(IoApic, RouteUnmasksAMaskedEntry) {
   EXPECT_EQ(fake.regs[ioapic_redir_high(4)], 0u);
 }
 
+TEST(IoApic, RouteNmiIsEdgeTriggeredWithoutAVector) {
+  FakeIoApic fake(kQemuVersion);
+  fake.regs[ioapic_redir_low(2)] = 0x0001'a030;  // masked, level, a stale vector
+  IoApic<FakeRegs> io(FakeRegs{&fake});
+  io.route_nmi(2, 0, false);
+  io.route_nmi(9, 7, true);
+  using Op = FakeIoApic::Op;
+  // Delivery mode 100 (NMI), vector 0, edge, unmasked; polarity kept.
+  EXPECT_EQ(fake.writes(), (std::vector<Op>{
+                               {true, 0x15, 0x0000'0000},
+                               {true, 0x14, 0x0000'0400},
+                               {true, 0x23, 0x0700'0000},
+                               {true, 0x22, 0x0000'2400},
+                           }));
+  EXPECT_DEATH(io.route_nmi(0, 0x100, false), "does not fit 8 bits");
+}
+
 TEST(IoApic, MaskAllMasksEveryPin) {
   FakeIoApic fake(kQemuVersion);
   for (uint32_t pin = 0; pin < 24; ++pin) {

@@ -27,6 +27,14 @@ base::Status send_nmi(uint32_t index) {
   return s;
 }
 
+base::Status send_nmi_from_nmi(uint32_t index) {
+  uint32_t id = 0;
+  if (!cpu_apic_id_any(index, &id)) return base::Error::kInvalidArgument;
+  // No push_cli: in NMI context interrupts are already blocked, and in a
+  // panic they are off; the send itself is NMI-safe.
+  return with_lapic([&](auto& l) { return l.send_nmi_from_nmi(id); });
+}
+
 void kick_cpu(uint32_t index) { (void)send_ipi(index, kVectorIpiReschedule); }
 
 }  // namespace arch

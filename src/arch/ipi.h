@@ -14,6 +14,13 @@ base::Status send_ipi(uint32_t index, uint8_t vector);
 /// An NMI to CPU `index`. Any context but NMI.
 base::Status send_nmi(uint32_t index);
 
+/// An NMI to CPU `index` from NMI context (the profiler's fan-out, stopping
+/// the world from a panic that may itself be inside an NMI): safe against
+/// this CPU's own send being interrupted half way (Lapic::send_nmi_from_nmi).
+/// kInvalidArgument for a CPU that never started. NMI context, or any
+/// context with interrupts off.
+base::Status send_nmi_from_nmi(uint32_t index);
+
 /// The reschedule IPI to CPU `index`: its handler only EOIs, which ends a
 /// HLT. Any context but NMI.
 void kick_cpu(uint32_t index);

@@ -34,7 +34,12 @@ void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_
   }
 }
 
-base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
+namespace {
+
+// Finds the IOAPIC serving ISA `irq`'s GSI and calls fn(ioapic, pin, route)
+// under the lock; kNotFound when none does (or there is no MADT).
+template <typename Fn>
+base::Status with_isa_pin(uint8_t irq, Fn fn) {
   if (madt_ == nullptr) return base::Error::kNotFound;
   const auto& madt = *madt_;
   IsaRoute r = isa_irq_route(irq, base::Span<const acpi::InterruptOverride>(madt.overrides.begin(), madt.overrides.size()));
@@ -43,10 +48,28 @@ base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
     SpinLockGuard guard(ioapic_lock);
     auto dev = ioapic_at(i);
     if (r.gsi < io.gsi_base || r.gsi > io.gsi_base + dev.max_redirection_entry()) continue;
-    dev.route(r.gsi - io.gsi_base, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
+    fn(dev, r.gsi - io.gsi_base, r);
     return base::Status::Ok();
   }
   return base::Error::kNotFound;
+}
+
+}  // namespace
+
+base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
+  return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
+    dev.route(pin, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
+  });
+}
+
+base::Status route_isa_irq_nmi(uint8_t irq, uint32_t cpu) {
+  return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
+    dev.route_nmi(pin, cpu_block(cpu).apic_id, r.active_low);
+  });
+}
+
+base::Status mask_isa_irq(uint8_t irq) {
+  return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute&) { dev.mask(pin); });
 }
 
 }  // namespace arch

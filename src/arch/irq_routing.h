@@ -24,4 +24,12 @@ void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_
 /// kNotFound when no IOAPIC serves the IRQ's GSI (or there is no MADT).
 base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu);
 
+/// Routes ISA IRQ `irq` to CPU `cpu` as an NMI (and unmasks it): the
+/// profiler's periodic source, which reaches the CPU whatever its interrupt
+/// flag. kNotFound as route_isa_irq.
+base::Status route_isa_irq_nmi(uint8_t irq, uint32_t cpu);
+
+/// Masks ISA IRQ `irq` at its IOAPIC pin; kNotFound as route_isa_irq.
+base::Status mask_isa_irq(uint8_t irq);
+
 }  // namespace arch

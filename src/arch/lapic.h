@@ -341,6 +341,24 @@ class Lapic {
     return send(apic_id, icr_startup(vector_page));
   }
 
+  /// An NMI to `apic_id` from NMI context, which may have interrupted this
+  /// CPU's own send() between its two xAPIC ICR writes or while it polled
+  /// delivery status. So: wait until no send is pending (ours must not
+  /// overwrite one in flight), send, then put back the ICR high dword the
+  /// interrupted send wrote, so that its low write still reaches its CPU.
+  /// x2APIC's ICR is one WRMSR: nothing to interleave [sdm3] 10.12.9.
+  base::Status send_nmi_from_nmi(uint32_t apic_id) {
+    if constexpr (kX2apic) {
+      return send(apic_id, icr_nmi());
+    } else {
+      if (base::Status s = wait_icr_idle(); !s.ok()) return s;
+      const uint32_t interrupted_high = regs_.read(kLapicIcrHigh);
+      base::Status s = send(apic_id, icr_nmi());
+      regs_.write(kLapicIcrHigh, interrupted_high);
+      return s;
+    }
+  }
+
   /// Writes any ICR low value to `apic_id`. xAPIC: high then low (the low
   /// write sends), then waits until delivery status reads idle, calling
   /// relax() between reads; kTimedOut after the spin limit. x2APIC: one
@@ -353,17 +371,23 @@ class Lapic {
       if (apic_id > 0xff) return base::Error::kInvalidArgument;
       regs_.write(kLapicIcrHigh, xapic_icr_high(static_cast<uint8_t>(apic_id)));
       regs_.write(kLapicIcrLow, low);
-      for (uint32_t i = 0; i < icr_spin_limit_; ++i) {
-        if ((regs_.read(kLapicIcrLow) & kIcrPending) == 0) return base::Status::Ok();
-        regs_.relax();
-      }
-      return base::Error::kTimedOut;
+      return wait_icr_idle();
     }
   }
 
   Regs& regs() { return regs_; }
 
  private:
+  // xAPIC: polls delivery status until idle, calling relax() between
+  // reads; kTimedOut after the spin limit.
+  base::Status wait_icr_idle() {
+    for (uint32_t i = 0; i < icr_spin_limit_; ++i) {
+      if ((regs_.read(kLapicIcrLow) & kIcrPending) == 0) return base::Status::Ok();
+      regs_.relax();
+    }
+    return base::Error::kTimedOut;
+  }
+
   void program_timer(uint32_t lvt, TimerDivide divide, uint32_t count) {
     regs_.write(kLapicTimerDivide, static_cast<uint32_t>(divide));
     regs_.write(kLapicLvtTimer, lvt);

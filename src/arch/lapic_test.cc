@@ -211,6 +211,36 @@ TEST(LapicXapic, IpiWritesHighThenLowAndWaitsForDelivery) {
   for (size_t i = 2; i < dev.log.size(); ++i) EXPECT_EQ(dev.log[i].offset, kLapicIcrLow);
 }
 
+TEST(LapicXapic, NmiFromNmiWaitsForTheInterruptedSendAndRestoresItsDestination) {
+  FakeXapic dev;
+  // The interrupted code wrote its destination (CPU 5) and was about to
+  // write the low dword; a send of its own is still pending for two polls.
+  dev.set(kLapicIcrHigh, 0x0500'0000);
+  int pending_reads = 2;
+  dev.on_read(kLapicIcrLow, [&] {
+    uint32_t low = dev.get(kLapicIcrLow);
+    return pending_reads-- > 0 ? low | kIcrPending : low;
+  });
+  XLapic apic(FakeXapicRegs{&dev});
+  ASSERT_TRUE(apic.send_nmi_from_nmi(3).ok());
+  EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicIcrHigh, 0x0300'0000},
+                                                      {true, kLapicIcrLow, 0x0000'4400},
+                                                      {true, kLapicIcrHigh, 0x0500'0000}}));
+  EXPECT_EQ(dev.relaxes, 2);
+  // No ICR write happened while the earlier send was pending.
+  size_t first_write = 0;
+  while (!dev.log[first_write].write) ++first_write;
+  EXPECT_EQ(dev.log[first_write - 1].offset, kLapicIcrHigh) << "the saved high dword is read last";
+  EXPECT_EQ(dev.log[first_write - 2].value & kIcrPending, 0u) << "idle seen before the first write";
+}
+
+TEST(LapicX2apic, NmiFromNmiIsOneIcrWrite) {
+  FakeMsrBank bank;
+  X2Lapic apic(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  ASSERT_TRUE(apic.send_nmi_from_nmi(0x1'0002).ok());
+  EXPECT_EQ(bank.log(), (std::vector<Access>{{true, 0x830, x2apic_icr(0x1'0002, 0x0000'4400)}}));
+}
+
 TEST(LapicXapic, DeliveryTimeoutIsAnError) {
   FakeXapic dev;
   dev.on_read(kLapicIcrLow, [] { return kIcrPending; });  // stuck

@@ -19,6 +19,10 @@ struct PerCpuHeapCache;
 struct HeapCharge;
 }  // namespace mm
 
+namespace prof {
+struct CpuProf;
+}  // namespace prof
+
 namespace arch {
 
 inline constexpr uint32_t kIa32GsBase = 0xc000'0101;
@@ -45,6 +49,7 @@ struct alignas(64) PerCpu {
   uint64_t timer_ticks;    // LAPIC timer interrupts taken
   uint64_t ipis_received;  // test and diagnostic IPIs
   uint64_t nmis_received;
+  prof::CpuProf* prof;  // prof's per-CPU block (sampler, snapshots, watchdog); null before prof_init
 };
 static_assert(__builtin_offsetof(PerCpu, self) == 0, "gs:0 must hold the self pointer");
 

@@ -110,6 +110,12 @@ void gdt_init() {
 extern "C" void trap_dispatch(arch::TrapFrame* frame) {
   arch::TrapHandler fn = arch::handlers[frame->vector & 0xff];
   if (fn == nullptr) fn = arch::unhandled;
+  if (fn != nullptr && frame->vector == arch::kVectorNmi) {
+    // An NMI may land anywhere, this very function included: it must not
+    // touch the state below, and its handler allocates nothing.
+    fn(*frame);
+    return;
+  }
   if (fn != nullptr) {
     // Heap allocations in a handler are the CPU's, not the interrupted
     // thread's reservation. A handler that switched threads comes back

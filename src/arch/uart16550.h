@@ -45,6 +45,7 @@ class Uart16550 {
   /// Wraps output lines longer than `columns` (0: never), for terminals
   /// that do not wrap themselves.
   void set_wrap(uint32_t columns) { wrap_ = columns; }
+  uint32_t wrap() const { return wrap_; }
 
   /// Writes bytes, turning "\n" into "\r\n" (a serial terminal needs both)
   /// and, when wrapping, breaking lines at the wrap column.

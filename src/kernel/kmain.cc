@@ -36,6 +36,7 @@
 #include "src/prof/kernel_symbols.h"
 #include "src/prof/lbr_boot.h"
 #include "src/prof/pmu.h"
+#include "src/prof/prof_init.h"
 #include "src/rt/objs.h"
 #include "src/rt/objs_select.h"
 #include "src/rt/res_init.h"
@@ -364,6 +365,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   arch::sti();
   print_cpus_report(features, online_tsc);
   rt::res_init(state.cmdline, state.usable_bytes);
+  prof::prof_init(state.cmdline);
   monitor::run_jobs(state.cmdline);
 }
 

@@ -1,6 +1,7 @@
 // See boot_options.h.
 #include "src/monitor/boot_options.h"
 
+#include "src/base/assert.h"
 #include "src/base/byte_size.h"
 #include "src/monitor/cmdline.h"
 
@@ -24,6 +25,10 @@ constexpr BootOption kOptions[] = {
      "the heap's maximum, against which reservations are made"},
     {"rt.overrun", OptionKind::kChoice, "panic", 0, 0, "report|panic", "report",
      "what an allocation past its reservation does"},
+    {"watchdog", OptionKind::kUint, "SECONDS", 0, 3600, nullptr, "10",
+     "report a CPU stuck with interrupts off and no timer tick for this long (0: off)"},
+    {"prof.start", OptionKind::kUint, "HZ", 20, 10000, nullptr, "off",
+     "profile every CPU at HZ from boot through the jobs, then print the dump"},
 };
 
 bool is_choice(const char* choices, StrView value) {
@@ -57,6 +62,17 @@ const BootOption* find_boot_option(StrView key) {
     if (StrView(o.key) == key) return &o;
   }
   return nullptr;
+}
+
+base::Result<uint64_t> boot_option_uint(StrView cmdline, StrView key) {
+  const BootOption* option = find_boot_option(key);
+  ASSERT_MSG(option != nullptr && option->kind == OptionKind::kUint, "boot option {} is not a number option", key);
+  bool found = false;
+  StrView text = Cmdline(cmdline).get(key, &found);
+  if (!found) return base::Error::kNotFound;
+  uint64_t v = 0;
+  if (!parse_uint(text, &v) || v < option->min || v > option->max) return base::Error::kInvalidArgument;
+  return v;
 }
 
 bool boot_option_value_ok(const BootOption& option, StrView value) {

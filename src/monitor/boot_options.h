@@ -7,6 +7,7 @@
 // against. Pure logic, host-tested. Any context.
 #pragma once
 
+#include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/str.h"
 #include "src/base/types.h"
@@ -40,6 +41,13 @@ const BootOption* find_boot_option(base::StrView key);
 
 /// Whether `value` is one `option` takes.
 bool boot_option_value_ok(const BootOption& option, base::StrView value);
+
+/// The value of the kUint option `key` in `cmdline` (the last one given),
+/// checked against the table's range: kNotFound when the command line does
+/// not give it, kInvalidArgument when the value is not a number in range
+/// (check_boot_options has named it at boot; the caller keeps its default).
+/// Panics for a key the table does not list as kUint (a kernel bug).
+base::Result<uint64_t> boot_option_uint(base::StrView cmdline, base::StrView key);
 
 /// The known key nearest to `key` by edit distance (at most 2, or a third
 /// of the key's length), or null.

@@ -71,6 +71,25 @@ TEST(BootOptions, ValuesAtTheEdgesOfTheirRanges) {
   EXPECT_FALSE(boot_option_value_ok(*heap, base::StrView("1073741825G")));
 }
 
+TEST(BootOptions, NumberOptionsAreReadInOnePlace) {
+  using base::Error;
+  using base::StrView;
+  EXPECT_EQ(boot_option_uint(StrView("test=* watchdog=0"), StrView("watchdog")).value(), 0u);
+  EXPECT_EQ(boot_option_uint(StrView("watchdog=3600"), StrView("watchdog")).value(), 3600u);
+  EXPECT_EQ(boot_option_uint(StrView("watchdog=5 watchdog=7"), StrView("watchdog")).value(), 7u) << "the last wins";
+  EXPECT_EQ(boot_option_uint(StrView("test=*"), StrView("watchdog")).error(), Error::kNotFound);
+  EXPECT_EQ(boot_option_uint(StrView("watchdog=3601"), StrView("watchdog")).error(), Error::kInvalidArgument);
+  EXPECT_EQ(boot_option_uint(StrView("watchdog=ten"), StrView("watchdog")).error(), Error::kInvalidArgument);
+  EXPECT_EQ(boot_option_uint(StrView("watchdog="), StrView("watchdog")).error(), Error::kInvalidArgument);
+  EXPECT_EQ(boot_option_uint(StrView("prof.start=19"), StrView("prof.start")).error(), Error::kInvalidArgument);
+  EXPECT_EQ(boot_option_uint(StrView("prof.start=10000"), StrView("prof.start")).value(), 10000u);
+}
+
+TEST(BootOptionsDeathTest, OnlyNumberOptionsReadAsNumbers) {
+  EXPECT_DEATH((void)boot_option_uint(base::StrView("timer=pit"), base::StrView("timer")), "not a number option");
+  EXPECT_DEATH((void)boot_option_uint(base::StrView(""), base::StrView("no.such")), "not a number option");
+}
+
 TEST(BootOptions, EditDistance) {
   EXPECT_EQ(edit_distance(base::StrView("timer"), base::StrView("timer"), 9), 0u);
   EXPECT_EQ(edit_distance(base::StrView("tiemr"), base::StrView("timer"), 9), 2u);

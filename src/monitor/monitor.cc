@@ -89,6 +89,15 @@ void run_jobs(base::StrView cmdline_text) {
   check_commands();
   Cmdline cmdline(cmdline_text);
   bool any = false, found = false;
+  // prof.start=HZ profiles the jobs: `prof start HZ` before them, and
+  // `prof stop` and `prof dump` after (the host tool reads the dump).
+  const base::StrView prof_hz = cmdline.get("prof.start", &found);
+  const bool profile = found;
+  if (profile) {
+    char args[32];
+    const size_t n = base::format_to(args, sizeof args, "start {}", prof_hz);
+    (void)run_command(base::StrView("prof"), base::StrView(args, n < sizeof args ? n : sizeof args - 1));
+  }
   constexpr const char* kJobs[] = {"test", "bench"};
   for (const char* job : kJobs) {
     base::StrView globs = cmdline.get(job, &found);
@@ -100,6 +109,11 @@ void run_jobs(base::StrView cmdline_text) {
   if (found) {
     any = true;
     (void)run_script(script);
+  }
+  if (profile) {
+    (void)run_command(base::StrView("prof"), base::StrView("stop"));
+    (void)run_command(base::StrView("prof"), base::StrView("dump"));
+    any = true;
   }
   if (!any) monitor_loop();
   power_off();

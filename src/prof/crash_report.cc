@@ -8,13 +8,12 @@
 #include "src/arch/x86.h"
 #include "src/prof/backtrace.h"
 #include "src/prof/kernel_unwind.h"
+#include "src/prof/interrupted_mode.h"
 #include "src/prof/kernel_symbols.h"
+#include "src/prof/stop_world.h"
 
 namespace prof {
 namespace {
-
-// Room for a mangled name and its offset; longer names are cut.
-constexpr size_t kSymbolText = 160;
 
 void print_registers(const arch::TrapFrame& f) {
   arch::kprint("  rax={:#018x} rbx={:#018x} rcx={:#018x}\n", f.rax, f.rbx, f.rcx);
@@ -25,6 +24,7 @@ void print_registers(const arch::TrapFrame& f) {
 }
 
 [[noreturn]] void report_and_stop(arch::TrapFrame& f) {
+  prof::stop_other_cpus();
   arch::StackInfo stack;
   if (f.vector == arch::kVectorPageFault && find_any_stack(arch::read_cr2(), &stack) && stack.in_guard) {
     arch::kprint("\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
@@ -40,10 +40,11 @@ void print_registers(const arch::TrapFrame& f) {
                  (f.error_code & 1) ? "protection violation" : "page not present");
   }
   print_registers(f);
-  char sym[kSymbolText];
+  char sym[kSymbolTextBytes];
   arch::kprint("  #0  {:#018x} {} (faulting instruction)\n", f.rip,
                format_symbol(f.rip, PcKind::kInstruction, sym, sizeof sym));
   print_backtrace(f.rbp);
+  print_stopped_cpus(arch::console_sink());
   fail_stop();
 }
 
@@ -58,9 +59,9 @@ void print_backtrace(uint64_t rbp) {
   WalkEnd end;
   size_t n = unwind_from_frame(rbp, pcs, 32, &end);
   arch::kprint("backtrace:\n");
-  char sym[kSymbolText];
+  char sym[kSymbolTextBytes];
   for (size_t i = 0; i < n; ++i) {
-    arch::kprint("  #{:<2} {:#018x} {}\n", i, pcs[i], format_symbol(pcs[i], PcKind::kReturnAddress, sym, sizeof sym));
+    arch::kprint("  #{:<2} {:#018x} {}\n", i, pcs[i], format_symbol(pcs[i], unwound_pc_kind(pcs, i), sym, sizeof sym));
   }
   arch::kprint("  ({})\n", walk_end_name(end));
 }

@@ -32,6 +32,9 @@ bool symbolize_return_address(uint64_t ret_pc, SymbolRef* out);
 /// instruction itself (a faulting rip, a sample, `sym ADDR`).
 enum class PcKind { kInstruction, kReturnAddress };
 
+/// Room for a mangled name and its offset; longer names are cut.
+inline constexpr size_t kSymbolTextBytes = 160;
+
 /// Writes "name+0xoff" for `pc` into `buf` (NUL-terminated, cut to fit),
 /// or "?" when no symbol covers it, and returns the text.
 base::StrView format_symbol(uint64_t pc, PcKind kind, char* buf, size_t cap);

@@ -165,23 +165,35 @@ class SampleRing {
     // visible to the loads below.
     const uint64_t tail = tail_.load(base::MemoryOrder::kAcquire);
     if (tail == head) return false;
-    const uint64_t w0 = get(head);
-    const size_t n = static_cast<uint8_t>(w0);
-    // push() never stores more; anything else is a corrupted ring, and
-    // copying it would overrun out->pcs.
-    ASSERT_MSG(n <= kMaxSamplePcs && n + internal::kSampleHeaderWords <= tail - head,
-               "sample record longer than its ring allows");
-    out->header.event = static_cast<uint8_t>(w0 >> 8);
-    out->header.flags = static_cast<uint16_t>(w0 >> 16);
-    out->header.cpu = static_cast<uint32_t>(w0 >> 32);
-    out->header.tid = get(head + 1);
-    out->header.timestamp = get(head + 2);
-    out->n_pcs = static_cast<uint8_t>(n);
-    for (size_t i = 0; i < n; ++i) out->pcs[i] = get(head + internal::kSampleHeaderWords + i);
+    const uint64_t words = read_record(head, tail, out);
     // Release orders the reads above before the producer can see the words
     // as free and reuse them.
-    head_.store(head + internal::kSampleHeaderWords + n, base::MemoryOrder::kRelease);
+    head_.store(head + words, base::MemoryOrder::kRelease);
     return true;
+  }
+
+  /// Reader only. Calls fn(const Sample&) for each stored sample, oldest
+  /// first, without taking them: `prof top` and `prof dump` both read one
+  /// profile. Sees the samples published when it starts; the producer may
+  /// keep pushing meanwhile (it writes only past that point, and never over
+  /// unread words). Returns how many it visited.
+  template <typename Fn>
+  size_t for_each(Fn&& fn) const {
+    const uint64_t head = head_.load(base::MemoryOrder::kRelaxed);
+    // Acquire pairs with push()'s release of tail_, as in pop().
+    const uint64_t tail = tail_.load(base::MemoryOrder::kAcquire);
+    size_t visited = 0;
+    Sample s;
+    for (uint64_t at = head; at != tail; ++visited) {
+      at += read_record(at, tail, &s);
+      fn(static_cast<const Sample&>(s));
+    }
+    return visited;
+  }
+
+  /// Reader only. Drops every stored sample (a new profile starts empty).
+  void clear() {
+    head_.store(tail_.load(base::MemoryOrder::kAcquire), base::MemoryOrder::kRelease);
   }
 
   /// Words in use: a snapshot, exact when neither side is running.
@@ -208,6 +220,25 @@ class SampleRing {
   // word to exactly one side at a time, and the acquire/release pairs above
   // order the hand-over.
   void put(uint64_t index, uint64_t v) { words_[index & kMask] = v; }
+
+  // Decodes the record at word `at` (published words end at `tail`) into
+  // `*out`; returns its length in words.
+  uint64_t read_record(uint64_t at, uint64_t tail, Sample* out) const {
+    const uint64_t w0 = get(at);
+    const size_t n = static_cast<uint8_t>(w0);
+    // push() never stores more; anything else is a corrupted ring, and
+    // copying it would overrun out->pcs.
+    ASSERT_MSG(n <= kMaxSamplePcs && n + internal::kSampleHeaderWords <= tail - at,
+               "sample record longer than its ring allows");
+    out->header.event = static_cast<uint8_t>(w0 >> 8);
+    out->header.flags = static_cast<uint16_t>(w0 >> 16);
+    out->header.cpu = static_cast<uint32_t>(w0 >> 32);
+    out->header.tid = get(at + 1);
+    out->header.timestamp = get(at + 2);
+    out->n_pcs = static_cast<uint8_t>(n);
+    for (size_t i = 0; i < n; ++i) out->pcs[i] = get(at + internal::kSampleHeaderWords + i);
+    return internal::kSampleHeaderWords + n;
+  }
   uint64_t get(uint64_t index) const { return words_[index & kMask]; }
 
   // Free-running 64-bit word counters: tail_ - head_ is the fill level; at

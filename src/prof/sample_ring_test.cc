@@ -82,6 +82,30 @@ TEST(SampleRing, SamplesComeBackWholeAndInOrder) {
   EXPECT_EQ(r.dropped_full(), 0u);
 }
 
+TEST(SampleRing, ForEachReadsWithoutTakingAndClearEmpties) {
+  SampleRing<256> r;  // small: records straddle the end after a few rounds
+  uint64_t next = 0, oldest = 0;
+  for (int round = 0; round < 20; ++round) {
+    while (push_seq(r, next)) ++next;
+    uint64_t seq = oldest;
+    const size_t visited = r.for_each([&](const Sample& s) { EXPECT_EQ(mismatch(s, seq++), "") << seq - 1; });
+    EXPECT_EQ(visited, next - oldest);
+    EXPECT_EQ(seq, next);
+    // Nothing was taken: a second pass sees the same, and so does pop().
+    EXPECT_EQ(r.for_each([](const Sample&) {}), visited);
+    Sample s;
+    ASSERT_TRUE(r.pop(&s));
+    EXPECT_EQ(mismatch(s, oldest), "");
+    ++oldest;
+    if (round % 5 == 4) {
+      r.clear();
+      EXPECT_TRUE(r.empty());
+      EXPECT_EQ(r.for_each([](const Sample&) { ADD_FAILURE() << "a cleared ring has no samples"; }), 0u);
+      oldest = next;
+    }
+  }
+}
+
 TEST(SampleRing, FlagsRoundTrip) {
   uint16_t f = sample_flags::make(SampleMode::kIdle, true);
   EXPECT_EQ(sample_flags::mode(f), SampleMode::kIdle);

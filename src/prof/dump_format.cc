@@ -1,0 +1,32 @@
+// See dump_format.h.
+#include "src/prof/dump_format.h"
+
+#include "src/prof/sample_pprof.h"
+
+namespace prof {
+
+const char* sample_event_name(uint8_t event) {
+  switch (static_cast<SampleEvent>(event)) {
+    case SampleEvent::kNmiTimer: return "nmi";
+    case SampleEvent::kTimer: return "timer";
+  }
+  return "unknown";
+}
+
+void write_dump_begin(base::Sink out, const DumpHeader& h) {
+  base::format(out, "prof-dump begin v1 build-id={} hz={} period_ns={} cpus={}\n",
+               h.build_id_hex.empty() ? base::StrView("none") : h.build_id_hex, h.hz, h.period_ns, h.cpus);
+}
+
+void write_dump_sample(base::Sink out, const Sample& s) {
+  base::format(out, "s {} {} {} {} {}", s.header.cpu, s.header.tid,
+               sample_mode_name(sample_flags::mode(s.header.flags)), s.header.event, s.header.timestamp);
+  for (size_t i = 0; i < s.n_pcs; ++i) base::format(out, " {:x}", s.pcs[i]);
+  base::format(out, "\n");
+}
+
+void write_dump_end(base::Sink out, uint64_t samples, uint64_t dropped) {
+  base::format(out, "prof-dump end samples={} dropped={}\n", samples, dropped);
+}
+
+}  // namespace prof

@@ -1,0 +1,40 @@
+// The text a profile leaves the kernel in (`prof dump`, and `prof.start=`
+// runs at their end), documented in docs/profile_dump_format.md and read by
+// the host tool (//:profile):
+//
+//   prof-dump begin v1 build-id=<hex|none> hz=<N> period_ns=<N> cpus=<N>
+//   s <cpu> <tid> <mode> <event> <timestamp-ns> <pc0> [<pc1> ...]
+//   prof-dump end samples=<N> dropped=<N>
+//
+// One line per sample; numbers decimal, pcs lowercase hex without 0x, pc0
+// the interrupted instruction, then return addresses innermost first. The
+// end line's count lets the reader prove the capture complete.
+//
+// Pure formatting into a sink; thread context (the console sink locks).
+#pragma once
+
+#include "src/base/format.h"
+#include "src/base/str.h"
+#include "src/prof/sample_ring.h"
+
+namespace prof {
+
+/// Names of the sampling events a sample's `event` byte holds.
+enum class SampleEvent : uint8_t {
+  kNmiTimer = 0,  // the periodic NMI (no PMU needed)
+  kTimer = 1,     // the periodic maskable interrupt (the timer path)
+};
+const char* sample_event_name(uint8_t event);
+
+struct DumpHeader {
+  base::StrView build_id_hex;  // empty: "none"
+  uint32_t hz = 0;
+  uint64_t period_ns = 0;
+  uint32_t cpus = 0;
+};
+
+void write_dump_begin(base::Sink out, const DumpHeader& h);
+void write_dump_sample(base::Sink out, const Sample& s);
+void write_dump_end(base::Sink out, uint64_t samples, uint64_t dropped);
+
+}  // namespace prof

@@ -1,0 +1,88 @@
+// See prof_init.h.
+#include "src/prof/prof_init.h"
+
+#include "src/arch/console.h"
+#include "src/arch/smp_boot.h"
+#include "src/arch/trap.h"
+#include "src/base/assert.h"
+#include "src/monitor/boot_options.h"
+#include "src/prof/cpu_prof.h"
+#include "src/prof/periodic_nmi.h"
+#include "src/prof/sampler.h"
+#include "src/prof/snapshot.h"
+#include "src/prof/stop_world.h"
+#include "src/prof/watchdog.h"
+#include "src/sched/sched.h"
+
+namespace prof {
+namespace {
+
+constinit CpuProf* blocks = nullptr;
+constinit uint32_t nblocks = 0;
+
+// Every NMI, whoever sent it: the world stopping, a `bt` request, or the
+// periodic tick (sample, watchdog; the boot CPU passes it on). NMIs carry
+// no vector of their own, so the requests are flags the sender set first.
+void on_nmi(arch::TrapFrame& f) {
+  arch::PerCpu& cpu = arch::this_cpu();
+  ++cpu.nmis_received;
+  CpuProf* p = cpu.prof;
+  if (p == nullptr) return;
+  if (world_stopped_by_other(cpu.index)) park_stopped_cpu(f);
+  if (p->snapshot_wanted.load(base::MemoryOrder::kAcquire) != 0) {
+    capture_snapshot(f, &p->snapshot);
+    // Release: the asker that sees 0 sees the snapshot.
+    p->snapshot_wanted.store(0, base::MemoryOrder::kRelease);
+    return;  // a request, not a tick (a tick merged into it is lost)
+  }
+  if (cpu.index == 0) {
+    // Only the PIT sends the boot CPU a tick; anything else (a test's NMI)
+    // is no tick while the periodic NMI is off.
+    if (!periodic_nmi_running()) return;
+    periodic_nmi_fan_out();
+  }
+  sampler_nmi_tick(f);
+  watchdog_check(f);
+}
+
+// `watchdog=SECONDS`; a bad value was named at boot (check_boot_options).
+uint32_t watchdog_from(base::StrView cmdline) {
+  base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, base::StrView("watchdog"));
+  return v.ok() ? static_cast<uint32_t>(v.value()) : kWatchdogDefaultSeconds;
+}
+
+}  // namespace
+
+CpuProf* cpu_prof(uint32_t cpu) { return cpu < nblocks ? &blocks[cpu] : nullptr; }
+
+uint32_t prof_cpus() { return nblocks; }
+
+void prof_init(base::StrView cmdline) {
+  ASSERT_MSG(blocks == nullptr, "prof_init twice");
+  const uint32_t n = sched::sched_cpus();
+  CpuProf* b = new CpuProf[n];
+  ASSERT_MSG(b != nullptr, "prof: no memory for {} CPU blocks at boot", n);
+  for (uint32_t cpu = 0; cpu < n; ++cpu) b[cpu].cpu = cpu;
+  blocks = b;
+  nblocks = n;
+  sampler_init();
+  arch::set_trap_handler(arch::kVectorNmi, on_nmi);
+  // Each CPU's handler finds its block through its PerCpu from here on.
+  for (uint32_t cpu = 0; cpu < n; ++cpu) __atomic_store_n(&arch::cpu_block(cpu).prof, &b[cpu], __ATOMIC_RELEASE);
+
+  const uint32_t seconds = watchdog_from(cmdline);
+  watchdog_configure(seconds);
+  if (seconds == 0) {
+    arch::kprint("prof: watchdog off (watchdog=0)\n");
+  } else if (const char* why = periodic_nmi_unavailable()) {
+    watchdog_configure(0);
+    arch::kprint("prof: watchdog off: no periodic NMI: {}\n", why);
+  } else if (base::Status s = periodic_nmi_start(kPeriodicMinHz); !s.ok()) {
+    watchdog_configure(0);
+    arch::kprint("prof: watchdog off: the periodic NMI did not start: {}\n", base::error_name(s.error()));
+  } else {
+    arch::kprint("prof: watchdog {} s (a periodic NMI at {} Hz from the PIT)\n", seconds, kPeriodicMinHz);
+  }
+}
+
+}  // namespace prof

@@ -1,0 +1,175 @@
+// See sampler.h.
+#include "src/prof/sampler.h"
+
+#include "src/arch/clock.h"
+#include "src/arch/ipi.h"
+#include "src/arch/irq_routing.h"
+#include "src/arch/local_apic.h"
+#include "src/arch/smp_boot.h"
+#include "src/arch/trap.h"
+#include "src/arch/vectors.h"
+#include "src/arch/x86.h"
+#include "src/base/placement_new.h"
+#include "src/mm/kmalloc.h"
+#include "src/prof/interrupted_mode.h"
+#include "src/prof/kernel_unwind.h"
+#include "src/prof/periodic_nmi.h"
+#include "src/prof/watchdog.h"
+#include "src/sched/thread.h"
+
+namespace prof {
+namespace {
+
+constexpr uint8_t kPitIrq = 0;
+
+// The running profile's source, read by every CPU's handlers (acquire:
+// the rings are set up before it is published).
+enum : uint32_t { kOff = 0, kNmi = 1, kTimerPath = 2 };
+constinit base::Atomic<uint32_t> source{kOff};
+constinit uint32_t rate_hz = 0;
+constinit uint64_t rate_period_ns = 0;
+constinit SampleEvent rate_event = SampleEvent::kNmiTimer;
+constinit bool have_rings = false;
+
+// One sample of the context `f` interrupted, into this CPU's ring.
+void take_sample(const arch::TrapFrame& f, SampleEvent event) {
+  arch::PerCpu& cpu = arch::this_cpu();
+  CpuProf* p = cpu.prof;
+  if (p == nullptr || p->ring == nullptr) return;
+  uint64_t pcs[kMaxSamplePcs];
+  WalkEnd end = WalkEnd::kZeroFrame;
+  const size_t n = unwind_from_trap(f, pcs, kMaxSamplePcs, &end);
+  const sched::Thread* t = cpu.current_thread;
+  SampleHeader h;
+  h.cpu = cpu.index;
+  h.tid = t != nullptr ? t->tid : 0;
+  h.timestamp = arch::nanotime();
+  h.flags = sample_flags::with_walk_end(sample_flags::make(interrupted_mode(cpu, pcs, n), (f.cs & 3) == 3), end);
+  h.event = static_cast<uint8_t>(event);
+  (void)p->ring->push(h, pcs, n);
+}
+
+// The timer path: the PIT's interrupt on the boot CPU, passed on by IPI.
+void on_prof_timer(arch::TrapFrame& f) {
+  arch::lapic_eoi();
+  if (source.load(base::MemoryOrder::kAcquire) != kTimerPath) return;
+  for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
+    if (arch::ap_is_online(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
+  }
+  take_sample(f, SampleEvent::kTimer);
+}
+
+void on_prof_tick_ipi(arch::TrapFrame& f) {
+  arch::lapic_eoi();
+  if (source.load(base::MemoryOrder::kAcquire) == kTimerPath) take_sample(f, SampleEvent::kTimer);
+}
+
+// Every CPU's ring, allocated the first time a profile starts and kept:
+// 1 MiB each, too much to hold on a machine that never profiles.
+base::Status ensure_rings() {
+  if (have_rings) return base::Status::Ok();
+  for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
+    CpuProf* p = cpu_prof(cpu);
+    if (p->ring != nullptr) continue;
+    void* mem = mm::kmalloc(sizeof(CpuRing));
+    if (mem == nullptr) return base::Error::kOutOfMemory;  // the rings made so far stay for the next try
+    ASSERT_MSG(reinterpret_cast<uintptr_t>(mem) % alignof(CpuRing) == 0, "prof: ring at {} misaligned", mem);
+    p->ring = new (mem) CpuRing();
+  }
+  have_rings = true;
+  return base::Status::Ok();
+}
+
+// Back to the watchdog's own rate (or nothing) once sampling ends.
+void restore_watchdog_nmi() {
+  if (watchdog_seconds() != 0 && periodic_nmi_unavailable() == nullptr) (void)periodic_nmi_start(kPeriodicMinHz);
+  else periodic_nmi_stop();
+}
+
+}  // namespace
+
+void sampler_init() {
+  arch::set_trap_handler(arch::kVectorProfTimer, on_prof_timer);
+  arch::set_trap_handler(arch::kVectorIpiProfTick, on_prof_tick_ipi);
+}
+
+base::Status sampler_start(uint32_t hz, SampleEvent event) {
+  if (source.load(base::MemoryOrder::kAcquire) != kOff) return base::Error::kBusy;
+  if (hz < kPeriodicMinHz || hz > kPeriodicMaxHz) return base::Error::kInvalidArgument;
+  if (periodic_nmi_unavailable() != nullptr) return base::Error::kUnsupported;
+  if (base::Status s = ensure_rings(); !s.ok()) return s;
+  for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
+    CpuProf* p = cpu_prof(cpu);
+    p->ring->clear();
+    p->accepted_at_start = p->ring->accepted();
+    p->dropped_at_start = p->ring->dropped_full() + p->ring->dropped_busy();
+  }
+  rate_hz = hz;
+  rate_event = event;
+  if (event == SampleEvent::kNmiTimer) {
+    source.store(kNmi, base::MemoryOrder::kRelease);
+    if (base::Status s = periodic_nmi_start(hz); !s.ok()) {
+      source.store(kOff, base::MemoryOrder::kRelease);
+      return s;
+    }
+    rate_period_ns = periodic_nmi_period_ns();
+    return base::Status::Ok();
+  }
+  // The timer path takes the PIT from the watchdog for its duration.
+  periodic_nmi_stop();
+  base::Result<uint64_t> period = pit_set_rate(hz);
+  if (!period.ok()) {
+    restore_watchdog_nmi();
+    return period.error();
+  }
+  rate_period_ns = period.value();
+  source.store(kTimerPath, base::MemoryOrder::kRelease);
+  if (base::Status s = arch::route_isa_irq(kPitIrq, arch::kVectorProfTimer, 0); !s.ok()) {
+    source.store(kOff, base::MemoryOrder::kRelease);
+    restore_watchdog_nmi();
+    return s;
+  }
+  return base::Status::Ok();
+}
+
+bool sampler_stop() {
+  const uint32_t was = source.exchange(kOff, base::MemoryOrder::kAcqRel);
+  if (was == kOff) return false;
+  if (was == kTimerPath) (void)arch::mask_isa_irq(kPitIrq);
+  restore_watchdog_nmi();
+  return true;
+}
+
+SamplerStatus sampler_status() {
+  SamplerStatus s;
+  s.running = source.load(base::MemoryOrder::kAcquire) != kOff;
+  s.event = rate_event;
+  s.hz = rate_hz;
+  s.period_ns = rate_period_ns;
+  s.have_profile = have_rings;
+  return s;
+}
+
+uint64_t sampler_samples() {
+  uint64_t n = 0;
+  for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
+    const CpuProf* p = cpu_prof(cpu);
+    if (p->ring != nullptr) n += p->ring->accepted() - p->accepted_at_start;
+  }
+  return n;
+}
+
+uint64_t sampler_dropped() {
+  uint64_t n = 0;
+  for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
+    const CpuProf* p = cpu_prof(cpu);
+    if (p->ring != nullptr) n += p->ring->dropped_full() + p->ring->dropped_busy() - p->dropped_at_start;
+  }
+  return n;
+}
+
+void sampler_nmi_tick(const arch::TrapFrame& f) {
+  if (source.load(base::MemoryOrder::kAcquire) == kNmi) take_sample(f, SampleEvent::kNmiTimer);
+}
+
+}  // namespace prof
