@@ -8,8 +8,14 @@ namespace profile {
 namespace {
 
 constexpr std::string_view kMarker = "prof-dump ";
-constexpr std::string_view kBegin = "prof-dump begin ";
-constexpr std::string_view kEnd = "prof-dump end ";
+
+// "prof-dump <word>" alone or followed by fields: a marker line, well
+// formed or not (a bare "prof-dump end" is a malformed end, not noise).
+bool is_marker(std::string_view line, std::string_view word) {
+  if (line.substr(0, kMarker.size()) != kMarker) return false;
+  const std::string_view rest = line.substr(kMarker.size());
+  return rest.substr(0, word.size()) == word && (rest.size() == word.size() || rest[word.size()] == ' ');
+}
 
 struct Line {
   std::string_view text;  // without the line ending
@@ -174,15 +180,15 @@ bool parse_dump(std::string_view log, Capture* out, std::string* error) {
   size_t end = lines.size(), begin = lines.size();
   for (size_t i = lines.size(); i-- > 0;) {
     const std::string_view t = lines[i].text;
-    if (end == lines.size() && t.substr(0, kEnd.size()) == kEnd) end = i;
-    if (end != lines.size() && i < end && t.substr(0, kBegin.size()) == kBegin) {
+    if (end == lines.size() && is_marker(t, "end")) end = i;
+    if (end != lines.size() && i < end && is_marker(t, "begin")) {
       begin = i;
       break;
     }
   }
   size_t last_begin = lines.size();
   for (size_t i = 0; i < lines.size(); ++i)
-    if (lines[i].text.substr(0, kBegin.size()) == kBegin) last_begin = i;
+    if (is_marker(lines[i].text, "begin")) last_begin = i;
   if (begin == lines.size()) {
     if (last_begin != lines.size()) {
       *error = "capture incomplete: no 'prof-dump end' line after the begin line at line " +

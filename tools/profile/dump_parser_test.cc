@@ -173,6 +173,8 @@ TEST(DumpParser, MalformedMarkers) {
   const std::string begin = "prof-dump begin v1 build-id=none hz=1 period_ns=1 cpus=1\n";
   EXPECT_EQ(parse_error(begin + s + "prof-dump end samples=1\n").rfind("line 3: malformed end line", 0),
             0u);
+  EXPECT_EQ(parse_error(begin + s + "prof-dump end\n").rfind("line 3: malformed end line", 0), 0u);
+  EXPECT_EQ(parse_error("prof-dump begin\n" + s + end).rfind("line 1: malformed begin line", 0), 0u);
   EXPECT_EQ(parse_error(begin + s + "prof-dump pause\n" + end),
             "line 3: unexpected 'prof-dump pause' inside the capture begun at line 1");
 }
