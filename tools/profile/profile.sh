@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
         --mem) mem=$v ;; --top) top=$v ;; --timeout) timeout_s=$v ;;
       esac
       shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage "unknown argument '$1'" ;;
   esac
 done
