@@ -2,6 +2,8 @@
 #include "tools/profile/pprof_out.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "src/prof/pprof.h"
 #include "src/prof/sample_pprof.h"
@@ -51,16 +53,29 @@ bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo&
     max_inlined = std::max(max_inlined, in.size());
   }
 
+  // Samples with the same stack and labels become one pprof sample with
+  // their count and time: a 10 kHz capture on 4 CPUs repeats few stacks
+  // many times, and pprof adds values up anyway.
   const int64_t period = static_cast<int64_t>(capture.period_ns);
-  std::vector<prof::PprofSampleStorage> storage(capture.samples.size());
+  std::vector<prof::PprofSampleStorage> storage;
+  storage.reserve(capture.samples.size());  // PprofSamples point into it: no reallocation
   std::vector<prof::PprofSample> samples;
-  samples.reserve(capture.samples.size());
+  std::map<std::tuple<uint32_t, uint64_t, uint16_t, std::vector<uint64_t>>, size_t> merged;
   uint64_t first = UINT64_MAX, last = 0;
-  for (size_t i = 0; i < capture.samples.size(); ++i) {
-    const prof::Sample& s = capture.samples[i];
-    samples.push_back(prof::to_pprof_sample(s, period, &storage[i]));
+  for (const prof::Sample& s : capture.samples) {
     first = std::min(first, s.header.timestamp);
     last = std::max(last, s.header.timestamp);
+    const auto key = std::make_tuple(s.header.cpu, s.header.tid,
+                                     static_cast<uint16_t>(prof::sample_flags::mode(s.header.flags)),
+                                     std::vector<uint64_t>(s.pcs, s.pcs + s.n_pcs));
+    const auto [it, is_new] = merged.emplace(key, samples.size());
+    if (is_new) {
+      storage.emplace_back();
+      samples.push_back(prof::to_pprof_sample(s, period, &storage.back()));
+    } else {
+      storage[it->second].values[0] += 1;
+      storage[it->second].values[1] += period;
+    }
   }
 
   prof::PprofProfile p;

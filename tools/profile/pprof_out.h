@@ -1,7 +1,8 @@
 // The capture as pprof's profile.proto, gzipped (what `go tool pprof`
 // reads): src/prof's encoder with the kernel's sample types and cpu,
 // thread and mode labels (to_pprof_sample), symbols from llvm-symbolizer
-// with inlined frames, and kernel.elf as the mapping. Host only.
+// with inlined frames, and kernel.elf as the mapping. Samples alike in
+// stack, cpu, thread and mode are merged into one with their sum. Host only.
 #pragma once
 
 #include <cstdint>

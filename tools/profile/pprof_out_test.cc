@@ -100,6 +100,29 @@ TEST(PprofOut, SamplesLabelsInlinedFramesAndMapping) {
   EXPECT_TRUE(p->mappings[0].has_functions);
 }
 
+TEST(PprofOut, SamplesAlikeAreMerged) {
+  Capture c;
+  c.period_ns = 1'000;
+  c.cpus = 2;
+  const auto t = prof::SampleMode::kThread;
+  c.samples = {
+      sample(0, 5, t, 1, {0x10, 0x21}), sample(0, 5, t, 2, {0x10, 0x21}),
+      sample(1, 5, t, 3, {0x10, 0x21}),                    // another CPU
+      sample(0, 5, prof::SampleMode::kInterrupt, 4, {0x10, 0x21}),  // another mode
+      sample(0, 5, t, 5, {0x10, 0x22}),                    // another stack
+      sample(0, 5, t, 6, {0x10, 0x21}),
+  };
+  std::vector<uint8_t> gz;
+  std::string error;
+  ASSERT_TRUE(pprof_gz(c, {}, ElfInfo{}, "kernel.elf", &gz, &error)) << error;
+  const auto p = prof::testing::decode(gunzip_stored(gz));
+  ASSERT_TRUE(p.has_value());
+  ASSERT_EQ(p->samples.size(), 4u);
+  EXPECT_EQ(p->samples[0].values, (std::vector<int64_t>{3, 3'000}));
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(p->samples[i].values, (std::vector<int64_t>{1, 1'000}));
+  EXPECT_EQ(p->duration_nanos, 5 + 1'000);
+}
+
 TEST(PprofOut, EmptyCapture) {
   Capture c;
   c.hz = 100;

@@ -155,7 +155,9 @@ bool run_symbolizer(const std::string& tool, const std::string& elf,
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    *error = tool + " failed (status " + std::to_string(status) + ") on " + elf;
+    *error = tool + (WIFEXITED(status) ? " exited with status " + std::to_string(WEXITSTATUS(status))
+                                       : " was killed by signal " + std::to_string(WTERMSIG(status))) +
+             " on " + elf;
     return false;
   }
   std::ifstream f(out.path());
