@@ -67,7 +67,12 @@ constexpr uint64_t kMappingId = 1;
 
 struct Location {
   uint64_t address;
-  uint32_t function_id;  // 0: not symbolized
+  uint32_t first_line;  // index into Tables::lines
+  uint32_t n_lines;     // 0: not symbolized; more than 1: inlined frames, innermost first
+};
+
+struct Line {
+  uint32_t function_id;
   int64_t line;
 };
 
@@ -131,6 +136,7 @@ class Carver {
 // Upper bounds on what the profile can hold, from its inputs alone.
 struct Bounds {
   size_t locations;  // every pc distinct
+  size_t lines;      // every location with every inlined frame; also bounds functions
   size_t strings;    // "" + every name, file and label string distinct
 };
 
@@ -140,30 +146,35 @@ Bounds bounds_of(const PprofProfile& p) {
     pcs += s.pcs.size();
     labels += s.labels.size();
   }
+  const size_t lines = pcs * (1 + p.max_inlined_frames);
   return Bounds{
       .locations = pcs,
-      .strings = 1 + 2 * p.sample_types.size() + 2 + 2 + 2 * pcs + 3 * labels,
+      .lines = lines,
+      .strings = 1 + 2 * p.sample_types.size() + 2 + 2 + 2 * lines + 3 * labels,
   };
 }
 
 struct Tables {
   Location* locations;
   uint32_t* location_slots;
-  Function* functions;  // at most one per location
+  Line* lines;
+  Function* functions;  // at most one per line
   uint32_t* function_slots;
   base::StrView* strings;
   uint32_t* string_slots;
-  size_t n_location_slots, n_string_slots;
+  size_t n_location_slots, n_function_slots, n_string_slots;
 };
 
 Tables carve(Carver& c, const Bounds& b) {
   Tables t{};
   t.n_location_slots = slots_for(b.locations);
+  t.n_function_slots = slots_for(b.lines);
   t.n_string_slots = slots_for(b.strings);
   t.locations = c.take<Location>(b.locations);
   t.location_slots = c.take<uint32_t>(t.n_location_slots);
-  t.functions = c.take<Function>(b.locations);
-  t.function_slots = c.take<uint32_t>(t.n_location_slots);
+  t.lines = c.take<Line>(b.lines);
+  t.functions = c.take<Function>(b.lines);
+  t.function_slots = c.take<uint32_t>(t.n_function_slots);
   t.strings = c.take<base::StrView>(b.strings);
   t.string_slots = c.take<uint32_t>(t.n_string_slots);
   return t;
@@ -184,14 +195,15 @@ class Encoder {
   Encoder(const PprofProfile& p, PprofSymbolizer symbolizer, const Tables& t)
       : p_(p), symbolizer_(symbolizer), t_(t) {
     for (size_t i = 0; i < t_.n_location_slots; ++i) t_.location_slots[i] = 0;
-    for (size_t i = 0; i < t_.n_location_slots; ++i) t_.function_slots[i] = 0;
+    for (size_t i = 0; i < t_.n_function_slots; ++i) t_.function_slots[i] = 0;
     for (size_t i = 0; i < t_.n_string_slots; ++i) t_.string_slots[i] = 0;
     (void)intern("");  // [pprof]: string_table[0] must be ""
   }
 
   // Interns every string, location and function the profile will name, in
-  // the order they are first met: that order is the string table's.
-  void resolve() {
+  // the order they are first met: that order is the string table's. False
+  // if the symbolizer reported more inlined frames than the profile allows.
+  bool resolve() {
     for (const PprofValueType& v : p_.sample_types) intern_value_type(v);
     for (const PprofSample& s : p_.samples) {
       for (uint64_t pc : s.pcs) (void)location_id(pc);
@@ -206,6 +218,7 @@ class Encoder {
       (void)intern(p_.mapping.filename);
       (void)intern(p_.mapping.build_id);
     }
+    return !too_many_inlined_;
   }
 
   // Writes the profile. Every intern() and location_id() here finds what
@@ -254,25 +267,41 @@ class Encoder {
                            [&](uint32_t i) { return t_.locations[i].address == address; });
     if (*slot != 0) return *slot;
     Location& loc = t_.locations[n_locations_];
-    loc = Location{.address = address, .function_id = 0, .line = 0};
+    loc = Location{.address = address, .first_line = n_lines_, .n_lines = 0};
     *slot = ++n_locations_;
     PprofSymbol sym;
-    if (symbolizer_.symbolize != nullptr && symbolizer_.symbolize(symbolizer_.ctx, address, &sym) &&
-        !sym.function.empty()) {
-      loc.function_id = function_id(intern(sym.function), intern(sym.file));
-      loc.line = sym.line;
-      any_function_ = true;
-      any_file_ |= !sym.file.empty();
-      any_line_ |= sym.line != 0;
+    if (symbolizer_.symbolize == nullptr || !symbolizer_.symbolize(symbolizer_.ctx, address, &sym) ||
+        sym.function.empty()) {
+      return *slot;
     }
+    if (sym.inlined.size() > p_.max_inlined_frames) {
+      // The tables were sized for max_inlined_frames; encode_pprof fails.
+      too_many_inlined_ = true;
+      return *slot;
+    }
+    for (const PprofInlinedFrame& f : sym.inlined) {
+      if (!f.function.empty()) add_line(loc, f.function, f.file, f.line);
+    }
+    add_line(loc, sym.function, sym.file, sym.line);
     return *slot;
+  }
+
+  // Appends a line to `loc`, the newest location (its lines are contiguous).
+  void add_line(Location& loc, base::StrView function, base::StrView file, int64_t line) {
+    // Bounds: a location takes at most 1 + max_inlined_frames lines, and
+    // bounds_of() counted that many for every pc.
+    t_.lines[n_lines_++] = Line{.function_id = function_id(intern(function), intern(file)), .line = line};
+    ++loc.n_lines;
+    any_function_ = true;
+    any_file_ |= !file.empty();
+    any_line_ |= line != 0;
   }
 
   // One function per (name, file): two static functions of one name in
   // different files stay apart.
   uint32_t function_id(uint32_t name, uint32_t file) {
     const uint64_t key = (uint64_t{name} << 32) | file;
-    uint32_t* slot = probe(t_.function_slots, t_.n_location_slots, hash_word(key), [&](uint32_t i) {
+    uint32_t* slot = probe(t_.function_slots, t_.n_function_slots, hash_word(key), [&](uint32_t i) {
       return t_.functions[i].name == name && t_.functions[i].file == file;
     });
     if (*slot == 0) {
@@ -329,10 +358,11 @@ class Encoder {
       m.uint_field(location_field::kMappingId, kMappingId);
     }
     m.uint_field(location_field::kAddress, loc.address);
-    if (loc.function_id != 0) {
+    for (uint32_t j = 0; j < loc.n_lines; ++j) {
+      const Line& l = t_.lines[loc.first_line + j];
       m.message_field(location_field::kLine, [&](ProtoWriter& lw) {
-        lw.uint_field(line_field::kFunctionId, loc.function_id);
-        lw.int_field(line_field::kLine, loc.line);
+        lw.uint_field(line_field::kFunctionId, l.function_id);
+        lw.int_field(line_field::kLine, l.line);
       });
     }
   }
@@ -349,8 +379,9 @@ class Encoder {
   const PprofProfile& p_;
   PprofSymbolizer symbolizer_;
   Tables t_;
-  uint32_t n_locations_ = 0, n_functions_ = 0, n_strings_ = 0;
+  uint32_t n_locations_ = 0, n_lines_ = 0, n_functions_ = 0, n_strings_ = 0;
   bool any_function_ = false, any_file_ = false, any_line_ = false;
+  bool too_many_inlined_ = false;
 };
 
 }  // namespace
@@ -373,7 +404,7 @@ base::Status encode_pprof(const PprofProfile& p, PprofSymbolizer symbolizer,
   const Tables t = carve(c, bounds_of(p));
   if (scratch.data() == nullptr || !c.fits()) return base::Error::kOutOfRange;
   Encoder e(p, symbolizer, t);
-  e.resolve();
+  if (!e.resolve()) return base::Error::kInvalidArgument;
   ProtoWriter w(out);
   e.write(w);
   return w.finish();

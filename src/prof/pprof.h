@@ -20,11 +20,24 @@
 
 namespace prof {
 
+/// A function the compiler inlined at an address, and the address's line in it.
+struct PprofInlinedFrame {
+  base::StrView function;  // required
+  base::StrView file;      // may be empty
+  int64_t line = 0;        // 0 when unknown
+};
+
 /// What a symbolizer knows about one address.
 struct PprofSymbol {
   base::StrView function;  // required when the symbolizer answers true
   base::StrView file;      // may be empty
   int64_t line = 0;        // 0 when unknown
+  /// The functions inlined into `function` at this address, innermost first
+  /// (`line` is then the call site of the outermost one). They become the
+  /// location's extra Lines, in the order [pprof] Location.line asks: "the
+  /// last entry represents the caller into which the preceding entries were
+  /// inlined". At most PprofProfile::max_inlined_frames.
+  base::Span<const PprofInlinedFrame> inlined;
 };
 
 /// Address to symbol. `symbolize` returns false for an unknown address (the
@@ -82,14 +95,19 @@ struct PprofProfile {
   int64_t time_nanos = 0;      // collection start, ns since the Unix epoch; 0 if unknown
   int64_t duration_nanos = 0;
   PprofMapping mapping;
+  /// The most inlined frames the symbolizer reports for one address (0 for
+  /// a symbolizer without inlining, such as the kernel's own). It sizes the
+  /// scratch area, which must hold a line and a function for each.
+  size_t max_inlined_frames = 0;
 };
 
 /// Scratch bytes encode_pprof() needs for `p`: linear in the total number of
-/// pcs and labels.
+/// pcs (times 1 + max_inlined_frames) and labels.
 size_t pprof_scratch_bytes(const PprofProfile& p);
 
 /// Encodes `p` into `out`. kInvalidArgument if a sample's value count is not
-/// sample_types.size(); kOutOfRange if `scratch` is smaller than
+/// sample_types.size() or the symbolizer reports more inlined frames than
+/// p.max_inlined_frames (nothing is written then); kOutOfRange if `scratch` is smaller than
 /// pprof_scratch_bytes(p); kOutOfMemory if the sink cannot grow.
 base::Status encode_pprof(const PprofProfile& p, PprofSymbolizer symbolizer,
                           base::Span<uint8_t> scratch, ByteSink out);

@@ -261,6 +261,118 @@ TEST(Pprof, MappingCoversKernelAddressesOnly) {
     EXPECT_EQ(l.mapping_id, l.address == 0x1234 ? 0u : 1u) << std::hex << l.address;
 }
 
+// An address inside inlined code: `memcpy` inlined into `copy_page`, which
+// was inlined into `fork`. The location gets three lines, innermost first.
+struct InlineSymbolizer {
+  std::vector<PprofInlinedFrame> frames;
+  size_t calls = 0;
+};
+
+bool symbolize_inlined(void* ctx, uint64_t addr, PprofSymbol* out) {
+  auto* st = static_cast<InlineSymbolizer*>(ctx);
+  ++st->calls;
+  if (addr != 0x1000) return false;
+  out->function = "fork";
+  out->file = "src/fork.cc";
+  out->line = 30;
+  out->inlined = base::Span<const PprofInlinedFrame>(st->frames.data(), st->frames.size());
+  return true;
+}
+
+TEST(Pprof, InlinedFramesBecomeLinesInnermostFirst) {
+  const uint64_t stack[] = {0x1000, 0x2000};
+  const int64_t values[] = {1};
+  const PprofSample samples[] = {{.pcs = stack, .values = values}};
+  const PprofValueType one_type[] = {{"samples", "count"}};
+  PprofProfile prof;
+  prof.sample_types = one_type;
+  prof.samples = samples;
+  prof.max_inlined_frames = 2;
+  InlineSymbolizer st{.frames = {{"memcpy", "src/string.h", 7}, {"copy_page", "src/mm.h", 12}}};
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> scratch(pprof_scratch_bytes(prof));
+  ASSERT_TRUE(encode_pprof(prof, PprofSymbolizer{&st, symbolize_inlined},
+                           base::Span<uint8_t>(scratch.data(), scratch.size()),
+                           ByteSink{&out, append_to_vector})
+                  .ok());
+  const auto p = decode(out);
+  ASSERT_TRUE(p.has_value());
+  ASSERT_EQ(p->locations.size(), 2u);
+  const DecodedLocation& l = p->locations[0].address == 0x1000 ? p->locations[0] : p->locations[1];
+  ASSERT_EQ(l.lines.size(), 3u);
+  std::map<uint64_t, const DecodedFunction*> fn_by_id;
+  for (const DecodedFunction& f : p->functions) fn_by_id[f.id] = &f;
+  const char* want_fn[] = {"memcpy", "copy_page", "fork"};
+  const char* want_file[] = {"src/string.h", "src/mm.h", "src/fork.cc"};
+  const int64_t want_line[] = {7, 12, 30};
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(fn_by_id.count(l.lines[i].function_id));
+    const DecodedFunction* f = fn_by_id.at(l.lines[i].function_id);
+    EXPECT_EQ(p->str(f->name), want_fn[i]);
+    EXPECT_EQ(p->str(f->filename), want_file[i]);
+    EXPECT_EQ(l.lines[i].line, want_line[i]);
+  }
+  EXPECT_EQ(p->functions.size(), 3u);
+
+  // More inlined frames than the profile was sized for: refused.
+  prof.max_inlined_frames = 1;
+  out.clear();
+  scratch.assign(pprof_scratch_bytes(prof), 0);
+  EXPECT_EQ(encode_pprof(prof, PprofSymbolizer{&st, symbolize_inlined},
+                         base::Span<uint8_t>(scratch.data(), scratch.size()),
+                         ByteSink{&out, append_to_vector})
+                .error(),
+            base::Error::kInvalidArgument);
+  EXPECT_TRUE(out.empty());
+}
+
+// Many distinct inlined functions at many addresses: the function and
+// string tables, sized by max_inlined_frames, hold them all.
+TEST(Pprof, InlinedFramesFillTheirTables) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 200; ++i) names.push_back("f" + std::to_string(i));
+  struct State {
+    const std::vector<std::string>* names;
+    std::vector<PprofInlinedFrame> frames;
+  } st{&names, {}};
+  auto sym = [](void* ctx, uint64_t addr, PprofSymbol* out) {
+    auto* s = static_cast<State*>(ctx);
+    // Address a: inlined frames f(4a)..f(4a+2), outer function f(4a+3).
+    const size_t a = addr - 1;
+    s->frames.clear();
+    for (size_t k = 0; k < 3; ++k) {
+      const std::string& n = (*s->names)[4 * a + k];
+      s->frames.push_back({.function = base::StrView(n.data(), n.size()), .file = "x.cc"});
+    }
+    const std::string& outer = (*s->names)[4 * a + 3];
+    out->function = base::StrView(outer.data(), outer.size());
+    out->file = "y.cc";
+    // The encoder copies the span's contents before the next call.
+    out->inlined = base::Span<const PprofInlinedFrame>(s->frames.data(), s->frames.size());
+    return true;
+  };
+  std::vector<uint64_t> stack;
+  for (uint64_t a = 1; a <= 50; ++a) stack.push_back(a);
+  const int64_t values[] = {1};
+  const PprofSample samples[] = {{.pcs = {stack.data(), stack.size()}, .values = values}};
+  const PprofValueType one_type[] = {{"samples", "count"}};
+  PprofProfile prof;
+  prof.sample_types = one_type;
+  prof.samples = samples;
+  prof.max_inlined_frames = 3;
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> scratch(pprof_scratch_bytes(prof));
+  ASSERT_TRUE(encode_pprof(prof, PprofSymbolizer{&st, sym},
+                           base::Span<uint8_t>(scratch.data(), scratch.size()),
+                           ByteSink{&out, append_to_vector})
+                  .ok());
+  const auto p = decode(out);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->functions.size(), 200u);
+  for (const DecodedLocation& l : p->locations) EXPECT_EQ(l.lines.size(), 4u);
+}
+
 TEST(Pprof, EmptyProfileStillHasTypesAndEmptyString) {
   PprofProfile prof;
   prof.sample_types = kTypes;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The //:profile flow end to end (issue 13, item 10): boots the real kernel
+# with a workload and prof.start, captures its `prof dump`, and checks that
+# `go tool pprof -top` names a function of the workload and that folded
+# stacks and the flame graph were written.
+# Usage: profile_end_to_end_test.sh PROFILE_SH ISO ELF QEMU_SH PROFILE_TOOL CMDLINE FUNCTION_REGEX
+set -euo pipefail
+script=$1 iso=$2 elf=$3 qemu=$4 tool=$5 cmdline=$6 want=$7
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v go >/dev/null || fail "go not found: run tools/bazel, which installs golang-go"
+export HOME=$TEST_TMPDIR GOCACHE=$TEST_TMPDIR/gocache GOPATH=$TEST_TMPDIR/gopath GOPROXY=off
+out=$TEST_TMPDIR/prof-out
+"$script" --iso "$iso" --elf "$elf" --qemu "$qemu" --tool "$tool" --out "$out" \
+  --cmdline "$cmdline" --smp 2 --hz 1000 --timeout 240 || {
+  tail -50 "$out/serial.log" >&2 || true
+  fail "//:profile failed"
+}
+for f in serial.log profile.pb.gz folded.txt flame.svg; do [ -s "$out/$f" ] || fail "no $f"; done
+top=$(go tool pprof -top "$out/profile.pb.gz" 2>&1) || fail "go tool pprof failed: $top"
+echo "$top"
+grep -Eq -e "$want" <<<"$top" || fail "pprof -top names no function matching /$want/"
+grep -q "^Type: cpu$" <<<"$top" || fail "sample type is not cpu"
+echo PASS
