@@ -1,6 +1,8 @@
 // See kernel_symbols.h.
 #include "src/prof/kernel_symbols.h"
 
+#include "src/prof/demangle.h"
+
 #include "src/arch/console.h"
 #include "src/arch/elf.h"
 #include "src/base/atomic.h"
@@ -83,10 +85,20 @@ bool symbolize_return_address(uint64_t ret_pc, SymbolRef* out) {
   return t != nullptr && t->lookup_return_address(ret_pc, out);
 }
 
+base::StrView readable_name(const SymbolRef& s, char* buf, size_t cap) {
+  const size_t n = demangle_function_name(base::StrView(s.name), buf, cap);
+  return n != 0 ? base::StrView(buf, n) : base::StrView(s.name);
+}
+
 base::StrView format_symbol(uint64_t pc, PcKind kind, char* buf, size_t cap) {
   SymbolRef s;
   const bool found = kind == PcKind::kReturnAddress ? symbolize_return_address(pc, &s) : symbolize(pc, &s);
-  const size_t n = found ? base::format_to(buf, cap, "{}+{:#x}", s.name, s.offset) : base::format_to(buf, cap, "?");
+  if (!found) {
+    const size_t n = base::format_to(buf, cap, "?");
+    return base::StrView(buf, n < cap ? n : (cap != 0 ? cap - 1 : 0));
+  }
+  char name[kSymbolTextBytes];
+  const size_t n = base::format_to(buf, cap, "{}+{:#x}", readable_name(s, name, sizeof name), s.offset);
   return base::StrView(buf, n < cap ? n : (cap != 0 ? cap - 1 : 0));
 }
 

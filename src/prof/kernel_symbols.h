@@ -32,10 +32,14 @@ bool symbolize_return_address(uint64_t ret_pc, SymbolRef* out);
 /// instruction itself (a faulting rip, a sample, `sym ADDR`).
 enum class PcKind { kInstruction, kReturnAddress };
 
+/// The name to show for `s`: demangled into `buf` when the demangler reads
+/// it (demangle.h), else the symbol's own. Any context.
+base::StrView readable_name(const SymbolRef& s, char* buf, size_t cap);
+
 /// Room for a mangled name and its offset; longer names are cut.
 inline constexpr size_t kSymbolTextBytes = 160;
 
-/// Writes "name+0xoff" for `pc` into `buf` (NUL-terminated, cut to fit),
+/// Writes "name+0xoff" for `pc` (the name demangled where it can be) into `buf` (NUL-terminated, cut to fit),
 /// or "?" when no symbol covers it, and returns the text.
 base::StrView format_symbol(uint64_t pc, PcKind kind, char* buf, size_t cap);
 

@@ -149,7 +149,8 @@ bool top(size_t rows) {
     write_percent(out, slots[i].cum, tally.samples());
     base::format(out, " {:8}  ", slots[i].self);
     SymbolRef sym;
-    if (symbolize(slots[i].function, &sym) && sym.offset == 0) base::format(out, "{}\n", sym.name);
+    char name[kSymbolTextBytes];
+    if (symbolize(slots[i].function, &sym) && sym.offset == 0) base::format(out, "{}\n", readable_name(sym, name, sizeof name));
     else base::format(out, "{:#x}\n", slots[i].function);
   }
   arch::console_unlock();

@@ -19,7 +19,9 @@ MONITOR_COMMAND(sym, "ADDR", "the function containing hex address ADDR, as funct
     arch::kprint("{:#018x}: no symbol\n", pc);
     return true;
   }
-  arch::kprint("{:#018x}: {}+{:#x} (function at {:#x}, {} bytes)\n", pc, s.name, s.offset, s.start, s.size);
+  char name[kSymbolTextBytes];
+  arch::kprint("{:#018x}: {}+{:#x} (function at {:#x}, {} bytes)\n", pc, readable_name(s, name, sizeof name), s.offset,
+               s.start, s.size);
   return true;
 }
 
