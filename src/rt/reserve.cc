@@ -331,8 +331,7 @@ void Reservation::release_slow() {
       if (acct.peak[c] > __atomic_load_n(&site_->peak.n[c], __ATOMIC_RELAXED)) g.new_peak |= ObjsMask{1} << c;
     }
   } else {
-    // Classes with a limit: the want's and any overrun's (touched too).
-    dirty = objs_cmp(acct.limit, Objs{}) | acct.touched;
+    dirty = 0;  // any class: cleared below by the vector unit
     g = objs_give(cc.avail, acct, kKeepLimit, site_->peak);
   }
   bool wake = false;
@@ -348,9 +347,19 @@ void Reservation::release_slow() {
     outer_.charge.~HeapCharge();
     nested_ = false;
   } else {
-    for (ObjsMask m = dirty; m != 0; m &= m - 1) {
-      const unsigned c = static_cast<unsigned>(__builtin_ctz(m));
-      acct.limit[c] = acct.used[c] = acct.peak[c] = 0;
+    if (sparse) {
+      for (ObjsMask m = dirty; m != 0; m &= m - 1) {
+        const unsigned c = static_cast<unsigned>(__builtin_ctz(m));
+        acct.limit[c] = acct.used[c] = acct.peak[c] = 0;
+      }
+    } else {
+      // A take of nothing: compares nothing it can miss, leaves `avail` as
+      // it is, and starts the account empty (limit, used, peak all zero)
+      // in one vector pass, where clearing class by class costs ~7
+      // instructions per class.
+      const bool cleared = objs_take(cc.avail, Objs{}, acct);
+      DEBUG_ASSERT(cleared);
+      (void)cleared;
     }
     acct.touched = 0;
     acct.overruns = 0;

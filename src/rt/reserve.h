@@ -6,9 +6,11 @@
 //
 // Credit flows between three places, and the heap budget stays exact:
 //  - the heap budget (mm::HeapBudget): what nobody holds;
-//  - each CPU's credit (`avail`): taken by a reserve that it covers with one
-//    objs_cmp and no lock or shared write; refilled by robbing the budget
-//    class by class, and flushed back above a limit or when someone waits;
+//  - each CPU's credit (`avail`): taken by a reserve that it covers with no
+//    lock or shared write (one objs_cmp over all classes, or for a want of
+//    a few classes a compare of just those: see Reservation); refilled by
+//    robbing the budget class by class, and flushed back above a limit or
+//    when someone waits;
 //  - the reservations of running operations, in their threads' blocks.
 //
 // A reserve the budget cannot cover first asks the registered caches to
