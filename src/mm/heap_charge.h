@@ -34,6 +34,12 @@ namespace mm {
 /// interrupt handler never sees it half updated).
 struct HeapCharge : HeapAccountCounts {
   uint32_t overruns = 0;  ///< Allocations past `limit` (reservations only).
+  /// Bit c set once class c was freed, or allocated past its peak, since
+  /// the account started: a superset of the classes whose `used` or `peak`
+  /// is nonzero (a class's first allocation always passes a zero peak). So
+  /// rt settles and clears a reservation touching only those classes and
+  /// its own, not all 24, and knows an untouched one used nothing.
+  uint32_t touched = 0;
   bool per_cpu = false;   ///< A CPU's own account: refills instead of overrunning.
 
   /// Starts a reservation of `limit` objects: nothing used yet.
@@ -42,6 +48,7 @@ struct HeapCharge : HeapAccountCounts {
     used = HeapClassCounts{};
     peak = HeapClassCounts{};
     overruns = 0;
+    touched = 0;
     per_cpu = false;
   }
 
@@ -66,11 +73,19 @@ struct HeapCharge : HeapAccountCounts {
   c.used[cls] = static_cast<uint32_t>(u);
   if (__builtin_expect(u <= static_cast<int32_t>(c.peak[cls]), 1)) return false;
   c.peak[cls] = static_cast<uint32_t>(u);
+  c.touched |= uint32_t{1} << cls;  // off the common path: only past a peak
   return u > static_cast<int32_t>(c.limit[cls]);
 }
 
-/// Credits one free of class `cls` to `c` (whoever allocated it).
-[[gnu::always_inline]] inline void heap_charge_free(HeapCharge& c, unsigned cls) { c.used[cls] -= 1; }
+/// Credits one free of class `cls` to `c` (whoever allocated it), and marks
+/// the class touched. BTS with a register bit offset into memory (the
+/// bit-string form, [sdm2] "BTS"): one instruction where the C form takes
+/// three (load, shift-and-or, store); cls < 32 keeps it inside `touched`.
+[[gnu::always_inline]] inline void heap_charge_free(HeapCharge& c, unsigned cls) {
+  static_assert(kHeapNumClasses <= 32, "touched has one bit per class");
+  c.used[cls] -= 1;
+  asm("btsl %1, %0" : "+m"(c.touched) : "r"(cls) : "cc");
+}
 
 /// The heap budget: bytes not yet promised to anyone (Biscuit's central
 /// reservation pool). Negative when the maximum was lowered below what is

@@ -48,6 +48,44 @@ TEST(HeapCharge, FreesOfOthersObjectsAreCredit) {
   EXPECT_TRUE(heap_charge_alloc(c, 5));
 }
 
+TEST(HeapCharge, TouchedMarksEveryClassWhoseUseOrPeakMoved) {
+  HeapCharge c;
+  c.reset_for(counts_of(2, 4));
+  EXPECT_EQ(c.touched, 0u);
+  EXPECT_FALSE(heap_charge_alloc(c, 2));  // first allocation: past the zero peak
+  EXPECT_EQ(c.touched, 1u << 2);
+  heap_charge_free(c, 2);
+  EXPECT_FALSE(heap_charge_alloc(c, 2));  // back to the old peak: no new mark needed
+  heap_charge_free(c, 7);                 // a free alone marks its class
+  heap_charge_free(c, kHeapNumClasses - 1);
+  EXPECT_EQ(c.touched, (1u << 2) | (1u << 7) | (1u << (kHeapNumClasses - 1)));
+  c.reset_for(counts_of(2, 4));
+  EXPECT_EQ(c.touched, 0u);
+}
+
+// The claim rt's sparse release rests on: any class whose used or peak is
+// nonzero is marked, whatever the order of allocations and frees.
+TEST(HeapCharge, UntouchedClassesHaveZeroUseAndPeak) {
+  std::mt19937 rng(12);
+  for (int round = 0; round < 200; ++round) {
+    HeapCharge c;
+    c.reset_for(counts_of(rng() % kHeapNumClasses, 3));
+    for (int op = 0; op < 40; ++op) {
+      const unsigned cls = rng() % 6;  // few classes, so they repeat
+      if (rng() % 2 != 0) {
+        (void)heap_charge_alloc(c, cls);
+      } else {
+        heap_charge_free(c, cls);
+      }
+    }
+    for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
+      if ((c.touched & (1u << cls)) != 0) continue;
+      EXPECT_EQ(c.used[cls], 0u) << cls;
+      EXPECT_EQ(c.peak[cls], 0u) << cls;
+    }
+  }
+}
+
 TEST(HeapCharge, OverrunIsPaidFromTheBudgetAndCounted) {
   HeapBudget budget(1000);
   HeapCharge c;

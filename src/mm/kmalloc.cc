@@ -316,9 +316,15 @@ void kfree(void* p) {
   const uint64_t irq = arch::irq_save();
   unsigned cls;
   const char* why = this_cache().try_free(p, cls);
-  if (__builtin_expect(why == nullptr, 1)) heap_charge_free(this_charge(), cls);
+  // Two exits rather than one test of `why` before and after the restore:
+  // the common one then carries no flag across it.
+  if (__builtin_expect(why == nullptr, 1)) {
+    heap_charge_free(this_charge(), cls);
+    arch::irq_restore(irq);
+    return;
+  }
   arch::irq_restore(irq);
-  if (__builtin_expect(why != nullptr, 0)) kfree_slow(p, why);
+  kfree_slow(p, why);
 }
 
 void* krealloc(void* p, size_t size) {

@@ -13,21 +13,22 @@
 #include "src/sched/sync.h"
 
 namespace rt {
+
+// Nonzero when credit must go back to the budget rather than stay on
+// CPUs: the number of waiters queued, plus kOverBudget while the maximum
+// was lowered below what is live and held. A reserve that sees it takes
+// the slow path (in line, from the budget); a release flushes all its
+// credit and wakes the waiters. One word, so each fast path reads it once.
+constinit base::Atomic<uint32_t> internal::waiting{0};
+CpuCredit internal::credits[arch::kMaxCpus];
+
 namespace {
 
 using base::MemoryOrder;
 
-// Per class, the credit a CPU keeps after a release: above it the rest
-// goes back to the budget. 16 KiB of each class, as the heap cache keeps,
-// so what one CPU strands is bounded (24 classes: 384 KiB).
-constexpr uint32_t kKeepBytesPerClass = 16 * 1024;
-
-constexpr Objs make_keep_limit() {
-  Objs o{};
-  for (unsigned c = 0; c < kObjsClasses; ++c) o[c] = kKeepBytesPerClass / mm::heap_class(c).size;
-  return o;
-}
-constexpr Objs kKeepLimit = make_keep_limit();
+using internal::kKeepLimit;
+using internal::this_credit;
+using internal::waiting;
 
 // A waiter's slice: it re-checks the budget this often even unwoken, since
 // frees (which credit accounts, not rt) can make room without a release.
@@ -37,8 +38,6 @@ constexpr uint64_t kEvictSlackBytes = 64 * 1024;
 // The head waiter asks the caches and CPUs again this often.
 constexpr uint64_t kReclaimEveryNs = 50'000'000;
 
-CpuCredit credits[arch::kMaxCpus];  // by CPU index
-
 // The FIFO of waiting reserves.
 struct Waiter {
   Waiter* next;
@@ -47,19 +46,11 @@ constinit sched::Mutex wait_lock;
 constinit sched::CondVar wait_cv;
 Waiter* wait_head GUARDED_BY(wait_lock) = nullptr;
 Waiter** wait_tail GUARDED_BY(wait_lock) = &wait_head;
-// Nonzero when credit must go back to the budget rather than stay on
-// CPUs: the number of waiters queued, plus kOverBudget while the maximum
-// was lowered below what is live and held. A reserve that sees it takes
-// the slow path (in line, from the budget); a release flushes all its
-// credit and wakes the waiters. One word, so each fast path reads it once.
-constinit base::Atomic<uint32_t> waiting{0};
 constexpr uint32_t kOverBudget = uint32_t{1} << 31;
 
 constinit base::Atomic<ReserveSite*> sites{nullptr};
 constinit sched::Mutex max_lock;
 constinit GlobalResStats global;
-
-CpuCredit& this_credit() { return credits[arch::this_cpu().index]; }
 
 void add_relaxed(uint64_t& field, uint64_t n) { __atomic_fetch_add(&field, n, __ATOMIC_RELAXED); }
 
@@ -71,12 +62,16 @@ void register_site(ReserveSite& site) {
   do {
     site.next = head;
   } while (!sites.compare_exchange(head, &site, MemoryOrder::kRelease, MemoryOrder::kRelaxed));
+  // Listed: the sparse fast path may now skip registering.
+  if (site.sparse_count != 0 && site.sparse_count <= ReserveSite::kSparseMax)
+    __atomic_store_n(&site.sparse_n, site.sparse_count, __ATOMIC_RELEASE);
 }
 
 // Makes `t` charge the reservation just started in t->reservation.
 // Interrupts off.
 [[gnu::always_inline]] inline void install(sched::Thread* t) {
   t->reservation.overruns = 0;
+  t->reservation.touched = 0;
   t->reservation.per_cpu = false;
   t->heap_charge = &t->reservation;
   arch::this_cpu().heap_charge = &t->reservation;
@@ -199,11 +194,22 @@ const CpuCredit& cpu_credit(uint32_t cpu) { return credits[cpu]; }
 const GlobalResStats& global_stats() { return global; }
 }  // namespace internal
 
-Reservation::Reservation(ReserveSite& site, const Objs& want, ReserveWait wait) : site_(&site) {
+void internal::sparse_untake(CpuCredit& cc, mm::HeapCharge& acct, const ReserveSite& site, uint32_t taken) {
+  for (uint32_t i = 0; i < taken; ++i) {
+    cc.avail[site.sparse_cls[i]] += site.sparse_cnt[i];
+    acct.limit[site.sparse_cls[i]] = 0;
+  }
+}
+
+void internal::flush_above_keep(CpuCredit& cc) { (void)flush_above(cc, kKeepLimit); }
+
+// The vector path: a site seen before, no cancel pending, no reservation
+// held (nesting saves it first), nobody waiting ahead, and this CPU's
+// credit covers `want`: one fused compare-and-take, no lock, no shared
+// write. Otherwise the slow path.
+void Reservation::reserve_vector(const Objs& want, ReserveWait wait) {
+  ReserveSite& site = *site_;
   sched::Thread* t = sched::current();
-  // Fast path: a site seen before, no cancel pending, no reservation held
-  // (nesting saves it first), nobody waiting ahead, and this CPU's credit
-  // covers `want`: one fused compare-and-take, no lock, no shared write.
   if (__builtin_expect(__atomic_load_n(&site.registered, __ATOMIC_RELAXED) != 0 && t->heap_charge == nullptr &&
                            t->reserve_cancelled.load(MemoryOrder::kRelaxed) == 0,
                        1)) {
@@ -213,7 +219,7 @@ Reservation::Reservation(ReserveSite& site, const Objs& want, ReserveWait wait) 
       ++cc.reserves;
       install(t);
       arch::irq_restore(irq);
-      held_ = true;
+      state_ = kVector;
       return;
     }
     arch::irq_restore(irq);
@@ -258,7 +264,7 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
       }
       arch::irq_restore(irq);
       if (got) {
-        held_ = true;
+        state_ = kVector;
         break;
       }
     }
@@ -299,16 +305,35 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
   if (!status_.ok()) add_relaxed(site.failures, 1);
 }
 
-void Reservation::release() {
-  if (!held_) return;
-  held_ = false;
+// Every release but the sparse one of an untouched account. A sparse
+// reservation settles only the classes it reserved or touched (no other
+// class of its account is nonzero: see HeapCharge::touched); a vector one
+// settles all of them with objs_give. Either way the account is then
+// cleared where it may be nonzero, so that it is all zero again for the
+// next sparse reserve (a nested one gets its outer's counts back instead).
+void Reservation::release_slow() {
+  const bool sparse = state_ == kSparse;
+  state_ = kNone;
   sched::Thread* t = sched::current();
   mm::HeapCharge& acct = t->reservation;
   const uint64_t irq = arch::irq_save();
   // Interrupts off: this CPU's credit is ours, and so are the vector
   // registers (see take_credit).
   CpuCredit& cc = this_credit();
-  const ObjsGive g = objs_give(cc.avail, acct, kKeepLimit, site_->peak);
+  ObjsMask dirty;
+  ObjsGive g{0, 0};
+  if (sparse) {
+    dirty = site_->want_mask | acct.touched;
+    for (ObjsMask m = dirty; m != 0; m &= m - 1) {
+      const unsigned c = static_cast<unsigned>(__builtin_ctz(m));
+      cc.avail[c] += acct.limit[c] - acct.used[c];
+      if (cc.avail[c] > kKeepLimit[c]) g.over_keep |= ObjsMask{1} << c;
+      if (acct.peak[c] > __atomic_load_n(&site_->peak.n[c], __ATOMIC_RELAXED)) g.new_peak |= ObjsMask{1} << c;
+    }
+  } else {
+    dirty = 0;  // any class: cleared below by the vector unit
+    g = objs_give(cc.avail, acct, kKeepLimit, site_->peak);
+  }
   bool wake = false;
   if (const uint32_t w = waiting.load(MemoryOrder::kRelaxed); __builtin_expect(w != 0, 0)) {
     wake = flush_above(cc, Objs{}) != 0 && (w & ~kOverBudget) != 0;
@@ -320,7 +345,24 @@ void Reservation::release() {
   if (__builtin_expect(nested_, 0)) {
     t->reservation = outer_.charge;
     outer_.charge.~HeapCharge();
+    nested_ = false;
   } else {
+    if (sparse) {
+      for (ObjsMask m = dirty; m != 0; m &= m - 1) {
+        const unsigned c = static_cast<unsigned>(__builtin_ctz(m));
+        acct.limit[c] = acct.used[c] = acct.peak[c] = 0;
+      }
+    } else {
+      // A take of nothing: compares nothing it can miss, leaves `avail` as
+      // it is, and starts the account empty (limit, used, peak all zero)
+      // in one vector pass, where clearing class by class costs ~7
+      // instructions per class.
+      const bool cleared = objs_take(cc.avail, Objs{}, acct);
+      DEBUG_ASSERT(cleared);
+      (void)cleared;
+    }
+    acct.touched = 0;
+    acct.overruns = 0;
     t->heap_charge = nullptr;
     arch::PerCpu& pc = arch::this_cpu();
     pc.heap_charge = pc.heap_cpu_charge;

@@ -1,5 +1,6 @@
 // Heap reservations (`bench=rt`): reserve+release on the fast path (this
-// CPU's credit covers it), and kmalloc(64)+kfree charged to a reservation;
+// CPU's credit covers it), sparse (a want of two classes) and vector (a
+// want of every class), and kmalloc(64)+kfree charged to a reservation;
 // guest instructions per pair under --icount.
 #include "src/ktest/bench.h"
 #include "src/mm/kmalloc.h"
@@ -18,6 +19,13 @@ constexpr Objs bench_want() {
 }
 constinit ReserveSite bench_site{"bench.rt", bench_want()};
 
+constexpr Objs dense_want() {
+  Objs o{};
+  for (unsigned c = 0; c < kObjsClasses; ++c) o[c] = 1;
+  return o;
+}
+constinit ReserveSite dense_site{"bench.rt_dense", dense_want()};
+
 BENCH_N(rt, reserve_release_fast_path, kIters) {
   {
     Reservation warm(bench_site);  // fills this CPU's credit: the rest hit it
@@ -26,6 +34,19 @@ BENCH_N(rt, reserve_release_fast_path, kIters) {
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
     Reservation r(bench_site);
+    asm volatile("" ::"r"(&r) : "memory");
+  }
+  run.stop();
+}
+
+BENCH_N(rt, reserve_release_vector_path, kIters) {
+  {
+    Reservation warm(dense_site);
+    if (!warm.ok()) return run.skip("no heap budget");
+  }
+  run.start();
+  for (uint64_t i = 0; i < run.iterations(); ++i) {
+    Reservation r(dense_site);
     asm volatile("" ::"r"(&r) : "memory");
   }
   run.stop();

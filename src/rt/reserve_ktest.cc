@@ -4,6 +4,7 @@
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/ktest/ktest.h"
+#include "src/ktest/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/rt/evictable.h"
 #include "src/rt/reserve.h"
@@ -126,6 +127,129 @@ KTEST(rt_reserve, a_nested_reservation_is_charged_alone_and_the_outer_resumes) {
   KEXPECT_TRUE(me->heap_charge == nullptr);
   mm::kfree(kept_outer);
   mm::kfree(kept_inner);
+  accounting_exact(ktest_ctx);
+}
+
+// --- The sparse and vector fast paths -----------------------------------
+
+// The account a thread holds between reservations: all zero, which the
+// sparse path relies on (it writes only its own classes' limits).
+bool account_clean(ktest::Context& ktest_ctx, const sched::Thread* t) {
+  const mm::HeapCharge& a = t->reservation;
+  const bool clean = a.limit == Objs{} && a.used == Objs{} && a.peak == Objs{} && a.touched == 0 && a.overruns == 0;
+  KEXPECT_TRUE(clean);
+  return clean;
+}
+
+constexpr Objs objs_of2(unsigned c1, uint32_t n1, unsigned c2, uint32_t n2) {
+  Objs o = objs_of(c1, n1);
+  o[c2] = n2;
+  return o;
+}
+constexpr Objs dense_want() {
+  Objs o{};
+  for (unsigned c = 0; c <= ReserveSite::kSparseMax; ++c) o[c] = 1;  // one class too many
+  return o;
+}
+
+constinit ReserveSite sparse_site{"ktest.sparse", objs_of2(k64, 2, k256, 1)};
+constinit ReserveSite sparse_a_site{"ktest.sparse_a", objs_of(k64, 2)};
+constinit ReserveSite dense_site{"ktest.dense", dense_want()};
+
+KTEST(rt_reserve, a_small_want_takes_the_sparse_path_and_leaves_the_account_clean) {
+  sched::Thread* me = sched::current();
+  ktest::PinTo pin(me->last_cpu);
+  { Reservation first(sparse_site); KASSERT_TRUE(first.ok()); }  // registers the site (vector path)
+  account_clean(ktest_ctx, me);
+  {
+    Reservation r(sparse_site);
+    KASSERT_TRUE(r.ok());
+    KEXPECT_TRUE(r.sparse());  // this CPU's credit holds what `first` gave back
+    KEXPECT_EQ(me->reservation.limit[k64], 2u);
+    KEXPECT_EQ(me->reservation.limit[k256], 1u);
+    KEXPECT_TRUE(me->heap_charge == &me->reservation);
+  }
+  KEXPECT_TRUE(me->heap_charge == nullptr);
+  account_clean(ktest_ctx, me);
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, a_sparse_reservation_settles_allocations_and_frees_of_other_classes) {
+  sched::Thread* me = sched::current();
+  { Reservation first(sparse_site); KASSERT_TRUE(first.ok()); }
+  void* foreign = mm::kmalloc(4096);  // outside any reservation
+  void* kept;
+  {
+    Reservation r(sparse_site);
+    KASSERT_TRUE(r.ok());
+    kept = mm::kmalloc(64);
+    void* t = mm::kmalloc(256);
+    mm::kfree(t);
+    mm::kfree(foreign);  // a class the site did not reserve: credit
+    KEXPECT_EQ(static_cast<int32_t>(me->reservation.used[k4096]), -1);
+    KEXPECT_NE(me->reservation.touched & (1u << k4096), 0u);
+  }
+  account_clean(ktest_ctx, me);
+  KEXPECT_GE(sparse_site.measured_peak()[k64], 1u);
+  KEXPECT_GE(sparse_site.measured_peak()[k256], 1u);
+  mm::kfree(kept);
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, a_sparse_reservation_that_overruns_is_settled_and_counted) {
+  sched::Thread* me = sched::current();
+  { Reservation first(sparse_a_site); KASSERT_TRUE(first.ok()); }
+  const uint64_t site_overruns = __atomic_load_n(&sparse_a_site.overruns, __ATOMIC_RELAXED);
+  void* p[3];
+  {
+    Reservation r(sparse_a_site);
+    KASSERT_TRUE(r.ok());
+    for (void*& q : p) q = mm::kmalloc(64);  // the third overruns
+  }
+  KEXPECT_EQ(__atomic_load_n(&sparse_a_site.overruns, __ATOMIC_RELAXED) - site_overruns, 1u);
+  account_clean(ktest_ctx, me);
+  for (void* q : p) mm::kfree(q);
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, a_sparse_take_short_in_a_later_class_undoes_the_earlier_ones) {
+  sched::Thread* me = sched::current();
+  ktest::PinTo pin(me->last_cpu);  // one CPU's credit throughout
+  { Reservation first(sparse_site); KASSERT_TRUE(first.ok()); }  // both sites registered
+  { Reservation first(sparse_a_site); KASSERT_TRUE(first.ok()); }
+  internal::drain_all_cpus();
+  // This CPU now holds 2 objects of 64 bytes (what sparse_a gives back) and
+  // none of 256: sparse_site's take finds k64 and then misses k256.
+  { Reservation a(sparse_a_site); KASSERT_TRUE(a.ok()); }
+  const CpuCredit& cc = internal::cpu_credit(sched::current()->last_cpu);
+  KEXPECT_EQ(cc.avail[k64], 2u);
+  KEXPECT_EQ(cc.avail[k256], 0u);
+  {
+    Reservation r(sparse_site);
+    KASSERT_TRUE(r.ok());      // robbed the budget for k256 instead
+    KEXPECT_TRUE(!r.sparse());
+    KEXPECT_EQ(me->reservation.limit[k64], 2u);
+    KEXPECT_EQ(me->reservation.limit[k256], 1u);
+    KEXPECT_EQ(cc.avail[k64], 0u);  // taken once, not twice
+  }
+  account_clean(ktest_ctx, me);
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, a_dense_want_takes_the_vector_path) {
+  sched::Thread* me = sched::current();
+  { Reservation first(dense_site); KASSERT_TRUE(first.ok()); }
+  KEXPECT_EQ(dense_site.sparse_n, 0u);
+  void* kept;
+  {
+    Reservation r(dense_site);
+    KASSERT_TRUE(r.ok());
+    KEXPECT_TRUE(!r.sparse());
+    for (unsigned c = 0; c <= ReserveSite::kSparseMax; ++c) KEXPECT_EQ(me->reservation.limit[c], 1u);
+    kept = mm::kmalloc(mm::heap_class(0).size);
+  }
+  account_clean(ktest_ctx, me);
+  mm::kfree(kept);
   accounting_exact(ktest_ctx);
 }
 
