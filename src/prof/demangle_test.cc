@@ -27,7 +27,7 @@ TEST(Demangle, NestedNamesWithoutParameters) {
 
 TEST(Demangle, UnscopedStdConstructorsAndDestructors) {
   EXPECT_EQ(demangled("_Z3foov"), "foo");
-  EXPECT_EQ(demangled("_ZL9local_fnv"), "local_fn");
+  EXPECT_EQ(demangled("_ZL8local_fnv"), "local_fn");
   EXPECT_EQ(demangled("_ZSt9terminatev"), "std::terminate");
   EXPECT_EQ(demangled("_ZN4prof13FunctionTallyC2EPNS_10TallyEntryEm"), "prof::FunctionTally::FunctionTally");
   EXPECT_EQ(demangled("_ZN2rt11ReservationD2Ev"), "rt::Reservation::~Reservation");

@@ -4,6 +4,7 @@
 // spinning with them off, and (xfail_, slow) the watchdog reports such a
 // CPU by name.
 #include "src/arch/clock.h"
+#include "src/arch/console.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/ktest/ktest.h"
@@ -205,6 +206,30 @@ KTEST(xfail_prof, watchdog_reports_a_cpu_stuck_with_interrupts_off) {
   KASSERT_TRUE(t.ok());
   sched::join(t.value());
   KEXPECT_GT(prof::watchdog_reports(), s.reports_before);
+}
+
+}  // namespace
+
+namespace {
+
+base::Atomic<uint32_t> console_held{0};
+
+void hold_the_console_forever(void*) {
+  arch::console_lock();  // interrupts off from here on, and never given back
+  console_held.store(1, base::MemoryOrder::kRelease);
+  for (;;) arch::cpu_relax();
+}
+
+// A panic while another CPU holds the console (and will never let go):
+// the report still comes out, that CPU stopped and shown like the others.
+KTEST(xfail_prof, panic_while_another_cpu_holds_the_console) {
+  const uint32_t cpus = sched::sched_cpus();
+  if (cpus < 2) KTEST_SKIP("needs a second CPU");
+  base::Result<sched::Thread*> t =
+      sched::spawn(hold_the_console_forever, nullptr, {.name = "console-hog", .cpu = cpus - 1});
+  KASSERT_TRUE(t.ok());
+  KASSERT_TRUE(ktest::wait_until([] { return console_held.load(base::MemoryOrder::kAcquire) != 0; }));
+  PANIC("on purpose, with cpu {} holding the console", cpus - 1);
 }
 
 }  // namespace

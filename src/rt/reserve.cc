@@ -46,6 +46,8 @@ constinit sched::Mutex wait_lock;
 constinit sched::CondVar wait_cv;
 Waiter* wait_head GUARDED_BY(wait_lock) = nullptr;
 Waiter** wait_tail GUARDED_BY(wait_lock) = &wait_head;
+// Reserves granted after waiting, in grant order (Reservation::waited_turn).
+uint64_t waited_grants GUARDED_BY(wait_lock) = 0;
 constexpr uint32_t kOverBudget = uint32_t{1} << 31;
 
 constinit base::Atomic<ReserveSite*> sites{nullptr};
@@ -265,6 +267,7 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
       arch::irq_restore(irq);
       if (got) {
         state_ = kVector;
+        if (counted_wait) waited_turn_ = ++waited_grants;
         break;
       }
     }

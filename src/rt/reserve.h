@@ -139,6 +139,11 @@ class Reservation {
   /// Whether it was granted by the sparse fast path (for tests).
   bool sparse() const { return state_ == kSparse; }
 
+  /// For a reserve that waited and was granted: its place among all such
+  /// grants since boot (1, 2, ...), counted where the grant is made, under
+  /// the wait line's lock, so it is the true order; 0 otherwise.
+  uint64_t waited_turn() const { return waited_turn_; }
+
  private:
   enum State : uint8_t { kNone, kSparse, kVector };
 
@@ -152,6 +157,7 @@ class Reservation {
   base::Status status_;
   State state_ = kNone;
   bool nested_ = false;
+  uint64_t waited_turn_ = 0;
   // The enclosing reservation's counts, when nested: constructed only then
   // (a union leaves it alone otherwise: 300 bytes nobody reads).
   union Outer {
