@@ -59,7 +59,8 @@ UnwindEnv(FindStack, ReadWord, uint64_t) -> UnwindEnv<FindStack, ReadWord>;
 /// right after trap_common's return address (which stays, marking where
 /// one context ends: the pcs before it ran in the handler). Returns the new
 /// count and, in `end`, why the walk stopped:
-///  - kZeroFrame: RBP 0, the end every thread's chain has;
+///  - kZeroFrame: RBP 0, the end every thread's chain has, or a frame
+///    whose return address is 0 (a root that pushed 0 for its caller);
 ///  - kMisaligned: RBP not 8-aligned;
 ///  - kOffStack: the frame is not entirely in a known stack;
 ///  - kNotAscending: within a stack, a frame not above the previous one (or
@@ -106,6 +107,9 @@ size_t unwind_frames(const Env& env, uint64_t rbp, uint64_t* pcs, size_t n, size
     if (n == max) return stop(WalkEnd::kFull);
     uint64_t next = env.read(rbp);
     uint64_t ret = env.read(rbp + 8);
+    // A zero return address is a stack's root too: an entry that pushed
+    // 0 for its caller (the APs' ap_entry) rather than leaving RBP 0.
+    if (ret == 0) return stop(WalkEnd::kZeroFrame);
     pcs[n++] = ret;
     if (env.trap_return == 0 || ret != env.trap_return) {
       floor = rbp + kFrameBytes;

@@ -114,6 +114,17 @@ TEST_F(Unwind, WalksOneStackToZero) {
   EXPECT_EQ(w.end, WalkEnd::kZeroFrame);
 }
 
+// An entry that pushed 0 as its caller's return address (the APs' entry
+// does, with RBP 0 above it): the root, not a pc.
+TEST_F(Unwind, AZeroReturnAddressEndsTheWalkUnrecorded) {
+  m.frame(kThread + 0x100, kThread + 0x200, 0xa);
+  m.frame(kThread + 0x200, kThread + 0x300, 0);
+  m.frame(kThread + 0x300, 0, 0xc);  // never reached
+  Walk w = from_rbp(m, kThread + 0x100);
+  EXPECT_EQ(w.pcs, (Pcs{0xa}));
+  EXPECT_EQ(w.end, WalkEnd::kZeroFrame);
+}
+
 // An NMI handler on the IST stack: handler -> trap_dispatch -> trap frame
 // -> the interrupted function on the thread stack -> its callers.
 TEST_F(Unwind, CrossesFromIstThroughTrapFrameToThreadStack) {
