@@ -8,7 +8,7 @@ def _literal(s):
 
 def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
               cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", icount = False,
-              timeout_s = 60, size = "small", check = None, **kwargs):
+              timeout_s = 60, size = "small", check = None, check_data = [], **kwargs):
     args = [
         "--iso", "$(location %s)" % iso,
         "--smp", str(smp),
@@ -32,6 +32,7 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
     if check:
         args += ["--check", "$(location %s)" % check]
         data.append(check)
+        data += check_data  # files the check reads beside itself
     native.sh_test(
         name = name,
         srcs = ["boot_test.sh"],

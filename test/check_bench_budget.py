@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Checks a boot's `bench NAME cycles=C ns=N` lines against
+test/bench_budget.txt (next to this script): every budgeted benchmark ran,
+none is more than 5% above its budget (a regression) and none more than 5%
+below it (an improvement the change must ratchet into the budget). Prints
+one line per benchmark and exits non-zero with the reasons on a failure."""
+import os
+import re
+import sys
+
+TOLERANCE = 0.05
+LINE = re.compile(r"^bench (\S+) cycles=\d+ ns=(\d+)\s*$")
+
+
+def read_budget(path):
+    budget = {}
+    with open(path) as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split()
+            if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) == 0:
+                sys.exit(f"{path}:{number}: expected 'name budget' (a positive integer), got {raw.strip()!r}")
+            if parts[0] in budget:
+                sys.exit(f"{path}:{number}: {parts[0]} budgeted twice")
+            budget[parts[0]] = int(parts[1])
+    if not budget:
+        sys.exit(f"{path}: no budgets")
+    return budget
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: check_bench_budget.py SERIAL_LOG")
+    budget = read_budget(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_budget.txt"))
+    measured = {}
+    with open(sys.argv[1], errors="replace") as f:
+        for raw in f:
+            m = LINE.match(raw.rstrip("\r\n"))
+            if m:
+                measured[m.group(1)] = int(m.group(2))
+    problems = []
+    for name, limit in sorted(budget.items()):
+        if name not in measured:
+            problems.append(f"{name}: budgeted but did not run")
+            continue
+        got = measured[name]
+        change = (got - limit) / limit
+        print(f"{name}: {got} (budget {limit}, {change:+.1%})")
+        if change > TOLERANCE:
+            problems.append(f"{name}: {got} is {change:+.1%} over its budget {limit} (a regression)")
+        elif change < -TOLERANCE:
+            problems.append(f"{name}: {got} is {change:+.1%} under its budget {limit}: lower the budget to {got}")
+    for name in sorted(set(measured) - set(budget)):
+        problems.append(f"{name}: ran but has no budget: add '{name} {measured[name]}' to bench_budget.txt")
+    if problems:
+        print("\n".join(["bench budget: FAILED"] + problems))
+        return 1
+    print(f"bench budget: {len(budget)} figures within {TOLERANCE:.0%} of their budgets")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
