@@ -70,17 +70,29 @@ void check_commands() {
 
 }  // namespace
 
-bool run_script(base::StrView script) {
-  check_commands();
+namespace {
+
+// Runs the `;`-separated commands of `text` in order, each echoed as a
+// prompt line when `echo`; true when all succeeded. One splitting for
+// `run=` and the prompt, so both read a line the same way.
+bool run_commands(base::StrView text, bool echo) {
   bool ok = true;
-  base::for_each_field(script, ';', [&](base::StrView field) {
+  base::for_each_field(text, ';', [&](base::StrView field) {
     base::StrView cmd = trim(field);
     if (!cmd.empty()) {
-      arch::kprint("biscotti> {}\n", cmd);
+      if (echo) arch::kprint("biscotti> {}\n", cmd);
       ok = execute(cmd) && ok;
     }
     return true;
   });
+  return ok;
+}
+
+}  // namespace
+
+bool run_script(base::StrView script) {
+  check_commands();
+  const bool ok = run_commands(script, /*echo=*/true);
   arch::kprint("run: {}\n", ok ? "all commands succeeded" : "a command failed");
   return ok;
 }
@@ -119,10 +131,33 @@ void run_jobs(base::StrView cmdline_text) {
   power_off();
 }
 
+namespace {
+
+// The editor's echo: unwrapped (the editor counts columns itself, and
+// console.wrap= would break a line it redraws) and held like kprint, so no
+// other CPU's line lands inside an echo.
+void echo(void*, const char* bytes, size_t n) {
+  arch::console_lock();
+  const base::Sink raw = arch::console_sink_unwrapped();
+  raw.write(raw.ctx, bytes, n);
+  arch::console_unlock();
+}
+
+// Tab at the prompt: command names where a command's name goes.
+void complete_command(void*, base::StrView command, base::StrView, Completions* out) {
+  if (!command.empty()) return;
+  for (const Command& c : commands()) out->add(c.name);
+}
+
+}  // namespace
+
 void monitor_loop() {
   check_commands();
-  LineEditor<128> editor(arch::console_sink());
-  arch::kprint("biscotti> ");
+  // Static, not on the thread's stack: the line and its history take
+  // kLineCapacity * (kHistoryLines + 2) bytes (no heap use at the prompt).
+  static LineEditor<kLineCapacity, kHistoryLines> editor(base::Sink{&echo, nullptr}, "biscotti> ",
+                                                         Completer{&complete_command, nullptr});
+  editor.prompt();
   for (;;) {
     int c = arch::console_try_read();
     if (c < 0) {
@@ -130,8 +165,8 @@ void monitor_loop() {
       continue;
     }
     if (editor.feed(static_cast<char>(c))) {
-      execute(editor.line());
-      arch::kprint("biscotti> ");
+      (void)run_commands(editor.line(), /*echo=*/false);
+      editor.prompt();
     }
   }
 }
