@@ -4,13 +4,20 @@
 // reject the SKIP lines.
 #include "src/arch/console.h"
 #include "src/ktest/ktest.h"
+#include "src/ktest/suite_names.h"
 #include "src/ktest/summary.h"
 #include "src/monitor/command.h"
+
+extern "C" const ktest::Case __ktest_start[], __ktest_end[];
 
 namespace ktest {
 namespace {
 
-MONITOR_COMMAND(test, "[GLOB]", "run in-kernel tests matching GLOB (default *)") {
+void complete_suites(base::StrView, monitor::Completions* out) {
+  add_suite_names(base::Span<const Case>(__ktest_start, static_cast<size_t>(__ktest_end - __ktest_start)), out);
+}
+
+MONITOR_COMMAND_COMPLETING(test, "[GLOB]", "run in-kernel tests matching GLOB (default *)", &complete_suites) {
   base::StrView glob = args.empty() ? base::StrView("*") : args;
   Summary s = run_tests(glob);
   if (s.ran() == 0) {

@@ -143,10 +143,15 @@ void echo(void*, const char* bytes, size_t n) {
   arch::console_unlock();
 }
 
-// Tab at the prompt: command names where a command's name goes.
-void complete_command(void*, base::StrView command, base::StrView, Completions* out) {
-  if (!command.empty()) return;
-  for (const Command& c : commands()) out->add(c.name);
+// Tab at the prompt: command names where a command's name goes, else what
+// the command offers for its arguments.
+void complete_command(void*, base::StrView command, base::StrView word, Completions* out) {
+  if (command.empty()) {
+    for (const Command& c : commands()) out->add(c.name);
+    return;
+  }
+  const Command* c = find_command(commands(), command);
+  if (c != nullptr && c->complete != nullptr) c->complete(word, out);
 }
 
 }  // namespace
