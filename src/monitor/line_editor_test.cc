@@ -7,11 +7,12 @@
 
 namespace {
 
-// The byte streams below are what the terminals send (checked with `cat -v`
-// in xterm, in tmux, and in `screen /dev/ttyUSB0`): xterm sends the cursor
-// keys as CSI (ESC [ A) or, in application mode, SS3 (ESC O A); Home/End as
-// ESC [ H / ESC [ F (xterm) or ESC [ 1 ~ / ESC [ 4 ~ (tmux, screen); Delete
-// as ESC [ 3 ~; Ctrl-Left as ESC [ 1 ; 5 D; Backspace as DEL (0x7f).
+// The byte streams below are the ones the terminals document: xterm's
+// ctlseqs give the cursor keys as CSI (ESC [ A) or, in application cursor
+// mode, SS3 (ESC O A), Home/End as ESC [ H / ESC [ F, Delete as ESC [ 3 ~,
+// Ctrl-Left as ESC [ 1 ; 5 D, Backspace as DEL (0x7f); the screen and tmux
+// terminfo entries (TERM=screen) give Home/End as the VT220 ESC [ 1 ~ and
+// ESC [ 4 ~. (Written from the documentation, not recorded from a session.)
 constexpr const char* kUp = "\x1b[A";
 constexpr const char* kDown = "\x1b[B";
 constexpr const char* kRight = "\x1b[C";
