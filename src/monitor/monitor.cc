@@ -68,10 +68,6 @@ void check_commands() {
   ASSERT_MSG(dup == nullptr, "monitor: command '{}' is registered twice", dup);
 }
 
-}  // namespace
-
-namespace {
-
 // Runs the `;`-separated commands of `text` in order, each echoed as a
 // prompt line when `echo`; true when all succeeded. One splitting for
 // `run=` and the prompt, so both read a line the same way.
