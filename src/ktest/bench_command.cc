@@ -17,7 +17,10 @@ void complete_suites(base::StrView, monitor::Completions* out) {
 
 MONITOR_COMMAND_COMPLETING(bench, "[GLOB]", "run benchmarks matching GLOB or a suite name (default *)",
                            &complete_suites) {
-  if (run_benches(args.empty() ? base::StrView("*") : args) != 0) return true;
+  bool interrupted = false;
+  const unsigned ran = run_benches(args.empty() ? base::StrView("*") : args, &interrupted);
+  if (interrupted) return false;
+  if (ran != 0) return true;
   arch::kprint("no benchmark matches '{}'\n", args);
   return false;
 }

@@ -20,7 +20,8 @@ void complete_suites(base::StrView, monitor::Completions* out) {
 MONITOR_COMMAND_COMPLETING(test, "[GLOB]", "run in-kernel tests matching GLOB (default *)", &complete_suites) {
   base::StrView glob = args.empty() ? base::StrView("*") : args;
   Summary s = run_tests(glob);
-  if (s.ran() == 0) {
+  if (s.not_run > 0) arch::kprint("test: interrupted; {} selected tests not run\n", s.not_run);
+  if (s.ran() == 0 && s.not_run == 0) {
     arch::kprint("no in-kernel test matches '{}'\n", glob);
     return false;
   }
@@ -28,7 +29,7 @@ MONITOR_COMMAND_COMPLETING(test, "[GLOB]", "run in-kernel tests matching GLOB (d
   arch::console_lock();
   print_summary(arch::console_sink(), s);
   arch::console_unlock();
-  return s.failed == 0;
+  return s.failed == 0 && s.not_run == 0;
 }
 
 }  // namespace

@@ -23,6 +23,13 @@ struct Command {
   void (*complete)(base::StrView word, Completions* out) = nullptr;
 };
 
+/// Whether Ctrl-C was typed while this command runs: the monitor reads the
+/// input ahead for it, takes the Ctrl-C out and keeps every other byte for
+/// the prompt. A long command (`test`, `bench`) checks between its steps and
+/// stops cleanly, failing. Defined by the monitor (always in the kernel).
+/// Thread context, on the thread running monitor commands.
+bool interrupt_requested();
+
 }  // namespace monitor
 
 // As MONITOR_COMMAND, with `completer(word, out)` offering arguments to Tab.

@@ -7,6 +7,7 @@
 #include "src/monitor/cmdline.h"
 #include "src/monitor/command_table.h"
 #include "src/monitor/line_editor.h"
+#include "src/monitor/read_ahead.h"
 
 extern "C" const monitor::Command __monitor_commands_start[], __monitor_commands_end[];
 
@@ -150,7 +151,26 @@ void complete_command(void*, base::StrView command, base::StrView word, Completi
   if (c != nullptr && c->complete != nullptr) c->complete(word, out);
 }
 
+// Input read ahead of the editor while a command runs, so Ctrl-C can be
+// found behind type-ahead. Bounded like the console's own ring: when this
+// is full, bytes wait there.
+constinit ReadAhead<1024> read_ahead;
+
+int console_byte(void*) { return arch::console_try_read(); }
+
+int next_input_byte() {
+  const int c = read_ahead.pop();
+  return c >= 0 ? c : arch::console_try_read();
+}
+
 }  // namespace
+
+bool interrupt_requested() {
+  read_ahead.fill(&console_byte, nullptr);
+  if (!read_ahead.take(0x03)) return false;
+  arch::kprint("^C\n");
+  return true;
+}
 
 void monitor_loop() {
   check_commands();
@@ -160,7 +180,7 @@ void monitor_loop() {
                                                          Completer{&complete_command, nullptr});
   editor.prompt();
   for (;;) {
-    int c = arch::console_try_read();
+    int c = next_input_byte();
     if (c < 0) {
       arch::console_wait_for_input();
       continue;
