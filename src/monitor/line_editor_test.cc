@@ -263,3 +263,22 @@ TEST(LineEditor, CompletionsKeepsMatchesAndTheirCommonPrefix) {
 }
 
 }  // namespace
+
+namespace {
+
+// The session test/BUILD.bazel's monitor_line_editor types, line by line.
+TEST(LineEditor, TheBootTestSession) {
+  CompletingHarness h;
+  h.type("junk\x15help uptme\x1b[D\x1b[Di\r");
+  h.type("\x1b[A\x17threads\r");
+  h.type("xx\x03");
+  h.type("heap; help\r");
+  h.type("vers\t\r");
+  ASSERT_EQ(h.lines.size(), 4u);
+  EXPECT_EQ(h.lines[0], "help uptime");
+  EXPECT_EQ(h.lines[1], "help threads");
+  EXPECT_EQ(h.lines[2], "heap; help");
+  EXPECT_EQ(h.lines[3], "version ");
+}
+
+}  // namespace
