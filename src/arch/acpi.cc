@@ -408,4 +408,27 @@ base::Result<Madt> parse_madt(const Table& table, const MadtStorage& storage, Pa
   return m;
 }
 
+base::Result<ResetRegister> parse_fadt_reset(const Table& fadt, ParseError* error) {
+  // [acpi] 5.2.9, Table 5.9.
+  constexpr size_t kFlags = 112, kResetReg = 116, kResetValue = 128;
+  constexpr uint32_t kResetRegSup = 1u << 10;  // [acpi] 5.2.9.3, Table 5.10
+  if (fadt.bytes.size() < kHeaderSize || fadt.signature() != "FACP")
+    return malformed(error, "not an FADT", fadt.address, 0, 0);
+  const uint8_t* p = fadt.bytes.data();
+  if (fadt.bytes.size() <= kResetValue)
+    return report(error, base::Error::kNotFound, "FADT too short for a reset register (ACPI 1.0)", fadt.address,
+                  fadt.bytes.size(), fadt.revision());
+  const uint32_t flags = load_u32(p + kFlags);
+  if ((flags & kResetRegSup) == 0)
+    return report(error, base::Error::kNotFound, "FADT flags do not set RESET_REG_SUP", fadt.address, kFlags, flags);
+  ResetRegister r;
+  r.reg.space_id = p[kResetReg];
+  r.reg.bit_width = p[kResetReg + 1];
+  r.reg.bit_offset = p[kResetReg + 2];
+  r.reg.access_size = p[kResetReg + 3];
+  r.reg.address = load_u64(p + kResetReg + 4);
+  r.value = p[kResetValue];
+  return r;
+}
+
 }  // namespace arch::acpi

@@ -317,4 +317,33 @@ struct Madt {
 /// fills `error`; reads nothing outside `madt.bytes`.
 base::Result<Madt> parse_madt(const Table& madt, const MadtStorage& storage, ParseError* error);
 
+/// [acpi] 5.2.3.2: a Generic Address Structure.
+struct GenericAddress {
+  static constexpr uint8_t kSystemMemory = 0;
+  static constexpr uint8_t kSystemIo = 1;
+  static constexpr uint8_t kPciConfig = 2;  // address: device << 32 | function << 16 | offset, bus 0
+
+  uint8_t space_id = 0;
+  uint8_t bit_width = 0;
+  uint8_t bit_offset = 0;
+  uint8_t access_size = 0;
+  uint64_t address = 0;
+};
+
+/// The FADT's reset register ([acpi] 5.2.9, Table 5.9: RESET_REG at byte
+/// 116, RESET_VALUE at 128; 4.8.3.6): writing `value` there resets the
+/// machine. Firmware may place it in system I/O, system memory or PCI
+/// configuration space.
+struct ResetRegister {
+  GenericAddress reg;
+  uint8_t value = 0;
+};
+
+/// The reset register of an FADT that map_table or find_table validated.
+/// kMalformed when the signature is not "FACP"; kNotFound, with `error`
+/// saying why, when the FADT predates the field (ACPI 1.0's is 116 bytes:
+/// QEMU's `pc` machine) or its flags do not set RESET_REG_SUP (bit 10,
+/// [acpi] 5.2.9.3). Reads nothing outside `fadt.bytes`.
+base::Result<ResetRegister> parse_fadt_reset(const Table& fadt, ParseError* error);
+
 }  // namespace arch::acpi

@@ -663,6 +663,55 @@ TEST_F(Xsdt, ScanFindsV2RsdpAtTheVeryEnd) {
 }
 
 // A MADT with every decoded entry type plus one we skip.
+Table table_of(const Bytes& b) { return Table{0x1000, span(b)}; }
+
+TEST(FadtReset, Q35HasTheResetRegister) {
+  const Bytes fadt = read_boot("m2G-smp4-q35-max.acpi.FACP.bin");
+  ParseError err;
+  auto r = parse_fadt_reset(table_of(fadt), &err);
+  ASSERT_TRUE(r.ok()) << err.what;
+  EXPECT_EQ(r.value().reg.space_id, GenericAddress::kSystemIo);
+  EXPECT_EQ(r.value().reg.bit_width, 8);
+  EXPECT_EQ(r.value().reg.address, 0xcf9u);  // the chipset's reset control register
+  EXPECT_EQ(r.value().value, 0xf);
+}
+
+TEST(FadtReset, PcMachineFadtIsAcpi10WithoutOne) {
+  const Bytes fadt = read_boot("m128M-smp2-qemu64.acpi.FACP.bin");
+  ASSERT_EQ(fadt.size(), 116u);
+  ParseError err;
+  auto r = parse_fadt_reset(table_of(fadt), &err);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), base::Error::kNotFound);
+  EXPECT_STREQ(err.what, "FADT too short for a reset register (ACPI 1.0)");
+  EXPECT_EQ(err.offset, 116u);
+}
+
+TEST(FadtReset, FlagClearMeansNone) {
+  Bytes fadt = read_boot("m2G-smp4-q35-max.acpi.FACP.bin");
+  fadt[113] &= ~0x04;  // bit 10 of the flags at 112
+  fix_table_checksum(fadt);
+  ParseError err;
+  auto r = parse_fadt_reset(table_of(fadt), &err);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), base::Error::kNotFound);
+  EXPECT_EQ(err.offset, 112u);
+  // Exactly 129 bytes is the shortest FADT holding the register.
+  Bytes cut = read_boot("m2G-smp4-q35-max.acpi.FACP.bin");
+  cut.resize(129);
+  EXPECT_TRUE(parse_fadt_reset(table_of(cut), &err).ok());
+  cut.resize(128);
+  EXPECT_FALSE(parse_fadt_reset(table_of(cut), &err).ok());
+}
+
+TEST(FadtReset, NotAnFadt) {
+  const Bytes madt = read_boot("m128M-smp2-qemu64.acpi.APIC.bin");
+  ParseError err;
+  auto r = parse_fadt_reset(table_of(madt), &err);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), base::Error::kMalformed);
+}
+
 TEST(MadtEntries, X2ApicAndFriends) {
   Bytes m = make_header("APIC", 44, 5);
   put_u32(m, 36, 0xFEE00000);

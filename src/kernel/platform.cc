@@ -19,6 +19,27 @@ const uint8_t* map_firmware(void*, uint64_t phys, size_t len) {
   return static_cast<const uint8_t*>(mm::phys_window(phys, len));
 }
 
+// The FADT's reset register (written once, during boot discovery).
+constinit arch::acpi::ResetRegister reset_reg{};
+constinit bool have_reset_reg = false;
+constinit const char* no_reset_reg_why = "ACPI tables not read";
+
+void find_reset_register(const arch::acpi::RootTable& root) {
+  arch::acpi::ParseError err;
+  auto fadt = root.find_table("FACP", &err);
+  if (!fadt.ok()) {
+    no_reset_reg_why = fadt.error() == base::Error::kNotFound ? "no FADT" : "FADT unreadable";
+    return;
+  }
+  auto reg = arch::acpi::parse_fadt_reset(fadt.value(), &err);
+  if (!reg.ok()) {
+    no_reset_reg_why = err.what != nullptr ? err.what : base::error_name(reg.error());
+    return;
+  }
+  reset_reg = reg.value();
+  have_reset_reg = true;
+}
+
 void report(const char* step, base::Error e, const arch::acpi::ParseError& err) {
   arch::kprint("acpi: {}: {} ({} at {:#x}+{:#x}, value {:#x}); continuing with the boot CPU only\n", step,
          base::error_name(e), err.what ? err.what : "?", err.address, err.offset, err.value);
@@ -42,6 +63,7 @@ Platform discover_platform(const arch::mb2::BootInfo& info) {
     report("root table", root.error(), err);
     return p;
   }
+  find_reset_register(root.value());
   auto table = root.value().find_table("APIC", &err);
   if (!table.ok()) {
     report("MADT", table.error(), err);
@@ -63,6 +85,12 @@ Platform discover_platform(const arch::mb2::BootInfo& info) {
   p.from_acpi = true;
   p.lapic_phys = p.madt.local_apic_address;
   return p;
+}
+
+const arch::acpi::ResetRegister* reset_register(const char** why) {
+  if (have_reset_reg) return &reset_reg;
+  *why = no_reset_reg_why;
+  return nullptr;
 }
 
 }  // namespace kernel

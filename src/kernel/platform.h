@@ -1,5 +1,5 @@
 // Platform discovery at boot: the ACPI MADT's CPUs, IOAPICs and interrupt
-// overrides. A missing or malformed table is reported and the kernel falls
+// overrides, and the FADT's reset register. A missing or malformed table is reported and the kernel falls
 // back to the boot CPU alone. Boot (thread context, one CPU).
 #pragma once
 
@@ -18,5 +18,10 @@ struct Platform {
 /// Reads ACPI through mm::phys_window (the direct map, or a fixmap for
 /// tables outside it), so call it after mm::vm_init. Never panics.
 Platform discover_platform(const arch::mb2::BootInfo& info);
+
+/// The FADT's reset register found by discover_platform, for `reboot`; null
+/// when there is none, with *why saying why (never null then). Any context
+/// after discovery.
+const arch::acpi::ResetRegister* reset_register(const char** why);
 
 }  // namespace kernel

@@ -6,6 +6,7 @@
 #include "src/base/format.h"
 #include "src/ktest/bench.h"
 #include "src/ktest/select.h"
+#include "src/monitor/command.h"
 
 extern "C" const ktest::BenchCase __bench_start[], __bench_end[];
 
@@ -26,8 +27,9 @@ uint64_t median(uint64_t* v, int n) {
 
 }  // namespace
 
-unsigned run_benches(base::StrView patterns) {
+unsigned run_benches(base::StrView patterns, bool* interrupted) {
   unsigned ran = 0;
+  *interrupted = false;
   for (const BenchCase* bc = __bench_start; bc != __bench_end; ++bc) {
     char full[96];
     size_t n = base::format_to(full, sizeof(full), "{}.{}", bc->suite, bc->name);
@@ -35,6 +37,11 @@ unsigned run_benches(base::StrView patterns) {
     // "bench=mm" names a whole suite.
     if (!name_selected(patterns, name, false) && !name_selected(patterns, base::StrView(bc->suite), false))
       continue;
+    if (monitor::interrupt_requested()) {
+      *interrupted = true;
+      arch::kprint("bench: interrupted before {}\n", name);
+      return ran;
+    }
     ++ran;
     uint64_t per_iter[kSamples];
     const char* skipped = nullptr;

@@ -10,6 +10,8 @@ namespace ktest {
 
 /// Runs the benchmarks whose "suite.name", or suite, the comma-separated
 /// globs select (select.h); returns how many ran (0: nothing matched).
-unsigned run_benches(base::StrView patterns);
+/// Ctrl-C (monitor::interrupt_requested) stops it between two benchmarks;
+/// *interrupted then says so.
+unsigned run_benches(base::StrView patterns, bool* interrupted);
 
 }  // namespace ktest

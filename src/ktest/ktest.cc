@@ -3,6 +3,7 @@
 
 #include "src/arch/console.h"
 #include "src/ktest/select.h"
+#include "src/monitor/command.h"
 
 extern "C" const ktest::Case __ktest_start[], __ktest_end[];
 
@@ -40,6 +41,10 @@ Summary run_tests(base::StrView patterns) {
     size_t n = base::format_to(full, sizeof(full), "{}.{}", tc->suite, tc->name);
     base::StrView name(full, n < sizeof(full) ? n : sizeof(full) - 1);
     if (!name_selected(patterns, name, is_xfail_suite(tc->suite))) continue;
+    if (sum.not_run > 0 || monitor::interrupt_requested()) {
+      ++sum.not_run;  // interrupted: count the rest
+      continue;
+    }
     Runner::run_one(*tc, &sum);
   }
   return sum;

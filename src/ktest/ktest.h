@@ -51,6 +51,8 @@ struct Case {
 
 /// Runs every registered test whose "suite.name" is selected by `patterns`
 /// (select.h) and prints one line per test; the caller prints the summary.
+/// Ctrl-C (monitor::interrupt_requested) stops it between two tests; the
+/// rest are counted in Summary::not_run.
 Summary run_tests(base::StrView patterns);
 
 }  // namespace ktest

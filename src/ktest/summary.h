@@ -11,6 +11,7 @@ struct Summary {
   unsigned passed = 0;
   unsigned failed = 0;
   unsigned skipped = 0;
+  unsigned not_run = 0;  // selected, but Ctrl-C stopped the run first (not in the line)
 
   unsigned ran() const { return passed + failed + skipped; }
 };

@@ -7,6 +7,7 @@
 #include "src/monitor/cmdline.h"
 #include "src/monitor/command_table.h"
 #include "src/monitor/line_editor.h"
+#include "src/monitor/read_ahead.h"
 
 extern "C" const monitor::Command __monitor_commands_start[], __monitor_commands_end[];
 
@@ -68,19 +69,27 @@ void check_commands() {
   ASSERT_MSG(dup == nullptr, "monitor: command '{}' is registered twice", dup);
 }
 
-}  // namespace
-
-bool run_script(base::StrView script) {
-  check_commands();
+// Runs the `;`-separated commands of `text` in order, each echoed as a
+// prompt line when `echo`; true when all succeeded. One splitting for
+// `run=` and the prompt, so both read a line the same way.
+bool run_commands(base::StrView text, bool echo) {
   bool ok = true;
-  base::for_each_field(script, ';', [&](base::StrView field) {
+  base::for_each_field(text, ';', [&](base::StrView field) {
     base::StrView cmd = trim(field);
     if (!cmd.empty()) {
-      arch::kprint("biscotti> {}\n", cmd);
+      if (echo) arch::kprint("biscotti> {}\n", cmd);
       ok = execute(cmd) && ok;
     }
     return true;
   });
+  return ok;
+}
+
+}  // namespace
+
+bool run_script(base::StrView script) {
+  check_commands();
+  const bool ok = run_commands(script, /*echo=*/true);
   arch::kprint("run: {}\n", ok ? "all commands succeeded" : "a command failed");
   return ok;
 }
@@ -119,19 +128,66 @@ void run_jobs(base::StrView cmdline_text) {
   power_off();
 }
 
+namespace {
+
+// The editor's echo: unwrapped (the editor counts columns itself, and
+// console.wrap= would break a line it redraws) and held like kprint, so no
+// other CPU's line lands inside an echo.
+void echo(void*, const char* bytes, size_t n) {
+  arch::console_lock();
+  const base::Sink raw = arch::console_sink_unwrapped();
+  raw.write(raw.ctx, bytes, n);
+  arch::console_unlock();
+}
+
+// Tab at the prompt: command names where a command's name goes, else what
+// the command offers for its arguments.
+void complete_command(void*, base::StrView command, base::StrView word, Completions* out) {
+  if (command.empty()) {
+    for (const Command& c : commands()) out->add(c.name);
+    return;
+  }
+  const Command* c = find_command(commands(), command);
+  if (c != nullptr && c->complete != nullptr) c->complete(word, out);
+}
+
+// Input read ahead of the editor while a command runs, so Ctrl-C can be
+// found behind type-ahead. Bounded like the console's own ring: when this
+// is full, bytes wait there.
+constinit ReadAhead<1024> read_ahead;
+
+int console_byte(void*) { return arch::console_try_read(); }
+
+int next_input_byte() {
+  const int c = read_ahead.pop();
+  return c >= 0 ? c : arch::console_try_read();
+}
+
+}  // namespace
+
+bool interrupt_requested() {
+  read_ahead.fill(&console_byte, nullptr);
+  if (!read_ahead.take(0x03)) return false;
+  arch::kprint("^C\n");
+  return true;
+}
+
 void monitor_loop() {
   check_commands();
-  LineEditor<128> editor(arch::console_sink());
-  arch::kprint("biscotti> ");
+  // Static, not on the thread's stack: the line and its history take
+  // kLineCapacity * (kHistoryLines + 2) bytes (no heap use at the prompt).
+  static LineEditor<kLineCapacity, kHistoryLines> editor(base::Sink{&echo, nullptr}, "biscotti> ",
+                                                         Completer{&complete_command, nullptr});
+  editor.prompt();
   for (;;) {
-    int c = arch::console_try_read();
+    int c = next_input_byte();
     if (c < 0) {
       arch::console_wait_for_input();
       continue;
     }
     if (editor.feed(static_cast<char>(c))) {
-      execute(editor.line());
-      arch::kprint("biscotti> ");
+      (void)run_commands(editor.line(), /*echo=*/false);
+      editor.prompt();
     }
   }
 }

@@ -37,7 +37,13 @@ bool any_command_failed();
 /// with the worst status. With none of them, the interactive prompt.
 [[noreturn]] void run_jobs(base::StrView cmdline);
 
-/// The interactive prompt; returns only through `poweroff`.
+/// The prompt's line editor (line_editor.h): the longest line, and how many
+/// lines Up/Down recall.
+inline constexpr size_t kLineCapacity = 1024;  ///< lines of up to 1023 bytes
+inline constexpr size_t kHistoryLines = 32;
+
+/// The interactive prompt (a line may hold `;`-separated commands, run in
+/// order as in `run=`); returns only through `poweroff`.
 [[noreturn]] void monitor_loop();
 
 }  // namespace monitor

@@ -93,6 +93,10 @@ struct IdleInvariantReport {
 IdleInvariantReport idle_invariant_report();
 uint32_t sched_cpus();
 
+/// Whether `t` is some CPU's idle thread (whose state always reads
+/// running: it is what a CPU runs when nothing else is). Any context.
+bool is_idle_thread(const Thread* t);
+
 // ---- for futex, timer and sync (sched internals) ----------------------
 
 /// Blocks the caller until cond() is true: state kBlocked, rechecked after

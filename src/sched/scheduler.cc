@@ -597,6 +597,12 @@ CpuSched& sched_of(uint32_t cpu) {
 uint64_t quantum_tsc() { return quantum_tsc_; }
 uint32_t sched_cpus() { return ncpu_; }
 
+bool is_idle_thread(const Thread* t) {
+  for (uint32_t cpu = 0; cpu < ncpu_; ++cpu)
+    if (cpus_[cpu].idle == t) return true;
+  return false;
+}
+
 bool sched_running() {
   CpuSched* s = arch::this_cpu().sched;
   return s != nullptr && s->running;
