@@ -156,8 +156,10 @@ class CpuPmuSampler {
   /// The NMI handler's first step: if sampling is armed and a counter
   /// overflowed, acknowledge it and re-arm with a new reload
   /// (Pmc::on_pmi), then unmask the LVT, which the PMI delivery masked
-  /// ([sdm3] 10.5.1, lvt_perfmon_nmi). Returns which counters overflowed:
-  /// none means this NMI was not our PMI, and the LVT is left as it is.
+  /// ([sdm3] 10.5.1, lvt_perfmon_nmi; Linux's x86_pmu_handle_irq rewrites
+  /// APIC_LVTPC as NMI on every PMI for the same reason). Returns which
+  /// counters overflowed: none means this NMI was not our PMI, and the LVT
+  /// is left as it is.
   template <typename Lapic>
   OverflowSet on_nmi(Lapic& lapic) {
     if (!armed()) return {0};
