@@ -82,14 +82,6 @@ void prof_init(base::StrView cmdline) {
   // Each CPU's handler finds its block through its PerCpu from here on.
   for (uint32_t cpu = 0; cpu < n; ++cpu) __atomic_store_n(&arch::cpu_block(cpu).prof, &b[cpu], __ATOMIC_RELEASE);
 
-  if (boot_pmu().kind == PmuKind::kNone) {
-    arch::kprint("prof: PMU: none ({}); the PMU events cannot be sampled\n", boot_pmu().none_reason);
-  } else {
-    char line[64];
-    describe(boot_pmu(), line, sizeof line);
-    arch::kprint("prof: PMU: {}\n", static_cast<const char*>(line));
-  }
-
   const uint32_t seconds = watchdog_from(cmdline);
   watchdog_configure(seconds);
   if (seconds == 0) {
