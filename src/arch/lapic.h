@@ -102,8 +102,12 @@ static_assert(lvt_timer_value(0, TimerMode::kOneShot, true) == 0x0001'0000);
 /// bits 10:8, the vector is ignored). The CPU sets the mask bit when it
 /// delivers a PMI, so the handler writes this again after every one
 /// ([sdm3] 10.5.1, "the mask bit for its associated LVT entry is set").
-constexpr uint32_t lvt_perfmon_nmi() { return uint32_t{0b100} << 8; }
+/// `masked` holds PMIs off while counters are (re)programmed.
+constexpr uint32_t lvt_perfmon_nmi(bool masked = false) {
+  return (uint32_t{0b100} << 8) | (masked ? kLvtMasked : 0);
+}
 static_assert(lvt_perfmon_nmi() == 0x0000'0400 && (lvt_perfmon_nmi() & kLvtMasked) == 0);
+static_assert(lvt_perfmon_nmi(true) == 0x0001'0400);
 static_assert(x2apic_msr(kLapicLvtPerfMon) == 0x834, "[sdm3] table 10-6: LVT performance monitoring is MSR 834H");
 
 /// Divide configuration register values [sdm3] 10.5.4 figure 10-10: the
@@ -287,6 +291,10 @@ class Lapic {
   /// Signals end of interrupt for the in-service vector; x2APIC #GPs on a
   /// nonzero write [sdm3] 10.8.5, 10.12.1.2.
   void eoi() { regs_.write(kLapicEoi, 0); }
+
+  /// Routes counter overflows (PMIs) to this CPU as NMIs, masked or not
+  /// (lvt_perfmon_nmi).
+  void set_perfmon_nmi(bool masked) { regs_.write(kLapicLvtPerfMon, lvt_perfmon_nmi(masked)); }
 
   // Timer [sdm3] 10.5.4. Divide and LVT first: the initial-count write
   // starts the count.

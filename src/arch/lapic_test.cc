@@ -151,6 +151,10 @@ TEST(LapicEncoding, IcrAndLvt) {
   EXPECT_EQ(icr_startup(0x9f), 0x0000'469fu);
   EXPECT_EQ(x2apic_icr(0xffff'fffe, icr_fixed(0x30)), 0xffff'fffe'0000'4030u);
   EXPECT_EQ(lvt_timer_value(0x31, TimerMode::kOneShot, false), 0x31u);
+  // Performance LVT as NMI: delivery mode 100b in bits 10:8, mask bit 16.
+  EXPECT_EQ(lvt_perfmon_nmi(false), 0x0000'0400u);
+  EXPECT_EQ(lvt_perfmon_nmi(true), 0x0001'0400u);
+  EXPECT_EQ(lvt_perfmon_nmi(true) & kLvtMasked, kLvtMasked);
   EXPECT_EQ(sipi_vector(0x9'f000).value(), 0x9f);
   EXPECT_FALSE(sipi_vector(0x10'0000).ok());
   EXPECT_FALSE(sipi_vector(0xb'f000).ok());
@@ -360,6 +364,19 @@ TEST(LapicX2apic, RegistersAreMsrs) {
                                              {false, 0x828, 0},
                                              {true, 0x80b, 0}}));
   EXPECT_TRUE(bank.unknown().empty());
+}
+
+TEST(LapicPerfmon, NmiLvtInBothModes) {
+  FakeXapic dev;
+  XLapic x(FakeXapicRegs{&dev});
+  x.set_perfmon_nmi(true);
+  x.set_perfmon_nmi(false);
+  EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, 0x340, 0x1'0400}, {true, 0x340, 0x400}}));
+
+  FakeMsrBank bank;
+  X2Lapic x2(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  x2.set_perfmon_nmi(false);
+  EXPECT_EQ(bank.writes(), (std::vector<Access>{{true, 0x834, 0x400}}));  // [sdm3] table 10-6
 }
 
 TEST(LapicX2apic, IpiIsOneWriteWithoutPolling) {

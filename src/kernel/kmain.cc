@@ -230,8 +230,8 @@ void start_scheduler(const Platform& platform) {
 // The vector code rt's Objs operations use, chosen once from this CPU's
 // features and the XCR0 it enabled (start_scheduler), before the APs start:
 // they only enable theirs and use the table set here. And what sampling
-// will have: QEMU without KVM has no PMU (sampling falls back to a
-// periodic NMI there), so it is only reported for now.
+// will have: QEMU without KVM has no PMU (sampling uses the periodic NMI
+// there; `prof start`'s PMU events refuse, naming discovery's reason).
 void choose_cpu_paths(arch::CpuidInsn& cpuid_insn) {
   rt::objs_init(rt::choose_objs_impl(boot_features, arch::enabled_xcr0()));
   arch::kprint("rt: Objs operations use {} (AVX2 {}, XCR0 {:#x})\n", rt::objs_impl_name(rt::objs_impl()),

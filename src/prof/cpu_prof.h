@@ -1,14 +1,16 @@
 // prof's per-CPU block, reached from arch::PerCpu::prof: the CPU's sample
 // ring, the snapshot its NMI handler fills for `bt` and for a panic that
-// stops the world, and its watchdog state. Allocated once for every CPU by
+// stops the world, its watchdog state and its PMU counter. Allocated once for every CPU by
 // prof_init. Kernel only.
 #pragma once
 
+#include "src/arch/lapic.h"
 #include "src/arch/percpu.h"
 #include "src/arch/trap_frame.h"
 #include "src/base/atomic.h"
 #include "src/base/types.h"
 #include "src/prof/backtrace.h"
+#include "src/prof/pmu_sampling.h"
 #include "src/prof/sample_ring.h"
 #include "src/prof/watchdog_state.h"
 
@@ -48,6 +50,9 @@ struct CpuProf {
   // The watchdog's (watchdog.cc); only this CPU's NMI handler touches it.
   WatchdogState watchdog;
   uint64_t watchdog_reports = 0;
+  // PMU sampling (pmu_sampler.cc): armed and disarmed on this CPU with
+  // interrupts off, answered by its NMI handler.
+  CpuPmuSampler<arch::CpuMsr> pmu;
 };
 
 /// This CPU's block, or null before prof_init. Any context, NMI included:

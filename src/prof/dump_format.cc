@@ -9,8 +9,22 @@ const char* sample_event_name(uint8_t event) {
   switch (static_cast<SampleEvent>(event)) {
     case SampleEvent::kNmiTimer: return "nmi";
     case SampleEvent::kTimer: return "timer";
+    case SampleEvent::kCycles: return "cycles";
+    case SampleEvent::kInstructions: return "instructions";
+    case SampleEvent::kBranchMisses: return "branch-misses";
+    case SampleEvent::kLlcMisses: return "llc-misses";
   }
   return "unknown";
+}
+
+bool parse_sample_event(base::StrView name, SampleEvent* out) {
+  for (int i = 0; i < kSampleEventCount; ++i) {
+    if (name == base::StrView(sample_event_name(static_cast<uint8_t>(i)))) {
+      *out = static_cast<SampleEvent>(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 void write_dump_begin(base::Sink out, const DumpHeader& h) {

@@ -19,12 +19,27 @@
 
 namespace prof {
 
-/// Names of the sampling events a sample's `event` byte holds.
+/// The sampling events a sample's `event` byte holds (numbers fixed: they
+/// are in dumps; docs/profile_dump_format.md lists them).
 enum class SampleEvent : uint8_t {
-  kNmiTimer = 0,  // the periodic NMI (no PMU needed)
-  kTimer = 1,     // the periodic maskable interrupt (the timer path)
+  kNmiTimer = 0,      // the periodic NMI (no PMU needed)
+  kTimer = 1,         // the periodic maskable interrupt (the timer path)
+  kCycles = 2,        // PMU counter overflows (the PMI, as an NMI): core cycles
+  kInstructions = 3,  // instructions retired
+  kBranchMisses = 4,  // branches mispredicted
+  kLlcMisses = 5,     // last-level cache misses
 };
+inline constexpr int kSampleEventCount = 6;
+
+/// `prof start`'s name for an event ("nmi", "timer", "cycles",
+/// "instructions", "branch-misses", "llc-misses"); "unknown" otherwise.
 const char* sample_event_name(uint8_t event);
+
+/// The event `name` names (sample_event_name's inverse); false for none.
+bool parse_sample_event(base::StrView name, SampleEvent* out);
+
+/// Whether `e` is counted by the PMU (rather than sampled from a timer).
+constexpr bool is_pmu_event(SampleEvent e) { return e >= SampleEvent::kCycles && e <= SampleEvent::kLlcMisses; }
 
 struct DumpHeader {
   base::StrView build_id_hex;  // empty: "none"

@@ -49,5 +49,25 @@ TEST(DumpFormat, NoBuildIdAndModes) {
   EXPECT_STREQ(sample_event_name(9), "unknown");
 }
 
+TEST(DumpFormat, EventNumbersAndNamesRoundTrip) {
+  // The numbers are in dumps: docs/profile_dump_format.md lists these.
+  EXPECT_STREQ(sample_event_name(2), "cycles");
+  EXPECT_STREQ(sample_event_name(3), "instructions");
+  EXPECT_STREQ(sample_event_name(4), "branch-misses");
+  EXPECT_STREQ(sample_event_name(5), "llc-misses");
+  EXPECT_STREQ(sample_event_name(6), "unknown");
+  for (int i = 0; i < kSampleEventCount; ++i) {
+    SampleEvent e = SampleEvent::kNmiTimer;
+    ASSERT_TRUE(parse_sample_event(base::StrView(sample_event_name(static_cast<uint8_t>(i))), &e)) << i;
+    EXPECT_EQ(static_cast<int>(e), i);
+    EXPECT_EQ(is_pmu_event(e), i >= 2);
+  }
+  SampleEvent e = SampleEvent::kTimer;
+  for (const char* bad : {"", "unknown", "Cycles", "cycle", "cycles ", "llc_misses", "10"}) {
+    EXPECT_FALSE(parse_sample_event(base::StrView(bad), &e)) << bad;
+    EXPECT_EQ(e, SampleEvent::kTimer);  // untouched
+  }
+}
+
 }  // namespace
 }  // namespace prof

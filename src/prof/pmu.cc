@@ -33,6 +33,12 @@ constexpr EventCode kAmdCycles{0x076, 0x00}, kAmdInstructions{0x0c0, 0x00}, kAmd
 // Both AMD counter kinds are 48 bits wide ([apm2] 13.2).
 constexpr uint8_t kAmdCounterWidth = 48;
 
+PmuInfo none(const char* why) {
+  PmuInfo p{};
+  p.none_reason = why;
+  return p;
+}
+
 }  // namespace
 
 PmuInfo decode_pmu(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const arch::CpuidRegs& leaf_a,
@@ -41,7 +47,8 @@ PmuInfo decode_pmu(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const a
   if (vendor == arch::CpuVendor::kIntel) {
     p.version = static_cast<uint8_t>(field(leaf_a.eax, 0, 8));
     const uint32_t gp = field(leaf_a.eax, 8, 8);
-    if (p.version == 0 || gp == 0) return PmuInfo{};
+    if (p.version == 0) return none("CPUID.0AH reports architectural perfmon version 0");
+    if (gp == 0) return none("CPUID.0AH reports no general-purpose counters");
     p.kind = PmuKind::kIntelArch;
     p.gp_counters = static_cast<uint8_t>(gp < kMaxCounters ? gp : kMaxCounters);
     p.gp_width = static_cast<uint8_t>(field(leaf_a.eax, 16, 8));
@@ -72,12 +79,14 @@ PmuInfo decode_pmu(arch::CpuVendor vendor, const arch::CpuidRegs& leaf1, const a
       p.kind = PmuKind::kAmdLegacy;
       p.gp_counters = 4;
     } else {
-      return PmuInfo{};
+      return none(
+          "an AMD CPU under a hypervisor (CPUID.01H:ECX[31]) without core counters (CPUID.80000001H:ECX[23] "
+          "clear)");
     }
     p.gp_width = kAmdCounterWidth;
     return p;
   }
-  return PmuInfo{};
+  return none("neither an Intel nor an AMD CPU");
 }
 
 base::Result<EventCode> event_code(const PmuInfo& pmu, Event e) {

@@ -41,6 +41,9 @@ struct PmuInfo {
   /// exist (Intel v2+); without them the PMI handler stops and restarts
   /// each counter itself.
   bool freeze_on_pmi;
+  /// Why kind is kNone, naming the CPUID bits that said so (a static
+  /// string for messages such as `prof start`'s refusal); null otherwise.
+  const char* none_reason;
 };
 
 /// An event's encoding in the event-select register: the event number

@@ -99,10 +99,31 @@ TEST(Pmu, QemuTcgHasNone) {
     PmuInfo p = discover_pmu(load(std::string("testdata/boot/") + config + ".cpuid.txt"));
     EXPECT_EQ(p.kind, PmuKind::kNone);
     EXPECT_EQ(describe_str(p), "none");
+    // All are AuthenticAMD with the hypervisor bit and no PerfCtrExtCore.
+    ASSERT_NE(p.none_reason, nullptr);
+    EXPECT_EQ(std::string(p.none_reason),
+              "an AMD CPU under a hypervisor (CPUID.01H:ECX[31]) without core counters (CPUID.80000001H:ECX[23] "
+              "clear)");
     EXPECT_EQ(max_reload(p), 0u);
     for (Event e : {Event::kCycles, Event::kInstructions, Event::kBranchMisses, Event::kLlcMisses})
       EXPECT_EQ(event_code(p, e).error(), base::Error::kUnsupported);
   }
+}
+
+TEST(Pmu, NoneReasonNamesTheCpuidBits) {
+  const arch::CpuidRegs zero{};
+  PmuInfo v0 = decode_pmu(arch::CpuVendor::kIntel, zero, zero, zero);
+  EXPECT_EQ(v0.kind, PmuKind::kNone);
+  EXPECT_EQ(std::string(v0.none_reason), "CPUID.0AH reports architectural perfmon version 0");
+  arch::CpuidRegs no_counters{};
+  no_counters.eax = 0x0730'0002;  // v2, 0 general counters
+  EXPECT_EQ(std::string(decode_pmu(arch::CpuVendor::kIntel, zero, no_counters, zero).none_reason),
+            "CPUID.0AH reports no general-purpose counters");
+  EXPECT_EQ(std::string(decode_pmu(arch::CpuVendor::kOther, zero, zero, zero).none_reason),
+            "neither an Intel nor an AMD CPU");
+  // A PMU that exists has no reason.
+  EXPECT_EQ(discover_pmu(load("testdata/cpuid/intel-core-i7-6700k.cpuid.txt")).none_reason, nullptr);
+  EXPECT_EQ(discover_pmu(load("testdata/cpuid/amd-ryzen-7-1700.cpuid.txt")).none_reason, nullptr);
 }
 
 TEST(Pmu, EventAvailabilityFromEbxMask) {

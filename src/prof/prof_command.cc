@@ -7,6 +7,8 @@
 #include "src/prof/dump_format.h"
 #include "src/prof/function_tally.h"
 #include "src/prof/periodic_nmi.h"
+#include "src/prof/pmu_sampler.h"
+#include "src/prof/pmu_sampling.h"
 #include "src/prof/sampler.h"
 #include "src/prof/kernel_symbols.h"
 #include "src/sched/sync.h"
@@ -54,26 +56,40 @@ size_t split_words(StrView args, StrView* words, size_t max, bool* too_many) {
 }
 
 const char* source_name(SampleEvent e) {
+  if (is_pmu_event(e)) return "each CPU's PMU counter overflow NMI, counting";
   return e == SampleEvent::kTimer ? "the PIT's interrupt, passed on by IPI (timer path)"
                                   : "the periodic NMI from the PIT";
+}
+
+// The event a PMU profile counts, after source_name's "counting"; empty
+// for the timer sources.
+const char* counted_name(SampleEvent e) {
+  return is_pmu_event(e) ? sample_event_name(static_cast<uint8_t>(e)) : "";
+}
+
+constexpr const char* kEvents = "nmi, timer, cycles, instructions, branch-misses, llc-misses";
+
+// Why a PMU event cannot be sampled here.
+void print_pmu_refusal(SampleEvent event) {
+  const char* name = sample_event_name(static_cast<uint8_t>(event));
+  const char* why = pmu_sampler_unavailable(pmu_event(event));
+  if (why == nullptr) why = "unknown";
+  if (boot_pmu().kind == PmuKind::kNone) {
+    kprint("prof start: cannot sample {}: no PMU: {}; use nmi or timer\n", name, why);
+    return;
+  }
+  char pmu[64];
+  describe(boot_pmu(), pmu, sizeof pmu);
+  kprint("prof start: cannot sample {} on this PMU ({}): {}\n", name, static_cast<const char*>(pmu), why);
 }
 
 bool start(const StrView* w, size_t n) {
   uint64_t hz = kSamplerDefaultHz;
   SampleEvent event = SampleEvent::kNmiTimer;
   for (size_t i = 1; i < n; ++i) {
-    if (w[i] == StrView("nmi")) {
-      event = SampleEvent::kNmiTimer;
-    } else if (w[i] == StrView("timer")) {
-      event = SampleEvent::kTimer;
-    } else if (w[i] == StrView("cycles") || w[i] == StrView("instructions") || w[i] == StrView("branch-misses") ||
-               w[i] == StrView("llc-misses")) {
-      kprint("prof start: {} needs the PMU's overflow NMI, which the sampler does not drive yet; use nmi or timer\n",
-             w[i]);
-      return false;
-    } else if (!parse_decimal(w[i], kPeriodicMaxHz, &hz) || hz < kPeriodicMinHz) {
-      kprint("prof start: '{}' is neither a rate ({} to {} Hz) nor an event (nmi, timer)\n", w[i], kPeriodicMinHz,
-             kPeriodicMaxHz);
+    if (!parse_sample_event(w[i], &event) && (!parse_decimal(w[i], kPeriodicMaxHz, &hz) || hz < kPeriodicMinHz)) {
+      kprint("prof start: '{}' is neither a rate ({} to {} Hz) nor an event ({})\n", w[i], kPeriodicMinHz,
+             kPeriodicMaxHz, kEvents);
       return false;
     }
   }
@@ -82,8 +98,17 @@ bool start(const StrView* w, size_t n) {
     kprint("prof start: a profile is running (prof stop first)\n");
     return false;
   }
+  if (s.error() == base::Error::kUnsupported && is_pmu_event(event)) {
+    print_pmu_refusal(event);
+    return false;
+  }
   if (s.error() == base::Error::kUnsupported) {
     kprint("prof start: no periodic interrupt to sample from: {}\n", periodic_nmi_unavailable());
+    return false;
+  }
+  if (s.error() == base::Error::kInvalidArgument && is_pmu_event(event)) {
+    kprint("prof start: no counter reload gives {} Hz of {} (is the TSC rate known?)\n", hz,
+           sample_event_name(static_cast<uint8_t>(event)));
     return false;
   }
   if (s.error() == base::Error::kOutOfMemory) {
@@ -95,19 +120,20 @@ bool start(const StrView* w, size_t n) {
     return false;
   }
   const SamplerStatus st = sampler_status();
-  kprint("prof: sampling {} CPUs at {} Hz (period {} ns) from {}\n", prof_cpus(), st.hz, st.period_ns,
-         source_name(st.event));
+  kprint("prof: sampling {} CPUs at {} Hz (period {} ns) from {}{}{}\n", prof_cpus(), st.hz, st.period_ns,
+         source_name(st.event), is_pmu_event(st.event) ? " " : "", counted_name(st.event));
   return true;
 }
 
 void print_status() {
   const SamplerStatus st = sampler_status();
   if (!st.have_profile) {
-    kprint("prof: no profile yet (prof start [HZ] [nmi|timer])\n");
+    kprint("prof: no profile yet (prof start [HZ] [EVENT])\n");
     return;
   }
-  kprint("prof: {} at {} Hz from {}; {} samples kept, {} dropped\n", st.running ? "sampling" : "stopped", st.hz,
-         source_name(st.event), sampler_samples(), sampler_dropped());
+  kprint("prof: {} at {} Hz from {}{}{}; {} samples kept, {} dropped\n", st.running ? "sampling" : "stopped", st.hz,
+         source_name(st.event), is_pmu_event(st.event) ? " " : "", counted_name(st.event), sampler_samples(),
+         sampler_dropped());
 }
 
 // Percent with one decimal, as "68.2".
@@ -184,8 +210,9 @@ bool dump() {
   return true;
 }
 
-MONITOR_COMMAND(prof, "[start [HZ] [nmi|timer] | stop | top [N] | dump]",
-                "profile every CPU: start (default 1000 Hz, nmi), stop, top functions, dump the samples") {
+MONITOR_COMMAND(prof, "[start [HZ] [EVENT] | stop | top [N] | dump]",
+                "profile every CPU: start (default 1000 Hz, EVENT nmi; or timer, or with a PMU cycles, instructions, "
+                "branch-misses, llc-misses), stop, top functions, dump the samples") {
   StrView w[3];
   bool too_many = false;
   const size_t n = split_words(args, w, 3, &too_many);
@@ -206,8 +233,8 @@ MONITOR_COMMAND(prof, "[start [HZ] [nmi|timer] | stop | top [N] | dump]",
   uint64_t rows = kTopDefault;
   if (!too_many && w[0] == StrView("top") && (n == 1 || parse_decimal(w[1], 100'000, &rows)) && n <= 2) return top(rows);
   if (!too_many && n == 1 && w[0] == StrView("dump")) return dump();
-  kprint("usage: prof [start [HZ] [nmi|timer] | stop | top [N] | dump] (HZ from {} to {})\n", kPeriodicMinHz,
-         kPeriodicMaxHz);
+  kprint("usage: prof [start [HZ] [EVENT] | stop | top [N] | dump] (HZ from {} to {}; EVENT one of {})\n",
+         kPeriodicMinHz, kPeriodicMaxHz, kEvents);
   return false;
 }
 

@@ -8,6 +8,7 @@
 #include "src/monitor/boot_options.h"
 #include "src/prof/cpu_prof.h"
 #include "src/prof/periodic_nmi.h"
+#include "src/prof/pmu_sampler.h"
 #include "src/prof/sampler.h"
 #include "src/prof/snapshot.h"
 #include "src/prof/stop_world.h"
@@ -20,14 +21,20 @@ namespace {
 constinit CpuProf* blocks = nullptr;
 constinit uint32_t nblocks = 0;
 
-// Every NMI, whoever sent it: the world stopping, a `bt` request, or the
-// periodic tick (sample, watchdog; the boot CPU passes it on). NMIs carry
-// no vector of their own, so the requests are flags the sender set first.
+// Every NMI, whoever sent it: this CPU's PMU counter overflowing (a PMI),
+// the world stopping, a `bt` request, or the periodic tick (sample,
+// watchdog; the boot CPU passes it on). NMIs carry no vector of their own,
+// so the requests are flags the sender set first, and a PMI is told by
+// the counters' overflow status.
 void on_nmi(arch::TrapFrame& f) {
   arch::PerCpu& cpu = arch::this_cpu();
   ++cpu.nmis_received;
   CpuProf* p = cpu.prof;
   if (p == nullptr) return;
+  // The PMI first: its delivery masked the LVT and (Intel v2+) froze the
+  // counters, which must run again whatever else this NMI does. NMIs
+  // pending together arrive as one, so the flags below are still checked.
+  const bool pmi = sampler_pmi(f);
   if (world_stopped_by_other(cpu.index)) park_stopped_cpu(f);
   if (p->snapshot_wanted.load(base::MemoryOrder::kAcquire) != 0) {
     capture_snapshot(f, &p->snapshot);
@@ -35,6 +42,10 @@ void on_nmi(arch::TrapFrame& f) {
     p->snapshot_wanted.store(0, base::MemoryOrder::kRelease);
     return;  // a request, not a tick (a tick merged into it is lost)
   }
+  // A counter overflow, not a tick: on the boot CPU a tick would be passed
+  // on to every CPU (a tick merged into the PMI is lost; the watchdog
+  // allows for that).
+  if (pmi) return;
   if (cpu.index == 0) {
     // Only the PIT sends the boot CPU a tick; anything else (a test's NMI)
     // is no tick while the periodic NMI is off.
@@ -66,6 +77,7 @@ void prof_init(base::StrView cmdline) {
   blocks = b;
   nblocks = n;
   sampler_init();
+  pmu_sampler_init();
   arch::set_trap_handler(arch::kVectorNmi, on_nmi);
   // Each CPU's handler finds its block through its PerCpu from here on.
   for (uint32_t cpu = 0; cpu < n; ++cpu) __atomic_store_n(&arch::cpu_block(cpu).prof, &b[cpu], __ATOMIC_RELEASE);

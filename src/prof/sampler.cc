@@ -14,6 +14,8 @@
 #include "src/prof/interrupted_mode.h"
 #include "src/prof/kernel_unwind.h"
 #include "src/prof/periodic_nmi.h"
+#include "src/prof/pmu_sampler.h"
+#include "src/prof/pmu_sampling.h"
 #include "src/prof/watchdog.h"
 #include "src/sched/thread.h"
 
@@ -24,7 +26,7 @@ constexpr uint8_t kPitIrq = 0;
 
 // The running profile's source, read by every CPU's handlers (acquire:
 // the rings are set up before it is published).
-enum : uint32_t { kOff = 0, kNmi = 1, kTimerPath = 2 };
+enum : uint32_t { kOff = 0, kNmi = 1, kTimerPath = 2, kPmu = 3 };
 constinit base::Atomic<uint32_t> source{kOff};
 constinit uint32_t rate_hz = 0;
 constinit uint64_t rate_period_ns = 0;
@@ -96,7 +98,9 @@ void sampler_init() {
 base::Status sampler_start(uint32_t hz, SampleEvent event) {
   if (source.load(base::MemoryOrder::kAcquire) != kOff) return base::Error::kBusy;
   if (hz < kPeriodicMinHz || hz > kPeriodicMaxHz) return base::Error::kInvalidArgument;
-  if (periodic_nmi_unavailable() != nullptr) return base::Error::kUnsupported;
+  const bool pmu = is_pmu_event(event);
+  if (pmu ? pmu_sampler_unavailable(pmu_event(event)) != nullptr : periodic_nmi_unavailable() != nullptr)
+    return base::Error::kUnsupported;
   if (base::Status s = ensure_rings(); !s.ok()) return s;
   for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
     CpuProf* p = cpu_prof(cpu);
@@ -106,6 +110,17 @@ base::Status sampler_start(uint32_t hz, SampleEvent event) {
   }
   rate_hz = hz;
   rate_event = event;
+  if (pmu) {
+    // The periodic NMI stays at the watchdog's rate; the counters' NMIs
+    // sample. Published first: a CPU samples from its first PMI.
+    rate_period_ns = 1'000'000'000 / hz;  // the mean reload is the event's assumed rate / hz
+    source.store(kPmu, base::MemoryOrder::kRelease);
+    if (base::Status s = pmu_sampler_start(pmu_event(event), hz); !s.ok()) {
+      source.store(kOff, base::MemoryOrder::kRelease);
+      return s;
+    }
+    return base::Status::Ok();
+  }
   if (event == SampleEvent::kNmiTimer) {
     source.store(kNmi, base::MemoryOrder::kRelease);
     if (base::Status s = periodic_nmi_start(hz); !s.ok()) {
@@ -135,6 +150,10 @@ base::Status sampler_start(uint32_t hz, SampleEvent event) {
 bool sampler_stop() {
   const uint32_t was = source.exchange(kOff, base::MemoryOrder::kAcqRel);
   if (was == kOff) return false;
+  if (was == kPmu) {
+    pmu_sampler_stop();  // the periodic NMI was left alone
+    return true;
+  }
   if (was == kTimerPath) (void)arch::mask_isa_irq(kPitIrq);
   restore_watchdog_nmi();
   return true;
@@ -170,6 +189,13 @@ uint64_t sampler_dropped() {
 
 void sampler_nmi_tick(const arch::TrapFrame& f) {
   if (source.load(base::MemoryOrder::kAcquire) == kNmi) take_sample(f, SampleEvent::kNmiTimer);
+}
+
+bool sampler_pmi(const arch::TrapFrame& f) {
+  if (!pmu_sampler_nmi()) return false;
+  // A PMI after prof stop began (the counter disarmed next) samples nothing.
+  if (source.load(base::MemoryOrder::kAcquire) == kPmu) take_sample(f, rate_event);
+  return true;
 }
 
 }  // namespace prof

@@ -3,7 +3,10 @@
 // ring at each tick of the chosen source:
 //   nmi    the periodic NMI (periodic_nmi.h): sees code with interrupts off;
 //   timer  the PIT as a maskable interrupt, passed on by IPI: the classic
-//          timer path, blind where interrupts are off.
+//          timer path, blind where interrupts are off;
+//   cycles, instructions, branch-misses, llc-misses
+//          each CPU's PMU counter 0 overflowing (pmu_sampler.h), as an
+//          NMI: where the event happens, on a machine with a PMU.
 // Samples are taken in interrupt or NMI context without locks, allocation
 // or printing. The rings keep the last profile until the next start.
 // Kernel only.
@@ -28,8 +31,9 @@ struct SamplerStatus {
 };
 
 /// Starts a profile at `hz` per CPU from `event`'s source, emptying the
-/// rings. kInvalidArgument for a rate out of range, kUnsupported when the
-/// source is unavailable, kOutOfMemory when the rings cannot be had, kBusy
+/// rings. kInvalidArgument for a rate out of range (or, for a PMU event,
+/// no TSC rate to scale it), kUnsupported when the source is unavailable
+/// (periodic_nmi_unavailable, or pmu_sampler_unavailable for a PMU event), kOutOfMemory when the rings cannot be had, kBusy
 /// when a profile runs. Thread context.
 base::Status sampler_start(uint32_t hz, SampleEvent event);
 
@@ -57,6 +61,11 @@ uint64_t sampler_dropped();
 
 /// The NMI handler's part on each periodic NMI. NMI context.
 void sampler_nmi_tick(const arch::TrapFrame& f);
+
+/// The NMI handler's first step: if this NMI is this CPU's PMI, answers
+/// it (pmu_sampler_nmi), samples `f` when a PMU profile runs, and returns
+/// true. NMI context.
+bool sampler_pmi(const arch::TrapFrame& f);
 
 /// Sets up the timer path's handlers. Boot CPU, once (prof_init).
 void sampler_init();

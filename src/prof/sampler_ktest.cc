@@ -12,6 +12,7 @@
 #include "src/prof/cpu_prof.h"
 #include "src/prof/kernel_symbols.h"
 #include "src/prof/periodic_nmi.h"
+#include "src/prof/pmu_sampler.h"
 #include "src/prof/sampler.h"
 #include "src/prof/snapshot.h"
 #include "src/prof/watchdog.h"
@@ -121,6 +122,23 @@ void shares_follow_time(ktest::Context& ktest_ctx, SampleEvent event) {
 KTEST(prof_sampler, shares_follow_time_from_the_periodic_nmi) { shares_follow_time(ktest_ctx, SampleEvent::kNmiTimer); }
 
 KTEST(prof_sampler, shares_follow_time_from_the_timer_path) { shares_follow_time(ktest_ctx, SampleEvent::kTimer); }
+
+// Cycles from the PMU's overflow NMI, where the CPU has one: the same
+// shares. Where it has none (QEMU TCG), the refusal: kUnsupported, nothing
+// started, and the periodic NMI sampler still starts after it.
+KTEST(prof_sampler, cycles_from_the_pmu_or_refused_without_one) {
+  if (prof::pmu_sampler_unavailable(prof::Event::kCycles) == nullptr) {
+    shares_follow_time(ktest_ctx, SampleEvent::kCycles);
+    return;
+  }
+  KEXPECT_TRUE(prof::sampler_start(1000, SampleEvent::kCycles).error() == base::Error::kUnsupported);
+  KEXPECT_TRUE(!prof::sampler_status().running);
+  KEXPECT_TRUE(!prof::sampler_stop());  // nothing to stop
+  for (uint32_t cpu = 0; cpu < prof::prof_cpus(); ++cpu) KEXPECT_TRUE(!prof::cpu_prof(cpu)->pmu.armed());
+  if (prof::periodic_nmi_unavailable() != nullptr) return;
+  if (!start(ktest_ctx, SampleEvent::kNmiTimer)) return;
+  KEXPECT_TRUE(prof::sampler_stop());
+}
 
 // 200 ms with interrupts off: the NMI samples land in the function, the
 // timer path's all wait for the STI and land after it.

@@ -1,0 +1,42 @@
+// The kernel's PMU sampling (issue 13, items 1 and 9): the PMU discovered
+// at boot, and counter 0 armed, answered and disarmed on every CPU through
+// pmu_sampling.h's CpuPmuSampler with RDMSR/WRMSR and the CPU's own LAPIC.
+// Each CPU programs its own counter and LVT: the calling thread moves to
+// every online CPU in turn. sampler.cc decides what a PMI samples. Kernel
+// only.
+#pragma once
+
+#include "src/base/result.h"
+#include "src/base/types.h"
+#include "src/prof/pmu.h"
+
+namespace prof {
+
+/// Discovers the PMU from the boot CPU's CPUID (the CPUs of one machine
+/// are one model). Boot CPU, once (prof_init).
+void pmu_sampler_init();
+
+/// What pmu_sampler_init found.
+const PmuInfo& boot_pmu();
+
+/// Why `e` cannot be sampled here (a static string), or null when it can.
+const char* pmu_sampler_unavailable(Event e);
+
+/// Arms counter 0 of every online CPU to overflow, as an NMI, about `hz`
+/// times a second of `e` (pmu_sampling.h: reloads drawn +-50% around the
+/// event's assumed rate / hz). kUnsupported when pmu_sampler_unavailable
+/// says so, kInvalidArgument when no reload fits (no TSC rate), or a
+/// CPU's error (the CPUs armed before it are disarmed again). Thread
+/// context, prof's lock; a CPU that comes online later is not armed.
+base::Status pmu_sampler_start(Event e, uint32_t hz);
+
+/// Disarms every armed CPU that is still online (an armed CPU that went
+/// offline keeps its counter; its NMI handler still acknowledges each
+/// PMI). Thread context, prof's lock.
+void pmu_sampler_stop();
+
+/// The NMI handler's first step: answers this CPU's PMI (acknowledge,
+/// re-arm, unmask the LVT). True if this NMI was one. NMI context.
+bool pmu_sampler_nmi();
+
+}  // namespace prof

@@ -1,0 +1,284 @@
+// PMU sampling's pure parts (event mapping and availability, the reload
+// range from a rate, the generator) and one CPU's arm -> PMI ->
+// acknowledge -> re-arm -> disarm sequence on the fake MSR bank, with the
+// performance LVT as x2APIC MSR 834H in the same bank so the log shows the
+// LVT and counter writes in their real order. PMUs come from real CPUID
+// captures (testdata/cpuid) and QEMU TCG's (testdata/boot).
+#include "src/prof/pmu_sampling.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "src/arch/lapic.h"
+#include "src/arch/testing/fake_cpuid.h"
+#include "src/arch/testing/fake_msr.h"
+
+namespace prof {
+namespace {
+
+using arch::testing::FakeCpuid;
+using arch::testing::FakeMsr;
+using arch::testing::FakeMsrBank;
+using W = FakeMsrBank::Access;
+using X2Lapic = arch::Lapic<arch::X2apicMsr<FakeMsr>>;
+
+W wr(uint32_t msr, uint64_t v) { return {true, msr, v}; }
+W rd(uint32_t msr, uint64_t v) { return {false, msr, v}; }
+
+constexpr uint32_t kLvtMsr = 0x834;           // [sdm3] table 10-6
+constexpr uint64_t kLvtNmi = 0x400;           // NMI delivery, unmasked
+constexpr uint64_t kLvtNmiMasked = 0x1'0400;  // the same, masked
+
+PmuInfo pmu_of(const std::string& path) {
+  int lines = 0;
+  FakeCpuid fake = FakeCpuid::from_testdata(path, &lines);
+  EXPECT_GT(lines, 0) << path;
+  return discover_pmu(fake);
+}
+
+const char* kSkylake = "testdata/cpuid/intel-core-i7-6700k.cpuid.txt";
+const char* kRyzen = "testdata/cpuid/amd-ryzen-7-1700.cpuid.txt";
+const char* kQemu = "testdata/boot/m128M-smp2-qemu64.cpuid.txt";
+
+// The reload a generator in state `g` gives next for [lo, hi], 48-bit.
+uint64_t next_reload(XorShift64& g, uint64_t lo, uint64_t hi) {
+  return reload_value(lo + g.next() % (hi - lo + 1), 48);
+}
+
+TEST(PmuSampling, EventAvailabilityAndReasons) {
+  const PmuInfo sky = pmu_of(kSkylake);
+  for (Event e : {Event::kCycles, Event::kInstructions, Event::kBranchMisses, Event::kLlcMisses})
+    EXPECT_EQ(pmu_event_unavailable(sky, e), nullptr);
+  const PmuInfo zen = pmu_of(kRyzen);
+  EXPECT_EQ(pmu_event_unavailable(zen, Event::kCycles), nullptr);
+  EXPECT_STREQ(pmu_event_unavailable(zen, Event::kLlcMisses),
+               "AMD core counters do not count last-level cache misses (the L3 counters do)");
+  PmuInfo no_llc = sky;
+  no_llc.unavailable_arch_events |= 1u << 4;  // EBX bit 4: LLC misses
+  EXPECT_STREQ(pmu_event_unavailable(no_llc, Event::kLlcMisses),
+               "CPUID.0AH:EBX reports the architectural event unavailable");
+  // QEMU TCG: the reason discovery gave, which `prof start` prints.
+  const PmuInfo qemu = pmu_of(kQemu);
+  ASSERT_EQ(qemu.kind, PmuKind::kNone);
+  EXPECT_EQ(std::string(pmu_event_unavailable(qemu, Event::kCycles)),
+            "an AMD CPU under a hypervisor (CPUID.01H:ECX[31]) without core counters (CPUID.80000001H:ECX[23] "
+            "clear)");
+  EXPECT_STREQ(pmu_event_unavailable(PmuInfo{}, Event::kCycles), "no PMU was found");
+}
+
+TEST(PmuSampling, SampleEventMapping) {
+  EXPECT_EQ(pmu_event(SampleEvent::kCycles), Event::kCycles);
+  EXPECT_EQ(pmu_event(SampleEvent::kBranchMisses), Event::kBranchMisses);
+  EXPECT_EQ(sample_event(Event::kInstructions), SampleEvent::kInstructions);
+  for (int i = 0; i < kEventCount; ++i) {
+    const Event e = static_cast<Event>(i);
+    EXPECT_TRUE(is_pmu_event(sample_event(e)));
+    EXPECT_EQ(pmu_event(sample_event(e)), e);
+  }
+}
+
+TEST(PmuSampling, AssumedRates) {
+  EXPECT_EQ(assumed_event_rate(Event::kCycles, 3'000'000'000), 3'000'000'000u);
+  EXPECT_EQ(assumed_event_rate(Event::kInstructions, 3'000'000'000), 3'000'000'000u);
+  EXPECT_EQ(assumed_event_rate(Event::kBranchMisses, 3'000'000'000), 6'000'000u);
+  EXPECT_EQ(assumed_event_rate(Event::kLlcMisses, 3'000'000'000), 300'000u);
+  EXPECT_EQ(assumed_event_rate(Event::kCycles, 0), 0u);
+}
+
+TEST(PmuSampling, PeriodRangeFromRate) {
+  const uint64_t intel_max = max_reload(pmu_of(kSkylake));
+  ASSERT_EQ(intel_max, 0x7fff'ffffu);
+  // 3 GHz at 1 kHz: 3 M cycles a sample, drawn from +-50%.
+  EXPECT_EQ(sample_period_range(3'000'000'000, 1000, intel_max).value(), (PeriodRange{1'500'000, 4'500'000}));
+  EXPECT_EQ(sample_period_range(3'000'000'000, 10'000, intel_max).value(), (PeriodRange{150'000, 450'000}));
+  EXPECT_EQ(sample_period_range(301, 100, intel_max).value(), (PeriodRange{2, 4}));  // mean 3, spread 1
+  EXPECT_EQ(sample_period_range(1000, 1000, intel_max).value(), (PeriodRange{1, 1}));
+  // Too long for a 31-bit reload (3 GHz at 1 Hz): the mean moves down so
+  // the top fits, still spread.
+  const PeriodRange r = sample_period_range(3'000'000'000, 1, intel_max).value();
+  EXPECT_LE(r.max, intel_max);
+  EXPECT_EQ(r.min * 3, r.max);  // [mean/2, 3 mean/2]
+  EXPECT_EQ(sample_period_range(~uint64_t{0}, 1, intel_max).value(),
+            r);  // no wrap
+  // AMD's 47-bit reloads take it as asked.
+  EXPECT_EQ(sample_period_range(3'000'000'000, 1, max_reload(pmu_of(kRyzen))).value(),
+            (PeriodRange{1'500'000'000, 4'500'000'000}));
+
+  EXPECT_EQ(sample_period_range(3'000'000'000, 0, intel_max).error(), base::Error::kInvalidArgument);
+  EXPECT_EQ(sample_period_range(999, 1000, intel_max).error(),
+            base::Error::kInvalidArgument);  // < 1 a sample
+  EXPECT_EQ(sample_period_range(0, 1000, intel_max).error(),
+            base::Error::kInvalidArgument);  // no TSC rate
+  EXPECT_EQ(sample_period_range(3'000'000'000, 1000, 0).error(),
+            base::Error::kUnsupported);  // no PMU
+}
+
+TEST(PmuSampling, DrawsAverageToTheMean) {
+  const PeriodRange r = sample_period_range(3'000'000'000, 1000, 0x7fff'ffff).value();
+  XorShift64 g(0x1234'5678, 3);
+  uint64_t sum = 0, lo = ~uint64_t{0}, hi = 0;
+  constexpr int kDraws = 100'000;
+  for (int i = 0; i < kDraws; ++i) {
+    const uint64_t v = random_in(g, r.min, r.max);
+    sum += v;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  const double mean = static_cast<double>(sum) / kDraws;
+  EXPECT_NEAR(mean, 3'000'000.0, 30'000.0);  // within 1%
+  EXPECT_GE(lo, r.min);
+  EXPECT_LE(hi, r.max);
+  EXPECT_LT(lo, 1'550'000u);  // the whole range is used
+  EXPECT_GT(hi, 4'450'000u);
+}
+
+TEST(PmuSampling, GeneratorsDifferByCpuAndNeverStick) {
+  XorShift64 a(1000, 0), b(1000, 1);
+  EXPECT_NE(a.next(), b.next());
+  // The seed that would be zero (a fixed point of xorshift) is replaced.
+  XorShift64 z(0x9e37'79b9'7f4a'7c15, 0);
+  const uint64_t first = z.next();
+  EXPECT_NE(first, 0u);
+  EXPECT_NE(z.next(), first);
+}
+
+// Intel v4 (Skylake): arm with the LVT masked, a PMI acknowledged and
+// re-armed and the LVT unmasked, an NMI that is no PMI left alone, disarm.
+TEST(PmuSampling, IntelArmPmiRearmDisarm) {
+  const PmuInfo pmu = pmu_of(kSkylake);
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu, FakeMsr{&bank}, XorShift64(77, 1));
+  XorShift64 ref(77, 1);  // the draws the sampler will make
+  const SampleConfig cfg{Event::kCycles, CountMode::kBoth, 1'500'000, 4'500'000};
+
+  ASSERT_TRUE(s.arm(lapic, cfg).ok());
+  EXPECT_TRUE(s.armed());
+  constexpr uint64_t kCyclesBoth = 0x0053'003c;  // 3CH, USR|OS, INT, EN
+  EXPECT_EQ(bank.log(), (std::vector<W>{
+                            wr(kLvtMsr, kLvtNmiMasked),  // no PMI while half armed
+                            wr(0x186, 0), wr(0x0c1, next_reload(ref, 1'500'000, 4'500'000)), wr(0x186, kCyclesBoth),
+                            rd(0x1d9, 0), wr(0x1d9, 0x1000),       // freeze on PMI
+                            wr(0x38f, 0b1), wr(kLvtMsr, kLvtNmi),  // armed: PMIs as NMIs
+                        }));
+
+  // The PMI: counter 0 overflowed and froze (v4 CTR_FRZ).
+  bank.clear_log();
+  bank.set(kIa32PerfGlobalStatus, 1 | kGlobalCtrFrz);
+  bank.set(kLvtMsr, kLvtNmiMasked);  // the delivery masked the LVT
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{1}));
+  EXPECT_EQ(bank.log(),
+            (std::vector<W>{
+                rd(0x38e, 1 | kGlobalCtrFrz), wr(0x0c1, next_reload(ref, 1'500'000, 4'500'000)),  // a new random reload
+                wr(0x390, 1 | kGlobalCtrFrz),          // acknowledge, unfreeze
+                wr(0x38f, 0b1), wr(kLvtMsr, kLvtNmi),  // unmasked for the next one
+            }));
+
+  // A periodic tick or `bt` NMI with no overflow: one status read, no
+  // write, and the caller's other NMI work goes on.
+  bank.clear_log();
+  bank.set(kIa32PerfGlobalStatus, 0);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{0}));
+  EXPECT_EQ(bank.log(), (std::vector<W>{rd(0x38e, 0)}));
+
+  // A second PMI re-arms again.
+  bank.clear_log();
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{1}));
+  EXPECT_EQ(bank.writes(), (std::vector<W>{wr(0x0c1, next_reload(ref, 1'500'000, 4'500'000)), wr(0x390, 1),
+                                           wr(0x38f, 0b1), wr(kLvtMsr, kLvtNmi)}));
+
+  bank.clear_log();
+  s.disarm(lapic);
+  EXPECT_FALSE(s.armed());
+  EXPECT_EQ(bank.log(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked), wr(0x38f, 0), wr(0x186, 0)}));
+  // Disarmed: NMIs touch nothing, a second disarm neither.
+  bank.clear_log();
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{0}));
+  s.disarm(lapic);
+  EXPECT_TRUE(bank.log().empty());
+  EXPECT_TRUE(bank.unknown().empty());
+}
+
+// AMD core counters (Zen): no freeze, overflow found by the top bit.
+TEST(PmuSampling, AmdArmPmiRearm) {
+  const PmuInfo pmu = pmu_of(kRyzen);
+  ASSERT_EQ(pmu.kind, PmuKind::kAmdCore);
+  FakeMsrBank bank;
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu, FakeMsr{&bank}, XorShift64(5, 0));
+  XorShift64 ref(5, 0);
+  ASSERT_TRUE(s.arm(lapic, {Event::kInstructions, CountMode::kBoth, 1000, 3000}).ok());
+  constexpr uint64_t kAmdInstructionsBoth = 0x0053'00c0;
+  EXPECT_EQ(bank.writes(), (std::vector<W>{
+                               wr(kLvtMsr, kLvtNmiMasked),
+                               wr(0xc001'0200, 0),
+                               wr(0xc001'0201, next_reload(ref, 1000, 3000)),
+                               wr(0xc001'0200, kAmdInstructionsBoth),
+                               wr(kLvtMsr, kLvtNmi),
+                           }));
+  bank.clear_log();
+  bank.set(0xc001'0201, 12);  // wrapped past zero: the top bit is clear
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{1}));
+  EXPECT_EQ(bank.log(), (std::vector<W>{
+                            wr(0xc001'0200,
+                               kAmdInstructionsBoth & ~kEvtselEn),  // stopped while handled
+                            rd(0xc001'0201, 12),
+                            wr(0xc001'0201, next_reload(ref, 1000, 3000)),
+                            wr(0xc001'0200, kAmdInstructionsBoth),
+                            wr(kLvtMsr, kLvtNmi),
+                        }));
+  // Still counting (top bit set): not our PMI, the LVT is left alone.
+  bank.clear_log();
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{0}));
+  for (const W& w : bank.writes()) EXPECT_NE(w.msr, kLvtMsr);
+}
+
+// Re-arming an armed CPU disarms first; a refused event leaves nothing
+// armed and the LVT masked.
+TEST(PmuSampling, RearmAndRefusals) {
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu_of(kSkylake), FakeMsr{&bank}, XorShift64(1, 0));
+  ASSERT_TRUE(s.arm(lapic, {Event::kCycles, CountMode::kBoth, 10, 10}).ok());
+  bank.clear_log();
+  ASSERT_TRUE(s.arm(lapic, {Event::kInstructions, CountMode::kBoth, 10, 10}).ok());
+  const std::vector<W> w = bank.writes();
+  ASSERT_GE(w.size(), 4u);
+  EXPECT_EQ(w[0], wr(kLvtMsr, kLvtNmiMasked));  // masked before the old counter stops
+  EXPECT_EQ(w[1], wr(0x38f, 0));
+  EXPECT_EQ(w[2], wr(0x186, 0));
+  EXPECT_EQ(w.back(), wr(kLvtMsr, kLvtNmi));
+
+  // AMD has no LLC event on its core counters.
+  FakeMsrBank amd_bank;
+  X2Lapic amd_lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&amd_bank}});
+  CpuPmuSampler<FakeMsr> amd;
+  amd.init(pmu_of(kRyzen), FakeMsr{&amd_bank}, XorShift64(1, 0));
+  EXPECT_EQ(amd.arm(amd_lapic, {Event::kLlcMisses, CountMode::kBoth, 10, 10}).error(), base::Error::kUnsupported);
+  EXPECT_FALSE(amd.armed());
+  EXPECT_EQ(amd_bank.writes(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked)}));
+
+  // QEMU TCG: no PMU, no counter MSR touched (they would #GP).
+  FakeMsrBank q_bank;
+  X2Lapic q_lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&q_bank}});
+  CpuPmuSampler<FakeMsr> q;
+  q.init(pmu_of(kQemu), FakeMsr{&q_bank}, XorShift64(1, 0));
+  EXPECT_EQ(q.arm(q_lapic, {Event::kCycles, CountMode::kBoth, 10, 10}).error(), base::Error::kUnsupported);
+  EXPECT_FALSE(q.armed());
+  EXPECT_EQ(q_bank.writes(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked)}));
+  q_bank.clear_log();
+  EXPECT_EQ(q.on_nmi(q_lapic), (OverflowSet{0}));
+  EXPECT_TRUE(q_bank.log().empty());
+}
+
+}  // namespace
+}  // namespace prof
