@@ -40,9 +40,12 @@ struct CpuProf {
   CpuRing* ring = nullptr;
   uint64_t accepted_at_start = 0;
   uint64_t dropped_at_start = 0;
-  // `bt` (snapshot.cc): the asker sets `snapshot_wanted`, the NMI handler
-  // fills `snapshot` and clears it (release).
+  // `bt` (snapshot.cc): the asker puts its request number (nonzero, new
+  // each time) in `snapshot_wanted`; the NMI handler fills `snapshot`, then
+  // publishes the number in `snapshot_answered` (release). An answer to an
+  // older, timed-out request never matches a newer one.
   base::Atomic<uint32_t> snapshot_wanted{0};
+  base::Atomic<uint32_t> snapshot_answered{0};
   CpuSnapshot snapshot;
   // Stopping the world: set (release) by this CPU's NMI handler once
   // `snapshot` holds where it was stopped.

@@ -36,10 +36,12 @@ void on_nmi(arch::TrapFrame& f) {
   // pending together arrive as one, so the flags below are still checked.
   const bool pmi = sampler_pmi(f);
   if (world_stopped_by_other(cpu.index)) park_stopped_cpu(f);
-  if (p->snapshot_wanted.load(base::MemoryOrder::kAcquire) != 0) {
+  if (const uint32_t request = p->snapshot_wanted.load(base::MemoryOrder::kAcquire); request != 0) {
     capture_snapshot(f, &p->snapshot);
-    // Release: the asker that sees 0 sees the snapshot.
-    p->snapshot_wanted.store(0, base::MemoryOrder::kRelease);
+    // Release: the asker that sees its request answered sees the snapshot.
+    p->snapshot_answered.store(request, base::MemoryOrder::kRelease);
+    uint32_t expected = request;
+    (void)p->snapshot_wanted.compare_exchange(expected, 0, base::MemoryOrder::kRelaxed, base::MemoryOrder::kRelaxed);
     return;  // a request, not a tick (a tick merged into it is lost)
   }
   // A counter overflow, not a tick: on the boot CPU a tick would be passed

@@ -44,8 +44,12 @@ void print_snapshot(base::Sink out, uint32_t cpu, const CpuSnapshot& s) {
 base::Status request_snapshot(uint32_t cpu, uint64_t bound_ns) {
   CpuProf* p = cpu_prof(cpu);
   if (p == nullptr || (cpu != 0 && !arch::ap_is_online(cpu))) return base::Error::kInvalidArgument;
-  // Release: the handler that sees the request sees a clean slate.
-  p->snapshot_wanted.store(1, base::MemoryOrder::kRelease);
+  // One asker at a time (bt_command's lock), so a plain counter numbers the
+  // requests; 0 is never one.
+  static constinit uint32_t last_request = 0;
+  if (++last_request == 0) ++last_request;
+  const uint32_t request = last_request;
+  p->snapshot_wanted.store(request, base::MemoryOrder::kRelease);
   if (base::Status s = arch::send_nmi(cpu); !s.ok()) {
     p->snapshot_wanted.store(0, base::MemoryOrder::kRelaxed);
     return s;
@@ -53,13 +57,14 @@ base::Status request_snapshot(uint32_t cpu, uint64_t bound_ns) {
   // A spin, not a sleep: the answer comes from an NMI within microseconds,
   // and this may be the CPU asked (its NMI then lands in this loop).
   const uint64_t deadline = arch::nanotime() + bound_ns;
-  while (p->snapshot_wanted.load(base::MemoryOrder::kAcquire) != 0) {
+  while (p->snapshot_answered.load(base::MemoryOrder::kAcquire) != request) {
     if (arch::nanotime() >= deadline) {
-      // Withdraw the request; if the NMI comes late it finds none.
-      uint32_t wanted = 1;
-      if (p->snapshot_wanted.compare_exchange(wanted, 0, base::MemoryOrder::kAcqRel, base::MemoryOrder::kAcquire))
-        return base::Error::kTimedOut;
-      break;  // it answered just now
+      // Withdraw it: an NMI that comes later finds none, or answers with
+      // this number, which no later request carries.
+      uint32_t expected = request;
+      (void)p->snapshot_wanted.compare_exchange(expected, 0, base::MemoryOrder::kRelaxed, base::MemoryOrder::kRelaxed);
+      if (p->snapshot_answered.load(base::MemoryOrder::kAcquire) == request) break;  // it answered just now
+      return base::Error::kTimedOut;
     }
     arch::cpu_relax();
   }
