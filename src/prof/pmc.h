@@ -139,10 +139,21 @@ class Pmc {
   }
 
   /// Stops every counter this object armed. kUnsupported without a PMU.
+  /// On Intel v2+ it then clears the armed counters' overflow bits (and
+  /// the freeze bits) in the global status: one left there from the last
+  /// moments would make the next profile's first PMI take a stale sample.
   base::Status stop_all() {
     if (pmu_.kind == PmuKind::kNone) return base::Error::kUnsupported;
     if (pmu_.freeze_on_pmi) msr_.write(kIa32PerfGlobalCtrl, 0);
     for_each(armed_mask_, [&](uint8_t c) { msr_.write(ctl_msr(c), 0); });
+    if (pmu_.freeze_on_pmi) {
+      // Only bits the status shows: v2/v3 reserve the freeze bits, and a
+      // reserved bit written 1 faults, as in on_pmi_global.
+      const uint64_t status = msr_.read(kIa32PerfGlobalStatus);
+      const uint64_t ack =
+          status & (uint64_t{armed_mask_} | kGlobalLbrFrz | kGlobalCtrFrz | kGlobalOvfBuffer | kGlobalCondChgd);
+      if (ack != 0) msr_.write(kIa32PerfGlobalOvfCtrl, ack);
+    }
     armed_mask_ = 0;
     return base::Status::Ok();
   }

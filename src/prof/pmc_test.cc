@@ -100,10 +100,27 @@ TEST(Pmc, IntelV4StartPmiStop) {
   lapic.write(arch::kLapicLvtPerfMon, arch::lvt_perfmon_nmi());
   EXPECT_EQ(bank.writes().back(), wr(0x834, 0x400));
 
+  // The acknowledge cleared the status (the fake bank does not model that).
+  bank.set(kIa32PerfGlobalStatus, 0);
   bank.clear_log();
   ASSERT_TRUE(pmc.stop_all().ok());
   EXPECT_EQ(bank.writes(), (std::vector<W>{wr(0x38f, 0), wr(0x186, 0), wr(0x188, 0)}));
   EXPECT_EQ(pmc.armed_mask(), 0u);
+}
+
+TEST(Pmc, IntelStopClearsAnOverflowLeftInTheStatus) {
+  PmuInfo pmu = pmu_of("testdata/cpuid/intel-core-i7-6700k.cpuid.txt");
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  Pmc<FakeMsr> pmc(pmu, FakeMsr{&bank});
+  ScriptedRng rng{{0}};
+  ASSERT_TRUE(pmc.start(0, {Event::kCycles, CountMode::kKernel, 100, 100}, rng).ok());
+  // Counter 0 overflowed (and the v4 freeze bit is up) just before the
+  // stop; counter 1's bit is not ours and stays.
+  bank.set(kIa32PerfGlobalStatus, 0b11 | kGlobalCtrFrz);
+  bank.clear_log();
+  ASSERT_TRUE(pmc.stop_all().ok());
+  EXPECT_EQ(bank.writes(), (std::vector<W>{wr(0x38f, 0), wr(0x186, 0), wr(0x390, 0b1 | kGlobalCtrFrz)}));
 }
 
 TEST(Pmc, IntelPmiNotOursWritesNothing) {
