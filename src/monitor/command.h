@@ -30,6 +30,12 @@ struct Command {
 /// Thread context, on the thread running monitor commands.
 bool interrupt_requested();
 
+/// Whether a key was typed while this command runs (any byte, Ctrl-C
+/// included), taking it: how a live view (`top`) is ended. Defined by the
+/// monitor, like interrupt_requested. Thread context, on the thread running
+/// monitor commands.
+bool key_pressed();
+
 }  // namespace monitor
 
 // As MONITOR_COMMAND, with `completer(word, out)` offering arguments to Tab.

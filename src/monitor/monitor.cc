@@ -172,6 +172,11 @@ bool interrupt_requested() {
   return true;
 }
 
+bool key_pressed() {
+  read_ahead.fill(&console_byte, nullptr);
+  return read_ahead.pop() >= 0;
+}
+
 void monitor_loop() {
   check_commands();
   // Static, not on the thread's stack: the line and its history take
