@@ -12,6 +12,7 @@
 #include "src/arch/lapic.h"
 #include "src/arch/testing/fake_cpuid.h"
 #include "src/arch/testing/fake_msr.h"
+#include "src/prof/testing/pmu_fixtures.h"
 
 namespace prof {
 namespace {
@@ -21,8 +22,9 @@ using arch::testing::FakeMsr;
 using arch::testing::FakeMsrBank;
 using W = FakeMsrBank::Access;
 
-W wr(uint32_t msr, uint64_t v) { return {true, msr, v}; }
-W rd(uint32_t msr, uint64_t v) { return {false, msr, v}; }
+using prof::testing::pmu_of;
+using prof::testing::rd;
+using prof::testing::wr;
 
 // Returns the scripted values in order (then zeros).
 struct ScriptedRng {
@@ -42,14 +44,7 @@ struct XorShift {
   }
 };
 
-FakeCpuid load(const std::string& path) {
-  int lines = 0;
-  FakeCpuid fake = FakeCpuid::from_testdata(path, &lines);
-  EXPECT_GT(lines, 0) << path;
-  return fake;
-}
-
-PmuInfo pmu_of(const std::string& path) { return discover_pmu(load(path)); }
+FakeCpuid load(const std::string& path) { return prof::testing::load_cpuid(path); }
 
 constexpr uint64_t kCyclesKernel = 0x0052'003c;        // 3CH, OS, INT, EN
 constexpr uint64_t kInstructionsBoth = 0x0053'00c0;    // C0H, USR|OS, INT, EN

@@ -14,6 +14,7 @@
 #include "src/arch/lapic.h"
 #include "src/arch/testing/fake_cpuid.h"
 #include "src/arch/testing/fake_msr.h"
+#include "src/prof/testing/pmu_fixtures.h"
 
 namespace prof {
 namespace {
@@ -24,19 +25,13 @@ using arch::testing::FakeMsrBank;
 using W = FakeMsrBank::Access;
 using X2Lapic = arch::Lapic<arch::X2apicMsr<FakeMsr>>;
 
-W wr(uint32_t msr, uint64_t v) { return {true, msr, v}; }
-W rd(uint32_t msr, uint64_t v) { return {false, msr, v}; }
+using prof::testing::pmu_of;
+using prof::testing::rd;
+using prof::testing::wr;
 
 constexpr uint32_t kLvtMsr = 0x834;           // [sdm3] table 10-6
 constexpr uint64_t kLvtNmi = 0x400;           // NMI delivery, unmasked
 constexpr uint64_t kLvtNmiMasked = 0x1'0400;  // the same, masked
-
-PmuInfo pmu_of(const std::string& path) {
-  int lines = 0;
-  FakeCpuid fake = FakeCpuid::from_testdata(path, &lines);
-  EXPECT_GT(lines, 0) << path;
-  return discover_pmu(fake);
-}
 
 const char* kSkylake = "testdata/cpuid/intel-core-i7-6700k.cpuid.txt";
 const char* kRyzen = "testdata/cpuid/amd-ryzen-7-1700.cpuid.txt";
