@@ -92,6 +92,14 @@ class BufferSink {
   size_t len_ = 0;
 };
 
+/// `part` of `whole` as a percentage with one decimal, rounded, the whole
+/// number right-aligned in five columns: "   68.2%". A `whole` of 0 gives
+/// 0.0%. For tables of shares (`prof top`, `top`).
+inline size_t format_percent(Sink sink, uint64_t part, uint64_t whole) {
+  const uint64_t tenths = whole == 0 ? 0 : (part * 1000 + whole / 2) / whole;
+  return format(sink, "{:5}.{}%", tenths / 10, tenths % 10);
+}
+
 /// snprintf-alike: formats into `buf` (always NUL-terminated when cap > 0)
 /// and returns the untruncated length.
 template <typename... Args>

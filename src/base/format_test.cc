@@ -71,3 +71,22 @@ TEST(Format, TruncationKeepsCountAndTerminator) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Format, Percent) {
+  char buf[32];
+  auto pct = [&](uint64_t part, uint64_t whole) {
+    base::BufferSink b(buf, sizeof buf);
+    base::format_percent(b.sink(), part, whole);
+    return std::string(buf, b.length());
+  };
+  EXPECT_EQ(pct(682, 1000), "   68.2%");
+  EXPECT_EQ(pct(1, 3), "   33.3%");
+  EXPECT_EQ(pct(2, 3), "   66.7%") << "rounded, not cut";
+  EXPECT_EQ(pct(5, 5), "  100.0%");
+  EXPECT_EQ(pct(0, 0), "    0.0%");
+  EXPECT_EQ(pct(3, 2), "  150.0%") << "a part above the whole is shown as it is";
+}
+
+}  // namespace

@@ -136,12 +136,6 @@ void print_status() {
          sampler_dropped());
 }
 
-// Percent with one decimal, as "68.2".
-void write_percent(base::Sink out, uint64_t part, uint64_t whole) {
-  const uint64_t tenths = whole == 0 ? 0 : (part * 1000 + whole / 2) / whole;
-  base::format(out, "{:5}.{}%", tenths / 10, tenths % 10);
-}
-
 bool top(size_t rows) {
   if (!sampler_status().have_profile) {
     kprint("prof top: no profile (prof start first)\n");
@@ -170,9 +164,9 @@ bool top(size_t rows) {
   if (tally.unplaced() != 0) base::format(out, " ({} samples had functions past the table's {})", tally.unplaced(), kTallySlots);
   base::format(out, "\n    self      cum  samples  function\n");
   for (size_t i = 0; i < n && i < rows; ++i) {
-    write_percent(out, slots[i].self, tally.samples());
+    base::format_percent(out, slots[i].self, tally.samples());
     base::format(out, " ");
-    write_percent(out, slots[i].cum, tally.samples());
+    base::format_percent(out, slots[i].cum, tally.samples());
     base::format(out, " {:8}  ", slots[i].self);
     SymbolRef sym;
     char name[kSymbolTextBytes];

@@ -57,11 +57,11 @@ void take(Look* l) {
   for (uint32_t cpu = 0; cpu < cpus; ++cpu) l->idle_ns[cpu] = cpu_stats(cpu).idle_ns;
 }
 
-// Percent with one decimal, as "  99.9%"; part <= whole is not assumed.
+// A share, capped at all of it (the two clocks read a moment apart).
 void print_share(uint64_t part, uint64_t whole) {
-  uint64_t tenths = whole == 0 ? 0 : (part * 1000 + whole / 2) / whole;
-  if (tenths > 1000) tenths = 1000;
-  arch::kprint("{:4}.{}%", tenths / 10, tenths % 10);
+  arch::console_lock();
+  base::format_percent(arch::console_sink(), part < whole ? part : whole, whole);
+  arch::console_unlock();
 }
 
 // One second (or until a key): false when a key ended it.
