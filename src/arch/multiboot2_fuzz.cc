@@ -21,30 +21,27 @@ struct Buffer {
   size_t size;
   bool inside(const void *p, size_t n) const {
     const auto *q = static_cast<const uint8_t *>(p);
-    return n == 0 || (q >= data && n <= size &&
-                      static_cast<size_t>(q - data) <= size - n);
+    return n == 0 || (q >= data && n <= size && static_cast<size_t>(q - data) <= size - n);
   }
 };
 
-volatile unsigned g_sink; // keeps the reads below from being optimised out
+volatile unsigned g_sink;  // keeps the reads below from being optimised out
 
 void touch(const Buffer &b, const void *p, size_t n) {
   FUZZ_CHECK(b.inside(p, n));
   unsigned sum = 0;
-  for (size_t i = 0; i < n; ++i)
-    sum += static_cast<const uint8_t *>(p)[i];
+  for (size_t i = 0; i < n; ++i) sum += static_cast<const uint8_t *>(p)[i];
   g_sink = g_sink + sum;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The kernel hands the parser an 8-byte aligned structure (GRUB aligns
   // it, [mb2] 3.6.1): copy into an exactly-sized heap block, which is
   // 16-byte aligned and has ASan redzones right after the last byte.
   std::unique_ptr<uint8_t[]> copy(new uint8_t[size ? size : 1]);
-  if (size)
-    std::memcpy(copy.get(), data, size);
+  if (size) std::memcpy(copy.get(), data, size);
   const Buffer b{copy.get(), size};
 
   ParseError err;
@@ -74,12 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ++entries;
   }
   FUZZ_CHECK(entries == info.memory_map().size());
-  for (size_t i = 0; i < info.memory_map().size(); ++i)
-    g_sink = g_sink + info.memory_map()[i].type;
+  for (size_t i = 0; i < info.memory_map().size(); ++i) g_sink = g_sink + info.memory_map()[i].type;
   size_t modules = 0;
   for (const Module m : info.modules()) {
     FUZZ_CHECK(m.start <= m.end);
-    touch(b, m.string.data(), m.string.size() + 1); // with its NUL
+    touch(b, m.string.data(), m.string.size() + 1);  // with its NUL
     FUZZ_CHECK(m.string.data()[m.string.size()] == '\0');
     ++modules;
   }
