@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Builds the ACPI fuzz target's seeds (src/arch/acpi_fuzz.cc) from the real
+captures in testdata/boot: the RSDP copy and the RSDT and every table it
+lists, placed at the physical addresses the capture records. The DSDT and
+FACS (reached through the FADT, not parsed by acpi.h) are left out to keep
+the seeds small. Each capture also gives an ACPI 2.0 variant: a 36-byte
+RSDP pointing to an XSDT (8-byte entries) appended after the tables, so the
+XSDT path has a valid seed too (QEMU's SeaBIOS ships only an RSDT).
+
+    python3 tools/fuzz/make_acpi_seeds.py   # rewrites src/arch/fuzz_corpus/acpi/seed-*
+
+Input layout (acpi_fuzz.cc): 36 bytes RSDP, 8 bytes window base (LE),
+1 byte flags (bit 0: fix checksums, bit 1: RSDP is 36 bytes), 3 bytes pad,
+then the window's bytes."""
+import glob
+import json
+import os
+import struct
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "src/arch/fuzz_corpus/acpi")
+
+
+def fix_sum(b, at, start, end):
+    b[at] = 0
+    b[at] = (-sum(b[start:end])) & 0xFF
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for old in glob.glob(os.path.join(OUT, "seed-*")):
+        os.remove(old)
+    for path in sorted(glob.glob(os.path.join(ROOT, "testdata/boot/*.json"))):
+        cfg = os.path.basename(path)[: -len(".json")]
+        acpi = json.load(open(path))["acpi"]
+        boot = os.path.join(ROOT, "testdata/boot")
+        rsdp = open(os.path.join(boot, acpi["RSDP"]["file"]), "rb").read()
+        rsdt_addr = acpi["RSDP"]["decoded"]["rsdt_address"]
+        entries = acpi["RSDT"]["decoded"]["entries"]
+        tables = {}  # phys -> bytes
+        for sig, t in acpi.items():
+            if sig != "RSDP" and t.get("phys_addr") in entries + [rsdt_addr]:
+                tables[t["phys_addr"]] = open(os.path.join(boot, t["file"]), "rb").read()
+        assert set(tables) == set(entries + [rsdt_addr]), cfg
+        base = min(tables)
+        end = max(a + len(b) for a, b in tables.items())
+        window = bytearray(end - base)
+        for a, b in tables.items():
+            window[a - base : a - base + len(b)] = b
+        header = bytearray(48)
+        header[0:20] = rsdp[:20]
+        struct.pack_into("<Q", header, 36, base)
+        header[44] = 0
+        open(os.path.join(OUT, "seed-" + cfg), "wb").write(bytes(header + window))
+
+        # ACPI 2.0 variant: XSDT after the tables, 8-byte aligned.
+        xsdt_addr = (end + 7) & ~7
+        xsdt = bytearray(acpi_header(b"XSDT", 36 + 8 * len(entries)))
+        for e in entries:
+            xsdt += struct.pack("<Q", e)
+        fix_sum(xsdt, 9, 0, len(xsdt))
+        window2 = window + bytearray(xsdt_addr - end) + xsdt
+        rsdp2 = bytearray(rsdp[:20] + bytes(16))
+        rsdp2[15] = 2  # revision
+        struct.pack_into("<I", rsdp2, 20, 36)  # length
+        struct.pack_into("<Q", rsdp2, 24, xsdt_addr)
+        fix_sum(rsdp2, 8, 0, 20)
+        fix_sum(rsdp2, 32, 0, 36)
+        header2 = bytearray(48)
+        header2[0:36] = rsdp2
+        struct.pack_into("<Q", header2, 36, base)
+        header2[44] = 2
+        open(os.path.join(OUT, "seed-" + cfg + "-xsdt"), "wb").write(bytes(header2 + window2))
+
+
+def acpi_header(sig, length):
+    # [acpi] 5.2.6: signature, length, revision, checksum, OEM id/table
+    # id/revision, creator id/revision.
+    return struct.pack("<4sIBB6s8sI4sI", sig, length, 1, 0, b"BOCHS ", b"BXPC    ", 1, b"BXPC", 1)
+
+
+if __name__ == "__main__":
+    main()
