@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Builds the ACPI fuzz target's seeds (src/arch/acpi_fuzz.cc) from the real
-captures in testdata/boot: the RSDP copy and the RSDT and every table it
+"""Builds the seeds of the fuzz targets whose input is not a capture as is,
+from the real captures in testdata/boot (nothing hand-made):
+
+    python3 tools/fuzz/make_seeds.py   # rewrites */fuzz_corpus/*/seed-*
+
+ACPI (src/arch/acpi_fuzz.cc): the RSDP copy and the RSDT and every table it
 lists, placed at the physical addresses the capture records. The DSDT and
 FACS (reached through the FADT, not parsed by acpi.h) are left out to keep
 the seeds small. Each capture also gives an ACPI 2.0 variant: a 36-byte
 RSDP pointing to an XSDT (8-byte entries) appended after the tables, so the
 XSDT path has a valid seed too (QEMU's SeaBIOS ships only an RSDT).
 
-    python3 tools/fuzz/make_acpi_seeds.py   # rewrites src/arch/fuzz_corpus/acpi/seed-*
-
 Input layout (acpi_fuzz.cc): 36 bytes RSDP, 8 bytes window base (LE),
 1 byte flags (bit 0: fix checksums, bit 1: RSDP is 36 bytes), 3 bytes pad,
-then the window's bytes."""
+then the window's bytes.
+
+e820 (src/mm/e820_fuzz.cc): each capture's multiboot2 memory map entries
+(24 bytes each) after two carve-outs, the first MiB and a 2 MiB kernel
+image at 1 MiB, as the kernel passes them."""
 import glob
 import json
 import os
@@ -19,6 +25,7 @@ import struct
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "src/arch/fuzz_corpus/acpi")
+OUT_E820 = os.path.join(ROOT, "src/mm/fuzz_corpus/e820")
 
 
 def fix_sum(b, at, start, end):
@@ -26,10 +33,41 @@ def fix_sum(b, at, start, end):
     b[at] = (-sum(b[start:end])) & 0xFF
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for old in glob.glob(os.path.join(OUT, "seed-*")):
+def clean(out):
+    os.makedirs(out, exist_ok=True)
+    for old in glob.glob(os.path.join(out, "seed-*")):
         os.remove(old)
+
+
+def mb2_memory_map(mbi):
+    """The memory map entries of a multiboot2 structure ([mb2] 3.6.8)."""
+    off = 8
+    while off + 8 <= len(mbi):
+        tag, size = struct.unpack_from("<II", mbi, off)
+        if tag == 0:
+            break
+        if tag == 6:
+            entry_size = struct.unpack_from("<I", mbi, off + 8)[0]
+            return [mbi[o : o + 24] for o in range(off + 16, off + size, entry_size)]
+        off += (size + 7) & ~7
+    raise ValueError("no memory map")
+
+
+def e820_seeds():
+    clean(OUT_E820)
+    for path in sorted(glob.glob(os.path.join(ROOT, "testdata/boot/*.mb2.bin"))):
+        cfg = os.path.basename(path)[: -len(".mb2.bin")]
+        seed = bytearray([2])
+        seed += struct.pack("<QQ", 0, 1 << 20)
+        seed += struct.pack("<QQ", 1 << 20, 3 << 20)
+        for e in mb2_memory_map(open(path, "rb").read()):
+            seed += e
+        open(os.path.join(OUT_E820, "seed-" + cfg), "wb").write(bytes(seed))
+
+
+def main():
+    e820_seeds()
+    clean(OUT)
     for path in sorted(glob.glob(os.path.join(ROOT, "testdata/boot/*.json"))):
         cfg = os.path.basename(path)[: -len(".json")]
         acpi = json.load(open(path))["acpi"]
