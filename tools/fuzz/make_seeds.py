@@ -17,14 +17,19 @@ then the window's bytes.
 
 e820 (src/mm/e820_fuzz.cc): each capture's multiboot2 memory map entries
 (24 bytes each) after two carve-outs, the first MiB and a 2 MiB kernel
-image at 1 MiB, as the kernel passes them."""
+image at 1 MiB, as the kernel passes them.
+
+cmdline (src/monitor/cmdline_fuzz.cc): the command line in each capture's
+multiboot2 tag 1, and every literal `cmdline = "..."` of test/BUILD.bazel."""
 import glob
 import json
 import os
+import re
 import struct
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "src/arch/fuzz_corpus/acpi")
+OUT_CMDLINE = os.path.join(ROOT, "src/monitor/fuzz_corpus/cmdline")
 OUT_E820 = os.path.join(ROOT, "src/mm/fuzz_corpus/e820")
 
 
@@ -53,6 +58,31 @@ def mb2_memory_map(mbi):
     raise ValueError("no memory map")
 
 
+def mb2_tag(mbi, want):
+    off = 8
+    while off + 8 <= len(mbi):
+        tag, size = struct.unpack_from("<II", mbi, off)
+        if tag == want:
+            return mbi[off + 8 : off + size]
+        if tag == 0:
+            break
+        off += (size + 7) & ~7
+    raise ValueError("no tag %d" % want)
+
+
+def cmdline_seeds():
+    clean(OUT_CMDLINE)
+    lines = set()
+    for path in glob.glob(os.path.join(ROOT, "testdata/boot/*.mb2.bin")):
+        lines.add(mb2_tag(open(path, "rb").read(), 1).rstrip(b"\0").decode())
+    build = open(os.path.join(ROOT, "test/BUILD.bazel")).read()
+    for m in re.finditer(r'(?:cmdline|ALL_KTESTS) = "((?:[^"\\]|\\.)*)"', build):
+        if not m.group(1).startswith("//"):  # a label, not a command line
+            lines.add(m.group(1).encode().decode("unicode_escape"))
+    for i, line in enumerate(sorted(lines)):
+        open(os.path.join(OUT_CMDLINE, "seed-%02d" % i), "w").write(line)
+
+
 def e820_seeds():
     clean(OUT_E820)
     for path in sorted(glob.glob(os.path.join(ROOT, "testdata/boot/*.mb2.bin"))):
@@ -66,6 +96,7 @@ def e820_seeds():
 
 
 def main():
+    cmdline_seeds()
     e820_seeds()
     clean(OUT)
     for path in sorted(glob.glob(os.path.join(ROOT, "testdata/boot/*.json"))):
