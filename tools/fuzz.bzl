@@ -9,9 +9,9 @@ instrument only the harness), and links with -fsanitize=fuzzer (libFuzzer
 supplies main). The test copies the seed `corpus` files into a scratch
 corpus and fuzzes for `max_total_time` seconds; it fails on any crash,
 sanitizer report, leak, input slower than 5 s or use of more than 2 GiB.
-The failing input is written to $TEST_UNDECLARED_OUTPUTS_DIR (Bazel keeps
-it in bazel-testlogs/.../test.outputs/); commit it into the corpus so it
-stays a regression input.
+The failing input is written to $TEST_UNDECLARED_OUTPUTS_DIR (Bazel zips
+it into bazel-testlogs/<package>/<name>/test.outputs/outputs.zip); commit
+it into the target's corpus directory so it stays a regression input.
 
 Fuzz tests are host-only and tagged "fuzz":
     bazel test //... --test_tag_filters=fuzz

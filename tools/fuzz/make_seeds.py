@@ -2,7 +2,10 @@
 """Builds the seeds of the fuzz targets whose input is not a capture as is,
 from the real captures in testdata/boot (nothing hand-made):
 
-    python3 tools/fuzz/make_seeds.py   # rewrites */fuzz_corpus/*/seed-*
+    python3 tools/fuzz/make_seeds.py [KERNEL_ELF]   # rewrites */fuzz_corpus/*/seed-*
+
+(KERNEL_ELF, e.g. bazel-bin/kernel.elf, remakes the symbols seeds; without
+it they are kept.)
 
 ACPI (src/arch/acpi_fuzz.cc): the RSDP copy and the RSDT and every table it
 lists, placed at the physical addresses the capture records. The DSDT and
@@ -20,16 +23,23 @@ e820 (src/mm/e820_fuzz.cc): each capture's multiboot2 memory map entries
 image at 1 MiB, as the kernel passes them.
 
 cmdline (src/monitor/cmdline_fuzz.cc): the command line in each capture's
-multiboot2 tag 1, and every literal `cmdline = "..."` of test/BUILD.bazel."""
+multiboot2 tag 1, and every literal `cmdline = "..."` of test/BUILD.bazel.
+
+symbols (src/prof/symbols_fuzz.cc): the kernel's own section headers,
+.symtab and .strtab, in a compact ELF file (ELF header, section headers,
+the two tables; no section contents) with the first 16, 128 and 400 of its
+symbols, the string table cut to the names they use."""
 import glob
 import json
 import os
 import re
 import struct
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "src/arch/fuzz_corpus/acpi")
 OUT_CMDLINE = os.path.join(ROOT, "src/monitor/fuzz_corpus/cmdline")
+OUT_SYMBOLS = os.path.join(ROOT, "src/prof/fuzz_corpus/symbols")
 OUT_E820 = os.path.join(ROOT, "src/mm/fuzz_corpus/e820")
 
 
@@ -95,7 +105,53 @@ def e820_seeds():
         open(os.path.join(OUT_E820, "seed-" + cfg), "wb").write(bytes(seed))
 
 
+def symbols_seeds(kernel_elf):
+    clean(OUT_SYMBOLS)
+    elf = open(kernel_elf, "rb").read()
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
+    shdrs = [bytearray(elf[shoff + i * shentsize : shoff + (i + 1) * shentsize]) for i in range(shnum)]
+    types = [struct.unpack_from("<I", h, 4)[0] for h in shdrs]
+    symi = types.index(2)  # SHT_SYMTAB
+    stri = struct.unpack_from("<I", shdrs[symi], 40)[0]  # sh_link
+    def content(h):
+        off, size = struct.unpack_from("<QQ", h, 24)
+        return elf[off : off + size]
+    symtab, strtab = content(shdrs[symi]), content(shdrs[stri])
+    nsyms = len(symtab) // 24
+    for keep in (16, 128, 400):  # all ~1,600 make a slow 110 KB seed
+        syms = bytearray()
+        names = bytearray(b"\0")
+        for i in range(min(keep, nsyms)):
+            sym = bytearray(symtab[i * 24 : (i + 1) * 24])
+            name, = struct.unpack_from("<I", sym, 0)
+            if name:
+                end = strtab.index(b"\0", name)
+                struct.pack_into("<I", sym, 0, len(names))
+                names += strtab[name : end + 1]
+            syms += sym
+        header = bytearray(elf[:64])
+        table_off = 64
+        sym_off = table_off + shnum * shentsize
+        str_off = sym_off + len(syms)
+        struct.pack_into("<Q", header, 0x28, table_off)
+        out = []
+        for i, h in enumerate(shdrs):
+            h = bytearray(h)
+            if i == symi:
+                struct.pack_into("<QQ", h, 24, sym_off, len(syms))
+            elif i == stri:
+                struct.pack_into("<QQ", h, 24, str_off, len(names))
+            else:
+                struct.pack_into("<Q", h, 24, 0)  # contents not included
+            out.append(bytes(h))
+        blob = bytes(header) + b"".join(out) + bytes(syms) + bytes(names)
+        open(os.path.join(OUT_SYMBOLS, "seed-kernel-%d" % keep), "wb").write(blob)
+
+
 def main():
+    if len(sys.argv) > 1:
+        symbols_seeds(sys.argv[1])
     cmdline_seeds()
     e820_seeds()
     clean(OUT)
