@@ -25,6 +25,11 @@ image at 1 MiB, as the kernel passes them.
 cmdline (src/monitor/cmdline_fuzz.cc): the command line in each capture's
 multiboot2 tag 1, and every literal `cmdline = "..."` of test/BUILD.bazel.
 
+dump (tools/profile/dump_parser_fuzz.cc): no serial log of a real dump is
+checked in, so the good capture of tools/profile/dump_parser_test.cc
+(kGood), as is, with CRLF line ends, with kernel output interleaved, and
+after an earlier capture cut short.
+
 symbols (src/prof/symbols_fuzz.cc): the kernel's own section headers,
 .symtab and .strtab, in a compact ELF file (ELF header, section headers,
 the two tables; no section contents) with the first 16, 128 and 400 of its
@@ -40,6 +45,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.path.join(ROOT, "src/arch/fuzz_corpus/acpi")
 OUT_CMDLINE = os.path.join(ROOT, "src/monitor/fuzz_corpus/cmdline")
 OUT_SYMBOLS = os.path.join(ROOT, "src/prof/fuzz_corpus/symbols")
+OUT_DUMP = os.path.join(ROOT, "tools/profile/fuzz_corpus/dump")
 OUT_E820 = os.path.join(ROOT, "src/mm/fuzz_corpus/e820")
 
 
@@ -149,7 +155,24 @@ def symbols_seeds(kernel_elf):
         open(os.path.join(OUT_SYMBOLS, "seed-kernel-%d" % keep), "wb").write(blob)
 
 
+def dump_seeds():
+    clean(OUT_DUMP)
+    test = open(os.path.join(ROOT, "tools/profile/dump_parser_test.cc")).read()
+    body = re.search(r"const char kGood\[\] =(.*?);", test, re.S).group(1)
+    good = "".join(m.encode().decode("unicode_escape") for m in re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+    lines = good.splitlines(keepends=True)
+    variants = {
+        "good": good,
+        "crlf": good.replace("\n", "\r\n"),
+        "interleaved": "".join(l + ("cpu 1: other output\n" if i % 2 else "") for i, l in enumerate(lines)),
+        "cut-then-good": "".join(lines[1:3]) + good,
+    }
+    for name, text in variants.items():
+        open(os.path.join(OUT_DUMP, "seed-" + name), "w", newline="").write(text)
+
+
 def main():
+    dump_seeds()
     if len(sys.argv) > 1:
         symbols_seeds(sys.argv[1])
     cmdline_seeds()
