@@ -30,6 +30,10 @@ checked in, so the good capture of tools/profile/dump_parser_test.cc
 (kGood), as is, with CRLF line ends, with kernel output interleaved, and
 after an earlier capture cut short.
 
+pgdir_walk (src/mm/pgdir_walk_fuzz.cc): no capture applies; operation
+sequences shaped like the kernel's own mappings (a 1 GiB direct map, 2 MiB
+kernel image pages, 4 KiB pages beside them, then unmaps and lookups).
+
 symbols (src/prof/symbols_fuzz.cc): the kernel's own section headers,
 .symtab and .strtab, in a compact ELF file (ELF header, section headers,
 the two tables; no section contents) with the first 16, 128 and 400 of its
@@ -46,6 +50,7 @@ OUT = os.path.join(ROOT, "src/arch/fuzz_corpus/acpi")
 OUT_CMDLINE = os.path.join(ROOT, "src/monitor/fuzz_corpus/cmdline")
 OUT_SYMBOLS = os.path.join(ROOT, "src/prof/fuzz_corpus/symbols")
 OUT_DUMP = os.path.join(ROOT, "tools/profile/fuzz_corpus/dump")
+OUT_PGDIR = os.path.join(ROOT, "src/mm/fuzz_corpus/pgdir_walk")
 OUT_E820 = os.path.join(ROOT, "src/mm/fuzz_corpus/e820")
 
 
@@ -171,7 +176,32 @@ def dump_seeds():
         open(os.path.join(OUT_DUMP, "seed-" + name), "w", newline="").write(text)
 
 
+def pgdir_seeds():
+    clean(OUT_PGDIR)
+    K4, M2, G1 = 0, 1, 2
+
+    def op(kind, size, region, off_pages, pa_pages=0, flags=0x3):
+        # kind: 0 map, 1 unmap, 2 translate; offsets are in 1 KiB units.
+        b = bytes([kind | size << 2, region]) + struct.pack("<I", off_pages * 4)
+        if kind == 0:
+            b += struct.pack("<IH", pa_pages, flags)
+        return b
+
+    seqs = {
+        "direct-map": [op(0, G1, 2, 0, 0), op(0, G1, 2, 1 << 18, 1 << 18), op(2, 0, 2, 12345)],
+        "kernel-image": [op(0, M2, 3, 0x80000 + 512 * i, 0x200 + 512 * i) for i in range(4)]
+        + [op(0, K4, 3, 0x80000 + 2048 + i, 0x1000 + i) for i in range(8)]
+        + [op(1, K4, 3, 0x80000 + 2048 + 3), op(2, 0, 3, 0x80000 + 2048 + 3), op(1, M2, 3, 0x80000 + 512)],
+        "conflicts": [op(0, K4, 1, 1, 1), op(0, M2, 1, 0, 512), op(1, K4, 1, 1), op(0, M2, 1, 0, 512),
+                      op(0, G1, 0, 1 << 18, 1 << 18), op(0, K4, 0, (1 << 18) + 5, 7), op(1, K4, 0, (1 << 18) + 5)],
+    }
+    for name, ops in seqs.items():
+        budget = 0xFF if name != "conflicts" else 6
+        open(os.path.join(OUT_PGDIR, "seed-" + name), "wb").write(bytes([budget]) + b"".join(ops))
+
+
 def main():
+    pgdir_seeds()
     dump_seeds()
     if len(sys.argv) > 1:
         symbols_seeds(sys.argv[1])
