@@ -16,7 +16,8 @@ it into the target's corpus directory so it stays a regression input.
 Fuzz tests are host-only and tagged "fuzz":
     bazel test //... --test_tag_filters=fuzz
 and a longer run of one target:
-    bazel test //src/arch:multiboot2_fuzz --test_arg=-max_total_time=600
+    bazel test //src/arch:multiboot2_fuzz --test_arg=-max_total_time=600 \
+        --test_timeout=900
 (the last -max_total_time wins)."""
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
@@ -111,7 +112,9 @@ def fuzz_test(name, srcs, deps, corpus, max_total_time = 15, tags = [], **kwargs
         binary = ":" + name + "_bin",
         corpus = corpus,
         max_total_time = max_total_time,
-        size = "medium",
+        # libFuzzer stops itself after max_total_time; the margin covers
+        # start-up and a loaded machine.
+        timeout = "short" if max_total_time <= 30 else "moderate" if max_total_time <= 200 else "long",
         tags = ["fuzz"] + tags,
         target_compatible_with = host_only,
         **kwargs

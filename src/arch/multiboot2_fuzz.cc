@@ -1,12 +1,14 @@
 // Fuzz target for the multiboot2 parser (tools/fuzz.bzl), seeded with the
 // structures GRUB really produced (testdata/boot/*.mb2.bin). The contract:
 // whatever the bytes, the parser reads only inside them, and every view it
-// hands out lies inside the structure (ASan and the checks below).
+// hands out lies inside the structure (ASan and the checks below). The ELF
+// section headers it returns go on through arch::elf::SectionTable.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 
+#include "src/arch/elf.h"
 #include "src/arch/multiboot2.h"
 #include "src/base/testing/fuzz_check.h"
 
@@ -65,6 +67,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto &elf = info.elf_sections();
   FUZZ_CHECK(elf.headers.size() == uint64_t{elf.num} * elf.entsize);
   touch(b, elf.headers.data(), elf.headers.size());
+  // The section headers as the kernel reads them (symbols and carve-outs).
+  const char *why = nullptr;
+  auto sections = arch::elf::SectionTable::from(elf.num, elf.entsize, elf.headers, &why);
+  if (sections.ok()) {
+    for (uint32_t i = 0; i < sections.value().size(); ++i) {
+      const arch::elf::SectionHeader sh = sections.value()[i];
+      g_sink = g_sink + static_cast<unsigned>(sh.addr + sh.size) + arch::elf::loaded_by_loader(sh);
+    }
+  } else {
+    FUZZ_CHECK(why != nullptr);
+  }
   size_t entries = 0;
   for (const MemoryMapEntry e : info.memory_map()) {
     g_sink = g_sink + static_cast<unsigned>(e.base + e.length + e.type);
