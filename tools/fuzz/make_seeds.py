@@ -25,6 +25,11 @@ image at 1 MiB, as the kernel passes them.
 cmdline (src/monitor/cmdline_fuzz.cc): the command line in each capture's
 multiboot2 tag 1, and every literal `cmdline = "..."` of test/BUILD.bazel.
 
+line_editor (src/monitor/line_editor_fuzz.cc): the `run="..."` scripts
+of those command lines typed at the prompt, one command a line, ended by
+CR, LF or CR LF in turn, with one typo erased by backspace, and again with
+Tab, arrow keys, history recall and Ctrl-C.
+
 dump (tools/profile/dump_parser_fuzz.cc): no serial log of a real dump is
 checked in, so the good capture of tools/profile/dump_parser_test.cc
 (kGood), as is, with CRLF line ends, with kernel output interleaved, and
@@ -51,6 +56,7 @@ OUT_CMDLINE = os.path.join(ROOT, "src/monitor/fuzz_corpus/cmdline")
 OUT_SYMBOLS = os.path.join(ROOT, "src/prof/fuzz_corpus/symbols")
 OUT_DUMP = os.path.join(ROOT, "tools/profile/fuzz_corpus/dump")
 OUT_PGDIR = os.path.join(ROOT, "src/mm/fuzz_corpus/pgdir_walk")
+OUT_LINE = os.path.join(ROOT, "src/monitor/fuzz_corpus/line_editor")
 OUT_E820 = os.path.join(ROOT, "src/mm/fuzz_corpus/e820")
 
 
@@ -102,6 +108,24 @@ def cmdline_seeds():
             lines.add(m.group(1).encode().decode("unicode_escape"))
     for i, line in enumerate(sorted(lines)):
         open(os.path.join(OUT_CMDLINE, "seed-%02d" % i), "w").write(line)
+    clean(OUT_LINE)
+    scripts = set()
+    for line in lines:
+        for m in re.finditer(r'run=(?:"([^"]*)"|(\S+))', line):
+            scripts.add(m.group(1) or m.group(2))
+    scripts = sorted(scripts)
+    ends = ["\r", "\n", "\r\n"]
+    for i, script in enumerate(scripts):
+        typed = ""
+        for j, command in enumerate(c.strip() for c in script.split(";")):
+            if j == 0 and command:
+                command = command[0] + "x\b" + command[1:]  # a typo, erased
+            typed += command + ends[j % 3]
+        open(os.path.join(OUT_LINE, "seed-%02d" % i), "w", newline="").write(typed)
+        # The same with the keys people use: Tab after two letters, Left and
+        # Right (CSI and SS3), Ctrl-P to recall the last line, Ctrl-C.
+        keys = typed[:2] + "\t\x1b[D\x1bOC" + typed[2:] + "\x10\r\x10\x1b[A\x03"
+        open(os.path.join(OUT_LINE, "seed-%02d-keys" % i), "w", newline="").write(keys)
 
 
 def e820_seeds():
