@@ -8,6 +8,7 @@
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/prof/cpu_prof.h"
+#include "src/sched/sched.h"
 
 namespace prof {
 namespace {
@@ -55,12 +56,14 @@ bool periodic_nmi_running() { return running.load(base::MemoryOrder::kAcquire) !
 
 uint64_t periodic_nmi_period_ns() { return period_ns; }
 
-void periodic_nmi_fan_out() {
+void periodic_nmi_fan_out(bool include_idle) {
   // One NMI per CPU by physical destination rather than the all-but-self
   // shorthand: a CPU that never started may sit in wait-for-SIPI, where a
   // latched NMI would be taken in real mode once it is started.
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
-    if (arch::ap_is_online(cpu)) (void)arch::send_nmi_from_nmi(cpu);
+    if (!arch::ap_is_online(cpu)) continue;
+    if (!include_idle && sched::cpu_idle_mark(cpu).halted) continue;
+    (void)arch::send_nmi_from_nmi(cpu);
   }
 }
 

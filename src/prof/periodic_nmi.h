@@ -38,8 +38,9 @@ uint64_t periodic_nmi_period_ns();
 /// as a maskable interrupt); the period in ns, or the error.
 base::Result<uint64_t> pit_set_rate(uint32_t hz);
 
-/// The boot CPU's NMI handler: pass the tick on to every other online CPU.
-/// NMI context.
-void periodic_nmi_fan_out();
+/// The boot CPU's NMI handler: pass the tick on to every other online CPU
+/// (with `include_idle` false, only to those not halted in their idle
+/// loop). NMI context.
+void periodic_nmi_fan_out(bool include_idle);
 
 }  // namespace prof

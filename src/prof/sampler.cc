@@ -187,6 +187,8 @@ uint64_t sampler_dropped() {
   return n;
 }
 
+bool sampler_nmi_tick_wanted() { return source.load(base::MemoryOrder::kAcquire) == kNmi; }
+
 void sampler_nmi_tick(const arch::TrapFrame& f) {
   if (source.load(base::MemoryOrder::kAcquire) == kNmi) take_sample(f, SampleEvent::kNmiTimer);
 }

@@ -59,6 +59,10 @@ uint64_t sampler_for_each(Fn&& fn) {
 uint64_t sampler_samples();
 uint64_t sampler_dropped();
 
+/// Whether a profile samples from the periodic NMI (so every tick must
+/// reach every CPU). Any context, NMI included.
+bool sampler_nmi_tick_wanted();
+
 /// The NMI handler's part on each periodic NMI. NMI context.
 void sampler_nmi_tick(const arch::TrapFrame& f);
 

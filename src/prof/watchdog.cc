@@ -6,6 +6,7 @@
 #include "src/arch/x86.h"
 #include "src/prof/cpu_prof.h"
 #include "src/prof/snapshot.h"
+#include "src/sched/sched.h"
 
 namespace prof {
 namespace {
@@ -32,7 +33,8 @@ void watchdog_check(const arch::TrapFrame& f) {
   const uint64_t now = arch::rdtsc();
   const uint64_t ticks = __atomic_load_n(&cpu.timer_ticks, __ATOMIC_RELAXED);
   const uint64_t since = p->watchdog.progress_tsc;
-  switch (watchdog_step(p->watchdog, ticks, (f.rflags & arch::kRflagsIf) != 0, now, limit_tsc)) {
+  const uint64_t idle = sched::cpu_idle_mark(cpu.index).idle_tsc;
+  switch (watchdog_step(p->watchdog, ticks, idle, (f.rflags & arch::kRflagsIf) != 0, now, limit_tsc)) {
     case WatchdogVerdict::kFine:
     case WatchdogVerdict::kStillStuck: return;
     case WatchdogVerdict::kRecovered:

@@ -1,4 +1,5 @@
-// The lockup watchdog (issue 13, item 8): at every periodic NMI each CPU
+// The lockup watchdog (issue 13, item 8): at every periodic NMI it gets (the
+// boot CPU 20 a second, the others 2, and none while halted idle) each CPU
 // checks that its timer tick advanced, or that it runs with interrupts on,
 // within the limit (`watchdog=SECONDS`, default 10, 0 = off). A CPU that
 // did neither reports "watchdog: CPU k stuck for N s" with its registers

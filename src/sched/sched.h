@@ -76,6 +76,16 @@ struct CpuStats {
 };
 CpuStats cpu_stats(uint32_t cpu);
 
+/// CPU `cpu`'s idling as others may read it, for the lockup watchdog:
+/// whether it is halted in its idle loop now (interrupts on: never stuck),
+/// and a mark that changes whenever it has halted since (its idle TSC).
+/// Any context, NMI included: two relaxed loads.
+struct IdleMark {
+  bool halted = false;
+  uint64_t idle_tsc = 0;
+};
+IdleMark cpu_idle_mark(uint32_t cpu);
+
 /// The idle invariant — a thread runnable while some CPU idles is picked
 /// up within a quantum — as checked at every busy CPU's tick: how often a
 /// queued thread waited longer than `bound_ns` while a CPU stayed halted,

@@ -834,6 +834,12 @@ void preempt_enable() {
   if (now) yield();
 }
 
+IdleMark cpu_idle_mark(uint32_t cpu) {
+  const CpuSched& c = sched_of(cpu);
+  return IdleMark{__atomic_load_n(&c.halted_since_tsc, __ATOMIC_RELAXED) != 0,
+                  __atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED)};
+}
+
 CpuStats cpu_stats(uint32_t cpu) {
   const CpuSched& c = sched_of(cpu);
   CpuStats s;
