@@ -7,6 +7,7 @@ check=$1 budget=$2
 dir=$TEST_TMPDIR
 log=$dir/at_budget.log
 grep -vE '^\s*(#|$)' "$budget" | while read -r name ns; do
+  [ "$ns" = unguarded ] && ns=12345  # any figure: it is not compared
   printf 'bench %s cycles=%s ns=%s\r\n' "$name" "$ns" "$ns"
 done >"$log"
 "$check" "$log" >/dev/null || { echo "FAIL: a log at budget did not pass"; exit 1; }
