@@ -276,6 +276,10 @@ void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait w
     // too often: each drain visits every CPU).
     if ((!queued || wait_head == &me) && (last_reclaim == 0 || now - last_reclaim >= kReclaimEveryNs)) {
       last_reclaim = now;
+      // In line first: a reserve arriving while this one reclaims (the lock
+      // dropped) then queues behind it instead of finding the line empty,
+      // taking what the reclaim frees and doing a reclaim of its own.
+      if (!queued) queued = enqueue(&me);
       wait_lock.unlock();
       // The shortfall twice over, and at least kEvictSlackBytes: while the
       // caches free, CPUs' own accounts may refill from the budget.
