@@ -7,7 +7,7 @@ def _literal(s):
     return "'" + s.replace("$", "$$").replace("'", "'\\''") + "'"
 
 def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
-              cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", icount = False,
+              cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", input_file = None, icount = False,
               timeout_s = 60, size = "small", check = None, check_data = [], **kwargs):
     args = [
         "--iso", "$(location %s)" % iso,
@@ -24,11 +24,14 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
         args.append("--icount")
     if input:
         args += ["--input", _literal(input)]
+    data = [iso]
+    if input_file:
+        args += ["--input-file", "$(location %s)" % input_file]
+        data.append(input_file)
     for e in expect:
         args += ["--expect", _literal(e)]
     for r in reject:
         args += ["--reject", _literal(r)]
-    data = [iso]
     if check:
         args += ["--check", "$(location %s)" % check]
         data.append(check)

@@ -8,10 +8,13 @@
 #                [--expect-exit pass|fail|reset] [--expect REGEX]... [--reject REGEX]...
 #                [--input TEXT]   (typed on the serial console once the
 #                                  monitor prompt appears; \n ends a line)
+#                [--input-file PATH] (its bytes sent at once right after
+#                                  --input's, as a paste: flow control
+#                                  holds what the kernel cannot take yet)
 #                [--check PROGRAM] (run with the serial log's path; must exit 0)
 set -uo pipefail
 iso="" smp=1 mem=128M cpu=qemu64 machine=pc cmdline="" timeout_s=30 expect_exit=pass
-expects=() rejects=() input="" icount=0 checks=()
+expects=() rejects=() input="" input_file="" icount=0 checks=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
@@ -25,6 +28,7 @@ while [ $# -gt 0 ]; do
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
     --input) input=$2; shift 2 ;;
+    --input-file) input_file=$2; shift 2 ;;
     --icount) icount=1; shift ;;
     --check) checks+=("$2"); shift 2 ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
@@ -42,12 +46,12 @@ args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -cdrom "$iso" -boot 
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
 
 start=$(date +%s%N)
-if [ -z "$input" ]; then
+if [ -z "$input" ] && [ -z "$input_file" ]; then
   timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" -serial "file:$log" </dev/null
   status=$?
 else
-  # Type only once the prompt is up: bytes sent earlier would be read by
-  # GRUB or dropped when the kernel resets the UART FIFOs.
+  # Type only once the prompt is up: bytes sent earlier could be read by
+  # GRUB (its serial terminal takes keys while it boots).
   fifo_dir=$(mktemp -d)
   mkfifo "$fifo_dir/in"
   exec 3<>"$fifo_dir/in"
@@ -59,6 +63,9 @@ else
     sleep 0.1
   done
   printf '%b' "$input" >&3
+  # Into the pipe at once (it holds 64 KiB): QEMU reads it only as fast as
+  # the UART's FIFO has room, which is the point of a paste test.
+  [ -n "$input_file" ] && cat "$input_file" >&3
   wait "$qemu_pid"
   status=$?
   exec 3>&-

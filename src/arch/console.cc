@@ -2,11 +2,12 @@
 #include "src/arch/console.h"
 
 #include "src/arch/percpu.h"
+#include "src/arch/spinlock.h"
 #include "src/arch/trap.h"
 #include "src/arch/uart16550.h"
+#include "src/arch/uart_receiver.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
-#include "src/base/spsc_ring.h"
 
 namespace arch {
 namespace {
@@ -14,9 +15,10 @@ namespace {
 constinit Uart16550<PortIo> com1(PortIo{}, kCom1);
 constinit bool ready = false;
 constinit bool rx_interrupts = false;
-// Producer: the UART interrupt handler; consumer: the monitor.
-constinit base::SpscRing<char, 1024> rx_ring;
-constinit base::Atomic<uint64_t> rx_dropped{0};
+// Producer: the UART interrupt handler (a poll before it is on); consumer:
+// the monitor. rx_lock excludes the producer from the consumer's unmasking.
+constinit UartReceiver<Uart16550<PortIo>, 1024> rx;
+constinit SpinLock rx_lock;
 constinit void (*rx_eoi)() = nullptr;
 
 // Owner CPU index + 1 (0 = free) and the owner's nesting depth. Recursive
@@ -45,6 +47,11 @@ void console_set_wrap(uint32_t columns) {
 }
 
 void console_init() {
+  // Bytes typed before the kernel took over go into the ring first: init
+  // keeps the receive FIFO, but enabling FIFOs that were off clears it.
+  rx_lock.lock();
+  rx.drain(com1);
+  rx_lock.unlock();
   com1.init(115200);
   ready = true;
 }
@@ -102,26 +109,41 @@ base::Sink console_sink_unwrapped() { return base::Sink{&write_console_unwrapped
 
 namespace {
 
+// One interrupt may stand for several bytes: drain the FIFO (or as much as
+// the ring takes; the receiver masks the interrupt when it is full).
 void on_receive(TrapFrame&) {
-  // Drain the FIFO: one interrupt may stand for several bytes.
-  for (int c; (c = com1.try_read()) >= 0;) {
-    if (!rx_ring.push(static_cast<char>(c))) rx_dropped.fetch_add(1, base::MemoryOrder::kRelaxed);
-  }
+  rx_lock.lock();
+  rx.drain(com1);
+  rx_lock.unlock();
   rx_eoi();
+}
+
+void resume_receive() {
+  rx_lock.lock();
+  rx.resume(com1);
+  rx_lock.unlock();
 }
 
 }  // namespace
 
 int console_try_read() {
   if (!ready) return -1;
-  if (!rx_interrupts) return com1.try_read();
-  char c;
-  return rx_ring.pop(&c) ? static_cast<unsigned char>(c) : -1;
+  if (!rx_interrupts) {
+    rx_lock.lock();
+    rx.drain(com1);
+    rx_lock.unlock();
+  }
+  const int c = rx.pop();
+  if (rx.should_resume()) resume_receive();
+  return c;
 }
 
 void console_enable_receive_interrupt(uint8_t vector, void (*eoi)()) {
   rx_eoi = eoi;
   set_trap_handler(vector, on_receive);
+  rx_lock.lock();
+  rx.use_interrupts();
+  rx_lock.unlock();
   rx_interrupts = true;
   com1.enable_receive_interrupt();
 }
@@ -135,13 +157,24 @@ void console_wait_for_input() {
   // instruction shadow means a byte arriving after the check still wakes
   // the HLT ([sdm2] STI).
   cli();
-  if (rx_ring.empty()) {
-    asm volatile("sti; hlt" ::: "memory");
-  } else {
+  if (!rx.empty()) {
     sti();
+    return;
+  }
+  // Never sleep with the ring empty and the interrupt masked: the reader's
+  // lock-free check can miss a pause the interrupt made on CPU 0 while this
+  // CPU drained the ring; under the lock the pause is seen, and undone.
+  rx_lock.lock();
+  const bool was_paused = rx.paused();
+  rx.resume(com1);
+  rx_lock.unlock();
+  if (was_paused) {
+    sti();
+  } else {
+    asm volatile("sti; hlt" ::: "memory");
   }
 }
 
-uint64_t console_rx_dropped() { return rx_dropped.load(base::MemoryOrder::kRelaxed); }
+uint64_t console_rx_overruns() { return com1.overruns(); }
 
 }  // namespace arch

@@ -52,8 +52,12 @@ void kprint(base::StrView fmt, const Args&... args) {
 }
 
 /// A byte typed on the console, or -1 if none is waiting: from the receive
-/// ring once interrupts are on, else by polling the UART. Boot CPU only
-/// (the ring has one consumer).
+/// ring, which the UART's interrupt fills once it is on (before, this
+/// polls the UART into it). One reader at a time (the ring has one
+/// consumer): the monitor's thread. Input is never dropped for want of
+/// room: while the ring is full the UART's receive interrupt is masked and
+/// the bytes wait in the UART and the sender, until this has taken the ring
+/// down to half.
 int console_try_read();
 
 /// Switches input to receive interrupts at `vector` (the caller routes the
@@ -65,7 +69,9 @@ void console_enable_receive_interrupt(uint8_t vector, void (*eoi)());
 /// ring is empty (polls with pause when receive interrupts are off).
 void console_wait_for_input();
 
-/// Bytes dropped because the receive ring was full.
-uint64_t console_rx_dropped();
+/// Input the UART lost: overruns (a byte arrived with its FIFO full, on
+/// real hardware when interrupts are off too long), each losing one byte or
+/// more. The only loss left (see console_try_read); the prompt reports it.
+uint64_t console_rx_overruns();
 
 }  // namespace arch

@@ -6,6 +6,7 @@
 #include "src/base/assert.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/command_table.h"
+#include "src/monitor/input_loss.h"
 #include "src/monitor/line_editor.h"
 #include "src/monitor/read_ahead.h"
 
@@ -177,13 +178,26 @@ bool key_pressed() {
   return read_ahead.pop() >= 0;
 }
 
+namespace {
+
+// Before each prompt: whether the UART lost input since the last one.
+void prompt(LineEditor<kLineCapacity, kHistoryLines>& editor) {
+  static InputLossReport loss;
+  arch::console_lock();
+  (void)loss.report(arch::console_rx_overruns(), arch::console_sink());
+  arch::console_unlock();
+  editor.prompt();
+}
+
+}  // namespace
+
 void monitor_loop() {
   check_commands();
   // Static, not on the thread's stack: the line and its history take
   // kLineCapacity * (kHistoryLines + 2) bytes (no heap use at the prompt).
   static LineEditor<kLineCapacity, kHistoryLines> editor(base::Sink{&echo, nullptr}, "biscotti> ",
                                                          Completer{&complete_command, nullptr});
-  editor.prompt();
+  prompt(editor);
   for (;;) {
     int c = next_input_byte();
     if (c < 0) {
@@ -192,7 +206,7 @@ void monitor_loop() {
     }
     if (editor.feed(static_cast<char>(c))) {
       (void)run_commands(editor.line(), /*echo=*/false);
-      editor.prompt();
+      prompt(editor);
     }
   }
 }
