@@ -8,6 +8,7 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/ktest/ktest.h"
+#include "src/ktest/require.h"
 #include "src/ktest/wait_until.h"
 #include "src/prof/cpu_prof.h"
 #include "src/prof/kernel_symbols.h"
@@ -92,6 +93,11 @@ Count count_mine(void (*fn)(uint64_t), void (*other)(uint64_t)) {
 // Starts a profile of `event` at 1 kHz; false (the test then skips or has
 // failed) when it cannot.
 bool start(ktest::Context& ktest_ctx, SampleEvent event) {
+  // The first start allocates a 1 MiB ring per CPU, each one contiguous
+  // block: room for twice that beside the boot's own 8 MiB or so (12 MiB
+  // for 2 CPUs is the smallest boot it was seen to pass on).
+  if (ktest::skip_unless_memory(ktest_ctx, (uint64_t{8} << 20) + 2 * prof::prof_cpus() * sizeof(prof::CpuRing)))
+    return false;
   base::Status s = prof::sampler_start(1000, event);
   if (!s.ok()) {
     ktest_ctx.fail(__FILE__, __LINE__, "sampler_start: {}", base::error_name(s.error()));
