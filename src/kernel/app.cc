@@ -12,8 +12,9 @@
 namespace kernel {
 
 // Weak: undefined (null) in the runtime's own kernel, which has no
-// application; an application's definition fills it in.
-[[gnu::weak]] void app_main();
+// application; an application's definition fills it in. app.h's own
+// declaration stays strong, so that a second definition is a link error.
+[[gnu::weak]] void app_main();  // NOLINT(readability-redundant-declaration): the weak reference, see above
 
 namespace {
 
