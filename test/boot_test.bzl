@@ -38,7 +38,7 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
         data += check_data  # files the check reads beside itself
     native.sh_test(
         name = name,
-        srcs = ["boot_test.sh"],
+        srcs = [Label("//test:boot_test.sh")],
         args = args,
         data = data,
         size = size,

@@ -14,6 +14,16 @@ cmdline_setting = rule(
     build_setting = config.string(flag = True),
 )
 
+def _fixed_cmdline_impl(ctx):
+    return [CmdlineInfo(value = ctx.attr.value)]
+
+# A command line fixed in the BUILD file (biscotti_kernel's `cmdline`),
+# where cmdline_setting is one set from Bazel's command line.
+fixed_cmdline = rule(
+    implementation = _fixed_cmdline_impl,
+    attrs = {"value": attr.string(mandatory = True)},
+)
+
 def _single(attr):
     # A transitioned label attribute is a list in Bazel 4.
     return attr[0] if type(attr) == "list" else attr

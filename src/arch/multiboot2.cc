@@ -37,8 +37,8 @@ uint64_t load_u64(const uint8_t* p) { return load_u32(p) | uint64_t{load_u32(p +
 uint32_t min_tag_size(uint32_t type) {
   switch (static_cast<TagType>(type)) {
     case TagType::kEnd: return kTagHeaderSize;
-    case TagType::kCmdline: return kTagHeaderSize + 1;  // at least the NUL
-    case TagType::kBootLoaderName: return kTagHeaderSize + 1;
+    case TagType::kCmdline:
+    case TagType::kBootLoaderName: return kTagHeaderSize + 1;  // at least the NUL
     case TagType::kModule: return kModuleHeaderSize + 1;
     case TagType::kBasicMeminfo: return 16;
     case TagType::kBootDevice: return 20;
@@ -48,7 +48,7 @@ uint32_t min_tag_size(uint32_t type) {
     case TagType::kElfSections: return kElfHeaderSize;
     case TagType::kApm: return 28;
     case TagType::kEfi32SystemTable: return 12;
-    case TagType::kEfi64SystemTable: return 16;
+    case TagType::kEfi64SystemTable:
     case TagType::kSmbios: return 16;
     case TagType::kAcpiOldRsdp: return kTagHeaderSize + kRsdpV1Size;
     case TagType::kAcpiNewRsdp: return kTagHeaderSize + kRsdpV2Size;

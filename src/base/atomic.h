@@ -19,6 +19,7 @@ enum class MemoryOrder : int {
 template <typename T>
 class Atomic {
  public:
+  // NOLINTNEXTLINE(bugprone-sizeof-expression): T may be a pointer; its size is what is asked.
   static_assert(__atomic_always_lock_free(sizeof(T), 0), "Atomic<T> must be lock-free");
   constexpr Atomic() : v_() {}
   constexpr explicit Atomic(T v) : v_(v) {}

@@ -1,6 +1,7 @@
 // kmain: composes the modules in boot order (console, descriptor tables,
 // boot information, memory map) and runs the command line's job: `test=`,
-// `run=`, or the interactive monitor.
+// `run=`, or the interactive monitor, beside the application's thread
+// if the kernel has one (app.h).
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/console_irq.h"
@@ -19,6 +20,7 @@
 #include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
+#include "src/kernel/app_start.h"
 #include "src/kernel/boot_state.h"
 #include "src/kernel/platform.h"
 #include "src/kernel/version.h"
@@ -366,6 +368,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   print_cpus_report(features, online_tsc);
   rt::res_init(state.cmdline, state.usable_bytes);
   prof::prof_init(state.cmdline);
+  start_app();
   monitor::run_jobs(state.cmdline);
 }
 

@@ -12,7 +12,7 @@ namespace {
 using base::MemoryOrder;
 
 // Records per slab: the slab's first record-sized slot holds its link.
-constexpr size_t kRecordsPerSlab(size_t slab_pages) {
+constexpr size_t records_per_slab(size_t slab_pages) {
   return slab_pages * base::kPageSize / sizeof(HeapSpan) - 1;
 }
 
@@ -57,7 +57,7 @@ void HeapCore::destroy() {
   for (RecordSlab* slab = slabs_; slab != nullptr;) {
     RecordSlab* next = slab->next;
     HeapSpan* recs = reinterpret_cast<HeapSpan*>(reinterpret_cast<uintptr_t>(slab) + sizeof(HeapSpan));
-    for (size_t i = 0; i < kRecordsPerSlab(kSlabPages); ++i) {
+    for (size_t i = 0; i < records_per_slab(kSlabPages); ++i) {
       if (is_live(recs[i].cls)) source_.free_pages(recs[i].base, recs[i].bytes >> base::kPageShift);
     }
     source_.free_pages(reinterpret_cast<uintptr_t>(slab), kSlabPages);
@@ -85,7 +85,7 @@ base::Result<HeapSpan*> HeapCore::alloc_record() {
     slabs_ = slab;
     slab_pages_ += kSlabPages;
     HeapSpan* recs = reinterpret_cast<HeapSpan*>(r.value() + sizeof(HeapSpan));
-    for (size_t i = 0; i < kRecordsPerSlab(kSlabPages); ++i) {
+    for (size_t i = 0; i < records_per_slab(kSlabPages); ++i) {
       recs[i].cls = kHeapSpanUnused;
       free_record(&recs[i]);
     }

@@ -17,7 +17,7 @@ using base::kPageSize;
 // One page of the free stack. Slot indices are below 2^24, so 4 bytes each:
 // 1021 per page after the link and count.
 struct VaAllocator::Chunk {
-  static constexpr uint32_t kSlots = (kPageSize - sizeof(Chunk*) - sizeof(uint32_t)) / 4;
+  static constexpr uint32_t kSlots = (kPageSize - sizeof(void*) - sizeof(uint32_t)) / 4;  // room after next, count
   Chunk* next;
   uint32_t count;
   uint32_t slots[kSlots];

@@ -21,11 +21,11 @@ constexpr bool parse_hex_address(base::StrView text, uint64_t* out) {
     const char c = text[i];
     uint64_t d = 0;
     if (c >= '0' && c <= '9') {
-      d = static_cast<uint64_t>(c - '0');
+      d = static_cast<uint64_t>(static_cast<unsigned char>(c)) - '0';
     } else if (c >= 'a' && c <= 'f') {
-      d = static_cast<uint64_t>(c - 'a' + 10);
+      d = static_cast<uint64_t>(static_cast<unsigned char>(c)) - 'a' + 10;
     } else if (c >= 'A' && c <= 'F') {
-      d = static_cast<uint64_t>(c - 'A' + 10);
+      d = static_cast<uint64_t>(static_cast<unsigned char>(c)) - 'A' + 10;
     } else {
       return false;
     }

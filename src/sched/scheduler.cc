@@ -645,8 +645,7 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
 
 void sched_start_boot_cpu() {
   CpuSched& c = cpus_[0];
-  constexpr uint32_t cpu = 0;
-  c.idle = make_idle_thread(cpu, idle_thread_fn);
+  c.idle = make_idle_thread(/*cpu=*/0, idle_thread_fn);
   c.slice_start_tsc = arch::rdtsc();
   c.running = true;
   arch::this_cpu().sched_no_block &= ~kNoBlockStopped;  // kmain runs: it may block now

@@ -84,6 +84,7 @@ std::vector<TopRow> top_functions(const Folded& folded) {
     rows[std::string(leaf)].self += count;
   }
   std::vector<TopRow> out;
+  out.reserve(rows.size());
   for (auto& [name, row] : rows) out.push_back(std::move(row));
   std::stable_sort(out.begin(), out.end(), [](const TopRow& a, const TopRow& b) {
     if (a.self != b.self) return a.self > b.self;

@@ -17,8 +17,6 @@
 
 #include "tools/profile/json.h"
 
-extern char** environ;
-
 namespace profile {
 namespace {
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the ```sh blocks of a guide (docs/*.md) in order, as one script, with
+# $BISCOTTI the checkout and $WORK an empty directory: a guide whose
+# commands stop working fails here.
+#   run_guide_test.sh GUIDE.md
+set -euo pipefail
+guide=$1
+[ -f "$guide" ] || { echo "run_guide_test: no guide at '$guide'" >&2; exit 2; }
+# The checkout: where the runfiles' WORKSPACE really is.
+BISCOTTI=$(dirname "$(readlink -f "${TEST_SRCDIR:-.}/biscotti/WORKSPACE")")
+[ -x "$BISCOTTI/tools/bazel" ] || { echo "run_guide_test: no checkout at '$BISCOTTI'" >&2; exit 2; }
+WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/guide.XXXXXX")
+export BISCOTTI WORK
+
+script="$WORK.sh"
+awk '/^```sh$/ {on = 1; next} /^```$/ {on = 0} on' "$guide" > "$script"
+[ -s "$script" ] || { echo "run_guide_test: $guide has no sh block" >&2; exit 2; }
+
+# The guide's Bazel runs a server of its own (HOME is the test's temporary
+# directory, so its output base is too): stop it however the script ends.
+cleanup() {
+  if [ -f "$WORK/WORKSPACE" ]; then (cd "$WORK" && "$BISCOTTI/tools/bazel" shutdown >/dev/null 2>&1 || true); fi
+}
+trap cleanup EXIT
+echo "== running the sh blocks of $(basename "$guide") in $WORK"
+bash -euo pipefail "$script"
+echo "guide $(basename "$guide"): every command ran"
