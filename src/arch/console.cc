@@ -3,7 +3,6 @@
 
 #include "src/arch/percpu.h"
 #include "src/arch/spinlock.h"
-#include "src/arch/trap.h"
 #include "src/arch/uart16550.h"
 #include "src/arch/uart_receiver.h"
 #include "src/arch/x86.h"
@@ -19,7 +18,6 @@ constinit bool rx_interrupts = false;
 // the monitor. rx_lock excludes the producer from the consumer's unmasking.
 constinit UartReceiver<Uart16550<PortIo>, 1024> rx;
 constinit SpinLock rx_lock;
-constinit void (*rx_eoi)() = nullptr;
 
 // Owner CPU index + 1 (0 = free) and the owner's nesting depth. Recursive
 // so that a CPU faulting while it prints can still report.
@@ -107,16 +105,15 @@ base::Sink console_sink() { return base::Sink{&write_console, nullptr}; }
 
 base::Sink console_sink_unwrapped() { return base::Sink{&write_console_unwrapped, nullptr}; }
 
-namespace {
-
 // One interrupt may stand for several bytes: drain the FIFO (or as much as
 // the ring takes; the receiver masks the interrupt when it is full).
-void on_receive(TrapFrame&) {
+void console_receive() {
   rx_lock.lock();
   rx.drain(com1);
   rx_lock.unlock();
-  rx_eoi();
 }
+
+namespace {
 
 void resume_receive() {
   rx_lock.lock();
@@ -138,9 +135,7 @@ int console_try_read() {
   return c;
 }
 
-void console_enable_receive_interrupt(uint8_t vector, void (*eoi)()) {
-  rx_eoi = eoi;
-  set_trap_handler(vector, on_receive);
+void console_use_receive_interrupt() {
   rx_lock.lock();
   rx.use_interrupts();
   rx_lock.unlock();
@@ -148,31 +143,19 @@ void console_enable_receive_interrupt(uint8_t vector, void (*eoi)()) {
   com1.enable_receive_interrupt();
 }
 
-void console_wait_for_input() {
-  if (!rx_interrupts) {
-    cpu_relax();
-    return;
-  }
-  // Check and halt with interrupts off, then `sti; hlt`: STI's one-
-  // instruction shadow means a byte arriving after the check still wakes
-  // the HLT ([sdm2] STI).
-  cli();
-  if (!rx.empty()) {
-    sti();
-    return;
-  }
+bool console_receive_interrupt_on() { return rx_interrupts; }
+
+bool console_input_pending() {
+  if (!rx.empty()) return true;
   // Never sleep with the ring empty and the interrupt masked: the reader's
-  // lock-free check can miss a pause the interrupt made on CPU 0 while this
-  // CPU drained the ring; under the lock the pause is seen, and undone.
+  // lock-free check can miss a pause the interrupt made on another CPU
+  // while this one drained the ring; under the lock the pause is seen, and
+  // undone (the caller then reads again rather than sleeps).
   rx_lock.lock();
   const bool was_paused = rx.paused();
   rx.resume(com1);
   rx_lock.unlock();
-  if (was_paused) {
-    sti();
-  } else {
-    asm volatile("sti; hlt" ::: "memory");
-  }
+  return was_paused || !rx.empty();
 }
 
 uint64_t console_rx_overruns() { return com1.overruns(); }

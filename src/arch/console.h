@@ -60,14 +60,25 @@ void kprint(base::StrView fmt, const Args&... args) {
 /// down to half.
 int console_try_read();
 
-/// Switches input to receive interrupts at `vector` (the caller routes the
-/// UART's IRQ there): bytes go into a lock-free ring from then on. `eoi`
-/// acknowledges the interrupt at the interrupt controller.
-void console_enable_receive_interrupt(uint8_t vector, void (*eoi)());
+/// Switches input to the UART's receive interrupt, whose handler (installed
+/// by the owner of the input, monitor/console_input.cc, which routes the
+/// IRQ) calls console_receive: bytes go into a lock-free ring from then on.
+void console_use_receive_interrupt();
 
-/// Waits for input without spinning: halts until an interrupt when the
-/// ring is empty (polls with pause when receive interrupts are off).
-void console_wait_for_input();
+/// Whether console_use_receive_interrupt was called (else input is polled
+/// by console_try_read).
+bool console_receive_interrupt_on();
+
+/// The receive interrupt's work: drains the UART's FIFO into the ring, or
+/// as much as fits (the UART's interrupt is masked while the ring is full).
+/// Interrupt context.
+void console_receive();
+
+/// For a reader about to sleep until input (interrupts off): true when the
+/// ring holds a byte, or when receiving was paused with the ring full and
+/// is now resumed, so that the reader reads again instead of sleeping with
+/// the interrupt masked. Any context but NMI.
+bool console_input_pending();
 
 /// Input the UART lost: overruns (a byte arrived with its FIFO full, on
 /// real hardware when interrupts are off too long), each losing one byte or

@@ -4,7 +4,6 @@
 // if the kernel has one (app.h).
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
-#include "src/arch/console_irq.h"
 #include "src/arch/exceptions.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/cpu_timer.h"
@@ -32,6 +31,7 @@
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
 #include "src/monitor/cmdline.h"
+#include "src/monitor/console_input.h"
 #include "src/monitor/monitor.h"
 #include "src/monitor/options_command.h"
 #include "src/prof/crash_report.h"
@@ -363,7 +363,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
   mm::vm_drop_identity();
-  arch::console_irq_init();
+  monitor::console_input_init();
   arch::sti();
   print_cpus_report(features, online_tsc);
   rt::res_init(state.cmdline, state.usable_bytes);

@@ -6,6 +6,7 @@
 #include "src/base/assert.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/command_table.h"
+#include "src/monitor/console_input.h"
 #include "src/monitor/input_loss.h"
 #include "src/monitor/line_editor.h"
 #include "src/monitor/read_ahead.h"
@@ -201,7 +202,7 @@ void monitor_loop() {
   for (;;) {
     int c = next_input_byte();
     if (c < 0) {
-      arch::console_wait_for_input();
+      wait_for_console_input();
       continue;
     }
     if (editor.feed(static_cast<char>(c))) {
