@@ -44,6 +44,24 @@ class UserError(gdb.GdbError):
     """A bad argument or a kernel state the command cannot read."""
 
 
+class _Command(gdb.Command):
+    """A command whose reads of kernel memory may fail: the target can be
+    stopped anywhere, a list mid-update included. Such a failure is named
+    as one, not shown as a Python traceback."""
+
+    def __init__(self, name, command_class):
+        super().__init__(name, command_class)
+        self._name = name
+
+    def invoke(self, arg, from_tty):
+        try:
+            self.run(arg)
+        except gdb.MemoryError as e:
+            raise UserError(
+                "%s: %s (a pointer the kernel was changing when it stopped, or memory not mapped yet)" % (self._name, e)
+            )
+
+
 def _eval(expr, what):
     try:
         return gdb.parse_and_eval(expr)
@@ -151,7 +169,7 @@ def _find_thread(tid):
     return None
 
 
-class BThreads(gdb.Command):
+class BThreads(_Command):
     """bthreads: every live kernel thread with its id, name, state and CPU.
 
 STATE is the thread's (a CPU's idle thread shows idle while it runs); CPU
@@ -160,7 +178,7 @@ is the one it is on now, or - ; LAST is the CPU it last ran on."""
     def __init__(self):
         super().__init__("bthreads", gdb.COMMAND_DATA)
 
-    def invoke(self, arg, from_tty):
+    def run(self, arg):
         _no_args(arg, "bthreads")
         idle = _idle_threads()
         threads = _threads()
@@ -203,13 +221,13 @@ def _describe_thread_ptr(p):
     return "%#x (tid %d '%s')" % (_addr(p), _int(t["tid"]), _name(t))
 
 
-class BCpu(gdb.Command):
+class BCpu(_Command):
     """bcpu N: CPU N's per-CPU block (arch::PerCpu) and scheduler block (sched::CpuSched)."""
 
     def __init__(self):
         super().__init__("bcpu", gdb.COMMAND_DATA)
 
-    def invoke(self, arg, from_tty):
+    def run(self, arg):
         cpu = _parse_int(arg, "bcpu", "N")
         n = _cpu_count()
         if cpu < 0 or cpu >= n:
@@ -274,7 +292,7 @@ def _symbolize(pc):
     return sym.split(" in section")[0] + where
 
 
-class BBt(gdb.Command):
+class BBt(_Command):
     """bbt TID: the backtrace of kernel thread TID (bthreads lists the ids).
 
 A thread on a CPU is shown from that vCPU's registers (gdb's own bt); a
@@ -284,7 +302,7 @@ its frame-pointer chain (the kernel keeps frame pointers)."""
     def __init__(self):
         super().__init__("bbt", gdb.COMMAND_STACK)
 
-    def invoke(self, arg, from_tty):
+    def run(self, arg):
         tid = _parse_int(arg, "bbt", "TID")
         t = _find_thread(tid)
         if t is None:
@@ -333,15 +351,15 @@ its frame-pointer chain (the kernel keeps frame pointers)."""
             rbp = _read_u64(rbp)
 
 
-class BMem(gdb.Command):
+class BMem(_Command):
     """bmem: the page allocator's and the heap's figures (as `mem` prints them)."""
 
     def __init__(self):
         super().__init__("bmem", gdb.COMMAND_DATA)
 
-    def invoke(self, arg, from_tty):
+    def run(self, arg):
         _no_args(arg, "bmem")
-        page = 4096
+        page = 4096  # base::kPageSize
         stats = _eval(_PHYS, "the page allocator")["stats_"]
         caches = _eval(_PAGE_CACHES, "the per-CPU page caches")
         cached = sum(_int(caches[i]["count"]) for i in range(_cpu_count()))

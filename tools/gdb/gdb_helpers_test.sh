@@ -120,13 +120,19 @@ expect prompt "bbt $idle_tid" "^thread $idle_tid 'idle' is on CPU $other_cpu \\(
 # --- 2. A switched-out thread. -------------------------------------------------
 # Stopped first in `top` itself, then where kmain's sleep timer fires: kmain
 # is asleep, off every CPU, with switch_context's frame on its stack.
-run_gdb sleeping 'run="top 3"' "sched::(anonymous namespace)::monitor_command_fn_top" \
-  "sched::(anonymous namespace)::on_sleep_timer" -- bthreads "bbt $kmain_tid"
+# `mem` runs first, so that bmem's figures can be checked against the
+# kernel's own.
+run_gdb sleeping 'run="mem; top 3"' "sched::(anonymous namespace)::monitor_command_fn_top" \
+  "sched::(anonymous namespace)::on_sleep_timer" -- bthreads "bbt $kmain_tid" bmem
 expect sleeping bthreads "^ +$kmain_tid +kmain +sleeping +- +[01] +0x[0-9a-f]+$"
 bt=$(section sleeping "bbt $kmain_tid")
 expect sleeping "bbt $kmain_tid" "^thread $kmain_tid 'kmain' is sleeping, from its switch frame at 0x[0-9a-f]+:$" \
   '^#0  switch_context$' ' in sched::sleep_until\(' ' in sched::\(anonymous namespace\)::wait_a_second\(' \
   ' in monitor::run_jobs\(' ' in kmain\('
+# Pages managed never change after boot: bmem and `mem` must agree.
+kernel_managed=$(sed -nE 's/^pages: ([0-9]+) managed, .*/\1/p' "$tmp/sleeping.serial" | tr -d '\r')
+[ -n "$kernel_managed" ] || fail "mem printed no 'pages: N managed' line" sleeping
+expect sleeping bmem "^pages: $kernel_managed managed "
 # The walk ends at the root: kmain's caller, the boot entry.
 last=$(grep -E '^#[0-9]+ ' <<<"$bt" | tail -1)
 grep -q ' in higher_half_entry' <<<"$last" || fail "kmain's backtrace ends in '$last', not the boot entry" sleeping
