@@ -332,7 +332,8 @@ its frame-pointer chain (the kernel keeps frame pointers)."""
             raise UserError("bbt: thread %d '%s' has no saved frame (it never switched out)" % (tid, _name(t)))
         if hi != 0 and not lo <= rsp < hi:
             raise UserError("bbt: thread %d's saved RSP %#x lies outside its stack [%#x, %#x)" % (tid, rsp, lo, hi))
-        print("thread %d '%s' is %s, from its switch frame at %#x:" % (tid, _name(t), _shown_state(t, _idle_threads()), rsp))
+        state = _shown_state(t, _idle_threads())
+        print("thread %d '%s' is %s, from its switch frame at %#x:" % (tid, _name(t), state, rsp))
         print("#0  switch_context")
         rbp = _read_u64(rsp + 8 * _SWITCH_FRAME_RBP)
         pc = _read_u64(rsp + 8 * _SWITCH_FRAME_RET)
@@ -381,7 +382,8 @@ class BMem(_Command):
         )
         blocks = stats["free_blocks"]
         orders = blocks.type.strip_typedefs().range()
-        print("free blocks by order: " + " ".join("%d:%d" % (o, _int(blocks[o])) for o in range(orders[0], orders[1] + 1)))
+        per_order = ("%d:%d" % (o, _int(blocks[o])) for o in range(orders[0], orders[1] + 1))
+        print("free blocks by order: " + " ".join(per_order))
 
         core = _eval(_HEAP, "the heap")["core_"]
         live = self._class_live(core)
