@@ -148,6 +148,16 @@ def _kernel_features(ctx):
     ]
     return _common_features(ctx) + [
         _flags("kernel_codegen", _ALL_COMPILE, codegen),
+        # DWARF for gdb (tools/gdb/biscotti.py reads the thread list and the
+        # per-CPU blocks by type). -g does not change the generated code;
+        # kernel_elf strips it from the image that boots and keeps the
+        # unstripped link as <name>.debug.elf. Paths in it stay relative
+        # ("reproducible" above), so builds from two checkouts match.
+        _flags("kernel_debug_info", _ALL_COMPILE, ["-g"]),
+        # Bazel's own (legacy) feature of this name links with -Wl,-S under
+        # --strip=sometimes (fastbuild), which would drop that DWARF at the
+        # link; kernel_elf strips instead, so this one adds nothing.
+        feature(name = "strip_debug_symbols"),
         _flags("kernel_link", _LINK, [
             "--target=x86_64-unknown-none-elf",
             "-fuse-ld=lld",

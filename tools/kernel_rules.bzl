@@ -1,10 +1,15 @@
 """Rules for the bootable artefacts: kernel.elf (built for the kernel
-platform through a transition), kernel.iso (GRUB, multiboot2), and the
-kernel command-line build setting."""
+platform through a transition, debug info stripped), its unstripped twin
+kernel.debug.elf (for gdb), kernel.iso (GRUB, multiboot2), and the kernel
+command-line build setting."""
 
+load("@llvm_toolchain//:defs.bzl", "TOOL_PATHS")
 load("//platforms:transition.bzl", "to_kernel")
 
 CmdlineInfo = provider(fields = ["value"])
+
+# The linked kernel with its DWARF, which kernel_debug_elf exposes.
+KernelDebugInfo = provider(fields = ["unstripped"])
 
 def _cmdline_setting_impl(ctx):
     return [CmdlineInfo(value = ctx.build_setting_value)]
@@ -31,13 +36,22 @@ def _single(attr):
 def _kernel_elf_impl(ctx):
     binary = _single(ctx.attr.binary)[DefaultInfo].files_to_run.executable
     out = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.run_shell(
+    # The image that boots carries no DWARF (a smaller ISO; symbols stay for
+    # backtraces and the profiler). Stripping leaves every loaded byte and
+    # the build-id note as linked, so gdb can load kernel.debug.elf against
+    # this very image.
+    ctx.actions.run(
+        executable = TOOL_PATHS["llvm-objcopy"],
+        arguments = ["--strip-debug", binary.path, out.path],
         inputs = [binary],
         outputs = [out],
-        command = "cp '{}' '{}' && chmod 0644 '{}'".format(binary.path, out.path, out.path),
         mnemonic = "KernelElf",
+        progress_message = "Stripping debug info into %s" % out.short_path,
     )
-    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+    return [
+        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
+        KernelDebugInfo(unstripped = binary),
+    ]
 
 kernel_elf = rule(
     implementation = _kernel_elf_impl,
@@ -51,6 +65,25 @@ kernel_elf = rule(
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
+    },
+)
+
+def _kernel_debug_elf_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name)
+    src = ctx.attr.kernel[KernelDebugInfo].unstripped
+    ctx.actions.run_shell(
+        inputs = [src],
+        outputs = [out],
+        command = "cp '{}' '{}' && chmod 0644 '{}'".format(src.path, out.path, out.path),
+        mnemonic = "KernelDebugElf",
+    )
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+# The unstripped kernel of a kernel_elf target: what gdb loads.
+kernel_debug_elf = rule(
+    implementation = _kernel_debug_elf_impl,
+    attrs = {
+        "kernel": attr.label(mandatory = True, providers = [KernelDebugInfo]),
     },
 )
 
