@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The //:profile flow end to end (issue 13, item 10): boots the real kernel
 # with a workload and prof.start, captures its `prof dump`, and checks that
-# `go tool pprof -top` names a function of the workload and that folded
+# `go tool pprof -top` names a function of the workload (and, -lines, its
+# source file and line) and that folded
 # stacks and the flame graph were written.
 # Usage: profile_end_to_end_test.sh PROFILE_SH ISO ELF QEMU_SH PROFILE_TOOL CMDLINE FUNCTION_REGEX
 #          SMP HZ [SERIAL_REGEX...]
@@ -24,6 +25,9 @@ top=$(go tool pprof -top "$out/profile.pb.gz" 2>&1) || fail "go tool pprof faile
 echo "$top"
 grep -Eq -e "$want" <<<"$top" || fail "pprof -top names no function matching /$want/"
 grep -q "^Type: cpu$" <<<"$top" || fail "sample type is not cpu"
+# kernel.debug.elf's DWARF gives each location a source line.
+lines=$(go tool pprof -top -lines "$out/profile.pb.gz" 2>&1) || fail "go tool pprof -lines failed: $lines"
+grep -Eq " src/[a-z]+/[a-z0-9_]+\.(cc|h):[0-9]+" <<<"$lines" || fail "pprof -lines shows no src/FILE:LINE: $lines"
 # Into a file first: `tr | grep -q` under pipefail fails when grep stops
 # reading early and tr gets SIGPIPE.
 tr -d '\r' <"$out/serial.log" >"$TEST_TMPDIR/serial.txt"
