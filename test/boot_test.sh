@@ -40,6 +40,9 @@ log=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}/serial.log
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -cdrom "$iso" -boot d
       -display none -no-reboot -monitor none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+# Guest time exact: the kernel's tests may say so (src/ktest/timing.h).
+# First, so that the test's own words win.
+[ "$icount" = 1 ] && cmdline="ktest.timing=exact${cmdline:+ $cmdline}"
 # QEMU's option syntax: a literal comma is written twice.
 [ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=${cmdline//,/,,}")
 # Guest time = guest instructions: timing assertions become exact.

@@ -7,7 +7,8 @@
 #   --machine TYPE   pc or q35 (default pc)
 #   --cmdline "..."  extra kernel arguments (appended through fw_cfg; they
 #                    override the ISO's own, e.g. --cmdline "test=arch.*")
-#   --icount         count guest instructions as time (-icount shift=0,sleep=off)
+#   --icount         count guest instructions as time (-icount shift=0,sleep=off;
+#                    adds ktest.timing=exact, so tests hold exact time bounds)
 #   --timeout S      stop the kernel after S seconds (default: none)
 #   --gdb            start stopped, with QEMU's gdb stub on TCP port 1234,
 #                    and print the gdb command line that attaches to it
@@ -63,6 +64,9 @@ command -v qemu-system-x86_64 >/dev/null || { echo "qemu.sh: qemu-system-x86_64 
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
       -cdrom "$iso" -boot d -display none -no-reboot
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+# Guest time exact: the kernel's tests may say so (src/ktest/timing.h).
+# First, so that the caller's own words win.
+[ "$icount" = 1 ] && cmdline="ktest.timing=exact${cmdline:+ $cmdline}"
 # QEMU's option syntax: a literal comma is written twice.
 [ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=${cmdline//,/,,}")
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)

@@ -22,6 +22,7 @@
 #include "src/kernel/app_start.h"
 #include "src/kernel/boot_state.h"
 #include "src/kernel/platform.h"
+#include "src/ktest/timing.h"
 #include "src/kernel/version.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
@@ -368,6 +369,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   print_cpus_report(features, online_tsc);
   rt::res_init(state.cmdline, state.usable_bytes);
   prof::prof_init(state.cmdline);
+  ktest::timing_init(state.cmdline);
   start_app();
   monitor::run_jobs(state.cmdline);
 }

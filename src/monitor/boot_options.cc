@@ -27,6 +27,8 @@ constexpr BootOption kOptions[] = {
      "what an allocation past its reservation does"},
     {"watchdog", OptionKind::kUint, "SECONDS", 0, 3600, nullptr, "10",
      "report a CPU stuck with interrupts off and no timer tick for this long (0: off)"},
+    {"ktest.timing", OptionKind::kChoice, "exact", 0, 0, "exact|host", "host",
+     "how tests bound time: exactly (under -icount) or generously (host time)"},
     {"prof.start", OptionKind::kUint, "HZ", 20, 10000, nullptr, "off",
      "profile every CPU at HZ from boot through the jobs, then print the dump"},
 };

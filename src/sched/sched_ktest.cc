@@ -11,6 +11,7 @@
 #include "src/base/atomic.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
+#include "src/ktest/timing.h"
 #include "src/ktest/require.h"
 #include "src/ktest/wait_until.h"
 #include "src/mm/kmalloc.h"
@@ -205,13 +206,17 @@ KTEST(sched, sleep_1ms_wakes_within_one_quantum_even_on_a_busy_cpu) {
   sched::join(hog);
   KEXPECT_GE(best, kMs);
   // 1 ms + one quantum, plus a little for the switches and interrupt entry.
-  KEXPECT_LE(worst, kMs + sched::kQuantumNs + 100'000);
+  // On host time the vCPU itself may wait for the host: a wake must still
+  // come, well before a hundred quanta.
+  KEXPECT_LE(worst, ktest::exact_timing() ? kMs + sched::kQuantumNs + 100'000 : kMs + 100 * sched::kQuantumNs);
 }
 
 KTEST(sched, sleep_until_a_past_deadline_returns_at_once) {
   uint64_t t0 = arch::nanotime();
   sched::sleep_until(t0 - 1);
-  KEXPECT_LT(arch::nanotime() - t0, kMs);
+  // "At once": well under a millisecond of guest time; on host time the
+  // vCPU may lose the host meanwhile, so only far below a sleep's length.
+  KEXPECT_LT(arch::nanotime() - t0, ktest::exact_timing() ? kMs : 100 * kMs);
 }
 
 struct TimerProbe {
@@ -271,8 +276,15 @@ KTEST(sched, busy_cpu_ticks_once_per_quantum) {
   uint64_t elapsed = arch::nanotime() - t0;
   uint64_t expected = elapsed / sched::kQuantumNs;
   uint64_t ticks = ticks_of(0) - before;
-  KEXPECT_GE(ticks * 100, expected * 90);
+  // Never more than one tick per quantum (no timer storm). Exact time also
+  // bounds it from below; on host time a descheduled vCPU takes one late
+  // tick for several quanta, so only progress is checked.
   KEXPECT_LE(ticks * 100, expected * 110);
+  if (ktest::exact_timing()) {
+    KEXPECT_GE(ticks * 100, expected * 90);
+  } else {
+    KEXPECT_GE(ticks, 1u);
+  }
 }
 
 struct Share {
@@ -313,9 +325,13 @@ KTEST(sched, cpu_bound_threads_on_one_cpu_share_it_fairly) {
     total += run[i];
   }
   for (int i = 0; i < kThreads; ++i) sched::join(threads[i]);
+  // Each within 20% of a fair share. On host time a thread is charged for
+  // whatever the host took from its vCPU during its slices (tens of ms at
+  // a time on a loaded host), so there within 50%.
+  const uint64_t slack = ktest::exact_timing() ? 20 : 50;
   for (int i = 0; i < kThreads; ++i) {
-    KEXPECT_GE(run[i] * kThreads * 100, total * 80);
-    KEXPECT_LE(run[i] * kThreads * 100, total * 120);
+    KEXPECT_GE(run[i] * kThreads * 100, total * (100 - slack));
+    KEXPECT_LE(run[i] * kThreads * 100, total * (100 + slack));
     KEXPECT_GT(preempted[i], 0u);
   }
 }
@@ -345,8 +361,11 @@ KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
   for (int i = 0; i < kThreads; ++i) threads[i] = must_spawn(spin_and_report, &s, {.name = "spread"});
   uint64_t all = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
   // Look every half millisecond (sleeping, so CPU 0 runs spinners too).
+  // On host time the vCPUs themselves wait for the host's two cores, so
+  // there only the spreading is checked, within two seconds.
+  const uint64_t limit = ktest::exact_timing() ? 10 * kMs : 2000 * kMs;
   uint64_t spread_ns = 0;
-  while (arch::nanotime() - t0 < 50 * kMs) {
+  while (arch::nanotime() - t0 < limit + 40 * kMs) {
     sched::sleep_for(kMs / 2);
     if ((s.cpus_seen.load(MemoryOrder::kRelaxed) | 1) == all) {
       spread_ns = arch::nanotime() - t0;
@@ -356,7 +375,7 @@ KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
   s.stop.store(1, MemoryOrder::kRelease);
   for (int i = 0; i < kThreads; ++i) sched::join(threads[i]);
   KEXPECT_NE(spread_ns, 0u);
-  KEXPECT_LE(spread_ns, 10 * kMs);
+  KEXPECT_LE(spread_ns, limit);
   uint64_t steals = 0;
   for (uint32_t c = 1; c < n; ++c) steals += sched::cpu_stats(c).steals;
   KEXPECT_GT(steals, 0u);

@@ -1,0 +1,20 @@
+// See timing.h.
+#include "src/ktest/timing.h"
+
+#include "src/monitor/cmdline.h"
+
+namespace ktest {
+namespace {
+
+constinit bool exact = false;  // written once at boot, before any test runs
+
+}  // namespace
+
+void timing_init(base::StrView cmdline) {
+  // A bad value was named by the boot-options check; host time stays.
+  exact = monitor::Cmdline(cmdline).get("ktest.timing") == base::StrView("exact");
+}
+
+bool exact_timing() { return exact; }
+
+}  // namespace ktest
