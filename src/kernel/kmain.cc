@@ -20,6 +20,7 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/kernel/app_start.h"
+#include "src/kernel/boot_phases.h"
 #include "src/kernel/boot_state.h"
 #include "src/kernel/platform.h"
 #include "src/ktest/timing.h"
@@ -333,40 +334,55 @@ void start_aps(const Platform& platform) {
   arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main);
 }
 
-void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc) {
+void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc, const BootPhases& phases,
+                       base::StrView cmdline) {
   arch::kprint("cpus: {} found, {} online, {} skipped; {} mode\n", arch::cpus_found(), arch::cpus_online(),
                arch::cpus_skipped(), features.x2apic ? "x2APIC" : "xAPIC");
   arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
                (online_tsc - boot_entry_tsc) * 1'000'000 / arch::tsc_hz());
+  if (monitor::Cmdline(cmdline).get("boot.timing") == base::StrView("1")) {
+    arch::console_lock();
+    base::format(arch::console_sink(), "boot: phases: ");
+    phases.print(arch::console_sink(), arch::tsc_hz());
+    base::format(arch::console_sink(), "\n");
+    arch::console_unlock();
+  }
 }
 
 }  // namespace
 
 extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
+  BootPhases phases(boot_entry_tsc);
   init_boot_cpu();
   arch::kprint("\n");
   print_version_line();
   arch::CpuidInsn cpuid_insn;
   const arch::CpuFeatures features = boot_features = arch::decode_cpuid(cpuid_insn);
+  phases.end("entry", arch::rdtsc());
   BootState state;
   arch::mb2::BootInfo info = init_memory(mbi_phys, features, &state);
   set_console_wrap(state.cmdline);
   print_boot_report(state);
+  phases.end("memory", arch::rdtsc());
   prof::symbols_init(info.elf_sections());
   (void)monitor::report_boot_options(state.cmdline);
   Platform platform = discover_platform(info);
+  phases.end("platform", arch::rdtsc());
   start_lapic_and_clock(platform, features, monitor::Cmdline(state.cmdline).get("timer") == base::StrView("pit"));
+  phases.end("clock", arch::rdtsc());
   start_irq_routing(platform);
   arch::cpu_timer_start_pit_tick();
   mm::tlb_init();
   start_scheduler(platform);
   choose_cpu_paths(cpuid_insn);
+  phases.end("scheduler", arch::rdtsc());
   start_aps(platform);
   uint64_t online_tsc = arch::rdtsc();
+  phases.end("aps", online_tsc);
   mm::vm_drop_identity();
   monitor::console_input_init();
   arch::sti();
-  print_cpus_report(features, online_tsc);
+  print_cpus_report(features, online_tsc, phases, state.cmdline);
   rt::res_init(state.cmdline, state.usable_bytes);
   prof::prof_init(state.cmdline);
   ktest::timing_init(state.cmdline);
