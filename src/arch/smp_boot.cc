@@ -87,7 +87,8 @@ void smp_ap_online(uint32_t index) {
   online.fetch_add(1, MemoryOrder::kRelease);
 }
 
-void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t), ApMain ap_main) {
+void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t), ApMain ap_main,
+                   ApStartDelays delays) {
   ap_stack_top = stack_top;
   ap_continue = ap_main;
   found = static_cast<uint32_t>(madt.enabled_cpus());
@@ -118,8 +119,9 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
   *reinterpret_cast<uint32_t*>(slot(&ap_tramp_ticket)) = 0;
   uint8_t sipi = sipi_vector(kApTrampolinePhys).value();
 
-  // [sdm3] 8.4.4.1: INIT, 10 ms, STARTUP, 200 us, STARTUP. Each step goes to
-  // every AP before the next, so the waits are paid once, not per CPU.
+  // [sdm3] 8.4.4.1: INIT, wait, STARTUP, wait, STARTUP, with the waits of
+  // this processor generation (ap_start_delays.h). Each step goes to every
+  // AP before the next, so the waits are paid once, not per CPU.
   auto each_waiting = [&](auto send, const char* what) {
     for (uint32_t i = 1; i < planned; ++i) {
       if (ap_state[i].load(MemoryOrder::kAcquire) != kWaiting) continue;
@@ -128,9 +130,9 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
     }
   };
   each_waiting([](uint32_t id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
-  delay_us(10'000);
+  delay_us(delays.after_init_us);
   each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
-  delay_us(200);
+  delay_us(delays.after_startup_us);
   each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
 
   // Wait for every AP, boundedly: a CPU that does not arrive is named and

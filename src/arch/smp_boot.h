@@ -4,6 +4,7 @@
 #pragma once
 
 #include "src/arch/acpi.h"
+#include "src/arch/ap_start_delays.h"
 #include "src/arch/percpu.h"
 #include "src/base/types.h"
 
@@ -22,8 +23,10 @@ using ApMain = void (*)(uint32_t index);
 /// to come online, skipping (and naming) any that does not within 200 ms.
 /// `trampoline` is where kApTrampolinePhys can be written; each AP switches
 /// to `stack_top(index)` and calls `ap_main(index)`, which must not
-/// return. Boot CPU, thread context.
-void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t index), ApMain ap_main);
+/// return. `delays` are the waits of INIT-SIPI-SIPI (ap_start_delays.h,
+/// for the boot CPU's generation). Boot CPU, thread context.
+void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t index), ApMain ap_main,
+                   ApStartDelays delays);
 
 /// Called by an AP at the end of its set-up (its LAPIC and timer running):
 /// reports it online, or parks it for good if the boot CPU gave up on it.

@@ -331,7 +331,8 @@ void start_irq_routing(const Platform& platform) {
 // and onto its guarded stack, where ap_main finishes its set-up.
 void start_aps(const Platform& platform) {
   if (!platform.from_acpi) return;
-  arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main);
+  arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main,
+                      arch::ap_start_delays(boot_features.vendor_id, boot_features.family));
 }
 
 void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc, const BootPhases& phases,
