@@ -136,6 +136,27 @@ constexpr base::Result<CpuidTscClock> tsc_from_cpuid(const CpuidTscLeaves& l) {
   return CpuidTscClock{tsc, tsc * l.denominator / l.numerator, true};
 }
 
+/// Both clock rates from CPUID alone, where it names the crystal (leaf 0x15
+/// ECX): the TSC runs at crystal * ratio, and the LAPIC timer counts the
+/// crystal through its divider ([sdm3] 10.5.4: "the processor's bus clock
+/// or core crystal clock frequency (when TSC/core crystal clock ratio is
+/// enumerated in CPUID leaf 0x15) divided by the value specified in the
+/// divide configuration register"). kNotFound when the crystal is not
+/// enumerated (a base frequency alone does not give the timer's input);
+/// tsc_from_cpuid's errors otherwise.
+constexpr base::Result<CpuidTscClock> crystal_clock_from_cpuid(const CpuidTscLeaves& l) {
+  base::Result<CpuidTscClock> c = tsc_from_cpuid(l);
+  if (!c.ok()) return c.error();
+  if (c.value().from_base_frequency) return base::Error::kNotFound;
+  return c.value();
+}
+// A Xeon Scalable: 25 MHz crystal, ratio 168/2: a 2.1 GHz TSC.
+static_assert(crystal_clock_from_cpuid({0x16, 2, 168, 25'000'000, 2100}).value().tsc_hz == 2'100'000'000);
+static_assert(crystal_clock_from_cpuid({0x16, 2, 168, 25'000'000, 2100}).value().crystal_hz == 25'000'000);
+// Skylake client: ratio but no crystal (the base frequency is not the input).
+static_assert(crystal_clock_from_cpuid({0x16, 2, 284, 0, 4000}).error() == base::Error::kNotFound);
+static_assert(crystal_clock_from_cpuid({0xd, 0, 0, 0, 0}).error() == base::Error::kNotFound);
+
 // ---------------------------------------------------------------------------
 // Layout and logic: PIT channel 2 [8254 datasheet]; port 0x61 is the PC/AT
 // "port B": bit 0 gates channel 2, bit 1 routes it to the speaker, bit 5

@@ -180,9 +180,15 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
   arch::lapic_setup_this_cpu();
   arch::cpu_timer_init(force_pit);
   const arch::ClockInfo& clock = arch::clock_info();
-  arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
-               clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x15" : "PIT", clock.error_ppm,
-               clock.lapic_timer_hz / 1000, clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz, clock.windows);
+  const uint64_t took_us = clock.calibration_tsc_cycles * 1'000'000 / clock.tsc_hz;
+  if (clock.windows == 0) {
+    arch::kprint("clock: TSC {} kHz, LAPIC timer {} kHz, both from CPUID 0x15's crystal; calibration took {} us\n",
+                 clock.tsc_hz / 1000, clock.lapic_timer_hz / 1000, took_us);
+  } else {
+    arch::kprint("clock: TSC {} kHz ({}, +-{} ppm), LAPIC timer {} kHz; calibration took {} us in {} PIT windows\n",
+                 clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x16" : "PIT", clock.error_ppm,
+                 clock.lapic_timer_hz / 1000, took_us, clock.windows);
+  }
 }
 
 // Lets this CPU run SimdRegion code (src/sched/simd.h): SSE always, and
@@ -366,6 +372,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   print_boot_report(state);
   phases.end("memory", arch::rdtsc());
   prof::symbols_init(info.elf_sections());
+  phases.end("symbols", arch::rdtsc());
   (void)monitor::report_boot_options(state.cmdline);
   Platform platform = discover_platform(info);
   phases.end("platform", arch::rdtsc());
