@@ -50,7 +50,7 @@ constexpr uint64_t fault_stream_seed(uint64_t seed, uint32_t cpu) {
 /// One CPU's stream and its counters. Written only by its CPU (with
 /// interrupts off in the kernel); the counters are read racily by reports.
 struct FaultStream {
-  uint64_t state = 1;
+  uint64_t state = 0;  ///< Zero until seed() (so a kernel's array of them is .bss, not 16 KiB of image).
   uint64_t draws[kFaultSites] = {};     ///< Decisions taken with a nonzero rate.
   uint64_t injected[kFaultSites] = {};  ///< Of those, failures.
 

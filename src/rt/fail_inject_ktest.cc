@@ -216,7 +216,7 @@ KTEST(fail_inject, page_heap_and_reserve_churn_survives_failures_and_leaks_nothi
   // A first run without injection: thread descriptors, stacks, heap spans
   // and page tables the churn needs once are made here, not counted as
   // leaks of the run that is measured.
-  c.rounds = 2'000;
+  c.rounds = 1'000;
   c.inject = false;
   run(c, ktest_ctx);
   const Levels before = measure();
@@ -224,7 +224,11 @@ KTEST(fail_inject, page_heap_and_reserve_churn_survives_failures_and_leaks_nothi
   for (auto& f : c.failed) f.store(0, MemoryOrder::kRelaxed);
   c.ops.store(0, MemoryOrder::kRelaxed);
   c.granted.store(0, MemoryOrder::kRelaxed);
-  c.rounds = 20'000;
+  // 80,000 operations in all with fail.* set, 16,000 without (the ordinary
+  // ktest boots, up to 32 CPUs under -icount, run it too): split over the
+  // CPUs, at least 1,000 each.
+  const uint32_t total = mm::fail_armed() ? 80'000 : 16'000;
+  c.rounds = total / arch::cpus_online() > 1'000 ? total / arch::cpus_online() : 1'000;
   c.inject = true;
   run(c, ktest_ctx);
   const mm::FaultCounts f1 = mm::fail_inject_counts();
