@@ -27,11 +27,13 @@
 #include "src/kernel/version.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
+#include "src/mm/fail_inject.h"
 #include "src/mm/kernel_vm.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
+#include "src/monitor/boot_options.h"
 #include "src/monitor/cmdline.h"
 #include "src/monitor/console_input.h"
 #include "src/monitor/monitor.h"
@@ -268,15 +270,52 @@ void init_boot_cpu() {
   for (const InitFn* f = __init_array_start; f != __init_array_end; ++f) (*f)();
 }
 
+// `fail.page=P`, `fail.heap=P`, `fail.reserve=P` (per mille), `fail.seed=N`:
+// fault injection's rates. A value out of range is named (when `report`)
+// and left at 0 (the seed at 1).
+mm::FaultConfig fault_config(base::StrView cmdline, bool report) {
+  mm::FaultConfig config;
+  const char* keys[mm::kFaultSites] = {"fail.page", "fail.heap", "fail.reserve"};
+  for (unsigned i = 0; i < mm::kFaultSites; ++i) {
+    base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, base::StrView(keys[i]));
+    if (v.ok()) config.per_mille[i] = static_cast<uint32_t>(v.value());
+    else if (report && v.error() != base::Error::kNotFound)
+      arch::kprint("{}: expected 0 to {} (per mille); not injecting there\n", keys[i], mm::kFaultPerMilleMax);
+  }
+  base::Result<uint64_t> seed = monitor::boot_option_uint(cmdline, base::StrView("fail.seed"));
+  if (seed.ok()) config.seed = seed.value();
+  else if (report && seed.error() != base::Error::kNotFound) arch::kprint("fail.seed: expected a number; using 1\n");
+  return config;
+}
+
+bool same_faults(const mm::FaultConfig& a, const mm::FaultConfig& b) {
+  for (unsigned i = 0; i < mm::kFaultSites; ++i) {
+    if (a.per_mille[i] != b.per_mille[i]) return false;
+  }
+  return a.seed == b.seed;
+}
+
 // The memory map first: mm replaces the boot page tables, after which the
 // boot information is read again (and returned) through the direct map.
 // The command line's first 2 KiB are copied out (with fw_cfg's part) before
-// the switch, for mm.poison; the whole of it once the heap is up.
+// the switch, for mm.poison and fail.*; the whole of it once the heap is up.
 arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& features, BootState* state) {
   arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
   init_memory_map(early_info, mbi_phys, state);
   const base::StrView early = early_cmdline(early_info.cmdline());
   const bool poison = monitor::Cmdline(early).get("mm.poison") == base::StrView("1");
+  // Fault injection is armed now, before mm starts, so that the allocators
+  // read it once at their init and route through their slow paths only
+  // when it is on (fail_inject.h). Nothing is injected until a FaultScope
+  // opens, which boot never does: its allocations are a panic-on-failure
+  // path by design.
+  const mm::FaultConfig faults = fault_config(early, /*report=*/true);
+  mm::fail_inject_init(faults);
+  if (faults.any()) {
+    arch::kprint("fail: injecting page {}/1000, heap {}/1000, reserve {}/1000, seed {}, inside fault scopes only\n",
+                 faults.rate(mm::FaultSite::kPage), faults.rate(mm::FaultSite::kHeap),
+                 faults.rate(mm::FaultSite::kReserve), faults.seed);
+  }
   vm_report = mm::vm_init(mm::VmBootInfo{
       .map = memory_map.map(),
       .usable = memory_map.usable(),
@@ -293,6 +332,11 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   if ((monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1")) != poison) {
     arch::kprint("warning: mm.poison lies beyond the first {} bytes of the command line, which mm reads before "
                  "the heap exists: it was not applied; give it earlier\n",
+                 sizeof(early_cmdline_buf) - 1);
+  }
+  if (!same_faults(fault_config(state->cmdline, /*report=*/false), faults)) {
+    arch::kprint("warning: fail.* options lie beyond the first {} bytes of the command line, which mm reads before "
+                 "the heap exists: they were not applied; give them earlier\n",
                  sizeof(early_cmdline_buf) - 1);
   }
   return info;

@@ -9,6 +9,7 @@
 #include "src/base/assert.h"
 #include "src/mm/alloc_map.h"
 #include "src/mm/direct_map.h"
+#include "src/mm/fail_inject.h"
 #include "src/mm/heap_cache.h"
 #include "src/mm/heap_charge.h"
 #include "src/mm/heap_overrun_sites.h"
@@ -17,6 +18,17 @@
 #include "src/mm/safe_access.h"
 
 namespace mm {
+
+// Sizes kmalloc's fast path serves: every small size, or none with fault
+// injection armed, so that every kmalloc reaches kmalloc_slow, where
+// fail.heap is decided, at no cost to the fast path (the same one compare,
+// against memory instead of an immediate). Read-mostly, set by heap_init.
+// External linkage on purpose: file-local, clang sees its only two values
+// and turns the compare into four instructions.
+namespace internal {
+constinit size_t kmalloc_fast_max = kHeapMaxSmallSize;
+}  // namespace internal
+using internal::kmalloc_fast_max;
 
 // This CPU's heap cache, by a name arch::PerCpu can point to.
 struct PerCpuHeapCache : HeapCache<arch::SpinLock> {};
@@ -165,6 +177,9 @@ void heap_init(bool poison) {
   for (auto& c : caches) c.init(&central);
   for (auto& c : cpu_charges) c.per_cpu = true;
   heap_cpu_online(arch::this_cpu().index);
+  // Armed before mm starts (kmain). kmalloc(0) still takes the fast path
+  // then: the one size injection misses.
+  if (fail_armed()) kmalloc_fast_max = 0;
   ready = true;
 }
 
@@ -224,8 +239,13 @@ void report_overrun(unsigned cls, uint64_t site) {
 
 // Everything but the fast paths: huge objects, large ones (charged to the
 // budget in bytes: reservations count the small classes), the cache's slow
-// paths.
-[[gnu::noinline]] void* kmalloc_slow(size_t size, uint64_t site) {
+// paths, and with fault injection armed every allocation, of which
+// fail.heap fails some (fail_inject.h: inside a FaultScope, outside a
+// reservation) as when memory is exhausted. Not for operator new
+// (`may_inject` false): it cannot report a failure (it panics), so a
+// failure injected there would only test the panic.
+[[gnu::noinline]] void* kmalloc_slow(size_t size, uint64_t site, bool may_inject) {
+  if (fail_armed() && may_inject && fail_inject_now(FaultSite::kHeap)) return nullptr;
   if (size > kHugeThreshold) {
     void* p = huge_alloc(size);
     if (p != nullptr) budget.force_take(static_cast<int64_t>(size));
@@ -289,9 +309,10 @@ void report_overrun(unsigned cls, uint64_t site) {
 // alone between the interrupt save and restore, everything else out of
 // line and redone from the start with interrupts back on. `site` (the
 // caller) is only read when a reservation overruns.
+template <bool kMayInject = true>
 [[gnu::always_inline]] inline void* kmalloc_from(size_t size, uint64_t site) {
   DEBUG_ASSERT(ready);
-  if (__builtin_expect(size <= kHeapMaxSmallSize, 1)) {
+  if (__builtin_expect(size <= kmalloc_fast_max, 1)) {
     const uint64_t irq = arch::irq_save();
     void* p = this_cache().try_alloc(size);
     if (__builtin_expect(p != nullptr, 1)) {
@@ -301,7 +322,7 @@ void report_overrun(unsigned cls, uint64_t site) {
     }
     arch::irq_restore(irq);
   }
-  return kmalloc_slow(size, site);
+  return kmalloc_slow(size, site, kMayInject);
 }
 
 }  // namespace
@@ -404,7 +425,7 @@ KernelHeapStats heap_stats() {
 // cannot throw: running out of memory in `new` is fatal, and code that can
 // cope uses kmalloc.
 void* operator new(decltype(sizeof 0) size) {
-  void* p = mm::kmalloc_from(size, reinterpret_cast<uint64_t>(__builtin_return_address(0)));
+  void* p = mm::kmalloc_from</*kMayInject=*/false>(size, reinterpret_cast<uint64_t>(__builtin_return_address(0)));
   if (p == nullptr) PANIC("operator new({}): out of memory", size);
   return p;
 }

@@ -2,9 +2,10 @@
 // page allocator's counters (pages managed, free, in per-CPU caches and
 // quarantined, free blocks per order) and the heap's (per size class live
 // objects and bytes, spans, free objects in the central lists; large and
-// huge objects; pages held).
+// huge objects; pages held), and with fail.* set the faults injected so far.
 #include "src/arch/console.h"
 #include "src/monitor/command.h"
+#include "src/mm/fail_inject.h"
 #include "src/mm/kernel_vm.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/page_alloc.h"
@@ -34,6 +35,14 @@ MONITOR_COMMAND(mem, "", "usable memory found at boot, page allocator counters")
                h.heap.small_live_objects, h.heap.small_live_bytes, h.heap.large_live_objects, h.heap.large_live_bytes,
                h.huge_live_objects, h.huge_live_bytes, h.heap.pages_held, h.heap.span_pages, h.heap.metadata_pages,
                h.heap.quarantined != 0 ? "; some objects quarantined by poison checks" : "");
+  if (fail_armed()) {
+    const FaultConfig& f = fail_inject_config();
+    const FaultCounts n = fail_inject_counts();
+    arch::kprint("faults injected (fail.*, inside fault scopes): page {} of {} at {}/1000, heap {} of {} at {}/1000, "
+                 "reserve {} of {} at {}/1000\n",
+                 n.injected[0], n.draws[0], f.per_mille[0], n.injected[1], n.draws[1], f.per_mille[1], n.injected[2],
+                 n.draws[2], f.per_mille[2]);
+  }
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
 #include "src/mm/direct_map.h"
+#include "src/mm/fail_inject.h"
 
 namespace mm {
 namespace {
@@ -38,6 +39,9 @@ constinit arch::SpinLock lock;
 constinit PhysAllocator phys;
 constinit PageCache caches[arch::kMaxCpus];
 constinit bool poison_mode = false;
+// poison_mode, or fault injection armed: order-0 allocations leave the fast
+// path (read-mostly, set once at init).
+constinit bool alloc_slow = false;
 constinit bool ready = false;
 
 uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
@@ -148,15 +152,17 @@ void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, boo
                              PhysOptions{.poison = poison});
   if (!s.ok()) PANIC("page allocator: {} ({})", base::error_name(s.error()), phys.last_error());
   poison_mode = poison;
+  // Fault injection is armed before mm starts (kmain), so that this flag
+  // and the heap's are set once, here.
+  alloc_slow = poison || fail_armed();
   ready = true;
 }
 
-// The fast paths below are the hottest allocation in the kernel: this CPU's
-// cache with interrupts off (not push_cli: nothing here nests or takes a
-// lock), everything else out of line so that they need no stack frame.
-base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
-  DEBUG_ASSERT(ready);
-  if (__builtin_expect(order != 0, 0) || __builtin_expect(poison_mode, 0)) return buddy_alloc(order, flags);
+namespace {
+
+// An order-0 page from this CPU's cache: the fast path's body, also the
+// slow path's when only fault injection sent it there.
+[[gnu::always_inline]] inline base::Result<uint64_t> cache_alloc(uint32_t flags) {
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();
@@ -173,6 +179,27 @@ base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
   PhysAllocator::uncache(p.meta);
   if (flags & kAllocZero) return zeroed(p.pa);
   return p.pa;
+}
+
+// Everything but an order-0 page with neither poison checking nor fault
+// injection on: fail.page's failures are decided here (inside a
+// FaultScope, fail_inject.h), so that injection costs the fast path
+// nothing it did not pay already (`alloc_slow` is tested there anyway).
+[[gnu::noinline]] base::Result<uint64_t> page_alloc_slow(unsigned order, uint32_t flags) {
+  if (fail_armed() && fail_inject_now(FaultSite::kPage)) return base::Error::kOutOfMemory;
+  if (order != 0 || poison_mode) return buddy_alloc(order, flags);
+  return cache_alloc(flags);
+}
+
+}  // namespace
+
+// The fast path below is the hottest allocation in the kernel: this CPU's
+// cache with interrupts off (not push_cli: nothing here nests or takes a
+// lock), everything else out of line so that it needs no stack frame.
+base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
+  DEBUG_ASSERT(ready);
+  if (__builtin_expect(order != 0, 0) || __builtin_expect(alloc_slow, 0)) return page_alloc_slow(order, flags);
+  return cache_alloc(flags);
 }
 
 void page_free(uint64_t pa, unsigned order) {

@@ -33,6 +33,14 @@ constexpr BootOption kOptions[] = {
      "print how long each boot phase took (`boot: phases: ...`)"},
     {"prof.start", OptionKind::kUint, "HZ", 20, 10000, nullptr, "off",
      "profile every CPU at HZ from boot through the jobs, then print the dump"},
+    {"fail.page", OptionKind::kUint, "P", 0, 1000, nullptr, "0",
+     "page_alloc fails P times in 1000 inside fault scopes (testing)"},
+    {"fail.heap", OptionKind::kUint, "P", 0, 1000, nullptr, "0",
+     "kmalloc fails P times in 1000 inside fault scopes, outside reservations (testing)"},
+    {"fail.reserve", OptionKind::kUint, "P", 0, 1000, nullptr, "0",
+     "heap reservations fail P times in 1000 inside fault scopes (testing)"},
+    {"fail.seed", OptionKind::kUint, "N", 0, ~uint64_t{0}, nullptr, "1",
+     "the seed of the fail.* per-CPU random streams"},
 };
 
 bool is_choice(const char* choices, StrView value) {

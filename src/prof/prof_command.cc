@@ -2,7 +2,9 @@
 // (`prof top`), and print the samples for the host tool (`prof dump`).
 #include "src/arch/console.h"
 #include "src/base/format.h"
+#include "src/base/placement_new.h"
 #include "src/kernel/build_id.h"
+#include "src/mm/kmalloc.h"
 #include "src/monitor/command.h"
 #include "src/prof/dump_format.h"
 #include "src/prof/function_tally.h"
@@ -141,11 +143,15 @@ bool top(size_t rows) {
     kprint("prof top: no profile (prof start first)\n");
     return false;
   }
-  auto* slots = new TallyEntry[kTallySlots]{};
-  if (slots == nullptr) {
+  // kmalloc, not new[]: operator new panics when memory runs out, and a
+  // monitor command should say so and carry on.
+  void* mem = mm::kmalloc(kTallySlots * sizeof(TallyEntry));
+  if (mem == nullptr) {
     kprint("prof top: no memory for the table ({} KiB)\n", kTallySlots * sizeof(TallyEntry) / 1024);
     return false;
   }
+  auto* slots = static_cast<TallyEntry*>(mem);
+  for (size_t i = 0; i < kTallySlots; ++i) new (&slots[i]) TallyEntry();
   FunctionTally tally(slots, kTallySlots);
   sampler_for_each([&](const Sample& s) {
     uint64_t functions[kMaxSamplePcs];
@@ -174,7 +180,7 @@ bool top(size_t rows) {
     else base::format(out, "{:#x}\n", slots[i].function);
   }
   arch::console_unlock();
-  delete[] slots;
+  mm::kfree(slots);
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include "src/arch/smp.h"
 #include "src/base/assert.h"
 #include "src/base/placement_new.h"
+#include "src/mm/fail_inject.h"
 #include "src/mm/kmalloc.h"
 #include "src/rt/evictable.h"
 #include "src/rt/reserve_stats.h"
@@ -64,8 +65,10 @@ void register_site(ReserveSite& site) {
   do {
     site.next = head;
   } while (!sites.compare_exchange(head, &site, MemoryOrder::kRelease, MemoryOrder::kRelaxed));
-  // Listed: the sparse fast path may now skip registering.
-  if (site.sparse_count != 0 && site.sparse_count <= ReserveSite::kSparseMax)
+  // Listed: the sparse fast path may now skip registering. Not with fault
+  // injection armed (armed before mm starts, so before any site): the
+  // vector path decides fail.reserve.
+  if (site.sparse_count != 0 && site.sparse_count <= ReserveSite::kSparseMax && !mm::fail_armed())
     __atomic_store_n(&site.sparse_n, site.sparse_count, __ATOMIC_RELEASE);
 }
 
@@ -97,14 +100,19 @@ uint64_t flush_above(CpuCredit& cc, const Objs& keep) {
 }
 
 // Everything this CPU holds of the budget, rt's credit and the heap's CPU
-// account, back to the budget. Thread context (it runs on the CPU to be
-// drained: only the owner touches its credit).
-void drain_this_cpu(void*) {
+// account, back to the budget; returns the CPU's index. Thread context (it
+// runs on the CPU to be drained: only the owner touches its credit), both
+// with interrupts off so that they drain the same CPU.
+uint32_t drain_this_cpu_now() {
   const uint64_t irq = arch::irq_save();
   flush_above(this_credit(), Objs{});
-  arch::irq_restore(irq);
   (void)mm::heap_cpu_charge_flush();
+  const uint32_t cpu = arch::this_cpu().index;
+  arch::irq_restore(irq);
+  return cpu;
 }
+
+void drain_this_cpu(void*) { (void)drain_this_cpu_now(); }
 
 }  // namespace
 
@@ -119,8 +127,15 @@ void internal::drain_all_cpus() {
     base::Result<sched::Thread*> t = sched::spawn(drain_this_cpu, nullptr, {.name = "rt-drain", .cpu = cpu});
     if (t.ok()) sched::join(t.value());
   }
-  // Ours last (it may have migrated meanwhile; draining any CPU is right).
-  drain_this_cpu(nullptr);
+  // Ours last, in place. This thread may have migrated while it joined (a
+  // blocked thread can be stolen): then the CPU it started on, skipped
+  // above, gets a drain thread of its own like the others, or its credit
+  // would stay out of the budget (the fault-injection torture's leak check
+  // found this).
+  if (drain_this_cpu_now() != self) {
+    base::Result<sched::Thread*> t = sched::spawn(drain_this_cpu, nullptr, {.name = "rt-drain", .cpu = self});
+    if (t.ok()) sched::join(t.value());
+  }
 }
 
 namespace {
@@ -210,6 +225,7 @@ void internal::flush_above_keep(CpuCredit& cc) { (void)flush_above(cc, kKeepLimi
 // credit covers `want`: one fused compare-and-take, no lock, no shared
 // write. Otherwise the slow path.
 void Reservation::reserve_vector(const Objs& want, ReserveWait wait) {
+  if (mm::fail_armed() && injected_failure()) return;
   ReserveSite& site = *site_;
   sched::Thread* t = sched::current();
   if (__builtin_expect(__atomic_load_n(&site.registered, __ATOMIC_RELAXED) != 0 && t->heap_charge == nullptr &&
@@ -227,6 +243,17 @@ void Reservation::reserve_vector(const Objs& want, ReserveWait wait) {
     arch::irq_restore(irq);
   }
   reserve_slow(t, want, wait);
+}
+
+// An injected failure (fail.reserve): the status a reserve that may not
+// wait gets when no credit covers it, counted as the site's failure; the
+// fault counters (mm::fail_inject_counts) tell it from a real one.
+bool Reservation::injected_failure() {
+  if (!mm::fail_inject_now(mm::FaultSite::kReserve)) return false;
+  register_site(*site_);
+  status_ = base::Error::kOutOfMemory;
+  add_relaxed(site_->failures, 1);
+  return true;
 }
 
 void Reservation::reserve_slow(sched::Thread* t, const Objs& want, ReserveWait wait) {

@@ -67,6 +67,9 @@ struct ReserveSite {
   uint32_t sparse_cnt[kSparseMax] = {};
   /// sparse_count when 1..kSparseMax and the site is registered, else 0:
   /// one load tells the fast path both (written once, release order).
+  /// Also 0 with fault injection armed: every reserve then takes the
+  /// vector path, where fail.reserve is decided, and the sparse path pays
+  /// nothing for it.
   uint32_t sparse_n = 0;
 
   // Measured (relaxed atomics via __atomic builtins on plain fields, so
@@ -126,7 +129,9 @@ class Reservation {
   Reservation& operator=(const Reservation&) = delete;
 
   /// Ok once granted; kOutOfMemory (nothing to wait for, or timeout 0),
-  /// kTimedOut or kCancelled otherwise.
+  /// kTimedOut or kCancelled otherwise. With `fail.reserve=P`
+  /// (mm/fail_inject.h), inside a FaultScope, also kOutOfMemory at random,
+  /// as a reserve that finds no credit and may not wait gets.
   base::Status status() const { return status_; }
   bool ok() const { return status_.ok(); }
 
@@ -149,6 +154,7 @@ class Reservation {
 
   [[gnu::always_inline]] inline bool reserve_sparse(ReserveSite& site);
   [[gnu::always_inline]] inline bool release_sparse();
+  [[gnu::noinline]] bool injected_failure();
   void reserve_vector(const Objs& want, ReserveWait wait);
   void reserve_slow(sched::Thread* t, const Objs& want, ReserveWait wait);
   void release_slow();
