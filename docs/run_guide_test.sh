@@ -2,10 +2,23 @@
 # Runs the ```sh blocks of a guide (docs/*.md) in order, as one script, with
 # $BISCOTTI the checkout and $WORK an empty directory: a guide whose
 # commands stop working fails here.
-#   run_guide_test.sh GUIDE.md
+#   run_guide_test.sh GUIDE.md [NAME=PATH...]
+# Each NAME=PATH is exported as $NAME, the absolute path of a file the
+# test target built (e.g. ISO=$(rootpath //:kernel.iso)), so a guide's
+# commands can run what a `bazel run` target runs without a Bazel of their
+# own; the guide says which target each stands for.
 set -euo pipefail
 guide=$1
+shift
 [ -f "$guide" ] || { echo "run_guide_test: no guide at '$guide'" >&2; exit 2; }
+for arg in "$@"; do
+  name=${arg%%=*} path=${arg#*=}
+  [[ "$arg" == *=* && "$name" =~ ^[A-Z][A-Z0-9_]*$ ]] ||
+    { echo "run_guide_test: '$arg' is not NAME=PATH (NAME in capitals)" >&2; exit 2; }
+  [ -e "$path" ] || { echo "run_guide_test: $name: no file at '$path'" >&2; exit 2; }
+  case "$path" in /*) ;; *) path="$PWD/$path" ;; esac
+  export "$name=$path"
+done
 # The checkout: where the runfiles' WORKSPACE really is.
 BISCOTTI=$(dirname "$(readlink -f "${TEST_SRCDIR:-.}/biscotti/WORKSPACE")")
 [ -x "$BISCOTTI/tools/bazel" ] || { echo "run_guide_test: no checkout at '$BISCOTTI'" >&2; exit 2; }
