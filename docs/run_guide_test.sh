@@ -36,5 +36,12 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "== running the sh blocks of $(basename "$guide") in $WORK"
-bash -euo pipefail "$script"
+# Traced to a file of its own, shown only when a command fails: its last
+# lines name the command and what it was given.
+trace="$WORK.trace"
+if ! BASH_XTRACEFD=7 bash -x -euo pipefail "$script" 7>"$trace"; then
+  echo "run_guide_test: a command of $(basename "$guide") failed; the last commands run:" >&2
+  tail -n 15 "$trace" >&2
+  exit 1
+fi
 echo "guide $(basename "$guide"): every command ran"
