@@ -39,7 +39,12 @@ echo "== running the sh blocks of $(basename "$guide") in $WORK"
 # Traced to a file of its own, shown only when a command fails: its last
 # lines name the command and what it was given.
 trace="$WORK.trace"
-if ! BASH_XTRACEFD=7 bash -x -euo pipefail "$script" 7>"$trace"; then
+# Without Bazel's test protocol variables, as in a reader's shell: a
+# GoogleTest binary the guide runs would otherwise write its XML over this
+# test's (XML_OUTPUT_FILE) or take --test_filter as its own.
+if ! env -u XML_OUTPUT_FILE -u TESTBRIDGE_TEST_ONLY -u TEST_PREMATURE_EXIT_FILE \
+    -u TEST_SHARD_INDEX -u TEST_TOTAL_SHARDS -u TEST_SHARD_STATUS_FILE \
+    BASH_XTRACEFD=7 bash -x -euo pipefail "$script" 7>"$trace"; then
   echo "run_guide_test: a command of $(basename "$guide") failed; the last commands run:" >&2
   tail -n 15 "$trace" >&2
   exit 1
