@@ -4,7 +4,7 @@
 # command's output is checked. Two boots, each stopped at a breakpoint, so
 # nothing waits on time (gdb runs QEMU itself over a pipe, `-gdb stdio`: no
 # port to collide with other tests):
-#   1. the monitor's prompt (arch::console_wait_for_input): bthreads, bcpu,
+#   1. the monitor's prompt (monitor::wait_for_console_input): bthreads, bcpu,
 #      bmem, bbt of threads on a CPU, and every argument error;
 #   2. `run="top 3"` stopped in the sleep timer that wakes kmain: bbt of a
 #      switched-out thread, walked from its switch frame down to the boot
@@ -69,10 +69,10 @@ $out" "$run"
 # --- 1. At the prompt. -------------------------------------------------------
 # bbt runs on ids 1 to 4, so that one boot serves: the checks below pick
 # the ids bthreads showed (a missing id just prints its error).
-run_gdb prompt "console=ttyS0" "arch::console_wait_for_input" -- \
+run_gdb prompt "console=ttyS0" "monitor::wait_for_console_input" -- \
   bthreads "bcpu 0" "bcpu 1" bmem "bbt 1" "bbt 2" "bbt 3" "bbt 4" \
   "bcpu 2" "bcpu -1" "bcpu one" "bcpu" "bmem now" "bbt 99999" "bbt x" "bthreads all"
-grep -q "hit Breakpoint .*arch::console_wait_for_input" "$tmp/prompt.out" || fail "the prompt's breakpoint was never hit" prompt
+grep -q "hit Breakpoint .*monitor::wait_for_console_input" "$tmp/prompt.out" || fail "the prompt's breakpoint was never hit" prompt
 grep -q "^biscotti> " "$tmp/prompt.serial" || fail "no prompt on the serial console" prompt
 
 threads=$(section prompt bthreads)
@@ -113,7 +113,7 @@ expect prompt "bthreads all" '^bthreads takes no arguments$'
 # Threads on a CPU: gdb's own backtrace from that vCPU's registers. kmain's
 # ends in the boot entry; an AP's idle thread in the AP's start.
 expect prompt "bbt $kmain_tid" "^thread $kmain_tid 'kmain' is on CPU $kmain_cpu \\(gdb thread [12]\\), from its registers:$" \
-  '^#0 +arch::console_wait_for_input ' ' in monitor::monitor_loop ' ' in kmain ' ' in higher_half_entry '
+  '^#0 +monitor::wait_for_console_input ' ' in monitor::monitor_loop ' ' in kmain ' ' in higher_half_entry '
 # (CPU 0's idle thread was spawned: its stack starts in thread_first_run.)
 idle_root=' in arch::\(anonymous namespace\)::ap_start '
 [ "$other_cpu" = 0 ] && idle_root=' in thread_first_run '
