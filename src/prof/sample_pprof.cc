@@ -17,8 +17,11 @@ PprofSample to_pprof_sample(const Sample& s, int64_t period_ns, PprofSampleStora
   for (size_t i = 0; i < n; ++i) storage->pcs[i] = i == 0 ? s.pcs[0] : s.pcs[i] - 1;
   storage->values[0] = 1;
   storage->values[1] = period_ns;
-  storage->labels[0] = PprofLabel{.key = "cpu", .num = s.header.cpu};
-  storage->labels[1] = PprofLabel{.key = "thread", .num = static_cast<int64_t>(s.header.tid)};
+  // Units on the numeric labels: pprof drops a numeric label whose value
+  // is 0 and which has no unit, so CPU 0 and thread 0 (no thread) would
+  // carry none and -tagfocus cpu=0 would select nothing.
+  storage->labels[0] = PprofLabel{.key = "cpu", .num = s.header.cpu, .num_unit = "cpu"};
+  storage->labels[1] = PprofLabel{.key = "thread", .num = static_cast<int64_t>(s.header.tid), .num_unit = "thread"};
   storage->labels[2] =
       PprofLabel{.key = "mode", .str = sample_mode_name(sample_flags::mode(s.header.flags))};
   return PprofSample{

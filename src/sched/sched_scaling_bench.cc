@@ -95,15 +95,21 @@ void throughput(ktest::BenchRun& run, uint32_t n) {
   for (uint32_t c = 0; c < ncpu; ++c) idle0 += sched::cpu_stats(c).idle_ns;
   uint64_t ns0 = arch::nanotime();
   uint64_t t0 = arch::rdtsc();
-  sched::sleep_for(kIntervalNs);
+  // One interval; on a loaded host (no -icount) the vCPUs may not have run
+  // the workers in it at all, so more intervals, up to a second, until
+  // they have done some work.
+  uint64_t units = 0;
+  do {
+    sched::sleep_for(kIntervalNs);
+    units = 0;
+    for (uint32_t i = 0; i < n; ++i) units += s.count[i].units.load(MemoryOrder::kRelaxed);
+    units -= units0;
+  } while (units == 0 && arch::nanotime() - ns0 < 1'000'000'000);
   uint64_t t1 = arch::rdtsc();
   uint64_t interval_ns = arch::nanotime() - ns0;
   uint64_t idle_ns = 0;
   for (uint32_t c = 0; c < ncpu; ++c) idle_ns += sched::cpu_stats(c).idle_ns;
   idle_ns -= idle0;
-  uint64_t units = 0;
-  for (uint32_t i = 0; i < n; ++i) units += s.count[i].units.load(MemoryOrder::kRelaxed);
-  units -= units0;
   s.stop.store(1, MemoryOrder::kRelaxed);
   for (uint32_t i = 0; i < n; ++i) sched::join(threads[i]);
   ASSERT_MSG(units > 0, "bench: {} CPU-bound threads did no work in {} ns", n, interval_ns);

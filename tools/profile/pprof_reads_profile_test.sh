@@ -3,7 +3,7 @@
 # capture of a host binary (the symbolizer fixture) goes through
 # profile_tool, and `go tool pprof -top` must read profile.pb.gz and name
 # the fixture's functions, the inlined one included; -tagfocus on the cpu
-# label must select one CPU's samples (issue 13, item 9).
+# label must select one CPU's samples, CPU 0's included (issue 13, item 9).
 # Usage: pprof_reads_profile_test.sh PROFILE_TOOL FIXTURE_ELF
 set -euo pipefail
 tool=$1 elf=$2
@@ -44,6 +44,12 @@ cpu1=$(go tool pprof -top -tagfocus=cpu=1 "$out/profile.pb.gz" 2>&1) || fail "pp
 echo "$cpu1"
 grep -q "main" <<<"$cpu1" || fail "-tagfocus cpu=1 lost cpu 1's sample"
 ! grep -q "profile_fixture_outer" <<<"$cpu1" || fail "-tagfocus cpu=1 kept cpu 0's samples"
+cpu0=$(go tool pprof -top -tagfocus=cpu=0 "$out/profile.pb.gz" 2>&1) || fail "pprof -tagfocus failed: $cpu0"
+echo "$cpu0"
+grep -q "profile_fixture_outer" <<<"$cpu0" || fail "-tagfocus cpu=0 lost cpu 0's samples"
+# main only as profile_fixture_outer's caller: none of cpu 1's sample, which
+# is main's own.
+grep -Eq "^ +0 +0% .* main$" <<<"$cpu0" || fail "-tagfocus cpu=0 kept cpu 1's sample"
 go tool pprof -top -tagfocus=mode=interrupt "$out/profile.pb.gz" 2>&1 | grep -q "main" ||
   fail "-tagfocus mode=interrupt lost the interrupt sample"
 echo PASS
