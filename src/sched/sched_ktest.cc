@@ -326,12 +326,14 @@ KTEST(sched, cpu_bound_threads_on_one_cpu_share_it_fairly) {
   }
   for (int i = 0; i < kThreads; ++i) sched::join(threads[i]);
   // Each within 20% of a fair share. On host time a thread is charged for
-  // whatever the host took from its vCPU during its slices (tens of ms at
-  // a time on a loaded host), so there within 50%.
-  const uint64_t slack = ktest::exact_timing() ? 20 : 50;
+  // whatever the host took from its vCPU during its slices (a loaded host
+  // took 70% more than a share from one thread in 20 runs), so there only
+  // starvation and monopoly are caught: each between a fifth of a share
+  // and three shares.
+  const uint64_t low = ktest::exact_timing() ? 80 : 20, high = ktest::exact_timing() ? 120 : 300;
   for (int i = 0; i < kThreads; ++i) {
-    KEXPECT_GE(run[i] * kThreads * 100, total * (100 - slack));
-    KEXPECT_LE(run[i] * kThreads * 100, total * (100 + slack));
+    KEXPECT_GE(run[i] * kThreads * 100, total * low);
+    KEXPECT_LE(run[i] * kThreads * 100, total * high);
     KEXPECT_GT(preempted[i], 0u);
   }
 }
