@@ -9,7 +9,7 @@ def _literal(s):
 def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
               cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", input_file = None, icount = False,
               timeout_s = 60, size = "small", check = None, check_data = [], extra_qemu_args = [],
-              extra_qemu_data = [], **kwargs):
+              extra_qemu_data = [], tags = [], **kwargs):
     """extra_qemu_args: more QEMU arguments, one word each, e.g.
     ["-acpitable", "file=$(location :t.bin)"]; $(location) may name
     extra_qemu_data, which the test then carries."""
@@ -49,6 +49,6 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
         args = args,
         data = data,
         size = size,
-        tags = ["boot"],
+        tags = ["boot"] + tags,
         **kwargs
     )
