@@ -8,7 +8,11 @@ def _literal(s):
 
 def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64", machine = "pc",
               cmdline = "", expect_exit = "pass", expect = [], reject = [], input = "", input_file = None, icount = False,
-              timeout_s = 60, size = "small", check = None, check_data = [], **kwargs):
+              timeout_s = 60, size = "small", check = None, check_data = [], extra_qemu_args = [],
+              extra_qemu_data = [], tags = [], **kwargs):
+    """extra_qemu_args: more QEMU arguments, one word each, e.g.
+    ["-acpitable", "file=$(location :t.bin)"]; $(location) may name
+    extra_qemu_data, which the test then carries."""
     args = [
         "--iso", "$(location %s)" % iso,
         "--smp", str(smp),
@@ -32,6 +36,9 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
         args += ["--expect", _literal(e)]
     for r in reject:
         args += ["--reject", _literal(r)]
+    for a in extra_qemu_args:
+        args += ["--qemu-arg", _literal(a).replace("$$(location", "$(location")]
+    data += extra_qemu_data
     if check:
         args += ["--check", "$(location %s)" % check]
         data.append(check)
@@ -42,6 +49,6 @@ def boot_test(name, iso = "//:kernel.iso", smp = 1, mem = "128M", cpu = "qemu64"
         args = args,
         data = data,
         size = size,
-        tags = ["boot"],
+        tags = ["boot"] + tags,
         **kwargs
     )

@@ -12,9 +12,11 @@
 #                                  --input's, as a paste: flow control
 #                                  holds what the kernel cannot take yet)
 #                [--check PROGRAM] (run with the serial log's path; must exit 0)
+#                [--qemu-arg ARG]... (appended to QEMU's arguments, e.g.
+#                                  -acpitable file=PATH)
 set -uo pipefail
 iso="" smp=1 mem=128M cpu=qemu64 machine=pc cmdline="" timeout_s=30 expect_exit=pass
-expects=() rejects=() input="" input_file="" icount=0 checks=()
+expects=() rejects=() input="" input_file="" icount=0 checks=() qemu_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
     --input-file) input_file=$2; shift 2 ;;
     --icount) icount=1; shift ;;
     --check) checks+=("$2"); shift 2 ;;
+    --qemu-arg) qemu_extra+=("$2"); shift 2 ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +50,7 @@ args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -cdrom "$iso" -boot 
 [ -n "$cmdline" ] && args+=(-fw_cfg "name=opt/biscotti/cmdline,string=${cmdline//,/,,}")
 # Guest time = guest instructions: timing assertions become exact.
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
+args+=("${qemu_extra[@]+"${qemu_extra[@]}"}")
 
 start=$(date +%s%N)
 if [ -z "$input" ] && [ -z "$input_file" ]; then

@@ -92,8 +92,9 @@ def _kernel_iso_impl(ctx):
     cmdline = ctx.attr.cmdline[CmdlineInfo].value
     ctx.actions.run(
         executable = ctx.executable._make_iso,
-        arguments = [ctx.file.kernel.path, out.path, cmdline, ctx.attr.source_date_epoch, ctx.attr.loader],
-        inputs = [ctx.file.kernel],
+        arguments = [ctx.file.kernel.path, out.path, cmdline, ctx.attr.source_date_epoch, ctx.attr.loader] +
+                    [m.path for m in ctx.files.modules],
+        inputs = [ctx.file.kernel] + ctx.files.modules,
         outputs = [out],
         mnemonic = "KernelIso",
         progress_message = "Making bootable ISO %s" % out.short_path,
@@ -113,6 +114,9 @@ kernel_iso = rule(
         # GRUB's loader command; "multiboot" exists only to test that the
         # kernel refuses a multiboot1 start with a clear message.
         "loader": attr.string(default = "multiboot2", values = ["multiboot2", "multiboot"]),
+        # Files GRUB loads beside the kernel (`module2`, in this order), each
+        # named by its file name; the kernel carves them out of free memory.
+        "modules": attr.label_list(allow_files = True),
         "_make_iso": attr.label(default = "//tools:make_iso", executable = True, cfg = "exec"),
     },
 )

@@ -3,12 +3,19 @@
 # multiboot2, serial terminal, no menu delay. Reproducible: every date xorriso
 # would stamp is pinned through SOURCE_DATE_EPOCH, and the staging tree's
 # file dates are pinned too.
-# Usage: make_iso.sh KERNEL_ELF OUT_ISO CMDLINE SOURCE_DATE_EPOCH [LOADER]
+# Usage: make_iso.sh KERNEL_ELF OUT_ISO CMDLINE SOURCE_DATE_EPOCH [LOADER [MODULE...]]
 # LOADER is GRUB's command, multiboot2 (default) or multiboot: the latter
 # only for the boot test that checks the kernel refuses a multiboot1 start.
+# Each MODULE is loaded with a `module2` line ([mb2] 3.6.6), its string
+# being its file name (multiboot2 only).
 set -euo pipefail
 kernel=$1 out=$2 cmdline=$3 epoch=$4 loader=${5:-multiboot2}
+modules=("${@:6}")
 case $loader in multiboot2|multiboot) ;; *) echo "make_iso: unknown loader '$loader'" >&2; exit 2 ;; esac
+if [ ${#modules[@]} -gt 0 ] && [ "$loader" != multiboot2 ]; then
+  echo "make_iso: modules need the multiboot2 loader" >&2
+  exit 2
+fi
 
 for tool in grub-mkrescue xorriso mformat; do
   if ! command -v "$tool" >/dev/null; then
@@ -23,6 +30,13 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/iso/boot/grub"
 cp "$kernel" "$stage/iso/boot/kernel.elf"
+module_lines=""
+for m in "${modules[@]+"${modules[@]}"}"; do
+  name=$(basename "$m")
+  mkdir -p "$stage/iso/boot/modules"
+  cp "$m" "$stage/iso/boot/modules/$name"
+  module_lines+="  module2 /boot/modules/$name $name"$'\n'
+done
 cat > "$stage/iso/boot/grub/grub.cfg" <<CFG
 serial --unit=0 --speed=115200
 terminal_input serial
@@ -31,7 +45,7 @@ set timeout=0
 set default=0
 menuentry "biscotti" {
   $loader /boot/kernel.elf $cmdline
-  boot
+${module_lines}  boot
 }
 CFG
 find "$stage/iso" -exec touch -h -d "@$epoch" {} +

@@ -56,8 +56,8 @@ bool bytes_equal(const uint8_t* p, const char* s, size_t n) {
 bool wraps(uint64_t phys, uint64_t len) { return phys + len < phys; }
 
 // Records why, returns the code; `return report(...)` converts to any Result.
-base::Error report(ParseError* error, base::Error code, const char* what, uint64_t address,
-                   uint64_t offset, uint64_t value) {
+base::Error report(ParseError* error, base::Error code, const char* what, uint64_t address, uint64_t offset,
+                   uint64_t value) {
   if (error != nullptr) {
     error->what = what;
     error->address = address;
@@ -67,8 +67,7 @@ base::Error report(ParseError* error, base::Error code, const char* what, uint64
   return code;
 }
 
-base::Error malformed(ParseError* error, const char* what, uint64_t address, uint64_t offset,
-                      uint64_t value) {
+base::Error malformed(ParseError* error, const char* what, uint64_t address, uint64_t offset, uint64_t value) {
   return report(error, base::Error::kMalformed, what, address, offset, value);
 }
 
@@ -90,10 +89,8 @@ base::Result<Rsdp> check_rsdp_v1(const uint8_t* p, uint64_t address, ParseError*
 // (at least kRsdpV2Size).
 base::Status check_rsdp_v2(const uint8_t* p, size_t available, Rsdp& rsdp, ParseError* error) {
   const uint32_t length = load_u32(p + 20);
-  if (length < kRsdpV2Size)
-    return malformed(error, "RSDP length below 36", rsdp.address, 20, length);
-  if (length > available)
-    return malformed(error, "RSDP length overruns the bytes available", rsdp.address, 20, length);
+  if (length < kRsdpV2Size) return malformed(error, "RSDP length below 36", rsdp.address, 20, length);
+  if (length > available) return malformed(error, "RSDP length overruns the bytes available", rsdp.address, 20, length);
   if (const uint8_t sum = byte_sum(p, length); sum != 0)
     return malformed(error, "RSDP extended checksum is not zero", rsdp.address, 32, sum);
   rsdp.xsdt_address = load_u64(p + 24);
@@ -156,8 +153,7 @@ Trigger trigger_of(uint16_t inti_flags) { return static_cast<Trigger>((inti_flag
 }  // namespace
 
 base::Result<Rsdp> parse_rsdp(base::Span<const uint8_t> bytes, ParseError* error) {
-  if (bytes.size() < kRsdpV1Size)
-    return malformed(error, "RSDP copy shorter than 20 bytes", 0, 0, bytes.size());
+  if (bytes.size() < kRsdpV1Size) return malformed(error, "RSDP copy shorter than 20 bytes", 0, 0, bytes.size());
   base::Result<Rsdp> rsdp = check_rsdp_v1(bytes.data(), 0, error);
   if (!rsdp.ok()) return rsdp;
   // Only a copy that carries the extension can be checked against it; a
@@ -179,41 +175,30 @@ base::Result<Rsdp> scan_for_rsdp(const PhysMap& mem, ParseError* error) {
       if (rsdp.ok()) return rsdp;
     }
   }
-  base::Result<Rsdp> rsdp =
-      scan_region(mem, kBiosAreaStart, kBiosAreaEnd - kBiosAreaStart, &readable);
+  base::Result<Rsdp> rsdp = scan_region(mem, kBiosAreaStart, kBiosAreaEnd - kBiosAreaStart, &readable);
   if (rsdp.ok()) return rsdp;
-  if (!readable)
-    return report(error, base::Error::kFault, "BIOS areas not readable", kBiosAreaStart, 0, 0);
-  return report(error, base::Error::kNotFound, "no valid RSDP in the EBDA or 0xE0000-0xFFFFF",
-                kBiosAreaStart, 0, 0);
+  if (!readable) return report(error, base::Error::kFault, "BIOS areas not readable", kBiosAreaStart, 0, 0);
+  return report(error, base::Error::kNotFound, "no valid RSDP in the EBDA or 0xE0000-0xFFFFF", kBiosAreaStart, 0, 0);
 }
 
-base::Result<Rsdp> find_rsdp(base::Span<const uint8_t> tag_bytes, const PhysMap& mem,
-                             ParseError* error) {
+base::Result<Rsdp> find_rsdp(base::Span<const uint8_t> tag_bytes, const PhysMap& mem, ParseError* error) {
   if (!tag_bytes.empty()) return parse_rsdp(tag_bytes, error);
   return scan_for_rsdp(mem, error);
 }
 
-base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView signature,
-                              ParseError* error) {
+base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView signature, ParseError* error) {
   if (phys == 0) return malformed(error, "null table address", 0, 0, 0);
-  if (wraps(phys, kHeaderSize))
-    return malformed(error, "table address wraps the address space", phys, 0, phys);
+  if (wraps(phys, kHeaderSize)) return malformed(error, "table address wraps the address space", phys, 0, phys);
   const uint8_t* header = mem(phys, kHeaderSize);
-  if (header == nullptr)
-    return report(error, base::Error::kFault, "table header not readable", phys, 0, kHeaderSize);
+  if (header == nullptr) return report(error, base::Error::kFault, "table header not readable", phys, 0, kHeaderSize);
   if (!signature.empty() && (signature.size() != 4 || !bytes_equal(header, signature.data(), 4)))
     return malformed(error, "table signature mismatch", phys, 0, load_u32(header));
   const uint32_t length = load_u32(header + 4);
-  if (length < kHeaderSize)
-    return malformed(error, "table length below the 36-byte header", phys, 4, length);
-  if (length > kMaxTableLength)
-    return malformed(error, "table length above the 16 MiB sanity limit", phys, 4, length);
-  if (wraps(phys, length))
-    return malformed(error, "table wraps the address space", phys, 4, length);
+  if (length < kHeaderSize) return malformed(error, "table length below the 36-byte header", phys, 4, length);
+  if (length > kMaxTableLength) return malformed(error, "table length above the 16 MiB sanity limit", phys, 4, length);
+  if (wraps(phys, length)) return malformed(error, "table wraps the address space", phys, 4, length);
   const uint8_t* p = mem(phys, length);
-  if (p == nullptr)
-    return report(error, base::Error::kFault, "table not readable to its length", phys, 4, length);
+  if (p == nullptr) return report(error, base::Error::kFault, "table not readable to its length", phys, 4, length);
   if (const uint8_t sum = byte_sum(p, length); sum != 0)
     return malformed(error, "table checksum is not zero", phys, 9, sum);
   Table t;
@@ -262,11 +247,9 @@ base::Result<Table> RootTable::table_at(size_t i, ParseError* error) const {
   return map_table(mem_, entry(i), base::StrView(), error);
 }
 
-base::Result<Table> RootTable::find_table(base::StrView signature, ParseError* error,
-                                          size_t index) const {
+base::Result<Table> RootTable::find_table(base::StrView signature, ParseError* error, size_t index) const {
   if (signature.size() != 4)
-    return report(error, base::Error::kInvalidArgument, "signature is not 4 bytes", 0, 0,
-                  signature.size());
+    return report(error, base::Error::kInvalidArgument, "signature is not 4 bytes", 0, 0, signature.size());
   size_t seen = 0;
   for (size_t i = 0; i < count_; ++i) {
     const uint64_t phys = entry(i);
@@ -275,8 +258,7 @@ base::Result<Table> RootTable::find_table(base::StrView signature, ParseError* e
     if (header == nullptr || !bytes_equal(header, signature.data(), 4)) continue;
     if (seen++ == index) return map_table(mem_, phys, signature, error);
   }
-  return report(error, base::Error::kNotFound, "no such table in the root table", root_.address, 0,
-                index);
+  return report(error, base::Error::kNotFound, "no such table in the root table", root_.address, 0, index);
 }
 
 base::Result<Madt> parse_madt(const Table& table, const MadtStorage& storage, ParseError* error) {
@@ -284,13 +266,10 @@ base::Result<Madt> parse_madt(const Table& table, const MadtStorage& storage, Pa
   const uint64_t at = table.address;
   if (p == nullptr || table.bytes.size() < kHeaderSize)
     return malformed(error, "MADT shorter than a table header", at, 0, table.bytes.size());
-  if (!bytes_equal(p, "APIC", 4))
-    return malformed(error, "MADT signature is not 'APIC'", at, 0, load_u32(p));
+  if (!bytes_equal(p, "APIC", 4)) return malformed(error, "MADT signature is not 'APIC'", at, 0, load_u32(p));
   const uint32_t length = load_u32(p + 4);
-  if (length > table.bytes.size())
-    return malformed(error, "MADT length overruns the mapped table", at, 4, length);
-  if (length < kMadtFixedSize)
-    return malformed(error, "MADT shorter than its 44-byte fixed part", at, 4, length);
+  if (length > table.bytes.size()) return malformed(error, "MADT length overruns the mapped table", at, 4, length);
+  if (length < kMadtFixedSize) return malformed(error, "MADT shorter than its 44-byte fixed part", at, 4, length);
 
   Madt m;
   m.revision = p[8];
@@ -307,17 +286,14 @@ base::Result<Madt> parse_madt(const Table& table, const MadtStorage& storage, Pa
   // starting with (type, length).
   uint32_t off = kMadtFixedSize;
   while (off < length) {
-    if (length - off < 2)
-      return malformed(error, "MADT entry header overruns the table", at, off, length - off);
+    if (length - off < 2) return malformed(error, "MADT entry header overruns the table", at, off, length - off);
     const uint8_t* e = p + off;
     const uint8_t type = e[0];
     const uint8_t elen = e[1];
     // A length below 2 would make no progress (0) or split the header (1).
     if (elen < 2) return malformed(error, "MADT entry length below 2", at, off, elen);
-    if (elen > length - off)
-      return malformed(error, "MADT entry overruns the table", at, off, elen);
-    if (elen < min_entry_length(type))
-      return malformed(error, "MADT entry too short for its type", at, off, elen);
+    if (elen > length - off) return malformed(error, "MADT entry overruns the table", at, off, elen);
+    if (elen < min_entry_length(type)) return malformed(error, "MADT entry too short for its type", at, off, elen);
 
     switch (type) {
       case kLocalApic: {  // [acpi] 5.2.12.2
@@ -406,6 +382,58 @@ base::Result<Madt> parse_madt(const Table& table, const MadtStorage& storage, Pa
     off += elen;
   }
   return m;
+}
+
+base::Result<Madt> choose_madt(const RootTable& root, const MadtStorage& storage, const MadtObserver& observe,
+                               ParseError* error) {
+  Madt chosen;
+  bool have_chosen = false;
+  size_t chosen_index = 0;
+  uint64_t chosen_address = 0;
+  bool failed = false;
+  base::Error first_failure = base::Error::kMalformed;
+  ParseError first_why;
+  size_t i = 0;
+  for (; i < kMaxMadts; ++i) {
+    MadtVerdict v;
+    v.index = i;
+    base::Result<Table> table = root.find_table("APIC", &v.why, i);
+    if (!table.ok() && table.error() == base::Error::kNotFound) break;  // no i-th MADT
+    if (table.ok()) {
+      v.address = table.value().address;
+      // Only the chosen table is decoded into `storage`; the others are
+      // decoded into none, which still counts their entries.
+      base::Result<Madt> madt = parse_madt(table.value(), have_chosen ? MadtStorage{} : storage, &v.why);
+      if (madt.ok()) {
+        v.valid = true;
+        v.cpus = madt.value().cpus.total();
+        if (!have_chosen) {
+          have_chosen = true;
+          chosen = madt.value();
+          chosen_index = i;
+          chosen_address = v.address;
+          v.chosen = true;
+        }
+      } else {
+        v.error = madt.error();
+      }
+    } else {
+      v.error = table.error();
+      v.address = v.why.address;
+    }
+    if (!v.valid && !failed) {
+      failed = true;
+      first_failure = v.error;
+      first_why = v.why;
+    }
+    v.chosen_index = chosen_index;
+    v.chosen_address = chosen_address;
+    if (observe.note != nullptr) observe.note(observe.ctx, v);
+  }
+  if (have_chosen) return chosen;
+  if (i == 0) return report(error, base::Error::kNotFound, "no MADT in the root table", root.table().address, 0, 0);
+  if (error != nullptr) *error = first_why;
+  return first_failure;
 }
 
 base::Result<ResetRegister> parse_fadt_reset(const Table& fadt, ParseError* error) {

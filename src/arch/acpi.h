@@ -79,8 +79,7 @@ base::Result<Rsdp> scan_for_rsdp(const PhysMap& mem, ParseError* error);
 /// new-RSDP tag if present, else the old one), otherwise from a BIOS scan.
 /// A present but invalid tag is an error, not a reason to scan: the boot
 /// loader saw the real one.
-base::Result<Rsdp> find_rsdp(base::Span<const uint8_t> tag_bytes, const PhysMap& mem,
-                             ParseError* error);
+base::Result<Rsdp> find_rsdp(base::Span<const uint8_t> tag_bytes, const PhysMap& mem, ParseError* error);
 
 /// A table whose header, length and checksum were validated ([acpi] 5.2.6).
 /// `bytes` covers exactly `length()` bytes of mapped firmware memory.
@@ -88,25 +87,18 @@ struct Table {
   uint64_t address = 0;
   base::Span<const uint8_t> bytes;
 
-  base::StrView signature() const {
-    return base::StrView(reinterpret_cast<const char*>(bytes.data()), 4);
-  }
+  base::StrView signature() const { return base::StrView(reinterpret_cast<const char*>(bytes.data()), 4); }
   uint32_t length() const { return static_cast<uint32_t>(bytes.size()); }
   uint8_t revision() const { return bytes[8]; }
-  base::StrView oem_id() const {
-    return base::StrView(reinterpret_cast<const char*>(bytes.data()) + 10, 6);
-  }
-  base::StrView oem_table_id() const {
-    return base::StrView(reinterpret_cast<const char*>(bytes.data()) + 16, 8);
-  }
+  base::StrView oem_id() const { return base::StrView(reinterpret_cast<const char*>(bytes.data()) + 10, 6); }
+  base::StrView oem_table_id() const { return base::StrView(reinterpret_cast<const char*>(bytes.data()) + 16, 8); }
 };
 
 /// Maps and validates the table at `phys`: header readable, length in
 /// [kHeaderSize, kMaxTableLength], bytes sum to 0 mod 256, and, when
 /// `signature` is not empty, the signature matches. kFault if unreadable,
 /// kMalformed otherwise.
-base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView signature,
-                              ParseError* error);
+base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView signature, ParseError* error);
 
 /// The root table (XSDT, [acpi] 5.2.8, or RSDT, 5.2.7) and the tables it
 /// lists. Copyable; holds pointers into mapped firmware memory.
@@ -136,8 +128,7 @@ class RootTable {
   /// skipped. kNotFound when there is none, kInvalidArgument for a
   /// signature that is not 4 bytes. The FACS and DSDT are not listed here:
   /// they hang off the FADT.
-  base::Result<Table> find_table(base::StrView signature, ParseError* error,
-                                 size_t index = 0) const;
+  base::Result<Table> find_table(base::StrView signature, ParseError* error, size_t index = 0) const;
 
  private:
   PhysMap mem_{};
@@ -316,6 +307,49 @@ struct Madt {
 /// Unknown types are counted and skipped. On failure returns kMalformed and
 /// fills `error`; reads nothing outside `madt.bytes`.
 base::Result<Madt> parse_madt(const Table& madt, const MadtStorage& storage, ParseError* error);
+
+/// What choose_madt made of one MADT the root table lists, for the caller
+/// to report.
+struct MadtVerdict {
+  /// Among the tables signed "APIC", in root-table order, from 0.
+  size_t index = 0;
+  uint64_t address = 0;
+  /// Whether the table validated and decoded; if not, `error` and `why`
+  /// say why.
+  bool valid = false;
+  base::Error error = base::Error::kMalformed;
+  ParseError why;
+  /// Processor entries it lists (when valid).
+  size_t cpus = 0;
+  /// Whether this is the MADT returned. A valid MADT after the chosen one
+  /// names the chosen one here.
+  bool chosen = false;
+  size_t chosen_index = 0;
+  uint64_t chosen_address = 0;
+};
+
+/// Called once for each MADT examined, in root-table order.
+struct MadtObserver {
+  void (*note)(void* ctx, const MadtVerdict& verdict);
+  void* ctx;
+};
+
+/// At most this many MADTs are examined (find_table walks the root table
+/// once per index, so a root table of nothing but "APIC" entries must not
+/// cost its length squared).
+inline constexpr size_t kMaxMadts = 16;
+
+/// The MADT to use. [acpi] 5.2.12 expects exactly one, but firmware can list
+/// more (QEMU's `-acpitable sig=APIC` appends one after its own). Each listed
+/// MADT, up to kMaxMadts, is validated (map_table) and decoded (parse_madt);
+/// the first that passes both is returned, decoded into `storage`. Linux
+/// likewise uses the first; taking the first *valid* one means a corrupt
+/// table is skipped rather than costing every CPU but the boot CPU. Every
+/// table examined, chosen or not, is shown to `observe` so the choice is
+/// never silent. kNotFound when no MADT is listed; otherwise, when none is
+/// valid, the first one's error, described in `error`.
+base::Result<Madt> choose_madt(const RootTable& root, const MadtStorage& storage, const MadtObserver& observe,
+                               ParseError* error);
 
 /// [acpi] 5.2.3.2: a Generic Address Structure.
 struct GenericAddress {

@@ -40,9 +40,7 @@ struct Window {
   }
 };
 
-const uint8_t* map(void* ctx, uint64_t phys, size_t len) {
-  return static_cast<const Window*>(ctx)->at(phys, len);
-}
+const uint8_t* map(void* ctx, uint64_t phys, size_t len) { return static_cast<const Window*>(ctx)->at(phys, len); }
 
 uint32_t le32(const uint8_t* p) {
   uint32_t v;
@@ -135,6 +133,42 @@ void check_madt(const Window& w, const Table& t) {
   (void)w;
 }
 
+// choose_madt's contract: verdicts in root-table order, at most kMaxMadts,
+// the chosen one the first valid one and the one returned.
+struct Verdicts {
+  size_t seen = 0, chosen = 0, first_valid = kMaxMadts, chosen_index = kMaxMadts, chosen_cpus = 0;
+  static void note(void* ctx, const MadtVerdict& v) {
+    auto* self = static_cast<Verdicts*>(ctx);
+    FUZZ_CHECK(v.index == self->seen);
+    ++self->seen;
+    FUZZ_CHECK(!v.chosen || v.valid);
+    if (v.valid && self->first_valid == kMaxMadts) self->first_valid = v.index;
+    if (!v.valid) FUZZ_CHECK(v.why.what != nullptr);
+    if (v.chosen) {
+      ++self->chosen;
+      self->chosen_index = v.index;
+      self->chosen_cpus = v.cpus;
+    }
+  }
+};
+
+void check_choose_madt(const RootTable& root) {
+  static MadtArrays<4, 2, 4, 2> arrays;
+  Verdicts v;
+  ParseError err;
+  auto m = choose_madt(root, arrays.storage(), MadtObserver{&Verdicts::note, &v}, &err);
+  FUZZ_CHECK(v.seen <= kMaxMadts);
+  FUZZ_CHECK(v.chosen <= 1);
+  if (m.ok()) {
+    FUZZ_CHECK(v.chosen == 1 && v.chosen_index == v.first_valid);
+    FUZZ_CHECK(m.value().cpus.total() == v.chosen_cpus);
+  } else {
+    FUZZ_CHECK(v.chosen == 0 && v.first_valid == kMaxMadts);
+    FUZZ_CHECK((m.error() == base::Error::kNotFound) == (v.seen == 0));
+    FUZZ_CHECK(err.what != nullptr);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -171,6 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto t = root.value().table_at(i, &err);
     if (t.ok()) check_table(w, t.value());
   }
+  check_choose_madt(root.value());
   for (const char* sig : {"APIC", "FACP", "HPET", "MCFG"}) {
     for (size_t index = 0; index < 2; ++index) {
       auto t = root.value().find_table(base::StrView(sig), &err, index);

@@ -22,13 +22,9 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes read_boot(const std::string& file) {
-  return base::testing::read_testdata("testdata/boot/" + file);
-}
+Bytes read_boot(const std::string& file) { return base::testing::read_testdata("testdata/boot/" + file); }
 std::string str(base::StrView v) { return std::string(v.data(), v.size()); }
-base::Span<const uint8_t> span(const Bytes& b) {
-  return base::Span<const uint8_t>(b.data(), b.size());
-}
+base::Span<const uint8_t> span(const Bytes& b) { return base::Span<const uint8_t>(b.data(), b.size()); }
 
 uint32_t get_u32(const Bytes& b, size_t at) {
   uint32_t v;
@@ -363,8 +359,7 @@ TEST_F(Corrupt, RsdpSignatureAndSize) {
   ParseError err;
   EXPECT_EQ(parse_rsdp(span(r), &err).error(), base::Error::kMalformed);
   EXPECT_STREQ(err.what, "RSDP signature is not 'RSD PTR '");
-  EXPECT_EQ(parse_rsdp(base::Span<const uint8_t>(boot_->rsdp.data(), 19), &err).error(),
-            base::Error::kMalformed);
+  EXPECT_EQ(parse_rsdp(base::Span<const uint8_t>(boot_->rsdp.data(), 19), &err).error(), base::Error::kMalformed);
   EXPECT_STREQ(err.what, "RSDP copy shorter than 20 bytes");
   // A present but bad tag does not fall back to scanning.
   place_bios_areas(boot_->mem, boot_->ebda, boot_->scanned_rsdp, boot_->rsdp);
@@ -662,6 +657,137 @@ TEST_F(Xsdt, ScanFindsV2RsdpAtTheVeryEnd) {
   EXPECT_EQ(rsdp.value().xsdt_address, kXsdtAt);
 }
 
+// --- several MADTs (QEMU's -acpitable sig=APIC appends one) -----------------
+
+// A MADT of `n` enabled x2APIC processors (type 9, 16 bytes each).
+Bytes make_x2apic_madt(size_t n) {
+  Bytes m = make_header("APIC", 44 + 16 * n, 4);
+  put_u32(m, 36, 0xFEE00000u);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = 44 + 16 * i;
+    m[at] = 9;
+    m[at + 1] = 16;
+    put_u32(m, at + 4, static_cast<uint32_t>(i));   // x2APIC id
+    put_u32(m, at + 8, 1);                          // enabled
+    put_u32(m, at + 12, static_cast<uint32_t>(i));  // uid
+  }
+  fix_table_checksum(m);
+  return m;
+}
+
+struct Verdicts {
+  std::vector<MadtVerdict> seen;
+  static void note(void* ctx, const MadtVerdict& v) { static_cast<Verdicts*>(ctx)->seen.push_back(v); }
+  MadtObserver observer() { return MadtObserver{&Verdicts::note, this}; }
+};
+
+class SeveralMadts : public Corrupt {
+ protected:
+  static constexpr uint64_t kExtraAt = 0x7'0000;  // extra tables 4 KiB apart
+  static constexpr uint64_t kRsdtAt = 0x6'0000;
+  // A root table listing the real FACP, then each of `madts` in order
+  // (nullptr = the real MADT); the others are placed in fake memory.
+  RootTable root_of(const std::vector<const Bytes*>& madts) {
+    std::vector<uint32_t> entries = {static_cast<uint32_t>(boot_->addr["FACP"])};
+    for (size_t i = 0; i < madts.size(); ++i) {
+      if (madts[i] == nullptr) {
+        entries.push_back(static_cast<uint32_t>(boot_->addr["APIC"]));
+        continue;
+      }
+      const uint64_t at = kExtraAt + 0x2000 * i;
+      boot_->mem.place(at, *madts[i]);
+      entries.push_back(static_cast<uint32_t>(at));
+    }
+    Bytes rsdt = make_header("RSDT", 36 + 4 * entries.size(), 1);
+    for (size_t i = 0; i < entries.size(); ++i) put_u32(rsdt, 36 + 4 * i, entries[i]);
+    fix_table_checksum(rsdt);
+    boot_->mem.place(kRsdtAt, rsdt);
+    Rsdp rsdp;
+    rsdp.rsdt_address = kRsdtAt;
+    ParseError err;
+    auto root = RootTable::open(rsdp, boot_->mem.map(), &err);
+    EXPECT_TRUE(root.ok()) << err.what;
+    return root.value();
+  }
+  MadtArrays<256> arrays_;
+  Verdicts verdicts_;
+};
+
+TEST_F(SeveralMadts, TheFirstValidOneIsUsedAndALaterOneNamed) {
+  const Bytes big = make_x2apic_madt(300);
+  ParseError err;
+  auto madt = choose_madt(root_of({nullptr, &big}), arrays_.storage(), verdicts_.observer(), &err);
+  ASSERT_TRUE(madt.ok()) << err.what;
+  EXPECT_EQ(madt.value().cpus.total(), 8u);  // QEMU's own: -smp 8
+  ASSERT_EQ(verdicts_.seen.size(), 2u);
+  EXPECT_TRUE(verdicts_.seen[0].chosen);
+  EXPECT_EQ(verdicts_.seen[0].address, boot_->addr["APIC"]);
+  EXPECT_EQ(verdicts_.seen[0].cpus, 8u);
+  const MadtVerdict& later = verdicts_.seen[1];
+  EXPECT_TRUE(later.valid);
+  EXPECT_FALSE(later.chosen);
+  EXPECT_EQ(later.index, 1u);
+  EXPECT_EQ(later.address, kExtraAt + 0x2000);
+  EXPECT_EQ(later.cpus, 300u);  // counted, though not stored
+  EXPECT_EQ(later.chosen_index, 0u);
+  EXPECT_EQ(later.chosen_address, boot_->addr["APIC"]);
+}
+
+TEST_F(SeveralMadts, ACorruptFirstOneIsSkippedForTheNextValidOne) {
+  Bytes bad_sum = make_x2apic_madt(2);
+  bad_sum[50] ^= 1;
+  Bytes zero_entry = make_x2apic_madt(2);
+  zero_entry[44 + 16 + 1] = 0;  // the second entry's length
+  fix_table_checksum(zero_entry);
+  ParseError err;
+  auto madt = choose_madt(root_of({&bad_sum, &zero_entry, nullptr}), arrays_.storage(), verdicts_.observer(), &err);
+  ASSERT_TRUE(madt.ok()) << err.what;
+  EXPECT_EQ(madt.value().cpus.total(), 8u);
+  ASSERT_EQ(verdicts_.seen.size(), 3u);
+  EXPECT_EQ(verdicts_.seen[0].error, base::Error::kMalformed);
+  EXPECT_STREQ(verdicts_.seen[0].why.what, "table checksum is not zero");
+  EXPECT_EQ(verdicts_.seen[0].address, kExtraAt);
+  EXPECT_EQ(verdicts_.seen[1].error, base::Error::kMalformed);
+  EXPECT_STREQ(verdicts_.seen[1].why.what, "MADT entry length below 2");
+  EXPECT_EQ(verdicts_.seen[1].why.offset, 60u);
+  EXPECT_EQ(verdicts_.seen[1].address, kExtraAt + 0x2000);
+  EXPECT_TRUE(verdicts_.seen[2].chosen);
+  EXPECT_EQ(verdicts_.seen[2].index, 2u);
+}
+
+TEST_F(SeveralMadts, NoneValidIsTheFirstError) {
+  Bytes truncated = make_header("APIC", 40, 4);  // no room for the fixed part
+  fix_table_checksum(truncated);
+  Bytes overrun = make_x2apic_madt(1);
+  overrun[45] = 20;  // the entry claims 4 bytes past the table's end
+  fix_table_checksum(overrun);
+  ParseError err;
+  auto madt = choose_madt(root_of({&truncated, &overrun}), arrays_.storage(), verdicts_.observer(), &err);
+  EXPECT_EQ(madt.error(), base::Error::kMalformed);
+  EXPECT_STREQ(err.what, "MADT shorter than its 44-byte fixed part");
+  ASSERT_EQ(verdicts_.seen.size(), 2u);
+  EXPECT_STREQ(verdicts_.seen[1].why.what, "MADT entry overruns the table");
+  EXPECT_FALSE(verdicts_.seen[0].chosen || verdicts_.seen[1].chosen);
+}
+
+TEST_F(SeveralMadts, NoMadtIsNotFound) {
+  ParseError err;
+  auto madt = choose_madt(root_of({}), arrays_.storage(), MadtObserver{nullptr, nullptr}, &err);
+  EXPECT_EQ(madt.error(), base::Error::kNotFound);
+  EXPECT_STREQ(err.what, "no MADT in the root table");
+}
+
+TEST_F(SeveralMadts, AtMostkMaxMadtsAreExamined) {
+  Bytes bad = make_header("APIC", 40, 4);
+  fix_table_checksum(bad);
+  std::vector<const Bytes*> many(kMaxMadts + 4, &bad);
+  many.push_back(nullptr);  // a valid one past the cap is not reached
+  ParseError err;
+  auto madt = choose_madt(root_of(many), arrays_.storage(), verdicts_.observer(), &err);
+  EXPECT_EQ(madt.error(), base::Error::kMalformed);
+  EXPECT_EQ(verdicts_.seen.size(), kMaxMadts);
+}
+
 // A MADT with every decoded entry type plus one we skip.
 Table table_of(const Bytes& b) { return Table{0x1000, span(b)}; }
 
@@ -816,8 +942,7 @@ bool parse_exact(const Bytes& bytes, size_t* cpus) {
   if (!bytes.empty()) std::memcpy(copy.get(), bytes.data(), bytes.size());
   static MadtArrays<8, 2, 4, 2> arrays;  // small: overflow paths get exercised too
   ParseError err;
-  auto r = parse_madt(Table{0x3000, base::Span<const uint8_t>(copy.get(), bytes.size())},
-                      arrays.storage(), &err);
+  auto r = parse_madt(Table{0x3000, base::Span<const uint8_t>(copy.get(), bytes.size())}, arrays.storage(), &err);
   if (!r.ok()) {
     EXPECT_EQ(r.error(), base::Error::kMalformed);
     EXPECT_NE(err.what, nullptr);

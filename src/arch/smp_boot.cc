@@ -2,6 +2,7 @@
 // and the AP's way from the trampoline onto its own stack.
 #include "src/arch/smp_boot.h"
 
+#include "src/arch/ap_slot.h"
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/local_apic.h"
@@ -34,8 +35,7 @@ constinit uint32_t found = 1;
 constinit uint64_t (*ap_stack_top)(uint32_t) = nullptr;
 constinit ApMain ap_continue = nullptr;
 
-enum ApState : uint32_t { kWaiting = 0, kOnline = 1, kAbandoned = 2 };
-constinit base::Atomic<uint32_t> ap_state[kMaxCpus]{};
+constinit ApSlot ap_slots[kMaxCpus]{};
 constinit base::Atomic<uint32_t> online{1};
 
 [[noreturn]] void park() {
@@ -58,8 +58,10 @@ extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
   uint32_t index = 0;
   for (uint32_t i = 1; i < planned; ++i)
     if (apic_ids[i] == my_id) index = i;
-  // Not ours, or the boot CPU gave up waiting for us: stay out of the way.
-  if (index == 0 || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) park();
+  // Not ours, or the boot CPU gave up waiting for us: stay out of the way,
+  // having touched nothing shared. Past the claim we are committed to
+  // coming online (TLB shootdown set, heap caches) and the boot CPU waits.
+  if (index == 0 || !ap_slots[index].claim()) park();
   blocks[index].apic_id = my_id;
   // Onto this CPU's own guarded stack; the landing stack is left behind.
   asm volatile(
@@ -81,9 +83,8 @@ void smp_init_boot_cpu() {
 }
 
 void smp_ap_online(uint32_t index) {
-  uint32_t expected = kWaiting;
   // Release: our per-CPU set-up is visible to whoever sees us online.
-  if (!ap_state[index].compare_exchange(expected, kOnline, MemoryOrder::kAcqRel, MemoryOrder::kAcquire)) park();
+  if (!ap_slots[index].set_online()) PANIC("smp: cpu {} came online without claiming its slot", index);
   online.fetch_add(1, MemoryOrder::kRelease);
 }
 
@@ -124,7 +125,7 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
   // AP before the next, so the waits are paid once, not per CPU.
   auto each_waiting = [&](auto send, const char* what) {
     for (uint32_t i = 1; i < planned; ++i) {
-      if (ap_state[i].load(MemoryOrder::kAcquire) != kWaiting) continue;
+      if (ap_slots[i].state() != ApSlot::kWaiting) continue;
       base::Status s = send(apic_ids[i]);
       if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i], base::error_name(s.error()));
     }
@@ -135,14 +136,30 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
   delay_us(delays.after_startup_us);
   each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
 
-  // Wait for every AP, boundedly: a CPU that does not arrive is named and
-  // abandoned (if it arrives later it parks itself).
+  // Wait for every AP, boundedly: a CPU that has not claimed its slot by
+  // then is named and abandoned (if it arrives later it parks itself). It
+  // may still be in the trampoline, which runs on the identity map the
+  // boot drops next: INIT puts it back in wait-for-SIPI ([sdm3] 8.4.1)
+  // wherever it is, instead of letting it fault (a triple fault resets
+  // the machine). One that has claimed its slot is committed: wait for it.
   uint64_t deadline = nanotime() + 200'000'000;
   while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) cpu_relax();
   for (uint32_t i = 1; i < planned; ++i) {
-    uint32_t expected = kWaiting;
-    if (ap_state[i].compare_exchange(expected, kAbandoned, MemoryOrder::kAcqRel, MemoryOrder::kAcquire))
-      kprint("smp: cpu {} (apic {}) did not start within 200 ms; skipped\n", i, apic_ids[i]);
+    if (!ap_slots[i].abandon()) continue;
+    kprint("smp: cpu {} (apic {}) did not start within 200 ms; skipped\n", i, apic_ids[i]);
+    base::Status s = with_lapic([&](auto& l) { return l.send_init(apic_ids[i]); });
+    if (!s.ok()) kprint("smp: INIT to abandoned apic {} failed: {}\n", apic_ids[i], base::error_name(s.error()));
+  }
+  // A claimed CPU only sets itself up (it waits for nothing the boot CPU
+  // holds): 30 s means it is stuck, and the boot cannot go on without it
+  // (it is in the TLB shootdown set), so say which.
+  deadline = nanotime() + 30'000'000'000;
+  for (uint32_t i = 1; i < planned; ++i) {
+    while (ap_slots[i].state() == ApSlot::kStarting) {
+      if (nanotime() > deadline)
+        PANIC("smp: cpu {} (apic {}) began its set-up but did not finish within 30 s", i, apic_ids[i]);
+      cpu_relax();
+    }
   }
 }
 
@@ -151,7 +168,7 @@ uint32_t cpus_found() { return found; }
 uint32_t cpus_skipped() { return found - cpus_online(); }
 
 bool ap_is_online(uint32_t index) {
-  return index < planned && ap_state[index].load(MemoryOrder::kAcquire) == kOnline;
+  return index < planned && ap_slots[index].state() == ApSlot::kOnline;
 }
 
 PerCpu& cpu_block(uint32_t index) {
@@ -160,7 +177,7 @@ PerCpu& cpu_block(uint32_t index) {
 }
 
 bool cpu_apic_id(uint32_t index, uint32_t* apic_id) {
-  if (index >= planned || ap_state[index].load(MemoryOrder::kAcquire) == kAbandoned) return false;
+  if (index >= planned || ap_slots[index].state() == ApSlot::kAbandoned) return false;
   *apic_id = apic_ids[index];
   return true;
 }

@@ -137,7 +137,12 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start),
                 reinterpret_cast<uint64_t>(__kernel_phys_end), "kernel image");
   add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size(), "boot information");
-  for (const auto& m : info.modules()) add_carve_out(&c, m.start, m.end, "module");
+  // Boot modules (an initrd, data) stay where GRUB put them: out of free
+  // memory, and named, so a boot log shows what was loaded.
+  for (const auto& m : info.modules()) {
+    add_carve_out(&c, m.start, m.end, "module");
+    arch::kprint("module: [{:#x}, {:#x}) {} bytes '{}'\n", m.start, m.end, m.end - m.start, m.string);
+  }
   // GRUB also loads the non-allocated ELF sections (symbol and string
   // tables) after the image and reports them with physical sh_addr values.
   // Without usable headers nothing is carved; prof's symbols_init says why.

@@ -42,7 +42,21 @@ void find_reset_register(const arch::acpi::RootTable& root) {
 
 void report(const char* step, base::Error e, const arch::acpi::ParseError& err) {
   arch::kprint("acpi: {}: {} ({} at {:#x}+{:#x}, value {:#x}); continuing with the boot CPU only\n", step,
-         base::error_name(e), err.what ? err.what : "?", err.address, err.offset, err.value);
+               base::error_name(e), err.what ? err.what : "?", err.address, err.offset, err.value);
+}
+
+// A second MADT is unusual enough to name, and a skipped one must say why;
+// the usual single valid MADT goes unmentioned.
+void note_madt(void*, const arch::acpi::MadtVerdict& v) {
+  if (!v.valid) {
+    arch::kprint("acpi: MADT #{} at {:#x} skipped: {} ({} at +{:#x}, value {:#x})\n", v.index, v.address,
+                 base::error_name(v.error), v.why.what ? v.why.what : "?", v.why.offset, v.why.value);
+  } else if (!v.chosen) {
+    arch::kprint("acpi: MADT #{} at {:#x} ({} CPUs) ignored: the first valid one, #{} at {:#x}, is used\n", v.index,
+                 v.address, v.cpus, v.chosen_index, v.chosen_address);
+  } else if (v.index > 0) {
+    arch::kprint("acpi: MADT #{} at {:#x} ({} CPUs) used\n", v.index, v.address, v.cpus);
+  }
 }
 
 }  // namespace
@@ -64,12 +78,8 @@ Platform discover_platform(const arch::mb2::BootInfo& info) {
     return p;
   }
   find_reset_register(root.value());
-  auto table = root.value().find_table("APIC", &err);
-  if (!table.ok()) {
-    report("MADT", table.error(), err);
-    return p;
-  }
-  auto madt = arch::acpi::parse_madt(table.value(), madt_arrays.storage(), &err);
+  auto madt =
+      arch::acpi::choose_madt(root.value(), madt_arrays.storage(), arch::acpi::MadtObserver{&note_madt, nullptr}, &err);
   if (!madt.ok()) {
     report("MADT", madt.error(), err);
     return p;
@@ -77,7 +87,7 @@ Platform discover_platform(const arch::mb2::BootInfo& info) {
   p.madt = madt.value();
   if (p.madt.cpus.dropped() > 0)
     arch::kprint("acpi: MADT lists {} CPUs; only the first {} are considered\n", p.madt.cpus.total(),
-           p.madt.cpus.size());
+                 p.madt.cpus.size());
   if (p.madt.enabled_cpus() == 0) {
     arch::kprint("acpi: MADT lists no enabled CPU; continuing with the boot CPU only\n");
     return p;

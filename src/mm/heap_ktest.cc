@@ -2,6 +2,7 @@
 // counters, new/delete; plus xfail tests that prove a double free and a
 // foreign free are caught.
 #include "src/ktest/ktest.h"
+#include "src/ktest/require.h"
 #include "src/mm/kmalloc.h"
 
 namespace {
@@ -47,6 +48,9 @@ KTEST(heap, counters_follow_each_class) {
 }
 
 KTEST(heap, realloc_keeps_contents_across_classes_and_huge_objects) {
+  // The 3 MiB step is a huge object of whole contiguous pages, beside the
+  // 300 KB one it is copied from.
+  KTEST_REQUIRE_MEMORY(uint64_t{6} << 20);
   const uint64_t before = live_objects();
   auto* p = static_cast<uint8_t*>(mm::kmalloc(40));
   KASSERT_TRUE(p != nullptr);
@@ -66,6 +70,7 @@ KTEST(heap, realloc_keeps_contents_across_classes_and_huge_objects) {
 
 KTEST(heap, huge_object_is_whole_and_page_aligned) {
   constexpr size_t kSize = (size_t{5} << 20) + 123;
+  KTEST_REQUIRE_MEMORY(kSize + (uint64_t{2} << 20));
   void* p = mm::kmalloc(kSize);
   KASSERT_TRUE(p != nullptr);
   KEXPECT_EQ(reinterpret_cast<uint64_t>(p) % base::kPageSize, uint64_t{0});
