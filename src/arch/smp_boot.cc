@@ -142,11 +142,14 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
   // boot drops next: INIT puts it back in wait-for-SIPI ([sdm3] 8.4.1)
   // wherever it is, instead of letting it fault (a triple fault resets
   // the machine). One that has claimed its slot is committed: wait for it.
-  uint64_t deadline = nanotime() + 200'000'000;
+  // A second: real CPUs arrive within microseconds, but a loaded host can
+  // hold a vCPU's thread off for hundreds of milliseconds (a 2-core host
+  // running four QEMUs missed 200 ms), and giving up costs a CPU for good.
+  uint64_t deadline = nanotime() + kApArrivalLimitNs;
   while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) cpu_relax();
   for (uint32_t i = 1; i < planned; ++i) {
     if (!ap_slots[i].abandon()) continue;
-    kprint("smp: cpu {} (apic {}) did not start within 200 ms; skipped\n", i, apic_ids[i]);
+    kprint("smp: cpu {} (apic {}) did not start within {} ms; skipped\n", i, apic_ids[i], kApArrivalLimitNs / 1'000'000);
     base::Status s = with_lapic([&](auto& l) { return l.send_init(apic_ids[i]); });
     if (!s.ok()) kprint("smp: INIT to abandoned apic {} failed: {}\n", apic_ids[i], base::error_name(s.error()));
   }

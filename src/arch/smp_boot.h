@@ -19,8 +19,12 @@ void smp_init_boot_cpu();
 /// knows the modules above arch), ending in smp_ap_online().
 using ApMain = void (*)(uint32_t index);
 
+/// How long the boot CPU waits for an AP to arrive before giving up on it.
+inline constexpr uint64_t kApArrivalLimitNs = 1'000'000'000;
+
 /// Starts every enabled CPU of `madt` (up to kMaxCpus) and waits for each
-/// to come online, skipping (and naming) any that does not within 200 ms.
+/// to come online, skipping (and naming) any that does not within
+/// kApArrivalLimitNs.
 /// `trampoline` is where kApTrampolinePhys can be written; each AP switches
 /// to `stack_top(index)` and calls `ap_main(index)`, which must not
 /// return. `delays` are the waits of INIT-SIPI-SIPI (ap_start_delays.h,
