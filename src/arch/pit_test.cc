@@ -347,6 +347,30 @@ TEST(PitCalibration, StuckCounterTimesOutByTsc) {
   EXPECT_FALSE(m.gate());  // stopped on the way out
 }
 
+// A host stall longer than a window's bound makes that window time out;
+// calibration measures another instead of failing the boot (a 2-core host
+// running four QEMUs did this to 2 of 20 boots with 2 ms windows).
+TEST(PitCalibration, AWindowThatTimesOutIsRetried) {
+  SimMachine m;
+  m.host_stall_at_ps = m.now_ps + 1'000 * 1'000'000ull;  // 1 ms into the first window
+  m.host_stall_ps = 200 * 1'000'000'000ull;              // 200 ms: past the poll bound
+  PitChannel2<SimRef> pit(SimRef{&m});
+  Calibration c = calibrate_clocks(pit, m, 2'000, 1'000, 6).value();
+  EXPECT_EQ(c.windows, 2);
+  EXPECT_LE(c.error_ppm, 1'000u);
+  EXPECT_LE(std::abs(ppm(c.rates.tsc_hz, m.tsc_hz)), c.error_ppm);
+}
+
+// A PIT that never counts times out every window: the calibration gives up
+// after all of them, not at the first.
+TEST(PitCalibration, AStuckCounterFailsAfterEveryWindow) {
+  SimMachine m;
+  m.gate_wired = false;
+  PitChannel2<SimRef> pit(SimRef{&m});
+  EXPECT_EQ(calibrate_clocks(pit, m, 2'000, 1'000, 3).error(), base::Error::kAgain);
+  EXPECT_FALSE(m.gate());
+}
+
 TEST(PitCalibration, StuckCounterAndTscTimesOutByPolls) {
   SimMachine m;
   m.gate_wired = false;

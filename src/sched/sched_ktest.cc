@@ -231,11 +231,14 @@ KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
   ktest::PinTo pin(0);
   TimerProbe p;
   p.timer.set_callback(on_probe, &p);
-  sched::timer_arm(p.timer, arch::nanotime() + 5 * kMs);
+  // On host time the vCPU may lose the host between the arm and the
+  // cancel for longer than 5 ms: there the deadline is far enough away.
+  const uint64_t ahead = ktest::exact_timing() ? 5 * kMs : 500 * kMs;
+  sched::timer_arm(p.timer, arch::nanotime() + ahead);
   KEXPECT_TRUE(sched::timer_cancel(p.timer));
   // An absence: nothing to wait on but the deadline. Had the cancel
   // failed, the callback would run before this later sleep's wakeup.
-  sched::sleep_for(10 * kMs);
+  sched::sleep_for(ahead + 5 * kMs);
   KEXPECT_EQ(p.fired.load(MemoryOrder::kRelaxed), 0u);
   KEXPECT_TRUE(!sched::timer_cancel(p.timer));
   sched::timer_arm(p.timer, arch::nanotime() + kMs);
