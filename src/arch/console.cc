@@ -76,15 +76,19 @@ void console_unlock() {
 }
 
 bool console_lock_nmi() {
-  // About a second of pauses on current hardware (tens of ns each), longer
-  // under emulation; a print rarely holds the lock for a millisecond.
-  constexpr uint64_t kPatience = uint64_t{1} << 25;
+  // 2^32 TSC cycles: one to four seconds at today's rates, whatever a
+  // pause costs (a count of pauses took minutes under a loaded emulator);
+  // a print rarely holds the lock for a millisecond. The count of pauses
+  // stays as the bound for a TSC that does not tick.
+  constexpr uint64_t kPatienceTsc = uint64_t{1} << 32;
+  constexpr uint64_t kPatiencePauses = uint64_t{1} << 25;
   uint32_t me = this_cpu().index + 1;
   if (owner.load(base::MemoryOrder::kRelaxed) == me) {
     ++depth;
     return false;
   }
-  for (uint64_t i = 0; i < kPatience; ++i) {
+  const uint64_t t0 = rdtsc();
+  for (uint64_t i = 0; i < kPatiencePauses && rdtsc() - t0 < kPatienceTsc; ++i) {
     uint32_t free = 0;
     if (owner.compare_exchange(free, me, base::MemoryOrder::kAcquire, base::MemoryOrder::kRelaxed)) {
       depth = 1;
