@@ -42,7 +42,7 @@ struct Lane {
   HandOff to_worker;
   HandOff to_consumer;
   sched::Note done;
-  uint64_t bad_items = 0;       // consumer: items out of order or wrong
+  uint64_t bad_items = 0;        // consumer: items out of order or wrong
   uint64_t failed_reserves = 0;  // worker: reservations or allocations refused
   sched::Thread* threads[3] = {};
 };
@@ -131,10 +131,10 @@ void kernel::app_main() {
              lane.to_consumer.consumer_waits();
   }
   const uint64_t items = pipeline::kItemsPerLane * ncpu;
-  arch::kprint("pipeline: {} lanes x 3 stages on {} CPUs: {} items in {} us, {} items/s; "
-               "{} futex waits, {} bad items, {} refused reservations\n",
-               ncpu, ncpu, items, elapsed_ns / 1000, elapsed_ns ? items * 1'000'000'000 / elapsed_ns : 0, waits, bad,
-               failed);
+  arch::kprint(
+      "pipeline: {} lanes x 3 stages on {} CPUs: {} items in {} us, {} items/s; "
+      "{} futex waits, {} bad items, {} refused reservations\n",
+      ncpu, ncpu, items, elapsed_ns / 1000, elapsed_ns ? items * 1'000'000'000 / elapsed_ns : 0, waits, bad, failed);
   const bool ok = bad == 0 && failed == 0;
   mm::kfree(lanes);
   kernel::app_power_off(ok);

@@ -28,9 +28,9 @@ bool is_modern(ApStartDelays d) {
 
 TEST(ApStartDelays, RealProcessorsAndQemuModelsStartWithoutTheSdmWaits) {
   for (const char* path : {
-           "testdata/boot/m128M-smp2-qemu64.cpuid.txt",    // QEMU qemu64: AMD family 0xF
-           "testdata/boot/m512M-smp4-max.cpuid.txt",       // QEMU max under TCG: the same
-           "testdata/cpuid/intel-core2-6300.cpuid.txt",    // Intel family 6
+           "testdata/boot/m128M-smp2-qemu64.cpuid.txt",     // QEMU qemu64: AMD family 0xF
+           "testdata/boot/m512M-smp4-max.cpuid.txt",        // QEMU max under TCG: the same
+           "testdata/cpuid/intel-core2-6300.cpuid.txt",     // Intel family 6
            "testdata/cpuid/intel-core-i7-6700k.cpuid.txt",  // Intel family 6
            "testdata/cpuid/amd-ryzen-7-1700.cpuid.txt",     // AMD family 0x17
        }) {

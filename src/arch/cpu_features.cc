@@ -37,8 +37,7 @@ CpuFeatures decode_leaves(const CpuidLeaves& raw) {
   const uint32_t base_family = field(a1, 8, 4), base_model = field(a1, 4, 4);
   f.stepping = field(a1, 0, 4);
   f.family = base_family == 0xf ? base_family + field(a1, 20, 8) : base_family;
-  const bool extended_model =
-      base_family == 0xf || (base_family == 6 && f.vendor_id != CpuVendor::kAmd);
+  const bool extended_model = base_family == 0xf || (base_family == 6 && f.vendor_id != CpuVendor::kAmd);
   f.model = extended_model ? (field(a1, 16, 4) << 4) | base_model : base_model;
   f.initial_apic_id = static_cast<uint8_t>(field(raw.leaf1.ebx, 24, 8));
 

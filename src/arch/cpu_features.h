@@ -91,9 +91,7 @@ CpuFeatures decode_cpuid(CpuidSource& src) {
   CpuidLeaves raw{};
   raw.leaf0 = src.cpuid(0, 0);
   const uint32_t max = raw.leaf0.eax;
-  auto basic = [&](uint32_t leaf, uint32_t subleaf) {
-    return max >= leaf ? src.cpuid(leaf, subleaf) : CpuidRegs{};
-  };
+  auto basic = [&](uint32_t leaf, uint32_t subleaf) { return max >= leaf ? src.cpuid(leaf, subleaf) : CpuidRegs{}; };
   raw.leaf1 = basic(1, 0);
   raw.leaf6 = basic(6, 0);
   raw.leaf7 = basic(7, 0);

@@ -59,9 +59,7 @@ bool wait_for(F done, uint64_t ns) {
   return true;
 }
 
-uint64_t ipis_of(uint32_t cpu) {
-  return __atomic_load_n(&arch::cpu_block(cpu).ipis_received, __ATOMIC_ACQUIRE);
-}
+uint64_t ipis_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).ipis_received, __ATOMIC_ACQUIRE); }
 
 KTEST(smp, every_enabled_cpu_online) {
   ktest::PinTo pin(0);  // checks the boot CPU's block is the one this CPU runs on
@@ -128,8 +126,7 @@ KTEST(arch, breakpoint_recovers_on_every_cpu) {
   uint64_t start = breakpoints_on_aps.load(MemoryOrder::kAcquire);
   for (uint32_t i = 1; i < arch::cpus_online(); ++i) KASSERT_TRUE(arch::send_ipi(i, arch::kVectorIpiTest).ok());
   uint32_t others = arch::cpus_online() - 1;
-  KEXPECT_TRUE(
-      wait_for([&] { return breakpoints_on_aps.load(MemoryOrder::kAcquire) >= start + others; }, 200'000'000));
+  KEXPECT_TRUE(wait_for([&] { return breakpoints_on_aps.load(MemoryOrder::kAcquire) >= start + others; }, 200'000'000));
   ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);
 }
 

@@ -20,15 +20,15 @@ inline constexpr uint16_t kFirstTssSelector = 0x28;
 /// base and limit are ignored for code/data; we still encode a flat 4 GiB.
 constexpr uint64_t segment_descriptor(bool code, unsigned dpl) {
   uint64_t d = 0;
-  d |= 0xffffull;                    // limit 15:0
-  d |= 0xfull << 48;                 // limit 19:16
+  d |= 0xffffull;                           // limit 15:0
+  d |= 0xfull << 48;                        // limit 19:16
   d |= uint64_t{code ? 0xau : 0x2u} << 40;  // type: code exec/read, or data read/write
-  d |= 1ull << 44;                   // S: code or data
-  d |= uint64_t{dpl & 3} << 45;      // DPL
-  d |= 1ull << 47;                   // P
-  d |= uint64_t{code ? 1u : 0u} << 53;  // L: 64-bit code
-  d |= uint64_t{code ? 0u : 1u} << 54;  // D/B: 32-bit stack for data (ignored in 64-bit)
-  d |= 1ull << 55;                   // G: 4 KiB granularity
+  d |= 1ull << 44;                          // S: code or data
+  d |= uint64_t{dpl & 3} << 45;             // DPL
+  d |= 1ull << 47;                          // P
+  d |= uint64_t{code ? 1u : 0u} << 53;      // L: 64-bit code
+  d |= uint64_t{code ? 0u : 1u} << 54;      // D/B: 32-bit stack for data (ignored in 64-bit)
+  d |= 1ull << 55;                          // G: 4 KiB granularity
   return d;
 }
 

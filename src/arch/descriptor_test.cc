@@ -18,13 +18,13 @@ TEST(Descriptor, KernelSegments) {
 
 TEST(Descriptor, TssSplitsBaseAndLimit) {
   SystemDescriptor d = tss_descriptor(0xffffffff80123456ull, 0x67);
-  EXPECT_EQ(d.low & 0xffff, 0x67u);                   // limit 15:0
-  EXPECT_EQ((d.low >> 16) & 0xffffff, 0x123456u);     // base 23:0
-  EXPECT_EQ((d.low >> 40) & 0xf, 0x9u);               // available 64-bit TSS
-  EXPECT_EQ((d.low >> 47) & 1, 1u);                   // present
-  EXPECT_EQ((d.low >> 48) & 0xf, 0u);                 // limit 19:16
-  EXPECT_EQ((d.low >> 56) & 0xff, 0x80u);             // base 31:24
-  EXPECT_EQ(d.high, 0xffffffffull);                   // base 63:32
+  EXPECT_EQ(d.low & 0xffff, 0x67u);                // limit 15:0
+  EXPECT_EQ((d.low >> 16) & 0xffffff, 0x123456u);  // base 23:0
+  EXPECT_EQ((d.low >> 40) & 0xf, 0x9u);            // available 64-bit TSS
+  EXPECT_EQ((d.low >> 47) & 1, 1u);                // present
+  EXPECT_EQ((d.low >> 48) & 0xf, 0u);              // limit 19:16
+  EXPECT_EQ((d.low >> 56) & 0xff, 0x80u);          // base 31:24
+  EXPECT_EQ(d.high, 0xffffffffull);                // base 63:32
   EXPECT_EQ((tss_descriptor(0, 0xabcde).low >> 48) & 0xf, 0xau);
 }
 

@@ -23,8 +23,7 @@ static_assert(sizeof(FixupEntry) == 16);
 
 /// In inline assembly: records that the instruction at local label `from`
 /// resumes at local label `to` if it faults.
-#define FIXUP_ENTRY(from, to) \
-  ".pushsection .fixup_table, \"a\"\n.balign 8\n.quad " from ", " to "\n.popsection\n"
+#define FIXUP_ENTRY(from, to) ".pushsection .fixup_table, \"a\"\n.balign 8\n.quad " from ", " to "\n.popsection\n"
 
 /// The resume address for a fault at `rip`, or 0 if `rip` may not fault.
 /// A linear scan: the table holds the handful of probe instructions, not

@@ -42,7 +42,8 @@ template <typename Fn>
 base::Status with_isa_pin(uint8_t irq, Fn fn) {
   if (madt_ == nullptr) return base::Error::kNotFound;
   const auto& madt = *madt_;
-  IsaRoute r = isa_irq_route(irq, base::Span<const acpi::InterruptOverride>(madt.overrides.begin(), madt.overrides.size()));
+  IsaRoute r =
+      isa_irq_route(irq, base::Span<const acpi::InterruptOverride>(madt.overrides.begin(), madt.overrides.size()));
   for (size_t i = 0; i < madt.ioapics.size(); ++i) {
     const auto& io = madt.ioapics[i];
     SpinLockGuard guard(ioapic_lock);

@@ -103,9 +103,7 @@ static_assert(lvt_timer_value(0, TimerMode::kOneShot, true) == 0x0001'0000);
 /// delivers a PMI, so the handler writes this again after every one
 /// ([sdm3] 10.5.1, "the mask bit for its associated LVT entry is set").
 /// `masked` holds PMIs off while counters are (re)programmed.
-constexpr uint32_t lvt_perfmon_nmi(bool masked = false) {
-  return (uint32_t{0b100} << 8) | (masked ? kLvtMasked : 0);
-}
+constexpr uint32_t lvt_perfmon_nmi(bool masked = false) { return (uint32_t{0b100} << 8) | (masked ? kLvtMasked : 0); }
 static_assert(lvt_perfmon_nmi() == 0x0000'0400 && (lvt_perfmon_nmi() & kLvtMasked) == 0);
 static_assert(lvt_perfmon_nmi(true) == 0x0001'0400);
 static_assert(x2apic_msr(kLapicLvtPerfMon) == 0x834, "[sdm3] table 10-6: LVT performance monitoring is MSR 834H");
@@ -345,9 +343,7 @@ class Lapic {
   base::Status send_init(uint32_t apic_id) { return send(apic_id, icr_init_assert()); }
   base::Status send_init_deassert(uint32_t apic_id) { return send(apic_id, icr_init_deassert()); }
   /// STARTUP with a vector from sipi_vector().
-  base::Status send_startup(uint32_t apic_id, uint8_t vector_page) {
-    return send(apic_id, icr_startup(vector_page));
-  }
+  base::Status send_startup(uint32_t apic_id, uint8_t vector_page) { return send(apic_id, icr_startup(vector_page)); }
 
   /// An NMI to `apic_id` from NMI context, which may have interrupted this
   /// CPU's own send() between its two xAPIC ICR writes or while it polled

@@ -132,7 +132,7 @@ class SimTimer {
 
 TEST(LapicEncoding, DivideConfiguration) {
   // [sdm3] figure 10-10, bits 3,1,0.
-  const std::pair<uint32_t, uint32_t> table[] = {{1, 0b1011}, {2, 0b0000},  {4, 0b0001},  {8, 0b0010},
+  const std::pair<uint32_t, uint32_t> table[] = {{1, 0b1011},  {2, 0b0000},  {4, 0b0001},  {8, 0b0010},
                                                  {16, 0b0011}, {32, 0b1000}, {64, 0b1001}, {128, 0b1010}};
   for (auto [divisor, bits] : table) {
     auto d = timer_divide(divisor);
@@ -182,10 +182,9 @@ TEST(LapicXapic, IdVersionEnableErrors) {
   apic.set_task_priority(0);
   apic.set_error_vector(0xfe);
   apic.eoi();
-  EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicSvr, 0x1ff},
-                                                      {true, kLapicTpr, 0},
-                                                      {true, kLapicLvtError, 0xfe},
-                                                      {true, kLapicEoi, 0}}));
+  EXPECT_EQ(dev.writes(),
+            (std::vector<FakeXapic::Op>{
+                {true, kLapicSvr, 0x1ff}, {true, kLapicTpr, 0}, {true, kLapicLvtError, 0xfe}, {true, kLapicEoi, 0}}));
   apic.disable(0xff);
   EXPECT_EQ(dev.get(kLapicSvr), 0xffu);
 
@@ -207,8 +206,8 @@ TEST(LapicXapic, IpiWritesHighThenLowAndWaitsForDelivery) {
   });
   XLapic apic(FakeXapicRegs{&dev});
   ASSERT_TRUE(apic.send_fixed(7, 0x40).ok());
-  EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicIcrHigh, 0x0700'0000},
-                                                      {true, kLapicIcrLow, 0x0000'4040}}));
+  EXPECT_EQ(dev.writes(),
+            (std::vector<FakeXapic::Op>{{true, kLapicIcrHigh, 0x0700'0000}, {true, kLapicIcrLow, 0x0000'4040}}));
   EXPECT_EQ(dev.relaxes, 3);
   // The poll reads only the ICR, four times (three pending, one idle).
   EXPECT_EQ(dev.log.size(), 2u + 4u);
@@ -272,10 +271,14 @@ TEST(LapicXapic, InitSipiSipiAndBroadcast) {
   ASSERT_TRUE(apic.send_startup(2, vector).ok());
   ASSERT_TRUE(apic.send_fixed_all_but_self(0xf0).ok());
   EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{
-                              {true, kLapicIcrHigh, 0x0200'0000}, {true, kLapicIcrLow, 0x0000'c500},
-                              {true, kLapicIcrHigh, 0x0200'0000}, {true, kLapicIcrLow, 0x0000'4608},
-                              {true, kLapicIcrHigh, 0x0200'0000}, {true, kLapicIcrLow, 0x0000'4608},
-                              {true, kLapicIcrHigh, 0},           {true, kLapicIcrLow, 0x000c'40f0},
+                              {true, kLapicIcrHigh, 0x0200'0000},
+                              {true, kLapicIcrLow, 0x0000'c500},
+                              {true, kLapicIcrHigh, 0x0200'0000},
+                              {true, kLapicIcrLow, 0x0000'4608},
+                              {true, kLapicIcrHigh, 0x0200'0000},
+                              {true, kLapicIcrLow, 0x0000'4608},
+                              {true, kLapicIcrHigh, 0},
+                              {true, kLapicIcrLow, 0x000c'40f0},
                           }));
   EXPECT_EQ(dev.relaxes, 0);
 }
@@ -313,8 +316,8 @@ TEST(LapicXapic, TimerModesAgainstCountingDownTimer) {
 
   dev.log.clear();
   apic.stop_timer();
-  EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicTimerInitialCount, 0},
-                                                      {true, kLapicLvtTimer, kLvtMasked}}));
+  EXPECT_EQ(dev.writes(),
+            (std::vector<FakeXapic::Op>{{true, kLapicTimerInitialCount, 0}, {true, kLapicLvtTimer, kLvtMasked}}));
   EXPECT_EQ(apic.timer_current_count(), 0u);
 }
 
@@ -410,9 +413,9 @@ TEST(LapicX2apic, TimerAndTscDeadline) {
   apic.set_timer_tsc_deadline(0xef);
   apic.arm_tsc_deadline(0x1'0000'0000);
   apic.arm_tsc_deadline(0);
-  EXPECT_EQ(bank.log(), (std::vector<Access>{{true, 0x832, 0x0004'00ef},
-                                             {true, kIa32TscDeadline, 0x1'0000'0000},
-                                             {true, kIa32TscDeadline, 0}}));
+  EXPECT_EQ(bank.log(),
+            (std::vector<Access>{
+                {true, 0x832, 0x0004'00ef}, {true, kIa32TscDeadline, 0x1'0000'0000}, {true, kIa32TscDeadline, 0}}));
   EXPECT_EQ(apic.timer_current_count(), 0u);  // reads 0 in TSC-deadline mode
 }
 

@@ -20,10 +20,9 @@ constexpr uint32_t kRsdpV2Size = 36;     // ACPI 2.0 RSDP
 
 // Tags we decode and for which a second copy is ambiguous.
 constexpr uint32_t bit(TagType t) { return 1u << static_cast<uint32_t>(t); }
-constexpr uint32_t kSingletons =
-    bit(TagType::kCmdline) | bit(TagType::kBootLoaderName) | bit(TagType::kBasicMeminfo) |
-    bit(TagType::kMemoryMap) | bit(TagType::kFramebuffer) | bit(TagType::kElfSections) |
-    bit(TagType::kAcpiOldRsdp) | bit(TagType::kAcpiNewRsdp) | bit(TagType::kLoadBaseAddr);
+constexpr uint32_t kSingletons = bit(TagType::kCmdline) | bit(TagType::kBootLoaderName) | bit(TagType::kBasicMeminfo) |
+                                 bit(TagType::kMemoryMap) | bit(TagType::kFramebuffer) | bit(TagType::kElfSections) |
+                                 bit(TagType::kAcpiOldRsdp) | bit(TagType::kAcpiNewRsdp) | bit(TagType::kLoadBaseAddr);
 
 // Byte-wise little-endian loads: some fields are not naturally aligned (the
 // ELF headers start at +20), and this needs no memcpy in the kernel.
@@ -36,28 +35,48 @@ uint64_t load_u64(const uint8_t* p) { return load_u32(p) | uint64_t{load_u32(p +
 // version of the spec does not define (such tags are skipped, not rejected).
 uint32_t min_tag_size(uint32_t type) {
   switch (static_cast<TagType>(type)) {
-    case TagType::kEnd: return kTagHeaderSize;
+    case TagType::kEnd:
+      return kTagHeaderSize;
     case TagType::kCmdline:
-    case TagType::kBootLoaderName: return kTagHeaderSize + 1;  // at least the NUL
-    case TagType::kModule: return kModuleHeaderSize + 1;
-    case TagType::kBasicMeminfo: return 16;
-    case TagType::kBootDevice: return 20;
-    case TagType::kMemoryMap: return kMemoryMapHeaderSize;
-    case TagType::kVbe: return 784;         // 16 + 512-byte control + 256-byte mode info
-    case TagType::kFramebuffer: return 31;  // common part, [mb2] 3.6.12
-    case TagType::kElfSections: return kElfHeaderSize;
-    case TagType::kApm: return 28;
-    case TagType::kEfi32SystemTable: return 12;
+    case TagType::kBootLoaderName:
+      return kTagHeaderSize + 1;  // at least the NUL
+    case TagType::kModule:
+      return kModuleHeaderSize + 1;
+    case TagType::kBasicMeminfo:
+      return 16;
+    case TagType::kBootDevice:
+      return 20;
+    case TagType::kMemoryMap:
+      return kMemoryMapHeaderSize;
+    case TagType::kVbe:
+      return 784;  // 16 + 512-byte control + 256-byte mode info
+    case TagType::kFramebuffer:
+      return 31;  // common part, [mb2] 3.6.12
+    case TagType::kElfSections:
+      return kElfHeaderSize;
+    case TagType::kApm:
+      return 28;
+    case TagType::kEfi32SystemTable:
+      return 12;
     case TagType::kEfi64SystemTable:
-    case TagType::kSmbios: return 16;
-    case TagType::kAcpiOldRsdp: return kTagHeaderSize + kRsdpV1Size;
-    case TagType::kAcpiNewRsdp: return kTagHeaderSize + kRsdpV2Size;
-    case TagType::kNetwork: return kTagHeaderSize;
-    case TagType::kEfiMemoryMap: return 16;
-    case TagType::kEfiBootServices: return kTagHeaderSize;
-    case TagType::kEfi32ImageHandle: return 12;
-    case TagType::kEfi64ImageHandle: return 16;
-    case TagType::kLoadBaseAddr: return 12;
+    case TagType::kSmbios:
+      return 16;
+    case TagType::kAcpiOldRsdp:
+      return kTagHeaderSize + kRsdpV1Size;
+    case TagType::kAcpiNewRsdp:
+      return kTagHeaderSize + kRsdpV2Size;
+    case TagType::kNetwork:
+      return kTagHeaderSize;
+    case TagType::kEfiMemoryMap:
+      return 16;
+    case TagType::kEfiBootServices:
+      return kTagHeaderSize;
+    case TagType::kEfi32ImageHandle:
+      return 12;
+    case TagType::kEfi64ImageHandle:
+      return 16;
+    case TagType::kLoadBaseAddr:
+      return 12;
   }
   return 0;
 }
@@ -113,7 +132,8 @@ class Parser {
     const uint8_t* tag = data_ + at;
     const base::Span<const uint8_t> payload(tag + kTagHeaderSize, size - kTagHeaderSize);
     switch (static_cast<TagType>(type)) {
-      case TagType::kCmdline: return read_string(at, size, kTagHeaderSize, &info_.cmdline_);
+      case TagType::kCmdline:
+        return read_string(at, size, kTagHeaderSize, &info_.cmdline_);
       case TagType::kBootLoaderName:
         return read_string(at, size, kTagHeaderSize, &info_.boot_loader_name_);
       case TagType::kModule: {
@@ -129,7 +149,8 @@ class Parser {
       case TagType::kBasicMeminfo:
         info_.basic_meminfo_ = BasicMeminfo{load_u32(tag + 8), load_u32(tag + 12)};
         return {};
-      case TagType::kMemoryMap: return decode_memory_map(at, size);
+      case TagType::kMemoryMap:
+        return decode_memory_map(at, size);
       case TagType::kFramebuffer: {
         Framebuffer& fb = info_.framebuffer_;
         fb.addr = load_u64(tag + 8);
@@ -144,16 +165,22 @@ class Parser {
         const uint32_t num = load_u32(tag + 8);
         const uint32_t entsize = load_u32(tag + 12);
         const uint64_t bytes = uint64_t{num} * entsize;  // no 32-bit wrap
-        if (bytes > size - kElfHeaderSize)
-          return fail("ELF section headers overrun the tag", at, bytes);
-        info_.elf_sections_ = ElfSections{num, entsize, load_u32(tag + 16),
-                                          base::Span<const uint8_t>(tag + kElfHeaderSize, bytes)};
+        if (bytes > size - kElfHeaderSize) return fail("ELF section headers overrun the tag", at, bytes);
+        info_.elf_sections_ =
+            ElfSections{num, entsize, load_u32(tag + 16), base::Span<const uint8_t>(tag + kElfHeaderSize, bytes)};
         return {};
       }
-      case TagType::kAcpiOldRsdp: info_.acpi_old_rsdp_ = payload; return {};
-      case TagType::kAcpiNewRsdp: info_.acpi_new_rsdp_ = payload; return {};
-      case TagType::kLoadBaseAddr: info_.load_base_addr_ = load_u32(tag + 8); return {};
-      default: return {};  // known and size-checked, but nothing we decode
+      case TagType::kAcpiOldRsdp:
+        info_.acpi_old_rsdp_ = payload;
+        return {};
+      case TagType::kAcpiNewRsdp:
+        info_.acpi_new_rsdp_ = payload;
+        return {};
+      case TagType::kLoadBaseAddr:
+        info_.load_base_addr_ = load_u32(tag + 8);
+        return {};
+      default:
+        return {};  // known and size-checked, but nothing we decode
     }
   }
 
@@ -218,8 +245,7 @@ ModuleList::Iterator& ModuleList::Iterator::operator++() {
   // The structure was validated, so this walk stays inside it and reaches
   // the end tag.
   do {
-    offset_ =
-        static_cast<uint32_t>(base::align_up(offset_ + load_u32(info_ + offset_ + 4), kTagAlign));
+    offset_ = static_cast<uint32_t>(base::align_up(offset_ + load_u32(info_ + offset_ + 4), kTagAlign));
   } while (offset_ < end_ && load_u32(info_ + offset_) != static_cast<uint32_t>(TagType::kModule));
   return *this;
 }

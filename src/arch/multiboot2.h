@@ -124,8 +124,7 @@ class ModuleList {
 
   class Iterator {
    public:
-    constexpr Iterator(const uint8_t* info, uint32_t offset, uint32_t end)
-        : info_(info), offset_(offset), end_(end) {}
+    constexpr Iterator(const uint8_t* info, uint32_t offset, uint32_t end) : info_(info), offset_(offset), end_(end) {}
     Module operator*() const;
     /// Walks on to the next module tag, or to the end tag.
     Iterator& operator++();

@@ -19,26 +19,26 @@ using arch::mb2::Module;
 using arch::mb2::ParseError;
 
 struct Buffer {
-  const uint8_t *data;
+  const uint8_t* data;
   size_t size;
-  bool inside(const void *p, size_t n) const {
-    const auto *q = static_cast<const uint8_t *>(p);
+  bool inside(const void* p, size_t n) const {
+    const auto* q = static_cast<const uint8_t*>(p);
     return n == 0 || (q >= data && n <= size && static_cast<size_t>(q - data) <= size - n);
   }
 };
 
 volatile unsigned g_sink;  // keeps the reads below from being optimised out
 
-void touch(const Buffer &b, const void *p, size_t n) {
+void touch(const Buffer& b, const void* p, size_t n) {
   FUZZ_CHECK(b.inside(p, n));
   unsigned sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += static_cast<const uint8_t *>(p)[i];
+  for (size_t i = 0; i < n; ++i) sum += static_cast<const uint8_t*>(p)[i];
   g_sink = g_sink + sum;
 }
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The kernel hands the parser an 8-byte aligned structure (GRUB aligns
   // it, [mb2] 3.6.1): copy into an exactly-sized heap block, which is
   // 16-byte aligned and has ASan redzones right after the last byte.
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(err.offset <= size);
     return 0;
   }
-  const auto &info = r.value();
+  const auto& info = r.value();
   touch(b, info.raw().data(), info.raw().size());
   touch(b, info.cmdline().data(), info.cmdline().size());
   touch(b, info.boot_loader_name().data(), info.boot_loader_name().size());
@@ -64,11 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(new_rsdp.size() == 0 || new_rsdp.size() >= 36);
   touch(b, old_rsdp.data(), old_rsdp.size());
   touch(b, new_rsdp.data(), new_rsdp.size());
-  const auto &elf = info.elf_sections();
+  const auto& elf = info.elf_sections();
   FUZZ_CHECK(elf.headers.size() == uint64_t{elf.num} * elf.entsize);
   touch(b, elf.headers.data(), elf.headers.size());
   // The section headers as the kernel reads them (symbols and carve-outs).
-  const char *why = nullptr;
+  const char* why = nullptr;
   auto sections = arch::elf::SectionTable::from(elf.num, elf.entsize, elf.headers, &why);
   if (sections.ok()) {
     for (uint32_t i = 0; i < sections.value().size(); ++i) {

@@ -19,9 +19,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes read_boot(const std::string& file) {
-  return base::testing::read_testdata("testdata/boot/" + file);
-}
+Bytes read_boot(const std::string& file) { return base::testing::read_testdata("testdata/boot/" + file); }
 
 std::string str(base::StrView v) { return std::string(v.data(), v.size()); }
 
@@ -116,12 +114,9 @@ struct RealConfig {
 };
 
 const RealConfig kRealConfigs[] = {
-    {"m32M-smp1-qemu64", 7, 33029120, 0},
-    {"m128M-smp2-qemu64", 7, 133692416, 0},
-    {"m512M-smp4-max", 7, 536345600, 0},
-    {"m3584M-smp2-qemu64", 8, 3757571072, 512ull << 20},
-    {"m4G-smp8-max", 8, 4294441984, 1ull << 30},
-    {"m2G-smp4-q35-max", 9, 2146954240, 0},
+    {"m32M-smp1-qemu64", 7, 33029120, 0},        {"m128M-smp2-qemu64", 7, 133692416, 0},
+    {"m512M-smp4-max", 7, 536345600, 0},         {"m3584M-smp2-qemu64", 8, 3757571072, 512ull << 20},
+    {"m4G-smp8-max", 8, 4294441984, 1ull << 30}, {"m2G-smp4-q35-max", 9, 2146954240, 0},
 };
 
 class RealStructure : public ::testing::TestWithParam<RealConfig> {};
@@ -259,9 +254,7 @@ TEST(Multiboot2, SkipsUnknownTagsAndWalksModules) {
 TEST(Multiboot2, MemoryMapStepsByEntrySize) {
   const Bytes b =
       Builder()
-          .tag(6,
-               mmap_payload(
-                   40, {{0, 0x9fc00, 1}, {0x100000, 0x7ee0000, 1}, {0xfd00000000, 0x300000000, 2}}))
+          .tag(6, mmap_payload(40, {{0, 0x9fc00, 1}, {0x100000, 0x7ee0000, 1}, {0xfd00000000, 0x300000000, 2}}))
           .finish();
   const BootInfo info = expect_ok(b);
   const MemoryMap& map = info.memory_map();
@@ -377,8 +370,7 @@ TEST(Multiboot2Malformed, TagOverrunsTotalSize) {
 
   // The panic message the kernel prints, per the recipe in multiboot2.h.
   char msg[128];
-  base::format_to(msg, sizeof(msg), "multiboot2: {} at +{:#x} ({})", err.what, err.offset,
-                  err.value);
+  base::format_to(msg, sizeof(msg), "multiboot2: {} at +{:#x} ({})", err.what, err.offset, err.value);
   EXPECT_STREQ(msg, "multiboot2: tag overruns total_size at +0x90 (4304)");
 }
 
@@ -388,10 +380,8 @@ TEST(Multiboot2Malformed, MissingOrBadEndTag) {
   ParseError err = expect_malformed(mbi);
   EXPECT_STREQ(err.what, "no end tag before total_size");
 
-  EXPECT_STREQ(expect_malformed(Builder().tag(0, Bytes(8, 0)).finish(false)).what,
-               "end tag size is not 8");
-  EXPECT_STREQ(expect_malformed(Builder().tag(0, {}).tag(1, cstr("x")).finish()).what,
-               "bytes follow the end tag");
+  EXPECT_STREQ(expect_malformed(Builder().tag(0, Bytes(8, 0)).finish(false)).what, "end tag size is not 8");
+  EXPECT_STREQ(expect_malformed(Builder().tag(0, {}).tag(1, cstr("x")).finish()).what, "bytes follow the end tag");
 }
 
 TEST(Multiboot2Malformed, UnterminatedStrings) {
@@ -441,14 +431,10 @@ TEST(Multiboot2Malformed, ModuleEndBeforeStart) {
 }
 
 TEST(Multiboot2Malformed, KnownTagTooSmall) {
-  EXPECT_STREQ(expect_malformed(Builder().tag(4, u32s({639})).finish()).what,
-               "tag smaller than its type's minimum");
-  EXPECT_STREQ(expect_malformed(Builder().tag(14, Bytes(19, 0)).finish()).what,
-               "tag smaller than its type's minimum");
-  EXPECT_STREQ(expect_malformed(Builder().tag(3, u32s({1, 2})).finish()).what,
-               "tag smaller than its type's minimum");
-  EXPECT_STREQ(expect_malformed(Builder().tag(1, {}).finish()).what,
-               "tag smaller than its type's minimum");
+  EXPECT_STREQ(expect_malformed(Builder().tag(4, u32s({639})).finish()).what, "tag smaller than its type's minimum");
+  EXPECT_STREQ(expect_malformed(Builder().tag(14, Bytes(19, 0)).finish()).what, "tag smaller than its type's minimum");
+  EXPECT_STREQ(expect_malformed(Builder().tag(3, u32s({1, 2})).finish()).what, "tag smaller than its type's minimum");
+  EXPECT_STREQ(expect_malformed(Builder().tag(1, {}).finish()).what, "tag smaller than its type's minimum");
 }
 
 TEST(Multiboot2Malformed, ElfSectionsOverrunTheirTag) {
@@ -463,8 +449,7 @@ TEST(Multiboot2Malformed, ElfSectionsOverrunTheirTag) {
 }
 
 TEST(Multiboot2Malformed, DuplicateSingletonIsRejected) {
-  const ParseError err =
-      expect_malformed(Builder().tag(1, cstr("a")).tag(2, cstr("b")).tag(1, cstr("c")).finish());
+  const ParseError err = expect_malformed(Builder().tag(1, cstr("a")).tag(2, cstr("b")).tag(1, cstr("c")).finish());
   EXPECT_STREQ(err.what, "duplicate tag");
   EXPECT_EQ(err.offset, 8u + 16 + 16);
   EXPECT_EQ(err.value, 1u);
@@ -536,8 +521,7 @@ TEST(Multiboot2Fuzz, EverySingleByteValue) {
 TEST(Multiboot2Fuzz, RandomCorruptionsAndTruncations) {
   std::mt19937 rng(0xb15c0771);  // fixed: failures reproduce
   auto below = [&](size_t n) { return n ? static_cast<size_t>(rng() % n) : 0; };
-  const uint32_t kInteresting[] = {0,  1,  7,  8,          9,          16,         17,
-                                   23, 24, 32, 0x7fffffff, 0x80000000, 0xfffffff8, 0xffffffff};
+  const uint32_t kInteresting[] = {0, 1, 7, 8, 9, 16, 17, 23, 24, 32, 0x7fffffff, 0x80000000, 0xfffffff8, 0xffffffff};
   size_t ok = 0, rejected = 0;
   for (const RealConfig& c : kRealConfigs) {
     const Bytes mbi = read_boot(std::string(c.name) + ".mb2.bin");
@@ -549,8 +533,7 @@ TEST(Multiboot2Fuzz, RandomCorruptionsAndTruncations) {
           m[below(m.size())] = static_cast<uint8_t>(rng());
           break;
         case 1:  // a burst of random bytes anywhere
-          for (size_t n = 2 + below(15); n > 0; --n)
-            m[below(m.size())] = static_cast<uint8_t>(rng());
+          for (size_t n = 2 + below(15); n > 0; --n) m[below(m.size())] = static_cast<uint8_t>(rng());
           break;
         case 2:  // a size-like word at an aligned offset
           put_u32(m, below(m.size() / 4) * 4, kInteresting[below(std::size(kInteresting))]);

@@ -28,8 +28,8 @@ namespace arch {
 inline constexpr uint32_t kIa32GsBase = 0xc000'0101;
 
 struct alignas(64) PerCpu {
-  PerCpu* self;            // offset 0: what gs:0 loads
-  uint32_t index;          // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
+  PerCpu* self;    // offset 0: what gs:0 loads
+  uint32_t index;  // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
   uint32_t apic_id;
   sched::Thread* current_thread;    // sched's: the thread running here
   sched::CpuSched* sched;           // sched's per-CPU block

@@ -17,13 +17,13 @@ void pic8259_remap_and_mask(Io io) {
   constexpr uint16_t kMasterCmd = 0x20, kMasterData = 0x21, kSlaveCmd = 0xa0, kSlaveData = 0xa1;
   io.out8(kMasterCmd, 0x11);  // ICW1: initialise, ICW4 follows, cascade mode
   io.out8(kSlaveCmd, 0x11);
-  io.out8(kMasterData, kVectorPicBase);      // ICW2: vector base
+  io.out8(kMasterData, kVectorPicBase);  // ICW2: vector base
   io.out8(kSlaveData, kVectorPicBase + 8);
-  io.out8(kMasterData, 1 << 2);              // ICW3: slave on IRQ2
-  io.out8(kSlaveData, 2);                    //       slave identity
-  io.out8(kMasterData, 0x01);                // ICW4: 8086 mode
+  io.out8(kMasterData, 1 << 2);  // ICW3: slave on IRQ2
+  io.out8(kSlaveData, 2);        //       slave identity
+  io.out8(kMasterData, 0x01);    // ICW4: 8086 mode
   io.out8(kSlaveData, 0x01);
-  io.out8(kMasterData, 0xff);                // OCW1: mask everything
+  io.out8(kMasterData, 0xff);  // OCW1: mask everything
   io.out8(kSlaveData, 0xff);
 }
 

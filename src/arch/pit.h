@@ -285,8 +285,7 @@ inline constexpr uint32_t kPitMaxPolls = 50'000'000;
 /// kTimedOut if it never rises within twice the window at the fastest
 /// plausible TSC (channel 2 not counting) or within max_polls polls.
 template <typename Io, typename Counters>
-base::Result<PitWindow> measure_pit_window(PitChannel2<Io>& pit, Counters& counters,
-                                           uint32_t us = kCalibrationWindowUs,
+base::Result<PitWindow> measure_pit_window(PitChannel2<Io>& pit, Counters& counters, uint32_t us = kCalibrationWindowUs,
                                            uint32_t max_polls = kPitMaxPolls) {
   if (us < 1000) return base::Error::kInvalidArgument;
   base::Result<uint16_t> count = pit_count_for_us(us);
@@ -395,8 +394,7 @@ struct Calibration {
 /// kAgain if no window was usable. A LAPIC timer being measured must not
 /// run out meanwhile (0xffff'ffff counts: 4.3 s at 1 GHz).
 template <typename Io, typename Counters>
-base::Result<Calibration> calibrate_clocks(PitChannel2<Io>& pit, Counters& counters,
-                                           uint32_t us = kCalibrationWindowUs,
+base::Result<Calibration> calibrate_clocks(PitChannel2<Io>& pit, Counters& counters, uint32_t us = kCalibrationWindowUs,
                                            uint64_t target_ppm = kCalibrationTargetPpm,
                                            int max_windows = kCalibrationMaxWindows) {
   PitWindow best{};

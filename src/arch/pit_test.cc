@@ -156,8 +156,8 @@ TEST(Pit, StartAndStopSequence) {
   PitChannel2<SimRef> pit(SimRef{&m});
   pit.start(0x1234);
   // Gate on, speaker off, bits 3:2 kept; then mode 0, low byte, high byte.
-  EXPECT_EQ(m.writes, (std::vector<std::pair<uint16_t, uint8_t>>{
-                          {0x61, 0x05}, {0x43, 0xb0}, {0x42, 0x34}, {0x42, 0x12}}));
+  EXPECT_EQ(m.writes,
+            (std::vector<std::pair<uint16_t, uint8_t>>{{0x61, 0x05}, {0x43, 0xb0}, {0x42, 0x34}, {0x42, 0x12}}));
   EXPECT_FALSE(pit.expired());
   m.now_ps += 0x1235 * kPsPerSecond / kPitHz + 1'000'000;
   EXPECT_TRUE(pit.expired());
@@ -288,7 +288,7 @@ TEST(PitCalibration, StallBeforeFirstPollIsRetriedNotMistakenForNoPit) {
   SimMachine m;
   m.qemu_out = true;
   m.host_stall_at_ps = m.now_ps + 5 * 1'000'000;  // hits the count's high-byte write
-  m.host_stall_ps = 12'000 * 1'000'000ull;         // longer than the window
+  m.host_stall_ps = 12'000 * 1'000'000ull;        // longer than the window
   PitChannel2<SimRef> pit(SimRef{&m});
   const uint64_t t0 = m.now_ps;
   EXPECT_EQ(measure_pit_window(pit, m).error(), base::Error::kAgain);

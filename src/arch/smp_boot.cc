@@ -149,7 +149,8 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
   while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) cpu_relax();
   for (uint32_t i = 1; i < planned; ++i) {
     if (!ap_slots[i].abandon()) continue;
-    kprint("smp: cpu {} (apic {}) did not start within {} ms; skipped\n", i, apic_ids[i], kApArrivalLimitNs / 1'000'000);
+    kprint("smp: cpu {} (apic {}) did not start within {} ms; skipped\n", i, apic_ids[i],
+           kApArrivalLimitNs / 1'000'000);
     base::Status s = with_lapic([&](auto& l) { return l.send_init(apic_ids[i]); });
     if (!s.ok()) kprint("smp: INIT to abandoned apic {} failed: {}\n", apic_ids[i], base::error_name(s.error()));
   }
@@ -170,9 +171,7 @@ uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
 uint32_t cpus_found() { return found; }
 uint32_t cpus_skipped() { return found - cpus_online(); }
 
-bool ap_is_online(uint32_t index) {
-  return index < planned && ap_slots[index].state() == ApSlot::kOnline;
-}
+bool ap_is_online(uint32_t index) { return index < planned && ap_slots[index].state() == ApSlot::kOnline; }
 
 PerCpu& cpu_block(uint32_t index) {
   ASSERT_MSG(index < planned, "cpu_block({}) of {}", index, planned);

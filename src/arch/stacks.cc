@@ -29,8 +29,8 @@ struct alignas(4096) CpuStacks {
 [[gnu::section(".bss.stacks")]] constinit CpuStacks cpu_stacks[kMaxCpus]{};
 constinit Tss tss[kMaxCpus]{};
 
-constexpr const char* kIstNames[kIstStacks] = {"NMI stack", "double-fault stack",
-                                                      "machine-check stack", "page-fault stack"};
+constexpr const char* kIstNames[kIstStacks] = {"NMI stack", "double-fault stack", "machine-check stack",
+                                               "page-fault stack"};
 
 uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
@@ -48,8 +48,7 @@ void stacks_unmap_guards() {
 void stacks_install_tss(uint32_t index) {
   ASSERT(index < kMaxCpus);
   Tss& t = tss[index];
-  for (unsigned k = 0; k < kIstStacks; ++k)
-    t.ist[k] = addr(cpu_stacks[index].ist[k].stack + kIstStackSize);
+  for (unsigned k = 0; k < kIstStacks; ++k) t.ist[k] = addr(cpu_stacks[index].ist[k].stack + kIstStackSize);
   tss_install(index, &t);
 }
 

@@ -32,11 +32,16 @@ static_assert(kFirstTssSelector / 8 == 5);
 // stack.
 unsigned ist_for(unsigned vector) {
   switch (vector) {
-    case kVectorNmi: return kIstNmi;
-    case kVectorDoubleFault: return kIstDoubleFault;
-    case kVectorMachineCheck: return kIstMachineCheck;
-    case kVectorPageFault: return kIstPageFault;
-    default: return 0;
+    case kVectorNmi:
+      return kIstNmi;
+    case kVectorDoubleFault:
+      return kIstDoubleFault;
+    case kVectorMachineCheck:
+      return kIstMachineCheck;
+    case kVectorPageFault:
+      return kIstPageFault;
+    default:
+      return 0;
   }
 }
 
@@ -44,13 +49,38 @@ unsigned ist_for(unsigned vector) {
 
 const char* vector_name(uint64_t v) {
   static constexpr const char* kNames[32] = {
-      "divide error", "debug", "NMI", "breakpoint", "overflow", "BOUND range exceeded",
-      "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
-      "invalid TSS", "segment not present", "stack-segment fault", "general protection",
-      "page fault", "reserved 15", "x87 floating-point error", "alignment check",
-      "machine check", "SIMD floating-point", "virtualization", "control protection",
-      "reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26", "reserved 27",
-      "hypervisor injection", "VMM communication", "security", "reserved 31",
+      "divide error",
+      "debug",
+      "NMI",
+      "breakpoint",
+      "overflow",
+      "BOUND range exceeded",
+      "invalid opcode",
+      "device not available",
+      "double fault",
+      "coprocessor segment overrun",
+      "invalid TSS",
+      "segment not present",
+      "stack-segment fault",
+      "general protection",
+      "page fault",
+      "reserved 15",
+      "x87 floating-point error",
+      "alignment check",
+      "machine check",
+      "SIMD floating-point",
+      "virtualization",
+      "control protection",
+      "reserved 22",
+      "reserved 23",
+      "reserved 24",
+      "reserved 25",
+      "reserved 26",
+      "reserved 27",
+      "hypervisor injection",
+      "VMM communication",
+      "security",
+      "reserved 31",
   };
   return v < 32 ? kNames[v] : "interrupt";
 }

@@ -10,12 +10,26 @@ namespace arch {
 
 /// Exception vectors [sdm3] 6.3.1 table 6-1.
 enum : uint8_t {
-  kVectorDivide = 0, kVectorDebug = 1, kVectorNmi = 2, kVectorBreakpoint = 3,
-  kVectorOverflow = 4, kVectorBound = 5, kVectorInvalidOpcode = 6, kVectorNoFpu = 7,
-  kVectorDoubleFault = 8, kVectorInvalidTss = 10, kVectorSegmentNotPresent = 11,
-  kVectorStackFault = 12, kVectorGeneralProtection = 13, kVectorPageFault = 14,
-  kVectorFpuError = 16, kVectorAlignmentCheck = 17, kVectorMachineCheck = 18,
-  kVectorSimd = 19, kVectorVirtualization = 20, kVectorControlProtection = 21,
+  kVectorDivide = 0,
+  kVectorDebug = 1,
+  kVectorNmi = 2,
+  kVectorBreakpoint = 3,
+  kVectorOverflow = 4,
+  kVectorBound = 5,
+  kVectorInvalidOpcode = 6,
+  kVectorNoFpu = 7,
+  kVectorDoubleFault = 8,
+  kVectorInvalidTss = 10,
+  kVectorSegmentNotPresent = 11,
+  kVectorStackFault = 12,
+  kVectorGeneralProtection = 13,
+  kVectorPageFault = 14,
+  kVectorFpuError = 16,
+  kVectorAlignmentCheck = 17,
+  kVectorMachineCheck = 18,
+  kVectorSimd = 19,
+  kVectorVirtualization = 20,
+  kVectorControlProtection = 21,
   kVectorFirstIrq = 32,
 };
 

@@ -15,8 +15,7 @@ template <typename Io>
 class Uart16550 {
  public:
   // Register offsets from the base port [16550] table 2.
-  static constexpr uint16_t kData = 0, kIntEnable = 1, kFifoCtl = 2, kLineCtl = 3, kModemCtl = 4,
-                            kLineStatus = 5;
+  static constexpr uint16_t kData = 0, kIntEnable = 1, kFifoCtl = 2, kLineCtl = 3, kModemCtl = 4, kLineStatus = 5;
   static constexpr uint8_t kLsrDataReady = 1 << 0, kLsrOverrun = 1 << 1, kLsrThrEmpty = 1 << 5;
   static constexpr uint8_t kIerReceiveData = 1 << 0;
   static constexpr uint32_t kBaseClock = 115200;  // 1.8432 MHz / 16

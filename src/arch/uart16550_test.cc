@@ -56,9 +56,8 @@ TEST(Uart16550, InitProgramsDivisorAnd8N1) {
   FakeUart u;
   arch::Uart16550<FakeIo> uart(FakeIo{&u}, arch::kCom1);
   uart.init(115200);
-  std::vector<std::pair<uint16_t, uint8_t>> want = {
-      {0x3f9, 0x00}, {0x3fb, 0x80}, {0x3f8, 0x01}, {0x3f9, 0x00},
-      {0x3fb, 0x03}, {0x3fa, 0xc5}, {0x3fc, 0x03}};
+  std::vector<std::pair<uint16_t, uint8_t>> want = {{0x3f9, 0x00}, {0x3fb, 0x80}, {0x3f8, 0x01}, {0x3f9, 0x00},
+                                                    {0x3fb, 0x03}, {0x3fa, 0xc5}, {0x3fc, 0x03}};
   EXPECT_EQ(u.writes, want);
   u.writes.clear();
   uart.init(9600);

@@ -12,8 +12,7 @@ namespace base {
 [[noreturn]] void panic_message(const char* file, int line, const char* msg);
 
 template <typename... Args>
-[[noreturn]] __attribute__((noinline, cold)) void panic(const char* file, int line, StrView fmt,
-                                                        const Args&... args) {
+[[noreturn]] __attribute__((noinline, cold)) void panic(const char* file, int line, StrView fmt, const Args&... args) {
   char msg[256];
   format_to(msg, sizeof(msg), fmt, args...);
   panic_message(file, line, msg);
@@ -24,14 +23,14 @@ template <typename... Args>
 #define PANIC(...) ::base::panic(__FILE__, __LINE__, __VA_ARGS__)
 
 /// Always on, in every build.
-#define ASSERT(cond)                                                       \
-  do {                                                                     \
+#define ASSERT(cond)                                                        \
+  do {                                                                      \
     if (__builtin_expect(!(cond), 0)) PANIC("assertion failed: {}", #cond); \
   } while (0)
 
 /// Always on, with a formatted explanation.
-#define ASSERT_MSG(cond, ...)                     \
-  do {                                            \
+#define ASSERT_MSG(cond, ...)                             \
+  do {                                                    \
     if (__builtin_expect(!(cond), 0)) PANIC(__VA_ARGS__); \
   } while (0)
 

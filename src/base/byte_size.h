@@ -24,10 +24,17 @@ inline Result<uint64_t> parse_byte_size(StrView text) {
   unsigned shift = 0;
   if (i < text.size()) {
     switch (text[i]) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      default: return Error::kInvalidArgument;
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      default:
+        return Error::kInvalidArgument;
     }
     if (++i != text.size()) return Error::kInvalidArgument;
   }

@@ -53,11 +53,10 @@ struct FormatArg {
   constexpr FormatArg(void* v) : kind(Kind::kPtr), p(v) {}
   /// Enums print as their underlying integer.
   template <typename E>
-    requires __is_enum(E)
-  constexpr FormatArg(E v) : FormatArg(static_cast<__underlying_type(E)>(v)) {}
+  requires __is_enum(E) constexpr FormatArg(E v) : FormatArg(static_cast<__underlying_type(E)>(v)) {}
   /// Strong types (PhysAddr, CpuId, ...) print through their raw() value.
   template <typename T>
-    requires requires(const T& t) { t.raw(); }
+  requires requires(const T& t) { t.raw(); }
   constexpr FormatArg(const T& v) : FormatArg(v.raw()) {}
 };
 

@@ -30,7 +30,7 @@ const char* error_name(Error e);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  constexpr Result(T value) : value_(value), error_(0) {}  // NOLINT: implicit by design
+  constexpr Result(T value) : value_(value), error_(0) {}               // NOLINT: implicit by design
   constexpr Result(Error e) : value_(), error_(static_cast<int>(e)) {}  // NOLINT
 
   constexpr bool ok() const { return error_ == 0; }

@@ -32,9 +32,7 @@ class StrView {
     if (n > size_ - pos) n = size_ - pos;
     return StrView(data_ + pos, n);
   }
-  constexpr bool starts_with(StrView p) const {
-    return p.size_ <= size_ && substr(0, p.size_) == p;
-  }
+  constexpr bool starts_with(StrView p) const { return p.size_ <= size_ && substr(0, p.size_) == p; }
   /// Index of the first `c`, or npos.
   constexpr size_t find(char c, size_t from = 0) const {
     for (size_t i = from; i < size_; ++i)

@@ -43,9 +43,7 @@ class CAPABILITY("mutex") TicketLock {
     serving_.store(serving_.load(MemoryOrder::kRelaxed) + 1, MemoryOrder::kRelease);
   }
 
-  bool is_locked() const {
-    return next_.load(MemoryOrder::kRelaxed) != serving_.load(MemoryOrder::kRelaxed);
-  }
+  bool is_locked() const { return next_.load(MemoryOrder::kRelaxed) != serving_.load(MemoryOrder::kRelaxed); }
 
  private:
   Atomic<uint32_t> next_{0};

@@ -10,7 +10,7 @@ namespace kernel {
 struct BootState {
   base::StrView cmdline;
   base::StrView boot_loader;
-  uint64_t usable_bytes = 0;       // sanitised usable RAM minus carve-outs
+  uint64_t usable_bytes = 0;  // sanitised usable RAM minus carve-outs
   uint64_t highest_usable_end = 0;
   size_t memory_ranges = 0;
 };

@@ -4,10 +4,10 @@
 // if the kernel has one (app.h).
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
-#include "src/arch/exceptions.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/cpu_timer.h"
 #include "src/arch/elf.h"
+#include "src/arch/exceptions.h"
 #include "src/arch/fw_cfg.h"
 #include "src/arch/irq_routing.h"
 #include "src/arch/local_apic.h"
@@ -23,8 +23,8 @@
 #include "src/kernel/boot_phases.h"
 #include "src/kernel/boot_state.h"
 #include "src/kernel/platform.h"
-#include "src/ktest/timing.h"
 #include "src/kernel/version.h"
+#include "src/ktest/timing.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
 #include "src/mm/fail_inject.h"
@@ -73,7 +73,8 @@ constinit arch::CpuFeatures boot_features{};  // decoded once by kmain; every CP
 // `mbi` is where the boot information can be read: the boot identity map
 // first (the low 4 GiB, where the loader put it), then the direct map.
 arch::mb2::BootInfo parse_boot_info(uint32_t mbi_phys, const uint8_t* mbi) {
-  ASSERT_MSG(mbi_phys != 0 && mbi_phys % 8 == 0, "multiboot2: boot information at {:#x} is not 8-byte aligned", mbi_phys);
+  ASSERT_MSG(mbi_phys != 0 && mbi_phys % 8 == 0, "multiboot2: boot information at {:#x} is not 8-byte aligned",
+             mbi_phys);
   uint32_t total_size = *reinterpret_cast<const uint32_t*>(mbi);
   arch::mb2::ParseError err;
   auto info = arch::mb2::parse_multiboot2(mbi, total_size, &err);
@@ -94,9 +95,9 @@ base::StrView early_cmdline(base::StrView from_loader) {
   char extra[1024];
   int64_t len = fw_cfg.read_file(kFwCfgCmdline, extra, sizeof(extra));
   if (len > 0) {
-    n += base::format_to(early_cmdline_buf + n, sizeof(early_cmdline_buf) - n, "{}{}", n ? " " : "",
-                         base::StrView(extra, static_cast<size_t>(len) < sizeof(extra) ? static_cast<size_t>(len)
-                                                                                       : sizeof(extra)));
+    n += base::format_to(
+        early_cmdline_buf + n, sizeof(early_cmdline_buf) - n, "{}{}", n ? " " : "",
+        base::StrView(extra, static_cast<size_t>(len) < sizeof(extra) ? static_cast<size_t>(len) : sizeof(extra)));
   }
   return base::StrView(early_cmdline_buf, n < sizeof(early_cmdline_buf) ? n : sizeof(early_cmdline_buf) - 1);
 }
@@ -134,8 +135,8 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   size_t c = 0;
   // Low memory holds the BIOS data, EBDA and (later) the AP trampoline.
   add_carve_out(&c, 0, 0x10'0000, "low memory");
-  add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start),
-                reinterpret_cast<uint64_t>(__kernel_phys_end), "kernel image");
+  add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start), reinterpret_cast<uint64_t>(__kernel_phys_end),
+                "kernel image");
   add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size(), "boot information");
   // Boot modules (an initrd, data) stay where GRUB put them: out of free
   // memory, and named, so a boot log shows what was loaded.
@@ -154,8 +155,8 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
       add_carve_out(&c, sh.addr, sh.addr + sh.size, "ELF section");
   }
 
-  base::Status s = memory_map.init(base::Span<const mm::E820Entry>(raw_map, n),
-                                   base::Span<const mm::PhysRange>(carve_outs, c));
+  base::Status s =
+      memory_map.init(base::Span<const mm::E820Entry>(raw_map, n), base::Span<const mm::PhysRange>(carve_outs, c));
   if (!s.ok()) PANIC("memory map: {} ({} entries, {} carve-outs)", base::error_name(s.error()), n, c);
   state->usable_bytes = memory_map.usable_bytes();
   state->highest_usable_end = memory_map.highest_usable_end();
@@ -165,10 +166,10 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
 void print_memory_report(const mm::VmBootReport& vm) {
   mm::PageAllocStats pages = mm::page_alloc_stats();
   arch::kprint("mm: direct map {} MiB in {} pages, NX {}; {} KiB of page metadata, {} boot page tables\n",
-         vm.direct_map_bytes >> 20, vm.direct_page_bytes == (uint64_t{1} << 30) ? "1 GiB" : "2 MiB",
-         vm.nx ? "on" : "off", vm.metadata_bytes >> 10, vm.boot_table_pages);
+               vm.direct_map_bytes >> 20, vm.direct_page_bytes == (uint64_t{1} << 30) ? "1 GiB" : "2 MiB",
+               vm.nx ? "on" : "off", vm.metadata_bytes >> 10, vm.boot_table_pages);
   arch::kprint("mm: {} pages ({} KiB) free of {} managed{}\n", pages.phys.free_pages, pages.phys.free_pages * 4,
-         pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
+               pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
 }
 
 // The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
@@ -178,7 +179,8 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
   if (!features.x2apic) {
     // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
     base::Result<uint64_t> va = mm::fixmap(platform.lapic_phys, base::kPageSize, /*uncached=*/true);
-    if (!va.ok()) PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
+    if (!va.ok())
+      PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
     xapic_va = va.value();
   }
   arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
@@ -243,7 +245,6 @@ void start_scheduler(const Platform& platform) {
   sched::sched_start_boot_cpu();
 }
 
-
 // The vector code rt's Objs operations use, chosen once from this CPU's
 // features and the XCR0 it enabled (start_scheduler), before the APs start:
 // they only enable theirs and use the table set here. And what sampling
@@ -283,13 +284,16 @@ mm::FaultConfig fault_config(base::StrView cmdline, bool report) {
   const char* keys[mm::kFaultSites] = {"fail.page", "fail.heap", "fail.reserve"};
   for (unsigned i = 0; i < mm::kFaultSites; ++i) {
     base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, base::StrView(keys[i]));
-    if (v.ok()) config.per_mille[i] = static_cast<uint32_t>(v.value());
+    if (v.ok())
+      config.per_mille[i] = static_cast<uint32_t>(v.value());
     else if (report && v.error() != base::Error::kNotFound)
       arch::kprint("{}: expected 0 to {} (per mille); not injecting there\n", keys[i], mm::kFaultPerMilleMax);
   }
   base::Result<uint64_t> seed = monitor::boot_option_uint(cmdline, base::StrView("fail.seed"));
-  if (seed.ok()) config.seed = seed.value();
-  else if (report && seed.error() != base::Error::kNotFound) arch::kprint("fail.seed: expected a number; using 1\n");
+  if (seed.ok())
+    config.seed = seed.value();
+  else if (report && seed.error() != base::Error::kNotFound)
+    arch::kprint("fail.seed: expected a number; using 1\n");
   return config;
 }
 
@@ -335,14 +339,16 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   state->boot_loader = info.boot_loader_name();
   state->cmdline = full_cmdline(info.cmdline());
   if ((monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1")) != poison) {
-    arch::kprint("warning: mm.poison lies beyond the first {} bytes of the command line, which mm reads before "
-                 "the heap exists: it was not applied; give it earlier\n",
-                 sizeof(early_cmdline_buf) - 1);
+    arch::kprint(
+        "warning: mm.poison lies beyond the first {} bytes of the command line, which mm reads before "
+        "the heap exists: it was not applied; give it earlier\n",
+        sizeof(early_cmdline_buf) - 1);
   }
   if (!same_faults(fault_config(state->cmdline, /*report=*/false), faults)) {
-    arch::kprint("warning: fail.* options lie beyond the first {} bytes of the command line, which mm reads before "
-                 "the heap exists: they were not applied; give them earlier\n",
-                 sizeof(early_cmdline_buf) - 1);
+    arch::kprint(
+        "warning: fail.* options lie beyond the first {} bytes of the command line, which mm reads before "
+        "the heap exists: they were not applied; give them earlier\n",
+        sizeof(early_cmdline_buf) - 1);
   }
   return info;
 }
@@ -375,8 +381,10 @@ void start_irq_routing(const Platform& platform) {
   ASSERT_MSG(n <= arch::kMaxIoApics, "more than {} IOAPICs", arch::kMaxIoApics);
   uint64_t va[arch::kMaxIoApics]{};
   for (size_t i = 0; i < n; ++i) {
-    base::Result<uint64_t> m = mm::fixmap(platform.madt.ioapics[i].address, arch::kIoApicWindowBytes, /*uncached=*/true);
-    if (!m.ok()) PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
+    base::Result<uint64_t> m =
+        mm::fixmap(platform.madt.ioapics[i].address, arch::kIoApicWindowBytes, /*uncached=*/true);
+    if (!m.ok())
+      PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
     va[i] = m.value();
   }
   arch::irq_routing_init(platform.madt, base::Span<const uint64_t>(va, n));

@@ -11,7 +11,7 @@ namespace kernel {
 /// What the MADT said, or the single-CPU fallback.
 struct Platform {
   bool from_acpi = false;
-  arch::acpi::Madt madt;  // lists empty in the fallback
+  arch::acpi::Madt madt;              // lists empty in the fallback
   uint64_t lapic_phys = 0xfee0'0000;  // [sdm3] 10.4.1: the reset default
 };
 

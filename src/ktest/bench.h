@@ -39,10 +39,10 @@ struct BenchCase {
 
 }  // namespace ktest
 
-#define BENCH_N(suite, name, iters)                                                  \
-  static void bench_fn_##suite##_##name(::ktest::BenchRun& run);                     \
-  [[gnu::used, gnu::section(".bench")]] static constexpr ::ktest::BenchCase          \
-      bench_case_##suite##_##name{#suite, #name, &bench_fn_##suite##_##name, iters}; \
+#define BENCH_N(suite, name, iters)                                                                      \
+  static void bench_fn_##suite##_##name(::ktest::BenchRun& run);                                         \
+  [[gnu::used, gnu::section(".bench")]] static constexpr ::ktest::BenchCase bench_case_##suite##_##name{ \
+      #suite, #name, &bench_fn_##suite##_##name, iters};                                                 \
   static void bench_fn_##suite##_##name([[maybe_unused]] ::ktest::BenchRun& run)
 
 #define BENCH(suite, name) BENCH_N(suite, name, 1000)

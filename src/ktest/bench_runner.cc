@@ -35,8 +35,7 @@ unsigned run_benches(base::StrView patterns, bool* interrupted) {
     size_t n = base::format_to(full, sizeof(full), "{}.{}", bc->suite, bc->name);
     base::StrView name(full, n < sizeof(full) ? n : sizeof(full) - 1);
     // "bench=mm" names a whole suite.
-    if (!name_selected(patterns, name, false) && !name_selected(patterns, base::StrView(bc->suite), false))
-      continue;
+    if (!name_selected(patterns, name, false) && !name_selected(patterns, base::StrView(bc->suite), false)) continue;
     if (monitor::interrupt_requested()) {
       *interrupted = true;
       arch::kprint("bench: interrupted before {}\n", name);

@@ -57,10 +57,10 @@ Summary run_tests(base::StrView patterns);
 
 }  // namespace ktest
 
-#define KTEST(suite, name)                                                              \
-  static void ktest_fn_##suite##_##name(::ktest::Context& ktest_ctx);                   \
-  [[gnu::used, gnu::section(".ktest")]] static constexpr ::ktest::Case                  \
-      ktest_case_##suite##_##name{#suite, #name, &ktest_fn_##suite##_##name};            \
+#define KTEST(suite, name)                                                                          \
+  static void ktest_fn_##suite##_##name(::ktest::Context& ktest_ctx);                               \
+  [[gnu::used, gnu::section(".ktest")]] static constexpr ::ktest::Case ktest_case_##suite##_##name{ \
+      #suite, #name, &ktest_fn_##suite##_##name};                                                   \
   static void ktest_fn_##suite##_##name([[maybe_unused]] ::ktest::Context& ktest_ctx)
 
 /// Ends the test as skipped, with a reason (format arguments allowed):
@@ -72,15 +72,14 @@ Summary run_tests(base::StrView patterns);
     return;                      \
   } while (0)
 
-#define KTEST_CMP_(a, op, b, on_fail)                                                   \
-  do {                                                                                  \
-    const auto& ktest_a = (a);                                                          \
-    const auto& ktest_b = (b);                                                          \
-    if (!(ktest_a op ktest_b)) {                                                        \
-      ktest_ctx.fail(__FILE__, __LINE__, "expected {} " #op " {} ({} vs {})", #a, #b,   \
-                     ktest_a, ktest_b);                                                 \
-      on_fail;                                                                          \
-    }                                                                                   \
+#define KTEST_CMP_(a, op, b, on_fail)                                                                    \
+  do {                                                                                                   \
+    const auto& ktest_a = (a);                                                                           \
+    const auto& ktest_b = (b);                                                                           \
+    if (!(ktest_a op ktest_b)) {                                                                         \
+      ktest_ctx.fail(__FILE__, __LINE__, "expected {} " #op " {} ({} vs {})", #a, #b, ktest_a, ktest_b); \
+      on_fail;                                                                                           \
+    }                                                                                                    \
   } while (0)
 
 #define KEXPECT_EQ(a, b) KTEST_CMP_(a, ==, b, (void)0)
@@ -90,6 +89,6 @@ Summary run_tests(base::StrView patterns);
 #define KEXPECT_GT(a, b) KTEST_CMP_(a, >, b, (void)0)
 #define KEXPECT_GE(a, b) KTEST_CMP_(a, >=, b, (void)0)
 #define KEXPECT_TRUE(c) KTEST_CMP_(static_cast<bool>(c), ==, true, (void)0)
-#define KASSERT_EQ(a, b) KTEST_CMP_(a, ==, b, return)
-#define KASSERT_NE(a, b) KTEST_CMP_(a, !=, b, return)
-#define KASSERT_TRUE(c) KTEST_CMP_(static_cast<bool>(c), ==, true, return)
+#define KASSERT_EQ(a, b) KTEST_CMP_(a, ==, b, return )
+#define KASSERT_NE(a, b) KTEST_CMP_(a, !=, b, return )
+#define KASSERT_TRUE(c) KTEST_CMP_(static_cast<bool>(c), ==, true, return )

@@ -13,8 +13,7 @@ namespace ktest {
 /// the constructor returns; the destructor restores the old affinity.
 class PinTo {
  public:
-  explicit PinTo(uint32_t cpu)
-      : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
+  explicit PinTo(uint32_t cpu) : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
     (void)sched::set_affinity(self_, cpu);
     sched::yield();
   }

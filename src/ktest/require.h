@@ -23,7 +23,7 @@ bool skip_unless_memory(Context& ctx, uint64_t need);
 
 /// Ends the test as skipped, naming need and boot, when the boot has fewer
 /// than `bytes` of usable memory.
-#define KTEST_REQUIRE_MEMORY(bytes)                                       \
-  do {                                                                    \
-    if (::ktest::skip_unless_memory(ktest_ctx, (bytes))) return;          \
+#define KTEST_REQUIRE_MEMORY(bytes)                              \
+  do {                                                           \
+    if (::ktest::skip_unless_memory(ktest_ctx, (bytes))) return; \
   } while (0)

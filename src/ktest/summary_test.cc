@@ -9,9 +9,8 @@ namespace {
 
 std::string line_of(const ktest::Summary& s) {
   std::string out;
-  ktest::print_summary(base::Sink{[](void* ctx, const char* b, size_t n) { static_cast<std::string*>(ctx)->append(b, n); },
-                                  &out},
-                       s);
+  ktest::print_summary(
+      base::Sink{[](void* ctx, const char* b, size_t n) { static_cast<std::string*>(ctx)->append(b, n); }, &out}, s);
   return out;
 }
 

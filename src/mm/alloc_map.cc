@@ -17,14 +17,14 @@ constexpr uint64_t kOwned = uint64_t{1} << 9;
 base::Status check_range(uint64_t va, uint64_t bytes) {
   if (bytes == 0 || !base::is_aligned(va, base::kPageSize) || !base::is_aligned(bytes, base::kPageSize))
     return base::Error::kInvalidArgument;
-  auto inside = [&](uint64_t base, uint64_t size) { return va >= base && va - base <= size && bytes <= size - (va - base); };
+  auto inside = [&](uint64_t base, uint64_t size) {
+    return va >= base && va - base <= size && bytes <= size - (va - base);
+  };
   if (!inside(kVaWindowBase, kVaWindowBytes) && !inside(kFixmapBase, kFixmapBytes)) return base::Error::kOutOfRange;
   return base::Status::Ok();
 }
 
-uint64_t leaf_flags(uint32_t perms) {
-  return kernel_leaf_flags((perms & kPermWrite) != 0, (perms & kPermExec) != 0);
-}
+uint64_t leaf_flags(uint32_t perms) { return kernel_leaf_flags((perms & kPermWrite) != 0, (perms & kPermExec) != 0); }
 
 uint64_t load_pte(const uint64_t* e) { return __atomic_load_n(e, __ATOMIC_RELAXED); }
 
@@ -58,8 +58,8 @@ uint64_t* find_pte(KernelPageTable& pt, uint64_t va) {
 // Stops when fn returns false, returning the bytes before that page; walk
 // errors as PageTable::walk (with `create`, missing tables are allocated).
 template <typename Fn>
-base::Result<uint64_t> for_each_pte(KernelPageTable& pt, uint64_t va, uint64_t bytes, bool create,
-                                    uint64_t* first, Fn fn) {
+base::Result<uint64_t> for_each_pte(KernelPageTable& pt, uint64_t va, uint64_t bytes, bool create, uint64_t* first,
+                                    Fn fn) {
   constexpr uint64_t kTableSpan = level_span(kLevelPd);
   uint64_t done = 0;
   while (done < bytes) {
@@ -107,8 +107,8 @@ uint64_t unmap_locked(KernelPageTable& pt, uint64_t va, uint64_t bytes, uint64_t
 // for_each_pte. Called with the lock held through `g`; returns with it held,
 // but drops it around each flush a long range needs (through the caller's
 // guard, which the thread-safety analysis cannot follow into a callee).
-void unmap_pages(KernelVmGuard& g, uint64_t va, uint64_t bytes, uint64_t* first, UnmapBatch& batch)
-    NO_THREAD_SAFETY_ANALYSIS {
+void unmap_pages(KernelVmGuard& g, uint64_t va, uint64_t bytes, uint64_t* first,
+                 UnmapBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
   for (;;) {
     const uint64_t done = unmap_locked(kernel_page_table(), va, bytes, first, batch);
     if (__builtin_expect(done == bytes, 1)) return;
@@ -272,11 +272,10 @@ base::Status unmap_range(uint64_t va, uint64_t bytes, UnmapBatch* batch) {
     // All or nothing: every page must be mapped before any is removed. The
     // check's first entry spares the unmap a second walk.
     uint64_t* first = nullptr;
-    base::Result<uint64_t> mapped =
-        for_each_pte(pt, va, bytes, /*create=*/false, nullptr, [&](uint64_t* e) {
-          if (first == nullptr) first = e;
-          return Pte(load_pte(e)).present();
-        });
+    base::Result<uint64_t> mapped = for_each_pte(pt, va, bytes, /*create=*/false, nullptr, [&](uint64_t* e) {
+      if (first == nullptr) first = e;
+      return Pte(load_pte(e)).present();
+    });
     if (!mapped.ok() || mapped.value() != bytes) return base::Error::kNotFound;
     unmap_pages(g, va, bytes, first, b);
   }

@@ -3,10 +3,8 @@
 
 namespace mm {
 
-base::Result<size_t> plan_direct_map(base::Span<const MemRange> map, uint64_t page_bytes,
-                                     base::Span<PhysRange> out) {
-  if (page_bytes < base::kPageSize || (page_bytes & (page_bytes - 1)) != 0)
-    return base::Error::kInvalidArgument;
+base::Result<size_t> plan_direct_map(base::Span<const MemRange> map, uint64_t page_bytes, base::Span<PhysRange> out) {
+  if (page_bytes < base::kPageSize || (page_bytes & (page_bytes - 1)) != 0) return base::Error::kInvalidArgument;
   size_t n = 0;
   for (const MemRange& r : map) {
     if (!is_ram_type(r.type) || r.end <= r.start) continue;

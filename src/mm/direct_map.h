@@ -36,9 +36,7 @@ static_assert(kFixmapBase + kFixmapBytes <= kKernelImageBase);
 inline void* phys_to_virt(uint64_t pa) { return reinterpret_cast<void*>(kDirectMapBase + pa); }
 
 /// The physical address behind direct-map address `va`.
-inline uint64_t direct_virt_to_phys(const void* va) {
-  return reinterpret_cast<uint64_t>(va) - kDirectMapBase;
-}
+inline uint64_t direct_virt_to_phys(const void* va) { return reinterpret_cast<uint64_t>(va) - kDirectMapBase; }
 
 /// True for the e820 types the direct map covers: memory that is RAM, even
 /// if firmware still uses it (ACPI tables and NVS). Reserved ranges are
@@ -55,7 +53,6 @@ constexpr bool is_ram_type(E820Type t) {
 /// Returns the number of runs, kInvalidArgument if `page_bytes` is not a
 /// power of two of at least 4 KiB, kOutOfRange if `out` is too small or RAM
 /// reaches past kDirectMapMaxBytes. O(map entries).
-base::Result<size_t> plan_direct_map(base::Span<const MemRange> map, uint64_t page_bytes,
-                                     base::Span<PhysRange> out);
+base::Result<size_t> plan_direct_map(base::Span<const MemRange> map, uint64_t page_bytes, base::Span<PhysRange> out);
 
 }  // namespace mm

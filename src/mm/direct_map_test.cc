@@ -79,10 +79,8 @@ TEST(DirectMapPlan, EmptyMapPlansNothing) { EXPECT_TRUE(plan({}, k2M).empty()); 
 
 TEST(DirectMapPlan, BadPageSizeIsRejected) {
   PhysRange out[4];
-  EXPECT_EQ(plan_direct_map({}, 3 * k2M, base::Span<PhysRange>(out, 4)).error(),
-            base::Error::kInvalidArgument);
-  EXPECT_EQ(plan_direct_map({}, 512, base::Span<PhysRange>(out, 4)).error(),
-            base::Error::kInvalidArgument);
+  EXPECT_EQ(plan_direct_map({}, 3 * k2M, base::Span<PhysRange>(out, 4)).error(), base::Error::kInvalidArgument);
+  EXPECT_EQ(plan_direct_map({}, 512, base::Span<PhysRange>(out, 4)).error(), base::Error::kInvalidArgument);
 }
 
 TEST(DirectMapPlan, OutputOverflowAndRamBeyondTheWindowAreErrors) {
@@ -91,13 +89,11 @@ TEST(DirectMapPlan, OutputOverflowAndRamBeyondTheWindowAreErrors) {
       {k1G, k1G + 0x1000, E820Type::kUsable},
   };
   PhysRange one[1];
-  EXPECT_EQ(plan_direct_map(base::Span<const MemRange>(map.data(), 2), k2M, base::Span<PhysRange>(one, 1))
-                .error(),
+  EXPECT_EQ(plan_direct_map(base::Span<const MemRange>(map.data(), 2), k2M, base::Span<PhysRange>(one, 1)).error(),
             base::Error::kOutOfRange);
   std::vector<MemRange> huge = {{kDirectMapMaxBytes - 0x1000, kDirectMapMaxBytes + 0x1000, E820Type::kUsable}};
   PhysRange out[4];
-  EXPECT_EQ(plan_direct_map(base::Span<const MemRange>(huge.data(), 1), k2M, base::Span<PhysRange>(out, 4))
-                .error(),
+  EXPECT_EQ(plan_direct_map(base::Span<const MemRange>(huge.data(), 1), k2M, base::Span<PhysRange>(out, 4)).error(),
             base::Error::kOutOfRange);
 }
 

@@ -19,17 +19,21 @@ inline constexpr uint8_t kRankBad = 4;
 inline constexpr int kRankCount = 5;
 
 constexpr E820Type kTypeOfRank[kRankCount] = {
-    E820Type::kUsable, E820Type::kAcpiReclaimable, E820Type::kReserved, E820Type::kAcpiNvs,
-    E820Type::kBadMemory,
+    E820Type::kUsable, E820Type::kAcpiReclaimable, E820Type::kReserved, E820Type::kAcpiNvs, E820Type::kBadMemory,
 };
 
 constexpr uint8_t rank_of(uint32_t raw_type) {
   switch (raw_type) {
-    case 1: return kRankUsable;
-    case 3: return kRankAcpiReclaimable;
-    case 4: return kRankAcpiNvs;
-    case 5: return kRankBad;
-    default: return kRankReserved;  // 2, and every type we do not know.
+    case 1:
+      return kRankUsable;
+    case 3:
+      return kRankAcpiReclaimable;
+    case 4:
+      return kRankAcpiNvs;
+    case 5:
+      return kRankBad;
+    default:
+      return kRankReserved;  // 2, and every type we do not know.
   }
 }
 
@@ -71,8 +75,7 @@ constexpr uint64_t page_up_saturating(uint64_t v) {
 
 }  // namespace
 
-base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw,
-                                   base::Span<E820Boundary> scratch,
+base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw, base::Span<E820Boundary> scratch,
                                    base::Span<MemRange> out) {
   size_t points = 0;
   for (const E820Entry& e : raw) {
@@ -132,8 +135,7 @@ base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw,
   return n;
 }
 
-base::Result<size_t> usable_pages(base::Span<const MemRange> map,
-                                  base::Span<const PhysRange> carve_outs,
+base::Result<size_t> usable_pages(base::Span<const MemRange> map, base::Span<const PhysRange> carve_outs,
                                   base::Span<PhysRange> out) {
   for (const PhysRange& c : carve_outs) {
     if (c.start > c.end) return base::Error::kInvalidArgument;
@@ -200,8 +202,6 @@ uint64_t usable_end(base::Span<const MemRange> map) {
   return 0;
 }
 
-uint64_t usable_end(base::Span<const PhysRange> ranges) {
-  return ranges.empty() ? 0 : ranges[ranges.size() - 1].end;
-}
+uint64_t usable_end(base::Span<const PhysRange> ranges) { return ranges.empty() ? 0 : ranges[ranges.size() - 1].end; }
 
 }  // namespace mm

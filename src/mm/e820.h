@@ -65,8 +65,7 @@ inline constexpr uint64_t kPhysAddrEnd = ~uint64_t{0};
 /// ranges written, or kOutOfRange if `scratch` or `out` is too small (the
 /// contents of `out` are then meaningless: nothing is silently dropped).
 /// O(n log n) in the number of entries.
-base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw,
-                                   base::Span<E820Boundary> scratch,
+base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw, base::Span<E820Boundary> scratch,
                                    base::Span<MemRange> out);
 
 /// Writes to `out`, sorted, the usable ranges of the sanitized `map` shrunk
@@ -75,8 +74,7 @@ base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw,
 /// may split a range; carve-outs may overlap and come in any order; empty
 /// ones are ignored. Returns the number of ranges written, kInvalidArgument
 /// if a carve-out has start > end, or kOutOfRange if `out` is too small.
-base::Result<size_t> usable_pages(base::Span<const MemRange> map,
-                                  base::Span<const PhysRange> carve_outs,
+base::Result<size_t> usable_pages(base::Span<const MemRange> map, base::Span<const PhysRange> carve_outs,
                                   base::Span<PhysRange> out);
 
 /// Total bytes of ranges of `type` in a sanitized map.
@@ -107,8 +105,8 @@ class BootMemoryMap {
     usable_size_ = 0;
     auto map = sanitize_e820(raw, base::Span<E820Boundary>(scratch_), base::Span<MemRange>(map_));
     if (!map.ok()) return map.error();
-    auto usable = usable_pages(base::Span<const MemRange>(map_, map.value()), carve_outs,
-                               base::Span<PhysRange>(usable_));
+    auto usable =
+        usable_pages(base::Span<const MemRange>(map_, map.value()), carve_outs, base::Span<PhysRange>(usable_));
     if (!usable.ok()) return usable.error();
     map_size_ = map.value();
     usable_size_ = usable.value();

@@ -53,9 +53,8 @@ int rank(uint32_t raw) {
 }
 
 E820Type type_of_rank(int r) {
-  static constexpr E820Type kTypes[] = {E820Type::kUsable, E820Type::kAcpiReclaimable,
-                                        E820Type::kReserved, E820Type::kAcpiNvs,
-                                        E820Type::kBadMemory};
+  static constexpr E820Type kTypes[] = {E820Type::kUsable, E820Type::kAcpiReclaimable, E820Type::kReserved,
+                                        E820Type::kAcpiNvs, E820Type::kBadMemory};
   return kTypes[r];
 }
 
@@ -120,12 +119,10 @@ void check_map(const std::vector<E820Entry>& raw, const MemRange* map, size_t n)
     const uint64_t s = usable_raw_bound + e.length;
     usable_raw_bound = s < usable_raw_bound ? ~uint64_t{0} : s;
   }
-  FUZZ_CHECK(mm::total_bytes(base::Span<const MemRange>(map, n), E820Type::kUsable) <=
-             usable_raw_bound);
+  FUZZ_CHECK(mm::total_bytes(base::Span<const MemRange>(map, n), E820Type::kUsable) <= usable_raw_bound);
 }
 
-void check_usable(const MemRange* map, size_t n, const std::vector<PhysRange>& carve,
-                  const PhysRange* out, size_t m) {
+void check_usable(const MemRange* map, size_t n, const std::vector<PhysRange>& carve, const PhysRange* out, size_t m) {
   for (size_t i = 0; i < m; ++i) {
     const PhysRange& r = out[i];
     FUZZ_CHECK(r.start < r.end);

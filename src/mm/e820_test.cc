@@ -20,12 +20,9 @@ namespace mm {
 bool operator==(const MemRange& a, const MemRange& b) {
   return a.start == b.start && a.end == b.end && a.type == b.type;
 }
-bool operator==(const PhysRange& a, const PhysRange& b) {
-  return a.start == b.start && a.end == b.end;
-}
+bool operator==(const PhysRange& a, const PhysRange& b) { return a.start == b.start && a.end == b.end; }
 void PrintTo(const MemRange& r, std::ostream* os) {
-  *os << std::hex << "[0x" << r.start << ", 0x" << r.end << ") type " << std::dec
-      << static_cast<uint32_t>(r.type);
+  *os << std::hex << "[0x" << r.start << ", 0x" << r.end << ") type " << std::dec << static_cast<uint32_t>(r.type);
 }
 void PrintTo(const PhysRange& r, std::ostream* os) {
   *os << std::hex << "[0x" << r.start << ", 0x" << r.end << ")" << std::dec;
@@ -54,20 +51,30 @@ constexpr E820Type B = E820Type::kBadMemory;
 // The precedence, written out independently of e820.cc.
 int test_rank(uint32_t raw) {
   switch (raw) {
-    case 1: return 0;
-    case 3: return 1;
-    case 4: return 3;
-    case 5: return 4;
-    default: return 2;
+    case 1:
+      return 0;
+    case 3:
+      return 1;
+    case 4:
+      return 3;
+    case 5:
+      return 4;
+    default:
+      return 2;
   }
 }
 E820Type test_type(uint32_t raw) {
   switch (raw) {
-    case 1: return U;
-    case 3: return A;
-    case 4: return N;
-    case 5: return B;
-    default: return R;
+    case 1:
+      return U;
+    case 3:
+      return A;
+    case 4:
+      return N;
+    case 5:
+      return B;
+    default:
+      return R;
   }
 }
 
@@ -92,8 +99,7 @@ std::vector<PhysRange> carve(const std::vector<MemRange>& map, const std::vector
   return out;
 }
 
-std::vector<PhysRange> pages(const std::vector<E820Entry>& raw,
-                             const std::vector<PhysRange>& cuts = {}) {
+std::vector<PhysRange> pages(const std::vector<E820Entry>& raw, const std::vector<PhysRange>& cuts = {}) {
   return carve(sanitize(raw), cuts);
 }
 
@@ -113,13 +119,10 @@ void expect_well_formed(const std::vector<MemRange>& map) {
 // ---------------------------------------------------------------------------
 // Sanitizing
 
-TEST(E820Sanitize, EmptyInput) {
-  EXPECT_TRUE(sanitize({}).empty());
-}
+TEST(E820Sanitize, EmptyInput) { EXPECT_TRUE(sanitize({}).empty()); }
 
 TEST(E820Sanitize, SingleEntryKept) {
-  EXPECT_EQ(sanitize({{0x100000, 0x7ee0000, kUsable}}),
-            (std::vector<MemRange>{{0x100000, 0x7fe0000, U}}));
+  EXPECT_EQ(sanitize({{0x100000, 0x7ee0000, kUsable}}), (std::vector<MemRange>{{0x100000, 0x7fe0000, U}}));
 }
 
 TEST(E820Sanitize, UnsortedInputIsSorted) {
@@ -184,8 +187,7 @@ TEST(E820Sanitize, OverlapOfEveryTypePair) {
       EXPECT_EQ(sanitize({{0x1000, 0x3000, a}, {0x2000, 0x1000, b}}), inside);
       EXPECT_EQ(sanitize({{0x2000, 0x1000, b}, {0x1000, 0x3000, a}}), inside);
       // Identical extent.
-      EXPECT_EQ(sanitize({{0x1000, 0x1000, a}, {0x1000, 0x1000, b}}),
-                (std::vector<MemRange>{{0x1000, 0x2000, win}}));
+      EXPECT_EQ(sanitize({{0x1000, 0x1000, a}, {0x1000, 0x1000, b}}), (std::vector<MemRange>{{0x1000, 0x2000, win}}));
       // Shared start, different ends; unaligned boundaries.
       EXPECT_EQ(sanitize({{0x1000, 0x800, a}, {0x1000, 0x1400, b}}),
                 squash({{0x1000, 0x1800, win}, {0x1800, 0x2400, tb}}));
@@ -313,8 +315,12 @@ TEST(E820Pages, ShrinksInwardToPages) {
 }
 
 TEST(E820Pages, OnlyUsableRangesCount) {
-  auto p = pages({{0, 0x1000, kReserved}, {0x1000, 0x1000, kAcpi}, {0x2000, 0x1000, kNvs}, {0x3000, 0x1000, kBad},
-                  {0x4000, 0x1000, 9}, {0x5000, 0x1000, kUsable}});
+  auto p = pages({{0, 0x1000, kReserved},
+                  {0x1000, 0x1000, kAcpi},
+                  {0x2000, 0x1000, kNvs},
+                  {0x3000, 0x1000, kBad},
+                  {0x4000, 0x1000, 9},
+                  {0x5000, 0x1000, kUsable}});
   EXPECT_EQ(p, (std::vector<PhysRange>{{0x5000, 0x6000}}));
 }
 
@@ -334,10 +340,8 @@ TEST(E820Pages, CarveOutsAtEdges) {
   // At the start, at the end, both, touching from outside, exactly the range.
   EXPECT_EQ(pages(raw, {{0x100000, 0x101000}}), (std::vector<PhysRange>{{0x101000, 0x110000}}));
   EXPECT_EQ(pages(raw, {{0x10f000, 0x110000}}), (std::vector<PhysRange>{{0x100000, 0x10f000}}));
-  EXPECT_EQ(pages(raw, {{0x10f000, 0x110000}, {0x100000, 0x101000}}),
-            (std::vector<PhysRange>{{0x101000, 0x10f000}}));
-  EXPECT_EQ(pages(raw, {{0xf0000, 0x100000}, {0x110000, 0x120000}}),
-            (std::vector<PhysRange>{{0x100000, 0x110000}}));
+  EXPECT_EQ(pages(raw, {{0x10f000, 0x110000}, {0x100000, 0x101000}}), (std::vector<PhysRange>{{0x101000, 0x10f000}}));
+  EXPECT_EQ(pages(raw, {{0xf0000, 0x100000}, {0x110000, 0x120000}}), (std::vector<PhysRange>{{0x100000, 0x110000}}));
   EXPECT_TRUE(pages(raw, {{0x100000, 0x110000}}).empty());
   // Straddling an edge from outside.
   EXPECT_EQ(pages(raw, {{0xff000, 0x102000}}), (std::vector<PhysRange>{{0x102000, 0x110000}}));
@@ -345,15 +349,18 @@ TEST(E820Pages, CarveOutsAtEdges) {
 }
 
 TEST(E820Pages, OverlappingUnorderedCarveOuts) {
-  auto p = pages({{0, 0x20000, kUsable}},
-                 {{0x8000, 0xa000}, {0x3000, 0x5000}, {0x4000, 0x6000}, {0x9000, 0x9001}, {0x3000, 0x3800},
-                  {0x7000, 0x7000}});  // The last one is empty: ignored.
+  auto p = pages({{0, 0x20000, kUsable}}, {{0x8000, 0xa000},
+                                           {0x3000, 0x5000},
+                                           {0x4000, 0x6000},
+                                           {0x9000, 0x9001},
+                                           {0x3000, 0x3800},
+                                           {0x7000, 0x7000}});  // The last one is empty: ignored.
   EXPECT_EQ(p, (std::vector<PhysRange>{{0, 0x3000}, {0x6000, 0x8000}, {0xa000, 0x20000}}));
 }
 
 TEST(E820Pages, CarveOutSpanningSeveralRanges) {
-  auto p = pages({{0, 0x9fc00, kUsable}, {0x100000, 0x100000, kUsable}, {0x300000, 0x1000, kUsable}},
-                 {{0x1000, 0x180000}});
+  auto p =
+      pages({{0, 0x9fc00, kUsable}, {0x100000, 0x100000, kUsable}, {0x300000, 0x1000, kUsable}}, {{0x1000, 0x180000}});
   EXPECT_EQ(p, (std::vector<PhysRange>{{0, 0x1000}, {0x180000, 0x200000}, {0x300000, 0x301000}}));
 }
 
@@ -490,10 +497,10 @@ uint64_t json_u64(const std::string& text, const std::string& anchor, const std:
 
 struct RealMap {
   const char* config;
-  size_t entries;          // README: "mmap entries"
-  uint64_t usable;         // README: "usable RAM (type 1)"
-  uint64_t above_4g;       // README: "of it above 4 GiB"
-  uint64_t highest_usable; // End of the last type-1 entry.
+  size_t entries;           // README: "mmap entries"
+  uint64_t usable;          // README: "usable RAM (type 1)"
+  uint64_t above_4g;        // README: "of it above 4 GiB"
+  uint64_t highest_usable;  // End of the last type-1 entry.
 };
 
 class E820RealMap : public testing::TestWithParam<RealMap> {};
@@ -566,19 +573,18 @@ TEST_P(E820RealMap, MatchesReadme) {
   EXPECT_EQ(boot.highest_usable_end(), want.highest_usable);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Boot, E820RealMap,
-    testing::Values(RealMap{"m32M-smp1-qemu64", 7, 33029120, 0, 0x1fe0000},
-                    RealMap{"m128M-smp2-qemu64", 7, 133692416, 0, 0x7fe0000},
-                    RealMap{"m512M-smp4-max", 7, 536345600, 0, 0x1ffe0000},
-                    RealMap{"m3584M-smp2-qemu64", 8, 3757571072, 512 * kMiB, 0x120000000},
-                    RealMap{"m4G-smp8-max", 8, 4294441984, 1 * kGiB, 0x140000000},
-                    RealMap{"m2G-smp4-q35-max", 9, 2146954240, 0, 0x7ffdf000}),
-    [](const testing::TestParamInfo<RealMap>& p) {
-      std::string n = p.param.config;
-      std::replace(n.begin(), n.end(), '-', '_');
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Boot, E820RealMap,
+                         testing::Values(RealMap{"m32M-smp1-qemu64", 7, 33029120, 0, 0x1fe0000},
+                                         RealMap{"m128M-smp2-qemu64", 7, 133692416, 0, 0x7fe0000},
+                                         RealMap{"m512M-smp4-max", 7, 536345600, 0, 0x1ffe0000},
+                                         RealMap{"m3584M-smp2-qemu64", 8, 3757571072, 512 * kMiB, 0x120000000},
+                                         RealMap{"m4G-smp8-max", 8, 4294441984, 1 * kGiB, 0x140000000},
+                                         RealMap{"m2G-smp4-q35-max", 9, 2146954240, 0, 0x7ffdf000}),
+                         [](const testing::TestParamInfo<RealMap>& p) {
+                           std::string n = p.param.config;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
 
 // ---------------------------------------------------------------------------
 // Randomized: a 256 KiB address space modelled one KiB at a time (so

@@ -17,9 +17,12 @@ inline constexpr unsigned kFaultSites = 3;
 /// The site's name in boot options and reports ("page", "heap", "reserve").
 constexpr const char* fault_site_name(FaultSite s) {
   switch (s) {
-    case FaultSite::kPage: return "page";
-    case FaultSite::kHeap: return "heap";
-    case FaultSite::kReserve: return "reserve";
+    case FaultSite::kPage:
+      return "page";
+    case FaultSite::kHeap:
+      return "heap";
+    case FaultSite::kReserve:
+      return "reserve";
   }
   return "?";
 }
@@ -50,8 +53,8 @@ constexpr uint64_t fault_stream_seed(uint64_t seed, uint32_t cpu) {
 /// One CPU's stream and its counters. Written only by its CPU (with
 /// interrupts off in the kernel); the counters are read racily by reports.
 struct FaultStream {
-  uint64_t state = 0;  ///< Zero until seed() (so a kernel's array of them is .bss, not 16 KiB of image).
-  uint64_t draws[kFaultSites] = {};     ///< Decisions taken with a nonzero rate.
+  uint64_t state = 0;                ///< Zero until seed() (so a kernel's array of them is .bss, not 16 KiB of image).
+  uint64_t draws[kFaultSites] = {};  ///< Decisions taken with a nonzero rate.
   uint64_t injected[kFaultSites] = {};  ///< Of those, failures.
 
   void seed(uint64_t seed, uint32_t cpu) { state = fault_stream_seed(seed, cpu); }

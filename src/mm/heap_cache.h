@@ -153,8 +153,7 @@ class HeapCache {
       if (size <= kHeapMaxSmallSize && size_to_class(size) == s->cls) return p;
     } else {
       old_size = s->bytes;
-      if (size > kHeapMaxSmallSize && size <= kHeapMaxLargeSize &&
-          base::align_up(size, base::kPageSize) == s->bytes) {
+      if (size > kHeapMaxSmallSize && size <= kHeapMaxLargeSize && base::align_up(size, base::kPageSize) == s->bytes) {
         return p;
       }
     }
@@ -211,8 +210,7 @@ class HeapCache {
   // Only this CPU writes its counters, so a load and a store (no locked
   // RMW) suffice; relaxed because stats() wants values, not ordering.
   void bump(unsigned cls, int64_t d) {
-    counters_.live[cls].store(counters_.live[cls].load(base::MemoryOrder::kRelaxed) + d,
-                              base::MemoryOrder::kRelaxed);
+    counters_.live[cls].store(counters_.live[cls].load(base::MemoryOrder::kRelaxed) + d, base::MemoryOrder::kRelaxed);
   }
 
   base::Error fail(const char* why) {

@@ -40,7 +40,7 @@ struct HeapCharge : HeapAccountCounts {
   /// rt settles and clears a reservation touching only those classes and
   /// its own, not all 24, and knows an untouched one used nothing.
   uint32_t touched = 0;
-  bool per_cpu = false;   ///< A CPU's own account: refills instead of overrunning.
+  bool per_cpu = false;  ///< A CPU's own account: refills instead of overrunning.
 
   /// Starts a reservation of `limit` objects: nothing used yet.
   void reset_for(const HeapClassCounts& new_limit) {

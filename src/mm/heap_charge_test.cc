@@ -167,8 +167,10 @@ TEST(HeapCharge, BudgetPlusCreditPlusLiveIsConstant) {
     if (alloc) {
       unsigned cls = rng() % kHeapNumClasses;
       if (heap_charge_alloc(acct, cls)) {
-        if (acct.per_cpu) heap_charge_refill(acct, cls, budget);
-        else heap_charge_overrun(acct, cls, budget);
+        if (acct.per_cpu)
+          heap_charge_refill(acct, cls, budget);
+        else
+          heap_charge_overrun(acct, cls, budget);
       }
       objects.push_back(cls);
       live += heap_class(cls).size;

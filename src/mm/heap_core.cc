@@ -12,9 +12,7 @@ namespace {
 using base::MemoryOrder;
 
 // Records per slab: the slab's first record-sized slot holds its link.
-constexpr size_t records_per_slab(size_t slab_pages) {
-  return slab_pages * base::kPageSize / sizeof(HeapSpan) - 1;
-}
+constexpr size_t records_per_slab(size_t slab_pages) { return slab_pages * base::kPageSize / sizeof(HeapSpan) - 1; }
 
 // Bits of avail[w] for a span of `n` objects with every object free.
 uint64_t full_word(uint32_t n, uint32_t w) {

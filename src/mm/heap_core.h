@@ -66,8 +66,8 @@ struct alignas(64) HeapSpan {
   uint32_t div_magic;     ///< See HeapClass::div_magic.
   uint32_t carved_bytes;  ///< Small: num_objects * object_size (the tail after it holds no object).
   uint16_t num_objects;   ///< Small: objects carved; large: 1.
-  uint8_t cls;           ///< Small class, kHeapSpanLarge, kHeapSpanDead or kHeapSpanUnused.
-  uint8_t former_cls;    ///< While dead: what it was.
+  uint8_t cls;            ///< Small class, kHeapSpanLarge, kHeapSpanDead or kHeapSpanUnused.
+  uint8_t former_cls;     ///< While dead: what it was.
   // Class lock (heap lock while the record is free or being set up).
   HeapSpan* next;  ///< Partial list, or the free-record queue.
   HeapSpan* prev;
@@ -274,9 +274,7 @@ class HeapCentral {
 
   /// Single-threaded, before any cache attaches. kOutOfMemory if the page
   /// map's root cannot be allocated.
-  base::Status init(const HeapPageSource& source, HeapOptions options = {}) {
-    return core_.init(source, options);
-  }
+  base::Status init(const HeapPageSource& source, HeapOptions options = {}) { return core_.init(source, options); }
 
   /// Single-threaded teardown: every page goes back to the source. kBusy
   /// (and nothing is freed) while a cache is still attached.

@@ -69,8 +69,7 @@ class TestPages {
     std::lock_guard<std::mutex> g(self->mu_);
     auto it = self->live_.find(addr);
     if (it == self->live_.end() || it->second != pages) {
-      ADD_FAILURE() << "page source: bad free of 0x" << std::hex << addr << " (" << std::dec << pages
-                    << " pages)";
+      ADD_FAILURE() << "page source: bad free of 0x" << std::hex << addr << " (" << std::dec << pages << " pages)";
       return;
     }
     self->live_.erase(it);
@@ -208,8 +207,8 @@ TEST(HeapPageMap, KernelHalfRangesAcrossNodeBoundaries) {
   EXPECT_EQ(map.lookup(base - 1), none);
   for (uintptr_t x = base; x < base + 6 * kPage; x += 511) EXPECT_EQ(map.lookup(x), a) << std::hex << x;
   EXPECT_EQ(map.lookup(base + 6 * kPage), none);
-  EXPECT_EQ(map.lookup(0x7fff'0000'0000ull), none);  // A lower-half neighbour stays empty.
-  ASSERT_TRUE(map.set(base + 2 * kPage, 2, b).ok());    // Taken over by another span.
+  EXPECT_EQ(map.lookup(0x7fff'0000'0000ull), none);   // A lower-half neighbour stays empty.
+  ASSERT_TRUE(map.set(base + 2 * kPage, 2, b).ok());  // Taken over by another span.
   map.clear_if(base, 6, a);
   EXPECT_EQ(map.lookup(base), none);
   EXPECT_EQ(map.lookup(base + 2 * kPage), b);
@@ -420,7 +419,7 @@ TEST_F(ErrorCase, TryAllocAndTryFreeHandBackOrFail) {
   unsigned freed_cls = kHeapNumClasses;
   EXPECT_EQ(h.cache.try_free(p, freed_cls), nullptr);
   EXPECT_EQ(freed_cls, size_to_class(48));  // what kfree credits the account with
-  EXPECT_EQ(h.cache.try_alloc(48), p);  // LIFO, from the bin
+  EXPECT_EQ(h.cache.try_alloc(48), p);      // LIFO, from the bin
   EXPECT_EQ(h.cache.try_free(q + 8, freed_cls), kHeapErrInterior);
   EXPECT_EQ(h.cache.try_free(q, freed_cls), nullptr);
   EXPECT_EQ(h.cache.try_free(q, freed_cls), kHeapErrDoubleFree);
@@ -583,7 +582,7 @@ TEST(Heap, PoisonCatchesAWriteAfterFree) {
   std::memset(p, 0, 96);
   h.free(p);
   for (int i = 0; i < 96; ++i) ASSERT_EQ(p[i], kHeapPoisonByte) << "freed object is poisoned";
-  p[77] = 1;  // The write after free.
+  p[77] = 1;                                  // The write after free.
   base::Result<void*> r = h.cache.alloc(96);  // LIFO: p again.
   EXPECT_EQ(r.error(), Error::kFault);
   EXPECT_STREQ(h.cache.last_error(), kHeapErrPoison);

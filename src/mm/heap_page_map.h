@@ -54,8 +54,8 @@ class HeapPageMap {
     // initialized slots are visible before the pointer to it (and on x86
     // these are plain loads).
     auto* mid = static_cast<const Node*>(root->slot[key >> (2 * kLevelBits)].load(base::MemoryOrder::kAcquire));
-    auto* leaf = static_cast<const Node*>(
-        mid->slot[(key >> kLevelBits) & (kFanout - 1)].load(base::MemoryOrder::kAcquire));
+    auto* leaf =
+        static_cast<const Node*>(mid->slot[(key >> kLevelBits) & (kFanout - 1)].load(base::MemoryOrder::kAcquire));
     return static_cast<HeapSpan*>(leaf->slot[key & (kFanout - 1)].load(base::MemoryOrder::kAcquire));
   }
   HeapSpan* lookup(uintptr_t addr) const { return lookup_in(root_, addr); }

@@ -39,7 +39,7 @@ struct HeapClass {
 namespace internal {
 
 inline constexpr uint32_t kHeapClassSizes[kHeapNumClasses] = {
-    8,   16,  32,  48,  64,   80,   96,   128,  160,  192,  256,  320,
+    8,   16,  32,  48,  64,  80,   96,   128,  160,  192,  256,  320,
     384, 448, 512, 640, 768, 1024, 1280, 1536, 2048, 2560, 3072, 4096,
 };
 

@@ -32,7 +32,6 @@ constinit PhysRange usable_after_boot[kMaxUsable]{};
 constinit uint64_t fixmap_next = kFixmapBase;
 constinit UsableMemory usable_given{};
 
-
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
@@ -107,7 +106,9 @@ VmBootReport vm_init(const VmBootInfo& in) {
   VmBootReport report{};
   report.direct_page_bytes = in.pages_1g ? k1G : k2M;
   auto runs = plan_direct_map(in.map, report.direct_page_bytes, base::Span<PhysRange>(direct_runs, kMaxDirectRuns));
-  if (!runs.ok()) PANIC("direct map: {} (more than {} RAM runs, or RAM beyond 64 TiB)", base::error_name(runs.error()), kMaxDirectRuns);
+  if (!runs.ok())
+    PANIC("direct map: {} (more than {} RAM runs, or RAM beyond 64 TiB)", base::error_name(runs.error()),
+          kMaxDirectRuns);
   num_direct_runs = runs.value();
   for (size_t i = 0; i < num_direct_runs; ++i) report.direct_map_bytes += direct_runs[i].size();
 
@@ -118,8 +119,8 @@ VmBootReport vm_init(const VmBootInfo& in) {
   report.metadata_bytes = phys_metadata_bytes(in.usable);
   usable_given = UsableMemory{total_bytes(in.usable), in.usable.size(), usable_end(in.usable)};
   const uint64_t image_bytes = addr(__kernel_virt_end) - addr(__text_start);
-  const uint64_t need = round_up(report.metadata_bytes, base::kPageSize) +
-                        bootstrap_table_pages(image_bytes) * base::kPageSize;
+  const uint64_t need =
+      round_up(report.metadata_bytes, base::kPageSize) + bootstrap_table_pages(image_bytes) * base::kPageSize;
   size_t chosen = in.usable.size();
   for (size_t i = 0; i < in.usable.size(); ++i) {
     const PhysRange& r = in.usable[i];

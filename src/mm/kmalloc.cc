@@ -201,7 +201,8 @@ void report_overrun(unsigned cls, uint64_t site) {
   const auto seen = overrun_sites.insert(site);
   if (seen == OverrunSites<512>::Insert::kSeen) return;
   if (seen == OverrunSites<512>::Insert::kFull) overrun_sites_untracked.fetch_add(1, base::MemoryOrder::kRelaxed);
-  if (overrun_panics) PANIC("heap: a {}-byte allocation at {:#x} overran its reservation (rt.overrun=panic)", heap_class(cls).size, site);
+  if (overrun_panics)
+    PANIC("heap: a {}-byte allocation at {:#x} overran its reservation (rt.overrun=panic)", heap_class(cls).size, site);
   arch::kprint("heap: a {}-byte allocation at {:#x} overran its reservation{}\n", heap_class(cls).size, site,
                seen == OverrunSites<512>::Insert::kFull ? " (site table full: may repeat)" : "");
   // The frame chain from here, through safe reads: whatever the stack

@@ -148,8 +148,8 @@ void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, boo
   uint64_t bytes = phys_metadata_bytes(ranges);
   auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
   arch::SpinLockGuard g(lock);
-  base::Status s = phys.init(ranges, base::Span<uint8_t>(meta, bytes), direct_ptr, nullptr,
-                             PhysOptions{.poison = poison});
+  base::Status s =
+      phys.init(ranges, base::Span<uint8_t>(meta, bytes), direct_ptr, nullptr, PhysOptions{.poison = poison});
   if (!s.ok()) PANIC("page allocator: {} ({})", base::error_name(s.error()), phys.last_error());
   poison_mode = poison;
   // Fault injection is armed before mm starts (kmain), so that this flag

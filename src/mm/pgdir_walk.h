@@ -89,9 +89,7 @@ static_assert(table_index(0x0000'0000'0020'1000, kLevelPd) == 1);
 static_assert(table_index(0x0000'0000'0020'1000, kLevelPt) == 1);
 
 /// Bytes mapped by one entry at `level` (1..3).
-constexpr uint64_t level_span(int level) {
-  return uint64_t{1} << (base::kPageShift + 9 * (level - 1));
-}
+constexpr uint64_t level_span(int level) { return uint64_t{1} << (base::kPageShift + 9 * (level - 1)); }
 
 /// The level at which a leaf of `size` lives, or 0 for a value that is not
 /// a PageSize.
@@ -111,18 +109,16 @@ static_assert(level_span(kLevelPdpt) == static_cast<uint64_t>(PageSize::k1G));
 
 /// 48-bit linear addresses: bits 63:47 must all equal bit 47, [sdm3] 4.5
 /// ("canonical"); anything else faults (#GP) and cannot be mapped.
-constexpr bool is_canonical(uint64_t va) {
-  return static_cast<uint64_t>(static_cast<int64_t>(va << 16) >> 16) == va;
-}
+constexpr bool is_canonical(uint64_t va) { return static_cast<uint64_t>(static_cast<int64_t>(va << 16) >> 16) == va; }
 static_assert(is_canonical(0x0000'7fff'ffff'f000) && is_canonical(0xffff'8000'0000'0000));
 static_assert(!is_canonical(0x0000'8000'0000'0000) && !is_canonical(0xfff7'8000'0000'0000));
 
 /// Flags a caller may pass to map(). P and PS are the walker's business,
 /// address bits belong to `pa`, and PAT is not supported yet (it sits at a
 /// different bit for 4 KiB and large leaves).
-inline constexpr uint64_t kMapFlagsAllowed = Pte::kWritable | Pte::kUser | Pte::kWriteThrough |
-                                             Pte::kCacheDisable | Pte::kAccessed | Pte::kDirty |
-                                             Pte::kGlobal | Pte::kSoftwareMask | Pte::kNoExecute;
+inline constexpr uint64_t kMapFlagsAllowed = Pte::kWritable | Pte::kUser | Pte::kWriteThrough | Pte::kCacheDisable |
+                                             Pte::kAccessed | Pte::kDirty | Pte::kGlobal | Pte::kSoftwareMask |
+                                             Pte::kNoExecute;
 
 /// What a virtual address maps to.
 struct Translation {
@@ -238,10 +234,8 @@ class PageTable {
 
 template <PageTableMemory Mem>
 base::Result<uint64_t*> PageTable<Mem>::walk(uint64_t va, int level, bool create) {
-  if (level < kLevelPt || level > kLevelPml4)
-    return fail(base::Error::kInvalidArgument, "bad level").error();
-  if (!is_canonical(va))
-    return fail(base::Error::kInvalidArgument, "non-canonical address").error();
+  if (level < kLevelPt || level > kLevelPml4) return fail(base::Error::kInvalidArgument, "bad level").error();
+  if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address").error();
 
   // Descend as far as the tree already goes.
   uint64_t* table = mem_.table(root_phys_);
@@ -252,8 +246,7 @@ base::Result<uint64_t*> PageTable<Mem>::walk(uint64_t va, int level, bool create
     if (!pte.present()) break;
     if (pte.large()) {
       if (l == kLevelPml4) return fail(base::Error::kMalformed, "PS set in a PML4 entry").error();
-      return fail(base::Error::kBusy, "a large page covers this address; refusing to split it")
-          .error();
+      return fail(base::Error::kBusy, "a large page covers this address; refusing to split it").error();
     }
     table = mem_.table(pte.addr());
   }
@@ -288,13 +281,10 @@ base::Status PageTable<Mem>::map(uint64_t va, uint64_t pa, PageSize size, uint64
   if (level == 0) return fail(base::Error::kInvalidArgument, "bad page size");
   const uint64_t bytes = static_cast<uint64_t>(size);
   if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address");
-  if (!base::is_aligned(va, bytes))
-    return fail(base::Error::kInvalidArgument, "va not aligned to the page size");
-  if (!base::is_aligned(pa, bytes))
-    return fail(base::Error::kInvalidArgument, "pa not aligned to the page size");
+  if (!base::is_aligned(va, bytes)) return fail(base::Error::kInvalidArgument, "va not aligned to the page size");
+  if (!base::is_aligned(pa, bytes)) return fail(base::Error::kInvalidArgument, "pa not aligned to the page size");
   if ((pa & ~Pte::kAddrMask) != 0) return fail(base::Error::kInvalidArgument, "pa beyond 52 bits");
-  if ((flags & ~kMapFlagsAllowed) != 0)
-    return fail(base::Error::kInvalidArgument, "flags outside kMapFlagsAllowed");
+  if ((flags & ~kMapFlagsAllowed) != 0) return fail(base::Error::kInvalidArgument, "flags outside kMapFlagsAllowed");
   // Aligned and non-zero means the range cannot contain page 0.
   if (va == 0) return fail(base::Error::kInvalidArgument, "refusing to map the zero page");
 
@@ -303,8 +293,7 @@ base::Status PageTable<Mem>::map(uint64_t va, uint64_t pa, PageSize size, uint64
   Pte old(load(e.value()));
   if (old.present()) {
     if (level != kLevelPt && !old.large()) {
-      return fail(base::Error::kBusy,
-                  "a page table occupies this large page's slot; refusing to overwrite it");
+      return fail(base::Error::kBusy, "a page table occupies this large page's slot; refusing to overwrite it");
     }
     return fail(base::Error::kAlreadyExists, "address already mapped");
   }
@@ -316,8 +305,7 @@ base::Status PageTable<Mem>::map(uint64_t va, uint64_t pa, PageSize size, uint64
 
 template <PageTableMemory Mem>
 base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
-  if (!is_canonical(va))
-    return fail(base::Error::kInvalidArgument, "non-canonical address").error();
+  if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address").error();
   // One descent, keeping the entry: unmap is on the kernel's map/unmap path.
   uint64_t* table = mem_.table(root_phys_);
   for (int l = kLevelPml4; l >= kLevelPt; --l) {
@@ -328,9 +316,7 @@ base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
       if (l == kLevelPml4) return fail(base::Error::kMalformed, "PS set in a PML4 entry").error();
       const uint64_t span = level_span(l);
       if (!base::is_aligned(va, span)) {
-        return fail(base::Error::kBusy,
-                    "va is inside a large page, not at its start; refusing to split it")
-            .error();
+        return fail(base::Error::kBusy, "va is inside a large page, not at its start; refusing to split it").error();
       }
       // Exchange, not store: the returned entry carries the final A/D bits.
       Pte old(__atomic_exchange_n(e, uint64_t{0}, __ATOMIC_ACQ_REL));
@@ -343,8 +329,7 @@ base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
 
 template <PageTableMemory Mem>
 base::Result<Translation> PageTable<Mem>::translate(uint64_t va) const {
-  if (!is_canonical(va))
-    return fail(base::Error::kInvalidArgument, "non-canonical address").error();
+  if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address").error();
   const uint64_t* table = mem_.table(root_phys_);
   for (int l = kLevelPml4; l >= kLevelPt; --l) {
     Pte pte(load(&table[table_index(va, l)]));

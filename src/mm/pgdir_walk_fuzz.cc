@@ -81,9 +81,7 @@ struct Model {
   std::set<std::pair<int, uint64_t>> tables;  // (level, va >> shift of the region it maps)
 
   static int shift_of_table(int level) { return level == 3 ? 39 : level == 2 ? 30 : 21; }
-  bool has_table(int level, uint64_t va) const {
-    return tables.count({level, va >> shift_of_table(level)}) != 0;
-  }
+  bool has_table(int level, uint64_t va) const { return tables.count({level, va >> shift_of_table(level)}) != 0; }
   // The leaf covering va, or null.
   const std::pair<const uint64_t, Leaf>* covering(uint64_t va) const {
     auto it = leaves.upper_bound(va);
@@ -99,8 +97,7 @@ class Reader {
   bool more() const { return i_ < n_; }
   uint64_t take(size_t bytes) {
     uint64_t v = 0;
-    for (size_t b = 0; b < bytes; ++b, ++i_)
-      v |= uint64_t{i_ < n_ ? d_[i_] : uint8_t{0}} << (8 * b);
+    for (size_t b = 0; b < bytes; ++b, ++i_) v |= uint64_t{i_ < n_ ? d_[i_] : uint8_t{0}} << (8 * b);
     return v;
   }
 
@@ -110,8 +107,7 @@ class Reader {
   size_t i_ = 0;
 };
 
-constexpr uint64_t kRegions[] = {0, 0x0000'7fff'0000'0000, 0xffff'8000'0000'0000,
-                                 0xffff'ffff'0000'0000};
+constexpr uint64_t kRegions[] = {0, 0x0000'7fff'0000'0000, 0xffff'8000'0000'0000, 0xffff'ffff'0000'0000};
 
 uint64_t read_va(Reader& r, uint8_t op, uint64_t size) {
   if (op & 0x10) return r.take(8);
@@ -128,8 +124,8 @@ uint64_t read_pa(Reader& r, uint8_t op, uint64_t size) {
   return pa;
 }
 
-void check_map(PageTable<FakeMem>& pt, FakePhys& phys, Model& m, uint64_t va, uint64_t pa,
-               uint64_t size, uint64_t flags) {
+void check_map(PageTable<FakeMem>& pt, FakePhys& phys, Model& m, uint64_t va, uint64_t pa, uint64_t size,
+               uint64_t flags) {
   const int level = size == (uint64_t{1} << 30) ? 3 : size == (uint64_t{1} << 21) ? 2 : 1;
   Error want = kNone;
   if (!mm::is_canonical(va) || va % size != 0 || pa % size != 0 || (pa >> 52) != 0 ||

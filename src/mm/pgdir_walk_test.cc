@@ -92,8 +92,7 @@ class PgdirWalkTest : public ::testing::Test {
 };
 
 TEST_F(PgdirWalkTest, Map4KAndTranslate) {
-  ASSERT_TRUE(
-      pt_.map(0x40'0000, 0x1234'5000, PageSize::k4K, Pte::kWritable | Pte::kNoExecute).ok());
+  ASSERT_TRUE(pt_.map(0x40'0000, 0x1234'5000, PageSize::k4K, Pte::kWritable | Pte::kNoExecute).ok());
   auto t = pt_.translate(0x40'0abc);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t.value().phys, 0x1234'5abcu);
@@ -127,8 +126,7 @@ TEST_F(PgdirWalkTest, KernelHigherHalfAndDirectMap) {
   constexpr uint64_t kKernelBase = 0xffff'ffff'8000'0000;
   constexpr uint64_t kDirectMap = 0xffff'8000'0000'0000;
   for (uint64_t i = 0; i < 4; ++i) {
-    ASSERT_TRUE(
-        pt_.map(kKernelBase + i * k4K, 0x20'0000 + i * k4K, PageSize::k4K, Pte::kGlobal).ok());
+    ASSERT_TRUE(pt_.map(kKernelBase + i * k4K, 0x20'0000 + i * k4K, PageSize::k4K, Pte::kGlobal).ok());
   }
   ASSERT_TRUE(pt_.map(kKernelBase + k2M, 0x40'0000, PageSize::k2M, Pte::kGlobal).ok());
   ASSERT_TRUE(pt_.map(kDirectMap, 0, PageSize::k1G, Pte::kWritable | Pte::kNoExecute).ok());
@@ -254,8 +252,8 @@ TEST_F(PgdirWalkTest, Overwrite4KRefused) {
 }
 
 TEST_F(PgdirWalkTest, NonCanonicalRefused) {
-  for (uint64_t va : {uint64_t{0x0000'8000'0000'0000}, uint64_t{0xffff'7fff'ffff'f000},
-                      uint64_t{0x0001'0000'0000'0000}, uint64_t{0x8000'0000'0000'0000}}) {
+  for (uint64_t va : {uint64_t{0x0000'8000'0000'0000}, uint64_t{0xffff'7fff'ffff'f000}, uint64_t{0x0001'0000'0000'0000},
+                      uint64_t{0x8000'0000'0000'0000}}) {
     EXPECT_EQ(pt_.map(va, 0x1000, PageSize::k4K, 0).error(), Error::kInvalidArgument) << va;
     EXPECT_EQ(pt_.translate(va).error(), Error::kInvalidArgument);
     EXPECT_EQ(pt_.unmap(va).error(), Error::kInvalidArgument);

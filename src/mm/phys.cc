@@ -55,13 +55,13 @@ uint64_t phys_metadata_bytes(base::Span<const PhysRange> ranges) {
          count_regions(ranges, &region_base) * sizeof(uint32_t);
 }
 
-Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata,
-                           PhysToPtr to_ptr, void* ctx, PhysOptions options) {
+Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata, PhysToPtr to_ptr,
+                           void* ctx, PhysOptions options) {
   *this = PhysAllocator();
   uint64_t prev_end = 0;
   for (const PhysRange& r : ranges) {
-    if (r.end < r.start || !base::is_aligned(r.start, base::kPageSize) ||
-        !base::is_aligned(r.end, base::kPageSize) || r.start < prev_end) {
+    if (r.end < r.start || !base::is_aligned(r.start, base::kPageSize) || !base::is_aligned(r.end, base::kPageSize) ||
+        r.start < prev_end) {
       last_error_ = "init: ranges must be page-aligned, sorted and disjoint";
       return Error::kInvalidArgument;
     }
@@ -156,8 +156,7 @@ const PhysRangeInfo* PhysAllocator::range_of_index(uint32_t idx) const {
   return &ranges_[lo - 1];
 }
 
-void PhysAllocator::push_free(const PhysRangeInfo& r, uint64_t phys, unsigned order,
-                              bool poisoned) {
+void PhysAllocator::push_free(const PhysRangeInfo& r, uint64_t phys, unsigned order, bool poisoned) {
   uint32_t idx = static_cast<uint32_t>(index_of(r, phys));
   PhysPageMeta& m = pages_[idx];
   m.order = static_cast<uint8_t>(order);
@@ -271,9 +270,8 @@ Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
       if (head < r.start) break;
       const PhysPageMeta& h = pages_[index_of(r, head)];
       if (h.flags == 0 || head + order_bytes(h.order) <= phys) continue;
-      last_error_ = (h.flags & kHeadFree)
-                        ? "free: page is already free (double free or never allocated)"
-                        : "free: page lies inside an allocated block, not at its start";
+      last_error_ = (h.flags & kHeadFree) ? "free: page is already free (double free or never allocated)"
+                                          : "free: page lies inside an allocated block, not at its start";
       break;
     }
   }

@@ -42,10 +42,10 @@ inline constexpr uint8_t kPoisonByte = 0x6B;
 
 /// A snapshot of the allocator's counters.
 struct PhysStats {
-  uint64_t total_pages;        ///< Pages managed (all usable ranges).
-  uint64_t free_pages;         ///< Pages in free blocks.
-  uint64_t quarantined_pages;  ///< Pages withheld after a poison failure.
-  uint64_t poison_failures;    ///< Allocations that found corrupted poison.
+  uint64_t total_pages;              ///< Pages managed (all usable ranges).
+  uint64_t free_pages;               ///< Pages in free blocks.
+  uint64_t quarantined_pages;        ///< Pages withheld after a poison failure.
+  uint64_t poison_failures;          ///< Allocations that found corrupted poison.
   uint64_t free_blocks[kNumOrders];  ///< Free blocks per order.
 };
 
@@ -100,8 +100,8 @@ class PhysAllocator {
   /// is poisoned at init: untouched memory is simply not checked.
   /// Returns kInvalidArgument on malformed ranges or a short/misaligned
   /// buffer, kOutOfRange past 2^32 - 1 pages (16 TiB).
-  base::Status init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata,
-                    PhysToPtr to_ptr, void* ctx, PhysOptions options = {});
+  base::Status init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata, PhysToPtr to_ptr, void* ctx,
+                    PhysOptions options = {});
 
   /// Allocates a block of 2^order pages aligned to its size. O(kMaxOrder +
   /// log ranges) (a binary search maps the page index back to its range).
@@ -151,7 +151,9 @@ class PhysAllocator {
   void uncache_page(uint64_t phys);
   /// uncache_page() for a page whose metadata cache_page() returned: no
   /// lookup, one atomic instruction (the page caches' fast path).
-  static void uncache(PhysPageMeta* m) { __atomic_fetch_and(&m->flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED); }
+  static void uncache(PhysPageMeta* m) {
+    __atomic_fetch_and(&m->flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
+  }
 
   /// True if `phys` lies in a managed range.
   bool owns(uint64_t phys) const { return find_range(phys) != nullptr; }

@@ -15,7 +15,8 @@ BENCH_N(mm, phys_init_4g, 1) {
   if (!va.ok() || !mm::alloc_map_range(va.value(), bytes, mm::kPermWrite).ok()) return run.skip("out of memory");
   static mm::PhysAllocator pa;
   run.start();
-  base::Status s = pa.init(ranges, base::Span<uint8_t>(reinterpret_cast<uint8_t*>(va.value()), bytes), nullptr, nullptr);
+  base::Status s =
+      pa.init(ranges, base::Span<uint8_t>(reinterpret_cast<uint8_t*>(va.value()), bytes), nullptr, nullptr);
   run.stop();
   if (!s.ok()) run.skip("init failed");
   (void)mm::unmap_range(va.value(), bytes);

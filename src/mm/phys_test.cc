@@ -49,8 +49,7 @@ class SimMemory {
 // An allocator plus its metadata buffer (uint64_t elements: 8-byte aligned).
 struct Fixture {
   explicit Fixture(std::vector<PhysRange> ranges, PhysOptions options = {})
-      : mem(std::move(ranges)),
-        meta((phys_metadata_bytes(mem.ranges()) + 7) / 8) {
+      : mem(std::move(ranges)), meta((phys_metadata_bytes(mem.ranges()) + 7) / 8) {
     base::Span<uint8_t> buf(reinterpret_cast<uint8_t*>(meta.data()), meta.size() * 8);
     base::Status s = pa.init(mem.ranges(), buf, &SimMemory::to_ptr, &mem, options);
     EXPECT_TRUE(s.ok()) << (pa.last_error() ? pa.last_error() : "");
@@ -264,8 +263,7 @@ TEST(PhysTest, PoisonCatchesWriteAfterFree) {
 
   auto again = f.pa.alloc(0);
   EXPECT_EQ(again.error(), Error::kFault);
-  EXPECT_STREQ(f.pa.last_error(),
-               "alloc: poison overwritten in a freed block (write after free)");
+  EXPECT_STREQ(f.pa.last_error(), "alloc: poison overwritten in a freed block (write after free)");
   EXPECT_EQ(f.pa.last_fault_addr(), a.value() + 123);
   EXPECT_EQ(f.pa.stats().poison_failures, 1u);
   EXPECT_EQ(f.pa.stats().quarantined_pages, 1u);
@@ -317,8 +315,7 @@ TEST(PhysTest, InitRejectsMalformedInput) {
   EXPECT_EQ(pa.init(overlapping, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
   PhysRange too_big[] = {{0, 1 * kGiB}};
   EXPECT_EQ(pa.init(too_big, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pa.init(too_big, meta.subspan(1, 1000), nullptr, nullptr).error(),
-            Error::kInvalidArgument);
+  EXPECT_EQ(pa.init(too_big, meta.subspan(1, 1000), nullptr, nullptr).error(), Error::kInvalidArgument);
   PhysRange ok[] = {{0x0, 0x8000}, {0x8000, 0x10000}, {0x20000, 0x20000}};
   EXPECT_TRUE(pa.init(ok, meta, nullptr, nullptr).ok());
   // Adjacent ranges stay separate: blocks never cross a range edge.
@@ -333,8 +330,7 @@ TEST(PhysTest, MetadataWithinHalfPercent) {
   PhysRange small[] = {{0x1000, 0x9F000}, {0x100000, 128 * kMiB}};
   // 4 GiB: below the PCI hole and remapped above 4 GiB.
   PhysRange large[] = {{0x1000, 0x9F000}, {0x100000, 3 * kGiB}, {4 * kGiB, 5 * kGiB}};
-  for (base::Span<const PhysRange> ranges :
-       {base::Span<const PhysRange>(small), base::Span<const PhysRange>(large)}) {
+  for (base::Span<const PhysRange> ranges : {base::Span<const PhysRange>(small), base::Span<const PhysRange>(large)}) {
     uint64_t bytes = 0;
     for (const PhysRange& r : ranges) bytes += r.size();
     EXPECT_LE(phys_metadata_bytes(ranges) * 200, bytes);
@@ -347,12 +343,11 @@ TEST(PhysTest, MetadataWithinHalfPercent) {
 TEST(PhysTest, LargeAndHighRangesWithoutBackingMemory) {
   // Plain alloc/free never touch memory, so 4 GiB plus a range just below
   // 1 TiB can be managed with only the metadata allocated.
-  std::vector<PhysRange> ranges = {{0x100000, 3 * kGiB}, {4 * kGiB, 5 * kGiB},
-                                   {kTiB - 16 * kMiB + 0x7000, kTiB}};
+  std::vector<PhysRange> ranges = {{0x100000, 3 * kGiB}, {4 * kGiB, 5 * kGiB}, {kTiB - 16 * kMiB + 0x7000, kTiB}};
   std::vector<uint64_t> buf((phys_metadata_bytes({ranges.data(), ranges.size()}) + 7) / 8);
   PhysAllocator pa;
-  ASSERT_TRUE(pa.init({ranges.data(), ranges.size()},
-                      {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr, nullptr)
+  ASSERT_TRUE(pa.init({ranges.data(), ranges.size()}, {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr,
+                      nullptr)
                   .ok());
   EXPECT_EQ(pa.stats().total_pages, total_pages(ranges));
   EXPECT_TRUE(pa.owns(kTiB - 4096));
@@ -387,12 +382,13 @@ TEST(PhysTest, RegionTableFindsEveryRangeAndEveryHole) {
                                    {6 * kGiB - 0x3000, 6 * kGiB + 0x2000}};
   std::vector<uint64_t> buf((phys_metadata_bytes({ranges.data(), ranges.size()}) + 7) / 8);
   PhysAllocator pa;
-  ASSERT_TRUE(pa.init({ranges.data(), ranges.size()},
-                      {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr, nullptr)
+  ASSERT_TRUE(pa.init({ranges.data(), ranges.size()}, {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr,
+                      nullptr)
                   .ok());
   std::vector<uint64_t> probes = {0, 2 * kGiB, 3 * kGiB + 0x1000, 5 * kGiB, 7 * kGiB, kTiB, ~uint64_t{0} - 0xFFF};
   for (const PhysRange& r : ranges) {
-    for (uint64_t a : {r.start - kPage, r.start, r.start + kPage, r.end - kPage, r.end, r.end + kPage}) probes.push_back(a);
+    for (uint64_t a : {r.start - kPage, r.start, r.start + kPage, r.end - kPage, r.end, r.end + kPage})
+      probes.push_back(a);
   }
   for (uint64_t a : probes) {
     bool inside = false;

@@ -28,12 +28,13 @@ inline base::Result<uint32_t> safe_read32_inline(const uint32_t* addr) {
   uint32_t value = 0;
   uint32_t ok = 0;
   // If the load faults, the handler resumes at 2:, after the "ok = 1".
-  asm volatile("1: movl (%[addr]), %[value]\n"
-               "   movl $1, %[ok]\n"
-               "2:\n" FIXUP_ENTRY("1b", "2b")
-               : [value] "+r"(value), [ok] "+r"(ok)
-               : [addr] "r"(addr)
-               : "memory");
+  asm volatile(
+      "1: movl (%[addr]), %[value]\n"
+      "   movl $1, %[ok]\n"
+      "2:\n" FIXUP_ENTRY("1b", "2b")
+      : [value] "+r"(value), [ok] "+r"(ok)
+      : [addr] "r"(addr)
+      : "memory");
   if (!ok) return base::Error::kFault;
   return value;
 }

@@ -67,9 +67,7 @@ void on_shootdown_ipi(arch::TrapFrame&) {
 
 }  // namespace
 
-void tlb_init() {
-  arch::set_trap_handler(arch::kVectorIpiTlbShootdown, on_shootdown_ipi);
-}
+void tlb_init() { arch::set_trap_handler(arch::kVectorIpiTlbShootdown, on_shootdown_ipi); }
 
 void tlb_cpu_online(uint32_t cpu) {
   ASSERT(cpu < arch::kMaxCpus);

@@ -9,10 +9,10 @@
 namespace mm {
 
 using base::Error;
-using base::Result;
-using base::Status;
 using base::kPageShift;
 using base::kPageSize;
+using base::Result;
+using base::Status;
 
 // One page of the free stack. Slot indices are below 2^24, so 4 bytes each:
 // 1021 per page after the link and count.
@@ -46,14 +46,12 @@ uint64_t aligned_slots(uint64_t lo, uint64_t len, uint64_t bytes, uint64_t* firs
 
 }  // namespace
 
-Status VaAllocator::init(uint64_t base, uint64_t size, const VaPageSource& source,
-                         unsigned max_order) {
+Status VaAllocator::init(uint64_t base, uint64_t size, const VaPageSource& source, unsigned max_order) {
   if (metadata_pages_ != 0 || num_classes_ != 0) {
     last_error_ = "init: allocator already initialized";
     return Error::kInvalidArgument;
   }
-  if (size == 0 || !base::is_aligned(base, kPageSize) || !base::is_aligned(size, kPageSize) ||
-      size - 1 > ~base) {
+  if (size == 0 || !base::is_aligned(base, kPageSize) || !base::is_aligned(size, kPageSize) || size - 1 > ~base) {
     last_error_ = "init: window must be page aligned, non-empty and not wrap";
     return Error::kInvalidArgument;
   }
@@ -202,8 +200,7 @@ Result<uint64_t> VaAllocator::alloc(uint64_t bytes) {
   }
   uint64_t& word = bit_word(c, slot);
   uint64_t mask = uint64_t{1} << (slot % 64);
-  ASSERT_MSG((word & mask) == 0, "va_alloc: free stack of order {} holds in-use slot {}",
-             o.value(), slot);
+  ASSERT_MSG((word & mask) == 0, "va_alloc: free stack of order {} holds in-use slot {}", o.value(), slot);
   word |= mask;
   ++c.in_use;
   return c.start + (slot << (kPageShift + o.value()));

@@ -76,8 +76,7 @@ class VaAllocator {
   /// max_order, lowered until the largest class's sub-window holds at
   /// least one aligned slot. Call once, on a fresh allocator. Takes no
   /// pages. kInvalidArgument on a bad window, page source or max_order.
-  base::Status init(uint64_t base, uint64_t size, const VaPageSource& source,
-                    unsigned max_order = kVaMaxOrder);
+  base::Status init(uint64_t base, uint64_t size, const VaPageSource& source, unsigned max_order = kVaMaxOrder);
 
   /// A range of class_bytes(bytes) bytes, aligned to that size. O(1).
   /// kInvalidArgument if bytes is 0 or above the largest class;

@@ -71,8 +71,7 @@ class FakePages {
 };
 
 struct Fixture {
-  explicit Fixture(uint64_t base = kKernelBase, uint64_t size = kTiB,
-                   unsigned max_order = kVaMaxOrder) {
+  explicit Fixture(uint64_t base = kKernelBase, uint64_t size = kTiB, unsigned max_order = kVaMaxOrder) {
     base::Status s = va.init(base, size, pages.source(), max_order);
     EXPECT_TRUE(s.ok()) << (va.last_error() ? va.last_error() : "");
   }
@@ -386,7 +385,7 @@ TEST(VaAllocTest, SpareChunkAvoidsThrashAtAChunkBoundary) {
   for (int i = 0; i < 1021; ++i) ASSERT_TRUE(f.va.free(v[i], kPage).ok());
   uint64_t calls = f.pages.calls();
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(f.va.free(v[2000], kPage).ok());  // Needs a second chunk.
+    ASSERT_TRUE(f.va.free(v[2000], kPage).ok());    // Needs a second chunk.
     ASSERT_EQ(f.va.alloc(kPage).value(), v[2000]);  // Empties it again.
   }
   EXPECT_LE(f.pages.calls(), calls + 1);
@@ -398,7 +397,7 @@ TEST(VaAllocTest, SpareChunkAvoidsThrashAtAChunkBoundary) {
 TEST(VaAllocTest, RandomWorkloadMatchesModel) {
   Fixture f(kKernelBase, 16 * kGiB);
   std::mt19937_64 rng(12345);
-  std::map<uint64_t, uint64_t> live;  // va -> class bytes
+  std::map<uint64_t, uint64_t> live;                 // va -> class bytes
   std::vector<std::pair<uint64_t, uint64_t>> order;  // For picking a random victim.
   const uint64_t sizes[] = {1, kPage, 5 * kPage, 20 * kKiB, 64 * kKiB, 1 << 20, 3 << 20};
   for (int step = 0; step < 200'000; ++step) {

@@ -67,7 +67,9 @@ bool parse_uint(StrView text, uint64_t* out) {
 
 }  // namespace
 
-base::Span<const BootOption> boot_options() { return base::Span<const BootOption>(kOptions, sizeof(kOptions) / sizeof(kOptions[0])); }
+base::Span<const BootOption> boot_options() {
+  return base::Span<const BootOption>(kOptions, sizeof(kOptions) / sizeof(kOptions[0]));
+}
 
 const BootOption* find_boot_option(StrView key) {
   for (const BootOption& o : boot_options()) {
@@ -90,10 +92,14 @@ base::Result<uint64_t> boot_option_uint(StrView cmdline, StrView key) {
 bool boot_option_value_ok(const BootOption& option, StrView value) {
   uint64_t v = 0;
   switch (option.kind) {
-    case OptionKind::kText: return true;
-    case OptionKind::kFlag01: return value == StrView("0") || value == StrView("1");
-    case OptionKind::kUint: return parse_uint(value, &v) && v >= option.min && v <= option.max;
-    case OptionKind::kChoice: return is_choice(option.choices, value);
+    case OptionKind::kText:
+      return true;
+    case OptionKind::kFlag01:
+      return value == StrView("0") || value == StrView("1");
+    case OptionKind::kUint:
+      return parse_uint(value, &v) && v >= option.min && v <= option.max;
+    case OptionKind::kChoice:
+      return is_choice(option.choices, value);
     case OptionKind::kBytes: {
       base::Result<uint64_t> b = base::parse_byte_size(value);
       return b.ok() && b.value() >= option.min && b.value() <= option.max;

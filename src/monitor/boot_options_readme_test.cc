@@ -26,7 +26,7 @@ std::set<std::string> readme_keys(const std::string& path) {
       continue;
     }
     if (!in_table) continue;
-    if (line.rfind("|", 0) != 0) break;  // the table ended
+    if (line.rfind("|", 0) != 0) break;       // the table ended
     if (line.rfind("| `", 0) != 0) continue;  // the separator, a row in words
     const size_t start = 3, end = line.find_first_of("=`", start);
     keys.insert(line.substr(start, end - start));

@@ -44,8 +44,9 @@ TEST(BootOptions, UnknownKeysAreNamedWithTheNearestKnownOne) {
 }
 
 TEST(BootOptions, BadValuesAreNamedWithTheirOption) {
-  std::vector<Seen> p = problems("timer=bogus mm.poison=yes console.wrap=0 console.wrap=10000 rt.max_heap=12X "
-                                 "rt.overrun=maybe mm.poison");
+  std::vector<Seen> p = problems(
+      "timer=bogus mm.poison=yes console.wrap=0 console.wrap=10000 rt.max_heap=12X "
+      "rt.overrun=maybe mm.poison");
   ASSERT_EQ(p.size(), 7u);
   EXPECT_EQ(p[0].option, "timer");
   EXPECT_EQ(p[1].option, "mm.poison");

@@ -27,14 +27,12 @@ struct Text {
   const char* data;
   size_t size;
   bool inside(StrView s) const {
-    return s.size() == 0 || (s.data() >= data && s.size() <= size &&
-                             static_cast<size_t>(s.data() - data) <= size - s.size());
+    return s.size() == 0 ||
+           (s.data() >= data && s.size() <= size && static_cast<size_t>(s.data() - data) <= size - s.size());
   }
 };
 
-bool same(StrView a, StrView b) {
-  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data());
-}
+bool same(StrView a, StrView b) { return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data()); }
 
 // Levenshtein distance, the textbook full table.
 size_t reference_distance(StrView a, StrView b) {
@@ -43,8 +41,7 @@ size_t reference_distance(StrView a, StrView b) {
   for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min(
-          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
   }
   return d[a.size()][b.size()];

@@ -34,8 +34,6 @@ TEST(Cmdline, QuotedValues) {
   EXPECT_EQ(Get("run=\"unterminated value", "run"), "unterminated value");
 }
 
-TEST(Cmdline, LastOneWins) {
-  EXPECT_EQ(Get("test=a console=x test=b", "test"), "b");
-}
+TEST(Cmdline, LastOneWins) { EXPECT_EQ(Get("test=a console=x test=b", "test"), "b"); }
 
 }  // namespace

@@ -18,7 +18,7 @@ struct Command {
                       ///< monitor then refuses any, so the body need not check)
   const char* help;   ///< one line
   bool (*run)(base::StrView args);
-  const char* file;   ///< where it is registered (`help NAME` says)
+  const char* file;  ///< where it is registered (`help NAME` says)
   /// Tab in the arguments: adds what may go there (null: nothing offered).
   void (*complete)(base::StrView word, Completions* out) = nullptr;
 };
@@ -39,14 +39,14 @@ bool key_pressed();
 }  // namespace monitor
 
 // As MONITOR_COMMAND, with `completer(word, out)` offering arguments to Tab.
-#define MONITOR_COMMAND_COMPLETING(name, usage, help, completer)                                  \
-  static bool monitor_command_fn_##name(::base::StrView args);                                    \
-  [[gnu::used, gnu::section(".monitor_commands")]] static constexpr ::monitor::Command            \
-      monitor_command_##name{#name, usage, help, &monitor_command_fn_##name, __FILE__, completer}; \
+#define MONITOR_COMMAND_COMPLETING(name, usage, help, completer)                                               \
+  static bool monitor_command_fn_##name(::base::StrView args);                                                 \
+  [[gnu::used, gnu::section(".monitor_commands")]] static constexpr ::monitor::Command monitor_command_##name{ \
+      #name, usage, help, &monitor_command_fn_##name, __FILE__, completer};                                    \
   static bool monitor_command_fn_##name([[maybe_unused]] ::base::StrView args)
 
-#define MONITOR_COMMAND(name, usage, help)                                                   \
-  static bool monitor_command_fn_##name(::base::StrView args);                               \
-  [[gnu::used, gnu::section(".monitor_commands")]] static constexpr ::monitor::Command       \
-      monitor_command_##name{#name, usage, help, &monitor_command_fn_##name, __FILE__};       \
+#define MONITOR_COMMAND(name, usage, help)                                                                     \
+  static bool monitor_command_fn_##name(::base::StrView args);                                                 \
+  [[gnu::used, gnu::section(".monitor_commands")]] static constexpr ::monitor::Command monitor_command_##name{ \
+      #name, usage, help, &monitor_command_fn_##name, __FILE__};                                               \
   static bool monitor_command_fn_##name([[maybe_unused]] ::base::StrView args)

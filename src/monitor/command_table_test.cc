@@ -45,7 +45,8 @@ TEST(CommandTable, ListsInNameOrder) {
 
 TEST(CommandTable, NamesADuplicate) {
   EXPECT_EQ(monitor::duplicate_name(kTable), nullptr);
-  const Command twice[] = {{"mem", "", "a", &ok, "test"}, {"help", "", "b", &ok, "test"}, {"mem", "", "c", &ok, "test"}};
+  const Command twice[] = {
+      {"mem", "", "a", &ok, "test"}, {"help", "", "b", &ok, "test"}, {"mem", "", "c", &ok, "test"}};
   ASSERT_NE(monitor::duplicate_name(twice), nullptr);
   EXPECT_EQ(std::string(monitor::duplicate_name(twice)), "mem");
 }

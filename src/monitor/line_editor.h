@@ -71,24 +71,51 @@ class LineEditor {
         [[fallthrough]];
       case '\r':
         return finish();
-      case 0x1b: esc_ = Esc::kStart; return false;
-      case 0x01: move_to(0); return false;                     // Ctrl-A
-      case 0x02: if (cursor_ > 0) move_to(cursor_ - 1); return false;  // Ctrl-B
-      case 0x03: cancel(); return false;                       // Ctrl-C
-      case 0x04: erase(cursor_, cursor_ + 1); return false;    // Ctrl-D
-      case 0x05: move_to(len_); return false;                  // Ctrl-E
-      case 0x06: if (cursor_ < len_) move_to(cursor_ + 1); return false;  // Ctrl-F
+      case 0x1b:
+        esc_ = Esc::kStart;
+        return false;
+      case 0x01:
+        move_to(0);
+        return false;  // Ctrl-A
+      case 0x02:
+        if (cursor_ > 0) move_to(cursor_ - 1);
+        return false;  // Ctrl-B
+      case 0x03:
+        cancel();
+        return false;  // Ctrl-C
+      case 0x04:
+        erase(cursor_, cursor_ + 1);
+        return false;  // Ctrl-D
+      case 0x05:
+        move_to(len_);
+        return false;  // Ctrl-E
+      case 0x06:
+        if (cursor_ < len_) move_to(cursor_ + 1);
+        return false;  // Ctrl-F
       case '\b':
       case 0x7f:
         if (cursor_ > 0) erase(cursor_ - 1, cursor_);
         return false;
-      case '\t': complete(); return false;
-      case 0x0b: erase(cursor_, len_); return false;           // Ctrl-K
-      case 0x0e: history_step(-1); return false;               // Ctrl-N
-      case 0x10: history_step(+1); return false;               // Ctrl-P
-      case 0x15: erase(0, cursor_); return false;              // Ctrl-U
-      case 0x17: erase(word_start(cursor_), cursor_); return false;  // Ctrl-W
-      default: break;
+      case '\t':
+        complete();
+        return false;
+      case 0x0b:
+        erase(cursor_, len_);
+        return false;  // Ctrl-K
+      case 0x0e:
+        history_step(-1);
+        return false;  // Ctrl-N
+      case 0x10:
+        history_step(+1);
+        return false;  // Ctrl-P
+      case 0x15:
+        erase(0, cursor_);
+        return false;  // Ctrl-U
+      case 0x17:
+        erase(word_start(cursor_), cursor_);
+        return false;  // Ctrl-W
+      default:
+        break;
     }
     if (c < 0x20 || c > 0x7e) return false;  // other control and non-ASCII bytes
     insert(base::StrView(&c, 1));
@@ -141,25 +168,39 @@ class LineEditor {
           esc_ = Esc::kNone;  // not a CSI byte: the sequence was broken off
         }
         return true;
-      case Esc::kNone: return false;
+      case Esc::kNone:
+        return false;
     }
     return false;
   }
 
   void key(char final_byte, unsigned param) {
     switch (final_byte) {
-      case 'A': history_step(+1); return;
-      case 'B': history_step(-1); return;
-      case 'C': if (cursor_ < len_) move_to(cursor_ + 1); return;
-      case 'D': if (cursor_ > 0) move_to(cursor_ - 1); return;
-      case 'H': move_to(0); return;
-      case 'F': move_to(len_); return;
+      case 'A':
+        history_step(+1);
+        return;
+      case 'B':
+        history_step(-1);
+        return;
+      case 'C':
+        if (cursor_ < len_) move_to(cursor_ + 1);
+        return;
+      case 'D':
+        if (cursor_ > 0) move_to(cursor_ - 1);
+        return;
+      case 'H':
+        move_to(0);
+        return;
+      case 'F':
+        move_to(len_);
+        return;
       case '~':  // VT220 editing keys: 1/7 Home, 4/8 End, 3 Delete
         if (param == 1 || param == 7) move_to(0);
         if (param == 4 || param == 8) move_to(len_);
         if (param == 3) erase(cursor_, cursor_ + 1);
         return;
-      default: return;
+      default:
+        return;
     }
   }
 

@@ -113,8 +113,7 @@ void run(const uint8_t* data, size_t size) {
     }
     if (complete) {
       // The user saw what runs: the row before Enter held exactly the line.
-      const std::string shown =
-          std::string(kPrompt) + std::string(editor.line().data(), editor.line().size());
+      const std::string shown = std::string(kPrompt) + std::string(editor.line().data(), editor.line().size());
       FUZZ_CHECK(before.compare(0, shown.size(), shown) == 0);
       check_command(editor.line());
       editor.prompt();  // the monitor's next prompt, after running it

@@ -74,15 +74,19 @@ TEST(LineEditor, BackspaceErases) {
 
 TEST(LineEditor, IgnoresOtherControlAndNonAsciiBytes) {
   Harness h;
-  h.type("a\x0f\x1c\x80\xff" "b\n");
+  h.type(
+      "a\x0f\x1c\x80\xff"
+      "b\n");
   ASSERT_EQ(h.lines.size(), 1u);
   EXPECT_EQ(h.lines[0], "ab");
   EXPECT_EQ(h.echoed, "ab\n");
 }
 
 TEST(LineEditor, EscapeSequencesAreNeverText) {
-  for (const char* seq : {kUp, kDown, kRight, kLeft, kSs3Left, kHomeXterm, kEndXterm, kHomeTmux, kEndTmux,
-                          kDelete, kCtrlLeft, "\x1b[15~", "\x1b[200~", "\x1bOP", "\x1b[?1;2c", "\x1b" "b"}) {
+  for (const char* seq : {kUp, kDown, kRight, kLeft, kSs3Left, kHomeXterm, kEndXterm, kHomeTmux, kEndTmux, kDelete,
+                          kCtrlLeft, "\x1b[15~", "\x1b[200~", "\x1bOP", "\x1b[?1;2c",
+                          "\x1b"
+                          "b"}) {
     Harness h;
     h.type(std::string(seq) + "\n");
     ASSERT_EQ(h.lines.size(), 1u) << seq + 1;
@@ -114,8 +118,7 @@ TEST(LineEditor, Ss3AndCtrlBFMove) {
 
 TEST(LineEditor, HomeEndInEveryForm) {
   for (auto [home, end] : {std::pair{kHomeXterm, kEndXterm}, std::pair{kHomeTmux, kEndTmux},
-                           std::pair{"\x1bOH", "\x1bOF"}, std::pair{"\x1b[7~", "\x1b[8~"},
-                           std::pair{"\x01", "\x05"}}) {
+                           std::pair{"\x1bOH", "\x1bOF"}, std::pair{"\x1b[7~", "\x1b[8~"}, std::pair{"\x01", "\x05"}}) {
     Harness h;
     h.type("bc");
     EXPECT_EQ(h.echo_of(home), "\b\b");
@@ -213,7 +216,9 @@ void complete(void*, base::StrView command, base::StrView, monitor::Completions*
 }
 
 struct CompletingHarness : Harness {
-  CompletingHarness() { ed = monitor::LineEditor<16, 3>(base::Sink{&Harness::write, this}, "> ", {&complete, nullptr}); }
+  CompletingHarness() {
+    ed = monitor::LineEditor<16, 3>(base::Sink{&Harness::write, this}, "> ", {&complete, nullptr});
+  }
 };
 
 TEST(LineEditor, TabCompletesAUniqueName) {

@@ -58,9 +58,7 @@ bool run_command(base::StrView name, base::StrView args) {
 
 bool any_command_failed() { return failed; }
 
-void power_off() {
-  arch::qemu_exit(failed ? arch::ExitCode::kFail : arch::ExitCode::kPass);
-}
+void power_off() { arch::qemu_exit(failed ? arch::ExitCode::kFail : arch::ExitCode::kPass); }
 
 namespace {
 

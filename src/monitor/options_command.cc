@@ -13,11 +13,21 @@ constinit base::StrView boot_cmdline;
 
 void print_accepted(const BootOption& o) {
   switch (o.kind) {
-    case OptionKind::kText: arch::kprint("any text"); break;
-    case OptionKind::kFlag01: arch::kprint("0 or 1"); break;
-    case OptionKind::kUint: arch::kprint("a number from {} to {}", o.min, o.max); break;
-    case OptionKind::kChoice: arch::kprint("one of {}", o.choices); break;
-    case OptionKind::kBytes: arch::kprint("a byte count (K, M, G suffixes) from {} to {}", o.min, o.max); break;
+    case OptionKind::kText:
+      arch::kprint("any text");
+      break;
+    case OptionKind::kFlag01:
+      arch::kprint("0 or 1");
+      break;
+    case OptionKind::kUint:
+      arch::kprint("a number from {} to {}", o.min, o.max);
+      break;
+    case OptionKind::kChoice:
+      arch::kprint("one of {}", o.choices);
+      break;
+    case OptionKind::kBytes:
+      arch::kprint("a byte count (K, M, G suffixes) from {} to {}", o.min, o.max);
+      break;
   }
 }
 

@@ -22,7 +22,9 @@ std::string drain(monitor::ReadAhead<8>& r) {
 }
 
 TEST(ReadAhead, CtrlCIsTakenOutAndTheRestKeptInOrder) {
-  Source src{"ab\x03" "cd"};
+  Source src{
+      "ab\x03"
+      "cd"};
   monitor::ReadAhead<8> r;
   r.fill(&Source::read, &src);
   EXPECT_TRUE(r.take(0x03));

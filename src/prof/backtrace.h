@@ -29,13 +29,20 @@ inline constexpr WalkEnd kLastWalkEnd = WalkEnd::kBadTrapFrame;
 
 inline const char* walk_end_name(WalkEnd e) {
   switch (e) {
-    case WalkEnd::kZeroFrame: return "end of chain";
-    case WalkEnd::kOffStack: return "frame pointer left the known stacks";
-    case WalkEnd::kNotAscending: return "frame chain not ascending";
-    case WalkEnd::kMisaligned: return "misaligned frame pointer";
-    case WalkEnd::kFull: return "truncated";
-    case WalkEnd::kBadStackSwitch: return "frame chain switched stacks outside a trap frame";
-    case WalkEnd::kBadTrapFrame: return "corrupt trap frame";
+    case WalkEnd::kZeroFrame:
+      return "end of chain";
+    case WalkEnd::kOffStack:
+      return "frame pointer left the known stacks";
+    case WalkEnd::kNotAscending:
+      return "frame chain not ascending";
+    case WalkEnd::kMisaligned:
+      return "misaligned frame pointer";
+    case WalkEnd::kFull:
+      return "truncated";
+    case WalkEnd::kBadStackSwitch:
+      return "frame chain switched stacks outside a trap frame";
+    case WalkEnd::kBadTrapFrame:
+      return "corrupt trap frame";
   }
   return "?";
 }

@@ -53,8 +53,10 @@ MONITOR_COMMAND(bt, "[CPU | all]", "a CPU's registers and backtrace (all CPUs by
   uint32_t cpu = 0;
   bool digits = args.size() <= 4;
   for (char c : args) {
-    if (c < '0' || c > '9') digits = false;
-    else cpu = cpu * 10 + static_cast<uint32_t>(c - '0');
+    if (c < '0' || c > '9')
+      digits = false;
+    else
+      cpu = cpu * 10 + static_cast<uint32_t>(c - '0');
   }
   if (!digits || cpu >= prof_cpus() || !online(cpu)) {
     kprint("bt: '{}' is not an online CPU (0 to {}) or all\n", args, prof_cpus() - 1);

@@ -7,9 +7,9 @@
 #include "src/arch/trap.h"
 #include "src/arch/x86.h"
 #include "src/prof/backtrace.h"
-#include "src/prof/kernel_unwind.h"
 #include "src/prof/interrupted_mode.h"
 #include "src/prof/kernel_symbols.h"
+#include "src/prof/kernel_unwind.h"
 #include "src/prof/stop_world.h"
 
 namespace prof {
@@ -27,8 +27,9 @@ void print_registers(const arch::TrapFrame& f) {
   prof::stop_other_cpus();
   arch::StackInfo stack;
   if (f.vector == arch::kVectorPageFault && find_any_stack(arch::read_cr2(), &stack) && stack.in_guard) {
-    arch::kprint("\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
-                 stack.what, stack.cpu, stack.lo, stack.hi, arch::read_cr2(), f.rip);
+    arch::kprint(
+        "\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
+        stack.what, stack.cpu, stack.lo, stack.hi, arch::read_cr2(), f.rip);
   }
   arch::kprint("\nEXCEPTION {} ({}) error={:#x} on cpu {}\n", f.vector, arch::vector_name(f.vector), f.error_code,
                arch::this_cpu().index);

@@ -48,9 +48,7 @@ StrView source_name(StrView text, size_t* pos) {
 
 // A component's printed form: "(anonymous namespace)" for the ABI's
 // anonymous-namespace name ([itanium-abi] 5.1.5.2: _GLOBAL__N).
-StrView printed(StrView id) {
-  return id.starts_with(StrView("_GLOBAL__N")) ? StrView("(anonymous namespace)") : id;
-}
+StrView printed(StrView id) { return id.starts_with(StrView("_GLOBAL__N")) ? StrView("(anonymous namespace)") : id; }
 
 }  // namespace
 

@@ -19,7 +19,8 @@ TEST(Demangle, NestedNamesWithoutParameters) {
   EXPECT_EQ(demangled("_ZN5sched12_GLOBAL__N_19idle_loopERNS_8CpuSchedE"), "sched::(anonymous namespace)::idle_loop");
   EXPECT_EQ(demangled("_ZN5ktest6Runner7run_oneERKNS_4CaseE"), "ktest::Runner::run_one");
   EXPECT_EQ(demangled("_ZN4arch8send_nmiEj"), "arch::send_nmi");
-  EXPECT_EQ(demangled("_ZN12_GLOBAL__N_125stay_stuck_until_reportedEPv"), "(anonymous namespace)::stay_stuck_until_reported");
+  EXPECT_EQ(demangled("_ZN12_GLOBAL__N_125stay_stuck_until_reportedEPv"),
+            "(anonymous namespace)::stay_stuck_until_reported");
   EXPECT_EQ(demangled("_ZN5sched5yieldEv"), "sched::yield");
   EXPECT_EQ(demangled("_ZNK4base7StrView4findEcm"), "base::StrView::find") << "const member";
   EXPECT_EQ(demangled("_ZN2mm5kfreeEPv"), "mm::kfree");

@@ -7,12 +7,18 @@ namespace prof {
 
 const char* sample_event_name(uint8_t event) {
   switch (static_cast<SampleEvent>(event)) {
-    case SampleEvent::kNmiTimer: return "nmi";
-    case SampleEvent::kTimer: return "timer";
-    case SampleEvent::kCycles: return "cycles";
-    case SampleEvent::kInstructions: return "instructions";
-    case SampleEvent::kBranchMisses: return "branch-misses";
-    case SampleEvent::kLlcMisses: return "llc-misses";
+    case SampleEvent::kNmiTimer:
+      return "nmi";
+    case SampleEvent::kTimer:
+      return "timer";
+    case SampleEvent::kCycles:
+      return "cycles";
+    case SampleEvent::kInstructions:
+      return "instructions";
+    case SampleEvent::kBranchMisses:
+      return "branch-misses";
+    case SampleEvent::kLlcMisses:
+      return "llc-misses";
   }
   return "unknown";
 }

@@ -65,8 +65,10 @@ class FunctionTally {
       size_t lo = 0, hi = i;
       while (lo < hi) {
         const size_t mid = (lo + hi) / 2;
-        if (before(e, slots_[mid])) hi = mid;
-        else lo = mid + 1;
+        if (before(e, slots_[mid]))
+          hi = mid;
+        else
+          lo = mid + 1;
       }
       for (size_t j = i; j > lo; --j) slots_[j] = slots_[j - 1];
       slots_[lo] = e;

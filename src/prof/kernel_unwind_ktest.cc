@@ -43,7 +43,8 @@ constinit arch::TrapHandler previous = nullptr;
   if (f.rip == capture_rip && !capture.taken) {
     capture.trap_n = prof::unwind_from_trap(f, capture.trap_pcs, kMaxPcs, &capture.trap_end);
     capture.handler_rbp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
-    capture.handler_n = prof::unwind_from_frame(capture.handler_rbp, capture.handler_pcs, kMaxPcs, &capture.handler_end);
+    capture.handler_n =
+        prof::unwind_from_frame(capture.handler_rbp, capture.handler_pcs, kMaxPcs, &capture.handler_end);
     capture.interrupted_rbp = f.rbp;
     capture.pf_stack_top = arch::cpu_tss(arch::this_cpu().index).ist[arch::kIstPageFault - 1];
     capture.taken = true;
@@ -68,7 +69,8 @@ void with_capture(uint8_t vector, uint64_t rip, Trigger trigger) {
   asm volatile(
       "int3\n"
       ".globl prof_ktest_int3_resume\n"
-      "prof_ktest_int3_resume:\n" ::: "memory");
+      "prof_ktest_int3_resume:\n" ::
+          : "memory");
   return reinterpret_cast<uint64_t>(__builtin_return_address(0));
 }
 

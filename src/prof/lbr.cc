@@ -28,14 +28,14 @@ struct ModelStack {
   bool select;      // MSR_LBR_SELECT exists
   bool call_stack;  // and has EN_CALLSTACK
 };
-constexpr ModelStack kCore2{4, kCoreFrom, kCoreTo, false, false};         // [sdm3] 17.5 (Core 2)
-constexpr ModelStack kBonnell{8, kCoreFrom, kCoreTo, false, false};       // [sdm3] 17.5 (Atom)
-constexpr ModelStack kSilvermont{8, kCoreFrom, kCoreTo, true, false};     // [sdm3] 17.5 (Atom)
-constexpr ModelStack kKnightsLanding{8, kNhmFrom, kNhmTo, true, false};   // [sdm3] 17.6 (Xeon Phi)
-constexpr ModelStack kNehalem{16, kNhmFrom, kNhmTo, true, false};         // [sdm3] 17.8, 17.9 (Nehalem, Sandy Bridge)
-constexpr ModelStack kHaswell{16, kNhmFrom, kNhmTo, true, true};          // [sdm3] 17.10 (Haswell)
-constexpr ModelStack kSkylake{32, kNhmFrom, kNhmTo, true, true};          // [sdm3] 17.11 (Skylake)
-constexpr ModelStack kGoldmont{32, kNhmFrom, kNhmTo, true, true};         // [sdm3] 17.7 (Goldmont)
+constexpr ModelStack kCore2{4, kCoreFrom, kCoreTo, false, false};        // [sdm3] 17.5 (Core 2)
+constexpr ModelStack kBonnell{8, kCoreFrom, kCoreTo, false, false};      // [sdm3] 17.5 (Atom)
+constexpr ModelStack kSilvermont{8, kCoreFrom, kCoreTo, true, false};    // [sdm3] 17.5 (Atom)
+constexpr ModelStack kKnightsLanding{8, kNhmFrom, kNhmTo, true, false};  // [sdm3] 17.6 (Xeon Phi)
+constexpr ModelStack kNehalem{16, kNhmFrom, kNhmTo, true, false};        // [sdm3] 17.8, 17.9 (Nehalem, Sandy Bridge)
+constexpr ModelStack kHaswell{16, kNhmFrom, kNhmTo, true, true};         // [sdm3] 17.10 (Haswell)
+constexpr ModelStack kSkylake{32, kNhmFrom, kNhmTo, true, true};         // [sdm3] 17.11 (Skylake)
+constexpr ModelStack kGoldmont{32, kNhmFrom, kNhmTo, true, true};        // [sdm3] 17.7 (Goldmont)
 
 // DisplayModel (family 6) to stack: [sdm3] 17.4.8's table "LBR Stack Size
 // and TOS Pointer Range" (17-4) and the sections above. Models with
@@ -46,29 +46,70 @@ struct ModelRow {
 };
 constexpr ModelRow kModels[] = {
     // Core 2: Merom/Conroe, Penryn, Dunnington.
-    {0x0f, &kCore2}, {0x17, &kCore2}, {0x1d, &kCore2},
+    {0x0f, &kCore2},
+    {0x17, &kCore2},
+    {0x1d, &kCore2},
     // Atom Bonnell and Saltwell.
-    {0x1c, &kBonnell}, {0x26, &kBonnell}, {0x27, &kBonnell}, {0x35, &kBonnell}, {0x36, &kBonnell},
+    {0x1c, &kBonnell},
+    {0x26, &kBonnell},
+    {0x27, &kBonnell},
+    {0x35, &kBonnell},
+    {0x36, &kBonnell},
     // Silvermont, Airmont.
-    {0x37, &kSilvermont}, {0x4a, &kSilvermont}, {0x4c, &kSilvermont}, {0x4d, &kSilvermont},
-    {0x5a, &kSilvermont}, {0x5d, &kSilvermont},
+    {0x37, &kSilvermont},
+    {0x4a, &kSilvermont},
+    {0x4c, &kSilvermont},
+    {0x4d, &kSilvermont},
+    {0x5a, &kSilvermont},
+    {0x5d, &kSilvermont},
     // Xeon Phi Knights Landing, Knights Mill.
-    {0x57, &kKnightsLanding}, {0x85, &kKnightsLanding},
+    {0x57, &kKnightsLanding},
+    {0x85, &kKnightsLanding},
     // Nehalem, Westmere, Sandy Bridge, Ivy Bridge.
-    {0x1a, &kNehalem}, {0x1e, &kNehalem}, {0x1f, &kNehalem}, {0x2e, &kNehalem},
-    {0x25, &kNehalem}, {0x2c, &kNehalem}, {0x2f, &kNehalem},
-    {0x2a, &kNehalem}, {0x2d, &kNehalem}, {0x3a, &kNehalem}, {0x3e, &kNehalem},
+    {0x1a, &kNehalem},
+    {0x1e, &kNehalem},
+    {0x1f, &kNehalem},
+    {0x2e, &kNehalem},
+    {0x25, &kNehalem},
+    {0x2c, &kNehalem},
+    {0x2f, &kNehalem},
+    {0x2a, &kNehalem},
+    {0x2d, &kNehalem},
+    {0x3a, &kNehalem},
+    {0x3e, &kNehalem},
     // Haswell, Broadwell.
-    {0x3c, &kHaswell}, {0x3f, &kHaswell}, {0x45, &kHaswell}, {0x46, &kHaswell},
-    {0x3d, &kHaswell}, {0x47, &kHaswell}, {0x4f, &kHaswell}, {0x56, &kHaswell},
+    {0x3c, &kHaswell},
+    {0x3f, &kHaswell},
+    {0x45, &kHaswell},
+    {0x46, &kHaswell},
+    {0x3d, &kHaswell},
+    {0x47, &kHaswell},
+    {0x4f, &kHaswell},
+    {0x56, &kHaswell},
     // Skylake, Kaby/Coffee/Comet Lake, Cannon Lake, Ice Lake, Tiger Lake,
     // Rocket Lake.
-    {0x4e, &kSkylake}, {0x5e, &kSkylake}, {0x55, &kSkylake}, {0x8e, &kSkylake}, {0x9e, &kSkylake},
-    {0xa5, &kSkylake}, {0xa6, &kSkylake}, {0x66, &kSkylake}, {0x7d, &kSkylake}, {0x7e, &kSkylake},
-    {0x6a, &kSkylake}, {0x6c, &kSkylake}, {0x8c, &kSkylake}, {0x8d, &kSkylake}, {0xa7, &kSkylake},
+    {0x4e, &kSkylake},
+    {0x5e, &kSkylake},
+    {0x55, &kSkylake},
+    {0x8e, &kSkylake},
+    {0x9e, &kSkylake},
+    {0xa5, &kSkylake},
+    {0xa6, &kSkylake},
+    {0x66, &kSkylake},
+    {0x7d, &kSkylake},
+    {0x7e, &kSkylake},
+    {0x6a, &kSkylake},
+    {0x6c, &kSkylake},
+    {0x8c, &kSkylake},
+    {0x8d, &kSkylake},
+    {0xa7, &kSkylake},
     // Goldmont, Goldmont Plus, Tremont.
-    {0x5c, &kGoldmont}, {0x5f, &kGoldmont}, {0x7a, &kGoldmont},
-    {0x86, &kGoldmont}, {0x96, &kGoldmont}, {0x9c, &kGoldmont},
+    {0x5c, &kGoldmont},
+    {0x5f, &kGoldmont},
+    {0x7a, &kGoldmont},
+    {0x86, &kGoldmont},
+    {0x96, &kGoldmont},
+    {0x9c, &kGoldmont},
 };
 
 constexpr bool depths_are_powers_of_two() {
@@ -86,9 +127,9 @@ static_assert(depths_are_powers_of_two());
 // (Linux's LBR_FROM quirk), so those addresses are rebuilt from the low 57
 // bits: canonical under both 4- and 5-level paging.
 constexpr LbrFormat kFormats[] = {
-    {0, MispredictAt::kNowhere, 32, 32, false},   // 32-bit offsets
-    {1, MispredictAt::kNowhere, 64, 64, false},   // 64-bit linear addresses
-    {2, MispredictAt::kNowhere, 64, 64, false},   // 64-bit effective addresses
+    {0, MispredictAt::kNowhere, 32, 32, false},    // 32-bit offsets
+    {1, MispredictAt::kNowhere, 64, 64, false},    // 64-bit linear addresses
+    {2, MispredictAt::kNowhere, 64, 64, false},    // 64-bit effective addresses
     {3, MispredictAt::kFromBit63, 63, 64, false},  // FROM[63] MISPRED
     {4, MispredictAt::kFromBit63, 61, 64, false},  // FROM[63] MISPRED, [62] IN_TSX, [61] TSX_ABORT
     {5, MispredictAt::kInfoBit63, 57, 57, true},   // flags and cycles in MSR_LBR_INFO_x
@@ -223,12 +264,11 @@ size_t describe(const LbrInfo& lbr, char* buf, size_t cap) {
     case LbrKind::kArchitectural: {
       const char* mispredict = lbr.format.mispredict == MispredictAt::kFromBit63   ? ", mispredict in FROM[63]"
                                : lbr.format.mispredict == MispredictAt::kInfoBit63 ? ", mispredict in LBR_INFO"
-                                                                                    : ", no mispredict bit";
+                                                                                   : ", no mispredict bit";
       const char* call_stack = lbr.call_stack ? ", call stack" : "";
       if (lbr.kind == LbrKind::kArchitectural)
         return base::format_to(buf, cap, "architectural, {} entries{}{}", lbr.depth, mispredict, call_stack);
-      return base::format_to(buf, cap, "{} entries, format {}{}{}", lbr.depth, lbr.format.code, mispredict,
-                             call_stack);
+      return base::format_to(buf, cap, "{} entries, format {}{}{}", lbr.depth, lbr.format.code, mispredict, call_stack);
     }
     case LbrKind::kNone:
       break;

@@ -89,9 +89,9 @@ TEST(LbrDiscovery, Core2Has4EntriesAtTheCoreMsrs) {
 }
 
 TEST(LbrDiscovery, AmdHasNoneAndNoMsrIsRead) {
-  for (const char* path : {"testdata/cpuid/amd-ryzen-7-1700.cpuid.txt",
-                           "testdata/cpuid/amd-ryzen-9-3950x-virtualbox-hyperv.cpuid.txt",
-                           "testdata/boot/m512M-smp4-max.cpuid.txt", "testdata/boot/m32M-smp1-qemu64.cpuid.txt"}) {
+  for (const char* path :
+       {"testdata/cpuid/amd-ryzen-7-1700.cpuid.txt", "testdata/cpuid/amd-ryzen-9-3950x-virtualbox-hyperv.cpuid.txt",
+        "testdata/boot/m512M-smp4-max.cpuid.txt", "testdata/boot/m32M-smp1-qemu64.cpuid.txt"}) {
     SCOPED_TRACE(path);
     FakeMsrBank bank;
     arch::testing::FakeMsr msr{&bank};
@@ -186,7 +186,8 @@ TEST(LbrDiscovery, ArchitecturalLbrDepthFromLeaf1c) {
   EXPECT_TRUE(l.cpl_filter && l.branch_filter && l.call_stack);
   EXPECT_TRUE(l.freeze_on_pmi && l.streamlined_freeze);  // the capture's perfmon v4
   EXPECT_EQ(describe_str(l), "architectural, 32 entries, mispredict in LBR_INFO, call stack");
-  EXPECT_EQ(describe_str(discover_lbr(arch_lbr_cpu(0x3, 0x1, 0x0), msr)), "architectural, 16 entries, no mispredict bit");
+  EXPECT_EQ(describe_str(discover_lbr(arch_lbr_cpu(0x3, 0x1, 0x0), msr)),
+            "architectural, 16 entries, no mispredict bit");
   EXPECT_EQ(discover_lbr(arch_lbr_cpu(0x1), msr).depth, 8);
   EXPECT_EQ(discover_lbr(arch_lbr_cpu(0x80), msr).depth, 64);
   EXPECT_TRUE(bank.log().empty());  // no IA32_PERF_CAPABILITIES needed
@@ -206,12 +207,11 @@ TEST(LbrDiscovery, ModelTable) {
     uint32_t from;
     bool select, call_stack;
   };
-  for (const Row& r : {Row{0x17, 4, 0x40, false, false}, Row{0x1c, 8, 0x40, false, false},
-                       Row{0x37, 8, 0x40, true, false}, Row{0x57, 8, 0x680, true, false},
-                       Row{0x1a, 16, 0x680, true, false}, Row{0x2a, 16, 0x680, true, false},
-                       Row{0x3c, 16, 0x680, true, true}, Row{0x4f, 16, 0x680, true, true},
-                       Row{0x55, 32, 0x680, true, true}, Row{0x8e, 32, 0x680, true, true},
-                       Row{0x5c, 32, 0x680, true, true}, Row{0x7a, 32, 0x680, true, true}}) {
+  for (const Row& r :
+       {Row{0x17, 4, 0x40, false, false}, Row{0x1c, 8, 0x40, false, false}, Row{0x37, 8, 0x40, true, false},
+        Row{0x57, 8, 0x680, true, false}, Row{0x1a, 16, 0x680, true, false}, Row{0x2a, 16, 0x680, true, false},
+        Row{0x3c, 16, 0x680, true, true}, Row{0x4f, 16, 0x680, true, true}, Row{0x55, 32, 0x680, true, true},
+        Row{0x8e, 32, 0x680, true, true}, Row{0x5c, 32, 0x680, true, true}, Row{0x7a, 32, 0x680, true, true}}) {
     SCOPED_TRACE(r.model);
     LbrInfo l = lbr_for_model(r.model);
     EXPECT_EQ(l.kind, LbrKind::kModelSpecific);
@@ -454,7 +454,7 @@ TEST(LbrStack, ArchitecturalEnableWritesDepthFreezeThenLbrCtl) {
   EXPECT_EQ(bank.log(), (std::vector<Access>{
                             {true, kIa32LbrDepth, 32},
                             {false, kIa32Debugctl, 0x1000},
-                            {true, kIa32Debugctl, 0x1800},  // FREEZE_LBRS_ON_PMI, no DEBUGCTL.LBR
+                            {true, kIa32Debugctl, 0x1800},   // FREEZE_LBRS_ON_PMI, no DEBUGCTL.LBR
                             {true, kIa32LbrCtl, 0x3f'0003},  // LBREn, OS; near branch types, no far ones
                         }));
   bank.clear_log();

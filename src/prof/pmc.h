@@ -12,8 +12,8 @@ namespace prof {
 // ---------------------------------------------------------------------------
 // Layout: MSRs ([sdm3] 18.2.1.1, 18.2.2, 18.2.4; [apm2] 13.2).
 
-inline constexpr uint32_t kIa32Pmc0 = 0x0c1;           // IA32_PMCx = 0xC1 + x
-inline constexpr uint32_t kIa32Perfevtsel0 = 0x186;    // IA32_PERFEVTSELx = 0x186 + x
+inline constexpr uint32_t kIa32Pmc0 = 0x0c1;         // IA32_PMCx = 0xC1 + x
+inline constexpr uint32_t kIa32Perfevtsel0 = 0x186;  // IA32_PERFEVTSELx = 0x186 + x
 inline constexpr uint32_t kIa32Debugctl = 0x1d9;
 inline constexpr uint32_t kIa32FixedCtrCtrl = 0x38d;
 inline constexpr uint32_t kIa32PerfGlobalStatus = 0x38e;
@@ -53,8 +53,8 @@ enum class CountMode : uint8_t { kKernel, kUser, kBoth };
 
 /// The event-select value: event and unit mask, mode bits, INT, EN.
 constexpr uint64_t evtsel_value(EventCode code, CountMode mode, bool enable) {
-  uint64_t v = (code.event & 0xffu) | (uint64_t{code.umask} << 8) |
-             (static_cast<uint64_t>((code.event >> 8) & 0xf) << 32);
+  uint64_t v =
+      (code.event & 0xffu) | (uint64_t{code.umask} << 8) | (static_cast<uint64_t>((code.event >> 8) & 0xf) << 32);
   if (mode != CountMode::kUser) v |= kEvtselOs;
   if (mode != CountMode::kKernel) v |= kEvtselUsr;
   return v | kEvtselInt | (enable ? kEvtselEn : 0);
@@ -218,8 +218,7 @@ class Pmc {
   OverflowSet on_pmi_global(Rng& rng) {
     const uint64_t status = msr_.read(kIa32PerfGlobalStatus);
     const uint32_t overflowed = static_cast<uint32_t>(status) & armed_mask_;
-    const uint64_t ack =
-        status & (overflowed | kGlobalLbrFrz | kGlobalCtrFrz | kGlobalOvfBuffer | kGlobalCondChgd);
+    const uint64_t ack = status & (overflowed | kGlobalLbrFrz | kGlobalCtrFrz | kGlobalOvfBuffer | kGlobalCondChgd);
     if (overflowed == 0 && ack == 0) return {0};
     for_each(overflowed, [&](uint8_t c) { arm(c, rng); });
     msr_.write(kIa32PerfGlobalOvfCtrl, ack);

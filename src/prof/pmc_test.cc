@@ -46,9 +46,9 @@ struct XorShift {
 
 FakeCpuid load(const std::string& path) { return prof::testing::load_cpuid(path); }
 
-constexpr uint64_t kCyclesKernel = 0x0052'003c;        // 3CH, OS, INT, EN
-constexpr uint64_t kInstructionsBoth = 0x0053'00c0;    // C0H, USR|OS, INT, EN
-constexpr uint64_t kAmdCyclesKernel = 0x0052'0076;     // PMCx076, OS, INT, EN
+constexpr uint64_t kCyclesKernel = 0x0052'003c;         // 3CH, OS, INT, EN
+constexpr uint64_t kInstructionsBoth = 0x0053'00c0;     // C0H, USR|OS, INT, EN
+constexpr uint64_t kAmdCyclesKernel = 0x0052'0076;      // PMCx076, OS, INT, EN
 constexpr uint64_t kAmdBranchMissesUser = 0x0051'00c3;  // PMCx0C3, USR, INT, EN
 
 TEST(Pmc, IntelV4StartPmiStop) {
@@ -173,8 +173,12 @@ TEST(Pmc, IntelV1StopsAndRestarts) {
   ASSERT_TRUE(pmc.start(0, {Event::kCycles, CountMode::kKernel, 0x100, 0x100}, rng).ok());
   ASSERT_TRUE(pmc.start(1, {Event::kInstructions, CountMode::kBoth, 0x200, 0x200}, rng).ok());
   EXPECT_EQ(bank.log(), (std::vector<W>{
-                            wr(0x186, 0), wr(0x0c1, 0xff'ffff'ff00), wr(0x186, kCyclesKernel),
-                            wr(0x187, 0), wr(0x0c2, 0xff'ffff'fe00), wr(0x187, kInstructionsBoth),
+                            wr(0x186, 0),
+                            wr(0x0c1, 0xff'ffff'ff00),
+                            wr(0x186, kCyclesKernel),
+                            wr(0x187, 0),
+                            wr(0x0c2, 0xff'ffff'fe00),
+                            wr(0x187, kInstructionsBoth),
                         }));
 
   // Counter 0 wrapped past zero (top bit clear); counter 1 is still counting up.
@@ -204,7 +208,7 @@ TEST(Pmc, AmdCoreCountersStopAndRestart) {
   EXPECT_EQ(pmc.start(6, {Event::kCycles, CountMode::kKernel, 1, 1}, rng).error(), base::Error::kOutOfRange);
   EXPECT_EQ(pmc.start(0, {Event::kLlcMisses, CountMode::kKernel, 1, 1}, rng).error(), base::Error::kUnsupported);
   EXPECT_EQ(bank.log(), (std::vector<W>{
-                            wr(0xc001'0202, 0),  // PERF_CTL1
+                            wr(0xc001'0202, 0),                           // PERF_CTL1
                             wr(0xc001'0203, 0xffff'ffff'ffff - 103 + 1),  // PERF_CTR1 = -103
                             wr(0xc001'0202, kAmdCyclesKernel),
                             wr(0xc001'020a, 0),  // PERF_CTL5
@@ -277,8 +281,7 @@ TEST(Pmc, BadArgumentsTouchNoMsr) {
   const uint64_t max = max_reload(pmu);
   EXPECT_EQ(pmc.start(0, {Event::kCycles, CountMode::kKernel, 0, 10}, rng).error(), base::Error::kInvalidArgument);
   EXPECT_EQ(pmc.start(0, {Event::kCycles, CountMode::kKernel, 11, 10}, rng).error(), base::Error::kInvalidArgument);
-  EXPECT_EQ(pmc.start(0, {Event::kCycles, CountMode::kKernel, 1, max + 1}, rng).error(),
-            base::Error::kInvalidArgument);
+  EXPECT_EQ(pmc.start(0, {Event::kCycles, CountMode::kKernel, 1, max + 1}, rng).error(), base::Error::kInvalidArgument);
   EXPECT_EQ(pmc.start(4, {Event::kCycles, CountMode::kKernel, 1, 10}, rng).error(), base::Error::kOutOfRange);
   EXPECT_EQ(pmc.on_pmi(rng), (OverflowSet{0}));  // nothing armed
   EXPECT_TRUE(bank.log().empty());
@@ -289,9 +292,9 @@ TEST(Pmc, ReloadIsRandomWithinRangeAndCounterWidth) {
     const char* path;
     uint8_t width;
   };
-  for (Case c : {Case{"testdata/cpuid/intel-core-i7-6700k.cpuid.txt", 48},
-                 Case{"testdata/cpuid/intel-core2-6300.cpuid.txt", 40},
-                 Case{"testdata/cpuid/amd-ryzen-7-1700.cpuid.txt", 48}}) {
+  for (Case c :
+       {Case{"testdata/cpuid/intel-core-i7-6700k.cpuid.txt", 48}, Case{"testdata/cpuid/intel-core2-6300.cpuid.txt", 40},
+        Case{"testdata/cpuid/amd-ryzen-7-1700.cpuid.txt", 48}}) {
     SCOPED_TRACE(c.path);
     PmuInfo pmu = pmu_of(c.path);
     ASSERT_EQ(pmu.gp_width, c.width);
@@ -310,7 +313,7 @@ TEST(Pmc, ReloadIsRandomWithinRangeAndCounterWidth) {
       bank.set(ctr, 0);  // wrapped (for the freeze-less path)
       ASSERT_EQ(pmc.on_pmi(rng), (OverflowSet{1}));
       const uint64_t v = bank.get(ctr);
-      ASSERT_LT(v, range);                   // masked to the counter width
+      ASSERT_LT(v, range);                     // masked to the counter width
       ASSERT_NE(v & (uint64_t{1} << 31), 0u);  // sign extension from bit 31 gives the same value
       const uint64_t events = range - v;
       ASSERT_GE(events, lo);

@@ -193,7 +193,7 @@ TEST(PmuSampling, IntelArmPmiRearmDisarm) {
   s.disarm(lapic);
   EXPECT_FALSE(s.armed());
   EXPECT_EQ(bank.log(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked), wr(0x38f, 0), wr(0x186, 0),
-                                         rd(0x38e, 0)}));  // no stale overflow to clear
+                                        rd(0x38e, 0)}));  // no stale overflow to clear
   // Disarmed: NMIs touch nothing, a second disarm neither.
   bank.clear_log();
   bank.set(kIa32PerfGlobalStatus, 1);

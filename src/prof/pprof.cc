@@ -8,16 +8,16 @@ namespace {
 
 // Field numbers of [pprof] proto/profile.proto, message by message.
 namespace profile_field {
-constexpr uint32_t kSampleType = 1;     // repeated ValueType
-constexpr uint32_t kSample = 2;         // repeated Sample
-constexpr uint32_t kMapping = 3;        // repeated Mapping
-constexpr uint32_t kLocation = 4;       // repeated Location
-constexpr uint32_t kFunction = 5;       // repeated Function
-constexpr uint32_t kStringTable = 6;    // repeated string; [0] must be ""
-constexpr uint32_t kTimeNanos = 9;      // int64
-constexpr uint32_t kDurationNanos = 10; // int64
-constexpr uint32_t kPeriodType = 11;    // ValueType
-constexpr uint32_t kPeriod = 12;        // int64
+constexpr uint32_t kSampleType = 1;      // repeated ValueType
+constexpr uint32_t kSample = 2;          // repeated Sample
+constexpr uint32_t kMapping = 3;         // repeated Mapping
+constexpr uint32_t kLocation = 4;        // repeated Location
+constexpr uint32_t kFunction = 5;        // repeated Function
+constexpr uint32_t kStringTable = 6;     // repeated string; [0] must be ""
+constexpr uint32_t kTimeNanos = 9;       // int64
+constexpr uint32_t kDurationNanos = 10;  // int64
+constexpr uint32_t kPeriodType = 11;     // ValueType
+constexpr uint32_t kPeriod = 12;         // int64
 }  // namespace profile_field
 namespace value_type_field {
 constexpr uint32_t kType = 1;  // int64 string index
@@ -114,8 +114,8 @@ class Carver {
  public:
   explicit Carver(base::Span<uint8_t> area) : area_(area) {
     if (area.data() == nullptr) return;
-    const size_t skip = base::align_up(reinterpret_cast<uintptr_t>(area.data()), 8) -
-                        reinterpret_cast<uintptr_t>(area.data());
+    const size_t skip =
+        base::align_up(reinterpret_cast<uintptr_t>(area.data()), 8) - reinterpret_cast<uintptr_t>(area.data());
     area_ = skip <= area.size() ? area.subspan(skip, area.size() - skip) : base::Span<uint8_t>();
   }
   template <typename T>
@@ -192,8 +192,7 @@ uint32_t* probe(uint32_t* slots, size_t n_slots, uint64_t hash, Matches matches)
 
 class Encoder {
  public:
-  Encoder(const PprofProfile& p, PprofSymbolizer symbolizer, const Tables& t)
-      : p_(p), symbolizer_(symbolizer), t_(t) {
+  Encoder(const PprofProfile& p, PprofSymbolizer symbolizer, const Tables& t) : p_(p), symbolizer_(symbolizer), t_(t) {
     for (size_t i = 0; i < t_.n_location_slots; ++i) t_.location_slots[i] = 0;
     for (size_t i = 0; i < t_.n_function_slots; ++i) t_.function_slots[i] = 0;
     for (size_t i = 0; i < t_.n_string_slots; ++i) t_.string_slots[i] = 0;
@@ -228,8 +227,7 @@ class Encoder {
       w.message_field(profile_field::kSampleType, [&](ProtoWriter& m) { write_value_type(m, v); });
     for (const PprofSample& s : p_.samples)
       w.message_field(profile_field::kSample, [&](ProtoWriter& m) { write_sample(m, s); });
-    if (has_mapping())
-      w.message_field(profile_field::kMapping, [&](ProtoWriter& m) { write_mapping(m); });
+    if (has_mapping()) w.message_field(profile_field::kMapping, [&](ProtoWriter& m) { write_mapping(m); });
     for (uint32_t i = 0; i < n_locations_; ++i)
       w.message_field(profile_field::kLocation, [&](ProtoWriter& m) { write_location(m, i); });
     for (uint32_t i = 0; i < n_functions_; ++i)
@@ -237,8 +235,7 @@ class Encoder {
     for (uint32_t i = 0; i < n_strings_; ++i) w.bytes_field(profile_field::kStringTable, t_.strings[i]);
     w.int_field(profile_field::kTimeNanos, p_.time_nanos);
     w.int_field(profile_field::kDurationNanos, p_.duration_nanos);
-    w.message_field(profile_field::kPeriodType,
-                    [&](ProtoWriter& m) { write_value_type(m, p_.period_type); });
+    w.message_field(profile_field::kPeriodType, [&](ProtoWriter& m) { write_value_type(m, p_.period_type); });
     w.int_field(profile_field::kPeriod, p_.period);
   }
 
@@ -246,8 +243,8 @@ class Encoder {
   bool has_mapping() const { return p_.mapping.memory_limit > p_.mapping.memory_start; }
 
   uint32_t intern(base::StrView s) {
-    uint32_t* slot = probe(t_.string_slots, t_.n_string_slots, hash_bytes(s),
-                           [&](uint32_t i) { return t_.strings[i] == s; });
+    uint32_t* slot =
+        probe(t_.string_slots, t_.n_string_slots, hash_bytes(s), [&](uint32_t i) { return t_.strings[i] == s; });
     if (*slot == 0) {
       t_.strings[n_strings_] = s;
       *slot = ++n_strings_;
@@ -301,9 +298,8 @@ class Encoder {
   // different files stay apart.
   uint32_t function_id(uint32_t name, uint32_t file) {
     const uint64_t key = (uint64_t{name} << 32) | file;
-    uint32_t* slot = probe(t_.function_slots, t_.n_function_slots, hash_word(key), [&](uint32_t i) {
-      return t_.functions[i].name == name && t_.functions[i].file == file;
-    });
+    uint32_t* slot = probe(t_.function_slots, t_.n_function_slots, hash_word(key),
+                           [&](uint32_t i) { return t_.functions[i].name == name && t_.functions[i].file == file; });
     if (*slot == 0) {
       t_.functions[n_functions_] = Function{.name = name, .file = file};
       *slot = ++n_functions_;
@@ -353,8 +349,7 @@ class Encoder {
   void write_location(ProtoWriter& m, uint32_t i) {
     const Location& loc = t_.locations[i];
     m.uint_field(location_field::kId, i + 1);
-    if (has_mapping() && loc.address >= p_.mapping.memory_start &&
-        loc.address < p_.mapping.memory_limit) {
+    if (has_mapping() && loc.address >= p_.mapping.memory_start && loc.address < p_.mapping.memory_limit) {
       m.uint_field(location_field::kMappingId, kMappingId);
     }
     m.uint_field(location_field::kAddress, loc.address);
@@ -392,8 +387,8 @@ size_t pprof_scratch_bytes(const PprofProfile& p) {
   return c.used() + kAlignSlack;
 }
 
-base::Status encode_pprof(const PprofProfile& p, PprofSymbolizer symbolizer,
-                          base::Span<uint8_t> scratch, ByteSink out) {
+base::Status encode_pprof(const PprofProfile& p, PprofSymbolizer symbolizer, base::Span<uint8_t> scratch,
+                          ByteSink out) {
   for (const PprofSample& s : p.samples) {
     // [pprof] Sample.value: "the same number of values, the same as the
     // length of Profile.sample_type".

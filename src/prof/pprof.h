@@ -72,8 +72,8 @@ struct PprofLabel {
 
 /// One stack with its values, typically many identical samples merged.
 struct PprofSample {
-  base::Span<const uint64_t> pcs;      // leaf first, as [pprof] Sample.location_id
-  base::Span<const int64_t> values;    // one per PprofProfile::sample_types
+  base::Span<const uint64_t> pcs;    // leaf first, as [pprof] Sample.location_id
+  base::Span<const int64_t> values;  // one per PprofProfile::sample_types
   base::Span<const PprofLabel> labels;
 };
 
@@ -109,7 +109,6 @@ size_t pprof_scratch_bytes(const PprofProfile& p);
 /// sample_types.size() or the symbolizer reports more inlined frames than
 /// p.max_inlined_frames (nothing is written then); kOutOfRange if `scratch` is smaller than
 /// pprof_scratch_bytes(p); kOutOfMemory if the sink cannot grow.
-base::Status encode_pprof(const PprofProfile& p, PprofSymbolizer symbolizer,
-                          base::Span<uint8_t> scratch, ByteSink out);
+base::Status encode_pprof(const PprofProfile& p, PprofSymbolizer symbolizer, base::Span<uint8_t> scratch, ByteSink out);
 
 }  // namespace prof

@@ -20,8 +20,8 @@ namespace prof {
 namespace {
 
 using testing::decode;
-using testing::DecodedLocation;
 using testing::DecodedFunction;
+using testing::DecodedLocation;
 using testing::DecodedMapping;
 using testing::DecodedSample;
 
@@ -65,8 +65,7 @@ Encoded encode(const PprofProfile& p, const SymbolMap& symbols) {
   SymbolizerState st{&symbols, {}};
   std::vector<uint8_t> scratch(pprof_scratch_bytes(p));
   Encoded e;
-  e.status = encode_pprof(p, PprofSymbolizer{&st, symbolize},
-                          base::Span<uint8_t>(scratch.data(), scratch.size()),
+  e.status = encode_pprof(p, PprofSymbolizer{&st, symbolize}, base::Span<uint8_t>(scratch.data(), scratch.size()),
                           ByteSink{&e.bytes, append_to_vector});
   e.asked = st.asked;
   return e;
@@ -202,8 +201,7 @@ TEST(Pprof, SampleCountsSumOverManySamples) {
   // 1000 samples over 10 stacks that share their callers: dedup keeps the
   // location count at the number of distinct addresses.
   std::vector<std::vector<uint64_t>> stacks;
-  for (uint64_t leaf = 0; leaf < 10; ++leaf)
-    stacks.push_back({0x1000 + leaf * 16, 0x2000, 0x3000});
+  for (uint64_t leaf = 0; leaf < 10; ++leaf) stacks.push_back({0x1000 + leaf * 16, 0x2000, 0x3000});
   std::vector<std::vector<int64_t>> values;
   std::vector<PprofSample> samples;
   values.reserve(1000);
@@ -292,8 +290,7 @@ TEST(Pprof, InlinedFramesBecomeLinesInnermostFirst) {
   std::vector<uint8_t> out;
   std::vector<uint8_t> scratch(pprof_scratch_bytes(prof));
   ASSERT_TRUE(encode_pprof(prof, PprofSymbolizer{&st, symbolize_inlined},
-                           base::Span<uint8_t>(scratch.data(), scratch.size()),
-                           ByteSink{&out, append_to_vector})
+                           base::Span<uint8_t>(scratch.data(), scratch.size()), ByteSink{&out, append_to_vector})
                   .ok());
   const auto p = decode(out);
   ASSERT_TRUE(p.has_value());
@@ -320,8 +317,7 @@ TEST(Pprof, InlinedFramesBecomeLinesInnermostFirst) {
   out.clear();
   scratch.assign(pprof_scratch_bytes(prof), 0);
   EXPECT_EQ(encode_pprof(prof, PprofSymbolizer{&st, symbolize_inlined},
-                         base::Span<uint8_t>(scratch.data(), scratch.size()),
-                         ByteSink{&out, append_to_vector})
+                         base::Span<uint8_t>(scratch.data(), scratch.size()), ByteSink{&out, append_to_vector})
                 .error(),
             base::Error::kInvalidArgument);
   EXPECT_TRUE(out.empty());
@@ -363,8 +359,7 @@ TEST(Pprof, InlinedFramesFillTheirTables) {
   prof.max_inlined_frames = 3;
   std::vector<uint8_t> out;
   std::vector<uint8_t> scratch(pprof_scratch_bytes(prof));
-  ASSERT_TRUE(encode_pprof(prof, PprofSymbolizer{&st, sym},
-                           base::Span<uint8_t>(scratch.data(), scratch.size()),
+  ASSERT_TRUE(encode_pprof(prof, PprofSymbolizer{&st, sym}, base::Span<uint8_t>(scratch.data(), scratch.size()),
                            ByteSink{&out, append_to_vector})
                   .ok());
   const auto p = decode(out);
@@ -409,8 +404,7 @@ TEST(Pprof, Errors) {
   std::vector<uint8_t> big(pprof_scratch_bytes(prof) + 3);
   for (size_t skew = 0; skew < 4; ++skew) {
     out.clear();
-    EXPECT_TRUE(encode_pprof(prof, PprofSymbolizer{},
-                             base::Span<uint8_t>(big.data() + skew, pprof_scratch_bytes(prof)),
+    EXPECT_TRUE(encode_pprof(prof, PprofSymbolizer{}, base::Span<uint8_t>(big.data() + skew, pprof_scratch_bytes(prof)),
                              ByteSink{&out, append_to_vector})
                     .ok())
         << skew;
@@ -418,9 +412,7 @@ TEST(Pprof, Errors) {
 
   ByteSink refuse{nullptr, [](void*, const uint8_t*, size_t) { return false; }};
   std::vector<uint8_t> scratch(pprof_scratch_bytes(prof));
-  EXPECT_EQ(encode_pprof(prof, PprofSymbolizer{},
-                         base::Span<uint8_t>(scratch.data(), scratch.size()), refuse)
-                .error(),
+  EXPECT_EQ(encode_pprof(prof, PprofSymbolizer{}, base::Span<uint8_t>(scratch.data(), scratch.size()), refuse).error(),
             base::Error::kOutOfMemory);
 }
 

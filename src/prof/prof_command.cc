@@ -8,11 +8,11 @@
 #include "src/monitor/command.h"
 #include "src/prof/dump_format.h"
 #include "src/prof/function_tally.h"
+#include "src/prof/kernel_symbols.h"
 #include "src/prof/periodic_nmi.h"
 #include "src/prof/pmu_sampler.h"
 #include "src/prof/pmu_sampling.h"
 #include "src/prof/sampler.h"
-#include "src/prof/kernel_symbols.h"
 #include "src/sched/sync.h"
 
 extern "C" const uint32_t __build_id_note[];
@@ -65,9 +65,7 @@ const char* source_name(SampleEvent e) {
 
 // The event a PMU profile counts, after source_name's "counting"; empty
 // for the timer sources.
-const char* counted_name(SampleEvent e) {
-  return is_pmu_event(e) ? sample_event_name(static_cast<uint8_t>(e)) : "";
-}
+const char* counted_name(SampleEvent e) { return is_pmu_event(e) ? sample_event_name(static_cast<uint8_t>(e)) : ""; }
 
 constexpr const char* kEvents = "nmi, timer, cycles, instructions, branch-misses, llc-misses";
 
@@ -167,7 +165,8 @@ bool top(size_t rows) {
   arch::console_lock();
   base::Sink out = arch::console_sink();
   base::format(out, "prof top: {} samples, {} functions", tally.samples(), n);
-  if (tally.unplaced() != 0) base::format(out, " ({} samples had functions past the table's {})", tally.unplaced(), kTallySlots);
+  if (tally.unplaced() != 0)
+    base::format(out, " ({} samples had functions past the table's {})", tally.unplaced(), kTallySlots);
   base::format(out, "\n    self      cum  samples  function\n");
   for (size_t i = 0; i < n && i < rows; ++i) {
     base::format_percent(out, slots[i].self, tally.samples());
@@ -176,8 +175,10 @@ bool top(size_t rows) {
     base::format(out, " {:8}  ", slots[i].self);
     SymbolRef sym;
     char name[kSymbolTextBytes];
-    if (symbolize(slots[i].function, &sym) && sym.offset == 0) base::format(out, "{}\n", readable_name(sym, name, sizeof name));
-    else base::format(out, "{:#x}\n", slots[i].function);
+    if (symbolize(slots[i].function, &sym) && sym.offset == 0)
+      base::format(out, "{}\n", readable_name(sym, name, sizeof name));
+    else
+      base::format(out, "{:#x}\n", slots[i].function);
   }
   arch::console_unlock();
   mm::kfree(slots);
@@ -231,7 +232,8 @@ MONITOR_COMMAND(prof, "[start [HZ] [EVENT] | stop | top [N] | dump]",
     return true;
   }
   uint64_t rows = kTopDefault;
-  if (!too_many && w[0] == StrView("top") && (n == 1 || parse_decimal(w[1], 100'000, &rows)) && n <= 2) return top(rows);
+  if (!too_many && w[0] == StrView("top") && (n == 1 || parse_decimal(w[1], 100'000, &rows)) && n <= 2)
+    return top(rows);
   if (!too_many && n == 1 && w[0] == StrView("dump")) return dump();
   kprint("usage: prof [start [HZ] [EVENT] | stop | top [N] | dump] (HZ from {} to {}; EVENT one of {})\n",
          kPeriodicMinHz, kPeriodicMaxHz, kEvents);

@@ -65,12 +65,9 @@ TEST(ProtoWriter, StringField) {
 
 // [protobuf-enc]: message Test3 { Test1 c = 3; } with c.a = 150.
 TEST(ProtoWriter, NestedMessage) {
-  EXPECT_EQ(encode([](ProtoWriter& w) {
-              w.message_field(3, [](ProtoWriter& m) { m.uint_field(1, 150); });
-            }),
+  EXPECT_EQ(encode([](ProtoWriter& w) { w.message_field(3, [](ProtoWriter& m) { m.uint_field(1, 150); }); }),
             (Bytes{0x1a, 0x03, 0x08, 0x96, 0x01}));
-  EXPECT_EQ(encode([](ProtoWriter& w) { w.message_field(3, [](ProtoWriter&) {}); }),
-            (Bytes{0x1a, 0x00}))
+  EXPECT_EQ(encode([](ProtoWriter& w) { w.message_field(3, [](ProtoWriter&) {}); }), (Bytes{0x1a, 0x00}))
       << "an empty message is still present";
 }
 
@@ -97,8 +94,7 @@ TEST(ProtoWriter, LongOutputKeepsOrder) {
     w.bytes_field(2, base::StrView(big.data(), big.size()));
     w.uint_field(3, 7);
   });
-  const auto fields = testing::parse_message(
-      std::string_view(reinterpret_cast<const char*>(out.data()), out.size()));
+  const auto fields = testing::parse_message(std::string_view(reinterpret_cast<const char*>(out.data()), out.size()));
   ASSERT_TRUE(fields.has_value());
   ASSERT_EQ(fields->size(), 302u);
   for (uint64_t i = 0; i < 300; ++i) EXPECT_EQ((*fields)[i].varint, (i + 1) * 1000);

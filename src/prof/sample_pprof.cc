@@ -5,9 +5,12 @@ namespace prof {
 
 const char* sample_mode_name(SampleMode m) {
   switch (m) {
-    case SampleMode::kThread: return "thread";
-    case SampleMode::kInterrupt: return "interrupt";
-    case SampleMode::kIdle: return "idle";
+    case SampleMode::kThread:
+      return "thread";
+    case SampleMode::kInterrupt:
+      return "interrupt";
+    case SampleMode::kIdle:
+      return "idle";
   }
   return "?";
 }
@@ -22,8 +25,7 @@ PprofSample to_pprof_sample(const Sample& s, int64_t period_ns, PprofSampleStora
   // carry none and -tagfocus cpu=0 would select nothing.
   storage->labels[0] = PprofLabel{.key = "cpu", .num = s.header.cpu, .num_unit = "cpu"};
   storage->labels[1] = PprofLabel{.key = "thread", .num = static_cast<int64_t>(s.header.tid), .num_unit = "thread"};
-  storage->labels[2] =
-      PprofLabel{.key = "mode", .str = sample_mode_name(sample_flags::mode(s.header.flags))};
+  storage->labels[2] = PprofLabel{.key = "mode", .str = sample_mode_name(sample_flags::mode(s.header.flags))};
   return PprofSample{
       .pcs = base::Span<const uint64_t>(storage->pcs, n),
       .values = base::Span<const int64_t>(storage->values, 2),

@@ -12,8 +12,7 @@
 namespace prof {
 
 /// Every kernel profile counts samples and the CPU time they stand for.
-inline constexpr PprofValueType kKernelSampleTypes[] = {{"samples", "count"},
-                                                        {"cpu", "nanoseconds"}};
+inline constexpr PprofValueType kKernelSampleTypes[] = {{"samples", "count"}, {"cpu", "nanoseconds"}};
 inline constexpr PprofValueType kKernelPeriodType = {"cpu", "nanoseconds"};
 
 /// The arrays one converted sample points into; the caller keeps it alive

@@ -61,8 +61,7 @@ bool append_to_vector(void* ctx, const uint8_t* data, size_t n) {
 }
 
 // Symbols by exact address; the return addresses below are one past these.
-const std::map<uint64_t, std::string> kNames = {
-    {0x1010, "spin"}, {0x2004, "run_workload"}, {0x3008, "kmain"}};
+const std::map<uint64_t, std::string> kNames = {{0x1010, "spin"}, {0x2004, "run_workload"}, {0x3008, "kmain"}};
 
 bool symbolize(void*, uint64_t addr, PprofSymbol* out) {
   auto it = kNames.find(addr);
@@ -97,8 +96,7 @@ TEST(SamplePprof, RingToProfile) {
   prof.samples = base::Span<const PprofSample>(samples.data(), samples.size());
   std::vector<uint8_t> scratch(pprof_scratch_bytes(prof)), out;
   ASSERT_TRUE(encode_pprof(prof, PprofSymbolizer{nullptr, symbolize},
-                           base::Span<uint8_t>(scratch.data(), scratch.size()),
-                           ByteSink{&out, append_to_vector})
+                           base::Span<uint8_t>(scratch.data(), scratch.size()), ByteSink{&out, append_to_vector})
                   .ok());
   const auto p = testing::decode(out);
   ASSERT_TRUE(p.has_value());

@@ -46,8 +46,7 @@ constexpr uint16_t make(SampleMode mode, bool user) {
 }
 /// `f` with the reason the stack walk ended.
 constexpr uint16_t with_walk_end(uint16_t f, WalkEnd e) {
-  return static_cast<uint16_t>((f & ~kWalkEndMask) |
-                               ((static_cast<int>(e) + 1) << kWalkEndShift));
+  return static_cast<uint16_t>((f & ~kWalkEndMask) | ((static_cast<int>(e) + 1) << kWalkEndShift));
 }
 constexpr SampleMode mode(uint16_t f) { return static_cast<SampleMode>(f & kModeMask); }
 constexpr bool user(uint16_t f) { return (f & kUser) != 0; }
@@ -101,8 +100,7 @@ class SampleRing {
 
   /// Starts both word counters at `initial_index` instead of 0, so tests can
   /// cross the 2^64 counter wrap. Behaves like an empty ring otherwise.
-  constexpr explicit SampleRing(uint64_t initial_index)
-      : head_(initial_index), tail_(initial_index) {}
+  constexpr explicit SampleRing(uint64_t initial_index) : head_(initial_index), tail_(initial_index) {}
 
   SampleRing(const SampleRing&) = delete;
   SampleRing& operator=(const SampleRing&) = delete;
@@ -120,8 +118,7 @@ class SampleRing {
     // Acquire/release keep our word stores inside the claimed window; only
     // this CPU contends, so the exchange never spins.
     if (producing_.exchange(true, base::MemoryOrder::kAcquire)) {
-      dropped_busy_.store(dropped_busy_.load(base::MemoryOrder::kRelaxed) + 1,
-                          base::MemoryOrder::kRelaxed);
+      dropped_busy_.store(dropped_busy_.load(base::MemoryOrder::kRelaxed) + 1, base::MemoryOrder::kRelaxed);
       return false;
     }
     uint16_t flags = h.flags;
@@ -137,21 +134,19 @@ class SampleRing {
     const uint64_t head = head_.load(base::MemoryOrder::kAcquire);
     bool ok = kWords - (tail - head) >= words;
     if (ok) {
-      put(tail + 0, uint64_t{static_cast<uint8_t>(n)} | (uint64_t{h.event} << 8) |
-                        (uint64_t{flags} << 16) | (uint64_t{h.cpu} << 32));
+      put(tail + 0, uint64_t{static_cast<uint8_t>(n)} | (uint64_t{h.event} << 8) | (uint64_t{flags} << 16) |
+                        (uint64_t{h.cpu} << 32));
       put(tail + 1, h.tid);
       put(tail + 2, h.timestamp);
       for (size_t i = 0; i < n; ++i) put(tail + internal::kSampleHeaderWords + i, pcs[i]);
       // Release publishes the words above: a reader that acquires the new
       // tail_ sees the whole record, never a slot's previous contents.
       tail_.store(tail + words, base::MemoryOrder::kRelease);
-      accepted_.store(accepted_.load(base::MemoryOrder::kRelaxed) + 1,
-                      base::MemoryOrder::kRelaxed);
+      accepted_.store(accepted_.load(base::MemoryOrder::kRelaxed) + 1, base::MemoryOrder::kRelaxed);
     } else {
       // Producer-only counter: a plain increment, published relaxed (the
       // reader wants a count, not an ordering).
-      dropped_full_.store(dropped_full_.load(base::MemoryOrder::kRelaxed) + 1,
-                          base::MemoryOrder::kRelaxed);
+      dropped_full_.store(dropped_full_.load(base::MemoryOrder::kRelaxed) + 1, base::MemoryOrder::kRelaxed);
     }
     producing_.store(false, base::MemoryOrder::kRelease);
     return ok;
@@ -192,9 +187,7 @@ class SampleRing {
   }
 
   /// Reader only. Drops every stored sample (a new profile starts empty).
-  void clear() {
-    head_.store(tail_.load(base::MemoryOrder::kAcquire), base::MemoryOrder::kRelease);
-  }
+  void clear() { head_.store(tail_.load(base::MemoryOrder::kAcquire), base::MemoryOrder::kRelease); }
 
   /// Words in use: a snapshot, exact when neither side is running.
   size_t used_words() const {

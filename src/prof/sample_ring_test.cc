@@ -149,7 +149,7 @@ TEST(SampleRing, EmptyStackIsAllowed) {
 // A full ring refuses the sample that does not fit, counts it, keeps every
 // stored one intact, and takes samples again once the reader frees room.
 TEST(SampleRing, FullRingDropsAndCounts) {
-  SampleRing<64> r;  // largest record is 36 words: one fits, two do not
+  SampleRing<64> r;                             // largest record is 36 words: one fits, two do not
   ASSERT_TRUE(push_seq(r, kMaxSamplePcs - 1));  // 33 pcs: 36 words
   EXPECT_EQ(r.used_words(), 36u);
   EXPECT_FALSE(push_seq(r, kMaxSamplePcs - 1)) << "36 more words do not fit in 28";
@@ -275,8 +275,7 @@ TEST(SampleRing, SignalInterruptingTheReaderOnOneThread) {
     last = static_cast<int64_t>(seq);
     ++got;
   };
-  while (g_signal_attempts.load(std::memory_order_relaxed) < kAttempts &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (g_signal_attempts.load(std::memory_order_relaxed) < kAttempts && std::chrono::steady_clock::now() < deadline) {
     Sample s;
     if (ring->pop(&s)) check(s);
   }

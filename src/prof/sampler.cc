@@ -84,8 +84,10 @@ base::Status ensure_rings() {
 
 // Back to the watchdog's own rate (or nothing) once sampling ends.
 void restore_watchdog_nmi() {
-  if (watchdog_seconds() != 0 && periodic_nmi_unavailable() == nullptr) (void)periodic_nmi_start(kPeriodicMinHz);
-  else periodic_nmi_stop();
+  if (watchdog_seconds() != 0 && periodic_nmi_unavailable() == nullptr)
+    (void)periodic_nmi_start(kPeriodicMinHz);
+  else
+    periodic_nmi_stop();
 }
 
 }  // namespace

@@ -25,16 +25,16 @@ inline constexpr uint32_t kSamplerDefaultHz = 1000;
 struct SamplerStatus {
   bool running = false;
   SampleEvent event = SampleEvent::kNmiTimer;
-  uint32_t hz = 0;          // asked for
-  uint64_t period_ns = 0;   // what the PIT gives
+  uint32_t hz = 0;            // asked for
+  uint64_t period_ns = 0;     // what the PIT gives
   bool have_profile = false;  // rings exist (a profile was started)
 };
 
 /// Starts a profile at `hz` per CPU from `event`'s source, emptying the
 /// rings. kInvalidArgument for a rate out of range (or, for a PMU event,
 /// no TSC rate to scale it), kUnsupported when the source is unavailable
-/// (periodic_nmi_unavailable, or pmu_sampler_unavailable for a PMU event), kOutOfMemory when the rings cannot be had, kBusy
-/// when a profile runs. Thread context.
+/// (periodic_nmi_unavailable, or pmu_sampler_unavailable for a PMU event), kOutOfMemory when the rings cannot be had,
+/// kBusy when a profile runs. Thread context.
 base::Status sampler_start(uint32_t hz, SampleEvent event);
 
 /// Stops the profile (the samples stay). False if none ran. Thread context.

@@ -8,8 +8,8 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/ktest/ktest.h"
-#include "src/ktest/timing.h"
 #include "src/ktest/require.h"
+#include "src/ktest/timing.h"
 #include "src/ktest/wait_until.h"
 #include "src/prof/cpu_prof.h"
 #include "src/prof/kernel_symbols.h"
@@ -27,9 +27,9 @@
 // of them: under -icount QEMU runs one vCPU at a time and a PAUSE hands
 // over to the next, so pausing at every TSC read would spend the run
 // switching vCPUs instead of executing this one.
-#define PROF_KTEST_BURN(rounds)                                          \
-  do {                                                                   \
-    uint64_t x = 0;                                                      \
+#define PROF_KTEST_BURN(rounds)                                                            \
+  do {                                                                                     \
+    uint64_t x = 0;                                                                        \
     for (uint64_t i = 0; i < (rounds); ++i) asm volatile("add %1, %0" : "+r"(x) : "r"(i)); \
   } while (0)
 

@@ -19,7 +19,8 @@ void capture_snapshot(const arch::TrapFrame& f, CpuSnapshot* out) {
   out->mode = interrupted_mode(cpu, out->pcs, out->n_pcs);
   const sched::Thread* t = cpu.current_thread;
   out->tid = t != nullptr ? t->tid : 0;
-  for (size_t i = 0; i < sizeof out->thread; ++i) out->thread[i] = t != nullptr && i + 1 < sizeof out->thread ? t->name[i] : '\0';
+  for (size_t i = 0; i < sizeof out->thread; ++i)
+    out->thread[i] = t != nullptr && i + 1 < sizeof out->thread ? t->name[i] : '\0';
 }
 
 void print_snapshot(base::Sink out, uint32_t cpu, const CpuSnapshot& s) {

@@ -84,7 +84,8 @@ void free_heap_slot(Churn& c, uint64_t v) {
 void free_page_slot(Churn& c, uint64_t v) {
   const uint64_t pa = v & ~uint64_t{base::kPageSize - 1};
   const unsigned order = static_cast<unsigned>(v & (base::kPageSize - 1));
-  if (*static_cast<uint64_t*>(mm::phys_to_virt(pa)) != (kPageMagic | pa)) c.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
+  if (*static_cast<uint64_t*>(mm::phys_to_virt(pa)) != (kPageMagic | pa))
+    c.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
   mm::page_free(pa, order);
 }
 
@@ -110,8 +111,8 @@ void heap_op(Churn& c, uint64_t r) {
   void* p = mm::kmalloc(sizes[k]);
   if (p == nullptr) return fail(c, FaultSite::kHeap);
   fill(p, sizes[k]);
-  const uint64_t old = c.heap_slots[(r >> 24) % kHeapSlots].exchange(reinterpret_cast<uint64_t>(p) | k,
-                                                                     MemoryOrder::kAcqRel);
+  const uint64_t old =
+      c.heap_slots[(r >> 24) % kHeapSlots].exchange(reinterpret_cast<uint64_t>(p) | k, MemoryOrder::kAcqRel);
   if (old != 0) free_heap_slot(c, old);
 }
 
@@ -152,9 +153,15 @@ void churn(Churn& c) {
   for (uint32_t i = 0; i < c.rounds; ++i) {
     const uint64_t r = next(rng);
     switch (r % 3) {
-      case 0: page_op(c, r >> 2); break;
-      case 1: heap_op(c, r >> 2); break;
-      default: reserve_op(c, r >> 2); break;
+      case 0:
+        page_op(c, r >> 2);
+        break;
+      case 1:
+        heap_op(c, r >> 2);
+        break;
+      default:
+        reserve_op(c, r >> 2);
+        break;
     }
   }
   c.ops.fetch_add(c.rounds, MemoryOrder::kRelaxed);
@@ -239,16 +246,18 @@ KTEST(fail_inject, page_heap_and_reserve_churn_survives_failures_and_leaks_nothi
     injected[s] = f1.injected[s] - f0.injected[s];
     handled[s] = c.failed[s].load(MemoryOrder::kRelaxed);
   }
-  arch::kprint("fail_inject: {} CPUs, {} operations, {} reservations granted; injected page {} heap {} reserve {}; "
-               "handled page {} heap {} reserve {}\n",
-               arch::cpus_online(), c.ops.load(MemoryOrder::kRelaxed), c.granted.load(MemoryOrder::kRelaxed),
-               injected[0], injected[1], injected[2], handled[0], handled[1], handled[2]);
+  arch::kprint(
+      "fail_inject: {} CPUs, {} operations, {} reservations granted; injected page {} heap {} reserve {}; "
+      "handled page {} heap {} reserve {}\n",
+      arch::cpus_online(), c.ops.load(MemoryOrder::kRelaxed), c.granted.load(MemoryOrder::kRelaxed), injected[0],
+      injected[1], injected[2], handled[0], handled[1], handled[2]);
   uint64_t classes_back = 0;
   for (unsigned cls = 0; cls < mm::kHeapNumClasses; ++cls) classes_back += after.live[cls] == before.live[cls];
-  arch::kprint("fail_inject: after the load: pages {} (baseline {}), heap live objects {} (baseline {}), {} of {} "
-               "classes at baseline, reservations {}, rt credit {}, budget {} (baseline {}), accounting {}\n",
-               after.pages, before.pages, after.live_objects, before.live_objects, classes_back, mm::kHeapNumClasses,
-               after.reservations, after.credit, after.budget, before.budget, after.exact ? "exact" : "NOT exact");
+  arch::kprint(
+      "fail_inject: after the load: pages {} (baseline {}), heap live objects {} (baseline {}), {} of {} "
+      "classes at baseline, reservations {}, rt credit {}, budget {} (baseline {}), accounting {}\n",
+      after.pages, before.pages, after.live_objects, before.live_objects, classes_back, mm::kHeapNumClasses,
+      after.reservations, after.credit, after.budget, before.budget, after.exact ? "exact" : "NOT exact");
 
   // Every failure came back to the churn as a clean error: with memory
   // plentiful, the only failures are the injected ones.

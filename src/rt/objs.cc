@@ -10,7 +10,7 @@ namespace rt {
 namespace {
 
 constexpr internal::ObjsOps kScalarOps{objs_add_scalar, objs_sub_scalar, objs_cmp_scalar, objs_take_scalar,
-                                         objs_give_scalar};
+                                       objs_give_scalar};
 constexpr internal::ObjsOps kSse2Ops{objs_add_sse2, objs_sub_sse2, objs_cmp_sse2, objs_take_sse2, objs_give_sse2};
 constexpr internal::ObjsOps kAvx2Ops{objs_add_avx2, objs_sub_avx2, objs_cmp_avx2, objs_take_avx2, objs_give_avx2};
 
@@ -24,9 +24,12 @@ constinit ObjsOps objs_ops = kScalarOps;
 
 const char* objs_impl_name(ObjsImpl impl) {
   switch (impl) {
-    case ObjsImpl::kScalar: return "scalar";
-    case ObjsImpl::kSse2: return "sse2";
-    case ObjsImpl::kAvx2: return "avx2";
+    case ObjsImpl::kScalar:
+      return "scalar";
+    case ObjsImpl::kSse2:
+      return "sse2";
+    case ObjsImpl::kAvx2:
+      return "avx2";
   }
   return "?";
 }
@@ -34,9 +37,15 @@ const char* objs_impl_name(ObjsImpl impl) {
 void objs_init(ObjsImpl impl) {
   selected = impl;
   switch (impl) {
-    case ObjsImpl::kScalar: internal::objs_ops = kScalarOps; break;
-    case ObjsImpl::kSse2: internal::objs_ops = kSse2Ops; break;
-    case ObjsImpl::kAvx2: internal::objs_ops = kAvx2Ops; break;
+    case ObjsImpl::kScalar:
+      internal::objs_ops = kScalarOps;
+      break;
+    case ObjsImpl::kSse2:
+      internal::objs_ops = kSse2Ops;
+      break;
+    case ObjsImpl::kAvx2:
+      internal::objs_ops = kAvx2Ops;
+      break;
   }
 }
 

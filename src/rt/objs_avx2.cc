@@ -48,7 +48,8 @@ SIMD_AVX2_FUNCTION ObjsMask objs_cmp_avx2(const Objs& a, const Objs& b) {
 // Both fused operations: all rows compared before anything is written (a
 // take either happens whole or not at all), in registers.
 SIMD_AVX2_FUNCTION bool objs_take_avx2(Objs& avail, const Objs& want, ObjsAccount& acct) {
-  const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
+  const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u,
+                   0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
   const U8 zero = {};
   U8 w[kObjsClasses / kLanes], a[kObjsClasses / kLanes];
   I8 over = {};
@@ -67,8 +68,10 @@ SIMD_AVX2_FUNCTION bool objs_take_avx2(Objs& avail, const Objs& want, ObjsAccoun
   return true;
 }
 
-SIMD_AVX2_FUNCTION ObjsGive objs_give_avx2(Objs& avail, const ObjsAccount& acct, const Objs& keep, const Objs& site_peak) {
-  const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
+SIMD_AVX2_FUNCTION ObjsGive objs_give_avx2(Objs& avail, const ObjsAccount& acct, const Objs& keep,
+                                           const Objs& site_peak) {
+  const U8 bias = {0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u,
+                   0x8000'0000u, 0x8000'0000u, 0x8000'0000u, 0x8000'0000u};
   ObjsGive g{0, 0};
   for (unsigned i = 0; i < kObjsClasses; i += kLanes) {
     const U8 a = load(&avail.n[i]) + (load(&acct.limit.n[i]) - load(&acct.used.n[i]));

@@ -21,12 +21,12 @@ struct Impl {
   bool (*runs_here)();
 };
 
-const Impl kScalar{objs_add_scalar, objs_sub_scalar, objs_cmp_scalar, objs_take_scalar, objs_give_scalar,
-                   [] { return true; }};
-const Impl kSse2{objs_add_sse2, objs_sub_sse2, objs_cmp_sse2, objs_take_sse2, objs_give_sse2,
-                 [] { return __builtin_cpu_supports("sse2") != 0; }};
-const Impl kAvx2{objs_add_avx2, objs_sub_avx2, objs_cmp_avx2, objs_take_avx2, objs_give_avx2,
-                 [] { return __builtin_cpu_supports("avx2") != 0; }};
+const Impl kScalar{objs_add_scalar,  objs_sub_scalar,  objs_cmp_scalar,
+                   objs_take_scalar, objs_give_scalar, [] { return true; }};
+const Impl kSse2{objs_add_sse2,  objs_sub_sse2,  objs_cmp_sse2,
+                 objs_take_sse2, objs_give_sse2, [] { return __builtin_cpu_supports("sse2") != 0; }};
+const Impl kAvx2{objs_add_avx2,  objs_sub_avx2,  objs_cmp_avx2,
+                 objs_take_avx2, objs_give_avx2, [] { return __builtin_cpu_supports("avx2") != 0; }};
 
 // Inputs where every class differs, as bench=rt uses.
 void fill(Objs& a, Objs& b) {

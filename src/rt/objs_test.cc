@@ -90,10 +90,22 @@ TEST_P(ObjsImplTest, RandomInputsAgainstScalar) {
       // Mostly small counts close to each other (the real case, where
       // equality matters), sometimes anything, sometimes an edge value.
       switch (rng() % 4) {
-        case 0: a[i] = rng() % 8; b[i] = rng() % 8; break;
-        case 1: a[i] = rng(); b[i] = rng(); break;
-        case 2: a[i] = kEdges[rng() % kNumEdges]; b[i] = kEdges[rng() % kNumEdges]; break;
-        default: a[i] = rng(); b[i] = a[i] + (rng() % 3) - 1; break;
+        case 0:
+          a[i] = rng() % 8;
+          b[i] = rng() % 8;
+          break;
+        case 1:
+          a[i] = rng();
+          b[i] = rng();
+          break;
+        case 2:
+          a[i] = kEdges[rng() % kNumEdges];
+          b[i] = kEdges[rng() % kNumEdges];
+          break;
+        default:
+          a[i] = rng();
+          b[i] = a[i] + (rng() % 3) - 1;
+          break;
       }
     }
     expect_matches_scalar(GetParam(), a, b);

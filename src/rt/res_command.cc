@@ -3,8 +3,8 @@
 // overruns and a suggested size; `res max BYTES`: set_max_heap.
 #include "src/arch/console.h"
 #include "src/base/byte_size.h"
-#include "src/monitor/command.h"
 #include "src/mm/heap_size_classes.h"
+#include "src/monitor/command.h"
 #include "src/rt/evictable.h"
 #include "src/rt/reserve.h"
 #include "src/rt/reserve_stats.h"
@@ -22,17 +22,19 @@ void print_accounting() {
     arch::kprint("{:5} {:6} {:10} {:11} {:10} {:8}\n", c, mm::heap_class(c).size, s.live[c], s.cpu_credit[c],
                  s.reserved[c], as_signed(s.outside[c]));
   }
-  arch::kprint("maximum {} bytes; budget left {}; live {}; cpu credit {}; reserved {} in {} reservations; "
-               "outside-reservation credit {}\n",
-               s.max_bytes, s.budget_bytes, s.live_bytes, mm::class_counts_bytes(s.cpu_credit),
-               mm::class_counts_bytes(s.reserved), s.reservations, s.outside_credit_bytes);
+  arch::kprint(
+      "maximum {} bytes; budget left {}; live {}; cpu credit {}; reserved {} in {} reservations; "
+      "outside-reservation credit {}\n",
+      s.max_bytes, s.budget_bytes, s.live_bytes, mm::class_counts_bytes(s.cpu_credit),
+      mm::class_counts_bytes(s.reserved), s.reservations, s.outside_credit_bytes);
   const int64_t drift = s.accounted_bytes() - s.max_bytes;
   arch::kprint("accounted {} bytes ({}; exact when quiescent)\n", s.accounted_bytes(),
                drift == 0 ? "= maximum" : "differs from the maximum while allocations run");
-  arch::kprint("reserves {}, robs {}, flushes {}, waits {} ({} us), timeouts {}, out of memory {}, cancels {}, "
-               "drains {}, evicted {} bytes, overruns {}\n",
-               s.reserves, s.robs, s.flushes, s.global.waits, s.global.wait_ns / 1000, s.global.timeouts,
-               s.global.out_of_memory, s.global.cancels, s.global.drains, s.global.evicted_bytes, s.overruns);
+  arch::kprint(
+      "reserves {}, robs {}, flushes {}, waits {} ({} us), timeouts {}, out of memory {}, cancels {}, "
+      "drains {}, evicted {} bytes, overruns {}\n",
+      s.reserves, s.robs, s.flushes, s.global.waits, s.global.wait_ns / 1000, s.global.timeouts, s.global.out_of_memory,
+      s.global.cancels, s.global.drains, s.global.evicted_bytes, s.overruns);
 }
 
 void print_sites() {
@@ -51,9 +53,10 @@ void print_sites() {
     }
     arch::kprint("\n");
   });
-  arch::kprint("{} sites (bytes; default = the site's own reservation, which callers may override per call; "
-               "suggested = peak + a quarter, at least one more object, per class)\n",
-               n);
+  arch::kprint(
+      "{} sites (bytes; default = the site's own reservation, which callers may override per call; "
+      "suggested = peak + a quarter, at least one more object, per class)\n",
+      n);
   for_each_evictable(
       [](const Evictable& e, void*) {
         arch::kprint("evictable cache {}: gave back {} bytes in {} evictions\n", e.name, e.evicted_bytes, e.evictions);

@@ -194,8 +194,8 @@ void dequeue(Waiter* me) REQUIRES(wait_lock) {
   for (unsigned c = 0; c < kObjsClasses; ++c) {
     if ((new_peak & (1u << c)) == 0) continue;
     uint32_t seen = __atomic_load_n(&site.peak.n[c], __ATOMIC_RELAXED);
-    while (acct.peak[c] > seen &&
-           !__atomic_compare_exchange_n(&site.peak.n[c], &seen, acct.peak[c], false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    while (acct.peak[c] > seen && !__atomic_compare_exchange_n(&site.peak.n[c], &seen, acct.peak[c], false,
+                                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
     }
   }
   if (acct.overruns != 0) add_relaxed(site.overruns, acct.overruns);

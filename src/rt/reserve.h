@@ -21,12 +21,12 @@
 // may wait); release() never waits.
 #pragma once
 
-#include "src/base/atomic.h"
-#include "src/base/result.h"
-#include "src/base/types.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
 #include "src/arch/x86.h"
+#include "src/base/atomic.h"
+#include "src/base/result.h"
+#include "src/base/types.h"
 #include "src/rt/objs.h"
 #include "src/rt/reserve_stats.h"
 #include "src/sched/thread.h"
@@ -74,9 +74,9 @@ struct ReserveSite {
 
   // Measured (relaxed atomics via __atomic builtins on plain fields, so
   // the site stays constexpr-constructible).
-  Objs peak{};                ///< Highest per-class use any operation reached.
-  uint64_t overruns = 0;      ///< Allocations past the reservation.
-  uint64_t failures = 0;      ///< Out of memory, timed out or cancelled.
+  Objs peak{};                  ///< Highest per-class use any operation reached.
+  uint64_t overruns = 0;        ///< Allocations past the reservation.
+  uint64_t failures = 0;        ///< Out of memory, timed out or cancelled.
   ReserveSite* next = nullptr;  ///< Registered sites, newest first.
 
   /// `peak` read with relaxed loads (other CPUs merge into it).
@@ -121,9 +121,7 @@ class Reservation {
   [[gnu::always_inline]] explicit Reservation(ReserveSite& site, ReserveWait wait = {}) : site_(&site) {
     if (__builtin_expect(!reserve_sparse(site), 0)) reserve_vector(site.want, wait);
   }
-  Reservation(ReserveSite& site, const Objs& want, ReserveWait wait = {}) : site_(&site) {
-    reserve_vector(want, wait);
-  }
+  Reservation(ReserveSite& site, const Objs& want, ReserveWait wait = {}) : site_(&site) { reserve_vector(want, wait); }
   [[gnu::always_inline]] ~Reservation() { release(); }
   Reservation(const Reservation&) = delete;
   Reservation& operator=(const Reservation&) = delete;

@@ -159,7 +159,10 @@ constinit ReserveSite dense_site{"ktest.dense", dense_want()};
 KTEST(rt_reserve, a_small_want_takes_the_sparse_path_and_leaves_the_account_clean) {
   sched::Thread* me = sched::current();
   ktest::PinTo pin(me->last_cpu);
-  { Reservation first(sparse_site); KASSERT_TRUE(first.ok()); }  // registers the site (vector path)
+  {
+    Reservation first(sparse_site);
+    KASSERT_TRUE(first.ok());
+  }  // registers the site (vector path)
   account_clean(ktest_ctx, me);
   {
     Reservation r(sparse_site);
@@ -176,7 +179,10 @@ KTEST(rt_reserve, a_small_want_takes_the_sparse_path_and_leaves_the_account_clea
 
 KTEST(rt_reserve, a_sparse_reservation_settles_allocations_and_frees_of_other_classes) {
   sched::Thread* me = sched::current();
-  { Reservation first(sparse_site); KASSERT_TRUE(first.ok()); }
+  {
+    Reservation first(sparse_site);
+    KASSERT_TRUE(first.ok());
+  }
   void* foreign = mm::kmalloc(4096);  // outside any reservation
   void* kept;
   {
@@ -198,7 +204,10 @@ KTEST(rt_reserve, a_sparse_reservation_settles_allocations_and_frees_of_other_cl
 
 KTEST(rt_reserve, a_sparse_reservation_that_overruns_is_settled_and_counted) {
   sched::Thread* me = sched::current();
-  { Reservation first(sparse_a_site); KASSERT_TRUE(first.ok()); }
+  {
+    Reservation first(sparse_a_site);
+    KASSERT_TRUE(first.ok());
+  }
   const uint64_t site_overruns = __atomic_load_n(&sparse_a_site.overruns, __ATOMIC_RELAXED);
   void* p[3];
   {
@@ -215,18 +224,27 @@ KTEST(rt_reserve, a_sparse_reservation_that_overruns_is_settled_and_counted) {
 KTEST(rt_reserve, a_sparse_take_short_in_a_later_class_undoes_the_earlier_ones) {
   sched::Thread* me = sched::current();
   ktest::PinTo pin(me->last_cpu);  // one CPU's credit throughout
-  { Reservation first(sparse_site); KASSERT_TRUE(first.ok()); }  // both sites registered
-  { Reservation first(sparse_a_site); KASSERT_TRUE(first.ok()); }
+  {
+    Reservation first(sparse_site);
+    KASSERT_TRUE(first.ok());
+  }  // both sites registered
+  {
+    Reservation first(sparse_a_site);
+    KASSERT_TRUE(first.ok());
+  }
   internal::drain_all_cpus();
   // This CPU now holds 2 objects of 64 bytes (what sparse_a gives back) and
   // none of 256: sparse_site's take finds k64 and then misses k256.
-  { Reservation a(sparse_a_site); KASSERT_TRUE(a.ok()); }
+  {
+    Reservation a(sparse_a_site);
+    KASSERT_TRUE(a.ok());
+  }
   const CpuCredit& cc = internal::cpu_credit(sched::current()->last_cpu);
   KEXPECT_EQ(cc.avail[k64], 2u);
   KEXPECT_EQ(cc.avail[k256], 0u);
   {
     Reservation r(sparse_site);
-    KASSERT_TRUE(r.ok());      // robbed the budget for k256 instead
+    KASSERT_TRUE(r.ok());  // robbed the budget for k256 instead
     KEXPECT_TRUE(!r.sparse());
     KEXPECT_EQ(me->reservation.limit[k64], 2u);
     KEXPECT_EQ(me->reservation.limit[k256], 1u);
@@ -238,7 +256,10 @@ KTEST(rt_reserve, a_sparse_take_short_in_a_later_class_undoes_the_earlier_ones) 
 
 KTEST(rt_reserve, a_dense_want_takes_the_vector_path) {
   sched::Thread* me = sched::current();
-  { Reservation first(dense_site); KASSERT_TRUE(first.ok()); }
+  {
+    Reservation first(dense_site);
+    KASSERT_TRUE(first.ok());
+  }
   KEXPECT_EQ(dense_site.sparse_n, 0u);
   void* kept;
   {
@@ -332,7 +353,7 @@ KTEST(rt_reserve, a_large_waiting_request_is_served_before_later_small_ones) {
   sched::Thread* st = must_spawn(reserve_and_record, &small, "small");
   KASSERT_TRUE(wait_until([&] { return global_waits() >= waits + 2; }));
   KEXPECT_EQ(order.load(MemoryOrder::kAcquire), 0u);  // the small one waits in line
-  restore_max(max + 2 * 1024 * 1024);                  // room for both
+  restore_max(max + 2 * 1024 * 1024);                 // room for both
   sched::join(lt);
   sched::join(st);
   restore_max(max);
@@ -544,9 +565,8 @@ KTEST(rt_reserve, a_squeeze_to_half_brings_waits_evictions_and_clean_failures) {
   const uint64_t in_use = s.live_bytes - 128 * 256 + mm::class_counts_bytes(s.reserved);
   const uint64_t waits = global_waits();
   KASSERT_TRUE(set_max_heap(in_use / 2).ok());
-  const bool squeezed = wait_until([&] {
-    return run.load.refused.load(MemoryOrder::kRelaxed) >= 20 && global_waits() >= waits + 20;
-  });
+  const bool squeezed =
+      wait_until([&] { return run.load.refused.load(MemoryOrder::kRelaxed) >= 20 && global_waits() >= waits + 20; });
   if (!squeezed) {
     arch::kprint("squeeze: max {} -> {}, budget left {}, refused {}, waits {}, granted {}\n", max, in_use / 2,
                  mm::heap_budget().left(), run.load.refused.load(MemoryOrder::kRelaxed), global_waits() - waits,

@@ -19,14 +19,14 @@ struct alignas(64) CpuCredit {
 
 /// Counters of the slow paths (relaxed atomic adds).
 struct GlobalResStats {
-  uint64_t waits = 0;            ///< Reserves that waited.
-  uint64_t wait_ns = 0;          ///< Total time they waited.
+  uint64_t waits = 0;    ///< Reserves that waited.
+  uint64_t wait_ns = 0;  ///< Total time they waited.
   uint64_t timeouts = 0;
-  uint64_t out_of_memory = 0;    ///< Failed without waiting (timeout 0).
-  uint64_t cancels = 0;          ///< Reserves that returned kCancelled.
+  uint64_t out_of_memory = 0;  ///< Failed without waiting (timeout 0).
+  uint64_t cancels = 0;        ///< Reserves that returned kCancelled.
   uint64_t cancel_requests = 0;
-  uint64_t drains = 0;           ///< Times every CPU was asked for its credit.
-  uint64_t evicted_bytes = 0;    ///< Given back by evictable caches.
+  uint64_t drains = 0;         ///< Times every CPU was asked for its credit.
+  uint64_t evicted_bytes = 0;  ///< Given back by evictable caches.
 };
 
 namespace internal {
@@ -38,18 +38,18 @@ const GlobalResStats& global_stats();
 /// threads' counters one after another: exact when the heap and rt are
 /// quiescent, approximately simultaneous otherwise.
 struct ResSnapshot {
-  int64_t max_bytes;        ///< The heap's maximum (set_max_heap).
-  int64_t budget_bytes;     ///< What nobody holds (may be negative).
-  Objs cpu_credit;          ///< rt's credit on all CPUs.
-  Objs reserved;            ///< Unused credit of reservations in progress.
-  Objs outside;             ///< Net objects allocated outside reservations.
+  int64_t max_bytes;             ///< The heap's maximum (set_max_heap).
+  int64_t budget_bytes;          ///< What nobody holds (may be negative).
+  Objs cpu_credit;               ///< rt's credit on all CPUs.
+  Objs reserved;                 ///< Unused credit of reservations in progress.
+  Objs outside;                  ///< Net objects allocated outside reservations.
   int64_t outside_credit_bytes;  ///< Credit the CPUs' own accounts hold.
-  Objs live;                ///< Live small objects (the heap's counters).
-  uint64_t live_bytes;      ///< Small, large and huge.
-  uint64_t reservations;    ///< Threads holding one.
+  Objs live;                     ///< Live small objects (the heap's counters).
+  uint64_t live_bytes;           ///< Small, large and huge.
+  uint64_t reservations;         ///< Threads holding one.
   uint64_t reserves, robs, flushes;
   GlobalResStats global;
-  uint64_t overruns;        ///< mm's count of allocations past reservations.
+  uint64_t overruns;  ///< mm's count of allocations past reservations.
 
   /// budget + credit + reserved + outside credit + live, in bytes: equals
   /// max_bytes when the accounting is exact.

@@ -14,7 +14,7 @@ TEST(SuggestReservation, PeakPlusAQuarterAtLeastOne) {
   EXPECT_EQ(s[0], 2u);
   EXPECT_EQ(s[3], 10u);
   EXPECT_EQ(s[7], 0xffff'ffffu);  // saturates
-  EXPECT_EQ(s[1], 0u);             // nothing used, nothing suggested
+  EXPECT_EQ(s[1], 0u);            // nothing used, nothing suggested
   for (unsigned c = 0; c < kObjsClasses; ++c) EXPECT_GE(s[c], peak[c]) << "class " << c;
 }
 

@@ -32,8 +32,10 @@ inline uint64_t run_ns_before(const ThreadTime* before, size_t n, uint32_t tid) 
   size_t lo = 0, hi = n;
   while (lo < hi) {
     const size_t mid = (lo + hi) / 2;
-    if (before[mid].tid < tid) lo = mid + 1;
-    else hi = mid;
+    if (before[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && before[lo].tid == tid ? before[lo].run_ns : 0;
 }

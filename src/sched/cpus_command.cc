@@ -31,17 +31,17 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
     if (sched::cpu_is_offline(i)) kprint("          offline\n");
     sched::CpuStats st = sched::cpu_stats(i);
     kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {} wakeups {} tick-wakeps {}\n",
-           st.switches, st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued, st.wakeups_sent,
-           st.tick_wakeps);
+           st.switches, st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued, st.wakeups_sent, st.tick_wakeps);
   }
   sched::IdleInvariantReport idle = sched::idle_invariant_report();
   if (idle.violations == 0)
     kprint("idle invariant: held (no thread queued over {} us while a CPU was halted)\n", idle.bound_ns / 1000);
   else
-    kprint("idle invariant: {} violations; first: cpu {} halted for {} us while a thread queued on cpu {} "
-           "waited {} us ({} queued there, {} CPUs spinning)\n",
-           idle.violations, idle.first_idle_cpu, idle.first_halted_ns / 1000, idle.first_busy_cpu,
-           idle.first_waited_ns / 1000, idle.first_queued, idle.first_spinning);
+    kprint(
+        "idle invariant: {} violations; first: cpu {} halted for {} us while a thread queued on cpu {} "
+        "waited {} us ({} queued there, {} CPUs spinning)\n",
+        idle.violations, idle.first_idle_cpu, idle.first_halted_ns / 1000, idle.first_busy_cpu,
+        idle.first_waited_ns / 1000, idle.first_queued, idle.first_spinning);
   return true;
 }
 

@@ -48,7 +48,9 @@ constinit Table table_;
 
 // The word at `key`, read under a bucket lock: a fault must not be taken
 // there, so the read goes through the fixup table and fails softly.
-base::Result<uint32_t> load_word(uint64_t key) { return mm::safe_read32_inline(reinterpret_cast<const uint32_t*>(key)); }
+base::Result<uint32_t> load_word(uint64_t key) {
+  return mm::safe_read32_inline(reinterpret_cast<const uint32_t*>(key));
+}
 
 void wake_thread(void* t) { wake(static_cast<Thread*>(t)); }
 

@@ -103,9 +103,7 @@ class FutexWaiter {
 
   /// The state, with acquire: after seeing kWoken or kTimedOut the node is
   /// the waiter's again (pairs with the releases in wake() and cancel()).
-  FutexState state() const {
-    return static_cast<FutexState>(state_.load(base::MemoryOrder::kAcquire));
-  }
+  FutexState state() const { return static_cast<FutexState>(state_.load(base::MemoryOrder::kAcquire)); }
   /// True once the wait is over: the scheduler blocks until this holds.
   bool done() const {
     FutexState s = state();
@@ -122,9 +120,7 @@ class FutexWaiter {
   friend class FutexTable;
 
   void set_state(FutexState s, base::MemoryOrder o) { state_.store(static_cast<uint32_t>(s), o); }
-  FutexState state_relaxed() const {
-    return static_cast<FutexState>(state_.load(base::MemoryOrder::kRelaxed));
-  }
+  FutexState state_relaxed() const { return static_cast<FutexState>(state_.load(base::MemoryOrder::kRelaxed)); }
 
   void* const thread_;
   // Guarded by the lock of the bucket in bucket_ while queued; by the waker
@@ -174,8 +170,7 @@ class FutexTable {
   /// Uses `buckets` (default-constructed, empty; a power of two in count;
   /// must outlive the table). Called once, before any other operation.
   void init(base::Span<Bucket> buckets) {
-    ASSERT_MSG(base::is_pow2(buckets.size()), "futex bucket count {} must be a power of two",
-               buckets.size());
+    ASSERT_MSG(base::is_pow2(buckets.size()), "futex bucket count {} must be a power of two", buckets.size());
     buckets_ = buckets.data();
     shift_ = 64 - log2(buckets.size());
   }
@@ -199,8 +194,8 @@ class FutexTable {
   template <typename LoadFn>
   base::Status prepare_wait(FutexWaiter& w, uint64_t key, uint32_t expected, LoadFn&& load) {
     FutexState s = w.state_relaxed();
-    ASSERT_MSG(s != FutexState::kQueued && s != FutexState::kWaking,
-               "futex waiter {} reused while still queued", static_cast<uint32_t>(s));
+    ASSERT_MSG(s != FutexState::kQueued && s != FutexState::kWaking, "futex waiter {} reused while still queued",
+               static_cast<uint32_t>(s));
     Bucket& b = bucket_for(key);
     b.lock.lock();
     base::Result<uint32_t> v = load(key);
@@ -392,15 +387,9 @@ class FutexTable {
   // requeue() holds one or two bucket locks chosen at run time, which the
   // analysis cannot follow; these wrappers carry the same code unchecked.
   static FutexWaiter* head_of(Bucket& b) NO_THREAD_SAFETY_ANALYSIS { return b.head; }
-  static void unlink_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS {
-    unlink(b, w);
-  }
-  static void unlink_links_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS {
-    unlink_links(b, w);
-  }
-  static void push_back_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS {
-    push_back(b, w);
-  }
+  static void unlink_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS { unlink(b, w); }
+  static void unlink_links_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS { unlink_links(b, w); }
+  static void push_back_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS { push_back(b, w); }
 
   // Two bucket locks in address order, so two requeues in opposite
   // directions cannot deadlock; one lock if both keys share a bucket.

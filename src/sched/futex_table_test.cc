@@ -30,9 +30,7 @@ using Table = sched::FutexTable<Lock>;
 
 // A table with its bucket storage.
 struct TestTable {
-  explicit TestTable(size_t n) : buckets(n) {
-    table.init(base::Span<Table::Bucket>(buckets.data(), n));
-  }
+  explicit TestTable(size_t n) : buckets(n) { table.init(base::Span<Table::Bucket>(buckets.data(), n)); }
   std::vector<Table::Bucket> buckets;
   Table table;
 };
@@ -53,7 +51,7 @@ struct WakeLog {
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
 constexpr int kStressIters = 20000;  // sanitizers are ~10x slower
-constexpr int kJitter = 4096;       // and stretch the two sides unevenly
+constexpr int kJitter = 4096;        // and stretch the two sides unevenly
 #else
 constexpr int kStressIters = 100000;
 constexpr int kJitter = 256;
@@ -98,8 +96,7 @@ TEST(FutexTable, WakesInFifoOrderPerAddress) {
   std::vector<std::unique_ptr<FutexWaiter>> ws;
   for (int i = 0; i < 5; ++i) {
     ws.push_back(std::make_unique<FutexWaiter>(token(i)));
-    ASSERT_TRUE(
-        t.table.prepare_wait(*ws.back(), kKey, 7, [](uint64_t k) { return always(7, k); }).ok());
+    ASSERT_TRUE(t.table.prepare_wait(*ws.back(), kKey, 7, [](uint64_t k) { return always(7, k); }).ok());
     EXPECT_EQ(ws.back()->state(), FutexState::kQueued);
     EXPECT_EQ(ws.back()->key(), kKey);
   }
@@ -137,8 +134,7 @@ TEST(FutexTable, DifferentKeysInOneBucketAreSeparate) {
   for (int i = 0; i < 6; ++i) {
     ws.push_back(std::make_unique<FutexWaiter>(token(i)));
     uint64_t key = (i % 2 == 0) ? 0xa0 : 0xb0;
-    ASSERT_TRUE(
-        t.table.prepare_wait(*ws.back(), key, 1, [](uint64_t k) { return always(1, k); }).ok());
+    ASSERT_TRUE(t.table.prepare_wait(*ws.back(), key, 1, [](uint64_t k) { return always(1, k); }).ok());
   }
   EXPECT_EQ(t.table.count_waiters(0xa0), 3u);
   EXPECT_EQ(t.table.count_waiters(0xb0), 3u);
@@ -175,8 +171,8 @@ TEST(FutexTable, ValueMismatchIsAgainAndQueuesNothing) {
 TEST(FutexTable, LoadErrorIsReturnedAndQueuesNothing) {
   TestTable t(16);
   FutexWaiter w(token(0));
-  base::Status s = t.table.prepare_wait(
-      w, 0x40, 0, [](uint64_t) -> base::Result<uint32_t> { return base::Error::kFault; });
+  base::Status s =
+      t.table.prepare_wait(w, 0x40, 0, [](uint64_t) -> base::Result<uint32_t> { return base::Error::kFault; });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error(), base::Error::kFault);
   EXPECT_EQ(t.table.count_waiters(0x40), 0u);
@@ -227,8 +223,7 @@ TEST(FutexTable, RequeueWakesThenMovesBehindExistingWaiters) {
     std::vector<std::unique_ptr<FutexWaiter>> ws;
     auto queue = [&](int i, uint64_t key) {
       ws.push_back(std::make_unique<FutexWaiter>(token(i)));
-      ASSERT_TRUE(
-          t.table.prepare_wait(*ws.back(), key, 0, [](uint64_t k) { return always(0, k); }).ok());
+      ASSERT_TRUE(t.table.prepare_wait(*ws.back(), key, 0, [](uint64_t k) { return always(0, k); }).ok());
     };
     queue(0, kCond);
     queue(1, kMutex);
@@ -381,9 +376,7 @@ struct Futex {
     return true;
   }
 
-  uint32_t wake(std::atomic<uint32_t>& word, uint32_t n) {
-    return table.wake(key_of(&word), n, sim_wake);
-  }
+  uint32_t wake(std::atomic<uint32_t>& word, uint32_t n) { return table.wake(key_of(&word), n, sim_wake); }
 };
 
 // Drepper's "Futexes are tricky" mutex #2: 0 free, 1 locked, 2 locked with
@@ -418,8 +411,8 @@ class FutexMutex {
 };
 
 void print_stats(const Futex::Stats& s) {
-  std::printf("waits queued %ld, value changed %ld, timed out %ld, timeout lost to wake %ld\n",
-              s.queued.load(), s.again.load(), s.cancelled.load(), s.lost_cancel.load());
+  std::printf("waits queued %ld, value changed %ld, timed out %ld, timeout lost to wake %ld\n", s.queued.load(),
+              s.again.load(), s.cancelled.load(), s.lost_cancel.load());
 }
 
 void run_mutex_stress(size_t buckets, std::chrono::microseconds timeout, int iters) {
@@ -449,9 +442,7 @@ void run_mutex_stress(size_t buckets, std::chrono::microseconds timeout, int ite
   print_stats(stats);
 }
 
-TEST(FutexTableStress, MutexCountsExactly) {
-  run_mutex_stress(1024, std::chrono::microseconds::zero(), kStressIters);
-}
+TEST(FutexTableStress, MutexCountsExactly) { run_mutex_stress(1024, std::chrono::microseconds::zero(), kStressIters); }
 
 // One bucket: the mutex shares its chain with nothing, but every operation
 // takes the same lock; checks the table under maximum lock contention.

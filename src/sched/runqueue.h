@@ -55,8 +55,8 @@ template <typename T, size_t N = 256>
 class LocalRunQueue;
 
 template <typename T, size_t N, typename Backoff = NoBackoff>
-T* steal_into(LocalRunQueue<T, N>& victim, LocalRunQueue<T, N>* own,
-              StealRunNext run_next = StealRunNext::kNo, Backoff&& backoff = Backoff{});
+T* steal_into(LocalRunQueue<T, N>& victim, LocalRunQueue<T, N>* own, StealRunNext run_next = StealRunNext::kNo,
+              Backoff&& backoff = Backoff{});
 
 /// A CPU's run queue: a ring of N thread pointers plus a run_next slot.
 ///
@@ -93,8 +93,7 @@ class LocalRunQueue {
 
   /// Test hook: starts head and tail at `initial_index` instead of 0 so tests
   /// can cross the 2^32 wrap quickly. Behaves like an empty queue otherwise.
-  constexpr explicit LocalRunQueue(uint32_t initial_index)
-      : head_(initial_index), tail_(initial_index) {}
+  constexpr explicit LocalRunQueue(uint32_t initial_index) : head_(initial_index), tail_(initial_index) {}
 
   LocalRunQueue(const LocalRunQueue&) = delete;
   LocalRunQueue& operator=(const LocalRunQueue&) = delete;
@@ -153,8 +152,7 @@ class LocalRunQueue {
       if (tail == head) return nullptr;
       T* t = slots_[head & kMask].load(base::MemoryOrder::kRelaxed);
       // Release (uniform for every consuming CAS on head_; class comment).
-      if (head_.compare_exchange(head, head + 1, base::MemoryOrder::kRelease,
-                                 base::MemoryOrder::kRelaxed)) {
+      if (head_.compare_exchange(head, head + 1, base::MemoryOrder::kRelease, base::MemoryOrder::kRelaxed)) {
         ASSERT(t != nullptr);
         return t;
       }
@@ -203,8 +201,7 @@ class LocalRunQueue {
 
  private:
   template <typename U, size_t M, typename Backoff>
-  friend U* steal_into(LocalRunQueue<U, M>& victim, LocalRunQueue<U, M>* own,
-                       StealRunNext run_next, Backoff&& backoff);
+  friend U* steal_into(LocalRunQueue<U, M>& victim, LocalRunQueue<U, M>* own, StealRunNext run_next, Backoff&& backoff);
   template <typename U, typename Lock, typename Link>
   friend class GlobalRunQueue;
 
@@ -216,14 +213,12 @@ class LocalRunQueue {
   template <typename Lock, typename Link>
   bool spill(T* t, uint32_t head, uint32_t tail, GlobalRunQueue<T, Lock, Link>& global) {
     constexpr uint32_t kHalf = static_cast<uint32_t>(N / 2);
-    ASSERT_MSG(tail - head == N, "runqueue: spill from a ring that is not full ({} of {})",
-               tail - head, N);
+    ASSERT_MSG(tail - head == N, "runqueue: spill from a ring that is not full ({} of {})", tail - head, N);
     // Release, as every consuming CAS. Claiming before reading is safe here
     // (Go reads first): only the owner — us — ever writes slots, so the
     // claimed slots keep their contents until our next push, and no other
     // consumer will use them once head_ has moved past them.
-    if (!head_.compare_exchange(head, head + kHalf, base::MemoryOrder::kRelease,
-                                base::MemoryOrder::kRelaxed)) {
+    if (!head_.compare_exchange(head, head + kHalf, base::MemoryOrder::kRelease, base::MemoryOrder::kRelaxed)) {
       return false;
     }
     // The batch is ours now: link it outside the global lock.
@@ -246,8 +241,7 @@ class LocalRunQueue {
     // Relaxed/acquire as in push().
     const uint32_t tail = tail_.load(base::MemoryOrder::kRelaxed);
     const uint32_t head = head_.load(base::MemoryOrder::kAcquire);
-    ASSERT_MSG(n <= N - (tail - head), "runqueue: chain of {} overflows {} free slots", n,
-               N - (tail - head));
+    ASSERT_MSG(n <= N - (tail - head), "runqueue: chain of {} overflows {} free slots", n, N - (tail - head));
     T* t = first;
     for (uint32_t i = 0; i < n; ++i) {
       ASSERT(t != nullptr);
@@ -285,8 +279,7 @@ class LocalRunQueue {
 /// the CAS fails (and the ring is looked at again) if the victim ran or
 /// replaced it meanwhile. Pass NoBackoff for a victim known idle.
 template <typename T, size_t N, typename Backoff>
-T* steal_into(LocalRunQueue<T, N>& victim, LocalRunQueue<T, N>* own, StealRunNext run_next,
-              Backoff&& backoff) {
+T* steal_into(LocalRunQueue<T, N>& victim, LocalRunQueue<T, N>* own, StealRunNext run_next, Backoff&& backoff) {
   using base::MemoryOrder;
   using Q = LocalRunQueue<T, N>;
   ASSERT_MSG(&victim != own, "runqueue: a CPU cannot steal from itself");
@@ -313,8 +306,7 @@ T* steal_into(LocalRunQueue<T, N>& victim, LocalRunQueue<T, N>* own, StealRunNex
       // thread's state is visible. The pointer may have been popped and
       // pushed again meanwhile (ABA); harmless, since whoever moves it out
       // of run_next owns it and it is runnable either way.
-      if (victim.run_next_.compare_exchange(next, nullptr, MemoryOrder::kAcquire,
-                                            MemoryOrder::kRelaxed)) {
+      if (victim.run_next_.compare_exchange(next, nullptr, MemoryOrder::kAcquire, MemoryOrder::kRelaxed)) {
         return next;
       }
       continue;  // the victim ran or replaced it; look at the ring again
@@ -326,15 +318,14 @@ T* steal_into(LocalRunQueue<T, N>& victim, LocalRunQueue<T, N>* own, StealRunNex
     // Copy into own's slots beyond its tail: invisible to own's thieves
     // until the tail store, and within own's free space (n - 1 <= room).
     for (uint32_t i = 0; i + 1 < n; ++i) {
-      own->slots_[(own_tail + i) & Q::kMask].store(
-          victim.slots_[(head + i) & Q::kMask].load(MemoryOrder::kRelaxed), MemoryOrder::kRelaxed);
+      own->slots_[(own_tail + i) & Q::kMask].store(victim.slots_[(head + i) & Q::kMask].load(MemoryOrder::kRelaxed),
+                                                   MemoryOrder::kRelaxed);
     }
     T* t = victim.slots_[(head + n - 1) & Q::kMask].load(MemoryOrder::kRelaxed);
     // Release: our slot reads above happen before the victim owner, which
     // acquire-loads head_, reuses those slots (class comment). If the CAS
     // fails, what we copied may be stale; it was never published.
-    if (victim.head_.compare_exchange(head, head + n, MemoryOrder::kRelease,
-                                      MemoryOrder::kRelaxed)) {
+    if (victim.head_.compare_exchange(head, head + n, MemoryOrder::kRelease, MemoryOrder::kRelaxed)) {
       ASSERT(t != nullptr);
       // Release publishes the copied slots to own's consumers.
       if (n > 1) own->tail_.store(own_tail + n - 1, MemoryOrder::kRelease);
@@ -453,8 +444,7 @@ class GlobalRunQueue {
   };
 
   void set_size(size_t n) REQUIRES(lock_) {
-    ASSERT_MSG((n == 0) == (head_ == nullptr), "global runqueue: count {} disagrees with list",
-               n);
+    ASSERT_MSG((n == 0) == (head_ == nullptr), "global runqueue: count {} disagrees with list", n);
     count_ = n;
     // Relaxed: size() is only a hint (see there).
     size_.store(n, base::MemoryOrder::kRelaxed);

@@ -71,8 +71,7 @@ size_t drain(Local& q) {
 class RunQueueTest : public ::testing::TestWithParam<uint32_t> {};
 
 INSTANTIATE_TEST_SUITE_P(Start, RunQueueTest,
-                         ::testing::Values(0u, UINT32_MAX - 3, UINT32_MAX - kN / 2,
-                                           UINT32_MAX - kN + 1),
+                         ::testing::Values(0u, UINT32_MAX - 3, UINT32_MAX - kN / 2, UINT32_MAX - kN + 1),
                          [](const auto& info) { return "at" + std::to_string(info.index); });
 
 // Go's testSchedLocalQueue: for every fill level, FIFO and empty after.
@@ -232,8 +231,7 @@ TEST_P(RunQueueTest, RunNextIsStolenOnlyFromAnEmptyRingAndOnlyWhenAsked) {
   victim.push(&ts[1], false, g);
   int backoffs = 0;
   auto count = [&] { ++backoffs; };
-  EXPECT_EQ(steal_into(victim, &thief, StealRunNext::kYes, count), &ts[1])
-      << "ring not empty: ring first";
+  EXPECT_EQ(steal_into(victim, &thief, StealRunNext::kYes, count), &ts[1]) << "ring not empty: ring first";
   EXPECT_EQ(backoffs, 0);
   EXPECT_TRUE(victim.has_run_next());
   EXPECT_EQ(steal_into(victim, &thief, StealRunNext::kYes, count), &ts[0]);
@@ -282,11 +280,11 @@ TEST(GlobalRunQueue, PopBatchSizes) {
     uint32_t ncpu;
     size_t queued, max, want;
   } cases[] = {
-      {1, 0, 0, 0},           {1, 1, 0, 1},
-      {1, 10, 0, 10},         {4, 10, 0, 3},  // 10/4 + 1
-      {4, 3, 0, 1},           {4, 10, 2, 2},  // capped by max
-      {1, 1000, 0, kN / 2},  // capped by N/2
-      {3, 1000, 0, kN / 2},   {8, 1000, 0, 1000 / 8 + 1},
+      {1, 0, 0, 0},         {1, 1, 0, 1},
+      {1, 10, 0, 10},       {4, 10, 0, 3},  // 10/4 + 1
+      {4, 3, 0, 1},         {4, 10, 2, 2},  // capped by max
+      {1, 1000, 0, kN / 2},                 // capped by N/2
+      {3, 1000, 0, kN / 2}, {8, 1000, 0, 1000 / 8 + 1},
   };
   for (const Case& c : cases) {
     Global g(c.ncpu);
@@ -412,8 +410,7 @@ void stress(const StressConfig& cfg) {
       runs.fetch_add(1, std::memory_order_relaxed);
       if (gen < cfg.generations) seed(t, rng() % 3 == 0);
     };
-    while (runs.load(std::memory_order_relaxed) < total_runs &&
-           !stalled.load(std::memory_order_relaxed)) {
+    while (runs.load(std::memory_order_relaxed) < total_runs && !stalled.load(std::memory_order_relaxed)) {
       // Seed in bursts, sometimes larger than the ring, to force spills.
       if (seed_next < seed_end && rng() % 4 == 0) {
         size_t burst = rng() % (N + N / 2) + 1;
@@ -460,8 +457,7 @@ void stress(const StressConfig& cfg) {
   }
   for (auto& th : threads) th.join();
 
-  EXPECT_FALSE(stalled.load()) << "no progress: elements lost (ran " << runs.load() << " of "
-                               << total_runs << ")";
+  EXPECT_FALSE(stalled.load()) << "no progress: elements lost (ran " << runs.load() << " of " << total_runs << ")";
   EXPECT_EQ(duplicates.load(), 0u) << "an element was dequeued while not queued";
   EXPECT_EQ(overruns.load(), 0u);
   EXPECT_EQ(bad_queuer.load(), 0u);
@@ -491,21 +487,13 @@ constexpr size_t kScale = 8;  // TSan is several times slower; keep the run near
 constexpr size_t kScale = 32;
 #endif
 
-TEST(RunQueueStress, OneOwnerThreeThieves) {
-  stress<256>({4, true, 1, 50'000 * kScale});
-}
+TEST(RunQueueStress, OneOwnerThreeThieves) { stress<256>({4, true, 1, 50'000 * kScale}); }
 
-TEST(RunQueueStress, OneOwnerThreeThievesSmallRing) {
-  stress<8>({4, true, 1, 10'000 * kScale});
-}
+TEST(RunQueueStress, OneOwnerThreeThievesSmallRing) { stress<8>({4, true, 1, 10'000 * kScale}); }
 
-TEST(RunQueueStress, SymmetricWithRequeue) {
-  stress<256>({4, false, 4, 20'000 * kScale});
-}
+TEST(RunQueueStress, SymmetricWithRequeue) { stress<256>({4, false, 4, 20'000 * kScale}); }
 
-TEST(RunQueueStress, SymmetricWithRequeueSmallRing) {
-  stress<4>({3, false, 4, 10'000 * kScale});
-}
+TEST(RunQueueStress, SymmetricWithRequeueSmallRing) { stress<4>({3, false, 4, 10'000 * kScale}); }
 
 }  // namespace
 }  // namespace sched

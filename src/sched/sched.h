@@ -66,13 +66,13 @@ void preempt_enable();
 /// Per-CPU counters.
 struct CpuStats {
   uint64_t switches = 0;
-  uint64_t steals = 0;         // threads taken from other CPUs' rings
-  uint64_t idle_ns = 0;        // halted or spinning for work
+  uint64_t steals = 0;   // threads taken from other CPUs' rings
+  uint64_t idle_ns = 0;  // halted or spinning for work
   uint64_t preemptions = 0;
   uint64_t timer_interrupts = 0;
-  size_t queued = 0;           // ring + run_next + bound + inbox, now
-  uint64_t wakeups_sent = 0;   // idle CPUs this CPU kicked to look for work (wakep)
-  uint64_t tick_wakeps = 0;    // quantum ticks that found stealable work queued here
+  size_t queued = 0;          // ring + run_next + bound + inbox, now
+  uint64_t wakeups_sent = 0;  // idle CPUs this CPU kicked to look for work (wakep)
+  uint64_t tick_wakeps = 0;   // quantum ticks that found stealable work queued here
 };
 CpuStats cpu_stats(uint32_t cpu);
 
@@ -95,9 +95,9 @@ struct IdleInvariantReport {
   uint32_t first_idle_cpu = 0;
   uint32_t first_busy_cpu = 0;
   uint64_t first_waited_ns = 0;
-  uint32_t first_spinning = 0;  // CPUs spinning for work at that moment
-  uint64_t first_halted_ns = 0; // how long the idle CPU had been halted
-  uint32_t first_queued = 0;    // threads in the busy CPU's ring (run_next aside)
+  uint32_t first_spinning = 0;   // CPUs spinning for work at that moment
+  uint64_t first_halted_ns = 0;  // how long the idle CPU had been halted
+  uint32_t first_queued = 0;     // threads in the busy CPU's ring (run_next aside)
   uint64_t bound_ns = 0;
 };
 IdleInvariantReport idle_invariant_report();
@@ -150,7 +150,8 @@ inline uint64_t enter_blocking(const char* what) {
   uint32_t closed;
   asm volatile("movl %%gs:%c1, %0\n\torl %%gs:%c2, %0"
                : "=&r"(closed)
-               : "i"(__builtin_offsetof(arch::PerCpu, cli.depth)), "i"(__builtin_offsetof(arch::PerCpu, sched_no_block)));
+               : "i"(__builtin_offsetof(arch::PerCpu, cli.depth)),
+                 "i"(__builtin_offsetof(arch::PerCpu, sched_no_block)));
   if (__builtin_expect(closed != 0, 0)) report_may_not_block(what, flags);
   if (__builtin_expect((flags & arch::kRflagsIf) == 0, 0)) report_may_not_block(what, flags);
   return flags;
@@ -165,8 +166,8 @@ void block_irqs_off_until(Cond&& cond) {
     // condition before this read is seen here; one after it finds kBlocked.
     if (cond()) {
       uint32_t expected = static_cast<uint32_t>(ThreadState::kBlocked);
-      if (me->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunning),
-                                     base::MemoryOrder::kAcqRel, base::MemoryOrder::kAcquire))
+      if (me->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunning), base::MemoryOrder::kAcqRel,
+                                     base::MemoryOrder::kAcquire))
         return;
       // A wake queued us meanwhile: leave through the scheduler, which
       // will pick us up again from that queue.

@@ -53,9 +53,9 @@ struct ThreadFifo {
 struct alignas(64) CpuSched {
   constexpr CpuSched() = default;
 
-  Ring ring;             // stealable; owner ops with interrupts off
-  ThreadFifo bound;      // threads bound to this CPU, queued by this CPU (owner only)
-  LockedQueue inbox;     // threads bound to this CPU, queued by other CPUs
+  Ring ring;          // stealable; owner ops with interrupts off
+  ThreadFifo bound;   // threads bound to this CPU, queued by this CPU (owner only)
+  LockedQueue inbox;  // threads bound to this CPU, queued by other CPUs
   Thread* idle = nullptr;
   uint32_t index = 0;
   bool running = false;  // scheduling here: started and not offline (thieves skip it otherwise)
@@ -68,8 +68,8 @@ struct alignas(64) CpuSched {
   bool inherit_slice = false;  // the thread being switched to came from run_next
   // Decided by switch_to, acted on by finish_switch; both null between
   // switches (finish_switch clears what it acts on).
-  Thread* requeue = nullptr;   // the runnable thread just switched away from, to queue
-  Thread* reap = nullptr;      // the detached thread that just exited here, to free
+  Thread* requeue = nullptr;  // the runnable thread just switched away from, to queue
+  Thread* reap = nullptr;     // the detached thread that just exited here, to free
   uint64_t slice_start_tsc = 0;
   uint32_t global_countdown = 0;  // picks until the periodic global-queue check
   bool bound_turn = false;        // alternates bound and ring when both have work

@@ -11,8 +11,8 @@
 #include "src/base/atomic.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
-#include "src/ktest/timing.h"
 #include "src/ktest/require.h"
+#include "src/ktest/timing.h"
 #include "src/ktest/wait_until.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/kva.h"
@@ -179,7 +179,8 @@ KTEST(sched, yield_alternates_threads_on_one_cpu) {
   KASSERT_EQ(turns.n.load(MemoryOrder::kRelaxed), 32u);
   // Once both run, each yield hands over to the other.
   uint32_t switches = 0;
-  for (int i = 1; i < 32; ++i) switches += turns.log[i].load(MemoryOrder::kRelaxed) != turns.log[i - 1].load(MemoryOrder::kRelaxed);
+  for (int i = 1; i < 32; ++i)
+    switches += turns.log[i].load(MemoryOrder::kRelaxed) != turns.log[i - 1].load(MemoryOrder::kRelaxed);
   KEXPECT_GE(switches, 29u);
 }
 

@@ -274,7 +274,8 @@ void torture(ktest::Context& ktest_ctx, int seconds, bool hotplug) {
     sched::IdleInvariantReport idle = sched::idle_invariant_report();
     if (idle.violations != idle_violations_before) {
       ktest_ctx.fail(__FILE__, __LINE__,
-                     "idle invariant broken in second {}: cpu {} halted while a thread on cpu {} waited {} us", s + 1, idle.first_idle_cpu, idle.first_busy_cpu, idle.first_waited_ns / 1000);
+                     "idle invariant broken in second {}: cpu {} halted while a thread on cpu {} waited {} us", s + 1,
+                     idle.first_idle_cpu, idle.first_busy_cpu, idle.first_waited_ns / 1000);
       break;
     }
     for (int i = 0; i < kWorkers; ++i) {
@@ -307,7 +308,7 @@ void torture(ktest::Context& ktest_ctx, int seconds, bool hotplug) {
     steals += sched::cpu_stats(c).steals;
   }
   arch::kprint("torture: {} CPUs, {} operations, {} short-lived threads, {} switches, {} steals\n", t.ncpu, total,
-         t.short_lived.load(MemoryOrder::kRelaxed), switches, steals);
+               t.short_lived.load(MemoryOrder::kRelaxed), switches, steals);
 }
 
 KTEST(sched_torture, ten_seconds_of_everything) { torture(ktest_ctx, kSeconds, false); }

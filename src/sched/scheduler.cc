@@ -87,9 +87,7 @@ bool clear_idle_bit(uint32_t cpu) {
   return (idle_mask_[cpu / 64].fetch_and(~bit, MemoryOrder::kSeqCst) & bit) != 0;
 }
 
-bool is_idle(uint32_t cpu) {
-  return idle_mask_[cpu / 64].load(MemoryOrder::kSeqCst) & (uint64_t{1} << (cpu % 64));
-}
+bool is_idle(uint32_t cpu) { return idle_mask_[cpu / 64].load(MemoryOrder::kSeqCst) & (uint64_t{1} << (cpu % 64)); }
 
 bool any_idle_but(uint32_t self) {
   for (uint32_t w = 0; w < kMaskWords; ++w) {
@@ -263,13 +261,11 @@ void forward(Thread* t, uint32_t aff) {
   return pick_slow(c, may_steal);
 }
 
-bool has_local_work(CpuSched& c) {
-  return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty();
-}
+bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty(); }
 
 [[noreturn, gnu::cold, gnu::noinline]] void report_claimed(const CpuSched& c, const Thread* t, uint32_t claimed) {
-  PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index,
-        t->name, claimed - 1);
+  PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index, t->name,
+        claimed - 1);
 }
 
 // The outgoing thread's side of a switch, decided in switch_to.
@@ -307,7 +303,8 @@ template <uint32_t kFlags>
   // catches two CPUs picking the thread at once.
   const uint32_t cpu = c.index;
   uint32_t claimed = next->on_cpu.exchange(cpu + 1, MemoryOrder::kAcqRel);
-  if (claimed != 0) [[unlikely]] report_claimed(c, next, claimed);
+  if (claimed != 0) [[unlikely]]
+    report_claimed(c, next, claimed);
 
   uint64_t now = arch::rdtsc();  // the one clock read of a switch
   prev->run_tsc += now - prev->switched_in_tsc;
@@ -419,7 +416,7 @@ void park(CpuSched& c, bool& spinning) {
   for (;;) {
     // Acquire: the controller's writes before it asked us back.
     if (c.presence.load(MemoryOrder::kAcquire) == kCpuReturning) break;
-    hand_queued_threads_on(c);  // a waker that read a stale affinity
+    hand_queued_threads_on(c);              // a waker that read a stale affinity
     asm volatile("sti; hlt" ::: "memory");  // the STI shadow: a kick after the checks ends the HLT
     arch::cli();
   }
@@ -609,8 +606,8 @@ bool sched_running() {
 }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi);  // thread.cc
-Thread* make_idle_thread(uint32_t cpu, ThreadFn fn);                                 // thread.cc
-Thread* adopt_idle_context(uint32_t cpu);                                            // thread.cc
+Thread* make_idle_thread(uint32_t cpu, ThreadFn fn);                                // thread.cc
+Thread* adopt_idle_context(uint32_t cpu);                                           // thread.cc
 
 namespace {
 
@@ -869,6 +866,5 @@ IdleInvariantReport idle_invariant_report() {
   r.bound_ns = kIdleBoundNs;
   return r;
 }
-
 
 }  // namespace sched

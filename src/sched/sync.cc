@@ -32,8 +32,7 @@ void Mutex::lock_slow(uint32_t me) {
       continue;
     }
     if ((v & ~kWaiters) == me) PANIC("Mutex {}: recursive lock by thread {}", static_cast<void*>(this), owner_tid(me));
-    if ((v & kWaiters) == 0 &&
-        !word_.compare_exchange(v, v | kWaiters, MemoryOrder::kRelaxed, MemoryOrder::kRelaxed))
+    if ((v & kWaiters) == 0 && !word_.compare_exchange(v, v | kWaiters, MemoryOrder::kRelaxed, MemoryOrder::kRelaxed))
       continue;
     (void)futex_wait(reinterpret_cast<const uint32_t*>(&word_), v | kWaiters);
   }
@@ -50,7 +49,8 @@ void Mutex::unlock_slow(uint32_t me, uint32_t seen) {
 }
 
 void Note::wakeup() {
-  if (key_.exchange(1, MemoryOrder::kRelease) != 0) PANIC("Note {}: wakeup twice without clear", static_cast<void*>(this));
+  if (key_.exchange(1, MemoryOrder::kRelease) != 0)
+    PANIC("Note {}: wakeup twice without clear", static_cast<void*>(this));
   (void)futex_wake(reinterpret_cast<const uint32_t*>(&key_), kFutexAll);
 }
 

@@ -30,8 +30,7 @@ class CAPABILITY("mutex") Mutex {
   void lock() ACQUIRE() {
     uint32_t me = self_lock_tag();
     uint32_t expected = 0;
-    if (!word_.compare_exchange(expected, me, base::MemoryOrder::kAcquire, base::MemoryOrder::kRelaxed))
-      lock_slow(me);
+    if (!word_.compare_exchange(expected, me, base::MemoryOrder::kAcquire, base::MemoryOrder::kRelaxed)) lock_slow(me);
   }
   void unlock() RELEASE() {
     uint32_t me = self_lock_tag();

@@ -170,11 +170,16 @@ Thread* self() { return current(); }
 
 const char* state_name(ThreadState s) {
   switch (s) {
-    case ThreadState::kRunnable: return "runnable";
-    case ThreadState::kRunning: return "running";
-    case ThreadState::kBlocked: return "blocked";
-    case ThreadState::kSleeping: return "sleeping";
-    case ThreadState::kDead: return "dead";
+    case ThreadState::kRunnable:
+      return "runnable";
+    case ThreadState::kRunning:
+      return "running";
+    case ThreadState::kBlocked:
+      return "blocked";
+    case ThreadState::kSleeping:
+      return "sleeping";
+    case ThreadState::kDead:
+      return "dead";
   }
   return "?";
 }
@@ -324,7 +329,8 @@ void sleep_until(uint64_t deadline_ns) {
     ++me->voluntary;
     schedule_away(this_sched(), me);
     arch::irq_restore(flags);
-    ASSERT_MSG(me->sleep_fired.load(MemoryOrder::kAcquire) != 0, "sched: '{}' woke from sleep before its timer", me->name);
+    ASSERT_MSG(me->sleep_fired.load(MemoryOrder::kAcquire) != 0, "sched: '{}' woke from sleep before its timer",
+               me->name);
   }
 }
 

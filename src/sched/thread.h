@@ -45,17 +45,17 @@ const char* state_name(ThreadState s);
 using ThreadFn = void (*)(void* arg);
 
 struct ThreadOptions {
-  const char* name = "thread";  // copied (truncated to kNameLen - 1)
-  uint32_t cpu = kAnyCpu;       // run only on this CPU, or anywhere
+  const char* name = "thread";            // copied (truncated to kNameLen - 1)
+  uint32_t cpu = kAnyCpu;                 // run only on this CPU, or anywhere
   size_t stack_size = kDefaultStackSize;  // rounded up to pages
 };
 
 /// Per-thread counters, for the monitor and tests.
 struct ThreadStats {
-  uint64_t run_ns = 0;          // time on a CPU (TSC-measured at each switch)
-  uint64_t voluntary = 0;       // switches away by yield, block or sleep
-  uint64_t involuntary = 0;     // switches away by preemption
-  uint32_t last_cpu = 0;        // the CPU it last ran on
+  uint64_t run_ns = 0;       // time on a CPU (TSC-measured at each switch)
+  uint64_t voluntary = 0;    // switches away by yield, block or sleep
+  uint64_t involuntary = 0;  // switches away by preemption
+  uint32_t last_cpu = 0;     // the CPU it last ran on
 };
 
 /// A kernel thread. The scheduler's fields are internal; outside sched use
@@ -64,15 +64,15 @@ struct ThreadStats {
 struct Thread {
   static constexpr size_t kNameLen = 24;
 
-  uint64_t saved_rsp = 0;           // the switched-out stack pointer
+  uint64_t saved_rsp = 0;  // the switched-out stack pointer
   // 1 + the CPU that claimed it, from being picked until that CPU has left
   // its stack; 0 when on no CPU. Claimed with an exchange that must find 0,
   // which proves (always on) that no two CPUs ever run the thread at once.
   base::Atomic<uint32_t> on_cpu{0};
   base::Atomic<uint32_t> state{static_cast<uint32_t>(ThreadState::kRunnable)};
-  Thread* rq_next = nullptr;        // link in the global queue, a bound FIFO or an inbox
+  Thread* rq_next = nullptr;  // link in the global queue, a bound FIFO or an inbox
   base::Atomic<uint32_t> affinity{kAnyCpu};
-  uint32_t tid = 0;                 // unique among live threads (descriptor number)
+  uint32_t tid = 0;  // unique among live threads (descriptor number)
 
   ThreadFn fn = nullptr;
   void* arg = nullptr;
@@ -109,7 +109,7 @@ struct Thread {
   // All live threads (for the monitor), under the thread-list lock.
   Thread* all_prev = nullptr;
   Thread* all_next = nullptr;
-  Thread* free_next = nullptr;      // descriptor free list
+  Thread* free_next = nullptr;  // descriptor free list
 
   char name[kNameLen] = {};
 

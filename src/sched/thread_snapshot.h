@@ -26,7 +26,10 @@ class ThreadSnapshot {
  public:
   /// Empties it in place (a fresh copy would be a stack temporary of the
   /// whole array).
-  void clear() { n_ = threads_ = idle_ = unlisted_ = 0; run_ns_ = voluntary_ = involuntary_ = 0; }
+  void clear() {
+    n_ = threads_ = idle_ = unlisted_ = 0;
+    run_ns_ = voluntary_ = involuntary_ = 0;
+  }
 
   void add(const ThreadRow& r) {
     ++threads_;

@@ -103,7 +103,7 @@ void TimerQueue::insert_fixup(Timer* z) {
   // z is red; the only possible violation is a red parent.
   while (is_red(z->parent_)) {
     Timer* p = z->parent_;
-    Timer* g = p->parent_;  // exists: a red node is never the root
+    Timer* g = p->parent_;                                    // exists: a red node is never the root
     const int side = p == g->child_[kLeft] ? kLeft : kRight;  // p's side of g
     const int other = 1 - side;
     Timer* uncle = g->child_[other];

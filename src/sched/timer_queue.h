@@ -119,8 +119,7 @@ class TimerQueue {
 
  private:
   static bool before(const Timer* a, const Timer* b) {
-    return a->deadline_ns_ < b->deadline_ns_ ||
-           (a->deadline_ns_ == b->deadline_ns_ && a->seq_ < b->seq_);
+    return a->deadline_ns_ < b->deadline_ns_ || (a->deadline_ns_ == b->deadline_ns_ && a->seq_ < b->seq_);
   }
   static bool is_red(const Timer* t) { return t != nullptr && t->red_; }
   static Timer* min_of(Timer* t);

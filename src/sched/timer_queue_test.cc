@@ -66,8 +66,7 @@ TEST(TimerQueue, EqualDeadlinesFireInInsertionOrder) {
   for (int i = 0; i < 8; ++i) q.insert(t[i], i % 2 == 0 ? 100 : 50);
   TimerList out;
   EXPECT_EQ(q.pop_expired(100, out), 8u);
-  EXPECT_EQ(drain(out),
-            (std::vector<Timer*>{&t[1], &t[3], &t[5], &t[7], &t[0], &t[2], &t[4], &t[6]}));
+  EXPECT_EQ(drain(out), (std::vector<Timer*>{&t[1], &t[3], &t[5], &t[7], &t[0], &t[2], &t[4], &t[6]}));
 }
 
 TEST(TimerQueue, ReinsertedTimerGoesBehindEqualDeadlines) {

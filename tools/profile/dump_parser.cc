@@ -66,8 +66,7 @@ std::optional<uint64_t> parse_uint(std::string_view s, int base) {
 
 // `key=<decimal>` exactly.
 std::optional<uint64_t> keyed_uint(std::string_view field, std::string_view key) {
-  if (field.size() <= key.size() + 1 || field.substr(0, key.size()) != key ||
-      field[key.size()] != '=') {
+  if (field.size() <= key.size() + 1 || field.substr(0, key.size()) != key || field[key.size()] != '=') {
     return std::nullopt;
   }
   return parse_uint(field.substr(key.size() + 1), 10);
@@ -79,21 +78,21 @@ bool parse_begin(const Line& l, Capture* c, std::string* error) {
   const auto f = split_fields(l.text);
   // prof-dump begin v1 build-id=<hex|none> hz=<N> period_ns=<N> cpus=<N>
   if (f.size() >= 3 && f[2] != "v1") {
-    *error = at(l.number) + "unsupported dump version '" + std::string(f[2]) +
-             "' (this tool reads v1)";
+    *error = at(l.number) + "unsupported dump version '" + std::string(f[2]) + "' (this tool reads v1)";
     return false;
   }
   const auto bad = [&] {
-    *error = at(l.number) + "malformed begin line (want 'prof-dump begin v1 build-id=<hex|none> "
-                            "hz=<N> period_ns=<N> cpus=<N>'): " + std::string(l.text);
+    *error = at(l.number) +
+             "malformed begin line (want 'prof-dump begin v1 build-id=<hex|none> "
+             "hz=<N> period_ns=<N> cpus=<N>'): " +
+             std::string(l.text);
     return false;
   };
   if (f.size() != 7 || f[3].substr(0, 9) != "build-id=") return bad();
   const std::string_view id = f[3].substr(9);
   if (id == "none") {
     c->build_id.clear();
-  } else if (id.empty() || id.size() % 2 != 0 ||
-             id.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+  } else if (id.empty() || id.size() % 2 != 0 || id.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
     return bad();
   } else {
     c->build_id = std::string(id);
@@ -126,8 +125,7 @@ bool parse_sample(const Line& l, const Capture& c, prof::Sample* s, std::string*
   };
   if (f.size() < 7) return bad("want 's <cpu> <tid> <mode> <event> <timestamp> <pc0> [<pc1> ...]'");
   if (f.size() - 6 > prof::kMaxSamplePcs) {
-    return bad(std::to_string(f.size() - 6) + " pcs, at most " +
-               std::to_string(prof::kMaxSamplePcs));
+    return bad(std::to_string(f.size() - 6) + " pcs, at most " + std::to_string(prof::kMaxSamplePcs));
   }
   const auto cpu = parse_uint(f[1], 10);
   if (!cpu || *cpu >= c.cpus) return bad("cpu not a decimal below cpus=" + std::to_string(c.cpus));
@@ -161,8 +159,7 @@ bool parse_end(const Line& l, uint64_t* samples, uint64_t* dropped, std::string*
     d = keyed_uint(f[3], "dropped");
   }
   if (!n || !d) {
-    *error = at(l.number) + "malformed end line (want 'prof-dump end samples=<N> dropped=<N>'): " +
-             std::string(l.text);
+    *error = at(l.number) + "malformed end line (want 'prof-dump end samples=<N> dropped=<N>'): " + std::string(l.text);
     return false;
   }
   *samples = *n;
@@ -219,9 +216,8 @@ bool parse_dump(std::string_view log, Capture* out, std::string* error) {
   uint64_t want = 0;
   if (!parse_end(lines[end], &want, &c.dropped, error)) return false;
   if (c.samples.size() != want) {
-    *error = "capture incomplete: got " + std::to_string(c.samples.size()) + " of " +
-             std::to_string(want) + " samples (lines " + std::to_string(c.begin_line) + "-" +
-             std::to_string(c.end_line) + ")";
+    *error = "capture incomplete: got " + std::to_string(c.samples.size()) + " of " + std::to_string(want) +
+             " samples (lines " + std::to_string(c.begin_line) + "-" + std::to_string(c.end_line) + ")";
     return false;
   }
   *out = std::move(c);

@@ -105,8 +105,7 @@ TEST(DumpParser, MaxPcs) {
   const Capture c = parse_ok(begin + line + "\nprof-dump end samples=1 dropped=0\n");
   EXPECT_EQ(c.samples[0].n_pcs, 33);
   EXPECT_EQ(c.samples[0].pcs[32], 0x1032u);
-  EXPECT_NE(parse_error(begin + line + " 5\nprof-dump end samples=1 dropped=0\n").find("34 pcs"),
-            std::string::npos);
+  EXPECT_NE(parse_error(begin + line + " 5\nprof-dump end samples=1 dropped=0\n").find("34 pcs"), std::string::npos);
 }
 
 TEST(DumpParser, TruncatedCaptures) {
@@ -131,7 +130,7 @@ TEST(DumpParser, MalformedSampleLinesNameTheirLine) {
     const char* line;
     const char* why;
   } cases[] = {
-      {"s 0 1 thread 0 1", "want 's <cpu>"},                // no pc
+      {"s 0 1 thread 0 1", "want 's <cpu>"},  // no pc
       {"s 2 1 thread 0 1 ab", "cpu not a decimal below cpus=2"},
       {"s x 1 thread 0 1 ab", "cpu not a decimal"},
       {"s 0 -1 thread 0 1 ab", "tid not a decimal"},
@@ -140,9 +139,9 @@ TEST(DumpParser, MalformedSampleLinesNameTheirLine) {
       {"s 0 1 thread 0 1.5 ab", "timestamp not a decimal"},
       {"s 0 1 thread 0 1 0xab", "pc 0 not lowercase hex"},
       {"s 0 1 thread 0 1 ab CD", "pc 1 not lowercase hex"},
-      {"s 0 1 thread 0 1 ab  cd", "pc 1 not lowercase hex"},  // two spaces: an empty field
-      {"s 0 1 thread 0 1 ab ", "pc 1 not lowercase hex"},      // trailing space
-      {"s 0 1 thread 0 1 12345678901234567", "pc 0 not lowercase hex"},  // 17 digits
+      {"s 0 1 thread 0 1 ab  cd", "pc 1 not lowercase hex"},                  // two spaces: an empty field
+      {"s 0 1 thread 0 1 ab ", "pc 1 not lowercase hex"},                     // trailing space
+      {"s 0 1 thread 0 1 12345678901234567", "pc 0 not lowercase hex"},       // 17 digits
       {"s 0 1 thread 0 99999999999999999999 ab", "timestamp not a decimal"},  // overflow
   };
   for (const auto& t : cases) {
@@ -171,8 +170,7 @@ TEST(DumpParser, MalformedMarkers) {
     EXPECT_EQ(parse_error(begin + s + end).rfind("line 1: malformed begin line", 0), 0u);
   }
   const std::string begin = "prof-dump begin v1 build-id=none hz=1 period_ns=1 cpus=1\n";
-  EXPECT_EQ(parse_error(begin + s + "prof-dump end samples=1\n").rfind("line 3: malformed end line", 0),
-            0u);
+  EXPECT_EQ(parse_error(begin + s + "prof-dump end samples=1\n").rfind("line 3: malformed end line", 0), 0u);
   EXPECT_EQ(parse_error(begin + s + "prof-dump end\n").rfind("line 3: malformed end line", 0), 0u);
   EXPECT_EQ(parse_error("prof-dump begin\n" + s + end).rfind("line 1: malformed begin line", 0), 0u);
   EXPECT_EQ(parse_error(begin + s + "prof-dump pause\n" + end),
@@ -199,8 +197,7 @@ TEST(DumpParser, LastCompleteCaptureWins) {
   EXPECT_EQ(c.ignored_begin_line, 7u);
   // Two begins before one end (the first dump cut short, then restarted):
   // the one nearest the end counts.
-  c = parse_ok("prof-dump begin v1 build-id=none hz=100 period_ns=1 cpus=1\ns 0 1 thread 0 1 ab\n" +
-               second);
+  c = parse_ok("prof-dump begin v1 build-id=none hz=100 period_ns=1 cpus=1\ns 0 1 thread 0 1 ab\n" + second);
   EXPECT_EQ(c.hz, 200u);
   EXPECT_EQ(c.samples.size(), 1u);
 }

@@ -45,8 +45,7 @@ std::string to_hex(std::string_view bytes) {
 bool notes(const Bytes& b, uint64_t off, uint64_t size, ElfInfo* out, std::string* error) {
   uint64_t pos = 0;
   while (pos + 12 <= size) {
-    const uint64_t namesz = b.u(off + pos, 4), descsz = b.u(off + pos + 4, 4),
-                   type = b.u(off + pos + 8, 4);
+    const uint64_t namesz = b.u(off + pos, 4), descsz = b.u(off + pos + 4, 4), type = b.u(off + pos + 8, 4);
     const uint64_t name_off = pos + 12, desc_off = name_off + ((namesz + 3) & ~uint64_t{3});
     const uint64_t next = desc_off + ((descsz + 3) & ~uint64_t{3});
     if (next > size) {
@@ -66,7 +65,11 @@ bool parse_elf(std::string_view bytes, ElfInfo* out, std::string* error) {
   *out = ElfInfo{};
   const Bytes b(bytes);
   // e_ident: magic, ELFCLASS64 (2), ELFDATA2LSB (1).
-  if (!b.has(0, 64) || bytes.substr(0, 4) != "\x7f" "ELF" || b.u(4, 1) != 2 || b.u(5, 1) != 1) {
+  if (!b.has(0, 64) ||
+      bytes.substr(0, 4) !=
+          "\x7f"
+          "ELF" ||
+      b.u(4, 1) != 2 || b.u(5, 1) != 1) {
     *error = "not an ELF64 little-endian file";
     return false;
   }

@@ -13,7 +13,7 @@
 namespace profile {
 
 struct ElfInfo {
-  std::string build_id;     // lowercase hex; empty when there is no NT_GNU_BUILD_ID note
+  std::string build_id;  // lowercase hex; empty when there is no NT_GNU_BUILD_ID note
   /// The largest executable PT_LOAD segment (0, 0 if none): the kernel's
   /// .text, not the small 32-bit .boot segment no sample can land in.
   uint64_t text_start = 0;

@@ -28,11 +28,20 @@ std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -76,8 +85,8 @@ class Writer {
     if (w < o_.min_width) return;
     const double y = height() - kBottom - static_cast<double>(level + 1) * o_.frame_height;
     const std::string pct = num(100.0 * static_cast<double>(n.count) / static_cast<double>(total_));
-    out_ += "<g><title>" + escape(name) + " (" + std::to_string(n.count) + " sample" +
-            (n.count == 1 ? "" : "s") + ", " + pct + "%)</title>";
+    out_ += "<g><title>" + escape(name) + " (" + std::to_string(n.count) + " sample" + (n.count == 1 ? "" : "s") +
+            ", " + pct + "%)</title>";
     out_ += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"" +
             num(o_.frame_height - 1) + "\" fill=\"" + colour(name) + "\" rx=\"2\"/>";
     const std::string l = label(name, w);
@@ -93,8 +102,8 @@ class Writer {
 
   std::string document(const Node& root) {
     std::string head = "<?xml version=\"1.0\" standalone=\"no\"?>\n";
-    head += "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(o_.width) +
-            "\" height=\"" + num(height()) + "\" viewBox=\"0 0 " + num(o_.width) + " " + num(height()) + "\">\n";
+    head += "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(o_.width) + "\" height=\"" +
+            num(height()) + "\" viewBox=\"0 0 " + num(o_.width) + " " + num(height()) + "\">\n";
     head += "<style>text { font-family: monospace; font-size: " + num(kFontSize) +
             "px; fill: #000; } rect:hover { stroke: #000; stroke-width: 0.5; }</style>\n";
     head += "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#f8f8f0\"/>\n";

@@ -42,8 +42,7 @@ TEST(FlameSvg, WidthsFollowCounts) {
   const Folded f = {{"main;work;spin", 60}, {"main;work", 30}, {"main;idle", 10}};
   const std::string svg = flame_svg(f);
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
-  EXPECT_NE(svg.find("<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"1200.00\""),
-            std::string::npos);
+  EXPECT_NE(svg.find("<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"1200.00\""), std::string::npos);
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
   const std::vector<Rect> rs = frames(svg);
   ASSERT_EQ(rs.size(), 5u);  // all, main, idle, work, spin

@@ -77,8 +77,8 @@ TEST(Gzip, GzipToolAcceptsIt) {
   const std::string path = std::string(tmp) + "/data.gz";
   const std::vector<uint8_t> data = pattern(150'000);
   const std::vector<uint8_t> gz = gzip_stored(data);
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(gz.data()),
-                                              static_cast<std::streamsize>(gz.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(gz.data()), static_cast<std::streamsize>(gz.size()));
   FILE* p = popen(("gzip -dc '" + path + "'").c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::vector<uint8_t> out;

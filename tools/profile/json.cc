@@ -43,8 +43,7 @@ class Reader {
     return false;
   }
   void ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
-      ++pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
   }
   bool eat(char c) {
     if (pos_ < s_.size() && s_[pos_] == c) {
@@ -63,13 +62,26 @@ class Reader {
     if (depth > kMaxDepth) return err("nested too deeply");
     if (pos_ >= s_.size()) return err("unexpected end");
     switch (s_[pos_]) {
-      case '{': return object(v, depth);
-      case '[': return array(v, depth);
-      case '"': v->kind = JsonValue::Kind::kString; return string(&v->string);
-      case 't': v->kind = JsonValue::Kind::kBool; v->boolean = true; return literal("true");
-      case 'f': v->kind = JsonValue::Kind::kBool; v->boolean = false; return literal("false");
-      case 'n': v->kind = JsonValue::Kind::kNull; return literal("null");
-      default: return number(v);
+      case '{':
+        return object(v, depth);
+      case '[':
+        return array(v, depth);
+      case '"':
+        v->kind = JsonValue::Kind::kString;
+        return string(&v->string);
+      case 't':
+        v->kind = JsonValue::Kind::kBool;
+        v->boolean = true;
+        return literal("true");
+      case 'f':
+        v->kind = JsonValue::Kind::kBool;
+        v->boolean = false;
+        return literal("false");
+      case 'n':
+        v->kind = JsonValue::Kind::kNull;
+        return literal("null");
+      default:
+        return number(v);
     }
   }
 
@@ -118,10 +130,14 @@ class Reader {
     for (int i = 0; i < 4; ++i) {
       const char c = s_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return err("bad \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return err("bad \\u escape");
     }
     *out = v;
     return true;
@@ -158,22 +174,37 @@ class Reader {
       }
       if (pos_ >= s_.size()) return err("unterminated string");
       switch (s_[pos_++]) {
-        case '"': *out += '"'; break;
-        case '\\': *out += '\\'; break;
-        case '/': *out += '/'; break;
-        case 'b': *out += '\b'; break;
-        case 'f': *out += '\f'; break;
-        case 'n': *out += '\n'; break;
-        case 'r': *out += '\r'; break;
-        case 't': *out += '\t'; break;
+        case '"':
+          *out += '"';
+          break;
+        case '\\':
+          *out += '\\';
+          break;
+        case '/':
+          *out += '/';
+          break;
+        case 'b':
+          *out += '\b';
+          break;
+        case 'f':
+          *out += '\f';
+          break;
+        case 'n':
+          *out += '\n';
+          break;
+        case 'r':
+          *out += '\r';
+          break;
+        case 't':
+          *out += '\t';
+          break;
         case 'u': {
           uint32_t cp;
           if (!hex4(&cp)) return false;
           // A UTF-16 surrogate pair encodes one code point above U+FFFF.
           if (cp >= 0xd800 && cp < 0xdc00) {
             uint32_t lo;
-            if (!eat('\\') || !eat('u') || !hex4(&lo) || lo < 0xdc00 || lo >= 0xe000)
-              return err("unpaired surrogate");
+            if (!eat('\\') || !eat('u') || !hex4(&lo) || lo < 0xdc00 || lo >= 0xe000) return err("unpaired surrogate");
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
           } else if (cp >= 0xdc00 && cp < 0xe000) {
             return err("unpaired surrogate");
@@ -181,7 +212,8 @@ class Reader {
           utf8(cp, out);
           break;
         }
-        default: return err("bad escape");
+        default:
+          return err("bad escape");
       }
     }
   }

@@ -21,10 +21,9 @@ std::string bad(std::string_view s) {
 }
 
 TEST(Json, LlvmSymbolizerLine) {
-  const JsonValue v = ok(
-      R"j({"Address":"0x1130","ModuleName":"/tmp/a","Symbol":[{"Column":74,"Discriminator":0,)j"
-      R"j("FileName":"/tmp/a.cc","FunctionName":"inner(int)","Line":1,"StartAddress":"0x1130"},)j"
-      R"j({"FunctionName":"outer(int)","Line":2}]})j");
+  const JsonValue v = ok(R"j({"Address":"0x1130","ModuleName":"/tmp/a","Symbol":[{"Column":74,"Discriminator":0,)j"
+                         R"j("FileName":"/tmp/a.cc","FunctionName":"inner(int)","Line":1,"StartAddress":"0x1130"},)j"
+                         R"j({"FunctionName":"outer(int)","Line":2}]})j");
   ASSERT_EQ(v.kind, JsonValue::Kind::kObject);
   EXPECT_EQ(v.get("Address")->string, "0x1130");
   const JsonValue* sym = v.get("Symbol");

@@ -42,8 +42,8 @@ bool append(void* ctx, const uint8_t* data, size_t n) {
 
 }  // namespace
 
-bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo& elf,
-              const std::string& elf_name, std::vector<uint8_t>* out, std::string* error) {
+bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo& elf, const std::string& elf_name,
+              std::vector<uint8_t>* out, std::string* error) {
   Lookup lookup{&symbols, {}};
   size_t max_inlined = 0;
   for (const auto& [addr, sym] : symbols) {
@@ -65,9 +65,9 @@ bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo&
   for (const prof::Sample& s : capture.samples) {
     first = std::min(first, s.header.timestamp);
     last = std::max(last, s.header.timestamp);
-    const auto key = std::make_tuple(s.header.cpu, s.header.tid,
-                                     static_cast<uint16_t>(prof::sample_flags::mode(s.header.flags)),
-                                     std::vector<uint64_t>(s.pcs, s.pcs + s.n_pcs));
+    const auto key =
+        std::make_tuple(s.header.cpu, s.header.tid, static_cast<uint16_t>(prof::sample_flags::mode(s.header.flags)),
+                        std::vector<uint64_t>(s.pcs, s.pcs + s.n_pcs));
     const auto [it, is_new] = merged.emplace(key, samples.size());
     if (is_new) {
       storage.emplace_back();

@@ -17,7 +17,7 @@ namespace profile {
 
 /// profile.pb.gz's bytes. `elf_name` names the mapping's file. False with
 /// a message if the encoder refuses (it should not).
-bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo& elf,
-              const std::string& elf_name, std::vector<uint8_t>* out, std::string* error);
+bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo& elf, const std::string& elf_name,
+              std::vector<uint8_t>* out, std::string* error);
 
 }  // namespace profile

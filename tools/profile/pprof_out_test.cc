@@ -106,10 +106,11 @@ TEST(PprofOut, SamplesAlikeAreMerged) {
   c.cpus = 2;
   const auto t = prof::SampleMode::kThread;
   c.samples = {
-      sample(0, 5, t, 1, {0x10, 0x21}), sample(0, 5, t, 2, {0x10, 0x21}),
-      sample(1, 5, t, 3, {0x10, 0x21}),                    // another CPU
+      sample(0, 5, t, 1, {0x10, 0x21}),
+      sample(0, 5, t, 2, {0x10, 0x21}),
+      sample(1, 5, t, 3, {0x10, 0x21}),                             // another CPU
       sample(0, 5, prof::SampleMode::kInterrupt, 4, {0x10, 0x21}),  // another mode
-      sample(0, 5, t, 5, {0x10, 0x22}),                    // another stack
+      sample(0, 5, t, 5, {0x10, 0x22}),                             // another stack
       sample(0, 5, t, 6, {0x10, 0x21}),
   };
   std::vector<uint8_t> gz;

@@ -95,16 +95,15 @@ int run(int argc, char** argv) {
   if (!parse_dump(log.str(), &capture, &error)) return fail(capture_path + ": " + error);
   if (capture.ignored_begin_line != 0) {
     std::cerr << "profile_tool: warning: " << capture_path << ": the capture begun at line "
-              << capture.ignored_begin_line << " has no end; using the complete one at lines "
-              << capture.begin_line << "-" << capture.end_line << "\n";
+              << capture.ignored_begin_line << " has no end; using the complete one at lines " << capture.begin_line
+              << "-" << capture.end_line << "\n";
   }
 
   ElfInfo elf;
   if (!read_elf(elf_path, &elf, &error)) return fail(error);
   if (capture.build_id != elf.build_id) {
-    return fail("build id mismatch: the capture comes from kernel build " + id_or_none(capture.build_id) +
-                " but " + elf_path + " is build " + id_or_none(elf.build_id) +
-                "; symbolize with the kernel.elf that was booted");
+    return fail("build id mismatch: the capture comes from kernel build " + id_or_none(capture.build_id) + " but " +
+                elf_path + " is build " + id_or_none(elf.build_id) + "; symbolize with the kernel.elf that was booted");
   }
 
   const std::vector<uint64_t> addrs = unique_addresses(capture.samples);
@@ -138,10 +137,12 @@ int run(int argc, char** argv) {
   std::cout << total << " samples at " << capture.hz << " Hz on " << capture.cpus << " CPU"
             << (capture.cpus == 1 ? "" : "s") << ", " << capture.dropped << " dropped"
             << (capture.dropped != 0 ? " (a sample ring was full)" : "") << "\n";
-  if (total == 0) std::cout << "no samples: the outputs are empty\n";
-  else std::cout << top_table(top_functions(folded), total, top);
-  std::cout << "wrote " << (dir / "profile.pb.gz").string() << " (go tool pprof), "
-            << (dir / "folded.txt").string() << ", " << (dir / "flame.svg").string() << "\n";
+  if (total == 0)
+    std::cout << "no samples: the outputs are empty\n";
+  else
+    std::cout << top_table(top_functions(folded), total, top);
+  std::cout << "wrote " << (dir / "profile.pb.gz").string() << " (go tool pprof), " << (dir / "folded.txt").string()
+            << ", " << (dir / "flame.svg").string() << "\n";
   return 0;
 }
 

@@ -71,7 +71,8 @@ std::vector<TopRow> top_functions(const Folded& folded) {
     std::string_view leaf;
     while (true) {
       const size_t semi = stack.find(';', pos);
-      const std::string_view name = std::string_view(stack).substr(pos, semi == std::string::npos ? std::string::npos : semi - pos);
+      const std::string_view name =
+          std::string_view(stack).substr(pos, semi == std::string::npos ? std::string::npos : semi - pos);
       if (seen.insert(name).second) {
         TopRow& r = rows[std::string(name)];
         r.function = name;

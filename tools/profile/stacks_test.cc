@@ -22,8 +22,7 @@ Symbol fn(std::initializer_list<const char*> innermost_first) {
 TEST(Stacks, ReturnAddressesAreLookedUpOneByteBack) {
   const prof::Sample s = sample({0x1000, 0x2005, 0x3009});
   EXPECT_EQ(lookup_addresses(s), (std::vector<uint64_t>{0x1000, 0x2004, 0x3008}));
-  EXPECT_EQ(unique_addresses({s, sample({0x2004, 0x2005})}),
-            (std::vector<uint64_t>{0x1000, 0x2004, 0x3008}));
+  EXPECT_EQ(unique_addresses({s, sample({0x2004, 0x2005})}), (std::vector<uint64_t>{0x1000, 0x2004, 0x3008}));
 }
 
 TEST(Stacks, NamesRootFirstWithInlinedFrames) {
@@ -43,13 +42,15 @@ TEST(Stacks, NamesRootFirstWithInlinedFrames) {
 
 TEST(Stacks, FoldAndTop) {
   const SymbolTable t = {
-      {0x100, fn({"spin"})}, {0x200, fn({"work"})}, {0x300, fn({"main"})},
+      {0x100, fn({"spin"})},
+      {0x200, fn({"work"})},
+      {0x300, fn({"main"})},
       {0x400, fn({"recurse"})},
   };
   std::vector<prof::Sample> samples;
   for (int i = 0; i < 6; ++i) samples.push_back(sample({0x100, 0x201, 0x301}));  // main;work;spin
   for (int i = 0; i < 3; ++i) samples.push_back(sample({0x200, 0x301}));         // main;work
-  samples.push_back(sample({0x400, 0x401, 0x401, 0x301}));  // main;recurse;recurse;recurse
+  samples.push_back(sample({0x400, 0x401, 0x401, 0x301}));                       // main;recurse;recurse;recurse
   const Folded f = fold(samples, t);
   EXPECT_EQ(folded_text(f),
             "main;recurse;recurse;recurse 1\n"

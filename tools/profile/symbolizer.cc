@@ -65,8 +65,8 @@ class TempFile {
 
 }  // namespace
 
-bool parse_symbolizer_output(std::string_view output, const std::vector<uint64_t>& addrs,
-                             std::vector<Symbol>* symbols, std::string* error) {
+bool parse_symbolizer_output(std::string_view output, const std::vector<uint64_t>& addrs, std::vector<Symbol>* symbols,
+                             std::string* error) {
   symbols->clear();
   size_t pos = 0, line_no = 0;
   while (pos < output.size()) {
@@ -110,16 +110,15 @@ bool parse_symbolizer_output(std::string_view output, const std::vector<uint64_t
     symbols->push_back(std::move(s));
   }
   if (symbols->size() != addrs.size()) {
-    *error = "llvm-symbolizer answered " + std::to_string(symbols->size()) + " of " +
-             std::to_string(addrs.size()) + " addresses";
+    *error = "llvm-symbolizer answered " + std::to_string(symbols->size()) + " of " + std::to_string(addrs.size()) +
+             " addresses";
     return false;
   }
   return true;
 }
 
-bool run_symbolizer(const std::string& tool, const std::string& elf,
-                    const std::vector<uint64_t>& addrs, std::vector<Symbol>* symbols,
-                    std::string* error) {
+bool run_symbolizer(const std::string& tool, const std::string& elf, const std::vector<uint64_t>& addrs,
+                    std::vector<Symbol>* symbols, std::string* error) {
   // Files rather than pipes: the whole input is written before the tool
   // starts, so neither side can block on a full pipe.
   TempFile in("profile-addrs"), out("profile-symbols");
@@ -140,8 +139,7 @@ bool run_symbolizer(const std::string& tool, const std::string& elf,
   posix_spawn_file_actions_addopen(&fa, 0, in.path().c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out.path().c_str(), O_WRONLY | O_TRUNC, 0);
   const std::string obj = "--obj=" + elf;
-  const char* argv[] = {tool.c_str(), obj.c_str(), "--inlines", "--demangle",
-                        "--output-style=JSON", nullptr};
+  const char* argv[] = {tool.c_str(), obj.c_str(), "--inlines", "--demangle", "--output-style=JSON", nullptr};
   pid_t pid;
   const int rc = posix_spawnp(&pid, tool.c_str(), &fa, nullptr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -153,8 +151,9 @@ bool run_symbolizer(const std::string& tool, const std::string& elf,
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    *error = tool + (WIFEXITED(status) ? " exited with status " + std::to_string(WEXITSTATUS(status))
-                                       : " was killed by signal " + std::to_string(WTERMSIG(status))) +
+    *error = tool +
+             (WIFEXITED(status) ? " exited with status " + std::to_string(WEXITSTATUS(status))
+                                : " was killed by signal " + std::to_string(WTERMSIG(status))) +
              " on " + elf;
     return false;
   }

@@ -28,14 +28,13 @@ struct Symbol {
 /// Parses llvm-symbolizer's JSON output (one object per line, in input
 /// order) for `addrs`. False with a message if a line is not JSON, the
 /// count differs, or an object names another address.
-bool parse_symbolizer_output(std::string_view output, const std::vector<uint64_t>& addrs,
-                             std::vector<Symbol>* symbols, std::string* error);
+bool parse_symbolizer_output(std::string_view output, const std::vector<uint64_t>& addrs, std::vector<Symbol>* symbols,
+                             std::string* error);
 
 /// Runs `tool` (a path, or a name looked up on PATH, e.g.
 /// "llvm-symbolizer-14") over `addrs` against `elf`: one process, the
 /// addresses on its standard input. `symbols` gets one entry per address.
-bool run_symbolizer(const std::string& tool, const std::string& elf,
-                    const std::vector<uint64_t>& addrs, std::vector<Symbol>* symbols,
-                    std::string* error);
+bool run_symbolizer(const std::string& tool, const std::string& elf, const std::vector<uint64_t>& addrs,
+                    std::vector<Symbol>* symbols, std::string* error);
 
 }  // namespace profile

@@ -21,8 +21,7 @@ TEST(Symbolizer, ParsesInlinedAndUnknownAddresses) {
       "\n";
   std::vector<Symbol> syms;
   std::string error;
-  ASSERT_TRUE(parse_symbolizer_output(out, {0x1130, 0xffff'ffff'8010'21f0, 0x1234}, &syms, &error))
-      << error;
+  ASSERT_TRUE(parse_symbolizer_output(out, {0x1130, 0xffff'ffff'8010'21f0, 0x1234}, &syms, &error)) << error;
   ASSERT_EQ(syms.size(), 3u);
   ASSERT_EQ(syms[0].frames.size(), 2u);
   EXPECT_EQ(syms[0].frames[0].function, "inner(int)");
@@ -38,7 +37,8 @@ TEST(Symbolizer, ParsesInlinedAndUnknownAddresses) {
 }
 
 TEST(Symbolizer, RefusesBadOutput) {
-  const std::string one = R"j({"Address":"0x10","Symbol":[]})j" "\n";
+  const std::string one = R"j({"Address":"0x10","Symbol":[]})j"
+                          "\n";
   std::vector<Symbol> syms;
   std::string error;
   EXPECT_FALSE(parse_symbolizer_output(one, {0x10, 0x20}, &syms, &error));
@@ -50,8 +50,8 @@ TEST(Symbolizer, RefusesBadOutput) {
   EXPECT_FALSE(parse_symbolizer_output("0x10\n", {0x10}, &syms, &error));
   EXPECT_EQ(error.rfind("llvm-symbolizer output line 1: JSON: ", 0), 0u) << error;
   EXPECT_FALSE(parse_symbolizer_output(
-      R"j({"Address":"0x10","Error":{"Message":"No such file or directory"},"ModuleName":"/x"})j", {0x10},
-      &syms, &error));
+      R"j({"Address":"0x10","Error":{"Message":"No such file or directory"},"ModuleName":"/x"})j", {0x10}, &syms,
+      &error));
   EXPECT_EQ(error, "llvm-symbolizer output line 1: llvm-symbolizer: No such file or directory (/x)");
 }
 

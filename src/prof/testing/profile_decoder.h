@@ -100,27 +100,48 @@ inline DecodedSample decode_sample(std::string_view b) {
 /// The profile in `bytes`, or nullopt if its wire format is malformed
 /// (gtest failures report unexpected fields and malformed submessages).
 inline std::optional<DecodedProfile> decode(const std::vector<uint8_t>& bytes) {
-  const auto top = parse_message(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  const auto top = parse_message(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (!top) return std::nullopt;
   DecodedProfile p;
   for (const ProtoField& f : *top) {
     switch (f.number) {
-      case 1: p.sample_types.push_back(decode_value_type(f.bytes)); break;
-      case 2: p.samples.push_back(decode_sample(f.bytes)); break;
+      case 1:
+        p.sample_types.push_back(decode_value_type(f.bytes));
+        break;
+      case 2:
+        p.samples.push_back(decode_sample(f.bytes));
+        break;
       case 3: {
         DecodedMapping m;
         for (const ProtoField& g : fields_of(f.bytes)) {
           switch (g.number) {
-            case 1: m.id = g.varint; break;
-            case 2: m.memory_start = g.varint; break;
-            case 3: m.memory_limit = g.varint; break;
-            case 4: m.file_offset = g.varint; break;
-            case 5: m.filename = static_cast<int64_t>(g.varint); break;
-            case 6: m.build_id = static_cast<int64_t>(g.varint); break;
-            case 7: m.has_functions = g.varint != 0; break;
-            case 8: m.has_filenames = g.varint != 0; break;
-            case 9: m.has_line_numbers = g.varint != 0; break;
+            case 1:
+              m.id = g.varint;
+              break;
+            case 2:
+              m.memory_start = g.varint;
+              break;
+            case 3:
+              m.memory_limit = g.varint;
+              break;
+            case 4:
+              m.file_offset = g.varint;
+              break;
+            case 5:
+              m.filename = static_cast<int64_t>(g.varint);
+              break;
+            case 6:
+              m.build_id = static_cast<int64_t>(g.varint);
+              break;
+            case 7:
+              m.has_functions = g.varint != 0;
+              break;
+            case 8:
+              m.has_filenames = g.varint != 0;
+              break;
+            case 9:
+              m.has_line_numbers = g.varint != 0;
+              break;
           }
         }
         p.mappings.push_back(m);
@@ -155,12 +176,23 @@ inline std::optional<DecodedProfile> decode(const std::vector<uint8_t>& bytes) {
         p.functions.push_back(fn);
         break;
       }
-      case 6: p.strings.emplace_back(f.bytes); break;
-      case 9: p.time_nanos = static_cast<int64_t>(f.varint); break;
-      case 10: p.duration_nanos = static_cast<int64_t>(f.varint); break;
-      case 11: p.period_type = decode_value_type(f.bytes); break;
-      case 12: p.period = static_cast<int64_t>(f.varint); break;
-      default: ADD_FAILURE() << "unexpected Profile field " << f.number;
+      case 6:
+        p.strings.emplace_back(f.bytes);
+        break;
+      case 9:
+        p.time_nanos = static_cast<int64_t>(f.varint);
+        break;
+      case 10:
+        p.duration_nanos = static_cast<int64_t>(f.varint);
+        break;
+      case 11:
+        p.period_type = decode_value_type(f.bytes);
+        break;
+      case 12:
+        p.period = static_cast<int64_t>(f.varint);
+        break;
+      default:
+        ADD_FAILURE() << "unexpected Profile field " << f.number;
     }
   }
   // The string table may come after the samples: resolve labels last.
