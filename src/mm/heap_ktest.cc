@@ -1,6 +1,7 @@
 // In-kernel tests of the heap: alignment, large and huge objects, realloc,
 // counters, new/delete; plus xfail tests that prove a double free and a
 // foreign free are caught.
+#include "src/ktest/fill_pattern.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/require.h"
 #include "src/mm/kmalloc.h"
@@ -10,18 +11,6 @@ namespace {
 uint64_t live_objects() {
   mm::KernelHeapStats s = mm::heap_stats();
   return s.heap.small_live_objects + s.heap.large_live_objects + s.huge_live_objects;
-}
-
-uint8_t pattern(const void* p, size_t i) { return static_cast<uint8_t>((reinterpret_cast<uint64_t>(p) >> 4) * 31 + i); }
-
-void fill(void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) static_cast<uint8_t*>(p)[i] = pattern(p, i);
-}
-
-bool intact(const void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    if (static_cast<const uint8_t*>(p)[i] != pattern(p, i)) return false;
-  return true;
 }
 
 KTEST(heap, alignment_and_usable_size) {
@@ -54,7 +43,7 @@ KTEST(heap, realloc_keeps_contents_across_classes_and_huge_objects) {
   const uint64_t before = live_objects();
   auto* p = static_cast<uint8_t*>(mm::kmalloc(40));
   KASSERT_TRUE(p != nullptr);
-  fill(p, 40);
+  ktest::fill_pattern(p, 40);
   const uint8_t first = p[0], last = p[39];
   constexpr size_t kSteps[] = {100, 5000, 300'000, size_t{3} << 20, 64};
   for (size_t n : kSteps) {
@@ -74,8 +63,8 @@ KTEST(heap, huge_object_is_whole_and_page_aligned) {
   void* p = mm::kmalloc(kSize);
   KASSERT_TRUE(p != nullptr);
   KEXPECT_EQ(reinterpret_cast<uint64_t>(p) % base::kPageSize, uint64_t{0});
-  fill(p, kSize);
-  KEXPECT_TRUE(intact(p, kSize));
+  ktest::fill_pattern(p, kSize);
+  KEXPECT_TRUE(ktest::pattern_intact(p, kSize));
   KEXPECT_EQ(mm::kmalloc_usable_size(p), kSize);
   KEXPECT_EQ(mm::heap_stats().huge_live_objects, uint64_t{1});
   mm::kfree(p);

@@ -4,6 +4,7 @@
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
+#include "src/ktest/fill_pattern.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/require.h"
 #include "src/mm/kmalloc.h"
@@ -18,18 +19,6 @@ using base::MemoryOrder;
 uint64_t live_objects() {
   mm::KernelHeapStats s = mm::heap_stats();
   return s.heap.small_live_objects + s.heap.large_live_objects + s.huge_live_objects;
-}
-
-uint8_t pattern(const void* p, size_t i) { return static_cast<uint8_t>((reinterpret_cast<uint64_t>(p) >> 4) * 31 + i); }
-
-void fill(void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) static_cast<uint8_t*>(p)[i] = pattern(p, i);
-}
-
-bool intact(const void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    if (static_cast<const uint8_t*>(p)[i] != pattern(p, i)) return false;
-  return true;
 }
 
 // The torture: every CPU allocates random sizes, fills them with a pattern,
@@ -60,13 +49,13 @@ void torture_worker(void* arg) {
       t->oom.fetch_add(1, MemoryOrder::kRelaxed);
       continue;
     }
-    fill(p, n);
+    ktest::fill_pattern(p, n);
     // Pointer and size class index share one word: the low 4 bits are zero.
     uint64_t mine = reinterpret_cast<uint64_t>(p) | k;
     uint64_t old = t->slots[(rng >> 20) % kSlots].exchange(mine, MemoryOrder::kAcqRel);
     if (old != 0) {
       void* q = reinterpret_cast<void*>(old & ~uint64_t{15});
-      if (!intact(q, sizes[old & 15])) t->corrupted.fetch_add(1, MemoryOrder::kRelaxed);
+      if (!ktest::pattern_intact(q, sizes[old & 15])) t->corrupted.fetch_add(1, MemoryOrder::kRelaxed);
       mm::kfree(q);
     }
   }
@@ -94,7 +83,7 @@ KTEST(heap, torture_on_every_cpu_ends_without_leaks) {
     uint64_t v = s.exchange(0, MemoryOrder::kAcqRel);
     if (v == 0) continue;
     void* q = reinterpret_cast<void*>(v & ~uint64_t{15});
-    if (!intact(q, sizes[v & 15])) t.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
+    if (!ktest::pattern_intact(q, sizes[v & 15])) t.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
     mm::kfree(q);
   }
   KEXPECT_EQ(t.corrupted.load(MemoryOrder::kRelaxed), 0u);

@@ -11,6 +11,7 @@
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
+#include "src/ktest/fill_pattern.h"
 #include "src/ktest/ktest.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/fail_inject.h"
@@ -63,21 +64,9 @@ uint64_t next(uint64_t& x) {
   return x;
 }
 
-uint8_t pattern(const void* p, size_t i) { return static_cast<uint8_t>((reinterpret_cast<uint64_t>(p) >> 4) * 31 + i); }
-
-void fill(void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) static_cast<uint8_t*>(p)[i] = pattern(p, i);
-}
-
-bool intact(const void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    if (static_cast<const uint8_t*>(p)[i] != pattern(p, i)) return false;
-  return true;
-}
-
 void free_heap_slot(Churn& c, uint64_t v) {
   void* q = reinterpret_cast<void*>(v & ~uint64_t{15});
-  if (!intact(q, sizes[v & 15])) c.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
+  if (!ktest::pattern_intact(q, sizes[v & 15])) c.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
   mm::kfree(q);
 }
 
@@ -110,7 +99,7 @@ void heap_op(Churn& c, uint64_t r) {
   const unsigned k = static_cast<unsigned>(r % kSizes);
   void* p = mm::kmalloc(sizes[k]);
   if (p == nullptr) return fail(c, FaultSite::kHeap);
-  fill(p, sizes[k]);
+  ktest::fill_pattern(p, sizes[k]);
   const uint64_t old =
       c.heap_slots[(r >> 24) % kHeapSlots].exchange(reinterpret_cast<uint64_t>(p) | k, MemoryOrder::kAcqRel);
   if (old != 0) free_heap_slot(c, old);
