@@ -6,6 +6,7 @@
 #include "src/arch/qemu_exit.h"
 #include "src/base/assert.h"
 #include "src/kernel/app_start.h"
+#include "src/monitor/cmdline.h"
 #include "src/monitor/monitor.h"
 #include "src/sched/thread.h"
 
@@ -22,8 +23,14 @@ void run_app(void*) { app_main(); }
 
 }  // namespace
 
-void start_app() {
+void start_app(base::StrView cmdline) {
   if (&app_main == nullptr) return;
+  // app=off: the application's commands and tests, without it running
+  // beside them (and ending the run under them).
+  if (monitor::Cmdline(cmdline).get("app") == base::StrView("off")) {
+    arch::kprint("app: not started (app=off)\n");
+    return;
+  }
   base::Result<sched::Thread*> t = sched::spawn(run_app, nullptr, sched::ThreadOptions{.name = "app"});
   // At the end of boot nothing else holds memory: failing here is a bug.
   if (!t.ok()) PANIC("app: cannot start the application's thread: {}", base::error_name(t.error()));

@@ -451,7 +451,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   rt::res_init(state.cmdline, state.usable_bytes);
   prof::prof_init(state.cmdline);
   ktest::timing_init(state.cmdline);
-  start_app();
+  start_app(state.cmdline);
   monitor::run_jobs(state.cmdline);
 }
 

@@ -29,6 +29,8 @@ constexpr BootOption kOptions[] = {
      "report a CPU stuck with interrupts off and no timer tick for this long (0: off)"},
     {"ktest.timing", OptionKind::kChoice, "exact", 0, 0, "exact|host", "host",
      "how tests bound time: exactly (under -icount) or generously (host time)"},
+    {"app", OptionKind::kChoice, "off", 0, 0, "on|off", "on",
+     "start a biscotti_kernel application's app_main (off: its commands and tests alone)"},
     {"boot.timing", OptionKind::kFlag01, "1", 0, 1, nullptr, "0",
      "print how long each boot phase took (`boot: phases: ...`)"},
     {"prof.start", OptionKind::kUint, "HZ", 20, 10000, nullptr, "off",
