@@ -62,7 +62,8 @@ void print_backtrace(uint64_t rbp) {
   arch::kprint("backtrace:\n");
   char sym[kSymbolTextBytes];
   for (size_t i = 0; i < n; ++i) {
-    arch::kprint("  #{:<2} {:#018x} {}\n", i, pcs[i], format_symbol(pcs[i], unwound_pc_kind(pcs, i), sym, sizeof sym));
+    arch::kprint("  #{:<2} {:#018x} {}\n", i, pcs[i],
+                 format_symbol(pcs[i], frame_walk_pc_kind(pcs, i), sym, sizeof sym));
   }
   arch::kprint("  ({})\n", walk_end_name(end));
 }

@@ -19,4 +19,9 @@ PcKind unwound_pc_kind(const uint64_t* pcs, size_t i) {
   return i == 0 || pcs[i - 1] == trap_return ? PcKind::kInstruction : PcKind::kReturnAddress;
 }
 
+PcKind frame_walk_pc_kind(const uint64_t* pcs, size_t i) {
+  const uint64_t trap_return = reinterpret_cast<uint64_t>(trap_common_return);
+  return i > 0 && pcs[i - 1] == trap_return ? PcKind::kInstruction : PcKind::kReturnAddress;
+}
+
 }  // namespace prof

@@ -22,4 +22,9 @@ SampleMode interrupted_mode(const arch::PerCpu& cpu, const uint64_t* pcs, size_t
 /// addresses.
 PcKind unwound_pc_kind(const uint64_t* pcs, size_t i);
 
+/// The same for a walk that starts from a frame pointer (a panic's
+/// backtrace), whose pcs[0] is a return address too: one past a call to
+/// a noreturn function, it can be the byte after its function's end.
+PcKind frame_walk_pc_kind(const uint64_t* pcs, size_t i);
+
 }  // namespace prof
