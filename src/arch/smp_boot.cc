@@ -7,6 +7,7 @@
 #include "src/arch/console.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/smp.h"
+#include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
@@ -37,6 +38,53 @@ constinit ApMain ap_continue = nullptr;
 
 constinit ApSlot ap_slots[kMaxCpus]{};
 constinit base::Atomic<uint32_t> online{1};
+
+// QEMU's -icount charges an INIT a whole time slice. A vCPU runs on a
+// budget of guest instructions that ends at the next QEMU_CLOCK_VIRTUAL
+// deadline (split between the vCPUs), and the clock then advances by the
+// budget minus what is left; the CPU reset an AP does on processing INIT
+// zeroes what is left, so the clock moves on by the whole budget. With no
+// deadline near (the boot CPU's timer armed 1 ms ahead, or nothing), that
+// was 10 to 20 ms of guest time per AP: 69 ms of the 8-CPU boot and most
+// of the 64-CPU one. A timer firing every few microseconds during
+// bring-up keeps a deadline near and the charge to a few microseconds.
+// On hardware it costs nothing: interrupts are off, so it only leaves one
+// tick pending, taken like any early tick once interrupts are enabled.
+// The boot CPU's own LAPIC timer is borrowed and put back as it was; in
+// TSC-deadline mode (whose deadline is an MSR) or with no LAPIC timer rate
+// it is left alone.
+class BringUpPacer {
+ public:
+  static constexpr uint64_t kPeriodNs = 5'000;
+
+  BringUpPacer() {
+    uint64_t count = clock_info().lapic_timer_hz * kPeriodNs / 1'000'000'000;
+    if (count == 0) return;
+    with_lapic([&](auto& l) {
+      saved_ = l.timer_setting();
+      if (!timer_restorable(saved_)) return 0;
+      l.start_timer_periodic(kVectorLapicTimer, kTimerDivide, static_cast<uint32_t>(count));
+      active_ = true;
+      return 0;
+    });
+  }
+  BringUpPacer(const BringUpPacer&) = delete;
+  BringUpPacer& operator=(const BringUpPacer&) = delete;
+  ~BringUpPacer() { stop(); }
+
+  void stop() {
+    if (!active_) return;
+    with_lapic([&](auto& l) {
+      l.restore_timer(saved_);
+      return 0;
+    });
+    active_ = false;
+  }
+
+ private:
+  LapicTimerSetting saved_{};
+  bool active_ = false;
+};
 
 [[noreturn]] void park() {
   for (;;) asm volatile("cli; hlt");
@@ -130,6 +178,7 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
       if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i], base::error_name(s.error()));
     }
   };
+  BringUpPacer pacer;
   each_waiting([](uint32_t id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
   delay_us(delays.after_init_us);
   each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
@@ -165,6 +214,7 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
       cpu_relax();
     }
   }
+  pacer.stop();
 }
 
 uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
