@@ -174,6 +174,34 @@ void print_memory_report(const mm::VmBootReport& vm) {
 
 // The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
 // the clocks measured with it against the PIT, and its timer.
+// What the second clock said of the PIT's measurement (pm_timer.h).
+void print_clock_check(const Platform& platform, const arch::ClockInfo& clock) {
+  using Check = arch::ClockInfo::Check;
+  const arch::ClockCrossCheck& c = clock.cross_check;
+  switch (clock.check) {
+    case Check::kNotNeeded:
+      return;
+    case Check::kNoTimer:
+      arch::kprint("clock: not checked against a second clock: {}\n", platform.no_pm_timer_why);
+      return;
+    case Check::kUnusable:
+      arch::kprint("clock: the ACPI PM timer at port {:#x} gave no usable span ({}); not checked\n",
+                   platform.pm_timer.port, base::error_name(clock.unusable));
+      return;
+    case Check::kAgreed:
+      arch::kprint(
+          "clock: checked against the ACPI PM timer (port {:#x}, {} bits): TSC {} kHz, {} ppm apart (bound {})\n",
+          platform.pm_timer.port, platform.pm_timer.width_32 ? 32 : 24, c.tsc_hz / 1000, c.apart_ppm, c.bound_ppm);
+      return;
+    case Check::kDisagreed:
+      arch::kprint(
+          "clock: warning: the ACPI PM timer (port {:#x}) says TSC {} kHz, {} ppm from the PIT's {} kHz (bound {}) "
+          "in {} measurements; one of the two clocks is wrong; keeping the PIT's\n",
+          platform.pm_timer.port, c.tsc_hz / 1000, c.apart_ppm, clock.tsc_hz / 1000, c.bound_ppm, clock.measurements);
+      return;
+  }
+}
+
 void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
   uint64_t xapic_va = 0;
   if (!features.x2apic) {
@@ -185,7 +213,7 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
   }
   arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
   arch::smp_init_boot_cpu();
-  arch::clock_calibrate(features);
+  arch::clock_calibrate(features, platform.have_pm_timer ? &platform.pm_timer : nullptr);
   arch::lapic_setup_this_cpu();
   arch::cpu_timer_init(force_pit);
   const arch::ClockInfo& clock = arch::clock_info();
@@ -198,6 +226,7 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
                  clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x16" : "PIT", clock.error_ppm,
                  clock.lapic_timer_hz / 1000, took_us, clock.windows);
   }
+  print_clock_check(platform, clock);
 }
 
 // Lets this CPU run SimdRegion code (src/sched/simd.h): SSE always, and
