@@ -13,7 +13,8 @@
 namespace prof {
 
 /// Discovers the PMU from the boot CPU's CPUID (the CPUs of one machine
-/// are one model). Boot CPU, once (prof_init).
+/// are one model) and registers the CPU presence hook that disarms a CPU
+/// going offline and arms one coming back. Boot CPU, once (prof_init).
 void pmu_sampler_init();
 
 /// What pmu_sampler_init found.
@@ -27,13 +28,19 @@ const char* pmu_sampler_unavailable(Event e);
 /// event's assumed rate / hz). kUnsupported when pmu_sampler_unavailable
 /// says so, kInvalidArgument when no reload fits (no TSC rate), or a
 /// CPU's error (the CPUs armed before it are disarmed again). Thread
-/// context, prof's lock; a CPU that comes online later is not armed.
+/// context, prof's lock. A CPU offline now is skipped, and armed when it
+/// comes back (sched's CPU presence hook) while the profile runs.
 base::Status pmu_sampler_start(Event e, uint32_t hz);
 
-/// Disarms every armed CPU that is still online (an armed CPU that went
-/// offline keeps its counter; its NMI handler still acknowledges each
-/// PMI). Thread context, prof's lock.
+/// Disarms every armed CPU. A CPU going offline was disarmed by the
+/// presence hook before it parked, so none is out of reach. Thread
+/// context, prof's lock.
 void pmu_sampler_stop();
+
+/// The NMI handler's part in CPU hotplug: carries out another CPU's
+/// request to arm or disarm this CPU's counter (PmuRequest); true if there
+/// was one. NMI context.
+bool pmu_sampler_answer();
 
 /// The NMI handler's first step: answers this CPU's PMI (acknowledge,
 /// re-arm, unmask the LVT). True if this NMI was one. NMI context.

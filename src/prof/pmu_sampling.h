@@ -119,6 +119,11 @@ class XorShift64 {
 /// The general counter every CPU samples with.
 inline constexpr uint8_t kSampleCounter = 0;
 
+/// What another CPU asks a CPU's NMI handler to do to that CPU's own
+/// counter (only a CPU can program its own MSRs and LAPIC): disarm as it
+/// goes offline, arm for the running profile as it comes back.
+enum class PmuRequest : uint32_t { kNone = 0, kArm = 1, kDisarm = 2 };
+
 /// One CPU's PMU sampling. arm and disarm run on the CPU it belongs to
 /// with interrupts off (so the thread stays there); on_nmi is that CPU's
 /// NMI handler, which can interrupt neither half way through: the LVT is
@@ -180,10 +185,53 @@ class CpuPmuSampler {
 
   bool armed() const { return armed_.load(base::MemoryOrder::kRelaxed) != 0; }
 
+  /// Another CPU's request (one asker at a time, which waits for
+  /// answered() before posting again): `cfg` is what kArm arms with. The
+  /// asker then sends this CPU an NMI. Release: the handler that sees the
+  /// request sees `cfg`.
+  void post(PmuRequest r, const SampleConfig& cfg) {
+    cfg_ = cfg;
+    status_ = base::Status::Ok();
+    answered_.store(0, base::MemoryOrder::kRelaxed);
+    request_.store(static_cast<uint32_t>(r), base::MemoryOrder::kRelease);
+  }
+
+  /// This CPU's NMI handler: carries out a posted request (arm as arm()
+  /// does, or disarm) and publishes the answer. False when none was
+  /// posted (nothing touched).
+  template <typename Lapic>
+  bool answer(Lapic& lapic) {
+    const uint32_t r = request_.exchange(0, base::MemoryOrder::kAcquire);
+    if (r == static_cast<uint32_t>(PmuRequest::kNone)) return false;
+    if (r == static_cast<uint32_t>(PmuRequest::kArm))
+      status_ = arm(lapic, cfg_);
+    else
+      disarm(lapic);
+    answered_.store(1, base::MemoryOrder::kRelease);
+    return true;
+  }
+
+  /// Takes back a posted request the handler has not started (true), e.g.
+  /// after the asker's NMI went unanswered; false when it has, and its
+  /// answer is on the way.
+  bool withdraw() { return request_.exchange(0, base::MemoryOrder::kAcqRel) != 0; }
+
+  /// Whether the last posted request was carried out (acquire: then
+  /// answer_status() and armed() are its outcome).
+  bool answered() const { return answered_.load(base::MemoryOrder::kAcquire) != 0; }
+  /// The last answered kArm's result (Ok for a disarm).
+  base::Status answer_status() const { return status_; }
+
  private:
   Pmc<Msr> pmc_{PmuInfo{}, Msr{}};
   XorShift64 rng_;
   base::Atomic<uint32_t> armed_{0};
+  // post/answer: written by the asker before `request_` (release), read
+  // by the handler after it (acquire), and back through `answered_`.
+  SampleConfig cfg_{};
+  base::Status status_ = base::Status::Ok();
+  base::Atomic<uint32_t> request_{0};
+  base::Atomic<uint32_t> answered_{0};
 };
 
 }  // namespace prof

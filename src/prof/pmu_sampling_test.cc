@@ -278,5 +278,95 @@ TEST(PmuSampling, RearmAndRefusals) {
   EXPECT_TRUE(q_bank.log().empty());
 }
 
+// CPU hotplug (sched's presence hook asks the CPU's own NMI handler): an
+// armed CPU going offline is disarmed by its NMI handler before it parks,
+// so a PMI that was pending finds nothing armed and touches nothing; back
+// online, it is armed for the running profile with a fresh generator --
+// every MSR write in order, as a start would make them.
+TEST(PmuSampling, HotplugDisarmsGoingOfflineAndRearmsComingBack) {
+  const PmuInfo pmu = pmu_of(kSkylake);
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu, FakeMsr{&bank}, XorShift64(9, 2));
+  const SampleConfig cfg{Event::kCycles, CountMode::kBoth, 1'000, 3'000};
+  ASSERT_TRUE(s.arm(lapic, cfg).ok());
+
+  // No request posted: an NMI's answer step touches nothing.
+  bank.clear_log();
+  EXPECT_FALSE(s.answer(lapic));
+  EXPECT_TRUE(bank.log().empty());
+
+  // Going offline: the disarm request, answered by the CPU's NMI handler.
+  s.post(PmuRequest::kDisarm, {});
+  EXPECT_FALSE(s.answered());
+  bank.set(kIa32PerfGlobalStatus, 0);
+  EXPECT_TRUE(s.answer(lapic));
+  EXPECT_TRUE(s.answered());
+  EXPECT_TRUE(s.answer_status().ok());
+  EXPECT_FALSE(s.armed());
+  EXPECT_EQ(bank.log(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked), wr(0x38f, 0), wr(0x186, 0), rd(0x38e, 0)}));
+  // Answered once: a second NMI finds no request; a PMI that was pending
+  // as the CPU parked finds nothing armed.
+  bank.clear_log();
+  EXPECT_FALSE(s.answer(lapic));
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{0}));
+  EXPECT_TRUE(bank.log().empty());
+  bank.set(kIa32PerfGlobalStatus, 0);
+
+  // Coming back while the profile runs: init (new generator) and arm.
+  s.init(pmu, FakeMsr{&bank}, XorShift64(31, 2));
+  XorShift64 ref(31, 2);
+  s.post(PmuRequest::kArm, cfg);
+  EXPECT_TRUE(bank.log().empty());  // posting writes no MSR: only the CPU itself does
+  EXPECT_TRUE(s.answer(lapic));
+  EXPECT_TRUE(s.answered());
+  EXPECT_TRUE(s.answer_status().ok());
+  EXPECT_TRUE(s.armed());
+  constexpr uint64_t kCyclesBoth = 0x0053'003c;
+  EXPECT_EQ(bank.log(), (std::vector<W>{
+                            wr(kLvtMsr, kLvtNmiMasked),
+                            wr(0x186, 0),
+                            wr(0x0c1, next_reload(ref, 1'000, 3'000)),
+                            wr(0x186, kCyclesBoth),
+                            rd(0x1d9, 0x1000),
+                            wr(0x1d9, 0x1000),  // the freeze bit, still set from before
+                            wr(0x38f, 0b1),
+                            wr(kLvtMsr, kLvtNmi),
+                        }));
+  // And its PMIs are answered again.
+  bank.clear_log();
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{1}));
+  EXPECT_EQ(bank.writes(), (std::vector<W>{wr(0x0c1, next_reload(ref, 1'000, 3'000)), wr(0x390, 1), wr(0x38f, 0b1),
+                                           wr(kLvtMsr, kLvtNmi)}));
+  EXPECT_TRUE(bank.unknown().empty());
+}
+
+// A refused arm request (QEMU TCG: no PMU) is answered with the error and
+// leaves the LVT masked; a withdrawn request is never carried out.
+TEST(PmuSampling, HotplugArmRefusedAndWithdrawn) {
+  FakeMsrBank bank;
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> q;
+  q.init(pmu_of(kQemu), FakeMsr{&bank}, XorShift64(1, 3));
+  q.post(PmuRequest::kArm, {Event::kCycles, CountMode::kBoth, 10, 10});
+  EXPECT_TRUE(q.answer(lapic));
+  EXPECT_TRUE(q.answered());
+  EXPECT_EQ(q.answer_status().error(), base::Error::kUnsupported);
+  EXPECT_FALSE(q.armed());
+  EXPECT_EQ(bank.writes(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked)}));
+
+  bank.clear_log();
+  q.post(PmuRequest::kArm, {Event::kCycles, CountMode::kBoth, 10, 10});
+  EXPECT_TRUE(q.withdraw());
+  EXPECT_FALSE(q.withdraw());  // nothing left to take back
+  EXPECT_FALSE(q.answer(lapic));
+  EXPECT_FALSE(q.answered());
+  EXPECT_TRUE(bank.log().empty());
+}
+
 }  // namespace
 }  // namespace prof

@@ -17,6 +17,7 @@
 #include "src/prof/pmu_sampler.h"
 #include "src/prof/pmu_sampling.h"
 #include "src/prof/watchdog.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/thread.h"
 
 namespace prof {
@@ -56,7 +57,8 @@ void on_prof_timer(arch::TrapFrame& f) {
   arch::lapic_eoi();
   if (source.load(base::MemoryOrder::kAcquire) != kTimerPath) return;
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
-    if (arch::ap_is_online(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
+    // Not to an offline CPU: it halts by design and takes no samples.
+    if (arch::ap_is_online(cpu) && !sched::cpu_is_offline(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
   }
   take_sample(f, SampleEvent::kTimer);
 }
