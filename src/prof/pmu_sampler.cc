@@ -18,6 +18,7 @@ namespace prof {
 namespace {
 
 constinit PmuInfo pmu{};
+constinit LbrInfo lbr_info{};
 
 // Start, stop and the CPU presence hooks, one at a time: a hook that runs
 // while a start walks the CPUs would race it for the same counter.
@@ -26,6 +27,7 @@ constinit sched::Mutex walk_lock;
 // (under walk_lock).
 constinit bool profile_running = false;
 constinit SampleConfig profile_cfg{};
+constinit bool profile_lbr = false;
 
 // How long a hook waits for a CPU's NMI handler to answer: NMIs are
 // answered within microseconds, even by a parked CPU; far longer means
@@ -122,7 +124,8 @@ void cpu_returned(uint32_t cpu) {
   sched::MutexGuard g(walk_lock);
   CpuProf* p = cpu_prof(cpu);
   if (!profile_running || p == nullptr) return;
-  p->pmu.init(pmu, arch::CpuMsr{}, XorShift64(arch::rdtsc(), cpu));  // it is disarmed: its handler reads nothing
+  // It is disarmed: its handler reads none of what init sets.
+  p->pmu.init(pmu, arch::CpuMsr{}, XorShift64(arch::rdtsc(), cpu), profile_lbr ? &lbr_info : nullptr);
   if (!ask(cpu, PmuRequest::kArm, profile_cfg)) return;
   if (base::Status s = p->pmu.answer_status(); !s.ok())
     arch::kprint("prof: cpu {} is back online but its PMU counter was not armed: {}\n", cpu,
@@ -135,15 +138,20 @@ constinit sched::CpuPresenceHook presence_hook{cpu_leaving, cpu_returned, nullpt
 
 void pmu_sampler_init() {
   pmu = discover_pmu(arch::CpuidInsn{});
+  arch::CpuMsr msr;
+  lbr_info = discover_lbr(arch::CpuidInsn{}, msr);  // reads only the MSR CPUID promises
   sched::register_cpu_presence_hook(&presence_hook);
 }
 
 const PmuInfo& boot_pmu() { return pmu; }
 
+const LbrInfo& boot_lbr() { return lbr_info; }
+
 const char* pmu_sampler_unavailable(Event e) { return pmu_event_unavailable(pmu, e); }
 
-base::Status pmu_sampler_start(Event e, uint32_t hz) {
+base::Status pmu_sampler_start(Event e, uint32_t hz, bool lbr) {
   if (pmu_sampler_unavailable(e) != nullptr) return base::Error::kUnsupported;
+  if (lbr && lbr_info.kind == LbrKind::kNone) return base::Error::kUnsupported;
   base::Result<PeriodRange> range = sample_period_range(assumed_event_rate(e, arch::tsc_hz()), hz, max_reload(pmu));
   if (!range.ok()) return range.error();
   const SampleConfig cfg{e, CountMode::kBoth, range.value().min, range.value().max};
@@ -152,7 +160,7 @@ base::Status pmu_sampler_start(Event e, uint32_t hz) {
   for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
     base::Status s = base::Status::Ok();
     const bool reached = on_cpu(cpu, [&](CpuProf& p) {
-      p.pmu.init(pmu, arch::CpuMsr{}, XorShift64(arch::rdtsc(), cpu));
+      p.pmu.init(pmu, arch::CpuMsr{}, XorShift64(arch::rdtsc(), cpu), lbr ? &lbr_info : nullptr);
       s = arch::with_lapic([&](auto& l) { return p.pmu.arm(l, cfg); });
     });
     // An offline CPU is skipped; one that is online but failed is an error.
@@ -163,6 +171,7 @@ base::Status pmu_sampler_start(Event e, uint32_t hz) {
   }
   profile_running = true;
   profile_cfg = cfg;
+  profile_lbr = lbr;
   return base::Status::Ok();
 }
 
@@ -179,10 +188,11 @@ bool pmu_sampler_answer() {
   return arch::with_lapic([&](auto& l) { return p->pmu.answer(l); });
 }
 
-bool pmu_sampler_nmi() {
+bool pmu_sampler_nmi(SampleBranch* branches, size_t cap, size_t* n_branches) {
+  *n_branches = 0;
   CpuProf* p = this_cpu_prof();
   if (p == nullptr || !p->pmu.armed()) return false;
-  const OverflowSet ov = arch::with_lapic([&](auto& l) { return p->pmu.on_nmi(l); });
+  const OverflowSet ov = arch::with_lapic([&](auto& l) { return p->pmu.on_nmi(l, branches, cap, n_branches); });
   return ov.bits != 0;
 }
 
