@@ -421,10 +421,16 @@ void start_irq_routing(const Platform& platform) {
 
 // Every other CPU of the MADT, through the trampoline page (direct-mapped)
 // and onto its guarded stack, where ap_main finishes its set-up.
-void start_aps(const Platform& platform) {
+void start_aps(const Platform& platform, base::StrView cmdline) {
   if (!platform.from_acpi) return;
-  arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main,
-                      arch::ap_start_delays(boot_features.vendor_id, boot_features.family));
+  arch::ApStart start{
+      .trampoline = mm::phys_to_virt(arch::kApTrampolinePhys),
+      .trampoline_root = mm::vm_trampoline_root(),
+      .delays = arch::ap_start_delays(boot_features.vendor_id, boot_features.family),
+  };
+  if (auto ms = monitor::boot_option_uint(cmdline, "smp.ap_wait_ms"); ms.ok())
+    start.arrival_limit_ns = ms.value() * 1'000'000;
+  arch::smp_start_aps(platform.madt, start);
 }
 
 void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc, const BootPhases& phases,
@@ -470,7 +476,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   start_scheduler(platform);
   choose_cpu_paths(cpuid_insn);
   phases.end("scheduler", arch::rdtsc());
-  start_aps(platform);
+  start_aps(platform, state.cmdline);
   uint64_t online_tsc = arch::rdtsc();
   phases.end("aps", online_tsc);
   mm::vm_drop_identity();
@@ -485,3 +491,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 }
 
 }  // namespace kernel
+
+// Each AP enters the kernel here (arch::kernel_ap_main, smp_boot.h), as the
+// boot CPU enters at kmain.
+extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) { kernel::ap_main(index); }
