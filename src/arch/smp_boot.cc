@@ -54,7 +54,7 @@ constinit base::Atomic<uint32_t> online{1};
 // it is left alone.
 class BringUpPacer {
  public:
-  static constexpr uint64_t kPeriodNs = 100'000;
+  static constexpr uint64_t kPeriodNs = 20'000;
 
   BringUpPacer() {
     uint64_t count = clock_info().lapic_timer_hz * kPeriodNs / 1'000'000'000;
