@@ -11,6 +11,7 @@
 #pragma once
 
 #include "src/arch/acpi.h"
+#include "src/arch/apic_id.h"
 #include "src/base/assert.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -145,26 +146,26 @@ class IoApic {
     }
   }
 
-  /// Routes `pin` to `vector` on the CPU with APIC id `dest_apic_id`
+  /// Routes `pin` to `vector` on the CPU with APIC id `dest`
   /// (physical, fixed delivery) and unmasks it. The caller checks `pin`
   /// against max_redirection_entry(). The high dword is written first: the
   /// entry becomes live only with the low write, so it never fires with a
   /// half-written destination. Vectors 0x10-0xfe are valid [ioapic] 3.2.4;
   /// destinations are 8-bit (higher APIC ids need interrupt remapping).
-  void route(uint32_t pin, uint8_t vector, uint32_t dest_apic_id, bool active_low, bool level) {
+  void route(uint32_t pin, uint8_t vector, ApicId dest, bool active_low, bool level) {
     ASSERT_MSG(pin <= kIoApicMaxPin, "ioapic: pin {} out of range", pin);
     ASSERT_MSG(vector >= 0x10 && vector != 0xff, "ioapic: vector {:#x} reserved", vector);
-    ASSERT_MSG(dest_apic_id <= 0xff, "ioapic: APIC id {} does not fit 8 bits", dest_apic_id);
-    write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest_apic_id)));
+    ASSERT_MSG(dest.fits_xapic(), "ioapic: APIC id {} does not fit 8 bits", dest.value);
+    write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest.value)));
     write_reg(ioapic_redir_low(pin), redir_low(vector, active_low, level, false));
   }
 
-  /// Routes `pin` as an NMI to the CPU with APIC id `dest_apic_id` and
+  /// Routes `pin` as an NMI to the CPU with APIC id `dest` and
   /// unmasks it; the same order and checks as route().
-  void route_nmi(uint32_t pin, uint32_t dest_apic_id, bool active_low) {
+  void route_nmi(uint32_t pin, ApicId dest, bool active_low) {
     ASSERT_MSG(pin <= kIoApicMaxPin, "ioapic: pin {} out of range", pin);
-    ASSERT_MSG(dest_apic_id <= 0xff, "ioapic: APIC id {} does not fit 8 bits", dest_apic_id);
-    write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest_apic_id)));
+    ASSERT_MSG(dest.fits_xapic(), "ioapic: APIC id {} does not fit 8 bits", dest.value);
+    write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest.value)));
     write_reg(ioapic_redir_low(pin), redir_low_nmi(active_low, false));
   }
 

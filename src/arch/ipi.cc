@@ -10,7 +10,7 @@
 namespace arch {
 
 base::Status send_ipi(uint32_t index, uint8_t vector) {
-  uint32_t id = 0;
+  ApicId id;
   if (!cpu_apic_id(index, &id)) return base::Error::kInvalidArgument;
   push_cli();
   base::Status s = with_lapic([&](auto& l) { return l.send_fixed(id, vector); });
@@ -19,7 +19,7 @@ base::Status send_ipi(uint32_t index, uint8_t vector) {
 }
 
 base::Status send_nmi(uint32_t index) {
-  uint32_t id = 0;
+  ApicId id;
   if (!cpu_apic_id_any(index, &id)) return base::Error::kInvalidArgument;
   push_cli();
   base::Status s = with_lapic([&](auto& l) { return l.send_nmi(id); });
@@ -28,7 +28,7 @@ base::Status send_nmi(uint32_t index) {
 }
 
 base::Status send_nmi_from_nmi(uint32_t index) {
-  uint32_t id = 0;
+  ApicId id;
   if (!cpu_apic_id_any(index, &id)) return base::Error::kInvalidArgument;
   // No push_cli: in NMI context interrupts are already blocked, and in a
   // panic they are off; the send itself is NMI-safe.

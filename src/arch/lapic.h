@@ -10,6 +10,7 @@
 // change the destination between the two.
 #pragma once
 
+#include "src/arch/apic_id.h"
 #include "src/arch/x86.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
@@ -279,9 +280,9 @@ class Lapic {
 
   /// This CPU's APIC id: 8 bits (31:24) in xAPIC mode, 32 in x2APIC
   /// [sdm3] 10.4.6, 10.12.5.1.
-  uint32_t id() {
+  ApicId id() {
     uint32_t v = regs_.read(kLapicId);
-    return kX2apic ? v : v >> 24;
+    return ApicId(kX2apic ? v : v >> 24);
   }
 
   LapicVersion version() { return decode_lapic_version(regs_.read(kLapicVersion)); }
@@ -366,19 +367,19 @@ class Lapic {
   // IPIs. Destinations are physical APIC ids; xAPIC ids are 8 bits.
 
   /// A fixed interrupt at `vector` (>= 32: lower vectors are exceptions).
-  base::Status send_fixed(uint32_t apic_id, uint8_t vector) {
+  base::Status send_fixed(ApicId apic_id, uint8_t vector) {
     if (vector < 32) return base::Error::kInvalidArgument;
     return send(apic_id, icr_fixed(vector));
   }
   base::Status send_fixed_all_but_self(uint8_t vector) {
     if (vector < 32) return base::Error::kInvalidArgument;
-    return send(0, icr_fixed_all_but_self(vector));
+    return send(ApicId(0), icr_fixed_all_but_self(vector));
   }
-  base::Status send_nmi(uint32_t apic_id) { return send(apic_id, icr_nmi()); }
-  base::Status send_init(uint32_t apic_id) { return send(apic_id, icr_init_assert()); }
-  base::Status send_init_deassert(uint32_t apic_id) { return send(apic_id, icr_init_deassert()); }
+  base::Status send_nmi(ApicId apic_id) { return send(apic_id, icr_nmi()); }
+  base::Status send_init(ApicId apic_id) { return send(apic_id, icr_init_assert()); }
+  base::Status send_init_deassert(ApicId apic_id) { return send(apic_id, icr_init_deassert()); }
   /// STARTUP with a vector from sipi_vector().
-  base::Status send_startup(uint32_t apic_id, uint8_t vector_page) { return send(apic_id, icr_startup(vector_page)); }
+  base::Status send_startup(ApicId apic_id, uint8_t vector_page) { return send(apic_id, icr_startup(vector_page)); }
 
   /// An NMI to `apic_id` from NMI context, which may have interrupted this
   /// CPU's own send() between its two xAPIC ICR writes or while it polled
@@ -386,7 +387,7 @@ class Lapic {
   /// overwrite one in flight), send, then put back the ICR high dword the
   /// interrupted send wrote, so that its low write still reaches its CPU.
   /// x2APIC's ICR is one WRMSR: nothing to interleave [sdm3] 10.12.9.
-  base::Status send_nmi_from_nmi(uint32_t apic_id) {
+  base::Status send_nmi_from_nmi(ApicId apic_id) {
     if constexpr (kX2apic) {
       return send(apic_id, icr_nmi());
     } else {
@@ -402,13 +403,13 @@ class Lapic {
   /// write sends), then waits until delivery status reads idle, calling
   /// relax() between reads; kTimedOut after the spin limit. x2APIC: one
   /// 64-bit write and no status to wait for [sdm3] 10.12.9.
-  base::Status send(uint32_t apic_id, uint32_t low) {
+  base::Status send(ApicId apic_id, uint32_t low) {
     if constexpr (kX2apic) {
-      regs_.write_icr(x2apic_icr(apic_id, low));
+      regs_.write_icr(x2apic_icr(apic_id.value, low));
       return base::Status::Ok();
     } else {
-      if (apic_id > 0xff) return base::Error::kInvalidArgument;
-      regs_.write(kLapicIcrHigh, xapic_icr_high(static_cast<uint8_t>(apic_id)));
+      if (!apic_id.fits_xapic()) return base::Error::kInvalidArgument;
+      regs_.write(kLapicIcrHigh, xapic_icr_high(static_cast<uint8_t>(apic_id.value)));
       regs_.write(kLapicIcrLow, low);
       return wait_icr_idle();
     }

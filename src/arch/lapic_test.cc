@@ -172,7 +172,7 @@ TEST(LapicXapic, IdVersionEnableErrors) {
   dev.set(kLapicId, 0x0300'0000);
   dev.set(kLapicVersion, 0x0005'0014);  // what QEMU reports
   XLapic apic(FakeXapicRegs{&dev});
-  EXPECT_EQ(apic.id(), 3u);
+  EXPECT_EQ(apic.id(), ApicId(3));
   EXPECT_EQ(apic.version().version, 0x14);
   EXPECT_EQ(apic.version().max_lvt, 5);
   EXPECT_FALSE(apic.version().eoi_broadcast_suppression);
@@ -205,7 +205,7 @@ TEST(LapicXapic, IpiWritesHighThenLowAndWaitsForDelivery) {
     return pending_reads-- > 0 ? low | kIcrPending : low;
   });
   XLapic apic(FakeXapicRegs{&dev});
-  ASSERT_TRUE(apic.send_fixed(7, 0x40).ok());
+  ASSERT_TRUE(apic.send_fixed(ApicId(7), 0x40).ok());
   EXPECT_EQ(dev.writes(),
             (std::vector<FakeXapic::Op>{{true, kLapicIcrHigh, 0x0700'0000}, {true, kLapicIcrLow, 0x0000'4040}}));
   EXPECT_EQ(dev.relaxes, 3);
@@ -225,7 +225,7 @@ TEST(LapicXapic, NmiFromNmiWaitsForTheInterruptedSendAndRestoresItsDestination) 
     return pending_reads-- > 0 ? low | kIcrPending : low;
   });
   XLapic apic(FakeXapicRegs{&dev});
-  ASSERT_TRUE(apic.send_nmi_from_nmi(3).ok());
+  ASSERT_TRUE(apic.send_nmi_from_nmi(ApicId(3)).ok());
   EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicIcrHigh, 0x0300'0000},
                                                       {true, kLapicIcrLow, 0x0000'4400},
                                                       {true, kLapicIcrHigh, 0x0500'0000}}));
@@ -240,7 +240,7 @@ TEST(LapicXapic, NmiFromNmiWaitsForTheInterruptedSendAndRestoresItsDestination) 
 TEST(LapicX2apic, NmiFromNmiIsOneIcrWrite) {
   FakeMsrBank bank;
   X2Lapic apic(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
-  ASSERT_TRUE(apic.send_nmi_from_nmi(0x1'0002).ok());
+  ASSERT_TRUE(apic.send_nmi_from_nmi(ApicId(0x1'0002)).ok());
   EXPECT_EQ(bank.log(), (std::vector<Access>{{true, 0x830, x2apic_icr(0x1'0002, 0x0000'4400)}}));
 }
 
@@ -248,7 +248,7 @@ TEST(LapicXapic, DeliveryTimeoutIsAnError) {
   FakeXapic dev;
   dev.on_read(kLapicIcrLow, [] { return kIcrPending; });  // stuck
   XLapic apic(FakeXapicRegs{&dev}, /*icr_spin_limit=*/100);
-  base::Status s = apic.send_nmi(1);
+  base::Status s = apic.send_nmi(ApicId(1));
   EXPECT_EQ(s.error(), base::Error::kTimedOut);
   EXPECT_EQ(dev.relaxes, 100);
 }
@@ -256,8 +256,8 @@ TEST(LapicXapic, DeliveryTimeoutIsAnError) {
 TEST(LapicXapic, RejectsBadArguments) {
   FakeXapic dev;
   XLapic apic(FakeXapicRegs{&dev});
-  EXPECT_EQ(apic.send_fixed(256, 0x40).error(), base::Error::kInvalidArgument);  // 8-bit ids only
-  EXPECT_EQ(apic.send_fixed(1, 14).error(), base::Error::kInvalidArgument);      // an exception vector
+  EXPECT_EQ(apic.send_fixed(ApicId(256), 0x40).error(), base::Error::kInvalidArgument);  // 8-bit ids only
+  EXPECT_EQ(apic.send_fixed(ApicId(1), 14).error(), base::Error::kInvalidArgument);      // an exception vector
   EXPECT_EQ(apic.send_fixed_all_but_self(31).error(), base::Error::kInvalidArgument);
   EXPECT_TRUE(dev.log.empty());
 }
@@ -266,9 +266,9 @@ TEST(LapicXapic, InitSipiSipiAndBroadcast) {
   FakeXapic dev;
   XLapic apic(FakeXapicRegs{&dev});
   uint8_t vector = sipi_vector(0x8000).value();
-  ASSERT_TRUE(apic.send_init(2).ok());
-  ASSERT_TRUE(apic.send_startup(2, vector).ok());
-  ASSERT_TRUE(apic.send_startup(2, vector).ok());
+  ASSERT_TRUE(apic.send_init(ApicId(2)).ok());
+  ASSERT_TRUE(apic.send_startup(ApicId(2), vector).ok());
+  ASSERT_TRUE(apic.send_startup(ApicId(2), vector).ok());
   ASSERT_TRUE(apic.send_fixed_all_but_self(0xf0).ok());
   EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{
                               {true, kLapicIcrHigh, 0x0200'0000},
@@ -390,7 +390,7 @@ TEST(LapicXapic, MmioProviderMapsOffsetsToWords) {
   EXPECT_EQ(apic.version().version, 0x14);
   apic.enable(0xff);
   EXPECT_EQ(page[0xf0 / 4], 0x1ffu);
-  ASSERT_TRUE(apic.send_fixed(0x12, 0x50).ok());  // delivery status reads idle
+  ASSERT_TRUE(apic.send_fixed(ApicId(0x12), 0x50).ok());  // delivery status reads idle
   EXPECT_EQ(page[0x310 / 4], 0x1200'0000u);
   EXPECT_EQ(page[0x300 / 4], 0x4050u);
 }
@@ -403,7 +403,7 @@ TEST(LapicX2apic, RegistersAreMsrs) {
   bank.set(0x803, 0x0105'0015);
   bank.set(0x828, 0);
   X2Lapic apic(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
-  EXPECT_EQ(apic.id(), 0x0001'0203u);
+  EXPECT_EQ(apic.id(), ApicId(0x0001'0203));
   EXPECT_TRUE(apic.version().eoi_broadcast_suppression);
 
   bank.clear_log();
@@ -435,10 +435,10 @@ TEST(LapicPerfmon, NmiLvtInBothModes) {
 TEST(LapicX2apic, IpiIsOneWriteWithoutPolling) {
   FakeMsrBank bank;
   X2Lapic apic(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
-  ASSERT_TRUE(apic.send_fixed(0x1234, 0x40).ok());  // ids above 255 are fine here
-  ASSERT_TRUE(apic.send_init(5).ok());
-  ASSERT_TRUE(apic.send_startup(5, 0x08).ok());
-  ASSERT_TRUE(apic.send_nmi(6).ok());
+  ASSERT_TRUE(apic.send_fixed(ApicId(0x1234), 0x40).ok());  // ids above 255 are fine here
+  ASSERT_TRUE(apic.send_init(ApicId(5)).ok());
+  ASSERT_TRUE(apic.send_startup(ApicId(5), 0x08).ok());
+  ASSERT_TRUE(apic.send_nmi(ApicId(6)).ok());
   ASSERT_TRUE(apic.send_fixed_all_but_self(0xf0).ok());
   EXPECT_EQ(bank.log(), (std::vector<Access>{{true, 0x830, 0x0000'1234'0000'4040},
                                              {true, 0x830, 0x0000'0005'0000'c500},

@@ -67,7 +67,7 @@ void lapic_setup_this_cpu() {
   });
 }
 
-uint32_t lapic_id() {
+ApicId lapic_id() {
   return with_lapic([](auto& l) { return l.id(); });
 }
 

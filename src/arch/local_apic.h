@@ -45,7 +45,7 @@ void lapic_enable_mode_this_cpu();
 void lapic_setup_this_cpu();
 
 /// This CPU's APIC id.
-uint32_t lapic_id();
+ApicId lapic_id();
 
 /// End of interrupt on this CPU's LAPIC. Interrupt context.
 inline void lapic_eoi() {

@@ -4,6 +4,7 @@
 // Callable from any context once percpu_install() ran on this CPU.
 #pragma once
 
+#include "src/arch/apic_id.h"
 #include "src/arch/cli_nesting.h"
 #include "src/arch/x86.h"
 #include "src/base/types.h"
@@ -30,7 +31,7 @@ inline constexpr uint32_t kIa32GsBase = 0xc000'0101;
 struct alignas(64) PerCpu {
   PerCpu* self;    // offset 0: what gs:0 loads
   uint32_t index;  // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
-  uint32_t apic_id;
+  ApicId apic_id;
   sched::Thread* current_thread;    // sched's: the thread running here
   sched::CpuSched* sched;           // sched's per-CPU block
   mm::PerCpuHeapCache* heap_cache;  // mm's per-CPU heap cache (one GS-relative load in kmalloc)

@@ -31,7 +31,7 @@ constexpr size_t kApStackSize = 4 * 1024;
 constinit PerCpu blocks[kMaxCpus]{};
 alignas(16) constinit uint8_t ap_stacks[kMaxCpus > 1 ? kMaxCpus - 1 : 1][kApStackSize]{};
 constinit uint64_t ap_stack_tops[kMaxCpus]{};
-constinit uint32_t apic_ids[kMaxCpus]{};
+constinit ApicId apic_ids[kMaxCpus]{};
 constinit uint32_t planned = 1;  // CPUs given an index, the boot CPU included
 constinit uint32_t found = 1;
 
@@ -100,7 +100,7 @@ class BringUpPacer {
 
 extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
   lapic_enable_mode_this_cpu();
-  uint32_t my_id = lapic_id();
+  ApicId my_id = lapic_id();
   uint32_t index = 0;
   for (uint32_t i = 1; i < planned; ++i)
     if (apic_ids[i] == my_id) index = i;
@@ -140,16 +140,17 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
              start.trampoline_root);
   found = static_cast<uint32_t>(madt.enabled_cpus());
   for (const auto& c : madt.cpus) {
-    if (!c.enabled || c.apic_id == apic_ids[0]) continue;
+    const ApicId id(c.apic_id);
+    if (!c.enabled || id == apic_ids[0]) continue;
     if (planned == kMaxCpus) {
       kprint("smp: MADT lists more CPUs than MAX_CPUS={}; apic {} and later stay parked\n", kMaxCpus, c.apic_id);
       break;
     }
-    if (!lapic_x2apic_mode() && c.apic_id > 0xff) {
+    if (!lapic_x2apic_mode() && !id.fits_xapic()) {
       kprint("smp: apic id {} needs x2APIC mode; skipped\n", c.apic_id);
       continue;
     }
-    apic_ids[planned++] = c.apic_id;
+    apic_ids[planned++] = id;
   }
   if (planned == 1) return;
 
@@ -173,15 +174,15 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
     for (uint32_t i = 1; i < planned; ++i) {
       if (ap_slots[i].state() != ApSlot::kWaiting) continue;
       base::Status s = send(apic_ids[i]);
-      if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i], base::error_name(s.error()));
+      if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i].value, base::error_name(s.error()));
     }
   };
   BringUpPacer pacer;
-  each_waiting([](uint32_t id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
+  each_waiting([](ApicId id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
   delay_us(start.delays.after_init_us);
-  each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
+  each_waiting([&](ApicId id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
   delay_us(start.delays.after_startup_us);
-  each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
+  each_waiting([&](ApicId id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
 
   // Wait for every AP, boundedly: a CPU that has not claimed its slot by
   // then is named and abandoned (if it arrives later it parks itself). It
@@ -197,10 +198,10 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
   while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) cpu_relax();
   for (uint32_t i = 1; i < planned; ++i) {
     if (!ap_slots[i].abandon()) continue;
-    kprint("smp: cpu {} (apic {}) did not start within {} ms; skipped\n", i, apic_ids[i],
+    kprint("smp: cpu {} (apic {}) did not start within {} ms; skipped\n", i, apic_ids[i].value,
            start.arrival_limit_ns / 1'000'000);
     base::Status s = with_lapic([&](auto& l) { return l.send_init(apic_ids[i]); });
-    if (!s.ok()) kprint("smp: INIT to abandoned apic {} failed: {}\n", apic_ids[i], base::error_name(s.error()));
+    if (!s.ok()) kprint("smp: INIT to abandoned apic {} failed: {}\n", apic_ids[i].value, base::error_name(s.error()));
   }
   // A claimed CPU only sets itself up (it waits for nothing the boot CPU
   // holds): 30 s means it is stuck, and the boot cannot go on without it
@@ -209,7 +210,7 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
   for (uint32_t i = 1; i < planned; ++i) {
     while (ap_slots[i].state() == ApSlot::kStarting) {
       if (nanotime() > deadline)
-        PANIC("smp: cpu {} (apic {}) began its set-up but did not finish within 30 s", i, apic_ids[i]);
+        PANIC("smp: cpu {} (apic {}) began its set-up but did not finish within 30 s", i, apic_ids[i].value);
       cpu_relax();
     }
   }
@@ -227,13 +228,13 @@ PerCpu& cpu_block(uint32_t index) {
   return blocks[index];
 }
 
-bool cpu_apic_id(uint32_t index, uint32_t* apic_id) {
+bool cpu_apic_id(uint32_t index, ApicId* apic_id) {
   if (index >= planned || ap_slots[index].state() == ApSlot::kAbandoned) return false;
   *apic_id = apic_ids[index];
   return true;
 }
 
-bool cpu_apic_id_any(uint32_t index, uint32_t* apic_id) {
+bool cpu_apic_id_any(uint32_t index, ApicId* apic_id) {
   if (index >= planned) return false;
   *apic_id = apic_ids[index];
   return true;

@@ -68,9 +68,9 @@ PerCpu& cpu_block(uint32_t index);
 
 /// The APIC id of CPU `index`, if it was given one and not abandoned. Any
 /// context but NMI.
-bool cpu_apic_id(uint32_t index, uint32_t* apic_id);
+bool cpu_apic_id(uint32_t index, ApicId* apic_id);
 
 /// Same, without the abandoned check (NMIs go even to a stuck CPU).
-bool cpu_apic_id_any(uint32_t index, uint32_t* apic_id);
+bool cpu_apic_id_any(uint32_t index, ApicId* apic_id);
 
 }  // namespace arch
