@@ -240,26 +240,8 @@ void enable_simd_this_cpu() {
     arch::enable_avx_state(arch::kXcr0X87 | arch::kXcr0Sse | arch::kXcr0Avx);
 }
 
-// An application processor, on its own stack with its per-CPU block: the
-// rest of its set-up, in the boot CPU's order, then its scheduler.
-[[noreturn]] void ap_main(uint32_t index) {
-  mm::heap_cpu_online(index);
-  arch::gdt_init();
-  arch::stacks_install_tss(index);
-  arch::idt_load();
-  mm::vm_init_this_cpu();
-  mm::tlb_cpu_online(index);
-  // The LAPIC enabled before its timer: a disabled LAPIC keeps every LVT
-  // entry masked ([sdm3] 10.4.7.2).
-  arch::lapic_setup_this_cpu();
-  arch::cpu_timer_start_this_cpu();
-  arch::smp_ap_online(index);
-  enable_simd_this_cpu();
-  sched::sched_run_ap(index);
-}
-
 // kmain becomes thread "kmain" on CPU 0, which gets its idle thread; the
-// APs join as they come online (ap_main). Interrupts are still off.
+// APs join as they come online (arch::kernel_ap_main). Interrupts are still off.
 void start_scheduler(const Platform& platform) {
   enable_simd_this_cpu();
   uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
@@ -420,7 +402,7 @@ void start_irq_routing(const Platform& platform) {
 }
 
 // Every other CPU of the MADT, through the trampoline page (direct-mapped)
-// and onto its guarded stack, where ap_main finishes its set-up.
+// and onto its guarded stack, where arch::kernel_ap_main finishes its set-up.
 void start_aps(const Platform& platform, base::StrView cmdline) {
   if (!platform.from_acpi) return;
   arch::ApStart start{
@@ -492,6 +474,22 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 
 }  // namespace kernel
 
-// Each AP enters the kernel here (arch::kernel_ap_main, smp_boot.h), as the
-// boot CPU enters at kmain.
-extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) { kernel::ap_main(index); }
+// An application processor enters the kernel here (arch::kernel_ap_main,
+// smp_boot.h), as the boot CPU does at kmain, on its own stack with its
+// per-CPU block: the rest of its set-up, in the boot CPU's order, then its
+// scheduler.
+extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) {
+  mm::heap_cpu_online(index);
+  arch::gdt_init();
+  arch::stacks_install_tss(index);
+  arch::idt_load();
+  mm::vm_init_this_cpu();
+  mm::tlb_cpu_online(index);
+  // The LAPIC enabled before its timer: a disabled LAPIC keeps every LVT
+  // entry masked ([sdm3] 10.4.7.2).
+  arch::lapic_setup_this_cpu();
+  arch::cpu_timer_start_this_cpu();
+  arch::smp_ap_online(index);
+  kernel::enable_simd_this_cpu();
+  sched::sched_run_ap(index);
+}
