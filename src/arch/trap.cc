@@ -2,6 +2,7 @@
 #include "src/arch/trap.h"
 
 #include "src/arch/descriptor.h"
+#include "src/arch/lazy_tlb.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
 #include "src/arch/tss.h"
@@ -138,6 +139,10 @@ void gdt_init() {
 }  // namespace arch
 
 extern "C" void trap_dispatch(arch::TrapFrame* frame) {
+  // First: a CPU woken from a lazy halt flushes a TLB that shootdowns
+  // skipped before any handler (an NMI's too) touches a kernel address
+  // (lazy_tlb.h says why the handlers could otherwise see a stale one).
+  arch::lazy_tlb_exit();
   arch::TrapHandler fn = arch::handlers[frame->vector & 0xff];
   if (fn == nullptr) fn = arch::unhandled;
   if (fn != nullptr && frame->vector == arch::kVectorNmi) {
