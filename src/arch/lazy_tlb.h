@@ -38,16 +38,17 @@ void lazy_tlb_flush(LazyTlbWord& w);
 
 }  // namespace internal
 
-/// This CPU, interrupts off, immediately before it halts in idle: TLB
-/// shootdowns skip it until it wakes. Nothing between this and the HLT may
-/// touch a kernel address that can be unmapped.
-inline void lazy_tlb_enter() { internal::lazy_tlb_slots[this_cpu().index].word.enter(); }
+/// This CPU (`self`, its index, which callers have at hand), interrupts
+/// off, immediately before it halts in idle: TLB shootdowns skip it until
+/// it wakes. Nothing between this and the HLT may touch a kernel address
+/// that can be unmapped.
+inline void lazy_tlb_enter(uint32_t self) { internal::lazy_tlb_slots[self].word.enter(); }
 
-/// This CPU, on waking from a lazy halt, before anything else: flushes the
-/// whole TLB if a shootdown skipped it meanwhile. One load and a branch
-/// when the CPU was not lazy (every trap calls it).
-inline void lazy_tlb_exit() {
-  LazyTlbWord& w = internal::lazy_tlb_slots[this_cpu().index].word;
+/// This CPU (`self`), on waking from a lazy halt, before anything else:
+/// flushes the whole TLB if a shootdown skipped it meanwhile. One load and
+/// a branch when the CPU was not lazy (every trap calls it).
+inline void lazy_tlb_exit(uint32_t self) {
+  LazyTlbWord& w = internal::lazy_tlb_slots[self].word;
   if (w.exit()) [[unlikely]]
     internal::lazy_tlb_flush(w);
 }
