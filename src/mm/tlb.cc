@@ -2,7 +2,9 @@
 // publishes the ranges, sets a mailbox flag per target, sends the IPIs and
 // spins until every target has cleared its flag. A CPU waiting for the lock
 // with interrupts off answers its own mailbox meanwhile, so two CPUs
-// shooting down at once cannot deadlock.
+// shooting down at once cannot deadlock. Targets halted in idle are not
+// interrupted at all (arch/lazy_tlb.h): with none awake, a shootdown takes
+// no lock.
 #include "src/mm/tlb.h"
 
 #include "src/arch/ipi.h"
