@@ -30,6 +30,15 @@ namespace arch {
 /// hence before the flush. A CPU that goes lazy after a shooter read it
 /// awake is still sent that shooter's IPI, which wakes it, and the shooter
 /// waits for its answer.
+///
+/// Why the generation lives in each CPU's word rather than in one global
+/// counter that shooters bump and wakers compare (Linux's shape): here the
+/// decision to skip a CPU and the record that it must flush are one atomic
+/// step on that CPU's word. With a global counter bumped before the reads,
+/// a waker would have to know the generation its TLB was last clean at,
+/// which only a flush can advance (one read at idle entry may already
+/// include a shooter that then skips it), so it would flush on nearly every
+/// wake while anything is mapped or unmapped.
 class LazyTlbWord {
  public:
   static constexpr uint64_t kLazy = 1;    // halted in idle: shootdowns pass it by
@@ -39,9 +48,9 @@ class LazyTlbWord {
   static constexpr uint64_t kGenerationOne = 4;
 
   /// The CPU itself, interrupts off, just before it halts: shootdowns skip
-  /// it from here until exit(). Sequentially consistent (a locked RMW): a
-  /// shooter that reads the word awake after this sees the IPI it sends
-  /// taken when the CPU halts; one that reads it lazy records the miss.
+  /// it from here until exit(). A locked RMW: a shooter that read the word
+  /// before it (awake) sends an IPI, which ends the halt; one that reads it
+  /// after records the miss.
   void enter() { word_.fetch_or(kLazy, base::MemoryOrder::kSeqCst); }
 
   /// The CPU itself, on waking (first thing in any interrupt taken while
