@@ -61,9 +61,14 @@ class LazyTlbWord {
   bool exit() {
     if ((word_.load(base::MemoryOrder::kRelaxed) & (kLazy | kMissed)) == 0) return false;
     // A locked RMW: from here on shooters interrupt this CPU, and no page
-    // walk of ours is ordered before it.
-    const uint64_t w = word_.fetch_and(~kLazy, base::MemoryOrder::kSeqCst);
-    if ((w & kMissed) == 0) return false;
+    // walk of ours is ordered before it. Its old value unused, so that it
+    // is one `lock and` rather than a compare-exchange loop: the load after
+    // it sees every miss recorded before it (they precede it in the word's
+    // modification order), and none can follow (shooters write only a lazy
+    // word). An NMI between the two that flushes clears kMissed first: this
+    // exit then flushes nothing, the NMI's flush having done it.
+    word_.fetch_and(~kLazy, base::MemoryOrder::kSeqCst);
+    if ((word_.load(base::MemoryOrder::kRelaxed) & kMissed) == 0) return false;
     // A no-op on x86 after the locked RMW; it is what makes the missed
     // shooter's page-table change visible to our walks in C++'s model too
     // (the shooter's fence, then this one).
