@@ -2,6 +2,7 @@
 #include "src/arch/trap.h"
 
 #include "src/arch/descriptor.h"
+#include "src/arch/lazy_tlb.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
 #include "src/arch/tss.h"
@@ -138,6 +139,11 @@ void gdt_init() {
 }  // namespace arch
 
 extern "C" void trap_dispatch(arch::TrapFrame* frame) {
+  // First: a CPU woken from a lazy halt flushes a TLB that shootdowns
+  // skipped before any handler (an NMI's too) touches a kernel address
+  // (lazy_tlb.h says why the handlers could otherwise see a stale one).
+  arch::PerCpu& cpu = arch::this_cpu();
+  arch::lazy_tlb_exit(cpu.index);
   arch::TrapHandler fn = arch::handlers[frame->vector & 0xff];
   if (fn == nullptr) fn = arch::unhandled;
   if (fn != nullptr && frame->vector == arch::kVectorNmi) {
@@ -151,7 +157,6 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
     // thread's reservation. A handler that switched threads comes back
     // with heap_charge already set for this thread by the switch, perhaps
     // on another CPU: restore only what this CPU's block still holds.
-    arch::PerCpu& cpu = arch::this_cpu();
     mm::HeapCharge* interrupted = cpu.heap_charge;
     cpu.heap_charge = cpu.heap_cpu_charge;
     fn(*frame);

@@ -90,9 +90,39 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
   }
 }
 
+// Keeps CPU 1 awake (a spinning thread) for a scope: shootdowns skip a CPU
+// halted in idle (arch/lazy_tlb.h), and a test that counts the IPIs it
+// answers needs it to take them.
+class Cpu1Awake {
+ public:
+  Cpu1Awake() {
+    ok_ = sched::run_on(1, spin, this).ok();
+    while (ok_ && spinning_.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
+  }
+  ~Cpu1Awake() {
+    stop_.store(1, MemoryOrder::kRelease);
+    if (ok_) sched::run_on_wait(1);
+  }
+  Cpu1Awake(const Cpu1Awake&) = delete;
+  Cpu1Awake& operator=(const Cpu1Awake&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  static void spin(void* p) {
+    auto* self = static_cast<Cpu1Awake*>(p);
+    self->spinning_.store(1, MemoryOrder::kRelease);
+    while (self->stop_.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
+  }
+  bool ok_ = false;
+  base::Atomic<uint32_t> spinning_{0};
+  base::Atomic<uint32_t> stop_{0};
+};
+
 KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
   PinTo pin(0);  // counts CPU 1's shootdowns: the initiator must be elsewhere
+  Cpu1Awake awake;
+  KASSERT_TRUE(awake.ok());
   constexpr uint64_t kPages = 6;
   base::Result<uint64_t> va = mm::kva_alloc(2 * kPages * base::kPageSize);
   KASSERT_TRUE(va.ok());

@@ -2,10 +2,13 @@
 // publishes the ranges, sets a mailbox flag per target, sends the IPIs and
 // spins until every target has cleared its flag. A CPU waiting for the lock
 // with interrupts off answers its own mailbox meanwhile, so two CPUs
-// shooting down at once cannot deadlock.
+// shooting down at once cannot deadlock. Targets halted in idle are not
+// interrupted at all (arch/lazy_tlb.h): with none awake, a shootdown takes
+// no lock.
 #include "src/mm/tlb.h"
 
 #include "src/arch/ipi.h"
+#include "src/arch/lazy_tlb.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/percpu.h"
 #include "src/arch/trap.h"
@@ -87,26 +90,19 @@ CpuSet tlb_online_cpus() {
   return s;
 }
 
-void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
-  if (ranges.empty()) return;
-  arch::push_cli();
-  const uint32_t self = arch::this_cpu().index;
-  apply(ranges);
-  CpuSet online_now = tlb_online_cpus();
-  uint32_t count = 0;
-  targets.for_each([&](uint32_t c) { count += (c != self && online_now.has(c)) ? 1 : 0; });
-  if (count == 0) {  // nobody else can hold the entries
-    arch::pop_cli();
-    return;
-  }
+namespace {
+
+// The interrupting part of a shootdown: `count` CPUs of `awake` (not this
+// one) invalidate `ranges` and acknowledge. Interrupts off (shoot_lock is a
+// plain ticket lock, taken only here: no SpinLock nesting to keep).
+void interrupt_and_wait(const CpuSet& awake, uint32_t count, const TlbRanges& ranges) {
   while (!shoot_lock.try_lock()) {
     answer_mailbox();
     arch::cpu_relax();
   }
   request = ranges;
   outstanding.store(count, MemoryOrder::kRelaxed);
-  targets.for_each([&](uint32_t c) {
-    if (c == self || !online_now.has(c)) return;
+  awake.for_each([&](uint32_t c) {
     // Release: the request and `outstanding` before the flag.
     mailboxes[c].pending.store(1, MemoryOrder::kRelease);
     base::Status s = arch::send_ipi(c, arch::kVectorIpiTlbShootdown);
@@ -114,48 +110,65 @@ void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
   });
   for (uint64_t spins = 0; outstanding.load(MemoryOrder::kAcquire) != 0; ++spins) {
     if (spins == kAckSpinLimit) {
-      targets.for_each([&](uint32_t c) {
+      awake.for_each([&](uint32_t c) {
         if (mailboxes[c].pending.load(MemoryOrder::kAcquire)) PANIC("tlb shootdown: cpu {} did not acknowledge", c);
       });
     }
     arch::cpu_relax();
   }
   shoot_lock.unlock();
-  arch::pop_cli();
 }
 
-namespace {
-
-// True if no CPU but `self` takes part in shootdowns. Sequentially
-// consistent, as tlb_online_cpus(): a CPU whose bit we miss sets it after
-// this load in the single total order, so after the caller's page-table
-// change (a locked exchange or a release store before this), and flushes its
-// whole TLB after that.
-bool only_self_online(uint32_t self) {
-  for (uint32_t w = 0; w < (arch::kMaxCpus + 63) / 64; ++w) {
-    uint64_t bits = online[w].load(MemoryOrder::kSeqCst);
+// A shootdown from this CPU (`self`), interrupts off, after invalidating
+// here: every online CPU in target_word(w) (CPUs 64w..64w+63) that is awake
+// is interrupted; one halted in idle is passed by and flushes when it wakes,
+// before it runs anything (arch/lazy_tlb.h). With nobody awake (one CPU
+// online, or the others idle) that is a fence and a look at each word: no
+// lock, no IPI.
+template <typename TargetWord>
+void shoot_others(uint32_t self, TargetWord target_word, const TlbRanges& ranges) {
+  // Orders the caller's page-table change before the reads of the CPUs'
+  // words and of `online`.
+  arch::lazy_tlb_order_before_scan();
+  CpuSet awake;
+  uint32_t count = 0;
+  for (uint32_t w = 0; w < CpuSet::kWords; ++w) {
+    // Sequentially consistent: a CPU whose online bit we miss sets it after
+    // this load in the single total order, so after the caller's change,
+    // and flushes its whole TLB after that (tlb_cpu_online).
+    uint64_t bits = target_word(w) & online[w].load(MemoryOrder::kSeqCst);
     if (w == self / 64) bits &= ~(uint64_t{1} << (self % 64));
-    if (bits != 0) return false;
+    for (; bits != 0; bits &= bits - 1) {
+      const uint32_t c = w * 64 + __builtin_ctzll(bits);
+      if (arch::lazy_tlb_skip(c)) continue;
+      awake.add(c);
+      ++count;
+    }
   }
-  return true;
+  if (count != 0) interrupt_and_wait(awake, count, ranges);
 }
 
 }  // namespace
 
+void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
+  if (ranges.empty()) return;
+  // Interrupts off: this CPU stays the same, and an IPI we wait for from
+  // another initiator is answered by the lock loop, not by a nested
+  // handler.
+  uint64_t irq = arch::irq_save();
+  apply(ranges);
+  shoot_others(
+      arch::this_cpu().index, [&](uint32_t w) { return targets.word(w); }, ranges);
+  arch::irq_restore(irq);
+}
+
 void tlb_shootdown_all(const TlbRanges& ranges) {
   if (ranges.empty()) return;
-  // One CPU online (every boot until the APs start, and any 1-CPU machine):
-  // invalidating here is the whole shootdown, with no IPI, lock or CPU set
-  // to build. Interrupts off only to stay on this CPU between the check and
-  // the INVLPGs.
   uint64_t irq = arch::irq_save();
-  if (only_self_online(arch::this_cpu().index)) {
-    apply(ranges);
-    arch::irq_restore(irq);
-    return;
-  }
+  apply(ranges);
+  shoot_others(
+      arch::this_cpu().index, [](uint32_t) { return ~uint64_t{0}; }, ranges);
   arch::irq_restore(irq);
-  tlb_shootdown(tlb_online_cpus(), ranges);
 }
 
 void tlb_shootdown_all_full() {

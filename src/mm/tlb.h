@@ -15,14 +15,17 @@ class CpuSet {
  public:
   void add(uint32_t cpu) { words_[cpu / 64] |= uint64_t{1} << (cpu % 64); }
   bool has(uint32_t cpu) const { return (words_[cpu / 64] >> (cpu % 64)) & 1; }
+  /// CPUs 64w .. 64w+63, a bit each.
+  uint64_t word(uint32_t w) const { return words_[w]; }
   template <typename Fn>
   void for_each(Fn fn) const {
     for (uint32_t w = 0; w < kWords; ++w)
       for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) fn(w * 64 + __builtin_ctzll(bits));
   }
 
- private:
   static constexpr uint32_t kWords = (arch::kMaxCpus + 63) / 64;
+
+ private:
   uint64_t words_[kWords] = {};
 };
 
@@ -39,14 +42,16 @@ void tlb_cpu_online(uint32_t cpu);
 CpuSet tlb_online_cpus();
 
 /// Invalidates `ranges` on this CPU and on every CPU of `targets` that is
-/// online, waiting for each to acknowledge. Thread or interrupt context
+/// online, waiting for each to acknowledge. A target halted in idle is not
+/// interrupted: it flushes its whole TLB when it wakes, before it runs
+/// anything (arch/lazy_tlb.h). Thread or interrupt context
 /// with no spinlock held that a target might wait for with interrupts off
 /// (the page-table lock is released before shooting down). Panics if a
 /// target does not answer within about a second.
 void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges);
 
-/// tlb_shootdown to every online CPU; with no other CPU online, only this
-/// CPU's INVLPGs.
+/// tlb_shootdown to every online CPU; with no other CPU online or awake,
+/// this CPU's INVLPGs and a look at each CPU's idle word.
 void tlb_shootdown_all(const TlbRanges& ranges);
 
 /// A full flush everywhere.
