@@ -11,6 +11,7 @@
 // it), it prints the same lines in host cycles and does not power off.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/reboot.h>
 #include <pthread.h>
@@ -20,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,9 +200,31 @@ static void run_go(const char* mode, int pin, long cpus) {
     printf("peer go: /gobench %s failed (wait status 0x%x)\n", mode, (unsigned)status);
 }
 
+// Brings every present CPU online through sysfs. tools/peers boots Linux
+// with maxcpus=1: under QEMU 7.2's -icount the boot-time bring-up of the
+// second CPU never completes (the AP spins in wait_for_master_cpu for the
+// boot CPU's go-ahead, which does not come), while a hot-plug from here
+// does.
+static void bring_cpus_online(void) {
+  if (mkdir("/sys", 0755) != 0 && errno != EEXIST) die("mkdir /sys");
+  if (mount("sysfs", "/sys", "sysfs", 0, NULL) != 0) die("mount sysfs");
+  for (int cpu = 1;; ++cpu) {
+    char path[64];
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+    int fd = open(path, O_WRONLY);
+    if (fd < 0) {
+      if (errno == ENOENT) return;  // no such CPU: all are up
+      die(path);
+    }
+    if (write(fd, "1", 1) != 1) die(path);
+    close(fd);
+  }
+}
+
 int main(void) {
   int as_init = getpid() == 1;
   setvbuf(stdout, NULL, _IOLBF, 0);
+  if (as_init) bring_cpus_online();
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   printf("peer linux: %ld CPUs online\n", cpus);
 

@@ -116,7 +116,7 @@ def table(peers, biscotti, linux_label="Linux", go_label="Go"):
         else:
             # How many times the best peer's figure biscotti's is: above 1,
             # biscotti is ahead.
-            lead = "%.1f×" % (min(values) / bi) if bi > 0 else "—"
+            lead = "%.2f×" % (min(values) / bi) if bi > 0 else "—"
         rows.append("| %s | %s (%s) | %s (%s) | %s | %s |" %
                     (primitive, _cell(lx), linux_how, _cell(go), go_how, _cell(bi), lead))
     if missing:
