@@ -52,8 +52,7 @@ def note(msg):
 def need_tool(name, package):
     path = shutil.which(name)
     if not path:
-        raise Missing("%s not found: install Debian's %s (tools/bazel installs it for the build)" %
-                      (name, package))
+        raise Missing("%s not found: install Debian's %s" % (name, package))
     return path
 
 
@@ -118,7 +117,7 @@ def build_c(out):
 
 
 def build_go(work, out):
-    go = need_tool("go", "golang-go")
+    go = need_tool("go", "golang-go (tools/bazel installs it)")
     src = os.path.join(work, "gobench")
     shutil.copytree(os.path.join(HERE, "gobench"), src)
     env = dict(os.environ, CGO_ENABLED="0", GOOS="linux", GOARCH="amd64", GOPROXY="off", GOFLAGS="-mod=mod",
@@ -141,7 +140,7 @@ def qemu_flags(smp, icount):
 
 
 def boot_linux(vmlinuz, initrd, args, log):
-    qemu = need_tool("qemu-system-x86_64", "qemu-system-x86")
+    qemu = need_tool("qemu-system-x86_64", "qemu-system-x86 (tools/bazel installs it)")
     # panic=-1: a kernel panic (/init crashing) reboots at once, which
     # -no-reboot turns into QEMU exiting, instead of a hang. maxcpus=1:
     # under -icount Linux 6.1's boot-time bring-up of CPU 1 never ends (the
@@ -249,10 +248,10 @@ def main(argv):
         note("serial logs kept in " + logs)
         return 1
     finally:
-        if not ok and not args.logs:
-            note("work files kept in " + work)
-        elif not args.logs:
+        if ok:
             shutil.rmtree(work, ignore_errors=True)
+        else:
+            note("work files (benchmarks, initramfs) kept in " + work)
 
 
 if __name__ == "__main__":
