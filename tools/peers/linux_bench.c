@@ -3,7 +3,8 @@
 // Linux equivalents (sched_yield, futex, pthread_create+join, a pthread
 // mutex), then runs /gobench (the Go side) twice, and powers the machine
 // off. Each figure is printed as `peer linux.NAME cycles=MEDIAN` (per
-// operation, one decimal), like biscotti's `bench NAME cycles=N`.
+// operation, one decimal), like biscotti's `bench NAME cycles=N`; a failure
+// as `peer linux error: ...` or `peer go error: ...`.
 //
 // Under QEMU's -icount the TSC counts guest instructions, so a TSC delta is
 // the instruction count of everything the guest ran meanwhile, the kernel's
@@ -34,7 +35,7 @@
 enum { kSamples = 7 };
 
 static void die(const char* what) {
-  printf("peer linux: %s: %s\n", what, strerror(errno));
+  printf("peer linux error: %s: %s\n", what, strerror(errno));
   fflush(stdout);
   exit(1);
 }
@@ -189,7 +190,7 @@ static void run_go(const char* mode, int pin, long cpus) {
     char* argv[] = {"/gobench", (char*)mode, NULL};
     char* envp[] = {NULL};
     execve(argv[0], argv, envp);
-    printf("peer go: cannot run %s: %s\n", argv[0], strerror(errno));
+    printf("peer go error: cannot run %s: %s\n", argv[0], strerror(errno));
     fflush(stdout);
     _exit(127);
   }
@@ -197,7 +198,7 @@ static void run_go(const char* mode, int pin, long cpus) {
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) die("waitpid");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    printf("peer go: /gobench %s failed (wait status 0x%x)\n", mode, (unsigned)status);
+    printf("peer go error: /gobench %s failed (wait status 0x%x)\n", mode, (unsigned)status);
 }
 
 // Brings every present CPU online through sysfs. tools/peers boots Linux
@@ -243,7 +244,7 @@ int main(void) {
     run_go("1cpu", 1, cpus);
     run_go("2cpus", 0, cpus);
   } else {
-    printf("peer go: /gobench not found\n");
+    printf("peer go error: /gobench not found\n");
   }
   printf("peer: done\n");
   fflush(stdout);

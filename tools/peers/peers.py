@@ -149,7 +149,7 @@ def boot_linux(vmlinuz, initrd, args, log):
     cmd = [qemu] + qemu_flags(args.smp, args.icount) + [
         "-serial", "file:" + log, "-kernel", vmlinuz, "-initrd", initrd,
         "-append", "console=ttyS0 quiet panic=-1 maxcpus=1"]
-    note("booting Linux (%s CPUs%s)" % (args.smp, ", -icount" if args.icount else ""))
+    note("booting Linux (-smp %d%s)" % (args.smp, ", -icount" if args.icount else ""))
     try:
         r = run(cmd, timeout=args.timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -236,7 +236,8 @@ def main(argv):
         peers = peers_table.parse_peers(boot_linux(vmlinuz, initrd, args, linux_log))
         biscotti = peers_table.parse_biscotti(boot_biscotti(args, biscotti_log))
         unit = "guest instructions" if args.icount else "host TSC cycles (no -icount: they vary)"
-        print("Per operation, in %s; %d CPUs, -cpu max, medians of seven samples:\n" % (unit, args.smp))
+        cpus = "1 CPU" if args.smp == 1 else "%d CPUs" % args.smp
+        print("Per operation, in %s; %s, -cpu max, medians of seven samples:\n" % (unit, cpus))
         print(peers_table.table(peers, biscotti, linux_label, go_label), end="")
         ok = True
         return 0

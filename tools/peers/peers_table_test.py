@@ -64,7 +64,7 @@ class ParseTest(unittest.TestCase):
             peers_table.parse_peers(cut)
 
     def test_a_reported_failure_is_an_error(self):
-        text = "peer linux: 2 CPUs online\npeer go: /gobench 1cpu failed (wait status 0x200)\npeer: done\n"
+        text = "peer linux: 2 CPUs online\npeer go error: /gobench 1cpu failed (wait status 0x200)\npeer: done\n"
         with self.assertRaisesRegex(peers_table.PeersError, r"/gobench 1cpu failed"):
             peers_table.parse_peers(text)
 
