@@ -1,0 +1,3 @@
+module biscotti/tools/peers/gobench
+
+go 1.19
