@@ -71,8 +71,11 @@ KEYS = [
 PASTE = "echo one\necho two\n"  # pasted as the last "key", named Paste
 
 # GNU screen takes Ctrl-A as its command key: its users type Ctrl-A a to
-# send one, so that is what is pressed for C-a inside screen.
+# send one, so that is what is pressed for C-a inside screen. tmux's prefix
+# is Ctrl-B, sent on by pressing it twice.
 SCREEN_KEYS = {"C-a": "ctrl+a a"}
+TMUX_KEYS = {"C-b": "ctrl+b ctrl+b"}
+SCREEN_SESSION = f"termcap-{os.getpid()}"
 
 
 def run(*cmd, **kw):
@@ -152,6 +155,7 @@ class X:
         if display == ":":
             sys.exit("capture: Xvfb did not start")
         self.env = dict(os.environ, DISPLAY=display, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        self.cleanups = []  # commands that end what outlives the xterm
 
     def xterm(self, argv):
         # No resources of our own: Debian's app-defaults decide the keys,
@@ -176,6 +180,10 @@ class X:
         self.key("shift+Insert")
 
     def close(self):
+        # screen detaches and tmux's server stays when their xterm goes:
+        # end them by name first.
+        for cmd in self.cleanups:
+            subprocess.run(cmd, capture_output=True)
         for p in reversed(self.procs):
             p.terminate()
             try:
@@ -207,7 +215,8 @@ def capture_x(outdir, tmp, which, mode):
             pty = subprocess.Popen([sys.executable, recorder[1], "--pty", rec.path])
             x.procs.append(pty)
             line = rec.wait_ready()
-            x.xterm(["screen", "-c", "/dev/null", line, "115200"])
+            x.cleanups.append(["screen", "-S", SCREEN_SESSION, "-X", "quit"])
+            x.xterm(["screen", "-S", SCREEN_SESSION, "-c", "/dev/null", line, "115200"])
             time.sleep(1.0)
             version = run("screen", "-v").strip()
             how = ("xdotool key (XTEST) into xterm under Xvfb running `screen PTY 115200` (a tty window on a "
@@ -215,6 +224,15 @@ def capture_x(outdir, tmp, which, mode):
             terminal = "GNU screen's serial console inside " + run("xterm", "-version").strip()
             special = SCREEN_KEYS
             term = "(none: a serial line has no TERM; screen's own is screen)"
+        elif which == "tmux-xterm":
+            # tmux attached in xterm: xterm's bytes, parsed by tmux and
+            # encoded again for its pane, as a person at a keyboard gets.
+            x.cleanups.append(["tmux", "-L", "termcap-x", "kill-server"])
+            x.xterm(["tmux", "-L", "termcap-x", "-f", "/dev/null", "new-session", " ".join(recorder)])
+            version = run("tmux", "-V").strip()
+            how = "xdotool key (XTEST) into xterm under Xvfb running tmux, no configuration (Ctrl-B sent as Ctrl-B Ctrl-B)"
+            terminal = "tmux inside " + run("xterm", "-version").strip()
+            special = TMUX_KEYS
         elif which == "xterm":
             x.xterm(recorder)
             version = run("xterm", "-version").strip()
@@ -223,7 +241,8 @@ def capture_x(outdir, tmp, which, mode):
             special = {}
         else:
             # -c /dev/null: no ~/.screenrc; /etc/screenrc applies, as for a user.
-            x.xterm(["screen", "-c", "/dev/null"] + recorder)
+            x.cleanups.append(["screen", "-S", SCREEN_SESSION, "-X", "quit"])
+            x.xterm(["screen", "-S", SCREEN_SESSION, "-c", "/dev/null"] + recorder)
             version = run("screen", "-v").strip()
             how = "xdotool key (XTEST) into xterm under Xvfb running GNU screen (Ctrl-A sent as Ctrl-A a)"
             terminal = "GNU screen inside " + run("xterm", "-version").strip()
@@ -276,7 +295,7 @@ def capture_tmux(outdir, tmp, default_terminal, mode):
                header("tmux", run("tmux", "-V").strip(), term, MODE_TEXT[mode], how), keys)
 
 
-TERMINALS = ("xterm", "screen", "screen-serial", "tmux")
+TERMINALS = ("xterm", "screen", "screen-serial", "tmux", "tmux-xterm")
 
 
 def main():
@@ -296,9 +315,10 @@ def main():
                     capture_tmux(outdir, tmp, "", mode)
                     if mode == "normal":
                         capture_tmux(outdir, tmp, "screen", mode)
-                elif w == "screen-serial":
-                    # The line's far end is the kernel, which never sets
-                    # DECCKM or bracketed paste: normal mode only.
+                elif w in ("screen-serial", "tmux-xterm"):
+                    # Normal mode only: the serial line's far end is the
+                    # kernel, which never sets DECCKM or bracketed paste;
+                    # tmux in xterm adds its parsing, not new modes.
                     if mode == "normal":
                         capture_x(outdir, tmp, w, mode)
                 else:
