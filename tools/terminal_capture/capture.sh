@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Records the bytes xterm, GNU screen (as a program's terminal and as a
-# serial console) and tmux send for the line editor's keys, into
-# src/monitor/testdata/keys/*.keys, which //src/monitor:terminal_keys_test
-# replays. Manual (needs an X server and the terminals), not part of //...:
-#   tools/terminal_capture/capture.sh [xterm|screen|screen-serial|tmux ...]
+# serial console) and tmux (send-keys, and attached in xterm) send for the
+# line editor's keys, into src/monitor/testdata/keys/*.keys, which
+# //src/monitor:line_editor_terminals_test replays and
+# //src/monitor/testing:terminal_keys_test checks. Manual (needs an X
+# server and the terminals), not part of //...:
+#   tools/terminal_capture/capture.sh [xterm|screen|screen-serial|tmux|tmux-xterm ...]
 # Needs: apt-get install -y xvfb xterm xdotool xclip screen tmux
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
