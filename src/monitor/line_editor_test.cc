@@ -12,7 +12,8 @@ namespace {
 // mode, SS3 (ESC O A), Home/End as ESC [ H / ESC [ F, Delete as ESC [ 3 ~,
 // Ctrl-Left as ESC [ 1 ; 5 D, Backspace as DEL (0x7f); the screen and tmux
 // terminfo entries (TERM=screen) give Home/End as the VT220 ESC [ 1 ~ and
-// ESC [ 4 ~. (Written from the documentation, not recorded from a session.)
+// ESC [ 4 ~. (Written from the documentation; line_editor_terminals_test
+// replays the bytes recorded from those terminals, testdata/keys.)
 constexpr const char* kUp = "\x1b[A";
 constexpr const char* kDown = "\x1b[B";
 constexpr const char* kRight = "\x1b[C";
