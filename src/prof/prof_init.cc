@@ -78,7 +78,7 @@ void on_nmi(arch::TrapFrame& f) {
 
 // `watchdog=SECONDS`; a bad value was named at boot (check_boot_options).
 uint32_t watchdog_from(base::StrView cmdline) {
-  base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, base::StrView("watchdog"));
+  base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, "watchdog");
   return v.ok() ? static_cast<uint32_t>(v.value()) : kWatchdogDefaultSeconds;
 }
 
