@@ -6,7 +6,7 @@
 #include "src/arch/qemu_exit.h"
 #include "src/base/assert.h"
 #include "src/kernel/app_start.h"
-#include "src/monitor/cmdline.h"
+#include "src/monitor/boot_options.h"
 #include "src/monitor/monitor.h"
 #include "src/sched/thread.h"
 
@@ -27,7 +27,7 @@ void start_app(base::StrView cmdline) {
   if (&app_main == nullptr) return;
   // app=off: the application's commands and tests, without it running
   // beside them (and ending the run under them).
-  if (monitor::Cmdline(cmdline).get("app") == base::StrView("off")) {
+  if (monitor::boot_option_is(cmdline, "app", "off")) {
     arch::kprint("app: not started (app=off)\n");
     return;
   }

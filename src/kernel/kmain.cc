@@ -34,7 +34,6 @@
 #include "src/mm/page_alloc.h"
 #include "src/mm/tlb.h"
 #include "src/monitor/boot_options.h"
-#include "src/monitor/cmdline.h"
 #include "src/monitor/console_input.h"
 #include "src/monitor/monitor.h"
 #include "src/monitor/options_command.h"
@@ -288,23 +287,18 @@ void init_boot_cpu() {
 }
 
 // `fail.page=P`, `fail.heap=P`, `fail.reserve=P` (per mille), `fail.seed=N`:
-// fault injection's rates. A value out of range is named (when `report`)
-// and left at 0 (the seed at 1).
-mm::FaultConfig fault_config(base::StrView cmdline, bool report) {
+// fault injection's rates. A bad value keeps the table's default (0, the
+// seed 1); report_boot_options names it.
+mm::FaultConfig fault_config(base::StrView cmdline) {
   mm::FaultConfig config;
-  const char* keys[mm::kFaultSites] = {"fail.page", "fail.heap", "fail.reserve"};
-  for (unsigned i = 0; i < mm::kFaultSites; ++i) {
-    base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, base::StrView(keys[i]));
-    if (v.ok())
-      config.per_mille[i] = static_cast<uint32_t>(v.value());
-    else if (report && v.error() != base::Error::kNotFound)
-      arch::kprint("{}: expected 0 to {} (per mille); not injecting there\n", keys[i], mm::kFaultPerMilleMax);
-  }
-  base::Result<uint64_t> seed = monitor::boot_option_uint(cmdline, base::StrView("fail.seed"));
-  if (seed.ok())
-    config.seed = seed.value();
-  else if (report && seed.error() != base::Error::kNotFound)
-    arch::kprint("fail.seed: expected a number; using 1\n");
+  auto rate = [&](mm::FaultSite site, uint64_t per_mille) {
+    ASSERT_MSG(per_mille <= mm::kFaultPerMilleMax, "the fail.{} row of boot_option_table.h", mm::fault_site_name(site));
+    config.per_mille[static_cast<unsigned>(site)] = static_cast<uint32_t>(per_mille);
+  };
+  rate(mm::FaultSite::kPage, monitor::boot_option_uint(cmdline, "fail.page").value());
+  rate(mm::FaultSite::kHeap, monitor::boot_option_uint(cmdline, "fail.heap").value());
+  rate(mm::FaultSite::kReserve, monitor::boot_option_uint(cmdline, "fail.reserve").value());
+  config.seed = monitor::boot_option_uint(cmdline, "fail.seed").value();
   return config;
 }
 
@@ -323,13 +317,13 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   arch::mb2::BootInfo early_info = parse_boot_info(mbi_phys, reinterpret_cast<const uint8_t*>(uintptr_t{mbi_phys}));
   init_memory_map(early_info, mbi_phys, state);
   const base::StrView early = early_cmdline(early_info.cmdline());
-  const bool poison = monitor::Cmdline(early).get("mm.poison") == base::StrView("1");
+  const bool poison = monitor::boot_option_flag(early, "mm.poison");
   // Fault injection is armed now, before mm starts, so that the allocators
   // read it once at their init and route through their slow paths only
   // when it is on (fail_inject.h). Nothing is injected until a FaultScope
   // opens, which boot never does: its allocations are a panic-on-failure
   // path by design.
-  const mm::FaultConfig faults = fault_config(early, /*report=*/true);
+  const mm::FaultConfig faults = fault_config(early);
   mm::fail_inject_init(faults);
   if (faults.any()) {
     arch::kprint("fail: injecting page {}/1000, heap {}/1000, reserve {}/1000, seed {}, inside fault scopes only\n",
@@ -349,13 +343,13 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
   state->boot_loader = info.boot_loader_name();
   state->cmdline = full_cmdline(info.cmdline());
-  if ((monitor::Cmdline(state->cmdline).get("mm.poison") == base::StrView("1")) != poison) {
+  if (monitor::boot_option_flag(state->cmdline, "mm.poison") != poison) {
     arch::kprint(
         "warning: mm.poison lies beyond the first {} bytes of the command line, which mm reads before "
         "the heap exists: it was not applied; give it earlier\n",
         sizeof(early_cmdline_buf) - 1);
   }
-  if (!same_faults(fault_config(state->cmdline, /*report=*/false), faults)) {
+  if (!same_faults(fault_config(state->cmdline), faults)) {
     arch::kprint(
         "warning: fail.* options lie beyond the first {} bytes of the command line, which mm reads before "
         "the heap exists: they were not applied; give them earlier\n",
@@ -366,16 +360,9 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
 
 // `console.wrap=N`: wrap console lines at N columns (1..9999).
 void set_console_wrap(base::StrView cmdline) {
-  bool found = false;
-  base::StrView wrap = monitor::Cmdline(cmdline).get("console.wrap", &found);
-  if (!found) return;
-  uint32_t columns = 0;
-  for (char c : wrap) columns = (c >= '0' && c <= '9' && columns < 10'000) ? columns * 10 + (c - '0') : 10'000;
-  if (columns == 0 || columns >= 10'000) {
-    arch::kprint("console.wrap={}: expected a column count from 1 to 9999; not wrapping\n", wrap);
-    return;
-  }
-  arch::console_set_wrap(columns);
+  // A bad value was named by report_boot_options: no wrapping, the default.
+  if (base::Result<uint64_t> columns = monitor::boot_option_uint(cmdline, "console.wrap"); columns.ok())
+    arch::console_set_wrap(static_cast<uint32_t>(columns.value()));
 }
 
 void print_boot_report(const BootState& state) {
@@ -421,7 +408,7 @@ void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc, c
                arch::cpus_skipped(), features.x2apic ? "x2APIC" : "xAPIC");
   arch::kprint("boot: all CPUs online {} TSC cycles ({} us) after kernel entry\n", online_tsc - boot_entry_tsc,
                (online_tsc - boot_entry_tsc) * 1'000'000 / arch::tsc_hz());
-  if (monitor::Cmdline(cmdline).get("boot.timing") == base::StrView("1")) {
+  if (monitor::boot_option_flag(cmdline, "boot.timing")) {
     arch::console_lock();
     base::format(arch::console_sink(), "boot: phases: ");
     phases.print(arch::console_sink(), arch::tsc_hz());
@@ -450,7 +437,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   (void)monitor::report_boot_options(state.cmdline);
   Platform platform = discover_platform(info);
   phases.end("platform", arch::rdtsc());
-  start_lapic_and_clock(platform, features, monitor::Cmdline(state.cmdline).get("timer") == base::StrView("pit"));
+  start_lapic_and_clock(platform, features, monitor::boot_option_is(state.cmdline, "timer", "pit"));
   phases.end("clock", arch::rdtsc());
   start_irq_routing(platform);
   arch::cpu_timer_start_pit_tick();

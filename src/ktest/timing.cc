@@ -1,7 +1,7 @@
 // See timing.h.
 #include "src/ktest/timing.h"
 
-#include "src/monitor/cmdline.h"
+#include "src/monitor/boot_options.h"
 
 namespace ktest {
 namespace {
@@ -12,7 +12,7 @@ constinit bool exact = false;  // written once at boot, before any test runs
 
 void timing_init(base::StrView cmdline) {
   // A bad value was named by the boot-options check; host time stays.
-  exact = monitor::Cmdline(cmdline).get("ktest.timing") == base::StrView("exact");
+  exact = monitor::boot_option_is(cmdline, "ktest.timing", "exact");
 }
 
 bool exact_timing() { return exact; }

@@ -10,43 +10,6 @@ namespace {
 
 using base::StrView;
 
-// The table. README.md's table of arguments lists the same keys
-// (boot_options_readme_test checks it).
-constexpr BootOption kOptions[] = {
-    {"test", OptionKind::kText, "GLOBS", 0, 0, nullptr, "", "run the in-kernel tests matching the globs"},
-    {"bench", OptionKind::kText, "GLOBS", 0, 0, nullptr, "", "run the in-kernel benchmarks matching the globs"},
-    {"run", OptionKind::kText, "\"cmd; cmd\"", 0, 0, nullptr, "", "run monitor commands, then power off"},
-    {"console", OptionKind::kText, "ttyS0", 0, 0, nullptr, "ttyS0",
-     "the boot loader's console (the kernel's is always COM1)"},
-    {"console.wrap", OptionKind::kUint, "N", 1, 9999, nullptr, "no wrapping", "wrap console lines at N columns"},
-    {"mm.poison", OptionKind::kFlag01, "1", 0, 1, nullptr, "0", "poison freed pages and heap objects, check on reuse"},
-    {"timer", OptionKind::kChoice, "pit", 0, 0, "pit|lapic", "lapic", "which timer ticks: the LAPIC's or the PIT"},
-    {"rt.max_heap", OptionKind::kBytes, "BYTES", 1, uint64_t{1} << 60, nullptr, "all usable memory",
-     "the heap's maximum, against which reservations are made"},
-    {"rt.overrun", OptionKind::kChoice, "panic", 0, 0, "report|panic", "report",
-     "what an allocation past its reservation does"},
-    {"watchdog", OptionKind::kUint, "SECONDS", 0, 3600, nullptr, "10",
-     "report a CPU stuck with interrupts off and no timer tick for this long (0: off)"},
-    {"ktest.timing", OptionKind::kChoice, "exact", 0, 0, "exact|host", "host",
-     "how tests bound time: exactly (under -icount) or generously (host time)"},
-    {"app", OptionKind::kChoice, "off", 0, 0, "on|off", "on",
-     "start a biscotti_kernel application's app_main (off: its commands and tests alone)"},
-    {"smp.ap_wait_ms", OptionKind::kUint, "MS", 0, 60000, nullptr, "1000",
-     "how long the boot CPU waits for the other CPUs to arrive before skipping the late ones (0: none)"},
-    {"boot.timing", OptionKind::kFlag01, "1", 0, 1, nullptr, "0",
-     "print how long each boot phase took (`boot: phases: ...`)"},
-    {"prof.start", OptionKind::kUint, "HZ", 20, 10000, nullptr, "off",
-     "profile every CPU at HZ from boot through the jobs, then print the dump"},
-    {"fail.page", OptionKind::kUint, "P", 0, 1000, nullptr, "0",
-     "page_alloc fails P times in 1000 inside fault scopes (testing)"},
-    {"fail.heap", OptionKind::kUint, "P", 0, 1000, nullptr, "0",
-     "kmalloc fails P times in 1000 inside fault scopes, outside reservations (testing)"},
-    {"fail.reserve", OptionKind::kUint, "P", 0, 1000, nullptr, "0",
-     "heap reservations fail P times in 1000 inside fault scopes (testing)"},
-    {"fail.seed", OptionKind::kUint, "N", 0, ~uint64_t{0}, nullptr, "1",
-     "the seed of the fail.* per-CPU random streams"},
-};
-
 bool is_choice(const char* choices, StrView value) {
   StrView rest(choices);
   for (;;) {
@@ -62,8 +25,11 @@ bool parse_uint(StrView text, uint64_t* out) {
   if (text.empty()) return false;
   uint64_t v = 0;
   for (char c : text) {
-    if (c < '0' || c > '9' || v > (~uint64_t{0} - 9) / 10) return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    // Exact, so that fail.seed's range (all of uint64_t) ends where it says.
+    if (v > (~uint64_t{0} - digit) / 10) return false;
+    v = v * 10 + digit;
   }
   *out = v;
   return true;
@@ -72,7 +38,7 @@ bool parse_uint(StrView text, uint64_t* out) {
 }  // namespace
 
 base::Span<const BootOption> boot_options() {
-  return base::Span<const BootOption>(kOptions, sizeof(kOptions) / sizeof(kOptions[0]));
+  return base::Span<const BootOption>(kBootOptions, sizeof(kBootOptions) / sizeof(kBootOptions[0]));
 }
 
 const BootOption* find_boot_option(StrView key) {
@@ -82,14 +48,57 @@ const BootOption* find_boot_option(StrView key) {
   return nullptr;
 }
 
-base::Result<uint64_t> boot_option_uint(StrView cmdline, StrView key) {
-  const BootOption* option = find_boot_option(key);
-  ASSERT_MSG(option != nullptr && option->kind == OptionKind::kUint, "boot option {} is not a number option", key);
+StrView boot_option_value(const BootOption& option, StrView cmdline) {
   bool found = false;
-  StrView text = Cmdline(cmdline).get(key, &found);
+  const StrView value = Cmdline(cmdline).get(StrView(option.key), &found);
+  return found && boot_option_value_ok(option, value) ? value : StrView(option.default_value);
+}
+
+namespace {
+
+// The option `key` names: OptionKey checked at compile time that it is in
+// the table as that kind, so a miss here is a broken table.
+template <OptionKind K>
+const BootOption& option_of(OptionKey<K> key) {
+  const BootOption* option = find_boot_option(key.key());
+  ASSERT_MSG(option != nullptr && option->kind == K, "boot option {} is not in the table as this kind", key.key());
+  return *option;
+}
+
+}  // namespace
+
+base::Result<StrView> boot_option_text(StrView cmdline, OptionKey<OptionKind::kText> key) {
+  (void)option_of(key);
+  bool found = false;
+  const StrView value = Cmdline(cmdline).get(key.key(), &found);
   if (!found) return base::Error::kNotFound;
+  return value;
+}
+
+bool boot_option_flag(StrView cmdline, OptionKey<OptionKind::kFlag01> key) {
+  return boot_option_value(option_of(key), cmdline) == StrView("1");
+}
+
+StrView boot_option_choice(StrView cmdline, OptionKey<OptionKind::kChoice> key) {
+  return boot_option_value(option_of(key), cmdline);
+}
+
+bool boot_option_is(StrView cmdline, OptionKey<OptionKind::kChoice> key, StrView choice) {
+  const BootOption& option = option_of(key);
+  ASSERT_MSG(is_choice(option.choices, choice), "boot option {} has no choice '{}' (only {})", key.key(), choice,
+             option.choices);
+  return boot_option_value(option, cmdline) == choice;
+}
+
+base::Result<uint64_t> boot_option_uint(StrView cmdline, OptionKey<OptionKind::kUint> key) {
   uint64_t v = 0;
-  if (!parse_uint(text, &v) || v < option->min || v > option->max) return base::Error::kInvalidArgument;
+  if (!parse_uint(boot_option_value(option_of(key), cmdline), &v)) return base::Error::kNotFound;
+  return v;
+}
+
+base::Result<uint64_t> boot_option_bytes(StrView cmdline, OptionKey<OptionKind::kBytes> key) {
+  base::Result<uint64_t> v = base::parse_byte_size(boot_option_value(option_of(key), cmdline));
+  if (!v.ok()) return base::Error::kNotFound;
   return v;
 }
 

@@ -1,37 +1,19 @@
-// The kernel's boot options in one declarative table (key, kind of value,
-// range or choices, default, help) and the check of a command line against
-// it: an unknown key is named with the nearest known one ("did you mean"),
-// and a value the option does not take is named with what it accepts. The
-// modules read their values with Cmdline::get; the table is what the user
-// is told, what `options` lists and what the README's table is tested
-// against. Pure logic, host-tested. Any context.
+// The kernel's boot options (the table is boot_option_table.h): the check of
+// a command line against them, where an unknown key is named with the
+// nearest known one ("did you mean") and a value the option does not take
+// with what it accepts; and the typed accessors through which every module
+// reads its option, so that parsing and validation live here alone. A bad
+// value was named at boot by check_boot_options, so an accessor gives the
+// table's default for it. Pure logic, host-tested. Any context.
 #pragma once
 
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/str.h"
 #include "src/base/types.h"
+#include "src/monitor/boot_option_table.h"
 
 namespace monitor {
-
-enum class OptionKind : uint8_t {
-  kText,    ///< Any value (or none).
-  kFlag01,  ///< 0 or 1.
-  kUint,    ///< Decimal, in [min, max].
-  kChoice,  ///< One of `choices` ("a|b|c").
-  kBytes,   ///< A byte count with K/M/G suffixes, in [min, max].
-};
-
-struct BootOption {
-  const char* key;
-  OptionKind kind;
-  const char* value_name;  ///< How the README writes the value ("GLOBS", "N").
-  uint64_t min;
-  uint64_t max;
-  const char* choices;  ///< kChoice: "pit|lapic".
-  const char* default_value;
-  const char* help;
-};
 
 /// Every option the kernel reads.
 base::Span<const BootOption> boot_options();
@@ -42,12 +24,32 @@ const BootOption* find_boot_option(base::StrView key);
 /// Whether `value` is one `option` takes.
 bool boot_option_value_ok(const BootOption& option, base::StrView value);
 
-/// The value of the kUint option `key` in `cmdline` (the last one given),
-/// checked against the table's range: kNotFound when the command line does
-/// not give it, kInvalidArgument when the value is not a number in range
-/// (check_boot_options has named it at boot; the caller keeps its default).
-/// Panics for a key the table does not list as kUint (a kernel bug).
-base::Result<uint64_t> boot_option_uint(base::StrView cmdline, base::StrView key);
+/// The value `option` has on `cmdline`: the last one given, when the option
+/// takes it; else the table's default (its words for a number option that
+/// has no numeric default, e.g. "off").
+base::StrView boot_option_value(const BootOption& option, base::StrView cmdline);
+
+/// A kText option's value (the last one given; empty for a bare key), or
+/// kNotFound when `cmdline` does not give it.
+base::Result<base::StrView> boot_option_text(base::StrView cmdline, OptionKey<OptionKind::kText> key);
+
+/// A kFlag01 option's value.
+bool boot_option_flag(base::StrView cmdline, OptionKey<OptionKind::kFlag01> key);
+
+/// A kChoice option's value: one of its choices.
+base::StrView boot_option_choice(base::StrView cmdline, OptionKey<OptionKind::kChoice> key);
+
+/// Whether a kChoice option's value is `choice`. Panics when `choice` is not
+/// one of the option's (a kernel bug: the comparison could never be true).
+bool boot_option_is(base::StrView cmdline, OptionKey<OptionKind::kChoice> key, base::StrView choice);
+
+/// A kUint option's value, in the table's range; kNotFound when it is not
+/// given (or given a bad value) and its default is not a number ("off").
+base::Result<uint64_t> boot_option_uint(base::StrView cmdline, OptionKey<OptionKind::kUint> key);
+
+/// A kBytes option's value, in the table's range; kNotFound as for
+/// boot_option_uint.
+base::Result<uint64_t> boot_option_bytes(base::StrView cmdline, OptionKey<OptionKind::kBytes> key);
 
 /// The known key nearest to `key` by edit distance (at most 2, or a third
 /// of the key's length), or null.

@@ -111,10 +111,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(n == problems.count);
   FUZZ_CHECK(n <= words.size());
 
+  // Every option's value is one it takes, or its default.
   for (const BootOption& o : monitor::boot_options()) {
-    if (o.kind != monitor::OptionKind::kUint) continue;
-    auto v = monitor::boot_option_uint(cmdline.text(), StrView(o.key));
-    if (v.ok()) FUZZ_CHECK(v.value() >= o.min && v.value() <= o.max);
+    const StrView v = monitor::boot_option_value(o, cmdline.text());
+    FUZZ_CHECK(monitor::boot_option_value_ok(o, v) || same(v, StrView(o.default_value)));
   }
 
   // The distance of neighbouring keys, capped and uncapped.

@@ -4,7 +4,7 @@
 #include "src/arch/console.h"
 #include "src/arch/qemu_exit.h"
 #include "src/base/assert.h"
-#include "src/monitor/cmdline.h"
+#include "src/monitor/boot_options.h"
 #include "src/monitor/command_table.h"
 #include "src/monitor/console_input.h"
 #include "src/monitor/input_loss.h"
@@ -94,30 +94,30 @@ bool run_script(base::StrView script) {
   return ok;
 }
 
-void run_jobs(base::StrView cmdline_text) {
+void run_jobs(base::StrView cmdline) {
   check_commands();
-  Cmdline cmdline(cmdline_text);
-  bool any = false, found = false;
+  bool any = false;
   // prof.start=HZ profiles the jobs: `prof start HZ` before them, and
-  // `prof stop` and `prof dump` after (the host tool reads the dump).
-  const base::StrView prof_hz = cmdline.get("prof.start", &found);
-  const bool profile = found;
+  // `prof stop` and `prof dump` after (the host tool reads the dump). A
+  // rate out of range was named at boot; then nothing is profiled.
+  const base::Result<uint64_t> prof_hz = boot_option_uint(cmdline, "prof.start");
+  const bool profile = prof_hz.ok();
   if (profile) {
     char args[32];
-    const size_t n = base::format_to(args, sizeof args, "start {}", prof_hz);
+    const size_t n = base::format_to(args, sizeof args, "start {}", prof_hz.value());
     (void)run_command(base::StrView("prof"), base::StrView(args, n < sizeof args ? n : sizeof args - 1));
   }
-  constexpr const char* kJobs[] = {"test", "bench"};
-  for (const char* job : kJobs) {
-    base::StrView globs = cmdline.get(job, &found);
-    if (!found) continue;
+  if (base::Result<base::StrView> globs = boot_option_text(cmdline, "test"); globs.ok()) {
     any = true;
-    (void)run_command(base::StrView(job), globs);
+    (void)run_command(base::StrView("test"), globs.value());
   }
-  base::StrView script = cmdline.get("run", &found);
-  if (found) {
+  if (base::Result<base::StrView> globs = boot_option_text(cmdline, "bench"); globs.ok()) {
     any = true;
-    (void)run_script(script);
+    (void)run_command(base::StrView("bench"), globs.value());
+  }
+  if (base::Result<base::StrView> script = boot_option_text(cmdline, "run"); script.ok()) {
+    any = true;
+    (void)run_script(script.value());
   }
   if (profile) {
     (void)run_command(base::StrView("prof"), base::StrView("stop"));

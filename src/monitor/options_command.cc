@@ -47,9 +47,9 @@ MONITOR_COMMAND(options, "", "every boot option: its value on this boot, what it
   Cmdline cmdline(boot_cmdline);
   for (const BootOption& o : boot_options()) {
     bool found = false;
-    base::StrView value = cmdline.get(base::StrView(o.key), &found);
-    const bool ok = found && boot_option_value_ok(o, value);
-    arch::kprint("{:<14} {:<22} ", o.key, ok ? value : base::StrView(o.default_value));
+    const bool ok = boot_option_value_ok(o, cmdline.get(base::StrView(o.key), &found)) && found;
+    const base::StrView value = boot_option_value(o, boot_cmdline);  // the default unless `ok`
+    arch::kprint("{:<14} {:<22} ", o.key, value);
     arch::kprint("{} - {}; takes ", found ? (ok ? "set" : "bad value, default") : "default", o.help);
     print_accepted(o);
     arch::kprint("\n");

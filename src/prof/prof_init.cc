@@ -76,10 +76,10 @@ void on_nmi(arch::TrapFrame& f) {
   watchdog_check(f);
 }
 
-// `watchdog=SECONDS`; a bad value was named at boot (check_boot_options).
+// `watchdog=SECONDS` (0 to 3600), or the table's default (10) when it is
+// absent or bad (check_boot_options named a bad one at boot).
 uint32_t watchdog_from(base::StrView cmdline) {
-  base::Result<uint64_t> v = monitor::boot_option_uint(cmdline, base::StrView("watchdog"));
-  return v.ok() ? static_cast<uint32_t>(v.value()) : kWatchdogDefaultSeconds;
+  return static_cast<uint32_t>(monitor::boot_option_uint(cmdline, "watchdog").value());
 }
 
 }  // namespace

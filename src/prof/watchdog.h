@@ -12,8 +12,6 @@
 
 namespace prof {
 
-inline constexpr uint32_t kWatchdogDefaultSeconds = 10;
-
 /// Sets the limit (0 turns the checks off). Boot CPU, before the periodic
 /// NMI starts (prof_init).
 void watchdog_configure(uint32_t seconds);

@@ -2,36 +2,16 @@
 #include "src/rt/res_init.h"
 
 #include "src/arch/console.h"
-#include "src/base/byte_size.h"
 #include "src/mm/kmalloc.h"
-#include "src/monitor/cmdline.h"
+#include "src/monitor/boot_options.h"
 #include "src/rt/reserve.h"
 
 namespace rt {
 
-void res_init(base::StrView cmdline_text, uint64_t usable_bytes) {
-  monitor::Cmdline cmdline(cmdline_text);
-  bool found = false;
-  uint64_t max = usable_bytes;
-  base::StrView text = cmdline.get("rt.max_heap", &found);
-  if (found) {
-    base::Result<uint64_t> bytes = base::parse_byte_size(text);
-    if (!bytes.ok() || bytes.value() == 0 || bytes.value() > static_cast<uint64_t>(mm::kHeapBootBudget)) {
-      arch::kprint("rt.max_heap={}: expected a byte count from 1 to 2^60 (K, M, G suffixes); using {} bytes\n", text,
-                   max);
-    } else {
-      max = bytes.value();
-    }
-  }
-  bool panics = false;
-  text = cmdline.get("rt.overrun", &found);
-  if (found) {
-    if (text == base::StrView("panic")) {
-      panics = true;
-    } else if (!(text == base::StrView("report"))) {
-      arch::kprint("rt.overrun={}: expected report or panic; reporting\n", text);
-    }
-  }
+void res_init(base::StrView cmdline, uint64_t usable_bytes) {
+  // A bad value of either was named at boot (check_boot_options).
+  const uint64_t max = monitor::boot_option_bytes(cmdline, "rt.max_heap").value_or(usable_bytes);
+  const bool panics = monitor::boot_option_is(cmdline, "rt.overrun", "panic");
   mm::heap_set_overrun_panics(panics);
   base::Status s = set_max_heap(max);
   ASSERT_MSG(s.ok(), "rt: set_max_heap({}) refused", max);

@@ -9,8 +9,8 @@ namespace rt {
 
 /// Reads `rt.max_heap=BYTES` (K/M/G suffixes; default: all usable memory,
 /// `usable_bytes`) and `rt.overrun=report|panic` (default report) from
-/// `cmdline`, applies them and prints what it chose. A bad value is named
-/// and the default kept. Until this runs, boot allocates on the heap's
+/// `cmdline`, applies them and prints what it chose. A bad value keeps the
+/// default (check_boot_options named it at boot). Until this runs, boot allocates on the heap's
 /// boot budget.
 void res_init(base::StrView cmdline, uint64_t usable_bytes);
 
