@@ -45,7 +45,7 @@ SANITIZERS = [
     ("TSan", "tsan", "tools/bazel test --config=tsan //:tsan_tests"),
 ]
 FAULT_INJECTION = ["test:fail_inject_smp4", "test:fail_inject_all_smp2", "test:fail_inject_debug_smp2"]
-TORTURE = ["test:sched_torture_smp1", "test:sched_torture_smp2", "test:sched_torture_smp4", "test:sched_torture_smp8"]
+TORTURE = ["test:torture_smp1", "test:torture_smp2", "test:torture_smp4", "test:torture_smp8"]
 # README, "Hostile boots".
 BOOT_MATRIX = [
     ("MADT with a zero-length entry", "test:acpi_madt_zero_length_entry"),
