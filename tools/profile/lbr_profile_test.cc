@@ -18,6 +18,7 @@
 #include "src/prof/testing/pmu_fixtures.h"
 #include "src/prof/testing/profile_decoder.h"
 #include "tools/profile/dump_parser.h"
+#include "tools/profile/gunzip_stored_for_tests.h"
 #include "tools/profile/pprof_out.h"
 #include "tools/profile/stacks.h"
 
@@ -33,20 +34,6 @@ constexpr uint64_t kBit63 = uint64_t{1} << 63;
 
 base::Sink string_sink(std::string* s) {
   return base::Sink{[](void* ctx, const char* b, size_t n) { static_cast<std::string*>(ctx)->append(b, n); }, s};
-}
-
-// Stored-block gzip only (what gzip_stored writes).
-std::vector<uint8_t> gunzip_stored(const std::vector<uint8_t>& gz) {
-  std::vector<uint8_t> out;
-  size_t pos = 10;
-  while (pos < gz.size()) {
-    const uint8_t h = gz[pos];
-    const size_t len = gz[pos + 1] | (gz[pos + 2] << 8);
-    out.insert(out.end(), gz.begin() + pos + 5, gz.begin() + pos + 5 + len);
-    pos += 5 + len;
-    if (h & 1) break;
-  }
-  return out;
 }
 
 TEST(LbrProfile, PmiToDumpToParserToPprof) {
@@ -125,7 +112,7 @@ TEST(LbrProfile, PmiToDumpToParserToPprof) {
   symbols[0xffffffff80100040] = Symbol{{{"source_fn", "s.cc", 9}}};
   std::vector<uint8_t> gz;
   ASSERT_TRUE(pprof_gz(c, symbols, ElfInfo{}, "kernel.elf", &gz, &error)) << error;
-  const auto p = prof::testing::decode(gunzip_stored(gz));
+  const auto p = prof::testing::decode(gunzip_stored_for_tests(gz));
   ASSERT_TRUE(p.has_value());
   ASSERT_EQ(p->samples.size(), 5u);
   EXPECT_EQ(p->samples[0].values, (std::vector<int64_t>{2, 2 * 333'333}));

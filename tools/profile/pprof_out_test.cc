@@ -3,6 +3,7 @@
 // address - 1 with inlined frames as extra lines, and whose mapping names
 // the ELF and the capture's build id.
 #include "tools/profile/pprof_out.h"
+#include "tools/profile/gunzip_stored_for_tests.h"
 
 #include <gtest/gtest.h>
 
@@ -12,20 +13,6 @@
 
 namespace profile {
 namespace {
-
-// Stored-block gzip only (what gzip_stored writes; gzip_test checks it).
-std::vector<uint8_t> gunzip_stored(const std::vector<uint8_t>& gz) {
-  std::vector<uint8_t> out;
-  size_t pos = 10;
-  while (pos < gz.size()) {
-    const uint8_t h = gz[pos];
-    const size_t len = gz[pos + 1] | (gz[pos + 2] << 8);
-    out.insert(out.end(), gz.begin() + pos + 5, gz.begin() + pos + 5 + len);
-    pos += 5 + len;
-    if (h & 1) break;
-  }
-  return out;
-}
 
 prof::Sample sample(uint32_t cpu, uint64_t tid, prof::SampleMode mode, uint64_t ts,
                     std::initializer_list<uint64_t> pcs) {
@@ -59,7 +46,7 @@ TEST(PprofOut, SamplesLabelsInlinedFramesAndMapping) {
   std::vector<uint8_t> gz;
   std::string error;
   ASSERT_TRUE(pprof_gz(c, t, elf, "kernel.elf", &gz, &error)) << error;
-  const auto p = prof::testing::decode(gunzip_stored(gz));
+  const auto p = prof::testing::decode(gunzip_stored_for_tests(gz));
   ASSERT_TRUE(p.has_value());
 
   EXPECT_EQ(p->period, 1'000'000);
@@ -116,7 +103,7 @@ TEST(PprofOut, SamplesAlikeAreMerged) {
   std::vector<uint8_t> gz;
   std::string error;
   ASSERT_TRUE(pprof_gz(c, {}, ElfInfo{}, "kernel.elf", &gz, &error)) << error;
-  const auto p = prof::testing::decode(gunzip_stored(gz));
+  const auto p = prof::testing::decode(gunzip_stored_for_tests(gz));
   ASSERT_TRUE(p.has_value());
   ASSERT_EQ(p->samples.size(), 4u);
   EXPECT_EQ(p->samples[0].values, (std::vector<int64_t>{3, 3'000}));
@@ -132,7 +119,7 @@ TEST(PprofOut, EmptyCapture) {
   std::vector<uint8_t> gz;
   std::string error;
   ASSERT_TRUE(pprof_gz(c, {}, ElfInfo{}, "kernel.elf", &gz, &error)) << error;
-  const auto p = prof::testing::decode(gunzip_stored(gz));
+  const auto p = prof::testing::decode(gunzip_stored_for_tests(gz));
   ASSERT_TRUE(p.has_value());
   EXPECT_TRUE(p->samples.empty());
   EXPECT_EQ(p->duration_nanos, 0);
