@@ -2,6 +2,7 @@
 // help, in name order.
 #include "src/arch/console.h"
 #include "src/base/format.h"
+#include "src/base/str.h"
 #include "src/monitor/command.h"
 #include "src/monitor/command_table.h"
 #include "src/monitor/monitor.h"
@@ -22,9 +23,16 @@ MONITOR_COMMAND(help, "[COMMAND]", "this list, or one command's arguments and wh
   }
   arch::kprint("commands:\n");
   for_each_by_name(commands(), [](const Command& c) {
-    char name_usage[40];
-    base::format_to(name_usage, sizeof(name_usage), "{}{}{}", c.name, c.usage[0] != '\0' ? " " : "", c.usage);
-    arch::kprint("  {:<22}{}\n", static_cast<const char*>(name_usage), c.help);
+    // The help starts at a fixed column, or on a line of its own when the
+    // name and arguments reach it: neither is ever cut.
+    constexpr size_t kHelpColumn = 24;
+    static constexpr char kSpaces[] = "                        ";
+    static_assert(sizeof(kSpaces) - 1 == kHelpColumn);
+    const base::StrView usage(c.usage);
+    const size_t width = 2 + base::StrView(c.name).size() + (usage.empty() ? 0 : 1 + usage.size());
+    const base::StrView pad = width < kHelpColumn ? base::StrView(kSpaces, kHelpColumn - width) : base::StrView("\n");
+    const base::StrView indent = width < kHelpColumn ? base::StrView() : base::StrView(kSpaces, kHelpColumn);
+    arch::kprint("  {}{}{}{}{}{}\n", c.name, usage.empty() ? "" : " ", usage, pad, indent, c.help);
   });
   return true;
 }
