@@ -6,6 +6,7 @@
 #include "src/arch/spinlock.h"
 #include "src/base/ticket_lock.h"
 #include "src/base/types.h"
+#include "src/sched/halt_poll.h"
 #include "src/sched/runqueue.h"
 #include "src/sched/sched.h"
 #include "src/sched/timer_queue.h"
@@ -88,6 +89,14 @@ struct alignas(64) CpuSched {
   uint64_t watch_tsc = 0;
   uint64_t halted_since_tsc = 0;  // TSC when this CPU last halted in idle; 0 while awake (others read)
 
+  // Polling before halting (scheduler.cc, poll_for_handoff): 1 while this
+  // CPU's idle loop polls with its idle bit set, so that a waker who clears
+  // the bit or fills the inbox needs no IPI (Linux's TIF_POLLING_NRFLAG).
+  base::Atomic<uint32_t> polling{0};
+  HaltPoll halt_poll;             // the poll window (owner only)
+  uint64_t idle_since_tsc = 0;    // start of the current idle period; 0 while running a thread
+  bool polled_this_idle = false;  // one poll per idle period: interrupt-only wake-ups halt again at once
+
   // Statistics (this CPU writes, others read racily).
   uint64_t wakeups_sent = 0;  // idle CPUs this CPU kicked to look for work
   uint64_t tick_wakeps = 0;   // quantum ticks that found stealable work and called wakep
@@ -146,6 +155,14 @@ uint64_t quantum_tsc();
 /// the end of the running thread's quantum unless it is the idle thread.
 /// Interrupts off.
 void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy);
+
+/// rearm_timer for a thread this CPU's idle loop is about to run, when
+/// that is needed: a CPU that polled or spun rather than halting is still
+/// armed for the previous thread's quantum end (at most a quantum away).
+/// That tick comes early for the new quantum, and on_timer_interrupt
+/// re-arms for the rest: one re-arm per quantum instead of one per
+/// hand-off. Interrupts off.
+void rearm_timer_leaving_idle(CpuSched& c);
 
 /// Fires every expired timer of this CPU (timer.cc). Interrupts off.
 void run_expired_timers(CpuSched& c, uint64_t now_ns);

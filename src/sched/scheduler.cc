@@ -52,6 +52,13 @@ constinit uint64_t quantum_tsc_ = 0;
 //    owner pushes; every decision to halt is taken after a full barrier
 //    that pairs with the pusher's, so the pusher either sees the idle bit or
 //    the halter sees the push.
+//  - An idle CPU polls before it halts, for a window that adapts to how
+//    soon its hand-offs come (halt_poll.h), with its idle bit set and
+//    `polling` raised: a waker that clears the bit or fills its inbox then
+//    needs no IPI, as Linux skips the IPI to a CPU whose idle loop has
+//    TIF_POLLING_NRFLAG set. Dekker again: the waker stores, then reads
+//    `polling`; the poller clears `polling` (a locked exchange), then
+//    looks once more before it halts.
 //  - Belt and braces, as Go's sysmon: every quantum tick of a busy CPU that
 //    has stealable work queued calls wakep() too, so no miss can strand
 //    work for longer than a quantum.
@@ -67,6 +74,12 @@ constexpr uint32_t kGlobalCheckPeriod = 61;
 // How long an idle CPU spins for work before halting; a spinning CPU takes
 // new work without the IPI and wake-up a halted one needs.
 constexpr uint64_t kSpinNs = 20'000;
+constinit uint64_t spin_tsc_ = 0;  // kSpinNs in TSC cycles (sched_init)
+// The halt-poll window's bounds (halt_poll.h): Linux's guest halt-polling
+// defaults, capped at half a quantum so that an idle CPU still halts
+// within one quantum on a build with a short quantum.
+constexpr uint64_t kPollMaxNs = kQuantumNs / 2 < 200'000 ? kQuantumNs / 2 : 200'000;
+constexpr uint64_t kPollGrowStartNs = kPollMaxNs / 4;
 // Go's runqsteal waits ~3 us before taking a running victim's run_next: the
 // victim usually runs it itself, cache-hot, right away.
 constexpr uint64_t kRunNextBackoffNs = 3'000;
@@ -98,6 +111,13 @@ bool any_idle_but(uint32_t self) {
   return false;
 }
 
+// Ends `cpu`'s idling once the caller has made work visible to it (filled
+// its inbox or cleared its idle bit, then a full barrier): the reschedule
+// IPI, unless it polls (poll_for_handoff) and so sees the store itself.
+void kick(uint32_t cpu) {
+  if (cpus_[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(cpu);
+}
+
 // Clears one idle CPU's bit and kicks it; false if none is idle. The
 // kicked CPU finds its bit gone and so knows it owns a spinning count.
 bool kick_one_idle(uint32_t self) {
@@ -106,10 +126,11 @@ bool kick_one_idle(uint32_t self) {
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
     while (m != 0) {
       uint64_t bit = m & -m;
-      if (idle_mask_[w].fetch_and(~bit, MemoryOrder::kAcqRel) & bit) {
+      // A full barrier before kick() reads `polling` (Dekker with the poller).
+      if (idle_mask_[w].fetch_and(~bit, MemoryOrder::kSeqCst) & bit) {
         uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
         ++cpus_[self].wakeups_sent;
-        arch::kick_cpu(cpu);
+        kick(cpu);
         return true;
       }
       m &= ~bit;  // it left idle, or another kicker took it
@@ -139,7 +160,10 @@ void wakep(uint32_t self) {
 // global queue (park below), and must wake to do so.
 void kick_if_idle(uint32_t cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (is_idle(cpu) || cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive) arch::kick_cpu(cpu);
+  if (cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+    arch::kick_cpu(cpu);
+  else if (is_idle(cpu))
+    kick(cpu);
 }
 
 // A thread bound to another CPU: into that CPU's inbox, and make sure it
@@ -196,6 +220,8 @@ void forward(Thread* t, uint32_t aff) {
   cpus_[aff].inbox.push(t);
   kick_if_idle(aff);
 }
+
+bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty(); }
 
 // The next thread for this CPU, or null: the whole decision (pick below is
 // its inline common case).
@@ -258,10 +284,12 @@ void forward(Thread* t, uint32_t aff) {
       forward(t, aff);
     }
   }
+  // Nothing queued here and no stealing: the common case of a block in a
+  // hand-off across CPUs (the partner runs elsewhere), answered in a few
+  // loads rather than pick_slow's full search.
+  if (!may_steal && !has_local_work(c)) return nullptr;
   return pick_slow(c, may_steal);
 }
-
-bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty(); }
 
 [[noreturn, gnu::cold, gnu::noinline]] void report_claimed(const CpuSched& c, const Thread* t, uint32_t claimed) {
   PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index, t->name,
@@ -346,16 +374,18 @@ bool work_visible(CpuSched& c) {
 }
 
 // Spins for work for up to kSpinNs with interrupts on, so that timers and
-// IPIs are taken meanwhile; returns with interrupts off.
+// IPIs are taken meanwhile; returns with interrupts off. A turn only looks
+// (work_visible: loads, no lock, no CAS) and picks when there is something
+// to pick: under -icount every turn is guest time the other vCPUs pay for,
+// since QEMU runs the spinner once per PAUSE of theirs.
 Thread* spin_for_work(CpuSched& c) {
   uint64_t t0 = arch::rdtsc();
   Thread* next = nullptr;
   arch::sti();
-  uint64_t until = arch::nanotime() + kSpinNs;
-  while (next == nullptr && arch::nanotime() < until) {
+  while (next == nullptr && arch::rdtsc() - t0 < spin_tsc_) {
     arch::cpu_relax();
     arch::cli();
-    next = pick(c, true);
+    if (work_visible(c)) next = pick(c, true);
     arch::sti();
   }
   arch::cli();
@@ -425,13 +455,50 @@ void park(CpuSched& c, bool& spinning) {
   c.presence.store(kCpuActive, MemoryOrder::kRelease);
 }
 
+// Whether an idle CPU has something to do without looking at other CPUs:
+// work queued where it takes it first (a hand-off lands in its inbox, a
+// wake-up from its own interrupts in its ring), a kick (its idle bit
+// cleared: it now holds a spinning count), or a request to go offline.
+bool idle_should_wake(CpuSched& c) {
+  return has_local_work(c) || !is_idle(c.index) || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive;
+}
+
+// Before halting: polls for the halt-poll window, once per idle period (a
+// wake-up that brought no work, such as a shootdown IPI or the watchdog's
+// NMI, halts again at once), with the idle bit set and interrupts on.
+// Returns with interrupts off: true if there is something to do, false to
+// halt. The bound is TSC time and every turn PAUSEs: under -icount QEMU
+// switches vCPUs only at PAUSE or HLT, so the turn is what lets the waker
+// run, and the poller's turns are guest time the other vCPUs pay for.
+bool poll_for_handoff(CpuSched& c) {
+  uint64_t window = c.halt_poll.window();
+  if (window == 0 || c.polled_this_idle) return false;
+  c.polled_this_idle = true;
+  uint64_t t0 = arch::rdtsc();
+  c.polling.store(1, MemoryOrder::kRelaxed);
+  arch::sti();
+  bool wake;
+  while (!(wake = idle_should_wake(c)) && arch::rdtsc() - t0 < window) arch::cpu_relax();
+  arch::cli();
+  // A full barrier, then one more look: a waker that still read polling ==
+  // 1 skipped its IPI, and its store came before that read.
+  (void)c.polling.exchange(0, MemoryOrder::kSeqCst);
+  if (!wake) wake = idle_should_wake(c);
+  c.idle_tsc += arch::rdtsc() - t0;
+  return wake;
+}
+
 [[noreturn]] void idle_loop(CpuSched& c) {
   bool spinning = false;  // this CPU holds one count of spinning_
   for (;;) {
     arch::cli();
     if (c.presence.load(MemoryOrder::kAcquire) == kCpuLeaving) [[unlikely]]
       park(c, spinning);
-    Thread* next = pick(c, true);
+    // Looks before it picks: right after a block (whose pick found nothing
+    // here) pick_slow's full search, steals included, would cost some 100
+    // instructions on every hand-off to find nothing again.
+    Thread* next = work_visible(c) ? pick(c, true) : nullptr;
+    if (next == nullptr && c.idle_since_tsc == 0) c.idle_since_tsc = arch::rdtsc();
     if (next == nullptr && !spinning) {
       // Spin of our own accord only while fewer than half the CPUs do
       // (Go's bound); a kicked CPU spins regardless: it holds a count.
@@ -463,7 +530,12 @@ void park(CpuSched& c, bool& spinning) {
       // Leaving idle with more work queued here (a steal brings half a
       // ring): make sure somebody looks at the rest.
       if (!c.ring.empty()) wakep(c.index);
-      rearm_timer(c, arch::nanotime(), true);
+      if (c.idle_since_tsc != 0) {
+        c.halt_poll.on_work(arch::rdtsc() - c.idle_since_tsc);
+        c.idle_since_tsc = 0;
+      }
+      c.polled_this_idle = false;
+      rearm_timer_leaving_idle(c);
       switch_to<kIdleMayChange>(c, c.idle, next);
       continue;
     }
@@ -475,6 +547,10 @@ void park(CpuSched& c, bool& spinning) {
     if (work_visible(c) || c.presence.load(MemoryOrder::kSeqCst) != kCpuActive) {
       spinning = !clear_idle_bit(c.index);  // a kicker's count, if it took our bit
       arch::cpu_relax();
+      continue;
+    }
+    if (poll_for_handoff(c)) {
+      spinning = !clear_idle_bit(c.index);
       continue;
     }
     // Tickless: only a pending timer of this CPU arms the hardware.
@@ -631,6 +707,10 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
   arch::set_trap_handler(arch::kVectorPitTimer, on_timer_trap);
   idle_bound_tsc_ = kIdleBoundNs / kQuantumNs * quantum_tsc_;
   idle_bound_spinning_tsc_ = kIdleBoundSpinningNs / kQuantumNs * quantum_tsc_;
+  spin_tsc_ = kSpinNs * arch::tsc_hz() / 1'000'000'000;
+  for (uint32_t i = 0; i < ncpu; ++i)
+    cpus_[i].halt_poll.configure(kPollMaxNs * arch::tsc_hz() / 1'000'000'000,
+                                 kPollGrowStartNs * arch::tsc_hz() / 1'000'000'000);
   global_.set_ncpu(ncpu);
   for (uint32_t i = 0; i < ncpu; ++i) cpus_[i].index = i;
   arch::this_cpu().sched = &cpus_[0];

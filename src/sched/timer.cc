@@ -88,4 +88,12 @@ void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy) {
   arm_hardware(c, deadline, now_ns);
 }
 
+void rearm_timer_leaving_idle(CpuSched& c) NO_THREAD_SAFETY_ANALYSIS {
+  // Only this CPU writes armed_ns, with interrupts off (as now), so it
+  // reads it without the lock.
+  uint64_t now = arch::nanotime();
+  if (c.armed_ns != ~uint64_t{0} && c.armed_ns <= now + kQuantumNs) return;
+  rearm_timer(c, now, true);
+}
+
 }  // namespace sched
