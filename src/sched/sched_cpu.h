@@ -2,11 +2,13 @@
 // (scheduler.cc, thread.cc, timer.cc). Not for use outside src/sched.
 #pragma once
 
+#include "src/arch/clock.h"
 #include "src/arch/percpu.h"
 #include "src/arch/spinlock.h"
 #include "src/base/ticket_lock.h"
 #include "src/base/types.h"
 #include "src/sched/halt_poll.h"
+#include "src/sched/inbox.h"
 #include "src/sched/runqueue.h"
 #include "src/sched/sched.h"
 #include "src/sched/timer_queue.h"
@@ -15,7 +17,9 @@ namespace sched {
 
 inline constexpr size_t kRingSize = 256;  // Go's runq size: enough to absorb bursts, 2 KiB
 using Ring = LocalRunQueue<Thread, kRingSize>;
-// The global queue and inboxes. lock: a bare ticket lock, because every
+// Threads bound to a CPU, handed to it by other CPUs (inbox.h).
+using ThreadInbox = Inbox<Thread, RunQueueLink<Thread>>;
+// The global queue. lock: a bare ticket lock, because every
 // queue operation already runs with interrupts off (see sched.h), so
 // SpinLock's push_cli bookkeeping would be paid for nothing on every switch.
 using LockedQueue = GlobalRunQueue<Thread, base::TicketLock<>>;
@@ -56,7 +60,7 @@ struct alignas(64) CpuSched {
 
   Ring ring;          // stealable; owner ops with interrupts off
   ThreadFifo bound;   // threads bound to this CPU, queued by this CPU (owner only)
-  LockedQueue inbox;  // threads bound to this CPU, queued by other CPUs
+  ThreadInbox inbox;  // threads bound to this CPU, queued by other CPUs
   Thread* idle = nullptr;
   uint32_t index = 0;
   bool running = false;  // scheduling here: started and not offline (thieves skip it otherwise)
@@ -79,6 +83,11 @@ struct alignas(64) CpuSched {
   arch::SpinLock timer_lock;
   TimerQueue timers GUARDED_BY(timer_lock);
   uint64_t armed_ns GUARDED_BY(timer_lock) = ~uint64_t{0};
+  // The hardware will interrupt within a quantum from now: armed for a
+  // running thread's quantum by rearm_timer(busy) and not spent since (or
+  // the PIT, which ticks anyway). Only this CPU writes it, with interrupts
+  // off, and only it reads it (rearm_timer_leaving_idle).
+  bool quantum_armed = false;
 
   // The idle-invariant check (scheduler.cc, check_idle_invariant): the ring
   // element this CPU watches, produced as number watch_index, queued no
@@ -162,7 +171,9 @@ void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy);
 /// That tick comes early for the new quantum, and on_timer_interrupt
 /// re-arms for the rest: one re-arm per quantum instead of one per
 /// hand-off. Interrupts off.
-void rearm_timer_leaving_idle(CpuSched& c);
+inline void rearm_timer_leaving_idle(CpuSched& c) {
+  if (!c.quantum_armed) rearm_timer(c, arch::nanotime(), true);
+}
 
 /// Fires every expired timer of this CPU (timer.cc). Interrupts off.
 void run_expired_timers(CpuSched& c, uint64_t now_ns);

@@ -65,7 +65,9 @@ constinit uint64_t quantum_tsc_ = 0;
 // Idle CPUs (halted or about to halt), one bit each: wakers find one to
 // kick without a scan of all CPUs' state.
 constexpr uint32_t kMaskWords = (arch::kMaxCpus + 63) / 64;
-constinit base::Atomic<uint64_t> idle_mask_[kMaskWords];
+// Plain words under __atomic builtins, so that clear_idle_bit can use a
+// locked BTR.
+constinit uint64_t idle_mask_[kMaskWords];
 constinit base::Atomic<uint32_t> spinning_{0};
 
 // Go checks the global queue every 61st pick so that a busy CPU's ring
@@ -90,21 +92,26 @@ void set_idle_bit(uint32_t cpu) {
   // Read-modify-writes are full barriers on x86 ([sdm3] 8.2.2): the bit
   // is visible before this CPU looks at the queues once more (Dekker with
   // wakep's fence).
-  idle_mask_[cpu / 64].fetch_or(uint64_t{1} << (cpu % 64), MemoryOrder::kSeqCst);
+  __atomic_fetch_or(&idle_mask_[cpu / 64], uint64_t{1} << (cpu % 64), __ATOMIC_SEQ_CST);
 }
 
 // Clears this CPU's idle bit; false if a kicker cleared it first, which
 // hands this CPU the spinning count the kicker took for it.
+// One locked BTR (a full barrier, [sdm3] 8.2.2), where fetch_and with its
+// old value is a compare-and-swap loop.
 bool clear_idle_bit(uint32_t cpu) {
-  uint64_t bit = uint64_t{1} << (cpu % 64);
-  return (idle_mask_[cpu / 64].fetch_and(~bit, MemoryOrder::kSeqCst) & bit) != 0;
+  bool was_set;
+  asm volatile("lock btrq %2, %0" : "+m"(idle_mask_[cpu / 64]), "=@ccc"(was_set) : "r"(uint64_t{cpu % 64}) : "memory");
+  return was_set;
 }
 
-bool is_idle(uint32_t cpu) { return idle_mask_[cpu / 64].load(MemoryOrder::kSeqCst) & (uint64_t{1} << (cpu % 64)); }
+bool is_idle(uint32_t cpu) {
+  return __atomic_load_n(&idle_mask_[cpu / 64], __ATOMIC_SEQ_CST) & (uint64_t{1} << (cpu % 64));
+}
 
 bool any_idle_but(uint32_t self) {
   for (uint32_t w = 0; w < kMaskWords; ++w) {
-    uint64_t m = idle_mask_[w].load(MemoryOrder::kRelaxed);
+    uint64_t m = __atomic_load_n(&idle_mask_[w], __ATOMIC_RELAXED);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
     if (m != 0) return true;
   }
@@ -122,12 +129,12 @@ void kick(uint32_t cpu) {
 // kicked CPU finds its bit gone and so knows it owns a spinning count.
 bool kick_one_idle(uint32_t self) {
   for (uint32_t w = 0; w < kMaskWords; ++w) {
-    uint64_t m = idle_mask_[w].load(MemoryOrder::kRelaxed);
+    uint64_t m = __atomic_load_n(&idle_mask_[w], __ATOMIC_RELAXED);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
     while (m != 0) {
       uint64_t bit = m & -m;
       // A full barrier before kick() reads `polling` (Dekker with the poller).
-      if (idle_mask_[w].fetch_and(~bit, MemoryOrder::kSeqCst) & bit) {
+      if (__atomic_fetch_and(&idle_mask_[w], ~bit, __ATOMIC_SEQ_CST) & bit) {
         uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
         ++cpus_[self].wakeups_sent;
         kick(cpu);
@@ -221,7 +228,8 @@ void forward(Thread* t, uint32_t aff) {
   kick_if_idle(aff);
 }
 
-bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty(); }
+// The inbox first: an idle CPU polling or spinning finds its hand-offs there.
+bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || !global_.empty(); }
 
 // The next thread for this CPU, or null: the whole decision (pick below is
 // its inline common case).
@@ -233,8 +241,7 @@ bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() ||
     return nullptr;
   }
   // Threads other CPUs bound to us: into our own FIFO (rare; a hint read).
-  if (!c.inbox.empty())
-    while (Thread* t = c.inbox.pop()) c.bound.push(t);
+  if (!c.inbox.empty()) c.inbox.take_all([&](Thread* t) { c.bound.push(t); });
   for (;;) {
     Thread* t = nullptr;
     c.inherit_slice = false;
@@ -287,7 +294,10 @@ bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() ||
   // Nothing queued here and no stealing: the common case of a block in a
   // hand-off across CPUs (the partner runs elsewhere), answered in a few
   // loads rather than pick_slow's full search.
-  if (!may_steal && !has_local_work(c)) return nullptr;
+  if (!may_steal && !has_local_work(c)) {
+    c.inherit_slice = false;
+    return nullptr;
+  }
   return pick_slow(c, may_steal);
 }
 
@@ -407,7 +417,7 @@ void hand_queued_threads_on(CpuSched& c) {
     global_.push(t);
     any = true;
   };
-  while (Thread* t = c.inbox.pop()) hand_on(t);
+  c.inbox.take_all(hand_on);
   while (Thread* t = c.bound.pop()) hand_on(t);
   while (Thread* t = c.ring.pop()) hand_on(t);
   if (any) wakep(c.index);
@@ -430,6 +440,7 @@ void park(CpuSched& c, bool& spinning) {
   if (arch::cpu_timer_has_one_shot()) {
     arch::SpinLockGuard g(c.timer_lock);
     c.armed_ns = ~uint64_t{0};
+    c.quantum_armed = false;
     arch::cpu_timer_arm_ns(~uint64_t{0});
   }
   if (c.index != 0) {
@@ -488,16 +499,45 @@ bool poll_for_handoff(CpuSched& c) {
   return wake;
 }
 
+// After a poll that ended with work: if it is a hand-off into the inbox and
+// nothing else is queued here, the inbox's oldest thread, to run next (the
+// rest go to the bound FIFO, in order) without pick's search, which would
+// cost some 80 instructions more on every hand-off. Null otherwise: the
+// idle loop then picks as usual. Interrupts off.
+Thread* take_handoff(CpuSched& c) {
+  if (c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+    return nullptr;
+  Thread* first = nullptr;
+  c.inbox.take_all([&](Thread* t) {
+    if (first == nullptr)
+      first = t;
+    else
+      c.bound.push(t);
+  });
+  if (first == nullptr) return nullptr;
+  c.inherit_slice = false;
+  uint32_t aff = first->affinity.load(MemoryOrder::kRelaxed);
+  if (aff == c.index || aff == kAnyCpu) return first;
+  forward(first, aff);  // its affinity changed while it was queued
+  return nullptr;
+}
+
 [[noreturn]] void idle_loop(CpuSched& c) {
-  bool spinning = false;  // this CPU holds one count of spinning_
+  bool spinning = false;     // this CPU holds one count of spinning_
+  Thread* handed = nullptr;  // taken from the inbox by the last poll
   for (;;) {
     arch::cli();
-    if (c.presence.load(MemoryOrder::kAcquire) == kCpuLeaving) [[unlikely]]
+    if (c.presence.load(MemoryOrder::kAcquire) == kCpuLeaving) [[unlikely]] {
+      if (handed != nullptr) c.bound.push(handed);  // park hands it on
+      handed = nullptr;
       park(c, spinning);
+    }
     // Looks before it picks: right after a block (whose pick found nothing
     // here) pick_slow's full search, steals included, would cost some 100
     // instructions on every hand-off to find nothing again.
-    Thread* next = work_visible(c) ? pick(c, true) : nullptr;
+    Thread* next = handed;
+    handed = nullptr;
+    if (next == nullptr && work_visible(c)) next = pick(c, true);
     if (next == nullptr && c.idle_since_tsc == 0) c.idle_since_tsc = arch::rdtsc();
     if (next == nullptr && !spinning) {
       // Spin of our own accord only while fewer than half the CPUs do
@@ -551,6 +591,7 @@ bool poll_for_handoff(CpuSched& c) {
     }
     if (poll_for_handoff(c)) {
       spinning = !clear_idle_bit(c.index);
+      handed = take_handoff(c);
       continue;
     }
     // Tickless: only a pending timer of this CPU arms the hardware.
