@@ -383,6 +383,29 @@ bool work_visible(CpuSched& c) {
   return false;
 }
 
+// For an idle CPU that polled or spun and found work: if it is a hand-off
+// into the inbox and nothing else is queued here, the inbox's oldest thread, to run next (the
+// rest go to the bound FIFO, in order) without pick's search, which would
+// cost some 80 instructions more on every hand-off. Null otherwise: the
+// idle loop then picks as usual. Interrupts off.
+Thread* take_handoff(CpuSched& c) {
+  if (c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+    return nullptr;
+  Thread* first = nullptr;
+  c.inbox.take_all([&](Thread* t) {
+    if (first == nullptr)
+      first = t;
+    else
+      c.bound.push(t);
+  });
+  if (first == nullptr) return nullptr;
+  c.inherit_slice = false;
+  uint32_t aff = first->affinity.load(MemoryOrder::kRelaxed);
+  if (aff == c.index || aff == kAnyCpu) return first;
+  forward(first, aff);  // its affinity changed while it was queued
+  return nullptr;
+}
+
 // Spins for work for up to kSpinNs with interrupts on, so that timers and
 // IPIs are taken meanwhile; returns with interrupts off. A turn only looks
 // (work_visible: loads, no lock, no CAS) and picks when there is something
@@ -395,7 +418,8 @@ Thread* spin_for_work(CpuSched& c) {
   while (next == nullptr && arch::rdtsc() - t0 < spin_tsc_) {
     arch::cpu_relax();
     arch::cli();
-    if (work_visible(c)) next = pick(c, true);
+    next = take_handoff(c);
+    if (next == nullptr && work_visible(c)) next = pick(c, true);
     arch::sti();
   }
   arch::cli();
@@ -497,29 +521,6 @@ bool poll_for_handoff(CpuSched& c) {
   if (!wake) wake = idle_should_wake(c);
   c.idle_tsc += arch::rdtsc() - t0;
   return wake;
-}
-
-// After a poll that ended with work: if it is a hand-off into the inbox and
-// nothing else is queued here, the inbox's oldest thread, to run next (the
-// rest go to the bound FIFO, in order) without pick's search, which would
-// cost some 80 instructions more on every hand-off. Null otherwise: the
-// idle loop then picks as usual. Interrupts off.
-Thread* take_handoff(CpuSched& c) {
-  if (c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive)
-    return nullptr;
-  Thread* first = nullptr;
-  c.inbox.take_all([&](Thread* t) {
-    if (first == nullptr)
-      first = t;
-    else
-      c.bound.push(t);
-  });
-  if (first == nullptr) return nullptr;
-  c.inherit_slice = false;
-  uint32_t aff = first->affinity.load(MemoryOrder::kRelaxed);
-  if (aff == c.index || aff == kAnyCpu) return first;
-  forward(first, aff);  // its affinity changed while it was queued
-  return nullptr;
 }
 
 [[noreturn]] void idle_loop(CpuSched& c) {
