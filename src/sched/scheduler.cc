@@ -383,11 +383,12 @@ bool work_visible(CpuSched& c) {
   return false;
 }
 
-// For an idle CPU that polled or spun and found work: if it is a hand-off
-// into the inbox and nothing else is queued here, the inbox's oldest thread, to run next (the
-// rest go to the bound FIFO, in order) without pick's search, which would
-// cost some 80 instructions more on every hand-off. Null otherwise: the
-// idle loop then picks as usual. Interrupts off.
+// For an idle CPU that polls or spins: if its work is a hand-off into the
+// inbox and nothing else is queued here, the inbox's oldest thread, to run
+// next (the rest go to the bound FIFO, in order), without pick's search,
+// which would cost some 80 instructions more on every hand-off. Null
+// otherwise (one load when the inbox is empty): the idle loop then picks
+// as usual. Interrupts off.
 Thread* take_handoff(CpuSched& c) {
   if (c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive)
     return nullptr;
