@@ -6,7 +6,7 @@
 // How it fits together:
 //  - Each CPU has a stealable ring with a run_next slot (owner pushes,
 //    anyone steals half), a FIFO of threads bound to it (never stolen;
-//    other CPUs hand it theirs through a locked inbox), a timer queue, and
+//    other CPUs hand it theirs through a lock-free inbox), a timer queue, and
 //    an idle thread. One global queue takes the rings' overflow.
 //  - Every owner operation on a CPU's ring, and every switch, runs with
 //    interrupts off on that CPU: that is what makes "owner" mean one

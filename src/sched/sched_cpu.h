@@ -2,10 +2,13 @@
 // (scheduler.cc, thread.cc, timer.cc). Not for use outside src/sched.
 #pragma once
 
+#include "src/arch/clock.h"
 #include "src/arch/percpu.h"
 #include "src/arch/spinlock.h"
 #include "src/base/ticket_lock.h"
 #include "src/base/types.h"
+#include "src/sched/halt_poll.h"
+#include "src/sched/inbox.h"
 #include "src/sched/runqueue.h"
 #include "src/sched/sched.h"
 #include "src/sched/timer_queue.h"
@@ -14,7 +17,9 @@ namespace sched {
 
 inline constexpr size_t kRingSize = 256;  // Go's runq size: enough to absorb bursts, 2 KiB
 using Ring = LocalRunQueue<Thread, kRingSize>;
-// The global queue and inboxes. lock: a bare ticket lock, because every
+// Threads bound to a CPU, handed to it by other CPUs (inbox.h).
+using ThreadInbox = Inbox<Thread, RunQueueLink<Thread>>;
+// The global queue. lock: a bare ticket lock, because every
 // queue operation already runs with interrupts off (see sched.h), so
 // SpinLock's push_cli bookkeeping would be paid for nothing on every switch.
 using LockedQueue = GlobalRunQueue<Thread, base::TicketLock<>>;
@@ -55,7 +60,7 @@ struct alignas(64) CpuSched {
 
   Ring ring;          // stealable; owner ops with interrupts off
   ThreadFifo bound;   // threads bound to this CPU, queued by this CPU (owner only)
-  LockedQueue inbox;  // threads bound to this CPU, queued by other CPUs
+  ThreadInbox inbox;  // threads bound to this CPU, queued by other CPUs
   Thread* idle = nullptr;
   uint32_t index = 0;
   bool running = false;  // scheduling here: started and not offline (thieves skip it otherwise)
@@ -78,6 +83,11 @@ struct alignas(64) CpuSched {
   arch::SpinLock timer_lock;
   TimerQueue timers GUARDED_BY(timer_lock);
   uint64_t armed_ns GUARDED_BY(timer_lock) = ~uint64_t{0};
+  // The hardware will interrupt within a quantum from now: armed for a
+  // running thread's quantum by rearm_timer(busy) and not spent since (or
+  // the PIT, which ticks anyway). Only this CPU writes it, with interrupts
+  // off, and only it reads it (rearm_timer_leaving_idle).
+  bool quantum_armed = false;
 
   // The idle-invariant check (scheduler.cc, check_idle_invariant): the ring
   // element this CPU watches, produced as number watch_index, queued no
@@ -87,6 +97,14 @@ struct alignas(64) CpuSched {
   uint32_t watch_index = 0;
   uint64_t watch_tsc = 0;
   uint64_t halted_since_tsc = 0;  // TSC when this CPU last halted in idle; 0 while awake (others read)
+
+  // Polling before halting (scheduler.cc, poll_for_handoff): 1 while this
+  // CPU's idle loop polls with its idle bit set, so that a waker who clears
+  // the bit or fills the inbox needs no IPI (Linux's TIF_POLLING_NRFLAG).
+  base::Atomic<uint32_t> polling{0};
+  HaltPoll halt_poll;             // the poll window (owner only)
+  uint64_t idle_since_tsc = 0;    // start of the current idle period; 0 while running a thread
+  bool polled_this_idle = false;  // one poll per idle period: interrupt-only wake-ups halt again at once
 
   // Statistics (this CPU writes, others read racily).
   uint64_t wakeups_sent = 0;  // idle CPUs this CPU kicked to look for work
@@ -146,6 +164,16 @@ uint64_t quantum_tsc();
 /// the end of the running thread's quantum unless it is the idle thread.
 /// Interrupts off.
 void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy);
+
+/// rearm_timer for a thread this CPU's idle loop is about to run, when
+/// that is needed: a CPU that polled or spun rather than halting is still
+/// armed for the previous thread's quantum end (at most a quantum away).
+/// That tick comes early for the new quantum, and on_timer_interrupt
+/// re-arms for the rest: one re-arm per quantum instead of one per
+/// hand-off. Interrupts off.
+inline void rearm_timer_leaving_idle(CpuSched& c) {
+  if (!c.quantum_armed) rearm_timer(c, arch::nanotime(), true);
+}
 
 /// Fires every expired timer of this CPU (timer.cc). Interrupts off.
 void run_expired_timers(CpuSched& c, uint64_t now_ns);

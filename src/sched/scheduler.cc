@@ -53,13 +53,22 @@ constinit uint64_t quantum_tsc_ = 0;
 //    owner pushes; every decision to halt is taken after a full barrier
 //    that pairs with the pusher's, so the pusher either sees the idle bit or
 //    the halter sees the push.
+//  - An idle CPU polls before it halts, for a window that adapts to how
+//    soon its hand-offs come (halt_poll.h), with its idle bit set and
+//    `polling` raised: a waker that clears the bit or fills its inbox then
+//    needs no IPI, as Linux skips the IPI to a CPU whose idle loop has
+//    TIF_POLLING_NRFLAG set. Dekker again: the waker stores, then reads
+//    `polling`; the poller clears `polling` (a locked exchange), then
+//    looks once more before it halts.
 //  - Belt and braces, as Go's sysmon: every quantum tick of a busy CPU that
 //    has stealable work queued calls wakep() too, so no miss can strand
 //    work for longer than a quantum.
 // Idle CPUs (halted or about to halt), one bit each: wakers find one to
 // kick without a scan of all CPUs' state.
 constexpr uint32_t kMaskWords = (arch::kMaxCpus + 63) / 64;
-constinit base::Atomic<uint64_t> idle_mask_[kMaskWords];
+// Plain words under __atomic builtins, so that clear_idle_bit can use a
+// locked BTR.
+constinit uint64_t idle_mask_[kMaskWords];
 constinit base::Atomic<uint32_t> spinning_{0};
 
 // Go checks the global queue every 61st pick so that a busy CPU's ring
@@ -68,6 +77,12 @@ constexpr uint32_t kGlobalCheckPeriod = 61;
 // How long an idle CPU spins for work before halting; a spinning CPU takes
 // new work without the IPI and wake-up a halted one needs.
 constexpr uint64_t kSpinNs = 20'000;
+constinit uint64_t spin_tsc_ = 0;  // kSpinNs in TSC cycles (sched_init)
+// The halt-poll window's bounds (halt_poll.h): Linux's guest halt-polling
+// defaults, capped at half a quantum so that an idle CPU still halts
+// within one quantum on a build with a short quantum.
+constexpr uint64_t kPollMaxNs = kQuantumNs / 2 < 200'000 ? kQuantumNs / 2 : 200'000;
+constexpr uint64_t kPollGrowStartNs = kPollMaxNs / 4;
 // Go's runqsteal waits ~3 us before taking a running victim's run_next: the
 // victim usually runs it itself, cache-hot, right away.
 constexpr uint64_t kRunNextBackoffNs = 3'000;
@@ -78,39 +93,52 @@ void set_idle_bit(uint32_t cpu) {
   // Read-modify-writes are full barriers on x86 ([sdm3] 8.2.2): the bit
   // is visible before this CPU looks at the queues once more (Dekker with
   // wakep's fence).
-  idle_mask_[cpu / 64].fetch_or(uint64_t{1} << (cpu % 64), MemoryOrder::kSeqCst);
+  __atomic_fetch_or(&idle_mask_[cpu / 64], uint64_t{1} << (cpu % 64), __ATOMIC_SEQ_CST);
 }
 
 // Clears this CPU's idle bit; false if a kicker cleared it first, which
 // hands this CPU the spinning count the kicker took for it.
+// One locked BTR (a full barrier, [sdm3] 8.2.2), where fetch_and with its
+// old value is a compare-and-swap loop.
 bool clear_idle_bit(uint32_t cpu) {
-  uint64_t bit = uint64_t{1} << (cpu % 64);
-  return (idle_mask_[cpu / 64].fetch_and(~bit, MemoryOrder::kSeqCst) & bit) != 0;
+  bool was_set;
+  asm volatile("lock btrq %2, %0" : "+m"(idle_mask_[cpu / 64]), "=@ccc"(was_set) : "r"(uint64_t{cpu % 64}) : "memory");
+  return was_set;
 }
 
-bool is_idle(uint32_t cpu) { return idle_mask_[cpu / 64].load(MemoryOrder::kSeqCst) & (uint64_t{1} << (cpu % 64)); }
+bool is_idle(uint32_t cpu) {
+  return __atomic_load_n(&idle_mask_[cpu / 64], __ATOMIC_SEQ_CST) & (uint64_t{1} << (cpu % 64));
+}
 
 bool any_idle_but(uint32_t self) {
   for (uint32_t w = 0; w < kMaskWords; ++w) {
-    uint64_t m = idle_mask_[w].load(MemoryOrder::kRelaxed);
+    uint64_t m = __atomic_load_n(&idle_mask_[w], __ATOMIC_RELAXED);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
     if (m != 0) return true;
   }
   return false;
 }
 
+// Ends `cpu`'s idling once the caller has made work visible to it (filled
+// its inbox or cleared its idle bit, then a full barrier): the reschedule
+// IPI, unless it polls (poll_for_handoff) and so sees the store itself.
+void kick(uint32_t cpu) {
+  if (cpus_[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(cpu);
+}
+
 // Clears one idle CPU's bit and kicks it; false if none is idle. The
 // kicked CPU finds its bit gone and so knows it owns a spinning count.
 bool kick_one_idle(uint32_t self) {
   for (uint32_t w = 0; w < kMaskWords; ++w) {
-    uint64_t m = idle_mask_[w].load(MemoryOrder::kRelaxed);
+    uint64_t m = __atomic_load_n(&idle_mask_[w], __ATOMIC_RELAXED);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
     while (m != 0) {
       uint64_t bit = m & -m;
-      if (idle_mask_[w].fetch_and(~bit, MemoryOrder::kAcqRel) & bit) {
+      // A full barrier before kick() reads `polling` (Dekker with the poller).
+      if (__atomic_fetch_and(&idle_mask_[w], ~bit, __ATOMIC_SEQ_CST) & bit) {
         uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
         ++cpus_[self].wakeups_sent;
-        arch::kick_cpu(cpu);
+        kick(cpu);
         return true;
       }
       m &= ~bit;  // it left idle, or another kicker took it
@@ -140,7 +168,10 @@ void wakep(uint32_t self) {
 // global queue (park below), and must wake to do so.
 void kick_if_idle(uint32_t cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (is_idle(cpu) || cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive) arch::kick_cpu(cpu);
+  if (cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+    arch::kick_cpu(cpu);
+  else if (is_idle(cpu))
+    kick(cpu);
 }
 
 // A thread bound to another CPU: into that CPU's inbox, and make sure it
@@ -198,6 +229,9 @@ void forward(Thread* t, uint32_t aff) {
   kick_if_idle(aff);
 }
 
+// The inbox first: an idle CPU polling or spinning finds its hand-offs there.
+bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || !global_.empty(); }
+
 // The next thread for this CPU, or null: the whole decision (pick below is
 // its inline common case).
 [[gnu::noinline]] Thread* pick_slow(CpuSched& c, bool may_steal) {
@@ -208,8 +242,7 @@ void forward(Thread* t, uint32_t aff) {
     return nullptr;
   }
   // Threads other CPUs bound to us: into our own FIFO (rare; a hint read).
-  if (!c.inbox.empty())
-    while (Thread* t = c.inbox.pop()) c.bound.push(t);
+  if (!c.inbox.empty()) c.inbox.take_all([&](Thread* t) { c.bound.push(t); });
   for (;;) {
     Thread* t = nullptr;
     c.inherit_slice = false;
@@ -259,10 +292,15 @@ void forward(Thread* t, uint32_t aff) {
       forward(t, aff);
     }
   }
+  // Nothing queued here and no stealing: the common case of a block in a
+  // hand-off across CPUs (the partner runs elsewhere), answered in a few
+  // loads rather than pick_slow's full search.
+  if (!may_steal && !has_local_work(c)) {
+    c.inherit_slice = false;
+    return nullptr;
+  }
   return pick_slow(c, may_steal);
 }
-
-bool has_local_work(CpuSched& c) { return !c.ring.empty() || !c.bound.empty() || !c.inbox.empty() || !global_.empty(); }
 
 [[noreturn, gnu::cold, gnu::noinline]] void report_claimed(const CpuSched& c, const Thread* t, uint32_t claimed) {
   PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index, t->name,
@@ -346,17 +384,44 @@ bool work_visible(CpuSched& c) {
   return false;
 }
 
+// For an idle CPU that polls or spins: if its work is a hand-off into the
+// inbox and nothing else is queued here, the inbox's oldest thread, to run
+// next (the rest go to the bound FIFO, in order), without pick's search,
+// which would cost some 80 instructions more on every hand-off. Null
+// otherwise (one load when the inbox is empty): the idle loop then picks
+// as usual. Interrupts off.
+Thread* take_handoff(CpuSched& c) {
+  if (c.inbox.empty() || !c.bound.empty() || !c.ring.empty() || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+    return nullptr;
+  Thread* first = nullptr;
+  c.inbox.take_all([&](Thread* t) {
+    if (first == nullptr)
+      first = t;
+    else
+      c.bound.push(t);
+  });
+  if (first == nullptr) return nullptr;
+  c.inherit_slice = false;
+  uint32_t aff = first->affinity.load(MemoryOrder::kRelaxed);
+  if (aff == c.index || aff == kAnyCpu) return first;
+  forward(first, aff);  // its affinity changed while it was queued
+  return nullptr;
+}
+
 // Spins for work for up to kSpinNs with interrupts on, so that timers and
-// IPIs are taken meanwhile; returns with interrupts off.
+// IPIs are taken meanwhile; returns with interrupts off. A turn only looks
+// (work_visible: loads, no lock, no CAS) and picks when there is something
+// to pick: under -icount every turn is guest time the other vCPUs pay for,
+// since QEMU runs the spinner once per PAUSE of theirs.
 Thread* spin_for_work(CpuSched& c) {
   uint64_t t0 = arch::rdtsc();
   Thread* next = nullptr;
   arch::sti();
-  uint64_t until = arch::nanotime() + kSpinNs;
-  while (next == nullptr && arch::nanotime() < until) {
+  while (next == nullptr && arch::rdtsc() - t0 < spin_tsc_) {
     arch::cpu_relax();
     arch::cli();
-    next = pick(c, true);
+    next = take_handoff(c);
+    if (next == nullptr && work_visible(c)) next = pick(c, true);
     arch::sti();
   }
   arch::cli();
@@ -378,7 +443,7 @@ void hand_queued_threads_on(CpuSched& c) {
     global_.push(t);
     any = true;
   };
-  while (Thread* t = c.inbox.pop()) hand_on(t);
+  c.inbox.take_all(hand_on);
   while (Thread* t = c.bound.pop()) hand_on(t);
   while (Thread* t = c.ring.pop()) hand_on(t);
   if (any) wakep(c.index);
@@ -401,6 +466,7 @@ void park(CpuSched& c, bool& spinning) {
   if (arch::cpu_timer_has_one_shot()) {
     arch::SpinLockGuard g(c.timer_lock);
     c.armed_ns = ~uint64_t{0};
+    c.quantum_armed = false;
     arch::cpu_timer_arm_ns(~uint64_t{0});
   }
   if (c.index != 0) {
@@ -426,13 +492,56 @@ void park(CpuSched& c, bool& spinning) {
   c.presence.store(kCpuActive, MemoryOrder::kRelease);
 }
 
+// Whether an idle CPU has something to do without looking at other CPUs:
+// work queued where it takes it first (a hand-off lands in its inbox, a
+// wake-up from its own interrupts in its ring), a kick (its idle bit
+// cleared: it now holds a spinning count), or a request to go offline.
+bool idle_should_wake(CpuSched& c) {
+  return has_local_work(c) || !is_idle(c.index) || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive;
+}
+
+// Before halting: polls for the halt-poll window, once per idle period (a
+// wake-up that brought no work, such as a shootdown IPI or the watchdog's
+// NMI, halts again at once), with the idle bit set and interrupts on.
+// Returns with interrupts off: true if there is something to do, false to
+// halt. The bound is TSC time and every turn PAUSEs: under -icount QEMU
+// switches vCPUs only at PAUSE or HLT, so the turn is what lets the waker
+// run, and the poller's turns are guest time the other vCPUs pay for.
+bool poll_for_handoff(CpuSched& c) {
+  uint64_t window = c.halt_poll.window();
+  if (window == 0 || c.polled_this_idle) return false;
+  c.polled_this_idle = true;
+  uint64_t t0 = arch::rdtsc();
+  c.polling.store(1, MemoryOrder::kRelaxed);
+  arch::sti();
+  bool wake;
+  while (!(wake = idle_should_wake(c)) && arch::rdtsc() - t0 < window) arch::cpu_relax();
+  arch::cli();
+  // A full barrier, then one more look: a waker that still read polling ==
+  // 1 skipped its IPI, and its store came before that read.
+  (void)c.polling.exchange(0, MemoryOrder::kSeqCst);
+  if (!wake) wake = idle_should_wake(c);
+  c.idle_tsc += arch::rdtsc() - t0;
+  return wake;
+}
+
 [[noreturn]] void idle_loop(CpuSched& c) {
-  bool spinning = false;  // this CPU holds one count of spinning_
+  bool spinning = false;     // this CPU holds one count of spinning_
+  Thread* handed = nullptr;  // taken from the inbox by the last poll
   for (;;) {
     arch::cli();
-    if (c.presence.load(MemoryOrder::kAcquire) == kCpuLeaving) [[unlikely]]
+    if (c.presence.load(MemoryOrder::kAcquire) == kCpuLeaving) [[unlikely]] {
+      if (handed != nullptr) c.bound.push(handed);  // park hands it on
+      handed = nullptr;
       park(c, spinning);
-    Thread* next = pick(c, true);
+    }
+    // Looks before it picks: right after a block (whose pick found nothing
+    // here) pick_slow's full search, steals included, would cost some 100
+    // instructions on every hand-off to find nothing again.
+    Thread* next = handed;
+    handed = nullptr;
+    if (next == nullptr && work_visible(c)) next = pick(c, true);
+    if (next == nullptr && c.idle_since_tsc == 0) c.idle_since_tsc = arch::rdtsc();
     if (next == nullptr && !spinning) {
       // Spin of our own accord only while fewer than half the CPUs do
       // (Go's bound); a kicked CPU spins regardless: it holds a count.
@@ -464,7 +573,12 @@ void park(CpuSched& c, bool& spinning) {
       // Leaving idle with more work queued here (a steal brings half a
       // ring): make sure somebody looks at the rest.
       if (!c.ring.empty()) wakep(c.index);
-      rearm_timer(c, arch::nanotime(), true);
+      if (c.idle_since_tsc != 0) {
+        c.halt_poll.on_work(arch::rdtsc() - c.idle_since_tsc);
+        c.idle_since_tsc = 0;
+      }
+      c.polled_this_idle = false;
+      rearm_timer_leaving_idle(c);
       switch_to<kIdleMayChange>(c, c.idle, next);
       continue;
     }
@@ -476,6 +590,11 @@ void park(CpuSched& c, bool& spinning) {
     if (work_visible(c) || c.presence.load(MemoryOrder::kSeqCst) != kCpuActive) {
       spinning = !clear_idle_bit(c.index);  // a kicker's count, if it took our bit
       arch::cpu_relax();
+      continue;
+    }
+    if (poll_for_handoff(c)) {
+      spinning = !clear_idle_bit(c.index);
+      handed = take_handoff(c);
       continue;
     }
     // Tickless: only a pending timer of this CPU arms the hardware.
@@ -634,6 +753,10 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
   arch::set_trap_handler(arch::kVectorPitTimer, on_timer_trap);
   idle_bound_tsc_ = kIdleBoundNs / kQuantumNs * quantum_tsc_;
   idle_bound_spinning_tsc_ = kIdleBoundSpinningNs / kQuantumNs * quantum_tsc_;
+  spin_tsc_ = kSpinNs * arch::tsc_hz() / 1'000'000'000;
+  for (uint32_t i = 0; i < ncpu; ++i)
+    cpus_[i].halt_poll.configure(kPollMaxNs * arch::tsc_hz() / 1'000'000'000,
+                                 kPollGrowStartNs * arch::tsc_hz() / 1'000'000'000);
   global_.set_ncpu(ncpu);
   for (uint32_t i = 0; i < ncpu; ++i) cpus_[i].index = i;
   arch::this_cpu().sched = &cpus_[0];

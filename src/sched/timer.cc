@@ -64,11 +64,13 @@ void migrate_timers(CpuSched& from, CpuSched& to) {
     to.timers.insert(*t, deadline);
   }
   from.armed_ns = ~uint64_t{0};
+  from.quantum_armed = false;
 }
 
 void run_expired_timers(CpuSched& c, uint64_t now_ns) {
   arch::SpinLockGuard g(c.timer_lock);
   c.armed_ns = ~uint64_t{0};  // the one-shot that brought us here is spent
+  c.quantum_armed = false;
   while (Timer* t = c.timers.peek()) {
     if (t->deadline_ns() > now_ns) break;
     c.timers.cancel(*t);
@@ -86,6 +88,7 @@ void rearm_timer(CpuSched& c, uint64_t now_ns, bool busy) {
     if (slice_end < deadline) deadline = slice_end;
   }
   arm_hardware(c, deadline, now_ns);
+  c.quantum_armed = busy;
 }
 
 }  // namespace sched
