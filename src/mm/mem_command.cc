@@ -30,6 +30,10 @@ MONITOR_COMMAND(mem, "", "usable memory found at boot, page allocator counters")
     arch::kprint("page metadata: all {} pages ready{}\n", s.phys.total_pages,
                  s.phys.grown_by_alloc != 0 ? " (some prepared by allocations that needed them)" : "");
   }
+  if (s.init_step_tsc != 0) {
+    arch::kprint("page metadata: init steps after boot spanned {} TSC cycles, {} steps by allocations\n",
+                 s.init_step_tsc, s.phys.grown_by_alloc);
+  }
   arch::kprint("free blocks by order (4 KiB .. 2 MiB):");
   for (unsigned o = 0; o < kNumOrders; ++o) arch::kprint(" {}", s.phys.free_blocks[o]);
   arch::kprint("\n");

@@ -44,6 +44,10 @@ constinit bool poison_mode = false;
 constinit bool alloc_slow = false;
 constinit bool ready = false;
 constinit PageInitMode init_mode = PageInitMode::kBoot;
+// The first and last page_alloc_init_step() that prepared pages, under
+// `lock`: how long the deferred init took, for `mem`.
+constinit uint64_t init_first_tsc = 0;
+constinit uint64_t init_last_tsc = 0;
 
 uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
 
@@ -164,8 +168,12 @@ void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, boo
 PageInitMode page_alloc_init_mode() { return init_mode; }
 
 bool page_alloc_init_step() {
+  const uint64_t start = arch::rdtsc();
   arch::SpinLockGuard g(lock);
-  return phys.grow(kPageInitStepPages) != 0;
+  if (phys.grow(kPageInitStepPages) == 0) return false;
+  if (init_first_tsc == 0) init_first_tsc = start;
+  init_last_tsc = arch::rdtsc();
+  return true;
 }
 
 namespace {
@@ -239,6 +247,7 @@ PageAllocStats page_alloc_stats() {
   {
     arch::SpinLockGuard g(lock);
     s.phys = phys.stats();
+    s.init_step_tsc = init_last_tsc - init_first_tsc;
   }
   for (const PageCache& c : caches) s.cached_pages += __atomic_load_n(&c.count, __ATOMIC_RELAXED);
   s.phys.free_pages += s.cached_pages;

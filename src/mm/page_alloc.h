@@ -70,6 +70,9 @@ struct PageAllocStats {
   PhysStats phys;         ///< phys.ready_pages < phys.total_pages while init is deferred.
   uint64_t cached_pages;  ///< Free pages held by per-CPU caches (in phys.free_pages too).
   bool poison;
+  /// TSC cycles from the first page_alloc_init_step() that prepared pages
+  /// to the end of the last one (0 if none did): the deferred init's span.
+  uint64_t init_step_tsc;
 };
 PageAllocStats page_alloc_stats();
 
