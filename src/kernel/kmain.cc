@@ -413,6 +413,12 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
         "the heap exists: it was not applied; give it earlier\n",
         sizeof(early_cmdline_buf) - 1);
   }
+  if (page_init_mode(state->cmdline) != page_init) {
+    arch::kprint(
+        "warning: mm.init lies beyond the first {} bytes of the command line, which mm reads before the heap "
+        "exists: it was not applied; give it earlier\n",
+        sizeof(early_cmdline_buf) - 1);
+  }
   if (!same_faults(fault_config(state->cmdline, /*report=*/false), faults)) {
     arch::kprint(
         "warning: fail.* options lie beyond the first {} bytes of the command line, which mm reads before "
