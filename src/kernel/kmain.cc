@@ -169,6 +169,11 @@ void print_memory_report(const mm::VmBootReport& vm) {
                vm.nx ? "on" : "off", vm.metadata_bytes >> 10, vm.boot_table_pages);
   arch::kprint("mm: {} pages ({} KiB) free of {} managed{}\n", pages.phys.free_pages, pages.phys.free_pages * 4,
                pages.phys.total_pages, pages.poison ? "; poison checking on" : "");
+  if (pages.phys.ready_pages != pages.phys.total_pages) {
+    arch::kprint("mm: page metadata for {} of {} pages prepared at boot; the rest {} (mm.init)\n",
+                 pages.phys.ready_pages, pages.phys.total_pages,
+                 mm::page_alloc_init_mode() == mm::PageInitMode::kDemand ? "on demand" : "in the background");
+  }
 }
 
 // The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
@@ -309,6 +314,38 @@ bool same_faults(const mm::FaultConfig& a, const mm::FaultConfig& b) {
   return a.seed == b.seed;
 }
 
+// `mm.init=`: boot prepares all page metadata, or enough for itself and
+// the rest in the background (the default) or on demand (page_alloc.h).
+// An unknown value is reported by report_boot_options; the default stays.
+mm::PageInitMode page_init_mode(base::StrView cmdline) {
+  if (monitor::boot_option_is(cmdline, "mm.init", "boot")) return mm::PageInitMode::kBoot;
+  if (monitor::boot_option_is(cmdline, "mm.init", "demand")) return mm::PageInitMode::kDemand;
+  return mm::PageInitMode::kBackground;
+}
+
+void page_init_main(void*) {
+  // Yield between steps: the monitor and the jobs on this CPU go first.
+  while (mm::page_alloc_init_step()) sched::yield();
+}
+
+// mm.init=background: the metadata boot deferred, prepared by one kernel
+// thread. One, not one per CPU: the work is a memset bound by memory
+// bandwidth, each step is taken under the allocator's lock, and under
+// -icount QEMU runs every vCPU on one host thread and one clock, so more
+// threads would not finish sooner there (measured: README, "Boot").
+void start_page_init() {
+  const mm::PageAllocStats s = mm::page_alloc_stats();
+  if (mm::page_alloc_init_mode() != mm::PageInitMode::kBackground || s.phys.ready_pages == s.phys.total_pages) return;
+  base::Result<sched::Thread*> t = sched::spawn(page_init_main, nullptr, sched::ThreadOptions{.name = "page-init"});
+  // Nothing is lost if it cannot start: allocations prepare what they need.
+  if (!t.ok()) {
+    arch::kprint("mm: cannot start the page-init thread ({}); page metadata is prepared on demand\n",
+                 base::error_name(t.error()));
+    return;
+  }
+  sched::detach(t.value());
+}
+
 // The memory map first: mm replaces the boot page tables, after which the
 // boot information is read again (and returned) through the direct map.
 // The command line's first 2 KiB are copied out (with fw_cfg's part) before
@@ -318,6 +355,7 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   init_memory_map(early_info, mbi_phys, state);
   const base::StrView early = early_cmdline(early_info.cmdline());
   const bool poison = monitor::boot_option_flag(early, "mm.poison");
+  const mm::PageInitMode page_init = page_init_mode(early);
   // Fault injection is armed now, before mm starts, so that the allocators
   // read it once at their init and route through their slow paths only
   // when it is on (fail_inject.h). Nothing is injected until a FaultScope
@@ -336,6 +374,7 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
       .nx = features.nx,
       .pages_1g = features.pages_1g,
       .poison = poison,
+      .page_init = page_init,
   });
   mm::tlb_cpu_online(0);
   mm::kva_init();
@@ -347,6 +386,12 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
     arch::kprint(
         "warning: mm.poison lies beyond the first {} bytes of the command line, which mm reads before "
         "the heap exists: it was not applied; give it earlier\n",
+        sizeof(early_cmdline_buf) - 1);
+  }
+  if (page_init_mode(state->cmdline) != page_init) {
+    arch::kprint(
+        "warning: mm.init lies beyond the first {} bytes of the command line, which mm reads before the heap "
+        "exists: it was not applied; give it earlier\n",
         sizeof(early_cmdline_buf) - 1);
   }
   if (!same_faults(fault_config(state->cmdline), faults)) {
@@ -455,6 +500,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   rt::res_init(state.cmdline, state.usable_bytes);
   prof::prof_init(state.cmdline);
   ktest::timing_init(state.cmdline);
+  start_page_init();
   start_app(state.cmdline);
   monitor::run_jobs(state.cmdline);
 }

@@ -169,7 +169,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
     if (i == chosen) r.start = bump_next;
     if (r.end > r.start) usable_after_boot[n++] = r;
   }
-  page_alloc_init(base::Span<const PhysRange>(usable_after_boot, n), meta_phys, in.poison);
+  page_alloc_init(base::Span<const PhysRange>(usable_after_boot, n), meta_phys, in.poison, in.page_init);
   allocator_up = true;
   return report;
 }

@@ -11,17 +11,19 @@
 #include "src/base/ticket_lock.h"
 #include "src/base/types.h"
 #include "src/mm/e820.h"
+#include "src/mm/page_alloc.h"
 #include "src/mm/pgdir_walk.h"
 
 namespace mm {
 
 /// What vm_init needs to know.
 struct VmBootInfo {
-  base::Span<const MemRange> map;      ///< The sanitized e820 map.
-  base::Span<const PhysRange> usable;  ///< Usable pages after carve-outs.
-  bool nx;                             ///< CPUID: execute-disable.
-  bool pages_1g;                       ///< CPUID: 1 GiB pages.
-  bool poison;                         ///< Page allocator poison checking.
+  base::Span<const MemRange> map;                ///< The sanitized e820 map.
+  base::Span<const PhysRange> usable;            ///< Usable pages after carve-outs.
+  bool nx;                                       ///< CPUID: execute-disable.
+  bool pages_1g;                                 ///< CPUID: 1 GiB pages.
+  bool poison;                                   ///< Page allocator poison checking.
+  PageInitMode page_init = PageInitMode::kBoot;  ///< When page metadata is prepared (page_alloc.h).
 };
 
 /// What vm_init did, for the boot banner.

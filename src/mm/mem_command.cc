@@ -1,6 +1,6 @@
 // `mem`: the usable memory found at boot (what vm_init was given), the
 // page allocator's counters (pages managed, free, in per-CPU caches and
-// quarantined, free blocks per order) and the heap's (per size class live
+// quarantined, whether deferred metadata init is done, free blocks per order) and the heap's (per size class live
 // objects and bytes, spans, free objects in the central lists; large and
 // huge objects; pages held), and with fail.* set the faults injected so far.
 #include "src/arch/console.h"
@@ -20,6 +20,20 @@ MONITOR_COMMAND(mem, "", "usable memory found at boot, page allocator counters")
   PageAllocStats s = page_alloc_stats();
   arch::kprint("pages: {} managed, {} free ({} in per-CPU caches), {} quarantined{}\n", s.phys.total_pages,
                s.phys.free_pages, s.cached_pages, s.phys.quarantined_pages, s.poison ? ", poison checking on" : "");
+  // Managed and free are the final figures from boot on (deferred pages are
+  // free pages); the blocks per order count prepared pages only.
+  if (s.phys.ready_pages != s.phys.total_pages) {
+    arch::kprint(
+        "page metadata: init in progress: {} of {} pages ready ({} MiB of {}); free blocks below: ready only\n",
+        s.phys.ready_pages, s.phys.total_pages, s.phys.ready_pages >> 8, s.phys.total_pages >> 8);
+  } else {
+    arch::kprint("page metadata: all {} pages ready{}\n", s.phys.total_pages,
+                 s.phys.grown_by_alloc != 0 ? " (some prepared by allocations that needed them)" : "");
+  }
+  if (s.init_step_tsc != 0) {
+    arch::kprint("page metadata: init steps after boot spanned {} TSC cycles, {} steps by allocations\n",
+                 s.init_step_tsc, s.phys.grown_by_alloc);
+  }
   arch::kprint("free blocks by order (4 KiB .. 2 MiB):");
   for (unsigned o = 0; o < kNumOrders; ++o) arch::kprint(" {}", s.phys.free_blocks[o]);
   arch::kprint("\n");

@@ -43,6 +43,11 @@ constinit bool poison_mode = false;
 // path (read-mostly, set once at init).
 constinit bool alloc_slow = false;
 constinit bool ready = false;
+constinit PageInitMode init_mode = PageInitMode::kBoot;
+// The first and last page_alloc_init_step() that prepared pages, under
+// `lock`: how long the deferred init took, for `mem`.
+constinit uint64_t init_first_tsc = 0;
+constinit uint64_t init_last_tsc = 0;
 
 uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
 
@@ -143,19 +148,32 @@ void drain_other_caches(uint32_t self) {
 
 }  // namespace
 
-void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison) {
+void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison, PageInitMode mode) {
   ASSERT_MSG(!ready, "page_alloc_init called twice");
   uint64_t bytes = phys_metadata_bytes(ranges);
   auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
   arch::SpinLockGuard g(lock);
-  base::Status s =
-      phys.init(ranges, base::Span<uint8_t>(meta, bytes), direct_ptr, nullptr, PhysOptions{.poison = poison});
+  const uint64_t init_pages = mode == PageInitMode::kBoot ? ~uint64_t{0} : kPageInitAtBootBytes >> base::kPageShift;
+  const PhysOptions options{.poison = poison, .init_pages = init_pages};
+  base::Status s = phys.init(ranges, base::Span<uint8_t>(meta, bytes), direct_ptr, nullptr, options);
   if (!s.ok()) PANIC("page allocator: {} ({})", base::error_name(s.error()), phys.last_error());
   poison_mode = poison;
   // Fault injection is armed before mm starts (kmain), so that this flag
   // and the heap's are set once, here.
   alloc_slow = poison || fail_armed();
+  init_mode = mode;
   ready = true;
+}
+
+PageInitMode page_alloc_init_mode() { return init_mode; }
+
+bool page_alloc_init_step() {
+  const uint64_t start = arch::rdtsc();
+  arch::SpinLockGuard g(lock);
+  if (phys.grow(kPageInitStepPages) == 0) return false;
+  if (init_first_tsc == 0) init_first_tsc = start;
+  init_last_tsc = arch::rdtsc();
+  return true;
 }
 
 namespace {
@@ -229,6 +247,7 @@ PageAllocStats page_alloc_stats() {
   {
     arch::SpinLockGuard g(lock);
     s.phys = phys.stats();
+    s.init_step_tsc = init_last_tsc - init_first_tsc;
   }
   for (const PageCache& c : caches) s.cached_pages += __atomic_load_n(&c.count, __ATOMIC_RELAXED);
   s.phys.free_pages += s.cached_pages;

@@ -94,9 +94,6 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
   ctx_ = ctx;
   options_ = options;
   for (unsigned o = 0; o < kNumOrders; ++o) free_head_[o] = kNil;
-  // Flags must be zero everywhere but on block heads: free() diagnostics and
-  // buddy checks read arbitrary pages. One memset of 12 bytes per page.
-  if (total_pages != 0) __builtin_memset(pages_, 0, total_pages * sizeof(PhysPageMeta));
 
   size_t i = 0;
   uint64_t first = 0;
@@ -107,6 +104,10 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
     ++i;
   }
   stats_.total_pages = total_pages;
+  // Every page is free from the start, prepared or not: the counter says
+  // what the machine has, and does not move as init proceeds (tests that
+  // compare free pages before and after some work rely on that).
+  stats_.free_pages = total_pages;
 
   // The region table, both sides ascending: O(ranges + regions).
   uint32_t k = 0;
@@ -116,21 +117,56 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
     region_first_[g] = k;
   }
 
-  // Carve each range into the largest naturally aligned blocks: at most
-  // kMaxOrder smaller blocks at each unaligned edge, 2 MiB blocks between,
-  // so this is O(ranges * kMaxOrder + pages / 512).
-  for (size_t k = 0; k < num_ranges_; ++k) {
-    const PhysRangeInfo& r = ranges_[k];
-    uint64_t a = r.start;
-    while (a < r.end) {
-      unsigned o = kMaxOrder;
-      while (o > 0 && (!base::is_aligned(a, order_bytes(o)) || r.end - a < order_bytes(o))) --o;
-      push_free(r, a, o, false);
-      stats_.free_pages += uint64_t{1} << o;
-      a += order_bytes(o);
-    }
+  grow_range_ = 0;
+  grow_next_ = num_ranges_ != 0 ? ranges_[0].start : 0;
+  for (uint64_t want = options.init_pages; want != 0;) {
+    const uint64_t got = grow(want);
+    if (got == 0) break;
+    want = got >= want ? 0 : want - got;
   }
   return Status::Ok();
+}
+
+uint64_t PhysAllocator::grow(uint64_t max_pages) {
+  if (grow_range_ == num_ranges_ || max_pages == 0) return 0;
+  const PhysRangeInfo& r = ranges_[grow_range_];
+  const uint64_t a = grow_next_;
+  // End on a 2 MiB boundary (or the range's end): a block of any order and
+  // its buddy then lie on the same side, so free() never reads a buddy's
+  // unwritten metadata. `a` is the range's start or such a boundary.
+  const uint64_t room = r.end - a;
+  const uint64_t want = max_pages >= (room >> base::kPageShift) ? room : max_pages << base::kPageShift;
+  uint64_t b = base::align_up(a + want, order_bytes(kMaxOrder));
+  if (b > r.end || b < a) b = r.end;
+  const uint64_t first = index_of(r, a);
+  const uint64_t pages = (b - a) >> base::kPageShift;
+  // Flags must be zero everywhere but on block heads: free() diagnostics
+  // and buddy checks read arbitrary prepared pages. 12 bytes per page.
+  __builtin_memset(pages_ + first, 0, pages * sizeof(PhysPageMeta));
+  carve(r, a, b);
+  if (b == r.end) {
+    ++grow_range_;
+    grow_next_ = grow_range_ < num_ranges_ ? ranges_[grow_range_].start : 0;
+  } else {
+    grow_next_ = b;
+  }
+  // Release: cache_page() reads it without the lock, then the metadata.
+  __atomic_store_n(&stats_.ready_pages, first + pages, __ATOMIC_RELEASE);
+  return pages;
+}
+
+// Carves [start, end) of `r` into the largest naturally aligned blocks: at
+// most kMaxOrder smaller blocks at each unaligned edge, 2 MiB blocks
+// between, so this is O(kMaxOrder + pages / 512). With `end` on a 2 MiB
+// boundary it picks the blocks one carve of the whole range would.
+void PhysAllocator::carve(const PhysRangeInfo& r, uint64_t start, uint64_t end) {
+  uint64_t a = start;
+  while (a < end) {
+    unsigned o = kMaxOrder;
+    while (o > 0 && (!base::is_aligned(a, order_bytes(o)) || end - a < order_bytes(o))) --o;
+    push_free(r, a, o, false);
+    a += order_bytes(o);
+  }
 }
 
 // find_range() when phys lies beyond the first range of its GiB: the
@@ -219,6 +255,12 @@ Result<uint64_t> PhysAllocator::alloc(unsigned order, uint32_t flags) {
   }
   unsigned o = order;
   while (o <= kMaxOrder && free_head_[o] == kNil) ++o;
+  // Nothing prepared is large enough: prepare more rather than fail.
+  while (o > kMaxOrder && grow(kPhysGrowPages) != 0) {
+    ++stats_.grown_by_alloc;
+    o = order;
+    while (o <= kMaxOrder && free_head_[o] == kNil) ++o;
+  }
   if (o > kMaxOrder) {
     last_error_ = "alloc: out of memory";
     return Error::kOutOfMemory;
@@ -278,6 +320,11 @@ Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
   return Error::kInvalidArgument;
 }
 
+Status PhysAllocator::fail_unready() {
+  last_error_ = "free: page was never allocated (its metadata is not yet initialised)";
+  return Error::kInvalidArgument;
+}
+
 Status PhysAllocator::fail_unmanaged() {
   last_error_ = "free: address not managed by this allocator";
   return Error::kInvalidArgument;
@@ -294,6 +341,7 @@ Status PhysAllocator::fail_cache(const PhysRangeInfo& r, uint64_t phys, uint8_t 
 void PhysAllocator::uncache_page(uint64_t phys) {
   const PhysRangeInfo* r = find_range(phys);
   ASSERT_MSG(r != nullptr, "uncache_page({:#x}): not a managed page", phys);
+  ASSERT_MSG(index_of(*r, phys) < ready_index(), "uncache_page({:#x}): page's metadata not yet initialised", phys);
   PhysPageMeta& m = pages_[index_of(*r, phys)];
   uint8_t old = __atomic_fetch_and(&m.flags, static_cast<uint8_t>(~kCached), __ATOMIC_RELAXED);
   ASSERT_MSG(old == (kHeadAllocated | kCached), "uncache_page({:#x}): page was not cached (flags {:#x})", phys, old);
@@ -315,6 +363,7 @@ Status PhysAllocator::free(uint64_t phys, unsigned order) {
   }
   const PhysRangeInfo& r = *rp;
   uint64_t idx = index_of(r, phys);
+  if (idx >= ready_index()) return fail_unready();
   PhysPageMeta& m = pages_[idx];
   if (m.flags != kHeadAllocated || m.order != order) return fail_free(r, phys);
 

@@ -35,7 +35,18 @@ struct PhysOptions {
   /// handed out again: catches writes after free. Costs a pass over the
   /// block on every free and allocation; needs a PhysToPtr.
   bool poison = false;
+  /// Pages whose metadata init() prepares (at least; rounded up to a 2 MiB
+  /// boundary or a range's end). The rest is deferred, as Linux's deferred
+  /// struct-page init does: writing 12 bytes per page is what made boot
+  /// grow with RAM (24 MiB at 8 GiB). grow() prepares it later, and an
+  /// allocation that finds the prepared part exhausted grows it itself,
+  /// so deferring never causes an out-of-memory result.
+  uint64_t init_pages = ~uint64_t{0};
 };
+
+/// Pages grow() prepares per call when an allocation needs more: 16 MiB,
+/// 48 KiB of metadata written with the caller's lock held.
+inline constexpr uint64_t kPhysGrowPages = 4096;
 
 /// Byte written over freed memory in poison mode.
 inline constexpr uint8_t kPoisonByte = 0x6B;
@@ -43,10 +54,12 @@ inline constexpr uint8_t kPoisonByte = 0x6B;
 /// A snapshot of the allocator's counters.
 struct PhysStats {
   uint64_t total_pages;              ///< Pages managed (all usable ranges).
-  uint64_t free_pages;               ///< Pages in free blocks.
+  uint64_t free_pages;               ///< Pages free, deferred (not yet prepared) ones included.
+  uint64_t ready_pages;              ///< Pages whose metadata is prepared (total_pages once init is done).
+  uint64_t grown_by_alloc;           ///< grow() steps allocations did themselves (found nothing prepared).
   uint64_t quarantined_pages;        ///< Pages withheld after a poison failure.
   uint64_t poison_failures;          ///< Allocations that found corrupted poison.
-  uint64_t free_blocks[kNumOrders];  ///< Free blocks per order.
+  uint64_t free_blocks[kNumOrders];  ///< Free blocks per order (prepared pages only).
 };
 
 /// Per-page metadata, one per managed 4 KiB page: 12 bytes (0.29% of RAM).
@@ -95,18 +108,30 @@ class PhysAllocator {
   /// aligned; empty ones are skipped) and puts them on the free lists.
   /// `metadata` must hold phys_metadata_bytes(ranges) bytes, 8-byte aligned,
   /// and must not lie inside `ranges`. `to_ptr` may be null if neither
-  /// kAllocZero nor poison mode is used. Cost: O(ranges + pages / 512)
-  /// (plus one pass over the page array to clear it), except that nothing
+  /// kAllocZero nor poison mode is used. Cost: O(ranges + regions +
+  /// init_pages) (one pass over the prepared pages' metadata), and nothing
   /// is poisoned at init: untouched memory is simply not checked.
   /// Returns kInvalidArgument on malformed ranges or a short/misaligned
   /// buffer, kOutOfRange past 2^32 - 1 pages (16 TiB).
   base::Status init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata, PhysToPtr to_ptr, void* ctx,
                     PhysOptions options = {});
 
+  /// Prepares the metadata of at least `max_pages` more deferred pages (up
+  /// to the next 2 MiB boundary or the end of a range, so that no buddy
+  /// ever lies across the prepared edge) and puts them on the free lists
+  /// as init() would have. Returns the pages prepared: 0 once all are.
+  /// O(max_pages) for the metadata, O(max_pages / 512 + kMaxOrder) blocks.
+  uint64_t grow(uint64_t max_pages);
+
+  /// True while some pages' metadata is still deferred.
+  bool growing() const { return stats_.ready_pages != stats_.total_pages; }
+
   /// Allocates a block of 2^order pages aligned to its size. O(kMaxOrder +
   /// log ranges) (a binary search maps the page index back to its range).
-  /// Returns its physical address, or kOutOfMemory if no block that large
-  /// is free, kInvalidArgument if order > kMaxOrder (or kAllocZero without
+  /// While metadata is deferred and no block that large is free, grows it
+  /// kPhysGrowPages at a time until one is (the allocation waits for init
+  /// by doing it). Returns its physical address, or kOutOfMemory if no
+  /// block that large is free once every page is prepared, kInvalidArgument if order > kMaxOrder (or kAllocZero without
   /// a PhysToPtr), or kFault in poison mode if the block's poison was
   /// overwritten (a write after free; the block is then quarantined, never
   /// handed out, and last_fault_addr() names the first bad byte).
@@ -139,7 +164,10 @@ class PhysAllocator {
   [[gnu::always_inline]] base::Status cache_page(uint64_t phys, PhysPageMeta** meta = nullptr) {
     const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_range(phys) : nullptr;
     if (__builtin_expect(r == nullptr, 0)) return fail_unmanaged();
-    PhysPageMeta& m = pages_[index_of(*r, phys)];
+    const uint64_t idx = index_of(*r, phys);
+    // A deferred page's metadata is not yet written: never allocated.
+    if (__builtin_expect(idx >= ready_index(), 0)) return fail_unready();
+    PhysPageMeta& m = pages_[idx];
     if (__builtin_expect(m.order != 0, 0)) return fail_free(*r, phys);
     // Atomic: two CPUs freeing the same page into their caches at once must
     // not both succeed.
@@ -181,6 +209,11 @@ class PhysAllocator {
   }
   const PhysRangeInfo* find_range_after(uint64_t phys, const PhysRangeInfo* r) const;
   base::Status fail_unmanaged();
+  base::Status fail_unready();
+  // Pages below this index have metadata; read without the lock by
+  // cache_page(), stored with release after the metadata is written.
+  uint64_t ready_index() const { return __atomic_load_n(&stats_.ready_pages, __ATOMIC_ACQUIRE); }
+  void carve(const PhysRangeInfo& r, uint64_t start, uint64_t end);
   base::Status fail_cache(const PhysRangeInfo& r, uint64_t phys, uint8_t old);
   uint64_t index_of(const PhysRangeInfo& r, uint64_t phys) const {
     return r.first_page + ((phys - r.start) >> base::kPageShift);
@@ -201,6 +234,9 @@ class PhysAllocator {
   uint64_t region_base_ = 0;
   uint64_t num_regions_ = 0;
   uint32_t free_head_[kNumOrders] = {};
+  // The deferred part starts at grow_next_ in range grow_range_.
+  size_t grow_range_ = 0;
+  uint64_t grow_next_ = 0;
   PhysToPtr to_ptr_ = nullptr;
   void* ctx_ = nullptr;
   PhysOptions options_{};

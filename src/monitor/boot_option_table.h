@@ -43,6 +43,8 @@ inline constexpr BootOption kBootOptions[] = {
      "the boot loader's console (the kernel's is always COM1)"},
     {"console.wrap", OptionKind::kUint, "N", 1, 9999, nullptr, "no wrapping", "wrap console lines at N columns"},
     {"mm.poison", OptionKind::kFlag01, "1", 0, 1, nullptr, "0", "poison freed pages and heap objects, check on reuse"},
+    {"mm.init", OptionKind::kChoice, "boot", 0, 0, "background|boot|demand", "background",
+     "when page metadata past the first 256 MiB is prepared: by a thread, at boot, or by allocations"},
     {"timer", OptionKind::kChoice, "pit", 0, 0, "pit|lapic", "lapic", "which timer ticks: the LAPIC's or the PIT"},
     {"rt.max_heap", OptionKind::kBytes, "BYTES", 1, uint64_t{1} << 60, nullptr, "all usable memory",
      "the heap's maximum, against which reservations are made"},
