@@ -131,16 +131,16 @@ uint64_t huge_span(size_t size) { return base::kPageSize + ((size + base::kPageS
 // their own range of the VA window.
 void* huge_alloc(size_t size) {
   const uint64_t span = huge_span(size);
-  base::Result<uint64_t> va = kva_alloc(span);
+  base::Result<base::VirtAddr> va = kva_alloc(span);
   if (!va.ok()) return nullptr;
   if (!alloc_map_range(va.value(), span, kPermWrite).ok()) {
     (void)kva_free(va.value(), span);
     return nullptr;
   }
-  *reinterpret_cast<HugeHeader*>(va.value()) = HugeHeader{kHugeMagic, size};
+  *base::as_ptr<HugeHeader>(va.value()) = HugeHeader{kHugeMagic, size};
   huge_objects.fetch_add(1, base::MemoryOrder::kRelaxed);
   huge_bytes.fetch_add(size, base::MemoryOrder::kRelaxed);
-  return reinterpret_cast<void*>(va.value() + base::kPageSize);
+  return base::as_ptr(va.value() + base::kPageSize);
 }
 
 // The header of a huge object, or 0 for a pointer that is not one (read by
@@ -157,9 +157,9 @@ uint64_t huge_size(const void* p) {
 void huge_free(void* p) {
   const uint64_t size = huge_size(p);
   if (size == 0) PANIC("kfree({}): not a live heap object (double free, or never allocated)", p);
-  const uint64_t va = reinterpret_cast<uint64_t>(p) - base::kPageSize;
+  const base::VirtAddr va = base::virt_of(p) - base::kPageSize;
   const uint64_t span = huge_span(size);
-  *reinterpret_cast<uint64_t*>(va) = 0;  // a racing second free finds no magic
+  *base::as_ptr<uint64_t>(va) = 0;  // a racing second free finds no magic
   base::Status s = unmap_range(va, span);
   if (!s.ok()) PANIC("kfree({}): unmapping {} bytes: {}", p, span, base::error_name(s.error()));
   s = kva_free(va, span);

@@ -30,15 +30,17 @@ void kva_init() {
   ready = true;
 }
 
-base::Result<uint64_t> kva_alloc(uint64_t bytes) {
+base::Result<base::VirtAddr> kva_alloc(uint64_t bytes) {
   arch::SpinLockGuard g(lock);
   ASSERT_MSG(ready, "kva_alloc before kva_init");
-  return space.alloc(bytes);
+  base::Result<uint64_t> va = space.alloc(bytes);
+  if (!va.ok()) return va.error();
+  return base::VirtAddr(va.value());
 }
 
-base::Status kva_free(uint64_t va, uint64_t bytes) {
+base::Status kva_free(base::VirtAddr va, uint64_t bytes) {
   arch::SpinLockGuard g(lock);
-  return space.free(va, bytes);
+  return space.free(va.value(), bytes);
 }
 
 VaClassStats kva_stats(unsigned order) {
