@@ -204,7 +204,8 @@ void vm_drop_identity() {
   tlb_shootdown_all_full();
 }
 
-base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached) {
+base::Result<base::VirtAddr> fixmap(base::PhysAddr phys_addr, uint64_t bytes, bool uncached) {
+  const uint64_t phys = phys_addr.value();
   const uint64_t first = phys & ~(base::kPageSize - 1);
   const uint64_t last = round_up(phys + bytes, base::kPageSize);
   if (bytes == 0 || last <= first) return base::Error::kInvalidArgument;
@@ -219,16 +220,17 @@ base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached) {
     if (!s.ok()) return s.error();  // out of table memory: the window keeps the hole
   }
   fixmap_next += last - first;
-  return va + (phys - first);
+  return base::VirtAddr(va + (phys - first));
 }
 
-const void* phys_window(uint64_t phys, uint64_t bytes) {
+const void* phys_window(base::PhysAddr phys_addr, uint64_t bytes) {
+  const uint64_t phys = phys_addr.value();
   for (size_t i = 0; i < num_direct_runs; ++i) {
     const PhysRange& r = direct_runs[i];
-    if (phys >= r.start && phys < r.end && bytes <= r.end - phys) return phys_to_virt(phys);
+    if (phys >= r.start && phys < r.end && bytes <= r.end - phys) return phys_to_virt(phys_addr);
   }
-  base::Result<uint64_t> va = fixmap(phys, bytes, /*uncached=*/false);
-  return va.ok() ? reinterpret_cast<const void*>(va.value()) : nullptr;
+  base::Result<base::VirtAddr> va = fixmap(phys_addr, bytes, /*uncached=*/false);
+  return va.ok() ? base::as_ptr<const void>(va.value()) : nullptr;
 }
 
 }  // namespace mm

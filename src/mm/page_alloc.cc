@@ -44,7 +44,7 @@ constinit bool poison_mode = false;
 constinit bool alloc_slow = false;
 constinit bool ready = false;
 
-uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
+uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(pa))); }
 
 [[noreturn]] void bad_free(uint64_t pa, unsigned order, const char* why) {
   PANIC("page_free({:#x}, order {}): {}", pa, order, why ? why : "invalid free");
@@ -107,13 +107,13 @@ void drain_other_caches(uint32_t self) {
   c.unlock();
   arch::irq_restore(irq);
   PhysAllocator::uncache(p.meta);
-  if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
+  if (flags & kAllocZero) __builtin_memset(phys_to_virt(base::PhysAddr(p.pa)), 0, base::kPageSize);
   return p.pa;
 }
 
 // kAllocZero, out of line: a call to memset would give the fast path a frame.
 [[gnu::noinline]] base::Result<uint64_t> zeroed(uint64_t pa) {
-  __builtin_memset(phys_to_virt(pa), 0, base::kPageSize);
+  __builtin_memset(phys_to_virt(base::PhysAddr(pa)), 0, base::kPageSize);
   return pa;
 }
 
@@ -146,7 +146,7 @@ void drain_other_caches(uint32_t self) {
 void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison) {
   ASSERT_MSG(!ready, "page_alloc_init called twice");
   uint64_t bytes = phys_metadata_bytes(ranges);
-  auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
+  auto* meta = static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(meta_phys)));
   arch::SpinLockGuard g(lock);
   base::Status s =
       phys.init(ranges, base::Span<uint8_t>(meta, bytes), direct_ptr, nullptr, PhysOptions{.poison = poison});
