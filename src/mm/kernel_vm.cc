@@ -39,7 +39,7 @@ uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
 void map_or_panic(uint64_t va, uint64_t pa, PageSize size, uint64_t flags) {
   KernelPageTable& pt = kernel_page_table();
-  base::Status s = pt.map(va, pa, size, flags);
+  base::Status s = pt.map(base::VirtAddr(va), base::PhysAddr(pa), size, flags);
   if (!s.ok()) PANIC("vm_init: mapping {:#x} -> {:#x}: {} ({})", va, pa, base::error_name(s.error()), pt.reason());
 }
 
@@ -216,7 +216,8 @@ base::Result<base::VirtAddr> fixmap(base::PhysAddr phys_addr, uint64_t bytes, bo
   const uint64_t va = fixmap_next;
   for (uint64_t pa = first; pa < last; pa += base::kPageSize) {
     // Fresh virtual addresses: nothing to invalidate.
-    base::Status s = kernel_page_table().map(va + (pa - first), pa, PageSize::k4K, flags);
+    base::Status s =
+        kernel_page_table().map(base::VirtAddr(va + (pa - first)), base::PhysAddr(pa), PageSize::k4K, flags);
     if (!s.ok()) return s.error();  // out of table memory: the window keeps the hole
   }
   fixmap_next += last - first;
