@@ -210,10 +210,11 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
   uint64_t xapic_va = 0;
   if (!features.x2apic) {
     // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
-    base::Result<uint64_t> va = mm::fixmap(platform.lapic_phys, base::kPageSize, /*uncached=*/true);
+    base::Result<base::VirtAddr> va =
+        mm::fixmap(base::PhysAddr(platform.lapic_phys), base::kPageSize, /*uncached=*/true);
     if (!va.ok())
       PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
-    xapic_va = va.value();
+    xapic_va = va.value().value();
   }
   arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
   arch::smp_init_boot_cpu();
@@ -379,7 +380,8 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
   mm::tlb_cpu_online(0);
   mm::kva_init();
   mm::heap_init(poison);
-  arch::mb2::BootInfo info = parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(mbi_phys)));
+  arch::mb2::BootInfo info =
+      parse_boot_info(mbi_phys, static_cast<const uint8_t*>(mm::phys_to_virt(base::PhysAddr(mbi_phys))));
   state->boot_loader = info.boot_loader_name();
   state->cmdline = full_cmdline(info.cmdline());
   if (monitor::boot_option_flag(state->cmdline, "mm.poison") != poison) {
@@ -424,11 +426,11 @@ void start_irq_routing(const Platform& platform) {
   ASSERT_MSG(n <= arch::kMaxIoApics, "more than {} IOAPICs", arch::kMaxIoApics);
   uint64_t va[arch::kMaxIoApics]{};
   for (size_t i = 0; i < n; ++i) {
-    base::Result<uint64_t> m =
-        mm::fixmap(platform.madt.ioapics[i].address, arch::kIoApicWindowBytes, /*uncached=*/true);
+    base::Result<base::VirtAddr> m =
+        mm::fixmap(base::PhysAddr(platform.madt.ioapics[i].address), arch::kIoApicWindowBytes, /*uncached=*/true);
     if (!m.ok())
       PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
-    va[i] = m.value();
+    va[i] = m.value().value();
   }
   arch::irq_routing_init(platform.madt, base::Span<const uint64_t>(va, n));
 }
@@ -438,7 +440,7 @@ void start_irq_routing(const Platform& platform) {
 void start_aps(const Platform& platform, base::StrView cmdline) {
   if (!platform.from_acpi) return;
   arch::ApStart start{
-      .trampoline = mm::phys_to_virt(arch::kApTrampolinePhys),
+      .trampoline = mm::phys_to_virt(base::PhysAddr(arch::kApTrampolinePhys)),
       .trampoline_root = mm::vm_trampoline_root(),
       .delays = arch::ap_start_delays(boot_features.vendor_id, boot_features.family),
   };

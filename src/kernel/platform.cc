@@ -16,7 +16,7 @@ constinit arch::acpi::MadtArrays<256> madt_arrays{};
 // covers them (ACPI tables are RAM, which it maps), else a fixmap; a range
 // neither can map is reported unreadable by the parser.
 const uint8_t* map_firmware(void*, uint64_t phys, size_t len) {
-  return static_cast<const uint8_t*>(mm::phys_window(phys, len));
+  return static_cast<const uint8_t*>(mm::phys_window(base::PhysAddr(phys), len));
 }
 
 // The FADT's reset register (written once, during boot discovery).

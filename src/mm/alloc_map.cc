@@ -24,7 +24,9 @@ base::Status check_range(uint64_t va, uint64_t bytes) {
   return base::Status::Ok();
 }
 
-uint64_t leaf_flags(uint32_t perms) { return kernel_leaf_flags((perms & kPermWrite) != 0, (perms & kPermExec) != 0); }
+uint64_t leaf_flags(MapPerm perms) {
+  return kernel_leaf_flags(has_perm(perms, MapPerm::kWrite), has_perm(perms, MapPerm::kExec));
+}
 
 uint64_t load_pte(const uint64_t* e) { return __atomic_load_n(e, __ATOMIC_RELAXED); }
 
@@ -155,19 +157,24 @@ base::Status map_frames_one_table(uint64_t va, uint64_t bytes, uint64_t pa, uint
 // off for the whole range.
 constexpr uint64_t kFreshChunk = 16;
 
-// Maps the pages of [va, va + bytes) to the frames at `pa` onward, or to
-// fresh zeroed frames the mapping owns if pa is 0. All or nothing.
-base::Status map_pages(uint64_t va, uint64_t bytes, uint32_t perms, uint64_t pa) {
+// Which frames map_pages maps.
+enum class Frames : bool { kGiven, kFresh };
+
+// Maps the pages of [va, va + bytes) to the frames at `pa` onward
+// (kGiven), or to fresh zeroed frames the mapping owns (kFresh, `pa`
+// unused). All or nothing.
+base::Status map_pages(uint64_t va, uint64_t bytes, MapPerm perms, Frames frames, uint64_t pa) {
   base::Status s = check_range(va, bytes);
   if (!s.ok()) return s;
-  const uint64_t flags = leaf_flags(perms) | Pte::kPresent | (pa == 0 ? kOwned : 0);
-  if (pa != 0 && in_one_table(va, bytes)) return map_frames_one_table(va, bytes, pa, flags);
+  const bool fresh_frames = frames == Frames::kFresh;
+  const uint64_t flags = leaf_flags(perms) | Pte::kPresent | (fresh_frames ? kOwned : 0);
+  if (!fresh_frames && in_one_table(va, bytes)) return map_frames_one_table(va, bytes, pa, flags);
   uint64_t done = 0;
   base::Status result = base::Status::Ok();
   while (done < bytes && result.ok()) {
     uint64_t pages = (bytes - done) >> base::kPageShift;
     uint64_t fresh[kFreshChunk];
-    if (pa == 0) {
+    if (fresh_frames) {
       if (pages > kFreshChunk) pages = kFreshChunk;
       for (uint64_t i = 0; i < pages; ++i) {
         base::Result<uint64_t> f = page_alloc(0, kAllocZero);
@@ -185,7 +192,7 @@ base::Status map_pages(uint64_t va, uint64_t bytes, uint32_t perms, uint64_t pa)
       base::Result<uint64_t> m = for_each_pte(
           kernel_page_table(), va + done, pages << base::kPageShift, /*create=*/true, nullptr, [&](uint64_t* e) {
             if (Pte(load_pte(e)).present()) return false;  // map() only fills non-present entries
-            const uint64_t frame = pa == 0 ? fresh[mapped] : pa + done + (mapped << base::kPageShift);
+            const uint64_t frame = fresh_frames ? fresh[mapped] : pa + done + (mapped << base::kPageShift);
             // Release: a fresh frame's zeroes before the entry that reaches them.
             __atomic_store_n(e, frame | flags, __ATOMIC_RELEASE);
             ++mapped;
@@ -197,7 +204,7 @@ base::Status map_pages(uint64_t va, uint64_t bytes, uint32_t perms, uint64_t pa)
         result = base::Error::kAlreadyExists;
       }
     }
-    if (pa == 0) {
+    if (fresh_frames) {
       for (uint64_t i = mapped; i < pages; ++i) page_free(fresh[i], 0);
     }
     done += mapped << base::kPageShift;
@@ -232,18 +239,24 @@ void UnmapBatch::flush() {
   num_frames_ = 0;
 }
 
-base::Status alloc_map(uint64_t va, uint32_t perms) { return alloc_map_range(va, base::kPageSize, perms); }
+base::Status alloc_map(base::VirtAddr va, MapPerm perms) { return alloc_map_range(va, base::kPageSize, perms); }
 
-base::Status alloc_map_range(uint64_t va, uint64_t bytes, uint32_t perms) { return map_pages(va, bytes, perms, 0); }
-
-base::Status map_range(uint64_t va, uint64_t pa, uint64_t bytes, uint32_t perms) {
-  if (pa == 0 || !base::is_aligned(pa, base::kPageSize)) return base::Error::kInvalidArgument;
-  // Every frame's address must fit the entry's address bits (51:12).
-  if (pa > Pte::kAddrMask || bytes - base::kPageSize > Pte::kAddrMask - pa) return base::Error::kInvalidArgument;
-  return map_pages(va, bytes, perms, pa);
+base::Status alloc_map_range(base::VirtAddr va, uint64_t bytes, MapPerm perms) {
+  return map_pages(va.value(), bytes, perms, Frames::kFresh, 0);
 }
 
-base::Status unmap_range(uint64_t va, uint64_t bytes, UnmapBatch* batch) {
+base::Status map_range(base::VirtAddr va_addr, base::PhysAddr pa_addr, uint64_t bytes, MapPerm perms) {
+  const uint64_t pa = pa_addr.value();
+  if (!pa_addr.page_aligned()) return base::Error::kInvalidArgument;
+  // Every frame's address must fit the entry's address bits (51:12); a zero
+  // `bytes` is check_range's kInvalidArgument, not a wrap here.
+  if (pa > Pte::kAddrMask || (bytes != 0 && bytes - base::kPageSize > Pte::kAddrMask - pa))
+    return base::Error::kInvalidArgument;
+  return map_pages(va_addr.value(), bytes, perms, Frames::kGiven, pa);
+}
+
+base::Status unmap_range(base::VirtAddr va_addr, uint64_t bytes, UnmapBatch* batch) {
+  const uint64_t va = va_addr.value();
   base::Status s = check_range(va, bytes);
   if (!s.ok()) return s;
   UnmapBatch own;
@@ -283,7 +296,8 @@ base::Status unmap_range(uint64_t va, uint64_t bytes, UnmapBatch* batch) {
   return base::Status::Ok();
 }
 
-base::Status protect_range(uint64_t va, uint64_t bytes, uint32_t perms) {
+base::Status protect_range(base::VirtAddr va_addr, uint64_t bytes, MapPerm perms) {
+  const uint64_t va = va_addr.value();
   base::Status s = check_range(va, bytes);
   if (!s.ok()) return s;
   TlbRanges ranges;
@@ -310,12 +324,12 @@ base::Status protect_range(uint64_t va, uint64_t bytes, uint32_t perms) {
   return base::Status::Ok();
 }
 
-base::Result<uint64_t> kernel_translate(uint64_t va) {
+base::Result<base::PhysAddr> kernel_translate(base::VirtAddr va) {
   KernelVmGuard g(kernel_vm_lock());
   KernelPageTable& pt = kernel_page_table();
-  base::Result<Translation> t = pt.translate(va);
+  base::Result<Translation> t = pt.translate(va.value());
   if (!t.ok()) return t.error();
-  return t.value().phys;
+  return base::PhysAddr(t.value().phys);
 }
 
 }  // namespace mm

@@ -5,6 +5,7 @@
 // Thread context (they allocate and shoot down); never with a spinlock held.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/mm/tlb_ranges.h"
@@ -13,11 +14,24 @@ namespace mm {
 
 /// Permissions of a kernel mapping. Kernel mappings are always global and
 /// never user-accessible; without kExec they are NX (when the CPU has NX).
-enum MapPerm : uint32_t {
-  kPermRead = 0,
-  kPermWrite = 1u << 0,
-  kPermExec = 1u << 1,
+/// Scoped, so a stray integer (a byte count, an address) is not taken for
+/// one; combine with |.
+enum class MapPerm : uint32_t {
+  kRead = 0,
+  kWrite = 1u << 0,
+  kExec = 1u << 1,
 };
+inline constexpr MapPerm kPermRead = MapPerm::kRead;
+inline constexpr MapPerm kPermWrite = MapPerm::kWrite;
+inline constexpr MapPerm kPermExec = MapPerm::kExec;
+
+constexpr MapPerm operator|(MapPerm a, MapPerm b) {
+  return static_cast<MapPerm>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
+}
+/// Whether `set` includes every permission of `p`.
+constexpr bool has_perm(MapPerm set, MapPerm p) {
+  return (static_cast<uint32_t>(set) & static_cast<uint32_t>(p)) == static_cast<uint32_t>(p);
+}
 
 /// Collects the invalidations and the frames to free of several unmaps, so
 /// that they cost one shootdown. Frames are freed only after the shootdown
@@ -49,27 +63,29 @@ class UnmapBatch {
 /// Maps a fresh zeroed page at `va` (page-aligned). The mapping owns it:
 /// unmap_range frees it. Errors: kInvalidArgument (misaligned), kOutOfRange
 /// (outside the VA window and fixmap), kAlreadyExists (mapped), kOutOfMemory.
-base::Status alloc_map(uint64_t va, uint32_t perms);
+base::Status alloc_map(base::VirtAddr va, MapPerm perms);
 
 /// alloc_map for every page of [va, va + bytes). All or nothing: on an
 /// error the pages mapped so far are unmapped and freed again.
-base::Status alloc_map_range(uint64_t va, uint64_t bytes, uint32_t perms);
+base::Status alloc_map_range(base::VirtAddr va, uint64_t bytes, MapPerm perms);
 
-/// Maps [va, va + bytes) to the frames at `pa` (not owned: unmap_range
-/// leaves them alone). All or nothing, errors as alloc_map.
-base::Status map_range(uint64_t va, uint64_t pa, uint64_t bytes, uint32_t perms);
+/// Maps [va, va + bytes) to the frames at `pa` onward (not owned:
+/// unmap_range leaves them alone). Any page-aligned `pa` the entries can
+/// hold, frame 0 included: fresh frames are alloc_map_range's, not a
+/// special `pa`. All or nothing, errors as alloc_map.
+base::Status map_range(base::VirtAddr va, base::PhysAddr pa, uint64_t bytes, MapPerm perms);
 
 /// Unmaps every page of [va, va + bytes); frames the mapping owned are
 /// freed once no CPU can still reach them. kNotFound (and nothing changed)
 /// if any page of the range is unmapped; kInvalidArgument / kOutOfRange as
 /// above. With `batch`, the shootdown is left to batch->flush().
-base::Status unmap_range(uint64_t va, uint64_t bytes, UnmapBatch* batch = nullptr);
+base::Status unmap_range(base::VirtAddr va, uint64_t bytes, UnmapBatch* batch = nullptr);
 
 /// Sets the permissions of every page of [va, va + bytes) (all mapped, else
 /// kNotFound and nothing changed), then shoots down the old entries.
-base::Status protect_range(uint64_t va, uint64_t bytes, uint32_t perms);
+base::Status protect_range(base::VirtAddr va, uint64_t bytes, MapPerm perms);
 
 /// The physical address `va` maps to (any kernel address), or kNotFound.
-base::Result<uint64_t> kernel_translate(uint64_t va);
+base::Result<base::PhysAddr> kernel_translate(base::VirtAddr va);
 
 }  // namespace mm

@@ -16,11 +16,13 @@ constexpr int kOutOfRange = static_cast<int>(base::Error::kOutOfRange);
 constexpr int kExists = static_cast<int>(base::Error::kAlreadyExists);
 constexpr int kNotFound = static_cast<int>(base::Error::kNotFound);
 
-uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(pa)); }
+uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))); }
+base::Result<uint64_t> read64(base::VirtAddr va) { return mm::safe_read64(va.value()); }
+base::Status write64(base::VirtAddr va, uint64_t v) { return mm::safe_write64(va.value(), v); }
 
 KTEST(mm, alloc_map_protect_unmap_round_trip) {
   constexpr uint64_t kBytes = 4 * base::kPageSize;
-  base::Result<uint64_t> va = mm::kva_alloc(kBytes);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(kBytes);
   KASSERT_TRUE(va.ok());
   // Page tables for the range stay once created (they are reused), so
   // create them before counting.
@@ -30,42 +32,42 @@ KTEST(mm, alloc_map_protect_unmap_round_trip) {
   KASSERT_EQ(err(mm::alloc_map_range(va.value(), kBytes, mm::kPermWrite)), 0);
   KEXPECT_LE(mm::page_alloc_stats().phys.free_pages + 4, free_before);
   for (uint64_t off = 0; off < kBytes; off += 8) {
-    base::Result<uint64_t> v = mm::safe_read64(va.value() + off);
+    base::Result<uint64_t> v = read64(va.value() + off);
     KASSERT_TRUE(v.ok());
     KEXPECT_EQ(v.value(), uint64_t{0});  // fresh pages are zeroed
   }
-  KEXPECT_TRUE(mm::safe_write64(va.value() + 8, 7).ok());
+  KEXPECT_TRUE(write64(va.value() + 8, 7).ok());
   KEXPECT_EQ(err(mm::protect_range(va.value(), kBytes, mm::kPermRead)), 0);
-  KEXPECT_TRUE(!mm::safe_write64(va.value() + 8, 9).ok());
-  KEXPECT_EQ(mm::safe_read64(va.value() + 8).value(), uint64_t{7});
+  KEXPECT_TRUE(!write64(va.value() + 8, 9).ok());
+  KEXPECT_EQ(read64(va.value() + 8).value(), uint64_t{7});
   KEXPECT_EQ(err(mm::protect_range(va.value(), kBytes, mm::kPermWrite)), 0);
-  KEXPECT_TRUE(mm::safe_write64(va.value() + 8, 9).ok());
+  KEXPECT_TRUE(write64(va.value() + 8, 9).ok());
   KEXPECT_EQ(err(mm::unmap_range(va.value(), kBytes)), 0);
-  KEXPECT_TRUE(!mm::safe_read64(va.value()).ok());
+  KEXPECT_TRUE(!read64(va.value()).ok());
   // The frames it owned are back.
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_before);
   KEXPECT_EQ(err(mm::kva_free(va.value(), kBytes)), 0);
 }
 
 KTEST(mm, mapping_errors_change_nothing) {
-  base::Result<uint64_t> va = mm::kva_alloc(2 * base::kPageSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(2 * base::kPageSize);
   KASSERT_TRUE(va.ok());
-  const uint64_t v = va.value();
+  const base::VirtAddr v = va.value();
   KEXPECT_EQ(err(mm::alloc_map(v + 8, mm::kPermWrite)), kInvalid);
   KEXPECT_EQ(err(mm::alloc_map_range(v, 100, mm::kPermWrite)), kInvalid);
-  KEXPECT_EQ(err(mm::alloc_map(0x40'0000, mm::kPermWrite)), kOutOfRange);  // user half
-  KEXPECT_EQ(err(mm::alloc_map(mm::kKernelImageBase, mm::kPermWrite)), kOutOfRange);
-  KEXPECT_EQ(err(mm::map_range(v, 0x1234, base::kPageSize, mm::kPermWrite)), kInvalid);
+  KEXPECT_EQ(err(mm::alloc_map(base::VirtAddr(0x40'0000), mm::kPermWrite)), kOutOfRange);  // user half
+  KEXPECT_EQ(err(mm::alloc_map(base::VirtAddr(mm::kKernelImageBase), mm::kPermWrite)), kOutOfRange);
+  KEXPECT_EQ(err(mm::map_range(v, base::PhysAddr(0x1234), base::kPageSize, mm::kPermWrite)), kInvalid);
   KEXPECT_EQ(err(mm::unmap_range(v, base::kPageSize)), kNotFound);
   KASSERT_EQ(err(mm::alloc_map(v + base::kPageSize, mm::kPermWrite)), 0);
   const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;
   // Overlaps the mapped second page: all or nothing.
   KEXPECT_EQ(err(mm::alloc_map_range(v, 2 * base::kPageSize, mm::kPermWrite)), kExists);
-  KEXPECT_TRUE(!mm::safe_read64(v).ok());
+  KEXPECT_TRUE(!read64(v).ok());
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_before);
   // Half mapped: unmap refuses the range and leaves the mapped page.
   KEXPECT_EQ(err(mm::unmap_range(v, 2 * base::kPageSize)), kNotFound);
-  KEXPECT_TRUE(mm::safe_read64(v + base::kPageSize).ok());
+  KEXPECT_TRUE(read64(v + base::kPageSize).ok());
   KEXPECT_EQ(err(mm::protect_range(v, 2 * base::kPageSize, mm::kPermRead)), kNotFound);
   KEXPECT_EQ(err(mm::unmap_range(v + base::kPageSize, base::kPageSize)), 0);
   KEXPECT_EQ(err(mm::kva_free(v, 2 * base::kPageSize)), 0);
@@ -73,12 +75,12 @@ KTEST(mm, mapping_errors_change_nothing) {
 
 KTEST(mm, map_range_does_not_free_frames_it_does_not_own) {
   base::Result<uint64_t> frame = mm::page_alloc(0, mm::kAllocZero);
-  base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
   KASSERT_TRUE(frame.ok() && va.ok());
-  KASSERT_EQ(err(mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite)), 0);
-  KEXPECT_TRUE(mm::safe_write64(va.value(), 0x5a5a).ok());
+  KASSERT_EQ(err(mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermWrite)), 0);
+  KEXPECT_TRUE(write64(va.value(), 0x5a5a).ok());
   KEXPECT_EQ(words(frame.value())[0], uint64_t{0x5a5a});  // same frame through the direct map
-  KEXPECT_EQ(mm::kernel_translate(va.value()).value(), frame.value());
+  KEXPECT_EQ(mm::kernel_translate(va.value()).value().value(), frame.value());
   const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;
   KEXPECT_EQ(err(mm::unmap_range(va.value(), base::kPageSize)), 0);
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_before);
@@ -94,10 +96,10 @@ KTEST(mm, ranges_across_page_tables) {
   constexpr uint64_t kPages = 70;  // more than an UnmapBatch's 64 frames
   constexpr uint64_t kBytes = kPages * base::kPageSize;
   const uint64_t span = 2 * k2M + kBytes;
-  base::Result<uint64_t> va = mm::kva_alloc(span);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(span);
   KASSERT_TRUE(va.ok());
   // Two pages below a 2 MiB boundary: the range spans two page tables.
-  const uint64_t v = base::align_up(va.value() + 2 * base::kPageSize, k2M) - 2 * base::kPageSize;
+  const base::VirtAddr v = (va.value() + 2 * base::kPageSize).align_up(k2M) - 2 * base::kPageSize;
   KASSERT_TRUE(v >= va.value() && v + kBytes <= va.value() + span);
   // Create the page tables first: they stay, and would skew the counts.
   KASSERT_EQ(err(mm::alloc_map_range(v, kBytes, mm::kPermWrite)), 0);
@@ -105,36 +107,38 @@ KTEST(mm, ranges_across_page_tables) {
   const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;
   KASSERT_EQ(err(mm::alloc_map_range(v, kBytes, mm::kPermWrite)), 0);
   for (uint64_t off = 0; off < kBytes; off += base::kPageSize) {
-    KEXPECT_EQ(mm::safe_read64(v + off).value(), uint64_t{0});
-    KEXPECT_TRUE(mm::safe_write64(v + off, off).ok());
+    KEXPECT_EQ(read64(v + off).value(), uint64_t{0});
+    KEXPECT_TRUE(write64(v + off, off).ok());
   }
-  KEXPECT_EQ(mm::safe_read64(v + kBytes - base::kPageSize).value(), kBytes - base::kPageSize);
+  KEXPECT_EQ(read64(v + kBytes - base::kPageSize).value(), kBytes - base::kPageSize);
   KEXPECT_EQ(err(mm::unmap_range(v, kBytes)), 0);
-  KEXPECT_TRUE(!mm::safe_read64(v).ok());
-  KEXPECT_TRUE(!mm::safe_read64(v + kBytes - base::kPageSize).ok());
+  KEXPECT_TRUE(!read64(v).ok());
+  KEXPECT_TRUE(!read64(v + kBytes - base::kPageSize).ok());
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_before);
 
   // The last page, in the second table, is taken: the whole range fails,
   // and the pages mapped before the conflict are unmapped and freed again.
-  const uint64_t last = v + kBytes - base::kPageSize;
+  const base::VirtAddr last = v + kBytes - base::kPageSize;
   KASSERT_EQ(err(mm::alloc_map(last, mm::kPermWrite)), 0);
   const uint64_t free_mid = mm::page_alloc_stats().phys.free_pages;
   KEXPECT_EQ(err(mm::alloc_map_range(v, kBytes, mm::kPermWrite)), kExists);
-  KEXPECT_TRUE(!mm::safe_read64(v).ok());
-  KEXPECT_TRUE(!mm::safe_read64(v + 2 * base::kPageSize).ok());
+  KEXPECT_TRUE(!read64(v).ok());
+  KEXPECT_TRUE(!read64(v + 2 * base::kPageSize).ok());
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_mid);
   KEXPECT_EQ(err(mm::unmap_range(v, kBytes)), kNotFound);
-  KEXPECT_TRUE(mm::safe_read64(last).ok());
+  KEXPECT_TRUE(read64(last).ok());
   KEXPECT_EQ(err(mm::unmap_range(last, base::kPageSize)), 0);
 
   // Given frames across the boundary: mapped in order, not freed on unmap.
   base::Result<uint64_t> frames = mm::page_alloc(2, mm::kAllocZero);
   KASSERT_TRUE(frames.ok());
-  KASSERT_EQ(err(mm::map_range(v, frames.value(), 4 * base::kPageSize, mm::kPermWrite)), 0);
+  KASSERT_EQ(err(mm::map_range(v, base::PhysAddr(frames.value()), 4 * base::kPageSize, mm::kPermWrite)), 0);
   for (uint64_t i = 0; i < 4; ++i)
-    KEXPECT_EQ(mm::kernel_translate(v + i * base::kPageSize).value(), frames.value() + i * base::kPageSize);
-  KEXPECT_EQ(err(mm::map_range(v + 3 * base::kPageSize, frames.value(), 2 * base::kPageSize, mm::kPermWrite)), kExists);
-  KEXPECT_TRUE(!mm::safe_read64(v + 4 * base::kPageSize).ok());
+    KEXPECT_EQ(mm::kernel_translate(v + i * base::kPageSize).value().value(), frames.value() + i * base::kPageSize);
+  KEXPECT_EQ(
+      err(mm::map_range(v + 3 * base::kPageSize, base::PhysAddr(frames.value()), 2 * base::kPageSize, mm::kPermWrite)),
+      kExists);
+  KEXPECT_TRUE(!read64(v + 4 * base::kPageSize).ok());
   const uint64_t free_frames = mm::page_alloc_stats().phys.free_pages;
   KEXPECT_EQ(err(mm::unmap_range(v, 4 * base::kPageSize)), 0);
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_frames);

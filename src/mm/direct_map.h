@@ -4,6 +4,7 @@
 #pragma once
 
 #include "src/arch/kernel_layout.h"
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -33,10 +34,12 @@ static_assert(kFixmapBase + kFixmapBytes <= kKernelImageBase);
 
 /// The direct-map address of physical `pa`. Valid only for RAM the direct
 /// map covers (see plan_direct_map) once kernel_vm is up.
-inline void* phys_to_virt(uint64_t pa) { return reinterpret_cast<void*>(kDirectMapBase + pa); }
+inline void* phys_to_virt(base::PhysAddr pa) { return reinterpret_cast<void*>(kDirectMapBase + pa.value()); }
 
 /// The physical address behind direct-map address `va`.
-inline uint64_t direct_virt_to_phys(const void* va) { return reinterpret_cast<uint64_t>(va) - kDirectMapBase; }
+inline base::PhysAddr direct_virt_to_phys(const void* va) {
+  return base::PhysAddr(reinterpret_cast<uint64_t>(va) - kDirectMapBase);
+}
 
 /// True for the e820 types the direct map covers: memory that is RAM, even
 /// if firmware still uses it (ACPI tables and NVS). Reserved ranges are

@@ -98,8 +98,8 @@ TEST(DirectMapPlan, OutputOverflowAndRamBeyondTheWindowAreErrors) {
 }
 
 TEST(DirectMapPlan, TranslationHelpersRoundTrip) {
-  EXPECT_EQ(direct_virt_to_phys(phys_to_virt(0x1234'5000)), 0x1234'5000u);
-  EXPECT_EQ(reinterpret_cast<uint64_t>(phys_to_virt(0)), kDirectMapBase);
+  EXPECT_EQ(direct_virt_to_phys(phys_to_virt(base::PhysAddr(0x1234'5000))), base::PhysAddr(0x1234'5000));
+  EXPECT_EQ(reinterpret_cast<uint64_t>(phys_to_virt(base::PhysAddr(0))), kDirectMapBase);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
 void map_or_panic(uint64_t va, uint64_t pa, PageSize size, uint64_t flags) {
   KernelPageTable& pt = kernel_page_table();
-  base::Status s = pt.map(va, pa, size, flags);
+  base::Status s = pt.map(base::VirtAddr(va), base::PhysAddr(pa), size, flags);
   if (!s.ok()) PANIC("vm_init: mapping {:#x} -> {:#x}: {} ({})", va, pa, base::error_name(s.error()), pt.reason());
 }
 
@@ -204,7 +204,8 @@ void vm_drop_identity() {
   tlb_shootdown_all_full();
 }
 
-base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached) {
+base::Result<base::VirtAddr> fixmap(base::PhysAddr phys_addr, uint64_t bytes, bool uncached) {
+  const uint64_t phys = phys_addr.value();
   const uint64_t first = phys & ~(base::kPageSize - 1);
   const uint64_t last = round_up(phys + bytes, base::kPageSize);
   if (bytes == 0 || last <= first) return base::Error::kInvalidArgument;
@@ -215,20 +216,22 @@ base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached) {
   const uint64_t va = fixmap_next;
   for (uint64_t pa = first; pa < last; pa += base::kPageSize) {
     // Fresh virtual addresses: nothing to invalidate.
-    base::Status s = kernel_page_table().map(va + (pa - first), pa, PageSize::k4K, flags);
+    base::Status s =
+        kernel_page_table().map(base::VirtAddr(va + (pa - first)), base::PhysAddr(pa), PageSize::k4K, flags);
     if (!s.ok()) return s.error();  // out of table memory: the window keeps the hole
   }
   fixmap_next += last - first;
-  return va + (phys - first);
+  return base::VirtAddr(va + (phys - first));
 }
 
-const void* phys_window(uint64_t phys, uint64_t bytes) {
+const void* phys_window(base::PhysAddr phys_addr, uint64_t bytes) {
+  const uint64_t phys = phys_addr.value();
   for (size_t i = 0; i < num_direct_runs; ++i) {
     const PhysRange& r = direct_runs[i];
-    if (phys >= r.start && phys < r.end && bytes <= r.end - phys) return phys_to_virt(phys);
+    if (phys >= r.start && phys < r.end && bytes <= r.end - phys) return phys_to_virt(phys_addr);
   }
-  base::Result<uint64_t> va = fixmap(phys, bytes, /*uncached=*/false);
-  return va.ok() ? reinterpret_cast<const void*>(va.value()) : nullptr;
+  base::Result<base::VirtAddr> va = fixmap(phys_addr, bytes, /*uncached=*/false);
+  return va.ok() ? base::as_ptr<const void>(va.value()) : nullptr;
 }
 
 }  // namespace mm

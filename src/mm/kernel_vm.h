@@ -5,6 +5,7 @@
 #pragma once
 
 #include "src/arch/x86.h"
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/thread_annotations.h"
@@ -74,12 +75,13 @@ void vm_drop_identity();
 /// Maps device registers or firmware data at physical [phys, phys+bytes)
 /// into the fixmap window, uncached if `uncached` ([sdm3] 11.12.3: PCD|PWT
 /// select UC with the default PAT), never unmapped. Returns the virtual
-/// address of `phys`. kOutOfMemory if the window or memory runs out.
-base::Result<uint64_t> fixmap(uint64_t phys, uint64_t bytes, bool uncached);
+/// address of `phys`. kInvalidArgument for an empty or wrapping range,
+/// kOutOfMemory if the window or memory runs out.
+base::Result<base::VirtAddr> fixmap(base::PhysAddr phys, uint64_t bytes, bool uncached);
 
 /// A readable pointer to physical [phys, phys+bytes): the direct map when it
 /// covers the range, else a cached fixmap. nullptr if neither works.
-const void* phys_window(uint64_t phys, uint64_t bytes);
+const void* phys_window(base::PhysAddr phys, uint64_t bytes);
 
 /// What vm_init was given (zeros before it). Any context.
 UsableMemory usable_memory();

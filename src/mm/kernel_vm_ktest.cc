@@ -73,20 +73,20 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
     probe.unmapped.store(0, MemoryOrder::kRelaxed);
     probe.stale_reads.store(0, MemoryOrder::kRelaxed);
     probe.faulted_after.store(0, MemoryOrder::kRelaxed);
-    base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
+    base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
     KASSERT_TRUE(va.ok());
-    probe.va = va.value();
-    KASSERT_EQ(err(mm::alloc_map(probe.va, mm::kPermWrite)), 0);
+    probe.va = va.value().value();
+    KASSERT_EQ(err(mm::alloc_map(va.value(), mm::kPermWrite)), 0);
     const uint64_t received = mm::tlb_shootdowns_received(cpu);
     KASSERT_EQ(err(sched::run_on(cpu, probe_until_unmapped, &probe)), 0);
     while (probe.reading.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
-    KEXPECT_EQ(err(mm::unmap_range(probe.va, base::kPageSize)), 0);
+    KEXPECT_EQ(err(mm::unmap_range(va.value(), base::kPageSize)), 0);
     probe.unmapped.store(1, MemoryOrder::kRelease);
     sched::run_on_wait(cpu);
     KEXPECT_EQ(probe.stale_reads.load(MemoryOrder::kRelaxed), 0u);
     KEXPECT_EQ(probe.faulted_after.load(MemoryOrder::kRelaxed), 1u);
     KEXPECT_GT(mm::tlb_shootdowns_received(cpu), received);
-    KEXPECT_EQ(err(mm::kva_free(probe.va, base::kPageSize)), 0);
+    KEXPECT_EQ(err(mm::kva_free(va.value(), base::kPageSize)), 0);
   }
 }
 
@@ -124,7 +124,7 @@ KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   Cpu1Awake awake;
   KASSERT_TRUE(awake.ok());
   constexpr uint64_t kPages = 6;
-  base::Result<uint64_t> va = mm::kva_alloc(2 * kPages * base::kPageSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(2 * kPages * base::kPageSize);
   KASSERT_TRUE(va.ok());
   KASSERT_EQ(err(mm::alloc_map_range(va.value(), 2 * kPages * base::kPageSize, mm::kPermWrite)), 0);
   const uint64_t received = mm::tlb_shootdowns_received(1);
@@ -138,7 +138,7 @@ KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   }
   KEXPECT_EQ(mm::tlb_shootdowns_received(1), received + 1);
   for (uint64_t i = 0; i < 2 * kPages; ++i)
-    KEXPECT_EQ(mm::safe_read64(va.value() + i * base::kPageSize).ok(), i % 2 == 1);
+    KEXPECT_EQ(mm::safe_read64((va.value() + i * base::kPageSize).value()).ok(), i % 2 == 1);
   for (uint64_t i = 1; i < 2 * kPages; i += 2)
     KEXPECT_EQ(err(mm::unmap_range(va.value() + i * base::kPageSize, base::kPageSize)), 0);
   KEXPECT_EQ(err(mm::kva_free(va.value(), 2 * kPages * base::kPageSize)), 0);

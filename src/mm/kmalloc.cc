@@ -76,11 +76,11 @@ base::Result<uintptr_t> heap_pages(void*, size_t pages) {
   if (order > kMaxOrder) return base::Error::kOutOfMemory;
   base::Result<uint64_t> p = page_alloc(order);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
+  return reinterpret_cast<uintptr_t>(phys_to_virt(base::PhysAddr(p.value())));
 }
 
 void heap_pages_free(void*, uintptr_t addr, size_t pages) {
-  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)), order_for(pages));
+  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)).value(), order_for(pages));
 }
 
 // This CPU's cache: one GS-relative load. Call with interrupts off (the
@@ -131,16 +131,16 @@ uint64_t huge_span(size_t size) { return base::kPageSize + ((size + base::kPageS
 // their own range of the VA window.
 void* huge_alloc(size_t size) {
   const uint64_t span = huge_span(size);
-  base::Result<uint64_t> va = kva_alloc(span);
+  base::Result<base::VirtAddr> va = kva_alloc(span);
   if (!va.ok()) return nullptr;
   if (!alloc_map_range(va.value(), span, kPermWrite).ok()) {
     (void)kva_free(va.value(), span);
     return nullptr;
   }
-  *reinterpret_cast<HugeHeader*>(va.value()) = HugeHeader{kHugeMagic, size};
+  *base::as_ptr<HugeHeader>(va.value()) = HugeHeader{kHugeMagic, size};
   huge_objects.fetch_add(1, base::MemoryOrder::kRelaxed);
   huge_bytes.fetch_add(size, base::MemoryOrder::kRelaxed);
-  return reinterpret_cast<void*>(va.value() + base::kPageSize);
+  return base::as_ptr(va.value() + base::kPageSize);
 }
 
 // The header of a huge object, or 0 for a pointer that is not one (read by
@@ -157,9 +157,9 @@ uint64_t huge_size(const void* p) {
 void huge_free(void* p) {
   const uint64_t size = huge_size(p);
   if (size == 0) PANIC("kfree({}): not a live heap object (double free, or never allocated)", p);
-  const uint64_t va = reinterpret_cast<uint64_t>(p) - base::kPageSize;
+  const base::VirtAddr va = base::virt_of(p) - base::kPageSize;
   const uint64_t span = huge_span(size);
-  *reinterpret_cast<uint64_t*>(va) = 0;  // a racing second free finds no magic
+  *base::as_ptr<uint64_t>(va) = 0;  // a racing second free finds no magic
   base::Status s = unmap_range(va, span);
   if (!s.ok()) PANIC("kfree({}): unmapping {} bytes: {}", p, span, base::error_name(s.error()));
   s = kva_free(va, span);

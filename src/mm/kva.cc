@@ -16,10 +16,10 @@ constinit bool ready = false;
 base::Result<uintptr_t> metadata_page(void*) {
   base::Result<uint64_t> p = page_alloc(0, kAllocZero);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
+  return reinterpret_cast<uintptr_t>(phys_to_virt(base::PhysAddr(p.value())));
 }
 
-void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
+void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)).value(), 0); }
 
 }  // namespace
 
@@ -30,15 +30,17 @@ void kva_init() {
   ready = true;
 }
 
-base::Result<uint64_t> kva_alloc(uint64_t bytes) {
+base::Result<base::VirtAddr> kva_alloc(uint64_t bytes) {
   arch::SpinLockGuard g(lock);
   ASSERT_MSG(ready, "kva_alloc before kva_init");
-  return space.alloc(bytes);
+  base::Result<uint64_t> va = space.alloc(bytes);
+  if (!va.ok()) return va.error();
+  return base::VirtAddr(va.value());
 }
 
-base::Status kva_free(uint64_t va, uint64_t bytes) {
+base::Status kva_free(base::VirtAddr va, uint64_t bytes) {
   arch::SpinLockGuard g(lock);
-  return space.free(va, bytes);
+  return space.free(va.value(), bytes);
 }
 
 VaClassStats kva_stats(unsigned order) {

@@ -166,11 +166,12 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
     KASSERT_TRUE(p.ok());
     f = p.value();
   }
-  base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
   KASSERT_TRUE(va.ok());
-  t.va = va.value();
+  t.va = va.value().value();
   // Round 0: mapped and written before any reader starts.
-  KASSERT_EQ(mm::map_range(t.va, frames[0], base::kPageSize, mm::kPermWrite).ok(), true);
+  KASSERT_EQ(mm::map_range(base::VirtAddr(t.va), base::PhysAddr(frames[0]), base::kPageSize, mm::kPermWrite).ok(),
+             true);
   *reinterpret_cast<volatile uint64_t*>(t.va) = pattern(0);
   const uint64_t flushes_before = lazy_flushes(n);
   sched::Thread* threads[kMaxReaders] = {};
@@ -197,9 +198,10 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
     // Odd first: a reader that overlaps the change discards its read.
     // (Sequentially consistent; x86 keeps the PTE stores after it anyway.)
     t.seq.store(2 * round + 1, MemoryOrder::kSeqCst);
-    ok &= mm::unmap_range(t.va, base::kPageSize).ok();
+    ok &= mm::unmap_range(base::VirtAddr(t.va), base::kPageSize).ok();
     ++round;
-    ok &= mm::map_range(t.va, frames[round % kFrames], base::kPageSize, mm::kPermWrite).ok();
+    ok &= mm::map_range(base::VirtAddr(t.va), base::PhysAddr(frames[round % kFrames]), base::kPageSize, mm::kPermWrite)
+              .ok();
     // Written through the new mapping: CPU 0's own TLB takes part too.
     *reinterpret_cast<volatile uint64_t*>(t.va) = pattern(round);
     t.seq.store(2 * round, MemoryOrder::kRelease);
@@ -215,8 +217,8 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   t.stop.store(1, MemoryOrder::kRelease);
   for (uint32_t i = 0; i < n; ++i) sched::join(threads[i]);
   KEXPECT_TRUE(ok);
-  KEXPECT_TRUE(mm::unmap_range(t.va, base::kPageSize).ok());
-  KEXPECT_TRUE(mm::kva_free(t.va, base::kPageSize).ok());
+  KEXPECT_TRUE(mm::unmap_range(base::VirtAddr(t.va), base::kPageSize).ok());
+  KEXPECT_TRUE(mm::kva_free(base::VirtAddr(t.va), base::kPageSize).ok());
   for (uint64_t f : frames) mm::page_free(f, 0);
 
   uint64_t thread_reads = 0, handler_reads = 0, unstable = 0, stale = 0, stale_in_handler = 0, wrong = 0;

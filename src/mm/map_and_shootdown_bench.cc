@@ -77,12 +77,12 @@ void wait_for_other_cpus_idle() {
 }
 
 void map_unmap(BenchRun& run) {
-  base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
   base::Result<uint64_t> frame = mm::page_alloc(0);
   if (!va.ok() || !frame.ok()) return run.skip("out of memory");
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
-    (void)mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite);
+    (void)mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermWrite);
     (void)mm::unmap_range(va.value(), base::kPageSize);
   }
   run.stop();

@@ -49,7 +49,7 @@ constinit PageInitMode init_mode = PageInitMode::kBoot;
 constinit uint64_t init_first_tsc = 0;
 constinit uint64_t init_last_tsc = 0;
 
-uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
+uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(pa))); }
 
 [[noreturn]] void bad_free(uint64_t pa, unsigned order, const char* why) {
   PANIC("page_free({:#x}, order {}): {}", pa, order, why ? why : "invalid free");
@@ -112,13 +112,13 @@ void drain_other_caches(uint32_t self) {
   c.unlock();
   arch::irq_restore(irq);
   PhysAllocator::uncache(p.meta);
-  if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
+  if (flags & kAllocZero) __builtin_memset(phys_to_virt(base::PhysAddr(p.pa)), 0, base::kPageSize);
   return p.pa;
 }
 
 // kAllocZero, out of line: a call to memset would give the fast path a frame.
 [[gnu::noinline]] base::Result<uint64_t> zeroed(uint64_t pa) {
-  __builtin_memset(phys_to_virt(pa), 0, base::kPageSize);
+  __builtin_memset(phys_to_virt(base::PhysAddr(pa)), 0, base::kPageSize);
   return pa;
 }
 
@@ -151,7 +151,7 @@ void drain_other_caches(uint32_t self) {
 void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison, PageInitMode mode) {
   ASSERT_MSG(!ready, "page_alloc_init called twice");
   uint64_t bytes = phys_metadata_bytes(ranges);
-  auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
+  auto* meta = static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(meta_phys)));
   arch::SpinLockGuard g(lock);
   const uint64_t init_pages = mode == PageInitMode::kBoot ? ~uint64_t{0} : kPageInitAtBootBytes >> base::kPageShift;
   const PhysOptions options{.poison = poison, .init_pages = init_pages};

@@ -11,7 +11,7 @@ namespace {
 // A pattern only this page can carry: its address in the first word (the
 // link), then the address mixed with a constant at the middle and the end.
 constexpr uint64_t kMix = 0x9e37'79b9'7f4a'7c15;
-uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(pa)); }
+uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))); }
 
 KTEST(mm, every_free_page_allocates_verifies_and_frees_back) {
   const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;

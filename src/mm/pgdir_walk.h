@@ -3,6 +3,7 @@
 // the same code walks real page tables in the kernel and simulated ones in tests.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 
@@ -199,7 +200,7 @@ class PageTable {
   /// this size is already mapped at va; kBusy if a larger leaf covers va or a
   /// page table already occupies the slot of a large leaf (no silent split
   /// or overwrite); kOutOfMemory with the tree unchanged.
-  base::Status map(uint64_t va, uint64_t pa, PageSize size, uint64_t flags);
+  base::Status map(base::VirtAddr va, base::PhysAddr pa, PageSize size, uint64_t flags);
 
   /// Removes the leaf that starts at `va`, whatever its size, and returns
   /// what it mapped (phys = leaf base). kNotFound if nothing is mapped at va;
@@ -276,7 +277,9 @@ base::Result<uint64_t*> PageTable<Mem>::walk(uint64_t va, int level, bool create
 }
 
 template <PageTableMemory Mem>
-base::Status PageTable<Mem>::map(uint64_t va, uint64_t pa, PageSize size, uint64_t flags) {
+base::Status PageTable<Mem>::map(base::VirtAddr va_addr, base::PhysAddr pa_addr, PageSize size, uint64_t flags) {
+  const uint64_t va = va_addr.value();
+  const uint64_t pa = pa_addr.value();
   const int level = level_of(size);
   if (level == 0) return fail(base::Error::kInvalidArgument, "bad page size");
   const uint64_t bytes = static_cast<uint64_t>(size);

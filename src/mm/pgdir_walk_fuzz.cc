@@ -145,7 +145,7 @@ void check_map(PageTable<FakeMem>& pt, FakePhys& phys, Model& m, uint64_t va, ui
     if (phys.budget >= 0 && missing > phys.budget) want = Error::kOutOfMemory;
   }
   const size_t pages_before = phys.pages.size();
-  const base::Status s = pt.map(va, pa, static_cast<PageSize>(size), flags);
+  const base::Status s = pt.map(base::VirtAddr(va), base::PhysAddr(pa), static_cast<PageSize>(size), flags);
   FUZZ_CHECK(s.error() == want);
   if (want != kNone) {
     FUZZ_CHECK(pt.reason() != nullptr);

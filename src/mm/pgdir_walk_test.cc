@@ -92,7 +92,9 @@ class PgdirWalkTest : public ::testing::Test {
 };
 
 TEST_F(PgdirWalkTest, Map4KAndTranslate) {
-  ASSERT_TRUE(pt_.map(0x40'0000, 0x1234'5000, PageSize::k4K, Pte::kWritable | Pte::kNoExecute).ok());
+  ASSERT_TRUE(
+      pt_.map(base::VirtAddr(0x40'0000), base::PhysAddr(0x1234'5000), PageSize::k4K, Pte::kWritable | Pte::kNoExecute)
+          .ok());
   auto t = pt_.translate(0x40'0abc);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t.value().phys, 0x1234'5abcu);
@@ -107,8 +109,8 @@ TEST_F(PgdirWalkTest, Map4KAndTranslate) {
 }
 
 TEST_F(PgdirWalkTest, Map2MAnd1G) {
-  ASSERT_TRUE(pt_.map(0x60'0000, 0x8000'0000, PageSize::k2M, Pte::kWritable).ok());
-  ASSERT_TRUE(pt_.map(0x80'0000'0000, 0x1'0000'0000, PageSize::k1G, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(0x60'0000), base::PhysAddr(0x8000'0000), PageSize::k2M, Pte::kWritable).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(0x80'0000'0000), base::PhysAddr(0x1'0000'0000), PageSize::k1G, 0).ok());
   auto a = pt_.translate(0x60'0000 + 0x1f'fff8);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a.value().phys, 0x8000'0000u + 0x1f'fff8);
@@ -126,11 +128,16 @@ TEST_F(PgdirWalkTest, KernelHigherHalfAndDirectMap) {
   constexpr uint64_t kKernelBase = 0xffff'ffff'8000'0000;
   constexpr uint64_t kDirectMap = 0xffff'8000'0000'0000;
   for (uint64_t i = 0; i < 4; ++i) {
-    ASSERT_TRUE(pt_.map(kKernelBase + i * k4K, 0x20'0000 + i * k4K, PageSize::k4K, Pte::kGlobal).ok());
+    ASSERT_TRUE(
+        pt_.map(base::VirtAddr(kKernelBase + i * k4K), base::PhysAddr(0x20'0000 + i * k4K), PageSize::k4K, Pte::kGlobal)
+            .ok());
   }
-  ASSERT_TRUE(pt_.map(kKernelBase + k2M, 0x40'0000, PageSize::k2M, Pte::kGlobal).ok());
-  ASSERT_TRUE(pt_.map(kDirectMap, 0, PageSize::k1G, Pte::kWritable | Pte::kNoExecute).ok());
-  ASSERT_TRUE(pt_.map(kDirectMap + k1G, k1G, PageSize::k1G, Pte::kWritable | Pte::kNoExecute).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(kKernelBase + k2M), base::PhysAddr(0x40'0000), PageSize::k2M, Pte::kGlobal).ok());
+  ASSERT_TRUE(
+      pt_.map(base::VirtAddr(kDirectMap), base::PhysAddr(0), PageSize::k1G, Pte::kWritable | Pte::kNoExecute).ok());
+  ASSERT_TRUE(
+      pt_.map(base::VirtAddr(kDirectMap + k1G), base::PhysAddr(k1G), PageSize::k1G, Pte::kWritable | Pte::kNoExecute)
+          .ok());
   EXPECT_EQ(pt_.translate(kKernelBase + 0x3123).value().phys, 0x20'3123u);
   EXPECT_EQ(pt_.translate(kKernelBase + k2M + 0x1234).value().phys, 0x40'1234u);
   EXPECT_TRUE(pt_.translate(kKernelBase).value().pte.global());
@@ -174,7 +181,7 @@ TEST_F(PgdirWalkTest, WalkCreatesTablesOnlyWhenAsked) {
 }
 
 TEST_F(PgdirWalkTest, WalkThroughLargeLeafIsBusy) {
-  ASSERT_TRUE(pt_.map(k1G, 0, PageSize::k1G, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k1G), base::PhysAddr(0), PageSize::k1G, 0).ok());
   EXPECT_EQ(pt_.walk(k1G + k2M, kLevelPd, true).error(), Error::kBusy);
   EXPECT_EQ(pt_.walk(k1G + k2M, kLevelPt, false).error(), Error::kBusy);
   auto e = pt_.walk(k1G, kLevelPdpt, false);
@@ -187,7 +194,7 @@ TEST_F(PgdirWalkTest, FindPteIsWalksCommonCase) {
   // No tables yet: nothing to find, and nothing created.
   EXPECT_EQ(pt_.find_pte(va), nullptr);
   EXPECT_EQ(reachable_tables(), 1u);
-  ASSERT_TRUE(pt_.map(va, 0x5000, PageSize::k4K, Pte::kWritable).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(va), base::PhysAddr(0x5000), PageSize::k4K, Pte::kWritable).ok());
   // The same entry walk() finds, for the mapped page and its neighbours in
   // the same table (mapped or not).
   for (uint64_t a : {va, va - k4K, va + k4K, va & ~(k2M - 1)}) {
@@ -199,92 +206,100 @@ TEST_F(PgdirWalkTest, FindPteIsWalksCommonCase) {
   // A different 2 MiB region has no page table yet.
   EXPECT_EQ(pt_.find_pte(va + k2M), nullptr);
   // Under a large leaf there is no PTE to find.
-  ASSERT_TRUE(pt_.map(k1G, 0, PageSize::k1G, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k1G), base::PhysAddr(0), PageSize::k1G, 0).ok());
   EXPECT_EQ(pt_.find_pte(k1G + k2M + k4K), nullptr);
-  ASSERT_TRUE(pt_.map(4 * k1G + k2M, 0, PageSize::k2M, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(4 * k1G + k2M), base::PhysAddr(0), PageSize::k2M, 0).ok());
   EXPECT_EQ(pt_.find_pte(4 * k1G + k2M), nullptr);
 }
 
 TEST_F(PgdirWalkTest, ZeroPageRefused) {
-  EXPECT_EQ(pt_.map(0, 0x10'0000, PageSize::k4K, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0), base::PhysAddr(0x10'0000), PageSize::k4K, 0).error(), Error::kInvalidArgument);
   EXPECT_STRNE(pt_.reason(), "");
-  EXPECT_EQ(pt_.map(0, 0, PageSize::k2M, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(0, 0, PageSize::k1G, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0), base::PhysAddr(0), PageSize::k2M, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0), base::PhysAddr(0), PageSize::k1G, 0).error(), Error::kInvalidArgument);
   EXPECT_EQ(phys_.allocs, 0);
   // The page right after it is fine.
-  EXPECT_TRUE(pt_.map(k4K, 0, PageSize::k4K, 0).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), PageSize::k4K, 0).ok());
   EXPECT_EQ(pt_.translate(0).error(), Error::kNotFound);
 }
 
 TEST_F(PgdirWalkTest, FourKInsideLargeLeafRefused) {
-  ASSERT_TRUE(pt_.map(k2M * 5, 0x4000'0000, PageSize::k2M, Pte::kWritable).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k2M * 5), base::PhysAddr(0x4000'0000), PageSize::k2M, Pte::kWritable).ok());
   const size_t tables = reachable_tables();
-  EXPECT_EQ(pt_.map(k2M * 5 + 0x3000, 0x9000, PageSize::k4K, 0).error(), Error::kBusy);
-  EXPECT_EQ(pt_.map(k2M * 5, 0x9000, PageSize::k4K, 0).error(), Error::kBusy);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k2M * 5 + 0x3000), base::PhysAddr(0x9000), PageSize::k4K, 0).error(), Error::kBusy);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k2M * 5), base::PhysAddr(0x9000), PageSize::k4K, 0).error(), Error::kBusy);
   // A 2M over the same 2M leaf is an overwrite.
-  EXPECT_EQ(pt_.map(k2M * 5, 0x8000'0000, PageSize::k2M, 0).error(), Error::kAlreadyExists);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k2M * 5), base::PhysAddr(0x8000'0000), PageSize::k2M, 0).error(),
+            Error::kAlreadyExists);
   EXPECT_EQ(reachable_tables(), tables);
   EXPECT_EQ(pt_.translate(k2M * 5 + 0x3000).value().phys, 0x4000'3000u);
 
   // Same with a 1G leaf under 2M and 4K requests.
-  ASSERT_TRUE(pt_.map(4 * k1G, 0, PageSize::k1G, 0).ok());
-  EXPECT_EQ(pt_.map(4 * k1G + k2M, 0, PageSize::k2M, 0).error(), Error::kBusy);
-  EXPECT_EQ(pt_.map(4 * k1G + k4K, 0, PageSize::k4K, 0).error(), Error::kBusy);
-  EXPECT_EQ(pt_.map(4 * k1G, k1G, PageSize::k1G, 0).error(), Error::kAlreadyExists);
+  ASSERT_TRUE(pt_.map(base::VirtAddr(4 * k1G), base::PhysAddr(0), PageSize::k1G, 0).ok());
+  EXPECT_EQ(pt_.map(base::VirtAddr(4 * k1G + k2M), base::PhysAddr(0), PageSize::k2M, 0).error(), Error::kBusy);
+  EXPECT_EQ(pt_.map(base::VirtAddr(4 * k1G + k4K), base::PhysAddr(0), PageSize::k4K, 0).error(), Error::kBusy);
+  EXPECT_EQ(pt_.map(base::VirtAddr(4 * k1G), base::PhysAddr(k1G), PageSize::k1G, 0).error(), Error::kAlreadyExists);
 }
 
 TEST_F(PgdirWalkTest, LargeLeafOverTableRefused) {
-  ASSERT_TRUE(pt_.map(k2M * 3 + 0x5000, 0x7000, PageSize::k4K, 0).ok());
-  EXPECT_EQ(pt_.map(k2M * 3, 0x20'0000, PageSize::k2M, 0).error(), Error::kBusy);
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k2M * 3 + 0x5000), base::PhysAddr(0x7000), PageSize::k4K, 0).ok());
+  EXPECT_EQ(pt_.map(base::VirtAddr(k2M * 3), base::PhysAddr(0x20'0000), PageSize::k2M, 0).error(), Error::kBusy);
   EXPECT_NE(pt_.reason(), nullptr);
-  EXPECT_EQ(pt_.map(0, 0, PageSize::k1G, 0).error(), Error::kInvalidArgument);  // zero page
-  ASSERT_TRUE(pt_.map(k1G + k2M, 0, PageSize::k2M, 0).ok());
-  EXPECT_EQ(pt_.map(k1G, 0, PageSize::k1G, 0).error(), Error::kBusy);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0), base::PhysAddr(0), PageSize::k1G, 0).error(),
+            Error::kInvalidArgument);  // zero page
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k1G + k2M), base::PhysAddr(0), PageSize::k2M, 0).ok());
+  EXPECT_EQ(pt_.map(base::VirtAddr(k1G), base::PhysAddr(0), PageSize::k1G, 0).error(), Error::kBusy);
   // The existing mappings are untouched.
   EXPECT_EQ(pt_.translate(k2M * 3 + 0x5010).value().phys, 0x7010u);
   EXPECT_EQ(pt_.translate(k1G + k2M + 8).value().phys, 8u);
 }
 
 TEST_F(PgdirWalkTest, Overwrite4KRefused) {
-  ASSERT_TRUE(pt_.map(0x5000, 0x7000, PageSize::k4K, 0).ok());
-  EXPECT_EQ(pt_.map(0x5000, 0x8000, PageSize::k4K, Pte::kWritable).error(), Error::kAlreadyExists);
+  ASSERT_TRUE(pt_.map(base::VirtAddr(0x5000), base::PhysAddr(0x7000), PageSize::k4K, 0).ok());
+  EXPECT_EQ(pt_.map(base::VirtAddr(0x5000), base::PhysAddr(0x8000), PageSize::k4K, Pte::kWritable).error(),
+            Error::kAlreadyExists);
   EXPECT_EQ(pt_.translate(0x5000).value().phys, 0x7000u);
 }
 
 TEST_F(PgdirWalkTest, NonCanonicalRefused) {
   for (uint64_t va : {uint64_t{0x0000'8000'0000'0000}, uint64_t{0xffff'7fff'ffff'f000}, uint64_t{0x0001'0000'0000'0000},
                       uint64_t{0x8000'0000'0000'0000}}) {
-    EXPECT_EQ(pt_.map(va, 0x1000, PageSize::k4K, 0).error(), Error::kInvalidArgument) << va;
+    EXPECT_EQ(pt_.map(base::VirtAddr(va), base::PhysAddr(0x1000), PageSize::k4K, 0).error(), Error::kInvalidArgument)
+        << va;
     EXPECT_EQ(pt_.translate(va).error(), Error::kInvalidArgument);
     EXPECT_EQ(pt_.unmap(va).error(), Error::kInvalidArgument);
     EXPECT_EQ(pt_.walk(va, kLevelPt, true).error(), Error::kInvalidArgument);
   }
   EXPECT_EQ(phys_.allocs, 0);
   // The edges of both halves are fine.
-  EXPECT_TRUE(pt_.map(0x0000'7fff'ffff'f000, 0x1000, PageSize::k4K, 0).ok());
-  EXPECT_TRUE(pt_.map(0xffff'8000'0000'0000, 0x1000, PageSize::k4K, 0).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(0x0000'7fff'ffff'f000), base::PhysAddr(0x1000), PageSize::k4K, 0).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(0xffff'8000'0000'0000), base::PhysAddr(0x1000), PageSize::k4K, 0).ok());
 }
 
 TEST_F(PgdirWalkTest, MisalignedAndBadArgumentsRefused) {
-  EXPECT_EQ(pt_.map(0x1234, 0x1000, PageSize::k4K, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(0x1000, 0x1234, PageSize::k4K, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k2M + k4K, 0, PageSize::k2M, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k2M, k4K, PageSize::k2M, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k1G + k2M, 0, PageSize::k1G, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k1G, k2M, PageSize::k1G, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k4K, uint64_t{1} << 52, PageSize::k4K, 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k4K, 0, static_cast<PageSize>(0x8000), 0).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k4K, 0, PageSize::k4K, Pte::kPresent).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k4K, 0, PageSize::k4K, Pte::kLarge).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.map(k4K, 0, PageSize::k4K, 0x5000).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0x1234), base::PhysAddr(0x1000), PageSize::k4K, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0x1000), base::PhysAddr(0x1234), PageSize::k4K, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k2M + k4K), base::PhysAddr(0), PageSize::k2M, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k2M), base::PhysAddr(k4K), PageSize::k2M, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k1G + k2M), base::PhysAddr(0), PageSize::k1G, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k1G), base::PhysAddr(k2M), PageSize::k1G, 0).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k4K), base::PhysAddr(uint64_t{1} << 52), PageSize::k4K, 0).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), static_cast<PageSize>(0x8000), 0).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), PageSize::k4K, Pte::kPresent).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), PageSize::k4K, Pte::kLarge).error(),
+            Error::kInvalidArgument);
+  EXPECT_EQ(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), PageSize::k4K, 0x5000).error(), Error::kInvalidArgument);
   EXPECT_EQ(phys_.allocs, 0);
-  EXPECT_TRUE(pt_.map(k4K, 0, PageSize::k4K, Pte::kSoftwareMask).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), PageSize::k4K, Pte::kSoftwareMask).ok());
 }
 
 TEST_F(PgdirWalkTest, UnmapThenTranslateFails) {
-  ASSERT_TRUE(pt_.map(0x40'0000, 0x9000, PageSize::k4K, Pte::kWritable).ok());
-  ASSERT_TRUE(pt_.map(k2M * 8, k2M * 2, PageSize::k2M, 0).ok());
-  ASSERT_TRUE(pt_.map(k1G * 3, k1G, PageSize::k1G, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(0x40'0000), base::PhysAddr(0x9000), PageSize::k4K, Pte::kWritable).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k2M * 8), base::PhysAddr(k2M * 2), PageSize::k2M, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(k1G * 3), base::PhysAddr(k1G), PageSize::k1G, 0).ok());
 
   auto u = pt_.unmap(0x40'0000);
   ASSERT_TRUE(u.ok());
@@ -310,7 +325,7 @@ TEST_F(PgdirWalkTest, UnmapThenTranslateFails) {
   EXPECT_EQ(pt_.translate(k1G * 3).error(), Error::kNotFound);
 
   // The freed 4K slot can be mapped again.
-  EXPECT_TRUE(pt_.map(0x40'0000, 0xa000, PageSize::k4K, 0).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(0x40'0000), base::PhysAddr(0xa000), PageSize::k4K, 0).ok());
   EXPECT_EQ(pt_.translate(0x40'0000).value().phys, 0xa000u);
 }
 
@@ -320,7 +335,8 @@ TEST_F(PgdirWalkTest, OutOfMemoryLeavesTreeUnchanged) {
     phys_.allocs_left = budget;
     const size_t pages_before = phys_.pages.size();
     const auto root_before = phys_.pages.at(pt_.root_phys());
-    EXPECT_EQ(pt_.map(0x1234'5000, 0x5000, PageSize::k4K, 0).error(), Error::kOutOfMemory);
+    EXPECT_EQ(pt_.map(base::VirtAddr(0x1234'5000), base::PhysAddr(0x5000), PageSize::k4K, 0).error(),
+              Error::kOutOfMemory);
     EXPECT_NE(pt_.reason(), nullptr);
     EXPECT_EQ(phys_.pages.size(), pages_before) << "allocated tables not given back";
     EXPECT_EQ(phys_.pages.at(pt_.root_phys()), root_before);
@@ -328,19 +344,20 @@ TEST_F(PgdirWalkTest, OutOfMemoryLeavesTreeUnchanged) {
     EXPECT_EQ(pt_.translate(0x1234'5000).error(), Error::kNotFound);
   }
   phys_.allocs_left = -1;
-  ASSERT_TRUE(pt_.map(0x1234'5000, 0x5000, PageSize::k4K, 0).ok());
+  ASSERT_TRUE(pt_.map(base::VirtAddr(0x1234'5000), base::PhysAddr(0x5000), PageSize::k4K, 0).ok());
   EXPECT_EQ(pt_.translate(0x1234'5000).value().phys, 0x5000u);
   EXPECT_EQ(reachable_tables(), 4u);
 
   // OOM part-way down an existing path: only the PT is missing.
   phys_.allocs_left = 0;
-  EXPECT_EQ(pt_.map(0x1260'0000, 0x6000, PageSize::k4K, 0).error(), Error::kOutOfMemory);
+  EXPECT_EQ(pt_.map(base::VirtAddr(0x1260'0000), base::PhysAddr(0x6000), PageSize::k4K, 0).error(),
+            Error::kOutOfMemory);
   EXPECT_EQ(reachable_tables(), 4u);
   EXPECT_EQ(pt_.translate(0x1234'5000).value().phys, 0x5000u);
   // A 2M leaf needs no table there and still works with no memory.
-  EXPECT_TRUE(pt_.map(0x1260'0000, 0x20'0000, PageSize::k2M, 0).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(0x1260'0000), base::PhysAddr(0x20'0000), PageSize::k2M, 0).ok());
   phys_.allocs_left = -1;
-  EXPECT_TRUE(pt_.map(0x1280'0000, 0x6000, PageSize::k4K, 0).ok());
+  EXPECT_TRUE(pt_.map(base::VirtAddr(0x1280'0000), base::PhysAddr(0x6000), PageSize::k4K, 0).ok());
   EXPECT_EQ(reachable_tables(), 5u);
 }
 
@@ -400,7 +417,7 @@ TEST_F(PgdirWalkTest, RandomizedAgainstModel) {
         expect = Error::kBusy;
       else if (size == PageSize::k1G && pd_slots.count(va))
         expect = Error::kBusy;
-      base::Status st = pt_.map(va, pa_aligned, size, Pte::kWritable);
+      base::Status st = pt_.map(base::VirtAddr(va), base::PhysAddr(pa_aligned), size, Pte::kWritable);
       if (expect == Error(0)) {
         ASSERT_TRUE(st.ok()) << "step " << step << " va " << std::hex << va << " " << pt_.reason();
         model[va] = Leaf{pa_aligned, size};

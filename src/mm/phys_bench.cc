@@ -11,12 +11,11 @@ namespace {
 BENCH_N(mm, phys_init_4g, 1) {
   static const mm::PhysRange ranges[] = {{0x10'0000, 0xc000'0000}, {0x1'0000'0000, 0x1'4000'0000}};
   const uint64_t bytes = (mm::phys_metadata_bytes(ranges) + base::kPageSize - 1) & ~(base::kPageSize - 1);
-  base::Result<uint64_t> va = mm::kva_alloc(bytes);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(bytes);
   if (!va.ok() || !mm::alloc_map_range(va.value(), bytes, mm::kPermWrite).ok()) return run.skip("out of memory");
   static mm::PhysAllocator pa;
   run.start();
-  base::Status s =
-      pa.init(ranges, base::Span<uint8_t>(reinterpret_cast<uint8_t*>(va.value()), bytes), nullptr, nullptr);
+  base::Status s = pa.init(ranges, base::Span<uint8_t>(base::as_ptr<uint8_t>(va.value()), bytes), nullptr, nullptr);
   run.stop();
   if (!s.ok()) run.skip("init failed");
   (void)mm::unmap_range(va.value(), bytes);

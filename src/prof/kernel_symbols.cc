@@ -26,7 +26,7 @@ void say_none(const char* why) { arch::kprint("prof: symbols: none: {}\n", why);
 // be read (the loader reported memory the direct map does not cover).
 base::Span<const uint8_t> loaded_bytes(const arch::elf::SectionHeader& sh) {
   if (!arch::elf::loaded_by_loader(sh) || sh.addr >= mm::kKernelImageBase) return {};
-  const uint64_t va = reinterpret_cast<uint64_t>(mm::phys_to_virt(sh.addr));
+  const uint64_t va = reinterpret_cast<uint64_t>(mm::phys_to_virt(base::PhysAddr(sh.addr)));
   for (uint64_t a = va & ~uint64_t{base::kPageSize - 1}; a < va + sh.size; a += base::kPageSize) {
     if (!mm::safe_read8(a < va ? va : a).ok()) return {};
   }

@@ -73,7 +73,7 @@ void free_heap_slot(Churn& c, uint64_t v) {
 void free_page_slot(Churn& c, uint64_t v) {
   const uint64_t pa = v & ~uint64_t{base::kPageSize - 1};
   const unsigned order = static_cast<unsigned>(v & (base::kPageSize - 1));
-  if (*static_cast<uint64_t*>(mm::phys_to_virt(pa)) != (kPageMagic | pa))
+  if (*static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))) != (kPageMagic | pa))
     c.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
   mm::page_free(pa, order);
 }
@@ -89,7 +89,7 @@ void page_op(Churn& c, uint64_t r) {
     if (p.error() == base::Error::kOutOfMemory) fail(c, FaultSite::kPage);
     return;
   }
-  *static_cast<uint64_t*>(mm::phys_to_virt(p.value())) = kPageMagic | p.value();
+  *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(p.value()))) = kPageMagic | p.value();
   const uint64_t old = c.page_slots[(r >> 24) % kPageSlots].exchange(p.value() | order, MemoryOrder::kAcqRel);
   if (old != 0) free_page_slot(c, old);
 }

@@ -407,9 +407,9 @@ KTEST(futex, bad_addresses_are_errors) {
   KEXPECT_EQ(sched::futex_wait(odd, 0), -sched::kEINVAL);
   KEXPECT_EQ(sched::futex_wake(odd, 1), -sched::kEINVAL);
   // A range of the VA window with nothing mapped.
-  base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
   KASSERT_TRUE(va.ok());
-  KEXPECT_EQ(sched::futex_wait(reinterpret_cast<const uint32_t*>(va.value()), 0), -sched::kEFAULT);
+  KEXPECT_EQ(sched::futex_wait(base::as_ptr<const uint32_t>(va.value()), 0), -sched::kEFAULT);
   KEXPECT_EQ(err(mm::kva_free(va.value(), base::kPageSize)), 0);
 }
 

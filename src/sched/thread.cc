@@ -115,15 +115,15 @@ base::Result<uint64_t> alloc_stack(uint64_t bytes) {
       return reinterpret_cast<uint64_t>(s);
     }
   }
-  base::Result<uint64_t> va = mm::kva_alloc(bytes + kGuardSize);
+  base::Result<base::VirtAddr> va = mm::kva_alloc(bytes + kGuardSize);
   if (!va.ok()) return va.error();
-  uint64_t lo = va.value() + kGuardSize;
+  const base::VirtAddr lo = va.value() + kGuardSize;
   base::Status s = mm::alloc_map_range(lo, bytes, mm::kPermWrite);
   if (!s.ok()) {
     (void)mm::kva_free(va.value(), bytes + kGuardSize);
     return s.error();
   }
-  return lo;
+  return lo.value();
 }
 
 void free_stack(uint64_t lo, uint64_t bytes) {
@@ -137,9 +137,9 @@ void free_stack(uint64_t lo, uint64_t bytes) {
       return;
     }
   }
-  base::Status s = mm::unmap_range(lo, bytes);
+  base::Status s = mm::unmap_range(base::VirtAddr(lo), bytes);
   ASSERT_MSG(s.ok(), "sched: unmapping a stack at {:#x}: {}", lo, base::error_name(s.error()));
-  s = mm::kva_free(lo - kGuardSize, bytes + kGuardSize);
+  s = mm::kva_free(base::VirtAddr(lo - kGuardSize), bytes + kGuardSize);
   ASSERT_MSG(s.ok(), "sched: freeing a stack's range at {:#x}: {}", lo - kGuardSize, base::error_name(s.error()));
 }
 
