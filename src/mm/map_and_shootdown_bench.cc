@@ -118,13 +118,13 @@ BENCH_N(mm, map_unmap_4k_with_100000_live_mappings, 500) {
   }
   PinTo pin(0);
   const uint64_t kva_before = mm::kva_stats(0).in_use;
-  auto* vas = static_cast<uint64_t*>(mm::kmalloc(kLiveMappings * sizeof(uint64_t)));
+  auto* vas = static_cast<base::VirtAddr*>(mm::kmalloc(kLiveMappings * sizeof(base::VirtAddr)));
   base::Result<uint64_t> frame = mm::page_alloc(0);
   ASSERT_MSG(vas != nullptr && frame.ok(), "bench: out of memory for {} mappings", kLiveMappings);
   for (uint32_t i = 0; i < kLiveMappings; ++i) {
-    base::Result<uint64_t> va = mm::kva_alloc(base::kPageSize);
+    base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
     ASSERT_MSG(va.ok(), "bench: kva_alloc {} of {}: {}", i, kLiveMappings, base::error_name(va.error()));
-    base::Status st = mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermRead);
+    base::Status st = mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermRead);
     ASSERT_MSG(st.ok(), "bench: map {} of {}: {}", i, kLiveMappings, base::error_name(st.error()));
     vas[i] = va.value();
   }

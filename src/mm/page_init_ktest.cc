@@ -53,7 +53,7 @@ KTEST(page_init, allocating_all_memory_while_init_is_deferred_fails_only_once_al
       KEXPECT_EQ(p.error(), base::Error::kOutOfMemory);
       break;
     }
-    *static_cast<uint64_t*>(mm::phys_to_virt(p.value())) = head;
+    *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(p.value()))) = head;
     head = p.value();
     ++blocks;
   }
@@ -64,7 +64,7 @@ KTEST(page_init, allocating_all_memory_while_init_is_deferred_fails_only_once_al
   const uint64_t block_pages = uint64_t{1} << mm::kMaxOrder;
   KEXPECT_GE(blocks * block_pages + 8 * block_pages, deferred);
   while (head != 0) {
-    const uint64_t next = *static_cast<uint64_t*>(mm::phys_to_virt(head));
+    const uint64_t next = *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(head)));
     mm::page_free(head, mm::kMaxOrder);
     head = next;
   }
