@@ -177,17 +177,21 @@ KTEST(torture, everything_at_once) {
   // memory and reservation load (heap spans, page tables of the map
   // slots, futex buckets), so the baseline already holds what the load
   // keeps for reuse.
-  KASSERT_TRUE(warm_threads());
-  KASSERT_TRUE(mm_churn.setup().ok());
-  KASSERT_TRUE(mm_churn.start(&gate).ok());
-  KASSERT_TRUE(squeeze.start(&gate).ok());
-  sched::sleep_for(200 * kMs);
+  // A start that fails stops what did start before the test ends, so no
+  // worker outlives it.
+  const bool warm = warm_threads() && mm_churn.setup().ok() && mm_churn.start(&gate).ok() && squeeze.start(&gate).ok();
+  if (warm) sched::sleep_for(200 * kMs);
   mm_churn.stop();
   squeeze.stop();
+  if (!warm) {
+    if (prof_run.owned) (void)prof::sampler_stop();
+    mm_churn.teardown();
+    KASSERT_TRUE(warm);
+  }
   const Levels before = measure();
   const uint64_t waits_before = rt::internal::global_stats().waits;
   const uint64_t evictions_before = squeeze.evictions();
-  const uint64_t samples_before = prof::sampler_samples(), dropped_before = prof::sampler_dropped();
+  const uint64_t dropped_before = prof::sampler_dropped();
   const uint64_t maps_before = mm_churn.maps(), pages_before = mm_churn.pages();
   const uint64_t granted_before = squeeze.granted(), oom_before = squeeze.out_of_memory() + squeeze.timed_out();
   const uint64_t objects_before = mm_churn.objects();
@@ -195,10 +199,9 @@ KTEST(torture, everything_at_once) {
   // The load.
   const uint32_t window_s = ktest::exact_timing() ? 1 : 5;
   const uint64_t t0 = arch::nanotime();
-  KASSERT_TRUE(sched_churn.start(/*hotplug=*/true, window_s).ok());
-  KASSERT_TRUE(mm_churn.start(&gate).ok());
-  KASSERT_TRUE(squeeze.start(&gate).ok());
-  const char* broken = nullptr;
+  const bool started =
+      sched_churn.start(/*hotplug=*/true, window_s).ok() && mm_churn.start(&gate).ok() && squeeze.start(&gate).ok();
+  const char* broken = started ? nullptr : "a churn could not spawn its threads";
   uint64_t checks = 0;
   for (uint64_t s = 0; s < seconds && broken == nullptr; ++s) {
     sched::sleep_for(1000 * kMs);
@@ -240,7 +243,6 @@ KTEST(torture, everything_at_once) {
     KEXPECT_GT(samples, 0u);
   }
   const uint64_t dropped = prof::sampler_dropped() - (prof_run.owned ? 0 : dropped_before);
-  (void)samples_before;
 
   // The leak check, on what can be observed: detached threads are reaped
   // by the next spawn or join, so one is made while waiting for the
