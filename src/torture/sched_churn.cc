@@ -4,6 +4,7 @@
 #include "src/torture/sched_churn.h"
 
 #include "src/arch/clock.h"
+#include "src/arch/console.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
@@ -156,9 +157,24 @@ void run_worker(void* p) {
   kRoles[w->id](*w);
 }
 
+// Threads bound to CPU `cpu` (idle threads aside), and the first one's
+// name, tid and state, for the report.
+struct Bound {
+  uint32_t cpu = 0;
+  uint32_t n = 0;
+  char name[Thread::kNameLen] = {};
+  uint32_t tid = 0;
+  uint32_t state = 0;
+};
+
 void count_bound(const Thread& th, void* arg) {
-  auto* p = static_cast<uint32_t*>(arg);
-  if (th.affinity.load(MemoryOrder::kRelaxed) == p[0] && th.name != base::StrView("idle")) ++p[1];
+  auto* b = static_cast<Bound*>(arg);
+  if (th.affinity.load(MemoryOrder::kRelaxed) != b->cpu || th.name == base::StrView("idle")) return;
+  if (b->n++ == 0) {
+    for (size_t i = 0; i < Thread::kNameLen; ++i) b->name[i] = th.name[i];
+    b->tid = th.tid;
+    b->state = th.state.load(MemoryOrder::kRelaxed);
+  }
 }
 
 // Takes random CPUs (never CPU 0, which keeps the device interrupts)
@@ -179,16 +195,21 @@ void hotplug_fn(void* p) {
     // see; the bound only turns a loss into a failure (generous: on host
     // time the parked vCPU may wait long for the host).
     auto settled = [&] {
-      uint32_t bound[2] = {cpu, 0};
-      (void)sched::for_each_thread(count_bound, bound);
-      return sched::cpu_stats(cpu).queued == 0 && bound[1] == 0;
+      Bound b{.cpu = cpu};
+      (void)sched::for_each_thread(count_bound, &b);
+      return sched::cpu_stats(cpu).queued == 0 && b.n == 0;
     };
-    uint64_t give_up = arch::nanotime() + 2'000 * kMs;
+    uint64_t give_up = arch::nanotime() + 10'000 * kMs;
     while (!settled() && arch::nanotime() < give_up) sched::sleep_for(100 * kUs);
     if (sched::cpu_stats(cpu).queued != 0) t->fail("an offline CPU still has threads queued");
-    uint32_t bound[2] = {cpu, 0};
-    (void)sched::for_each_thread(count_bound, bound);
-    if (bound[1] != 0) t->fail("a thread is still bound to an offline CPU");
+    Bound b{.cpu = cpu};
+    (void)sched::for_each_thread(count_bound, &b);
+    if (b.n != 0) {
+      arch::kprint("torture: {} threads still bound to offline CPU {}, first '{}' (tid {}, {})\n", b.n, cpu,
+                   static_cast<const char*>(b.name), b.tid,
+                   sched::state_name(static_cast<sched::ThreadState>(b.state)));
+      t->fail("a thread is still bound to an offline CPU");
+    }
     sched::sleep_for(below(t->hotplug_rng, 20 * kMs));
     if (!sched::cpu_online(cpu).ok()) {
       t->fail("cpu_online refused an offline CPU");

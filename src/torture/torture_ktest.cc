@@ -176,9 +176,8 @@ KTEST(torture, everything_at_once) {
   // Warm up: thread descriptors and cached stacks, then a short run of the
   // memory and reservation load (heap spans, page tables of the map
   // slots, futex buckets), so the baseline already holds what the load
-  // keeps for reuse.
-  // A start that fails stops what did start before the test ends, so no
-  // worker outlives it.
+  // keeps for reuse. A start that fails stops what did start before the
+  // test ends, so no worker outlives it.
   const bool warm = warm_threads() && mm_churn.setup().ok() && mm_churn.start(&gate).ok() && squeeze.start(&gate).ok();
   if (warm) sched::sleep_for(200 * kMs);
   mm_churn.stop();
