@@ -1,6 +1,6 @@
 """libFuzzer targets run as tests (README, "Tests").
 
-    fuzz_test(name, srcs, deps, corpus, max_total_time = 15)
+    fuzz_test(name, srcs, deps, corpus, max_total_time = 30)
 
 builds `srcs` (which define LLVMFuzzerTestOneInput) and every dependency
 with -fsanitize=fuzzer-no-link,address,undefined through a transition, so
@@ -8,7 +8,9 @@ the parser under test is coverage-instrumented too (per-target copts would
 instrument only the harness), and links with -fsanitize=fuzzer (libFuzzer
 supplies main). The test copies the seed `corpus` files into a scratch
 corpus and fuzzes for `max_total_time` seconds; it fails on any crash,
-sanitizer report, leak, input slower than 5 s or use of more than 2 GiB.
+sanitizer report, leak, input slower than 5 s or use of more than 2 GiB,
+and ends with one line that tools/reliability_table.py reads:
+    fuzz: //src/mm:e820_fuzz 385012 executions in 30 s, corpus 702 inputs, crashes 0, leaks 0, timeouts 0
 The failing input is written to $TEST_UNDECLARED_OUTPUTS_DIR (Bazel zips
 it into bazel-testlogs/<package>/<name>/test.outputs/outputs.zip); commit
 it into the target's corpus directory so it stays a regression input.
@@ -58,8 +60,25 @@ set -euo pipefail
 corpus="$(mktemp -d "${{TEST_TMPDIR:-/tmp}}/corpus.XXXXXX")"
 for f in {seeds}; do cp "$f" "$corpus/$(basename "$f")"; done
 artifacts="${{TEST_UNDECLARED_OUTPUTS_DIR:-$corpus}}/"
-exec {binary} -max_total_time={time} -timeout=5 -rss_limit_mb=2048 \\
-  -print_final_stats=1 -artifact_prefix="$artifacts" "$@" "$corpus"
+out="$(mktemp "${{TEST_TMPDIR:-/tmp}}/fuzz.XXXXXX")"
+start=$SECONDS
+# -timeout: an input slower than 5 s is a hang; -rss_limit_mb: 2 GiB is an
+# out-of-memory crash (libFuzzer exits 70 for a timeout, 77 for a leak and
+# the sanitizer's 1 for a crash: each fails the test).
+status=0
+{binary} -max_total_time={time} -timeout=5 -rss_limit_mb=2048 -detect_leaks=1 \\
+  -print_final_stats=1 -artifact_prefix="$artifacts" "$@" "$corpus" 2>&1 | tee "$out" || status=$?
+# One parseable line for tools/reliability_table.py, also after a finding
+# (libFuzzer stops at the first; its final stats are printed either way).
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
+count() {{ if grep -qE "$1" "$out"; then echo 1; else echo 0; fi; }}
+leaks=$(count 'ERROR: LeakSanitizer')
+timeouts=$(count 'ERROR: libFuzzer: timeout')
+crashes=0
+if [ "$status" != 0 ] && [ "$leaks" = 0 ] && [ "$timeouts" = 0 ]; then crashes=1; fi
+echo "fuzz: {label} ${{runs:-0}} executions in $((SECONDS - start)) s, corpus $(ls "$corpus" | wc -l) inputs," \\
+  "crashes $crashes, leaks $leaks, timeouts $timeouts"
+exit "$status"
 """
 
 def _single(attr):
@@ -76,6 +95,7 @@ def _fuzz_test_impl(ctx):
             seeds = " ".join(["'{}'".format(f.short_path) for f in ctx.files.corpus]),
             binary = "'{}'".format(binary.short_path),
             time = ctx.attr.max_total_time,
+            label = "//{}:{}".format(ctx.label.package, ctx.label.name),
         ),
     )
     runfiles = ctx.runfiles(files = [binary] + ctx.files.corpus)
@@ -95,7 +115,7 @@ _fuzz_test = rule(
     },
 )
 
-def fuzz_test(name, srcs, deps, corpus, max_total_time = 15, tags = [], **kwargs):
+def fuzz_test(name, srcs, deps, corpus, max_total_time = 30, tags = [], **kwargs):
     """A libFuzzer harness run for `max_total_time` seconds as a test."""
     host_only = ["@platforms//os:linux"]
     cc_binary(

@@ -459,4 +459,41 @@ base::Result<ResetRegister> parse_fadt_reset(const Table& fadt, ParseError* erro
   return r;
 }
 
+base::Result<PmTimerBlock> parse_fadt_pm_timer(const Table& fadt, ParseError* error) {
+  // [acpi] 5.2.9, Table 5.9; TMR_VAL_EXT in Table 5.10.
+  constexpr size_t kPmTmrBlk = 76, kPmTmrLen = 91, kFlags = 112, kXPmTmrBlk = 208;
+  constexpr uint32_t kTmrValExt = 1u << 8;
+  if (fadt.bytes.size() < kHeaderSize || fadt.signature() != "FACP")
+    return malformed(error, "not an FADT", fadt.address, 0, 0);
+  const uint8_t* p = fadt.bytes.data();
+  if (fadt.bytes.size() < kFlags + 4)
+    return malformed(error, "FADT too short for the PM timer fields", fadt.address, fadt.bytes.size(), 0);
+  PmTimerBlock t;
+  t.width_32 = (load_u32(p + kFlags) & kTmrValExt) != 0;
+  // The 64-bit field wins when present and set ([acpi] 5.2.9: "If this
+  // field contains a nonzero value, then this field must be used").
+  if (fadt.bytes.size() >= kXPmTmrBlk + 12 && load_u64(p + kXPmTmrBlk + 4) != 0) {
+    const uint8_t space = p[kXPmTmrBlk], width = p[kXPmTmrBlk + 1];
+    const uint64_t address = load_u64(p + kXPmTmrBlk + 4);
+    if (space != GenericAddress::kSystemIo)
+      return report(error, base::Error::kUnsupported, "X_PM_TMR_BLK is not in system I/O space", fadt.address,
+                    kXPmTmrBlk, space);
+    if (width != 32)
+      return report(error, base::Error::kUnsupported, "X_PM_TMR_BLK is not 32 bits wide", fadt.address, kXPmTmrBlk + 1,
+                    width);
+    if (address > 0xfffc)
+      return malformed(error, "X_PM_TMR_BLK port past the I/O space", fadt.address, kXPmTmrBlk + 4, address);
+    t.port = static_cast<uint16_t>(address);
+    return t;
+  }
+  const uint32_t block = load_u32(p + kPmTmrBlk);
+  const uint8_t length = p[kPmTmrLen];
+  if (block == 0 || length == 0)
+    return report(error, base::Error::kNotFound, "FADT lists no PM timer", fadt.address, kPmTmrBlk, block);
+  if (length != 4) return malformed(error, "PM_TMR_LEN is not 4", fadt.address, kPmTmrLen, length);
+  if (block > 0xfffc) return malformed(error, "PM_TMR_BLK port past the I/O space", fadt.address, kPmTmrBlk, block);
+  t.port = static_cast<uint16_t>(block);
+  return t;
+}
+
 }  // namespace arch::acpi

@@ -380,4 +380,22 @@ struct ResetRegister {
 /// [acpi] 5.2.9.3). Reads nothing outside `fadt.bytes`.
 base::Result<ResetRegister> parse_fadt_reset(const Table& fadt, ParseError* error);
 
+/// The ACPI power-management timer ([acpi] 4.8.3.3): a free-running
+/// counter at 3.579545 MHz in system I/O space, 24 bits wide unless the
+/// FADT's TMR_VAL_EXT flag says 32.
+struct PmTimerBlock {
+  uint16_t port = 0;
+  bool width_32 = false;
+};
+
+/// The PM timer of an FADT that map_table or find_table validated: the
+/// X_PM_TMR_BLK (byte 208, ACPI 2.0+) when it is present and nonzero, else
+/// PM_TMR_BLK (byte 76) with PM_TMR_LEN (byte 91) 4, and TMR_VAL_EXT (flag
+/// bit 8) for the width ([acpi] 5.2.9, Tables 5.9 and 5.10). kMalformed
+/// when the signature is not "FACP"; kNotFound, with `error` saying why,
+/// when the FADT has none (block 0 or length 0, as on hardware-reduced
+/// platforms); kUnsupported when it is not in system I/O space or not 32
+/// bits wide. Reads nothing outside `fadt.bytes`.
+base::Result<PmTimerBlock> parse_fadt_pm_timer(const Table& fadt, ParseError* error);
+
 }  // namespace arch::acpi

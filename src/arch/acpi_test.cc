@@ -830,6 +830,70 @@ TEST(FadtReset, FlagClearMeansNone) {
   EXPECT_FALSE(parse_fadt_reset(table_of(cut), &err).ok());
 }
 
+TEST(FadtPmTimer, PcAndQ35HaveA24BitTimerAt0x608) {
+  // The PIIX4 and ICH9 PM blocks both sit at 0x600 under QEMU; the timer
+  // is at +8. The pc FADT (ACPI 1.0) has only PM_TMR_BLK, q35's also
+  // X_PM_TMR_BLK with the same port.
+  for (const char* name : {"m128M-smp2-qemu64.acpi.FACP.bin", "m2G-smp4-q35-max.acpi.FACP.bin"}) {
+    const Bytes fadt = read_boot(name);
+    ParseError err;
+    auto t = parse_fadt_pm_timer(table_of(fadt), &err);
+    ASSERT_TRUE(t.ok()) << name << ": " << err.what;
+    EXPECT_EQ(t.value().port, 0x608) << name;
+    EXPECT_FALSE(t.value().width_32) << name;
+  }
+}
+
+TEST(FadtPmTimer, ExtendedFlagAndExtendedBlock) {
+  Bytes fadt = read_boot("m2G-smp4-q35-max.acpi.FACP.bin");
+  fadt[113] |= 0x01;  // TMR_VAL_EXT: bit 8 of the flags at 112
+  fadt[212] = 0x08;   // X_PM_TMR_BLK address 0x808, PM_TMR_BLK left at 0x608
+  fadt[213] = 0x08;
+  ParseError err;
+  auto t = parse_fadt_pm_timer(table_of(fadt), &err);
+  ASSERT_TRUE(t.ok()) << err.what;
+  EXPECT_EQ(t.value().port, 0x808);
+  EXPECT_TRUE(t.value().width_32);
+  // A zero X_PM_TMR_BLK falls back to PM_TMR_BLK.
+  for (size_t i = 212; i < 220; ++i) fadt[i] = 0;
+  t = parse_fadt_pm_timer(table_of(fadt), &err);
+  ASSERT_TRUE(t.ok()) << err.what;
+  EXPECT_EQ(t.value().port, 0x608);
+}
+
+TEST(FadtPmTimer, RejectsWhatItCannotRead) {
+  ParseError err;
+  Bytes memory_space = read_boot("m2G-smp4-q35-max.acpi.FACP.bin");
+  memory_space[208] = GenericAddress::kSystemMemory;
+  auto t = parse_fadt_pm_timer(table_of(memory_space), &err);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error(), base::Error::kUnsupported);
+  EXPECT_STREQ(err.what, "X_PM_TMR_BLK is not in system I/O space");
+
+  Bytes none = read_boot("m128M-smp2-qemu64.acpi.FACP.bin");
+  for (size_t i = 76; i < 80; ++i) none[i] = 0;
+  t = parse_fadt_pm_timer(table_of(none), &err);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error(), base::Error::kNotFound);
+  EXPECT_STREQ(err.what, "FADT lists no PM timer");
+
+  Bytes bad_length = read_boot("m128M-smp2-qemu64.acpi.FACP.bin");
+  bad_length[91] = 2;
+  t = parse_fadt_pm_timer(table_of(bad_length), &err);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error(), base::Error::kMalformed);
+  EXPECT_EQ(err.offset, 91u);
+
+  Bytes cut = read_boot("m128M-smp2-qemu64.acpi.FACP.bin");
+  cut.resize(115);
+  EXPECT_EQ(parse_fadt_pm_timer(table_of(cut), &err).error(), base::Error::kMalformed);
+  cut.resize(116);
+  EXPECT_TRUE(parse_fadt_pm_timer(table_of(cut), &err).ok());
+
+  const Bytes madt = read_boot("m128M-smp2-qemu64.acpi.APIC.bin");
+  EXPECT_EQ(parse_fadt_pm_timer(table_of(madt), &err).error(), base::Error::kMalformed);
+}
+
 TEST(FadtReset, NotAnFadt) {
   const Bytes madt = read_boot("m128M-smp2-qemu64.acpi.APIC.bin");
   ParseError err;

@@ -3,8 +3,10 @@
 // nanotime(). Kernel only.
 #pragma once
 
+#include "src/arch/acpi.h"
 #include "src/arch/cpu_features.h"
 #include "src/arch/pit.h"
+#include "src/arch/pm_timer.h"
 #include "src/arch/x86.h"
 #include "src/base/types.h"
 
@@ -18,6 +20,13 @@ struct ClockInfo {
   uint64_t calibration_tsc_cycles = 0;  // what calibrating cost
   uint64_t error_ppm = 0;               // bound on the TSC rate's error
   int windows = 0;                      // PIT windows measured
+  // The check against the ACPI PM timer (pm_timer.h), when the rates were
+  // measured against the PIT and the FADT names a timer.
+  enum class Check { kNotNeeded, kNoTimer, kUnusable, kAgreed, kDisagreed } check = Check::kNotNeeded;
+  ClockCrossCheck cross_check{};               // kAgreed or kDisagreed
+  base::Error unusable = base::Error::kAgain;  // kUnusable: why
+  acpi::PmTimerBlock pm_timer{};               // port 0: none given
+  int measurements = 0;                        // PIT calibrations run (a disagreement measures again)
 };
 
 namespace internal {
@@ -27,8 +36,9 @@ inline constinit uint64_t tsc_hz = 0;
 }  // namespace internal
 
 /// Measures the TSC and LAPIC-timer rates (the LAPIC enabled, its timer
-/// free to use). Boot CPU, interrupts off, once.
-void clock_calibrate(const CpuFeatures& features);
+/// free to use), checking a PIT measurement against `pm_timer` (null when
+/// the FADT names none). Boot CPU, interrupts off, once.
+void clock_calibrate(const CpuFeatures& features, const acpi::PmTimerBlock* pm_timer);
 
 /// What clock_calibrate found.
 const ClockInfo& clock_info();

@@ -85,6 +85,7 @@ static_assert(svr_value(0xff, true) == 0x1ff);
 inline constexpr uint32_t kLvtMasked = 1 << 16;
 
 /// LVT timer mode, bits 18:17 [sdm3] 10.5.4.1 table 10-2.
+inline constexpr uint32_t kTimerModeBits = 0b11 << 17;
 enum class TimerMode : uint32_t {
   kOneShot = 0b00 << 17,
   kPeriodic = 0b01 << 17,
@@ -111,6 +112,8 @@ static_assert(x2apic_msr(kLapicLvtPerfMon) == 0x834, "[sdm3] table 10-6: LVT per
 /// Divide configuration register values [sdm3] 10.5.4 figure 10-10: the
 /// three-bit code lives in bits 0, 1 and 3, and counts from "by 2" (000)
 /// up to "by 128" (110), with "by 1" as 111.
+/// Divide configuration bits 0, 1 and 3 [sdm3] 10.5.4 figure 10-10.
+inline constexpr uint32_t kDivideBits = 0b1011;
 enum class TimerDivide : uint32_t {
   kBy1 = 0b1011,
   kBy2 = 0b0000,
@@ -248,6 +251,22 @@ struct X2apicMsr {
 // ---------------------------------------------------------------------------
 // Logic.
 
+/// What a LAPIC timer is programmed to do, for Lapic::restore_timer(): the
+/// LVT (vector, mode, mask), the divide configuration, and the count — for
+/// a one-shot what it has still to go, for a periodic timer its period.
+struct LapicTimerSetting {
+  uint32_t lvt;
+  uint32_t divide;
+  uint32_t count;
+};
+
+/// Whether Lapic::restore_timer() can put `s` back: not in TSC-deadline
+/// mode, whose deadline is an MSR that leaving the mode disarms ([sdm3]
+/// 10.5.4.1) and that the setting does not hold.
+constexpr bool timer_restorable(const LapicTimerSetting& s) {
+  return (s.lvt & kTimerModeBits) != static_cast<uint32_t>(TimerMode::kTscDeadline);
+}
+
 template <typename Regs>
 class Lapic {
  public:
@@ -320,6 +339,22 @@ class Lapic {
   /// Arms (or moves) the deadline; 0 disarms. A moved or disarmed deadline
   /// can still deliver one stale interrupt: handlers check the TSC.
   void arm_tsc_deadline(uint64_t tsc) { regs_.write_tsc_deadline(tsc); }
+
+  /// The timer's setting, for restore_timer() (LapicTimerSetting).
+  LapicTimerSetting timer_setting() {
+    uint32_t lvt = regs_.read(kLapicLvtTimer);
+    bool periodic = (lvt & kTimerModeBits) == static_cast<uint32_t>(TimerMode::kPeriodic);
+    return {lvt, regs_.read(kLapicTimerDivide) & kDivideBits,
+            regs_.read(periodic ? kLapicTimerInitialCount : kLapicTimerCurrentCount)};
+  }
+  /// Puts back a timer_restorable() timer_setting(): a one-shot resumes its
+  /// remaining count (one that had fired, count 0, stays stopped), a
+  /// periodic timer restarts its period.
+  void restore_timer(const LapicTimerSetting& s) {
+    regs_.write(kLapicTimerDivide, s.divide);
+    regs_.write(kLapicLvtTimer, s.lvt);
+    regs_.write(kLapicTimerInitialCount, s.count);
+  }
 
   /// Stops any timer mode: count 0, then masked one-shot (a mode change
   /// also disarms a TSC deadline).

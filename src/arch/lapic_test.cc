@@ -321,6 +321,56 @@ TEST(LapicXapic, TimerModesAgainstCountingDownTimer) {
   EXPECT_EQ(apic.timer_current_count(), 0u);
 }
 
+// smp bring-up borrows the timer and puts it back: a one-shot resumes
+// what it had left, a periodic timer its period, a fired one stays
+// stopped; TSC-deadline mode is not restorable (its deadline is an MSR).
+TEST(LapicXapic, TimerSettingIsSavedAndRestored) {
+  FakeXapic dev;
+  SimTimer timer;
+  timer.attach(dev);
+  XLapic apic(FakeXapicRegs{&dev});
+
+  apic.start_timer_one_shot(0x40, TimerDivide::kBy16, 1000);
+  timer.now += 16 * 300;
+  auto one_shot = apic.timer_setting();
+  EXPECT_EQ(one_shot.lvt, 0x40u);
+  EXPECT_EQ(one_shot.divide, 0b0011u);
+  EXPECT_EQ(one_shot.count, 700u);
+  EXPECT_TRUE(timer_restorable(one_shot));
+  apic.start_timer_periodic(0x40, TimerDivide::kBy1, 10);  // borrowed
+  timer.now += 1000;
+  dev.log.clear();
+  apic.restore_timer(one_shot);
+  EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicTimerDivide, 0b0011},
+                                                      {true, kLapicLvtTimer, 0x40},
+                                                      {true, kLapicTimerInitialCount, 700}}));
+  EXPECT_EQ(apic.timer_current_count(), 700u);
+  EXPECT_EQ(timer.fired(), 0u);
+  timer.now += 16 * 700;
+  EXPECT_EQ(timer.fired(), 1u);
+
+  // A periodic timer keeps its period, not the phase it was in.
+  apic.start_timer_periodic(0x41, TimerDivide::kBy2, 100);
+  timer.now += 2 * 30;
+  auto periodic = apic.timer_setting();
+  EXPECT_EQ(periodic.count, 100u);
+  apic.stop_timer();
+  apic.restore_timer(periodic);
+  EXPECT_EQ(dev.get(kLapicLvtTimer), 0x0002'0041u);
+  EXPECT_EQ(apic.timer_current_count(), 100u);
+
+  // A one-shot that fired reads 0 and comes back stopped.
+  apic.start_timer_one_shot(0x40, TimerDivide::kBy1, 5);
+  timer.now += 10;
+  auto fired = apic.timer_setting();
+  EXPECT_EQ(fired.count, 0u);
+  apic.restore_timer(fired);
+  EXPECT_EQ(apic.timer_current_count(), 0u);
+
+  apic.set_timer_tsc_deadline(0xef);
+  EXPECT_FALSE(timer_restorable(apic.timer_setting()));
+}
+
 TEST(LapicXapic, TscDeadlineWritesLvtBeforeDeadline) {
   FakeXapic dev;
   XLapic apic(FakeXapicRegs{&dev});

@@ -7,6 +7,8 @@
 #include "src/arch/console.h"
 #include "src/arch/local_apic.h"
 #include "src/arch/smp.h"
+#include "src/arch/stacks.h"
+#include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/atomic.h"
@@ -32,11 +34,56 @@ constinit uint64_t ap_stack_tops[kMaxCpus]{};
 constinit uint32_t apic_ids[kMaxCpus]{};
 constinit uint32_t planned = 1;  // CPUs given an index, the boot CPU included
 constinit uint32_t found = 1;
-constinit uint64_t (*ap_stack_top)(uint32_t) = nullptr;
-constinit ApMain ap_continue = nullptr;
 
 constinit ApSlot ap_slots[kMaxCpus]{};
 constinit base::Atomic<uint32_t> online{1};
+
+// QEMU's -icount charges an INIT a whole time slice. A vCPU runs on a
+// budget of guest instructions that ends at the next QEMU_CLOCK_VIRTUAL
+// deadline (split between the vCPUs), and the clock then advances by the
+// budget minus what is left; the CPU reset an AP does on processing INIT
+// zeroes what is left, so the clock moves on by the whole budget. With no
+// deadline near (the boot CPU's timer armed 1 ms ahead, or nothing), that
+// was 10 to 20 ms of guest time per AP: 69 ms of the 8-CPU boot and most
+// of the 64-CPU one. A timer firing every few microseconds during
+// bring-up keeps a deadline near and the charge to a few microseconds.
+// On hardware it costs nothing: interrupts are off, so it only leaves one
+// tick pending, taken like any early tick once interrupts are enabled.
+// The boot CPU's own LAPIC timer is borrowed and put back as it was; in
+// TSC-deadline mode (whose deadline is an MSR) or with no LAPIC timer rate
+// it is left alone.
+class BringUpPacer {
+ public:
+  static constexpr uint64_t kPeriodNs = 100'000;
+
+  BringUpPacer() {
+    uint64_t count = clock_info().lapic_timer_hz * kPeriodNs / 1'000'000'000;
+    if (count == 0) return;
+    with_lapic([&](auto& l) {
+      saved_ = l.timer_setting();
+      if (!timer_restorable(saved_)) return 0;
+      l.start_timer_periodic(kVectorLapicTimer, kTimerDivide, static_cast<uint32_t>(count));
+      active_ = true;
+      return 0;
+    });
+  }
+  BringUpPacer(const BringUpPacer&) = delete;
+  BringUpPacer& operator=(const BringUpPacer&) = delete;
+  ~BringUpPacer() { stop(); }
+
+  void stop() {
+    if (!active_) return;
+    with_lapic([&](auto& l) {
+      l.restore_timer(saved_);
+      return 0;
+    });
+    active_ = false;
+  }
+
+ private:
+  LapicTimerSetting saved_{};
+  bool active_ = false;
+};
 
 [[noreturn]] void park() {
   for (;;) asm volatile("cli; hlt");
@@ -46,8 +93,7 @@ constinit base::Atomic<uint32_t> online{1};
   PerCpu* self = &blocks[index];
   self->index = index;
   percpu_install(self);
-  ap_continue(index);
-  PANIC("smp: cpu {}'s ApMain returned", index);
+  kernel_ap_main(index);
 }
 
 }  // namespace
@@ -68,7 +114,7 @@ extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
       "mov %0, %%rsp\n"
       "xor %%ebp, %%ebp\n"
       "push $0\n"
-      "jmp *%1\n" ::"r"(ap_stack_top(index)),
+      "jmp *%1\n" ::"r"(ap_kernel_stack_top(index)),
       "r"(&ap_start), "D"(index)
       : "memory");
   __builtin_unreachable();
@@ -88,10 +134,10 @@ void smp_ap_online(uint32_t index) {
   online.fetch_add(1, MemoryOrder::kRelease);
 }
 
-void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t), ApMain ap_main,
-                   ApStartDelays delays) {
-  ap_stack_top = stack_top;
-  ap_continue = ap_main;
+void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
+  ASSERT_MSG(start.trampoline_root < (uint64_t{1} << 32) && start.trampoline_root % 4096 == 0,
+             "smp: trampoline page tables at {:#x}: the 32-bit CR3 load needs a page below 4 GiB",
+             start.trampoline_root);
   found = static_cast<uint32_t>(madt.enabled_cpus());
   for (const auto& c : madt.cpus) {
     if (!c.enabled || c.apic_id == apic_ids[0]) continue;
@@ -108,14 +154,14 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
   if (planned == 1) return;
 
   // The trampoline and its slots, at the SIPI page.
-  auto* page = static_cast<char*>(trampoline);
+  auto* page = static_cast<char*>(start.trampoline);
   size_t size = static_cast<size_t>(ap_trampoline_end - ap_trampoline_start);
   __builtin_memcpy(page, ap_trampoline_start, size);
   auto slot = [&](const void* sym) { return page + (static_cast<const char*>(sym) - ap_trampoline_start); };
   for (uint32_t t = 0; t + 1 < planned; ++t) ap_stack_tops[t] = reinterpret_cast<uint64_t>(ap_stacks[t] + kApStackSize);
   *reinterpret_cast<uint64_t*>(slot(&ap_tramp_stacks)) = reinterpret_cast<uint64_t>(ap_stack_tops);
   *reinterpret_cast<uint64_t*>(slot(&ap_tramp_entry)) = reinterpret_cast<uint64_t>(&ap_entry);
-  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_cr3)) = static_cast<uint32_t>(read_cr3());
+  *reinterpret_cast<uint32_t*>(slot(&ap_tramp_cr3)) = static_cast<uint32_t>(start.trampoline_root);
   *reinterpret_cast<uint32_t*>(slot(&ap_tramp_efer)) = static_cast<uint32_t>(rdmsr(kIa32Efer));
   *reinterpret_cast<uint32_t*>(slot(&ap_tramp_ticket)) = 0;
   uint8_t sipi = sipi_vector(kApTrampolinePhys).value();
@@ -130,27 +176,29 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
       if (!s.ok()) kprint("smp: {} to apic {} failed: {}\n", what, apic_ids[i], base::error_name(s.error()));
     }
   };
+  BringUpPacer pacer;
   each_waiting([](uint32_t id) { return with_lapic([&](auto& l) { return l.send_init(id); }); }, "INIT");
-  delay_us(delays.after_init_us);
+  delay_us(start.delays.after_init_us);
   each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
-  delay_us(delays.after_startup_us);
+  delay_us(start.delays.after_startup_us);
   each_waiting([&](uint32_t id) { return with_lapic([&](auto& l) { return l.send_startup(id, sipi); }); }, "SIPI");
 
   // Wait for every AP, boundedly: a CPU that has not claimed its slot by
   // then is named and abandoned (if it arrives later it parks itself). It
-  // may still be in the trampoline, which runs on the identity map the
-  // boot drops next: INIT puts it back in wait-for-SIPI ([sdm3] 8.4.1)
-  // wherever it is, instead of letting it fault (a triple fault resets
-  // the machine). One that has claimed its slot is committed: wait for it.
+  // is sent INIT, back to wait-for-SIPI ([sdm3] 8.4.1), but that takes
+  // effect only when it next runs; until then it may still be in the
+  // trampoline, so the trampoline's page tables (start.trampoline_root)
+  // keep its identity mapping after the kernel's lose it. One that has
+  // claimed its slot is committed: wait for it.
   // A second: real CPUs arrive within microseconds, but a loaded host can
   // hold a vCPU's thread off for hundreds of milliseconds (a 2-core host
   // running four QEMUs missed 200 ms), and giving up costs a CPU for good.
-  uint64_t deadline = nanotime() + kApArrivalLimitNs;
+  uint64_t deadline = nanotime() + start.arrival_limit_ns;
   while (online.load(MemoryOrder::kAcquire) < planned && nanotime() < deadline) cpu_relax();
   for (uint32_t i = 1; i < planned; ++i) {
     if (!ap_slots[i].abandon()) continue;
     kprint("smp: cpu {} (apic {}) did not start within {} ms; skipped\n", i, apic_ids[i],
-           kApArrivalLimitNs / 1'000'000);
+           start.arrival_limit_ns / 1'000'000);
     base::Status s = with_lapic([&](auto& l) { return l.send_init(apic_ids[i]); });
     if (!s.ok()) kprint("smp: INIT to abandoned apic {} failed: {}\n", apic_ids[i], base::error_name(s.error()));
   }
@@ -165,6 +213,7 @@ void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_to
       cpu_relax();
     }
   }
+  pacer.stop();
 }
 
 uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }

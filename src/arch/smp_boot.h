@@ -14,23 +14,40 @@ namespace arch {
 /// holds) and records its APIC id. Boot CPU, after lapic_init_boot.
 void smp_init_boot_cpu();
 
-/// What an application processor runs once it is on its own stack with its
-/// per-CPU block installed: the rest of its set-up (the kernel's, which
-/// knows the modules above arch), ending in smp_ap_online().
-using ApMain = void (*)(uint32_t index);
+/// The rest of an application processor's set-up, the kernel's (it knows
+/// the modules above arch), ending in smp_ap_online() and never returning.
+/// Each AP calls it on its own guarded stack with its per-CPU block
+/// installed. Defined by the kernel (src/kernel/kmain.cc) and bound at link
+/// time, as kmain is for the boot CPU (boot_entry.S): an entry point, not
+/// a hook set at run time.
+extern "C" [[noreturn]] void kernel_ap_main(uint32_t index);
 
-/// How long the boot CPU waits for an AP to arrive before giving up on it.
+/// How long the boot CPU waits, by default, for an AP to arrive before
+/// giving up on it (boot option smp.ap_wait_ms).
 inline constexpr uint64_t kApArrivalLimitNs = 1'000'000'000;
 
+/// How smp_start_aps starts the APs.
+struct ApStart {
+  /// Where kApTrampolinePhys can be written.
+  void* trampoline;
+  /// The page tables (below 4 GiB) the trampoline turns paging on with:
+  /// they must map the trampoline page at its physical address, and the
+  /// kernel image, for as long as an AP may run it (mm::vm_trampoline_root).
+  uint64_t trampoline_root;
+  /// The waits of INIT-SIPI-SIPI (ap_start_delays.h, for the boot CPU's
+  /// generation).
+  ApStartDelays delays;
+  /// How long to wait for APs to arrive; one that has not by then is named
+  /// and skipped (0: none is waited for, for testing that path).
+  uint64_t arrival_limit_ns = kApArrivalLimitNs;
+};
+
 /// Starts every enabled CPU of `madt` (up to kMaxCpus) and waits for each
-/// to come online, skipping (and naming) any that does not within
-/// kApArrivalLimitNs.
-/// `trampoline` is where kApTrampolinePhys can be written; each AP switches
-/// to `stack_top(index)` and calls `ap_main(index)`, which must not
-/// return. `delays` are the waits of INIT-SIPI-SIPI (ap_start_delays.h,
-/// for the boot CPU's generation). Boot CPU, thread context.
-void smp_start_aps(const acpi::Madt& madt, void* trampoline, uint64_t (*stack_top)(uint32_t index), ApMain ap_main,
-                   ApStartDelays delays);
+/// to come online, skipping (and naming) any that does not arrive within
+/// `start.arrival_limit_ns`. Each AP switches to its kernel stack
+/// (ap_kernel_stack_top) and calls kernel_ap_main. Boot CPU, thread
+/// context.
+void smp_start_aps(const acpi::Madt& madt, const ApStart& start);
 
 /// Called by an AP at the end of its set-up (its LAPIC and timer running):
 /// reports it online, or parks it for good if the boot CPU gave up on it.

@@ -18,11 +18,18 @@ inline uint8_t inb(uint16_t port) {
   return v;
 }
 
+inline uint32_t inl(uint16_t port) {
+  uint32_t v;
+  asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
 /// Port I/O as a provider type for templated drivers (Uart16550<PortIo>).
 struct PortIo {
   void out8(uint16_t port, uint8_t v) const { outb(port, v); }
   void out16(uint16_t port, uint16_t v) const { outw(port, v); }
   uint8_t in8(uint16_t port) const { return inb(port); }
+  uint32_t in32(uint16_t port) const { return inl(port); }
   void relax() const { asm volatile("pause" ::: "memory"); }
 };
 

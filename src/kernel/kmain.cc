@@ -175,6 +175,34 @@ void print_memory_report(const mm::VmBootReport& vm) {
 
 // The boot CPU's LAPIC (its xAPIC page mapped here, mm being above arch),
 // the clocks measured with it against the PIT, and its timer.
+// What the second clock said of the PIT's measurement (pm_timer.h).
+void print_clock_check(const Platform& platform, const arch::ClockInfo& clock) {
+  using Check = arch::ClockInfo::Check;
+  const arch::ClockCrossCheck& c = clock.cross_check;
+  switch (clock.check) {
+    case Check::kNotNeeded:
+      return;
+    case Check::kNoTimer:
+      arch::kprint("clock: not checked against a second clock: {}\n", platform.no_pm_timer_why);
+      return;
+    case Check::kUnusable:
+      arch::kprint("clock: the ACPI PM timer at port {:#x} gave no usable span ({}); not checked\n",
+                   platform.pm_timer.port, base::error_name(clock.unusable));
+      return;
+    case Check::kAgreed:
+      arch::kprint(
+          "clock: checked against the ACPI PM timer (port {:#x}, {} bits): TSC {} kHz, {} ppm apart (bound {})\n",
+          platform.pm_timer.port, platform.pm_timer.width_32 ? 32 : 24, c.tsc_hz / 1000, c.apart_ppm, c.bound_ppm);
+      return;
+    case Check::kDisagreed:
+      arch::kprint(
+          "clock: warning: the ACPI PM timer (port {:#x}) says TSC {} kHz, {} ppm from the PIT's {} kHz (bound {}) "
+          "in {} measurements; one of the two clocks is wrong; keeping the PIT's\n",
+          platform.pm_timer.port, c.tsc_hz / 1000, c.apart_ppm, clock.tsc_hz / 1000, c.bound_ppm, clock.measurements);
+      return;
+  }
+}
+
 void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
   uint64_t xapic_va = 0;
   if (!features.x2apic) {
@@ -186,7 +214,7 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
   }
   arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
   arch::smp_init_boot_cpu();
-  arch::clock_calibrate(features);
+  arch::clock_calibrate(features, platform.have_pm_timer ? &platform.pm_timer : nullptr);
   arch::lapic_setup_this_cpu();
   arch::cpu_timer_init(force_pit);
   const arch::ClockInfo& clock = arch::clock_info();
@@ -199,6 +227,7 @@ void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& fe
                  clock.tsc_hz / 1000, clock.tsc_from_cpuid ? "CPUID 0x16" : "PIT", clock.error_ppm,
                  clock.lapic_timer_hz / 1000, took_us, clock.windows);
   }
+  print_clock_check(platform, clock);
 }
 
 // Lets this CPU run SimdRegion code (src/sched/simd.h): SSE always, and
@@ -393,10 +422,16 @@ void start_irq_routing(const Platform& platform) {
 
 // Every other CPU of the MADT, through the trampoline page (direct-mapped)
 // and onto its guarded stack, where ap_main finishes its set-up.
-void start_aps(const Platform& platform) {
+void start_aps(const Platform& platform, base::StrView cmdline) {
   if (!platform.from_acpi) return;
-  arch::smp_start_aps(platform.madt, mm::phys_to_virt(arch::kApTrampolinePhys), arch::ap_kernel_stack_top, ap_main,
-                      arch::ap_start_delays(boot_features.vendor_id, boot_features.family));
+  arch::ApStart start{
+      .trampoline = mm::phys_to_virt(arch::kApTrampolinePhys),
+      .trampoline_root = mm::vm_trampoline_root(),
+      .delays = arch::ap_start_delays(boot_features.vendor_id, boot_features.family),
+  };
+  if (auto ms = monitor::boot_option_uint(cmdline, "smp.ap_wait_ms"); ms.ok())
+    start.arrival_limit_ns = ms.value() * 1'000'000;
+  arch::smp_start_aps(platform.madt, start);
 }
 
 void print_cpus_report(const arch::CpuFeatures& features, uint64_t online_tsc, const BootPhases& phases,
@@ -442,7 +477,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   start_scheduler(platform);
   choose_cpu_paths(cpuid_insn);
   phases.end("scheduler", arch::rdtsc());
-  start_aps(platform);
+  start_aps(platform, state.cmdline);
   uint64_t online_tsc = arch::rdtsc();
   phases.end("aps", online_tsc);
   mm::vm_drop_identity();
@@ -458,3 +493,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 }
 
 }  // namespace kernel
+
+// Each AP enters the kernel here (arch::kernel_ap_main, smp_boot.h), as the
+// boot CPU enters at kmain.
+extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) { kernel::ap_main(index); }

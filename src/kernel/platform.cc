@@ -40,6 +40,22 @@ void find_reset_register(const arch::acpi::RootTable& root) {
   have_reset_reg = true;
 }
 
+void find_pm_timer(const arch::acpi::RootTable& root, Platform* p) {
+  arch::acpi::ParseError err;
+  auto fadt = root.find_table("FACP", &err);
+  if (!fadt.ok()) {
+    p->no_pm_timer_why = fadt.error() == base::Error::kNotFound ? "no FADT" : "FADT unreadable";
+    return;
+  }
+  auto timer = arch::acpi::parse_fadt_pm_timer(fadt.value(), &err);
+  if (!timer.ok()) {
+    p->no_pm_timer_why = err.what != nullptr ? err.what : base::error_name(timer.error());
+    return;
+  }
+  p->pm_timer = timer.value();
+  p->have_pm_timer = true;
+}
+
 void report(const char* step, base::Error e, const arch::acpi::ParseError& err) {
   arch::kprint("acpi: {}: {} ({} at {:#x}+{:#x}, value {:#x}); continuing with the boot CPU only\n", step,
                base::error_name(e), err.what ? err.what : "?", err.address, err.offset, err.value);
@@ -78,6 +94,7 @@ Platform discover_platform(const arch::mb2::BootInfo& info) {
     return p;
   }
   find_reset_register(root.value());
+  find_pm_timer(root.value(), &p);
   auto madt =
       arch::acpi::choose_madt(root.value(), madt_arrays.storage(), arch::acpi::MadtObserver{&note_madt, nullptr}, &err);
   if (!madt.ok()) {

@@ -1,5 +1,5 @@
 // Platform discovery at boot: the ACPI MADT's CPUs, IOAPICs and interrupt
-// overrides, and the FADT's reset register. A missing or malformed table is reported and the kernel falls
+// overrides, and the FADT's reset register and PM timer. A missing or malformed table is reported and the kernel falls
 // back to the boot CPU alone. Boot (thread context, one CPU).
 #pragma once
 
@@ -13,6 +13,10 @@ struct Platform {
   bool from_acpi = false;
   arch::acpi::Madt madt;              // lists empty in the fallback
   uint64_t lapic_phys = 0xfee0'0000;  // [sdm3] 10.4.1: the reset default
+  // The FADT's PM timer, calibration's second clock; else why there is none.
+  bool have_pm_timer = false;
+  arch::acpi::PmTimerBlock pm_timer;
+  const char* no_pm_timer_why = "no ACPI tables";
 };
 
 /// Reads ACPI through mm::phys_window (the direct map, or a fixmap for

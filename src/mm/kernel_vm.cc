@@ -26,6 +26,8 @@ constinit bool allocator_up = false;
 constinit uint64_t bump_next = 0, bump_end = 0;
 constinit uint64_t tables_from_bump = 0;
 constinit uint64_t kernel_root = 0;
+// vm_trampoline_root's page.
+alignas(base::kPageSize) constinit uint64_t trampoline_root_table[base::kPageSize / sizeof(uint64_t)]{};
 constinit PhysRange direct_runs[kMaxDirectRuns]{};
 constinit size_t num_direct_runs = 0;
 constinit PhysRange usable_after_boot[kMaxUsable]{};
@@ -174,7 +176,22 @@ VmBootReport vm_init(const VmBootInfo& in) {
 
 UsableMemory usable_memory() { return usable_given; }
 
-void vm_init_this_cpu() { arch::write_cr4(arch::read_cr4() | arch::kCr4Pge); }
+void vm_init_this_cpu() {
+  arch::write_cr3(kernel_root);
+  arch::write_cr4(arch::read_cr4() | arch::kCr4Pge);
+}
+
+uint64_t vm_trampoline_root() {
+  KernelVmGuard g(kernel_vm_lock());
+  KernelTableMemory mem;
+  // The upper half as it is now is all an AP needs before it switches:
+  // the image (its entry code, landing stacks and per-CPU blocks) and the
+  // direct map. Later upper-half changes share the lower-level tables;
+  // only a new top-level entry would be missing here, and no AP reaches
+  // one before vm_init_this_cpu.
+  __builtin_memcpy(trampoline_root_table, mem.table(kernel_root), sizeof trampoline_root_table);
+  return reinterpret_cast<uint64_t>(trampoline_root_table) - kKernelImageBase;
+}
 
 void vm_drop_identity() {
   {

@@ -48,12 +48,25 @@ struct UsableMemory {
 /// 4 GiB can hold the bootstrap. Boot CPU, once, interrupts off.
 VmBootReport vm_init(const VmBootInfo& info);
 
-/// Per-CPU part for an application processor: global pages on
-/// (CR4.PGE). Its EFER (NXE) and CR3 come from the trampoline.
+/// Per-CPU part for an application processor: onto the kernel's page
+/// tables (it arrives on vm_trampoline_root's), global pages on (CR4.PGE).
+/// Its EFER (NXE) comes from the trampoline.
 void vm_init_this_cpu();
 
-/// Removes the boot identity map (the AP trampoline's last user), so that
-/// a null or small pointer faults. Boot CPU, after every AP is online.
+/// The page-table root the AP trampoline turns paging on with: a copy of
+/// the kernel's root taken now, boot identity map included, which this
+/// copy keeps after vm_drop_identity. An AP the boot CPU gave up on may
+/// still be in the trampoline when the identity map goes (INIT, which
+/// would stop it, takes effect when the AP next runs: a loaded host can
+/// hold a vCPU off for a second); on this root it reaches its 64-bit entry
+/// and parks, where on the kernel's it would fault with no IDT — a triple
+/// fault, which resets the machine. A page of the kernel image, so below
+/// 4 GiB as the trampoline's 32-bit CR3 load needs. Boot CPU, after
+/// vm_init, before the APs start.
+uint64_t vm_trampoline_root();
+
+/// Removes the boot identity map from the kernel's page tables, so that a
+/// null or small pointer faults. Boot CPU, after every AP is online.
 void vm_drop_identity();
 
 /// Maps device registers or firmware data at physical [phys, phys+bytes)

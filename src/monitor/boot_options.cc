@@ -33,6 +33,8 @@ constexpr BootOption kOptions[] = {
      "how long the combined torture (test torture.*) runs its load"},
     {"app", OptionKind::kChoice, "off", 0, 0, "on|off", "on",
      "start a biscotti_kernel application's app_main (off: its commands and tests alone)"},
+    {"smp.ap_wait_ms", OptionKind::kUint, "MS", 0, 60000, nullptr, "1000",
+     "how long the boot CPU waits for the other CPUs to arrive before skipping the late ones (0: none)"},
     {"boot.timing", OptionKind::kFlag01, "1", 0, 1, nullptr, "0",
      "print how long each boot phase took (`boot: phases: ...`)"},
     {"prof.start", OptionKind::kUint, "HZ", 20, 10000, nullptr, "off",

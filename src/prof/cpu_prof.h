@@ -52,6 +52,9 @@ struct CpuProf {
   base::Atomic<uint32_t> stopped{0};
   // The watchdog's (watchdog.cc); only this CPU's NMI handler touches it.
   WatchdogState watchdog;
+  // Set by the boot CPU's fan-out while this CPU is offline and gets no
+  // ticks; this CPU's handler then forgets what its watchdog last saw.
+  base::Atomic<uint32_t> watchdog_restart{0};
   uint64_t watchdog_reports = 0;
   // PMU sampling (pmu_sampler.cc): armed and disarmed on this CPU with
   // interrupts off, answered by its NMI handler.

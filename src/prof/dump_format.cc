@@ -42,6 +42,9 @@ void write_dump_sample(base::Sink out, const Sample& s) {
   base::format(out, "s {} {} {} {} {}", s.header.cpu, s.header.tid,
                sample_mode_name(sample_flags::mode(s.header.flags)), s.header.event, s.header.timestamp);
   for (size_t i = 0; i < s.n_pcs; ++i) base::format(out, " {:x}", s.pcs[i]);
+  if (s.n_branches != 0) base::format(out, " lbr");
+  for (size_t i = 0; i < s.n_branches && i < kMaxSampleBranches; ++i)
+    base::format(out, " {:x}>{:x}{}", s.branches[i].from, s.branches[i].to, s.branches[i].mispredicted ? "!" : "");
   base::format(out, "\n");
 }
 

@@ -3,11 +3,12 @@
 // the host tool (//:profile):
 //
 //   prof-dump begin v1 build-id=<hex|none> hz=<N> period_ns=<N> cpus=<N>
-//   s <cpu> <tid> <mode> <event> <timestamp-ns> <pc0> [<pc1> ...]
+//   s <cpu> <tid> <mode> <event> <timestamp-ns> <pc0> [<pc1> ...] [lbr <from>><to>[!] ...]
 //   prof-dump end samples=<N> dropped=<N>
 //
 // One line per sample; numbers decimal, pcs lowercase hex without 0x, pc0
-// the interrupted instruction, then return addresses innermost first. The
+// the interrupted instruction, then return addresses innermost first; with
+// the LBR on, its branches newest first (`!`: mispredicted). The
 // end line's count lets the reader prove the capture complete.
 //
 // Pure formatting into a sink; thread context (the console sink locks).

@@ -69,5 +69,26 @@ TEST(DumpFormat, EventNumbersAndNamesRoundTrip) {
   }
 }
 
+// With the LBR on, the branches follow the pcs after `lbr`, newest first,
+// `!` marking a mispredicted one.
+TEST(DumpFormat, SampleWithBranches) {
+  std::string out;
+  Sample s;
+  s.header.cpu = 1;
+  s.header.tid = 7;
+  s.header.event = 2;
+  s.header.timestamp = 99;
+  s.n_pcs = 2;
+  s.pcs[0] = 0xffffffff80101234;
+  s.pcs[1] = 0xffffffff80100010;
+  s.n_branches = 2;
+  s.branches[0] = SampleBranch{0xffffffff80101200, 0xffffffff80101230, false};
+  s.branches[1] = SampleBranch{0xffffffff801011f0, 0xffffffff80101100, true};
+  write_dump_sample(string_sink(&out), s);
+  EXPECT_EQ(out,
+            "s 1 7 thread 2 99 ffffffff80101234 ffffffff80100010 lbr ffffffff80101200>ffffffff80101230 "
+            "ffffffff801011f0>ffffffff80101100!\n");
+}
+
 }  // namespace
 }  // namespace prof

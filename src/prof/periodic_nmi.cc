@@ -8,6 +8,7 @@
 #include "src/arch/smp_boot.h"
 #include "src/arch/x86.h"
 #include "src/prof/cpu_prof.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 
 namespace prof {
@@ -62,6 +63,14 @@ void periodic_nmi_fan_out(bool include_idle) {
   // latched NMI would be taken in real mode once it is started.
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
     if (!arch::ap_is_online(cpu)) continue;
+    // An offline CPU (sched/cpu_offline.h) halts by design: no samples,
+    // no watchdog. Its watchdog starts afresh when it is back, as the
+    // ticks it last saw are stale by however long it was away.
+    CpuProf* p = cpu_prof(cpu);
+    if (sched::cpu_is_offline(cpu)) {
+      p->watchdog_restart.store(1, base::MemoryOrder::kRelaxed);
+      continue;
+    }
     if (!include_idle && sched::cpu_idle_mark(cpu).halted) continue;
     (void)arch::send_nmi_from_nmi(cpu);
   }

@@ -40,7 +40,8 @@ base::Result<uint64_t> pit_set_rate(uint32_t hz);
 
 /// The boot CPU's NMI handler: pass the tick on to every other online CPU
 /// (with `include_idle` false, only to those not halted in their idle
-/// loop). NMI context.
+/// loop), never to one taken offline (sched/cpu_offline.h), whose
+/// watchdog is told to start afresh. NMI context.
 void periodic_nmi_fan_out(bool include_idle);
 
 }  // namespace prof

@@ -13,6 +13,7 @@
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/prof/dump_format.h"
+#include "src/prof/lbr.h"
 #include "src/prof/pmc.h"
 #include "src/prof/pmu.h"
 
@@ -119,20 +120,33 @@ class XorShift64 {
 /// The general counter every CPU samples with.
 inline constexpr uint8_t kSampleCounter = 0;
 
+/// What another CPU asks a CPU's NMI handler to do to that CPU's own
+/// counter (only a CPU can program its own MSRs and LAPIC): disarm as it
+/// goes offline, arm for the running profile as it comes back.
+enum class PmuRequest : uint32_t { kNone = 0, kArm = 1, kDisarm = 2 };
+
 /// One CPU's PMU sampling. arm and disarm run on the CPU it belongs to
 /// with interrupts off (so the thread stays there); on_nmi is that CPU's
 /// NMI handler, which can interrupt neither half way through: the LVT is
 /// masked while the counter changes, and `armed_` (read by on_nmi) is set
 /// only once it is whole and cleared before it is torn down. `Lapic`
 /// provides set_perfmon_nmi(bool masked) (arch::Lapic).
+///
+/// With an LBR stack (init's `lbr`, for `prof start ... lbr`), arm also
+/// enables it (kernel branches only, frozen at each PMI), on_nmi reads it
+/// into the caller's branches before it answers the PMI, and disarm
+/// disables it.
 template <typename Msr>
 class CpuPmuSampler {
  public:
   /// Forgets any previous state (call disarmed): `pmu` as discovered,
-  /// the MSR provider, and the generator's seed.
-  void init(const PmuInfo& pmu, Msr msr, XorShift64 rng) {
+  /// the MSR provider, the generator's seed, and the LBR stack to record
+  /// with each sample (null: none).
+  void init(const PmuInfo& pmu, Msr msr, XorShift64 rng, const LbrInfo* lbr = nullptr) {
     pmc_ = Pmc<Msr>(pmu, msr);
     rng_ = rng;
+    lbr_ = LbrStack<Msr>(lbr != nullptr ? *lbr : LbrInfo{}, msr);
+    lbr_wanted_ = lbr != nullptr;
     armed_.store(0, base::MemoryOrder::kRelaxed);
   }
 
@@ -146,6 +160,12 @@ class CpuPmuSampler {
     else
       lapic.set_perfmon_nmi(true);
     if (base::Status s = pmc_.start(kSampleCounter, cfg, rng_); !s.ok()) return s;
+    if (lbr_wanted_) {
+      if (base::Status s = lbr_.enable(kLbrSelectKernelOnly); !s.ok()) {
+        (void)pmc_.stop_all();
+        return s;
+      }
+    }
     // The NMI handler runs on this CPU: a compiler barrier orders these.
     armed_.store(1, base::MemoryOrder::kRelaxed);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -160,11 +180,27 @@ class CpuPmuSampler {
   /// APIC_LVTPC as NMI on every PMI for the same reason). Returns which
   /// counters overflowed: none means this NMI was not our PMI, and the LVT
   /// is left as it is.
+  ///
+  /// With the LBR on, the stack is read into branches[0..cap) first,
+  /// while the PMI holds it frozen: the acknowledgement clears perfmon
+  /// v4's LBR_FRZ along with the overflow ([sdm3] 17.4.7), so reading
+  /// after it would record the handler's own branches. Recording resumes
+  /// (LbrStack::unfreeze) once the PMI is answered. `*n_branches` is how
+  /// many were stored: 0 without the LBR, or when this NMI was no PMI (a
+  /// read that is then thrown away: the stack was not frozen).
   template <typename Lapic>
-  OverflowSet on_nmi(Lapic& lapic) {
+  OverflowSet on_nmi(Lapic& lapic, SampleBranch* branches = nullptr, size_t cap = 0, size_t* n_branches = nullptr) {
+    if (n_branches != nullptr) *n_branches = 0;
     if (!armed()) return {0};
+    LbrEntry read[kMaxSampleBranches];
+    const bool lbr = lbr_wanted_ && branches != nullptr && n_branches != nullptr;
+    const size_t n = lbr ? lbr_.read(read, cap < kMaxSampleBranches ? cap : kMaxSampleBranches) : 0;
     const OverflowSet ov = pmc_.on_pmi(rng_);
-    if (ov.bits != 0) lapic.set_perfmon_nmi(false);
+    if (ov.bits == 0) return ov;
+    if (lbr_wanted_) (void)lbr_.unfreeze();
+    for (size_t i = 0; i < n; ++i) branches[i] = SampleBranch{read[i].from, read[i].to, read[i].mispredicted};
+    if (lbr) *n_branches = n;
+    lapic.set_perfmon_nmi(false);
     return ov;
   }
 
@@ -176,14 +212,63 @@ class CpuPmuSampler {
     armed_.store(0, base::MemoryOrder::kRelaxed);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     (void)pmc_.stop_all();
+    if (lbr_wanted_) (void)lbr_.disable();
   }
 
+  /// Whether arm() also records branches.
+  bool lbr_on() const { return lbr_wanted_; }
+
   bool armed() const { return armed_.load(base::MemoryOrder::kRelaxed) != 0; }
+
+  /// Another CPU's request (one asker at a time, which waits for
+  /// answered() before posting again): `cfg` is what kArm arms with. The
+  /// asker then sends this CPU an NMI. Release: the handler that sees the
+  /// request sees `cfg`.
+  void post(PmuRequest r, const SampleConfig& cfg) {
+    cfg_ = cfg;
+    status_ = base::Status::Ok();
+    answered_.store(0, base::MemoryOrder::kRelaxed);
+    request_.store(static_cast<uint32_t>(r), base::MemoryOrder::kRelease);
+  }
+
+  /// This CPU's NMI handler: carries out a posted request (arm as arm()
+  /// does, or disarm) and publishes the answer. False when none was
+  /// posted (nothing touched).
+  template <typename Lapic>
+  bool answer(Lapic& lapic) {
+    const uint32_t r = request_.exchange(0, base::MemoryOrder::kAcquire);
+    if (r == static_cast<uint32_t>(PmuRequest::kNone)) return false;
+    if (r == static_cast<uint32_t>(PmuRequest::kArm))
+      status_ = arm(lapic, cfg_);
+    else
+      disarm(lapic);
+    answered_.store(1, base::MemoryOrder::kRelease);
+    return true;
+  }
+
+  /// Takes back a posted request the handler has not started (true), e.g.
+  /// after the asker's NMI went unanswered; false when it has, and its
+  /// answer is on the way.
+  bool withdraw() { return request_.exchange(0, base::MemoryOrder::kAcqRel) != 0; }
+
+  /// Whether the last posted request was carried out (acquire: then
+  /// answer_status() and armed() are its outcome).
+  bool answered() const { return answered_.load(base::MemoryOrder::kAcquire) != 0; }
+  /// The last answered kArm's result (Ok for a disarm).
+  base::Status answer_status() const { return status_; }
 
  private:
   Pmc<Msr> pmc_{PmuInfo{}, Msr{}};
   XorShift64 rng_;
+  LbrStack<Msr> lbr_{LbrInfo{}, Msr{}};
+  bool lbr_wanted_ = false;
   base::Atomic<uint32_t> armed_{0};
+  // post/answer: written by the asker before `request_` (release), read
+  // by the handler after it (acquire), and back through `answered_`.
+  SampleConfig cfg_{};
+  base::Status status_ = base::Status::Ok();
+  base::Atomic<uint32_t> request_{0};
+  base::Atomic<uint32_t> answered_{0};
 };
 
 }  // namespace prof

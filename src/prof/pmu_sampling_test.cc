@@ -278,5 +278,197 @@ TEST(PmuSampling, RearmAndRefusals) {
   EXPECT_TRUE(q_bank.log().empty());
 }
 
+// CPU hotplug (sched's presence hook asks the CPU's own NMI handler): an
+// armed CPU going offline is disarmed by its NMI handler before it parks,
+// so a PMI that was pending finds nothing armed and touches nothing; back
+// online, it is armed for the running profile with a fresh generator --
+// every MSR write in order, as a start would make them.
+TEST(PmuSampling, HotplugDisarmsGoingOfflineAndRearmsComingBack) {
+  const PmuInfo pmu = pmu_of(kSkylake);
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu, FakeMsr{&bank}, XorShift64(9, 2));
+  const SampleConfig cfg{Event::kCycles, CountMode::kBoth, 1'000, 3'000};
+  ASSERT_TRUE(s.arm(lapic, cfg).ok());
+
+  // No request posted: an NMI's answer step touches nothing.
+  bank.clear_log();
+  EXPECT_FALSE(s.answer(lapic));
+  EXPECT_TRUE(bank.log().empty());
+
+  // Going offline: the disarm request, answered by the CPU's NMI handler.
+  s.post(PmuRequest::kDisarm, {});
+  EXPECT_FALSE(s.answered());
+  bank.set(kIa32PerfGlobalStatus, 0);
+  EXPECT_TRUE(s.answer(lapic));
+  EXPECT_TRUE(s.answered());
+  EXPECT_TRUE(s.answer_status().ok());
+  EXPECT_FALSE(s.armed());
+  EXPECT_EQ(bank.log(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked), wr(0x38f, 0), wr(0x186, 0), rd(0x38e, 0)}));
+  // Answered once: a second NMI finds no request; a PMI that was pending
+  // as the CPU parked finds nothing armed.
+  bank.clear_log();
+  EXPECT_FALSE(s.answer(lapic));
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{0}));
+  EXPECT_TRUE(bank.log().empty());
+  bank.set(kIa32PerfGlobalStatus, 0);
+
+  // Coming back while the profile runs: init (new generator) and arm.
+  s.init(pmu, FakeMsr{&bank}, XorShift64(31, 2));
+  XorShift64 ref(31, 2);
+  s.post(PmuRequest::kArm, cfg);
+  EXPECT_TRUE(bank.log().empty());  // posting writes no MSR: only the CPU itself does
+  EXPECT_TRUE(s.answer(lapic));
+  EXPECT_TRUE(s.answered());
+  EXPECT_TRUE(s.answer_status().ok());
+  EXPECT_TRUE(s.armed());
+  constexpr uint64_t kCyclesBoth = 0x0053'003c;
+  EXPECT_EQ(bank.log(), (std::vector<W>{
+                            wr(kLvtMsr, kLvtNmiMasked),
+                            wr(0x186, 0),
+                            wr(0x0c1, next_reload(ref, 1'000, 3'000)),
+                            wr(0x186, kCyclesBoth),
+                            rd(0x1d9, 0x1000),
+                            wr(0x1d9, 0x1000),  // the freeze bit, still set from before
+                            wr(0x38f, 0b1),
+                            wr(kLvtMsr, kLvtNmi),
+                        }));
+  // And its PMIs are answered again.
+  bank.clear_log();
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic), (OverflowSet{1}));
+  EXPECT_EQ(bank.writes(), (std::vector<W>{wr(0x0c1, next_reload(ref, 1'000, 3'000)), wr(0x390, 1), wr(0x38f, 0b1),
+                                           wr(kLvtMsr, kLvtNmi)}));
+  EXPECT_TRUE(bank.unknown().empty());
+}
+
+// A refused arm request (QEMU TCG: no PMU) is answered with the error and
+// leaves the LVT masked; a withdrawn request is never carried out.
+TEST(PmuSampling, HotplugArmRefusedAndWithdrawn) {
+  FakeMsrBank bank;
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> q;
+  q.init(pmu_of(kQemu), FakeMsr{&bank}, XorShift64(1, 3));
+  q.post(PmuRequest::kArm, {Event::kCycles, CountMode::kBoth, 10, 10});
+  EXPECT_TRUE(q.answer(lapic));
+  EXPECT_TRUE(q.answered());
+  EXPECT_EQ(q.answer_status().error(), base::Error::kUnsupported);
+  EXPECT_FALSE(q.armed());
+  EXPECT_EQ(bank.writes(), (std::vector<W>{wr(kLvtMsr, kLvtNmiMasked)}));
+
+  bank.clear_log();
+  q.post(PmuRequest::kArm, {Event::kCycles, CountMode::kBoth, 10, 10});
+  EXPECT_TRUE(q.withdraw());
+  EXPECT_FALSE(q.withdraw());  // nothing left to take back
+  EXPECT_FALSE(q.answer(lapic));
+  EXPECT_FALSE(q.answered());
+  EXPECT_TRUE(bank.log().empty());
+}
+
+// Skylake's LBR records: FROM 680H.., TO 6C0H.., LBR_INFO DC0H.. ([sdm4]).
+bool is_lbr_record_msr(uint32_t msr) { return (msr >= 0x680 && msr < 0x6e0) || (msr >= 0xdc0 && msr < 0xde0); }
+
+// With the LBR on (Skylake: 32 model-specific records, format 5,
+// mispredict in LBR_INFO, perfmon v4's streamlined freeze): arm enables it
+// after the counter, kernel branches only and frozen at each PMI; a PMI
+// reads the frozen stack before the acknowledgement (which clears LBR_FRZ)
+// and unfreezes after it; an NMI that is no PMI records no branch; disarm
+// disables it.
+TEST(PmuSampling, LbrReadFrozenAtEachPmi) {
+  const PmuInfo pmu = pmu_of(kSkylake);
+  const LbrInfo lbr = prof::testing::lbr_of(kSkylake, prof::testing::kSkylakePerfCapabilities);
+  ASSERT_EQ(lbr.kind, LbrKind::kModelSpecific);
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu, FakeMsr{&bank}, XorShift64(3, 0), &lbr);
+  EXPECT_TRUE(s.lbr_on());
+  ASSERT_TRUE(s.arm(lapic, {Event::kCycles, CountMode::kBoth, 100, 100}).ok());
+  const std::vector<W> w = bank.writes();
+  ASSERT_GE(w.size(), 4u);
+  // The filter, then DEBUGCTL.LBR with FREEZE_LBRS_ON_PMI beside the
+  // counters' freeze; the LVT is unmasked last.
+  EXPECT_EQ(w[w.size() - 3], wr(kMsrLbrSelect, kLbrSelectKernelOnly));
+  EXPECT_EQ(w[w.size() - 2], wr(kIa32Debugctl, 0x1000 | kDebugctlLbr | kDebugctlFreezeLbrsOnPmi));
+  EXPECT_EQ(w.back(), wr(kLvtMsr, kLvtNmi));
+
+  // A frozen stack: TOS 5, record i from 0xffffffff8010_0000+i to
+  // 0xffffffff8020_0000+i, every fourth mispredicted.
+  constexpr uint64_t kBit63 = uint64_t{1} << 63;
+  for (uint32_t i = 0; i < 32; ++i) {
+    bank.set(0x680 + i, 0xffff'ffff'8010'0000 + i);
+    bank.set(0x6c0 + i, 0xffff'ffff'8020'0000 + i);
+    bank.set(0xdc0 + i, i % 4 == 0 ? kBit63 : 0);
+  }
+  bank.set(kMsrLastbranchTos, 5);
+  bank.set(kIa32PerfGlobalStatus, 1 | kGlobalLbrFrz | kGlobalCtrFrz);
+  bank.clear_log();
+  SampleBranch br[kMaxSampleBranches];
+  size_t n = 99;
+  EXPECT_EQ(s.on_nmi(lapic, br, kMaxSampleBranches, &n), (OverflowSet{1}));
+  ASSERT_EQ(n, 32u);
+  for (size_t k = 0; k < 32; ++k) {
+    const uint32_t rec = (5 - static_cast<uint32_t>(k)) & 31;  // newest (TOS) first
+    EXPECT_EQ(br[k], (SampleBranch{0xffff'ffff'8010'0000 + rec, 0xffff'ffff'8020'0000 + rec, rec % 4 == 0})) << k;
+  }
+  const std::vector<W> log = bank.log();
+  size_t last_lbr_read = 0, ack = 0, unfreeze = 0;
+  for (size_t k = 0; k < log.size(); ++k) {
+    if (!log[k].write && is_lbr_record_msr(log[k].msr)) last_lbr_read = k;
+    if (log[k] == wr(0x390, 1 | kGlobalLbrFrz | kGlobalCtrFrz)) ack = k;
+    if (log[k] == wr(0x390, kGlobalLbrFrz)) unfreeze = k;
+  }
+  EXPECT_EQ(log[0], rd(kMsrLastbranchTos, 5));  // the stack before anything else
+  EXPECT_LT(last_lbr_read, ack);                // all of it before the acknowledgement
+  EXPECT_LT(ack, unfreeze);                     // and recording resumes after it
+  EXPECT_EQ(log.back(), wr(kLvtMsr, kLvtNmi));
+
+  // No overflow: the read is thrown away and nothing is unfrozen.
+  bank.set(kIa32PerfGlobalStatus, 0);
+  bank.clear_log();
+  EXPECT_EQ(s.on_nmi(lapic, br, kMaxSampleBranches, &n), (OverflowSet{0}));
+  EXPECT_EQ(n, 0u);
+  for (const W& a : bank.writes()) EXPECT_NE(a.msr, 0x390u);
+
+  // A smaller buffer takes the newest records only.
+  bank.set(kIa32PerfGlobalStatus, 1);
+  EXPECT_EQ(s.on_nmi(lapic, br, 3, &n), (OverflowSet{1}));
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(br[0].from, 0xffff'ffff'8010'0005u);
+
+  // Disarm (a CPU going offline too): the counter, then the LBR.
+  bank.set(kIa32PerfGlobalStatus, 0);
+  bank.clear_log();
+  s.disarm(lapic);
+  const std::vector<W> d = bank.writes();
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d.front(), wr(kLvtMsr, kLvtNmiMasked));
+  EXPECT_EQ(d.back(), wr(kIa32Debugctl, 0x1000));  // LBR and its freeze off, the counters' freeze kept
+  EXPECT_TRUE(bank.unknown().empty());
+}
+
+// Without the LBR, on_nmi's branch output says none, and the LBR MSRs are
+// never touched.
+TEST(PmuSampling, NoLbrNoBranches) {
+  FakeMsrBank bank;
+  bank.set(kIa32Debugctl, 0);
+  X2Lapic lapic(arch::X2apicMsr<FakeMsr>{FakeMsr{&bank}});
+  CpuPmuSampler<FakeMsr> s;
+  s.init(pmu_of(kSkylake), FakeMsr{&bank}, XorShift64(3, 0));
+  EXPECT_FALSE(s.lbr_on());
+  ASSERT_TRUE(s.arm(lapic, {Event::kCycles, CountMode::kBoth, 100, 100}).ok());
+  bank.set(kIa32PerfGlobalStatus, 1);
+  SampleBranch br[kMaxSampleBranches];
+  size_t n = 99;
+  EXPECT_EQ(s.on_nmi(lapic, br, kMaxSampleBranches, &n), (OverflowSet{1}));
+  EXPECT_EQ(n, 0u);
+  for (const W& a : bank.log())
+    EXPECT_FALSE(is_lbr_record_msr(a.msr) || a.msr == kMsrLastbranchTos) << std::hex << a.msr;
+}
+
 }  // namespace
 }  // namespace prof

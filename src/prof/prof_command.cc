@@ -9,6 +9,7 @@
 #include "src/prof/dump_format.h"
 #include "src/prof/function_tally.h"
 #include "src/prof/kernel_symbols.h"
+#include "src/prof/lbr.h"
 #include "src/prof/periodic_nmi.h"
 #include "src/prof/pmu_sampler.h"
 #include "src/prof/pmu_sampling.h"
@@ -86,14 +87,33 @@ void print_pmu_refusal(SampleEvent event) {
 bool start(const StrView* w, size_t n) {
   uint64_t hz = kSamplerDefaultHz;
   SampleEvent event = SampleEvent::kNmiTimer;
+  bool lbr = false;
   for (size_t i = 1; i < n; ++i) {
+    if (w[i] == StrView("lbr")) {
+      lbr = true;
+      continue;
+    }
     if (!parse_sample_event(w[i], &event) && (!parse_decimal(w[i], kPeriodicMaxHz, &hz) || hz < kPeriodicMinHz)) {
-      kprint("prof start: '{}' is neither a rate ({} to {} Hz) nor an event ({})\n", w[i], kPeriodicMinHz,
+      kprint("prof start: '{}' is neither a rate ({} to {} Hz), an event ({}) nor lbr\n", w[i], kPeriodicMinHz,
              kPeriodicMaxHz, kEvents);
       return false;
     }
   }
-  base::Status s = sampler_start(static_cast<uint32_t>(hz), event);
+  // The LBR first: where there is none (QEMU), that is the answer,
+  // whichever event was asked.
+  if (lbr && boot_lbr().kind == LbrKind::kNone) {
+    char why[128];
+    describe(boot_lbr(), why, sizeof why);
+    kprint("prof start: cannot record branches (lbr): LBR: {}\n", static_cast<const char*>(why));
+    return false;
+  }
+  if (lbr && !is_pmu_event(event)) {
+    kprint(
+        "prof start: lbr needs a PMU event (cycles, instructions, branch-misses, llc-misses): the stack is read "
+        "frozen at the counter's overflow\n");
+    return false;
+  }
+  base::Status s = sampler_start(static_cast<uint32_t>(hz), event, lbr);
   if (s.error() == base::Error::kBusy) {
     kprint("prof start: a profile is running (prof stop first)\n");
     return false;
@@ -120,8 +140,9 @@ bool start(const StrView* w, size_t n) {
     return false;
   }
   const SamplerStatus st = sampler_status();
-  kprint("prof: sampling {} CPUs at {} Hz (period {} ns) from {}{}{}\n", prof_cpus(), st.hz, st.period_ns,
-         source_name(st.event), is_pmu_event(st.event) ? " " : "", counted_name(st.event));
+  kprint("prof: sampling {} CPUs at {} Hz (period {} ns) from {}{}{}{}\n", prof_cpus(), st.hz, st.period_ns,
+         source_name(st.event), is_pmu_event(st.event) ? " " : "", counted_name(st.event),
+         st.lbr ? ", with the LBR stack" : "");
   return true;
 }
 
@@ -131,9 +152,9 @@ void print_status() {
     kprint("prof: no profile yet (prof start [HZ] [EVENT])\n");
     return;
   }
-  kprint("prof: {} at {} Hz from {}{}{}; {} samples kept, {} dropped\n", st.running ? "sampling" : "stopped", st.hz,
-         source_name(st.event), is_pmu_event(st.event) ? " " : "", counted_name(st.event), sampler_samples(),
-         sampler_dropped());
+  kprint("prof: {} at {} Hz from {}{}{}{}; {} samples kept, {} dropped\n", st.running ? "sampling" : "stopped", st.hz,
+         source_name(st.event), is_pmu_event(st.event) ? " " : "", counted_name(st.event),
+         st.lbr ? ", with the LBR stack" : "", sampler_samples(), sampler_dropped());
 }
 
 bool top(size_t rows) {
@@ -211,12 +232,12 @@ bool dump() {
   return true;
 }
 
-MONITOR_COMMAND(prof, "[start [HZ] [EVENT] | stop | top [N] | dump]",
+MONITOR_COMMAND(prof, "[start [HZ] [EVENT] [lbr] | stop | top [N] | dump]",
                 "profile every CPU: start (default 1000 Hz, EVENT nmi; or timer, or with a PMU cycles, instructions, "
-                "branch-misses, llc-misses), stop, top functions, dump the samples") {
-  StrView w[3];
+                "branch-misses, llc-misses; lbr adds each PMI's LBR stack), stop, top functions, dump the samples") {
+  StrView w[4];
   bool too_many = false;
-  const size_t n = split_words(args, w, 3, &too_many);
+  const size_t n = split_words(args, w, 4, &too_many);
   sched::MutexGuard guard(prof_lock);
   if (n == 0 && !too_many) {
     print_status();
@@ -235,7 +256,7 @@ MONITOR_COMMAND(prof, "[start [HZ] [EVENT] | stop | top [N] | dump]",
   if (!too_many && w[0] == StrView("top") && (n == 1 || parse_decimal(w[1], 100'000, &rows)) && n <= 2)
     return top(rows);
   if (!too_many && n == 1 && w[0] == StrView("dump")) return dump();
-  kprint("usage: prof [start [HZ] [EVENT] | stop | top [N] | dump] (HZ from {} to {}; EVENT one of {})\n",
+  kprint("usage: prof [start [HZ] [EVENT] [lbr] | stop | top [N] | dump] (HZ from {} to {}; EVENT one of {})\n",
          kPeriodicMinHz, kPeriodicMaxHz, kEvents);
   return false;
 }

@@ -39,6 +39,9 @@ void on_nmi(arch::TrapFrame& f) {
   // counters, which must run again whatever else this NMI does. NMIs
   // pending together arrive as one, so the flags below are still checked.
   const bool pmi = sampler_pmi(f);
+  // Another CPU arming or disarming this one's counter as it comes online
+  // or goes offline (pmu_sampler.h); the NMI may carry a tick too.
+  (void)pmu_sampler_answer();
   if (world_stopped_by_other(cpu.index)) park_stopped_cpu(f);
   if (const uint32_t request = p->snapshot_wanted.load(base::MemoryOrder::kAcquire); request != 0) {
     capture_snapshot(f, &p->snapshot);

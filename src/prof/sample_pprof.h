@@ -20,7 +20,7 @@ inline constexpr PprofValueType kKernelPeriodType = {"cpu", "nanoseconds"};
 struct PprofSampleStorage {
   uint64_t pcs[kMaxSamplePcs];
   int64_t values[2];
-  PprofLabel labels[3];
+  PprofLabel labels[5];
 };
 
 /// "thread", "interrupt" or "idle".
@@ -33,5 +33,17 @@ const char* sample_mode_name(SampleMode m);
 /// then names the caller's line, not the one after the call (or the next
 /// function, after a call that never returns).
 PprofSample to_pprof_sample(const Sample& s, int64_t period_ns, PprofSampleStorage* storage);
+
+/// Branch `i` of `s`'s LBR stack (i < s.n_branches) as a pprof sample of
+/// its own, the way a pprof user reads branches: a two-frame stack whose
+/// leaf is the branch target and whose caller is the branch instruction
+/// (from as is: it is the branch, not a return address), so the graph and
+/// `-peek` show each branch as an edge from -> to, and `-top` ranks
+/// targets (flat) and sources (cum). Values {1, 0}: a branch counts but
+/// stands for no CPU time, so time views are unchanged. Labels: s's cpu,
+/// thread and mode, kind=lbr and mispredicted=yes|no, so that
+/// `-tagfocus kind=lbr` shows the branches alone and `-tagignore kind=lbr`
+/// the sample counts without them.
+PprofSample to_pprof_branch_sample(const Sample& s, size_t i, PprofSampleStorage* storage);
 
 }  // namespace prof

@@ -1,6 +1,7 @@
 // SampleRing: one CPU's buffer of profiling samples, written by that CPU's
 // NMI (or timer) handler and drained by a reader thread. Samples have
-// variable length (a header and 1..kMaxSamplePcs program counters), so the
+// variable length (a header, 1..kMaxSamplePcs program counters and, when the
+// LBR is on, up to kMaxSampleBranches last branch records), so the
 // ring holds 64-bit words and a sample may straddle the end of the array.
 //
 // Contexts: push() from the CPU's sample handler only -- NMI included: it
@@ -25,6 +26,19 @@ struct SampleRingTestPeer;
 /// addresses").
 inline constexpr size_t kMaxSamplePcs = 33;
 
+/// The LBR stack a sample carries, newest branch first (issue 13: "plus
+/// the LBR stack when it is on"): 32, Skylake's model-specific depth; an
+/// architectural stack of 64 is cut to its newest 32.
+inline constexpr size_t kMaxSampleBranches = 32;
+
+/// One taken branch from the LBR stack (prof/lbr.h decodes the records).
+struct SampleBranch {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  bool mispredicted = false;
+  bool operator==(const SampleBranch&) const = default;
+};
+
 /// What the CPU was doing when the sample was taken.
 enum class SampleMode : uint8_t { kThread = 0, kInterrupt = 1, kIdle = 2 };
 
@@ -33,12 +47,14 @@ enum class SampleMode : uint8_t { kThread = 0, kInterrupt = 1, kIdle = 2 };
 ///   bit  2    the interrupted code ran in user mode (CPL 3)
 ///   bits 5:3  why the stack walk ended: WalkEnd + 1, 0 = no walk recorded
 ///   bit  6    pcs were cut to kMaxSamplePcs by push()
+///   bit  7    the record carries branches (set by push() when it has any)
 namespace sample_flags {
 inline constexpr uint16_t kModeMask = 0x3;
 inline constexpr uint16_t kUser = 1u << 2;
 inline constexpr int kWalkEndShift = 3;
 inline constexpr uint16_t kWalkEndMask = 0x7u << kWalkEndShift;
 inline constexpr uint16_t kTruncated = 1u << 6;
+inline constexpr uint16_t kBranches = 1u << 7;
 static_assert(static_cast<int>(kLastWalkEnd) + 1 <= 7, "WalkEnd + 1 must fit bits 5:3");
 
 constexpr uint16_t make(SampleMode mode, bool user) {
@@ -74,6 +90,8 @@ struct Sample {
   SampleHeader header;
   uint8_t n_pcs = 0;
   uint64_t pcs[kMaxSamplePcs] = {};
+  uint8_t n_branches = 0;  // 0 when the LBR was off
+  SampleBranch branches[kMaxSampleBranches] = {};
 };
 
 namespace internal {
@@ -82,18 +100,25 @@ namespace internal {
 //   [1] tid
 //   [2] timestamp
 //   [3 .. 3+n_pcs) pcs
+// and, when flags has kBranches:
+//   [b]  n_branches (bits 7:0) | mispredicted mask, bit i for branch i (63:32)
+//   [b+1 .. b+1+2*n_branches) from, to of each branch, newest first
 // n_pcs is in the first word so the reader knows the length after one load.
 inline constexpr size_t kSampleHeaderWords = 3;
 static_assert(kMaxSamplePcs <= 0xff, "n_pcs is an 8-bit field of the header word");
+static_assert(kMaxSampleBranches <= 32, "the mispredicted mask is 32 bits of the branch word");
+inline constexpr size_t kMaxBranchWords = 1 + 2 * kMaxSampleBranches;
 }  // namespace internal
 
 /// The largest record, in words.
-inline constexpr size_t kMaxSampleWords = internal::kSampleHeaderWords + kMaxSamplePcs;
+inline constexpr size_t kMaxSampleWords = internal::kSampleHeaderWords + kMaxSamplePcs + internal::kMaxBranchWords;
 
 template <size_t kWords>
 class SampleRing {
   static_assert(base::is_pow2(kWords), "capacity must be a power of two: indices wrap by masking");
-  static_assert(kWords >= kMaxSampleWords, "the ring must hold at least one largest sample");
+  // At least one largest sample without branches (tests use rings that
+  // small); the kernel's CpuRing holds thousands of the largest with them.
+  static_assert(kWords >= internal::kSampleHeaderWords + kMaxSamplePcs, "the ring must hold one largest stack");
 
  public:
   constexpr SampleRing() = default;
@@ -108,11 +133,14 @@ class SampleRing {
   static constexpr size_t capacity_words() { return kWords; }
 
   /// Producer (the CPU's sample handler) only. Appends a sample of `n` pcs
-  /// (cut to kMaxSamplePcs, with sample_flags::kTruncated set). False when the
+  /// (cut to kMaxSamplePcs, with sample_flags::kTruncated set) and
+  /// `n_branches` LBR records (the newest kMaxSampleBranches kept; none
+  /// for a sample without the LBR). False when the
   /// ring lacks room, or when called while another push() on this ring is
   /// in progress (an NMI landing in the timer-path sampler): the sample is
   /// dropped and counted, never written over unread data.
-  bool push(const SampleHeader& h, const uint64_t* pcs, size_t n) {
+  bool push(const SampleHeader& h, const uint64_t* pcs, size_t n, const SampleBranch* branches = nullptr,
+            size_t n_branches = 0) {
     // A second producer entering on the same CPU (the only way to get two:
     // the ring is per-CPU) would interleave its words with the first's.
     // Acquire/release keep our word stores inside the claimed window; only
@@ -126,7 +154,15 @@ class SampleRing {
       n = kMaxSamplePcs;
       flags |= sample_flags::kTruncated;
     }
-    const uint64_t words = internal::kSampleHeaderWords + n;
+    if (branches == nullptr || n_branches == 0) {
+      n_branches = 0;
+      flags &= static_cast<uint16_t>(~sample_flags::kBranches);
+    } else {
+      if (n_branches > kMaxSampleBranches) n_branches = kMaxSampleBranches;
+      flags |= sample_flags::kBranches;
+    }
+    const uint64_t branch_words = n_branches == 0 ? 0 : 1 + 2 * n_branches;
+    const uint64_t words = internal::kSampleHeaderWords + n + branch_words;
     // Relaxed: only the producer writes tail_.
     const uint64_t tail = tail_.load(base::MemoryOrder::kRelaxed);
     // Acquire pairs with pop()'s release of head_: words the reader has
@@ -139,6 +175,16 @@ class SampleRing {
       put(tail + 1, h.tid);
       put(tail + 2, h.timestamp);
       for (size_t i = 0; i < n; ++i) put(tail + internal::kSampleHeaderWords + i, pcs[i]);
+      if (n_branches != 0) {
+        const uint64_t b = tail + internal::kSampleHeaderWords + n;
+        uint64_t mispredicted = 0;
+        for (size_t i = 0; i < n_branches; ++i) {
+          if (branches[i].mispredicted) mispredicted |= uint64_t{1} << i;
+          put(b + 1 + 2 * i, branches[i].from);
+          put(b + 2 + 2 * i, branches[i].to);
+        }
+        put(b, n_branches | (mispredicted << 32));
+      }
       // Release publishes the words above: a reader that acquires the new
       // tail_ sees the whole record, never a slot's previous contents.
       tail_.store(tail + words, base::MemoryOrder::kRelease);
@@ -230,7 +276,18 @@ class SampleRing {
     out->header.timestamp = get(at + 2);
     out->n_pcs = static_cast<uint8_t>(n);
     for (size_t i = 0; i < n; ++i) out->pcs[i] = get(at + internal::kSampleHeaderWords + i);
-    return internal::kSampleHeaderWords + n;
+    out->n_branches = 0;
+    if ((out->header.flags & sample_flags::kBranches) == 0) return internal::kSampleHeaderWords + n;
+    const uint64_t b = at + internal::kSampleHeaderWords + n;
+    ASSERT_MSG(b < tail, "sample record longer than its ring allows");
+    const uint64_t bw = get(b);
+    const size_t nb = static_cast<uint8_t>(bw);
+    ASSERT_MSG(nb >= 1 && nb <= kMaxSampleBranches && b + 1 + 2 * nb <= tail,
+               "sample record's branches longer than its ring allows");
+    for (size_t i = 0; i < nb; ++i)
+      out->branches[i] = SampleBranch{get(b + 1 + 2 * i), get(b + 2 + 2 * i), ((bw >> (32 + i)) & 1) != 0};
+    out->n_branches = static_cast<uint8_t>(nb);
+    return internal::kSampleHeaderWords + n + 1 + 2 * nb;
   }
   uint64_t get(uint64_t index) const { return words_[index & kMask]; }
 

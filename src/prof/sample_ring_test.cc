@@ -341,5 +341,48 @@ void stress(uint64_t start) {
 TEST(SampleRing, TwoThreadStress) { stress(0); }
 TEST(SampleRing, TwoThreadStressAcrossTheCounterWrap) { stress(~uint64_t{0} - 100'000); }
 
+// LBR stacks ride along: from, to and the mispredicted bit of each branch
+// come back in order, also across the end of the array; more than
+// kMaxSampleBranches keep the newest; a sample without any carries none
+// (and no kBranches flag, whatever the caller's flags said).
+TEST(SampleRing, BranchesRoundTripAcrossTheEnd) {
+  SampleRing<256> r;
+  SampleBranch br[kMaxSampleBranches + 3];
+  for (size_t i = 0; i < kMaxSampleBranches + 3; ++i)
+    br[i] = SampleBranch{0xffff'ffff'8010'0000 + 16 * i, 0xffff'ffff'8020'0000 + 16 * i, i % 3 == 1};
+  const uint64_t pcs[2] = {0xffff'ffff'8000'1000, 0xffff'ffff'8000'2000};
+  Sample s;
+  // Rounds of growing records walk the straddle point through every offset.
+  for (int round = 0; round < 40; ++round) {
+    const size_t nb = 1 + static_cast<size_t>(round) % (kMaxSampleBranches + 3);
+    SampleHeader h = header_for(static_cast<uint64_t>(round));
+    ASSERT_TRUE(r.push(h, pcs, 2, br, nb));
+    ASSERT_TRUE(r.push(h, pcs, 1));  // and one without, between them
+    ASSERT_TRUE(r.pop(&s));
+    const size_t kept = nb > kMaxSampleBranches ? kMaxSampleBranches : nb;
+    ASSERT_EQ(s.n_pcs, 2u);
+    EXPECT_EQ(s.pcs[1], pcs[1]);
+    ASSERT_EQ(s.n_branches, kept) << "round " << round;
+    EXPECT_NE(s.header.flags & sample_flags::kBranches, 0);
+    for (size_t i = 0; i < kept; ++i) EXPECT_EQ(s.branches[i], br[i]) << "round " << round << " branch " << i;
+    ASSERT_TRUE(r.pop(&s));
+    EXPECT_EQ(s.n_branches, 0u);
+    EXPECT_EQ(s.n_pcs, 1u);
+    EXPECT_EQ(s.header.flags & sample_flags::kBranches, 0);
+  }
+  SampleHeader flagged = header_for(1);
+  flagged.flags |= sample_flags::kBranches;
+  ASSERT_TRUE(r.push(flagged, pcs, 1, br, 0));
+  ASSERT_TRUE(r.pop(&s));
+  EXPECT_EQ(s.n_branches, 0u);
+  EXPECT_EQ(s.header.flags & sample_flags::kBranches, 0);
+  EXPECT_TRUE(r.empty());
+  // A full-size record fits a ring of kMaxSampleWords exactly.
+  SampleRing<128> small;
+  uint64_t many[kMaxSamplePcs] = {};
+  ASSERT_TRUE(small.push(header_for(2), many, kMaxSamplePcs, br, kMaxSampleBranches));
+  EXPECT_EQ(small.used_words(), kMaxSampleWords);
+}
+
 }  // namespace
 }  // namespace prof

@@ -17,6 +17,7 @@
 #include "src/prof/pmu_sampler.h"
 #include "src/prof/pmu_sampling.h"
 #include "src/prof/watchdog.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/thread.h"
 
 namespace prof {
@@ -31,10 +32,12 @@ constinit base::Atomic<uint32_t> source{kOff};
 constinit uint32_t rate_hz = 0;
 constinit uint64_t rate_period_ns = 0;
 constinit SampleEvent rate_event = SampleEvent::kNmiTimer;
+constinit bool rate_lbr = false;
 constinit bool have_rings = false;
 
 // One sample of the context `f` interrupted, into this CPU's ring.
-void take_sample(const arch::TrapFrame& f, SampleEvent event) {
+void take_sample(const arch::TrapFrame& f, SampleEvent event, const SampleBranch* branches = nullptr,
+                 size_t n_branches = 0) {
   arch::PerCpu& cpu = arch::this_cpu();
   CpuProf* p = cpu.prof;
   if (p == nullptr || p->ring == nullptr) return;
@@ -48,7 +51,7 @@ void take_sample(const arch::TrapFrame& f, SampleEvent event) {
   h.timestamp = arch::nanotime();
   h.flags = sample_flags::with_walk_end(sample_flags::make(interrupted_mode(cpu, pcs, n), (f.cs & 3) == 3), end);
   h.event = static_cast<uint8_t>(event);
-  (void)p->ring->push(h, pcs, n);
+  (void)p->ring->push(h, pcs, n, branches, n_branches);
 }
 
 // The timer path: the PIT's interrupt on the boot CPU, passed on by IPI.
@@ -56,7 +59,8 @@ void on_prof_timer(arch::TrapFrame& f) {
   arch::lapic_eoi();
   if (source.load(base::MemoryOrder::kAcquire) != kTimerPath) return;
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
-    if (arch::ap_is_online(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
+    // Not to an offline CPU: it halts by design and takes no samples.
+    if (arch::ap_is_online(cpu) && !sched::cpu_is_offline(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
   }
   take_sample(f, SampleEvent::kTimer);
 }
@@ -97,10 +101,11 @@ void sampler_init() {
   arch::set_trap_handler(arch::kVectorIpiProfTick, on_prof_tick_ipi);
 }
 
-base::Status sampler_start(uint32_t hz, SampleEvent event) {
+base::Status sampler_start(uint32_t hz, SampleEvent event, bool lbr) {
   if (source.load(base::MemoryOrder::kAcquire) != kOff) return base::Error::kBusy;
   if (hz < kPeriodicMinHz || hz > kPeriodicMaxHz) return base::Error::kInvalidArgument;
   const bool pmu = is_pmu_event(event);
+  if (lbr && !pmu) return base::Error::kInvalidArgument;
   if (pmu ? pmu_sampler_unavailable(pmu_event(event)) != nullptr : periodic_nmi_unavailable() != nullptr)
     return base::Error::kUnsupported;
   if (base::Status s = ensure_rings(); !s.ok()) return s;
@@ -112,12 +117,13 @@ base::Status sampler_start(uint32_t hz, SampleEvent event) {
   }
   rate_hz = hz;
   rate_event = event;
+  rate_lbr = lbr;
   if (pmu) {
     // The periodic NMI stays at the watchdog's rate; the counters' NMIs
     // sample. Published first: a CPU samples from its first PMI.
     rate_period_ns = 1'000'000'000 / hz;  // the mean reload is the event's assumed rate / hz
     source.store(kPmu, base::MemoryOrder::kRelease);
-    if (base::Status s = pmu_sampler_start(pmu_event(event), hz); !s.ok()) {
+    if (base::Status s = pmu_sampler_start(pmu_event(event), hz, lbr); !s.ok()) {
       source.store(kOff, base::MemoryOrder::kRelease);
       return s;
     }
@@ -168,6 +174,7 @@ SamplerStatus sampler_status() {
   s.hz = rate_hz;
   s.period_ns = rate_period_ns;
   s.have_profile = have_rings;
+  s.lbr = rate_lbr;
   return s;
 }
 
@@ -196,9 +203,12 @@ void sampler_nmi_tick(const arch::TrapFrame& f) {
 }
 
 bool sampler_pmi(const arch::TrapFrame& f) {
-  if (!pmu_sampler_nmi()) return false;
+  // On this NMI stack (8 KiB): 32 branches are 768 bytes.
+  SampleBranch branches[kMaxSampleBranches];
+  size_t n_branches = 0;
+  if (!pmu_sampler_nmi(branches, kMaxSampleBranches, &n_branches)) return false;
   // A PMI after prof stop began (the counter disarmed next) samples nothing.
-  if (source.load(base::MemoryOrder::kAcquire) == kPmu) take_sample(f, rate_event);
+  if (source.load(base::MemoryOrder::kAcquire) == kPmu) take_sample(f, rate_event, branches, n_branches);
   return true;
 }
 

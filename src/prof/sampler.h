@@ -28,14 +28,18 @@ struct SamplerStatus {
   uint32_t hz = 0;            // asked for
   uint64_t period_ns = 0;     // what the PIT gives
   bool have_profile = false;  // rings exist (a profile was started)
+  bool lbr = false;           // samples carry the LBR stack
 };
 
 /// Starts a profile at `hz` per CPU from `event`'s source, emptying the
 /// rings. kInvalidArgument for a rate out of range (or, for a PMU event,
 /// no TSC rate to scale it), kUnsupported when the source is unavailable
 /// (periodic_nmi_unavailable, or pmu_sampler_unavailable for a PMU event), kOutOfMemory when the rings cannot be had,
-/// kBusy when a profile runs. Thread context.
-base::Status sampler_start(uint32_t hz, SampleEvent event);
+/// kBusy when a profile runs. With `lbr`, each sample also carries the
+/// LBR stack, read frozen at the PMI: a PMU event only (kInvalidArgument
+/// otherwise), kUnsupported where there is no LBR (pmu_sampler.h's
+/// boot_lbr() says why). Thread context.
+base::Status sampler_start(uint32_t hz, SampleEvent event, bool lbr = false);
 
 /// Stops the profile (the samples stay). False if none ran. Thread context.
 bool sampler_stop();

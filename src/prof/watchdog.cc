@@ -30,6 +30,10 @@ void watchdog_check(const arch::TrapFrame& f) {
   if (limit_tsc == 0) return;
   arch::PerCpu& cpu = arch::this_cpu();
   CpuProf* p = cpu.prof;
+  // Back from offline: the tick count it last saw is from before it went.
+  if (p->watchdog_restart.load(base::MemoryOrder::kRelaxed) != 0 &&
+      p->watchdog_restart.exchange(0, base::MemoryOrder::kRelaxed) != 0)
+    p->watchdog = WatchdogState{};
   const uint64_t now = arch::rdtsc();
   const uint64_t ticks = __atomic_load_n(&cpu.timer_ticks, __ATOMIC_RELAXED);
   const uint64_t since = p->watchdog.progress_tsc;

@@ -17,24 +17,26 @@ int32_t as_signed(uint32_t v) { return static_cast<int32_t>(v); }
 
 void print_accounting() {
   const ResSnapshot s = res_snapshot();
-  arch::kprint("class   size       live  cpu credit   reserved  outside\n");
+  arch::kprint("class   size       live  cpu credit   reserved     parked  outside\n");
   for (unsigned c = 0; c < kObjsClasses; ++c) {
-    arch::kprint("{:5} {:6} {:10} {:11} {:10} {:8}\n", c, mm::heap_class(c).size, s.live[c], s.cpu_credit[c],
-                 s.reserved[c], as_signed(s.outside[c]));
+    arch::kprint("{:5} {:6} {:10} {:11} {:10} {:10} {:8}\n", c, mm::heap_class(c).size, s.live[c], s.cpu_credit[c],
+                 s.reserved[c], s.parked[c], as_signed(s.outside[c]));
   }
   arch::kprint(
       "maximum {} bytes; budget left {}; live {}; cpu credit {}; reserved {} in {} reservations; "
-      "outside-reservation credit {}\n",
+      "parked {} in {} threads; outside-reservation credit {}\n",
       s.max_bytes, s.budget_bytes, s.live_bytes, mm::class_counts_bytes(s.cpu_credit),
-      mm::class_counts_bytes(s.reserved), s.reservations, s.outside_credit_bytes);
+      mm::class_counts_bytes(s.reserved), s.reservations, mm::class_counts_bytes(s.parked), s.parked_threads,
+      s.outside_credit_bytes);
   const int64_t drift = s.accounted_bytes() - s.max_bytes;
   arch::kprint("accounted {} bytes ({}; exact when quiescent)\n", s.accounted_bytes(),
                drift == 0 ? "= maximum" : "differs from the maximum while allocations run");
   arch::kprint(
-      "reserves {}, robs {}, flushes {}, waits {} ({} us), timeouts {}, out of memory {}, cancels {}, "
-      "drains {}, evicted {} bytes, overruns {}\n",
-      s.reserves, s.robs, s.flushes, s.global.waits, s.global.wait_ns / 1000, s.global.timeouts, s.global.out_of_memory,
-      s.global.cancels, s.global.drains, s.global.evicted_bytes, s.overruns);
+      "reserves {} ({} from parked credit), robs {}, flushes {}, waits {} ({} us), timeouts {}, out of memory {}, "
+      "cancels {}, drains {} (parkings reclaimed {}), evicted {} bytes, overruns {}\n",
+      s.reserves, s.parked_reserves, s.robs, s.flushes, s.global.waits, s.global.wait_ns / 1000, s.global.timeouts,
+      s.global.out_of_memory, s.global.cancels, s.global.drains, s.global.parked_reclaims, s.global.evicted_bytes,
+      s.overruns);
 }
 
 void print_sites() {

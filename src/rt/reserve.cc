@@ -57,6 +57,27 @@ constinit GlobalResStats global;
 
 void add_relaxed(uint64_t& field, uint64_t n) { __atomic_fetch_add(&field, n, __ATOMIC_RELAXED); }
 
+// The limits a parking of `site` left in the account, cleared (the rest
+// of the account is zero already: it was released untouched).
+void clear_parked_limits(mm::HeapCharge& acct, const ReserveSite& site) {
+  for (uint32_t i = 0; i < site.sparse_count; ++i) acct.limit[site.sparse_cls[i]] = 0;
+}
+
+// The exit hook (sched::set_parked_exit_hook): an exiting thread's parked
+// credit back to the budget, its account clean for the descriptor's next
+// thread, and its count of parked reserves kept.
+void give_back_at_exit(sched::Thread* t) {
+  if (!internal::parked_of(t).empty()) {
+    const auto taken = ParkedCredit<ReserveSite>::decode(internal::parked_of(t).take());
+    if (taken.credit) mm::heap_budget().give(static_cast<int64_t>(mm::class_counts_bytes(taken.site->want)));
+    clear_parked_limits(t->reservation, *taken.site);
+  }
+  if (t->reserve_parked_hits != 0) {
+    add_relaxed(global.parked_hits_exited, t->reserve_parked_hits);
+    t->reserve_parked_hits = 0;
+  }
+}
+
 void register_site(ReserveSite& site) {
   if (__atomic_load_n(&site.registered, __ATOMIC_ACQUIRE) != 0) return;
   uint32_t expected = 0;
@@ -68,8 +89,12 @@ void register_site(ReserveSite& site) {
   // Listed: the sparse fast path may now skip registering. Not with fault
   // injection armed (armed before mm starts, so before any site): the
   // vector path decides fail.reserve.
-  if (site.sparse_count != 0 && site.sparse_count <= ReserveSite::kSparseMax && !mm::fail_armed())
+  if (site.sparse_count != 0 && site.sparse_count <= ReserveSite::kSparseMax && !mm::fail_armed()) {
+    // Only a sparse reservation parks credit in its thread: from here on,
+    // a thread that exits must give its parking back.
+    sched::set_parked_exit_hook(give_back_at_exit);
     __atomic_store_n(&site.sparse_n, site.sparse_count, __ATOMIC_RELEASE);
+  }
 }
 
 // Makes `t` charge the reservation just started in t->reservation.
@@ -116,10 +141,19 @@ void drain_this_cpu(void*) { (void)drain_this_cpu_now(); }
 
 }  // namespace
 
-// Every active CPU drains itself: a thread pinned to each, joined. CPUs
-// that are offline (or where no thread can be made) keep what they hold.
+// Every thread's parked credit is reclaimed, and every active CPU drains
+// itself: a thread pinned to each, joined. CPUs that are offline (or where
+// no thread can be made) keep what they hold. A thread that parks after
+// the walk passed it keeps that parking until the next drain (a waiter
+// drains again every kReclaimEveryNs), as a CPU keeps what a release gives
+// it after its drain.
 void internal::drain_all_cpus() {
   add_relaxed(global.drains, 1);
+  // Threads' parkings first (a walk under the thread-list lock: a
+  // compare-exchange and a budget add each). The word is the one field a
+  // reclaimer writes, by its protocol, hence the const_cast.
+  (void)sched::for_each_thread(
+      [](const sched::Thread& t, void*) { (void)reclaim_parked(const_cast<sched::Thread*>(&t)); }, nullptr);
   const uint32_t n = sched::sched_cpus();
   const uint32_t self = sched::current()->last_cpu;
   for (uint32_t cpu = 0; cpu < n; ++cpu) {
@@ -219,6 +253,87 @@ void internal::sparse_untake(CpuCredit& cc, mm::HeapCharge& acct, const ReserveS
 }
 
 void internal::flush_above_keep(CpuCredit& cc) { (void)flush_above(cc, kKeepLimit); }
+
+// With interrupts off, so that the credit lands on the CPU whose credit
+// block this is; to the budget instead while someone waits, where a
+// waiter can find it.
+void internal::unpark(sched::Thread* t, uintptr_t word) {
+  const auto taken = ParkedCredit<ReserveSite>::decode(word);
+  const ReserveSite& site = *taken.site;
+  const uint64_t irq = arch::irq_save();
+  if (taken.credit) {
+    if (waiting.load(MemoryOrder::kRelaxed) != 0) {
+      mm::heap_budget().give(static_cast<int64_t>(mm::class_counts_bytes(site.want)));
+    } else {
+      CpuCredit& cc = this_credit();
+      bool over_keep = false;
+      for (uint32_t i = 0; i < site.sparse_count; ++i) {
+        const unsigned c = site.sparse_cls[i];
+        cc.avail[c] += site.sparse_cnt[i];
+        over_keep |= cc.avail[c] > kKeepLimit[c];
+      }
+      if (over_keep) flush_above_keep(cc);
+    }
+  }
+  clear_parked_limits(t->reservation, site);
+  arch::irq_restore(irq);
+}
+
+uint64_t internal::reclaim_parked(sched::Thread* t) {
+  ReserveSite* site = parked_of(t).reclaim();
+  if (site == nullptr) return 0;
+  const uint64_t bytes = mm::class_counts_bytes(site->want);
+  mm::heap_budget().give(static_cast<int64_t>(bytes));
+  add_relaxed(global.parked_reclaims, 1);
+  return bytes;
+}
+
+// The sparse take, once reserve_parked found no parking of this site (and
+// settled any other). Interrupts off from the waiting test on: this CPU's
+// credit is ours alone (only its own threads and drains, which also run
+// with interrupts off here, touch it), and no switch or migration can
+// come between the classes. Each class is compared and taken in one pass;
+// a short one undoes the earlier ones (out of line) before anything else
+// can see them, so the take is whole or nothing, as objs_take's.
+bool Reservation::reserve_sparse(ReserveSite& site) {
+  const uint32_t n = __atomic_load_n(&site.sparse_n, __ATOMIC_ACQUIRE);
+  sched::Thread* t = sched::current();
+  if (n == 0 || t->heap_charge != nullptr || t->reserve_cancelled.load(MemoryOrder::kRelaxed) != 0) return false;
+  const uint64_t irq = arch::irq_save();
+  if (waiting.load(MemoryOrder::kRelaxed) != 0) {
+    arch::irq_restore(irq);
+    return false;
+  }
+  CpuCredit& cc = this_credit();
+  mm::HeapCharge& acct = t->reservation;
+  for (uint32_t i = 0; i < n; ++i) {
+    const unsigned c = site.sparse_cls[i];
+    const uint32_t k = site.sparse_cnt[i];
+    // Subtract, and undo on a borrow: the same as compare-then-subtract
+    // with interrupts off, one memory operation shorter.
+    if (__builtin_expect(__builtin_sub_overflow(cc.avail[c], k, &cc.avail[c]), 0)) {
+      cc.avail[c] += k;
+      internal::sparse_untake(cc, acct, site, i);
+      arch::irq_restore(irq);
+      return false;
+    }
+    acct.limit[c] = k;  // the rest of the account is zero already
+  }
+  ++cc.reserves;
+  t->heap_charge = &acct;
+  asm volatile("movq %0, %%gs:%c1" ::"r"(&acct), "i"(__builtin_offsetof(arch::PerCpu, heap_charge)) : "memory");
+  arch::irq_restore(irq);
+  state_ = kSparse;
+  return true;
+}
+
+// An explicit want starts the account whole: credit parked in it goes to
+// this CPU first (the site constructor's reserve_parked does the same).
+void Reservation::reserve_want(const Objs& want, ReserveWait wait) {
+  sched::Thread* t = sched::current();
+  if (__builtin_expect(!internal::parked_of(t).empty(), 0)) internal::unpark(t, internal::parked_of(t).take());
+  reserve_vector(want, wait);
+}
 
 // The vector path: a site seen before, no cancel pending, no reservation
 // held (nesting saves it first), nobody waiting ahead, and this CPU's

@@ -11,7 +11,11 @@
 //    a few classes a compare of just those: see Reservation); refilled by
 //    robbing the budget class by class, and flushed back above a limit or
 //    when someone waits;
-//  - the reservations of running operations, in their threads' blocks.
+//  - the reservations of running operations, in their threads' blocks;
+//  - credit parked in a thread between reservations of one sparse site
+//    (parked_credit.h): its account keeps the site's limits, so the next
+//    reservation of that site only installs it. Reclaimed for waiters,
+//    drains, set_max_heap and cancel_reserve, and given back at exit.
 //
 // A reserve the budget cannot cover first asks the registered caches to
 // shrink (evictable.h) and the other CPUs to flush their credit, then waits
@@ -28,6 +32,7 @@
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/rt/objs.h"
+#include "src/rt/parked_credit.h"
 #include "src/rt/reserve_stats.h"
 #include "src/sched/thread.h"
 
@@ -101,16 +106,22 @@ struct ReserveWait {
 /// allocations are charged to it alone, and the outer one resumes, with
 /// its own counts, when it ends.
 ///
-/// Two ways in, both lock-free on this CPU's credit:
-///  - sparse (inline, the common case): a registered site whose want names
+/// Three ways in, all lock-free:
+///  - parked (inline, the common case): the thread's last reservation was
+///    of the same sparse site, released untouched; it parked the credit in
+///    the thread instead of giving it back (release_sparse), so this one
+///    takes the parking word back with one exchange and installs the
+///    account, which still holds the site's limits: no class is touched.
+///    Its release parks again. Migration does not matter: the credit is the
+///    thread's, not a CPU's.
+///  - sparse (out of line): a registered site whose want names
 ///    at most kSparseMax classes, no reservation held, no cancel pending,
 ///    nobody waiting: those classes are compared and taken one by one with
 ///    interrupts off, and written into the thread's account, which is kept
 ///    all zero between reservations (release clears what it touched), so
 ///    nothing else needs writing. Its release, when the account is
 ///    untouched (`touched` and `overruns` zero: nothing allocated or freed,
-///    so used and peak are still zero), gives those classes back the same
-///    way.
+///    so used and peak are still zero) and nobody waits, parks it.
 ///  - vector (dense wants, an explicit want, nesting): one fused objs_take
 ///    compares all classes and starts the account; release settles it with
 ///    objs_give. Both fall back to the slow path (robbing the budget,
@@ -119,9 +130,13 @@ class Reservation {
  public:
   /// Reserves `site.want`, or `want`.
   [[gnu::always_inline]] explicit Reservation(ReserveSite& site, ReserveWait wait = {}) : site_(&site) {
-    if (__builtin_expect(!reserve_sparse(site), 0)) reserve_vector(site.want, wait);
+    if (__builtin_expect(reserve_parked(site), 1)) return;
+    // Not parked: the sparse take when the site allows it (registered, a
+    // few classes), else the vector path.
+    if (__atomic_load_n(&site.sparse_n, __ATOMIC_ACQUIRE) != 0 && reserve_sparse(site)) return;
+    reserve_vector(site.want, wait);
   }
-  Reservation(ReserveSite& site, const Objs& want, ReserveWait wait = {}) : site_(&site) { reserve_vector(want, wait); }
+  Reservation(ReserveSite& site, const Objs& want, ReserveWait wait = {}) : site_(&site) { reserve_want(want, wait); }
   [[gnu::always_inline]] ~Reservation() { release(); }
   Reservation(const Reservation&) = delete;
   Reservation& operator=(const Reservation&) = delete;
@@ -139,7 +154,7 @@ class Reservation {
     if (state_ != kNone) release_slow();
   }
 
-  /// Whether it was granted by the sparse fast path (for tests).
+  /// Whether it was granted by the sparse or the parked path (for tests).
   bool sparse() const { return state_ == kSparse; }
 
   /// For a reserve that waited and was granted: its place among all such
@@ -150,7 +165,9 @@ class Reservation {
  private:
   enum State : uint8_t { kNone, kSparse, kVector };
 
-  [[gnu::always_inline]] inline bool reserve_sparse(ReserveSite& site);
+  [[gnu::always_inline]] inline bool reserve_parked(ReserveSite& site);
+  bool reserve_sparse(ReserveSite& site);
+  void reserve_want(const Objs& want, ReserveWait wait);
   [[gnu::always_inline]] inline bool release_sparse();
   [[gnu::noinline]] bool injected_failure();
   void reserve_vector(const Objs& want, ReserveWait wait);
@@ -217,81 +234,78 @@ inline constexpr Objs kKeepLimit = make_keep_limit();
 
 ReserveSite* sites_head();
 /// Has every active CPU give its credit (rt's and its heap account's) back
-/// to the budget; what a reserve does before it waits. Tests use it to
-/// start from a known budget. Thread context.
+/// to the budget, and every thread its parked credit; what a reserve does
+/// before it waits. Tests use it to start from a known budget. Thread
+/// context.
 void drain_all_cpus();
+
+/// The calling thread's parking word (parked_credit.h).
+inline ParkedCredit<ReserveSite> parked_of(sched::Thread* t) { return ParkedCredit<ReserveSite>(t->reserve_parked); }
+/// Settles what a take of the calling thread's parking word returned
+/// (`word`, not the site the caller wants): credit still parked goes to
+/// this CPU, and the account's limits of its site are cleared, so the
+/// account is all zero again. Thread context.
+[[gnu::noinline]] void unpark(sched::Thread* t, uintptr_t word);
+/// Takes `t`'s parked credit back to the budget, if it has any; returns
+/// its bytes. Any thread (and `t` may be running); thread context.
+uint64_t reclaim_parked(sched::Thread* t);
 }  // namespace internal
 
-// The sparse take. Interrupts off from the waiting test on: this CPU's
-// credit is ours alone (only its own threads and drains, which also run
-// with interrupts off here, touch it), and no switch or migration can
-// come between the classes. Each class is compared and taken in one pass;
-// a short one undoes the earlier ones (out of line) before anything else
-// can see them, so the take is whole or nothing, as objs_take's.
-inline bool Reservation::reserve_sparse(ReserveSite& site) {
-  const uint32_t n = __atomic_load_n(&site.sparse_n, __ATOMIC_ACQUIRE);
+// The parked path: no interrupts off, no per-CPU state read, and nothing
+// but the thread's own block and its CPU block written. The exchange
+// makes the credit ours (a reclaimer can no longer get it) before the
+// account is used; the cancel flag is read after it, so a cancel_reserve
+// that this reserve does not see came after it, and hits the next one.
+// Preemption may come between the two stores: a switch installs
+// t->heap_charge in whichever CPU block we resume on, and the second store
+// writes the same value from a register, so every CPU block ends right.
+// (Interrupt handlers charge their CPU's own account: see trap.cc.)
+inline bool Reservation::reserve_parked(ReserveSite& site) {
   sched::Thread* t = sched::current();
-  if (n == 0 || t->heap_charge != nullptr || t->reserve_cancelled.load(base::MemoryOrder::kRelaxed) != 0) return false;
-  const uint64_t irq = arch::irq_save();
-  if (internal::waiting.load(base::MemoryOrder::kRelaxed) != 0) {
-    arch::irq_restore(irq);
+  const uintptr_t word = internal::parked_of(t).take();
+  if (__builtin_expect(word != reinterpret_cast<uintptr_t>(&site), 0) ||
+      __builtin_expect(t->reserve_cancelled.load(base::MemoryOrder::kRelaxed) != 0, 0)) {
+    if (word != 0) internal::unpark(t, word);
     return false;
   }
-  CpuCredit& cc = internal::this_credit();
-  mm::HeapCharge& acct = t->reservation;
-  for (uint32_t i = 0; i < n; ++i) {
-    const unsigned c = site.sparse_cls[i];
-    const uint32_t k = site.sparse_cnt[i];
-    // Subtract, and undo on a borrow: the same as compare-then-subtract
-    // with interrupts off, one memory operation shorter.
-    if (__builtin_expect(__builtin_sub_overflow(cc.avail[c], k, &cc.avail[c]), 0)) {
-      cc.avail[c] += k;
-      internal::sparse_untake(cc, acct, site, i);
-      arch::irq_restore(irq);
-      return false;
-    }
-    acct.limit[c] = k;  // the rest of the account is zero already
-  }
-  ++cc.reserves;
-  t->heap_charge = &acct;
-  asm volatile("movq %0, %%gs:%c1" ::"r"(&acct), "i"(__builtin_offsetof(arch::PerCpu, heap_charge)) : "memory");
-  arch::irq_restore(irq);
+  mm::HeapCharge* acct = &t->reservation;
+  t->heap_charge = acct;
+  asm volatile("movq %0, %%gs:%c1" ::"r"(acct), "i"(__builtin_offsetof(arch::PerCpu, heap_charge)) : "memory");
+  ++t->reserve_parked_hits;
   state_ = kSparse;
   return true;
 }
 
-// The sparse release of an untouched account: its limit holds exactly the
+// The release of an untouched sparse account: its limit holds exactly the
 // site's sparse counts, and used and peak are zero (see HeapCharge::
-// touched), so what goes back is those counts, the account is clean again
-// once they are zeroed, and no peak can be new. Anything else (touched,
-// overrun, someone waiting) takes release_slow.
+// touched), so it is parked as it stands, for the next reservation of the
+// site (see reserve_parked), unless someone waits for credit (a pending
+// cancel is seen by the next reserve). Anything else takes release_slow.
+//
+// No interrupts off: after t->heap_charge is cleared, this CPU's own
+// account must go into the CPU block, a load and a store that a migration
+// could separate (storing the old CPU's account into the new one's block).
+// So the store is checked against the CPU we are on after it, and redone
+// if that moved: a wrong value is then visible only to interrupt handlers,
+// which charge their CPU's own account regardless (trap.cc), and a switch
+// rewrites the block of every CPU we leave or arrive on.
 inline bool Reservation::release_sparse() {
   sched::Thread* t = sched::current();
-  mm::HeapCharge& acct = t->reservation;
-  const ReserveSite& site = *site_;
-  const uint32_t n = site.sparse_n;
-  const uint64_t irq = arch::irq_save();
-  if (__builtin_expect((acct.touched | acct.overruns | internal::waiting.load(base::MemoryOrder::kRelaxed)) != 0, 0)) {
-    arch::irq_restore(irq);
+  const mm::HeapCharge& acct = t->reservation;
+  if (__builtin_expect((acct.touched | acct.overruns | internal::waiting.load(base::MemoryOrder::kRelaxed)) != 0, 0))
     return false;
-  }
-  CpuCredit& cc = internal::this_credit();
-  bool over_keep = false;
-  for (uint32_t i = 0; i < n; ++i) {
-    const unsigned c = site.sparse_cls[i];
-    const uint32_t a = cc.avail[c] + site.sparse_cnt[i];
-    cc.avail[c] = a;
-    acct.limit[c] = 0;
-    if (__builtin_expect(a > internal::kKeepLimit[c], 0)) over_keep = true;
-  }
   t->heap_charge = nullptr;
+  uint64_t scratch;
   asm volatile(
-      "movq %%gs:%c0, %%rax\n\t"
-      "movq %%rax, %%gs:%c1" ::"i"(__builtin_offsetof(arch::PerCpu, heap_cpu_charge)),
-      "i"(__builtin_offsetof(arch::PerCpu, heap_charge))
-      : "rax", "memory");
-  if (__builtin_expect(over_keep, 0)) internal::flush_above_keep(cc);
-  arch::irq_restore(irq);
+      "1:\n\t"
+      "movq %%gs:%c1, %0\n\t"
+      "movq %0, %%gs:%c2\n\t"
+      "cmpq %%gs:%c1, %0\n\t"
+      "jne 1b"
+      : "=&r"(scratch)
+      : "i"(__builtin_offsetof(arch::PerCpu, heap_cpu_charge)), "i"(__builtin_offsetof(arch::PerCpu, heap_charge))
+      : "cc", "memory");
+  internal::parked_of(t).park(site_);
   state_ = kNone;
   return true;
 }

@@ -7,6 +7,7 @@
 #include "src/ktest/pin_to.h"
 #include "src/mm/kmalloc.h"
 #include "src/rt/evictable.h"
+#include "src/rt/parked_credit.h"
 #include "src/rt/reserve.h"
 #include "src/rt/reserve_stats.h"
 #include "src/rt/site_suggestion.h"
@@ -28,6 +29,13 @@ constexpr Objs objs_of(unsigned cls, uint32_t n) {
   Objs o{};
   o[cls] = n;
   return o;
+}
+
+// a - b per class (scalar: no SIMD region needed).
+Objs minus(const Objs& a, const Objs& b) {
+  Objs d{};
+  for (unsigned c = 0; c < kObjsClasses; ++c) d[c] = a[c] - b[c];
+  return d;
 }
 
 sched::Thread* must_spawn(sched::ThreadFn fn, void* arg, const char* name) {
@@ -132,11 +140,19 @@ KTEST(rt_reserve, a_nested_reservation_is_charged_alone_and_the_outer_resumes) {
 
 // --- The sparse and vector fast paths -----------------------------------
 
-// The account a thread holds between reservations: all zero, which the
-// sparse path relies on (it writes only its own classes' limits).
-bool account_clean(ktest::Context& ktest_ctx, const sched::Thread* t) {
+// The account a thread holds between reservations: all zero but for the
+// limits of the site whose credit it parked (or had reclaimed), which the
+// sparse path relies on (it writes only its own classes' limits) and the
+// parked path too (it writes none). The caller is `t`.
+bool account_is_clean(sched::Thread* t) {
   const mm::HeapCharge& a = t->reservation;
-  const bool clean = a.limit == Objs{} && a.used == Objs{} && a.peak == Objs{} && a.touched == 0 && a.overruns == 0;
+  const auto parked = ParkedCredit<ReserveSite>::decode(t->reserve_parked.load(MemoryOrder::kRelaxed));
+  const Objs limit = parked.site != nullptr ? minus(a.limit, parked.site->want) : a.limit;
+  return limit == Objs{} && a.used == Objs{} && a.peak == Objs{} && a.touched == 0 && a.overruns == 0;
+}
+
+bool account_clean(ktest::Context& ktest_ctx, sched::Thread* t) {
+  const bool clean = account_is_clean(t);
   KEXPECT_TRUE(clean);
   return clean;
 }
@@ -174,6 +190,195 @@ KTEST(rt_reserve, a_small_want_takes_the_sparse_path_and_leaves_the_account_clea
   }
   KEXPECT_TRUE(me->heap_charge == nullptr);
   account_clean(ktest_ctx, me);
+  accounting_exact(ktest_ctx);
+}
+
+uint64_t parked_reclaims() { return __atomic_load_n(&internal::global_stats().parked_reclaims, __ATOMIC_RELAXED); }
+
+// Reserves `site` and releases it untouched until its credit is parked in
+// the calling thread (the first use registers the site and goes through
+// the vector path; the next takes the sparse path and parks). Pinned, so
+// the sparse take finds what the release before it gave this CPU.
+bool park_credit_of(ReserveSite& site) {
+  sched::Thread* me = sched::current();
+  ktest::PinTo pin(me->last_cpu);
+  for (int i = 0; i < 3 && internal::parked_of(me).parked() != &site; ++i) {
+    Reservation r(site);
+    if (!r.ok()) return false;
+  }
+  return internal::parked_of(me).parked() == &site;
+}
+
+constinit ReserveSite park_site{"ktest.park", objs_of2(k64, 4, k256, 2)};
+
+KTEST(rt_reserve, an_untouched_release_parks_its_credit_and_the_next_reserve_takes_it_back) {
+  sched::Thread* me = sched::current();
+  KASSERT_TRUE(park_credit_of(park_site));
+  // Parked: the account keeps the limits, nothing charges it, and the
+  // credit is counted as parked in the exact sum.
+  KEXPECT_TRUE(me->heap_charge == nullptr);
+  KEXPECT_EQ(me->reservation.limit[k64], 4u);
+  account_clean(ktest_ctx, me);
+  const ResSnapshot s = res_snapshot();
+  KEXPECT_GE(s.parked[k64], 4u);
+  KEXPECT_GE(s.parked_threads, 1u);
+  accounting_exact(ktest_ctx);
+  const uint64_t hits = me->reserve_parked_hits;
+  {
+    Reservation r(park_site);  // on any CPU: the credit is the thread's
+    KASSERT_TRUE(r.ok());
+    KEXPECT_TRUE(r.sparse());
+    KEXPECT_EQ(me->reserve_parked_hits, hits + 1);
+    KEXPECT_TRUE(internal::parked_of(me).empty());  // taken while held
+    KEXPECT_TRUE(me->heap_charge == &me->reservation);
+    void* p = mm::kmalloc(256);  // charged to it: the release settles, and does not park
+    KEXPECT_EQ(me->reservation.used[k256], 1u);
+    mm::kfree(p);
+  }
+  KEXPECT_TRUE(internal::parked_of(me).empty());
+  account_clean(ktest_ctx, me);
+  // Another site's reserve settles the parking first (its credit to this
+  // CPU), then takes its own.
+  KASSERT_TRUE(park_credit_of(park_site));
+  {
+    Reservation r(sparse_a_site);
+    KASSERT_TRUE(r.ok());
+    KEXPECT_EQ(me->reservation.limit[k64], 2u);
+    KEXPECT_EQ(me->reservation.limit[k256], 0u);
+  }
+  account_clean(ktest_ctx, me);
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, a_cancel_is_seen_by_a_reserve_that_would_take_parked_credit) {
+  sched::Thread* me = sched::current();
+  KASSERT_TRUE(park_credit_of(park_site));
+  cancel_reserve(me);
+  {
+    Reservation r(park_site);
+    KEXPECT_EQ(r.status().error(), base::Error::kCancelled);
+  }
+  KEXPECT_TRUE(internal::parked_of(me).empty());  // its credit went back to the CPU
+  account_clean(ktest_ctx, me);
+  {
+    Reservation r(park_site);
+    KEXPECT_TRUE(r.ok());  // the cancel was used up
+  }
+  accounting_exact(ktest_ctx);
+}
+
+// A thread that parks credit, says so, and waits to be told to go on:
+// then reserves its site once more (or not) and exits.
+struct Parker {
+  ReserveSite* site;
+  bool reserve_again = false;
+  base::Atomic<uint32_t> parked{0};  // 1: parked; 2: could not park
+  base::Atomic<uint32_t> go{0};
+  bool found_reclaimed = false;
+  bool clean_after = false;
+  bool again_ok = false;
+  bool again_from_parked = true;
+};
+
+void park_and_wait(void* arg) {
+  auto* p = static_cast<Parker*>(arg);
+  sched::Thread* me = sched::current();
+  p->parked.store(park_credit_of(*p->site) ? 1 : 2, MemoryOrder::kRelease);
+  while (p->go.load(MemoryOrder::kAcquire) == 0) sched::sleep_for(100'000);
+  if (!p->reserve_again) return;
+  // What a reserve does first, by hand: take the word back and settle it.
+  // A reclaimed parking leaves only its limits, which must be cleared
+  // (the sparse path writes only its own classes' limits).
+  const uintptr_t word = internal::parked_of(me).take();
+  const auto taken = ParkedCredit<ReserveSite>::decode(word);
+  p->found_reclaimed = taken.site == p->site && !taken.credit;
+  if (word != 0) internal::unpark(me, word);
+  p->clean_after = me->reservation.limit == Objs{} && account_is_clean(me);
+  const uint64_t hits = me->reserve_parked_hits;
+  {
+    Reservation r(*p->site);
+    p->again_ok = r.ok();
+    p->again_from_parked = me->reserve_parked_hits != hits;
+  }
+}
+
+// Starts a Parker and waits until its credit is parked.
+sched::Thread* start_parker(ktest::Context& ktest_ctx, Parker& p) {
+  sched::Thread* t = must_spawn(park_and_wait, &p, "parker");
+  KEXPECT_TRUE(wait_until([&] { return p.parked.load(MemoryOrder::kAcquire) != 0; }));
+  KEXPECT_EQ(p.parked.load(MemoryOrder::kAcquire), 1u);
+  return t;
+}
+
+// 32 KiB: at kKeepLimit in both classes, the most a CPU keeps (the
+// sparse take that parks it takes from one CPU's credit).
+constinit ReserveSite parker_site{"ktest.parker", objs_of2(k4096, 4, k256, 64)};
+constinit ReserveSite parked_waiter_site{"ktest.parked_waiter", objs_of(k64, 256)};  // 16 KiB
+
+KTEST(rt_reserve, credit_parked_in_another_thread_is_reclaimed_for_a_reserve_that_needs_it) {
+  // No credit on any CPU and no other parking (the drain takes both), a
+  // parker with 32 KiB, and a budget held at nothing (as if others had it).
+  internal::drain_all_cpus();
+  Parker p{&parker_site, /*reserve_again=*/true};
+  sched::Thread* t = start_parker(ktest_ctx, p);
+  KEXPECT_TRUE(internal::parked_of(t).parked() == &parker_site);
+  const int64_t held = mm::heap_budget().left() > 0 ? mm::heap_budget().left() : 0;
+  mm::heap_budget().force_take(held);
+  const uint64_t reclaims = parked_reclaims();
+  {
+    // Nothing is free but the parking: the reserve reclaims it before it
+    // waits. It wants half of it: the drains themselves allocate outside
+    // reservations, and the CPU accounts refill from what came back (we
+    // measured 640 bytes taken so).
+    Reservation r(parked_waiter_site, {.timeout_ns = 2'000 * kMs});
+    KEXPECT_TRUE(r.ok());
+  }
+  KEXPECT_TRUE(internal::parked_of(t).parked() == nullptr);
+  KEXPECT_GE(parked_reclaims(), reclaims + 1);
+  mm::heap_budget().give(held);
+  p.go.store(1, MemoryOrder::kRelease);
+  sched::join(t);
+  // The parker found its parking gone, cleared its limits and reserved
+  // anew.
+  KEXPECT_TRUE(p.found_reclaimed);
+  KEXPECT_TRUE(p.again_ok);
+  KEXPECT_TRUE(!p.again_from_parked);
+  KEXPECT_TRUE(p.clean_after);
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, credit_parked_in_a_thread_goes_back_when_it_exits) {
+  Parker p{&parker_site};
+  sched::Thread* t = start_parker(ktest_ctx, p);
+  KEXPECT_TRUE(internal::parked_of(t).parked() == &parker_site);
+  // Counted while parked in a live thread...
+  const ResSnapshot s = res_snapshot();
+  KEXPECT_GE(s.parked[k4096], 4u);
+  accounting_exact(ktest_ctx);
+  p.go.store(1, MemoryOrder::kRelease);
+  sched::join(t);
+  // ...and back in the budget once it is gone: a thread that took it along
+  // would leave the sum 32 KiB short.
+  accounting_exact(ktest_ctx);
+}
+
+KTEST(rt_reserve, lowering_the_maximum_reclaims_parked_credit) {
+  Parker p{&parker_site, /*reserve_again=*/true};
+  sched::Thread* t = start_parker(ktest_ctx, p);
+  KEXPECT_TRUE(internal::parked_of(t).parked() == &parker_site);
+  const uint64_t reclaims = parked_reclaims();
+  const int64_t max = mm::heap_budget().max();
+  KASSERT_TRUE(set_max_heap(static_cast<uint64_t>(max - 4096)).ok());
+  KEXPECT_TRUE(internal::parked_of(t).parked() == nullptr);
+  KEXPECT_GE(parked_reclaims(), reclaims + 1);
+  accounting_exact(ktest_ctx);
+  restore_max(max);
+  p.go.store(1, MemoryOrder::kRelease);
+  sched::join(t);
+  KEXPECT_TRUE(p.found_reclaimed);
+  KEXPECT_TRUE(p.again_ok);
+  KEXPECT_TRUE(!p.again_from_parked);
+  KEXPECT_TRUE(p.clean_after);
   accounting_exact(ktest_ctx);
 }
 
@@ -453,6 +658,8 @@ KTEST(rt_reserve, a_reserve_the_budget_cannot_meet_makes_caches_give_back) {
 // --- Under load ---------------------------------------------------------------
 
 constinit ReserveSite load_site{"ktest.load", objs_of(k64, 8)};
+constinit ReserveSite load_park_sites[2] = {{"ktest.load_park_a", objs_of(k64, 3)},
+                                            {"ktest.load_park_b", objs_of2(k64, 1, k256, 2)}};
 
 struct Load {
   base::Atomic<uint32_t> stop{0};
@@ -487,24 +694,33 @@ void load_worker(void* arg) {
       load.paused.fetch_sub(1, MemoryOrder::kAcqRel);
       continue;
     }
-    Objs want{};
-    for (int k = 0; k < 4; ++k) want[next_random(w->seed) % 12] += 1 + next_random(w->seed) % 4;
-    Reservation r(load_site, want, {.timeout_ns = load.timeout_ns});
-    if (!r.ok()) {
-      load.refused.fetch_add(1, MemoryOrder::kRelaxed);
-      continue;
-    }
-    load.granted.fetch_add(1, MemoryOrder::kRelaxed);
-    size_t n = 0;
-    for (unsigned c = 0; c < kObjsClasses && n < 32; ++c) {
-      for (uint32_t i = 0; i < want[c] && n < 32; ++i) {
-        held[n] = mm::kmalloc(mm::heap_class(c).size);
-        ASSERT_MSG(held[n] != nullptr, "kmalloc within a reservation failed");
-        ++n;
+    {
+      Objs want{};
+      for (int k = 0; k < 4; ++k) want[next_random(w->seed) % 12] += 1 + next_random(w->seed) % 4;
+      Reservation r(load_site, want, {.timeout_ns = load.timeout_ns});
+      if (!r.ok()) {
+        load.refused.fetch_add(1, MemoryOrder::kRelaxed);
+        continue;
       }
+      load.granted.fetch_add(1, MemoryOrder::kRelaxed);
+      size_t n = 0;
+      for (unsigned c = 0; c < kObjsClasses && n < 32; ++c) {
+        for (uint32_t i = 0; i < want[c] && n < 32; ++i) {
+          held[n] = mm::kmalloc(mm::heap_class(c).size);
+          ASSERT_MSG(held[n] != nullptr, "kmalloc within a reservation failed");
+          ++n;
+        }
+      }
+      if (next_random(w->seed) % 4 == 0) sched::yield();
+      for (size_t i = 0; i < n; ++i) mm::kfree(held[i]);
     }
-    if (next_random(w->seed) % 4 == 0) sched::yield();
-    for (size_t i = 0; i < n; ++i) mm::kfree(held[i]);
+    // Empty reservations of two sparse sites: each parks, is taken back
+    // or settled by the other, and is reclaimed by drains under a squeeze,
+    // all while the invariant (parked credit included) is checked.
+    for (uint32_t k = next_random(w->seed) % 4; k > 0; --k) {
+      Reservation empty(load_park_sites[next_random(w->seed) % 2], {.timeout_ns = load.timeout_ns});
+      (empty.ok() ? load.granted : load.refused).fetch_add(1, MemoryOrder::kRelaxed);
+    }
   }
 }
 
@@ -537,15 +753,18 @@ struct LoadRun {
 KTEST(rt_reserve, the_accounting_is_exact_while_every_cpu_reserves) {
   LoadRun run;
   run.start(2 * sched::sched_cpus() + 2);
+  uint64_t parked_seen = 0;  // the sum is checked with credit parked, not only without
   for (int round = 0; round < 6; ++round) {
     const uint64_t granted = run.load.granted.load(MemoryOrder::kRelaxed);
     KASSERT_TRUE(wait_until([&] { return run.load.granted.load(MemoryOrder::kRelaxed) >= granted + 50; }));
     KASSERT_TRUE(run.pause_all());
+    parked_seen += res_snapshot().parked_threads;
     if (!accounting_exact(ktest_ctx)) break;
     run.resume_all();
   }
   run.stop();
   KEXPECT_EQ(run.load.refused.load(MemoryOrder::kRelaxed), 0u);  // nothing squeezed them
+  KEXPECT_GT(parked_seen, 0u);
   accounting_exact(ktest_ctx);
 }
 

@@ -2,6 +2,7 @@
 #include "src/rt/reserve_stats.h"
 
 #include "src/mm/kmalloc.h"
+#include "src/rt/reserve.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
 
@@ -10,6 +11,12 @@ namespace {
 
 void add_reservation(const sched::Thread& t, void* arg) {
   auto* s = static_cast<ResSnapshot*>(arg);
+  s->parked_reserves += __atomic_load_n(&t.reserve_parked_hits, __ATOMIC_RELAXED);
+  // Read-only use of the word (parked() only loads it).
+  if (const ReserveSite* site = internal::parked_of(const_cast<sched::Thread*>(&t)).parked(); site != nullptr) {
+    ++s->parked_threads;
+    for (unsigned c = 0; c < kObjsClasses; ++c) s->parked[c] += site->want[c];
+  }
   if (t.heap_charge == nullptr) return;
   ++s->reservations;
   for (unsigned c = 0; c < kObjsClasses; ++c) s->reserved[c] += static_cast<uint32_t>(t.reservation.credit(c));
@@ -19,8 +26,8 @@ void add_reservation(const sched::Thread& t, void* arg) {
 
 int64_t ResSnapshot::accounted_bytes() const {
   return budget_bytes + static_cast<int64_t>(mm::class_counts_bytes(cpu_credit)) +
-         static_cast<int64_t>(mm::class_counts_bytes(reserved)) + outside_credit_bytes +
-         static_cast<int64_t>(live_bytes);
+         static_cast<int64_t>(mm::class_counts_bytes(reserved)) + static_cast<int64_t>(mm::class_counts_bytes(parked)) +
+         outside_credit_bytes + static_cast<int64_t>(live_bytes);
 }
 
 ResSnapshot res_snapshot() {
@@ -44,6 +51,8 @@ ResSnapshot res_snapshot() {
   for (unsigned c = 0; c < kObjsClasses; ++c) s.live[c] = static_cast<uint32_t>(heap.heap.classes[c].live_objects);
   s.live_bytes = heap.heap.small_live_bytes + heap.heap.large_live_bytes + heap.huge_live_bytes;
   s.global = internal::global_stats();
+  s.parked_reserves += s.global.parked_hits_exited;
+  s.reserves += s.parked_reserves;
   s.overruns = mm::heap_charge_stats().overruns;
   return s;
 }

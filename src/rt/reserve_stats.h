@@ -25,8 +25,10 @@ struct GlobalResStats {
   uint64_t out_of_memory = 0;  ///< Failed without waiting (timeout 0).
   uint64_t cancels = 0;        ///< Reserves that returned kCancelled.
   uint64_t cancel_requests = 0;
-  uint64_t drains = 0;         ///< Times every CPU was asked for its credit.
-  uint64_t evicted_bytes = 0;  ///< Given back by evictable caches.
+  uint64_t drains = 0;              ///< Times every CPU was asked for its credit.
+  uint64_t evicted_bytes = 0;       ///< Given back by evictable caches.
+  uint64_t parked_reclaims = 0;     ///< Parkings taken from their threads (drains).
+  uint64_t parked_hits_exited = 0;  ///< Parked reserves of threads that exited.
 };
 
 namespace internal {
@@ -42,16 +44,19 @@ struct ResSnapshot {
   int64_t budget_bytes;          ///< What nobody holds (may be negative).
   Objs cpu_credit;               ///< rt's credit on all CPUs.
   Objs reserved;                 ///< Unused credit of reservations in progress.
+  Objs parked;                   ///< Credit parked in threads between reservations.
+  uint64_t parked_threads;       ///< Threads holding a parking.
   Objs outside;                  ///< Net objects allocated outside reservations.
   int64_t outside_credit_bytes;  ///< Credit the CPUs' own accounts hold.
   Objs live;                     ///< Live small objects (the heap's counters).
   uint64_t live_bytes;           ///< Small, large and huge.
   uint64_t reservations;         ///< Threads holding one.
   uint64_t reserves, robs, flushes;
+  uint64_t parked_reserves;  ///< Of `reserves`, granted from parked credit.
   GlobalResStats global;
   uint64_t overruns;  ///< mm's count of allocations past reservations.
 
-  /// budget + credit + reserved + outside credit + live, in bytes: equals
+  /// budget + credit + reserved + parked + outside credit + live, in bytes: equals
   /// max_bytes when the accounting is exact.
   int64_t accounted_bytes() const;
 };

@@ -13,6 +13,7 @@
 #include "src/sched/cpu_offline.h"
 
 #include "src/arch/ipi.h"
+#include "src/base/assert.h"
 #include "src/base/atomic.h"
 #include "src/sched/sched.h"
 #include "src/sched/sched_cpu.h"
@@ -24,6 +25,18 @@ using base::MemoryOrder;
 
 // One change at a time: two controllers would each wait on the other's CPU.
 constinit base::Atomic<uint32_t> changing_{0};
+
+// The presence hooks, newest first; pushed at init, read by controllers
+// (acquire: a hook is whole before it is seen).
+constinit base::Atomic<CpuPresenceHook*> hooks_{nullptr};
+
+// Calls each hook's `leaving` (or `returned`) for `cpu`.
+void run_hooks(uint32_t cpu, bool leaving) {
+  for (CpuPresenceHook* h = hooks_.load(MemoryOrder::kAcquire); h != nullptr; h = h->next) {
+    void (*fn)(uint32_t) = leaving ? h->leaving : h->returned;
+    if (fn != nullptr) fn(cpu);
+  }
+}
 
 // How often the controller looks at the CPU's progress: short against a
 // quantum, which bounds how long a busy CPU takes to notice.
@@ -49,6 +62,15 @@ void end_change(CpuSched& c, uint32_t until) {
 }
 
 }  // namespace
+
+void register_cpu_presence_hook(CpuPresenceHook* h) {
+  ASSERT_MSG(h != nullptr, "register_cpu_presence_hook: null hook");
+  CpuPresenceHook* head = hooks_.load(MemoryOrder::kAcquire);
+  for (CpuPresenceHook* p = head; p != nullptr; p = p->next) ASSERT_MSG(p != h, "cpu presence hook registered twice");
+  do {
+    h->next = head;
+  } while (!hooks_.compare_exchange(head, h, MemoryOrder::kRelease, MemoryOrder::kAcquire));
+}
 
 bool cpu_takes_threads(uint32_t cpu) {
   if (cpu >= sched_cpus()) return false;
@@ -77,6 +99,7 @@ base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t,
   CpuSched& c = sched_of(cpu);
   if (base::Status s = begin_change(c, kCpuActive, kCpuLeaving, base::Error::kBusy); !s.ok()) return s.error();
   size_t n = unpin_threads_bound_to(cpu, unpinned, arg);
+  run_hooks(cpu, /*leaving=*/true);
   // A halted CPU notices in its idle loop, a busy one at its tick.
   end_change(c, kCpuParked);
   // A spawn that checked the CPU before it was marked, and bound its new
@@ -92,6 +115,7 @@ base::Status cpu_online(uint32_t cpu) {
   CpuSched& c = sched_of(cpu);
   if (base::Status s = begin_change(c, kCpuParked, kCpuReturning, base::Error::kInvalidArgument); !s.ok()) return s;
   end_change(c, kCpuActive);
+  run_hooks(cpu, /*leaving=*/false);
   changing_.store(0, MemoryOrder::kRelease);
   return base::Status::Ok();
 }

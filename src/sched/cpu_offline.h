@@ -34,6 +34,28 @@ base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t,
 /// kInvalidArgument if it is not offline, kBusy while another CPU changes.
 base::Status cpu_online(uint32_t cpu);
 
+/// Work above sched that must follow a CPU out of scheduling and back in:
+/// state only the CPU itself can change, such as prof's PMU counter, which
+/// would otherwise keep counting (and interrupting) on a halted CPU and
+/// never be armed on a returning one. A typed list owned by sched, so sched
+/// calls up into prof without depending on it (DESIGN.md: no untyped
+/// hooks pointing up). Each hook runs on the controlling thread; the CPU
+/// is reachable by NMI throughout (a parked CPU still answers them).
+struct CpuPresenceHook {
+  /// After `cpu` is marked leaving (it takes no new threads or
+  /// affinities from here on) and before the controller waits for it to
+  /// park. Thread context; may block; must not take a CPU offline or
+  /// online. Null for none.
+  void (*leaving)(uint32_t cpu) = nullptr;
+  /// Once `cpu` schedules again. The same context. Null for none.
+  void (*returned)(uint32_t cpu) = nullptr;
+  CpuPresenceHook* next = nullptr;  // the list's own
+};
+
+/// Adds `h` (static storage, never removed; registering one twice
+/// panics). Thread context, at init, before any CPU goes offline.
+void register_cpu_presence_hook(CpuPresenceHook* h);
+
 /// Threads bound to `cpu` made unbound (affinity "any"), each reported to
 /// fn under the thread-list lock (thread.cc).
 size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* arg), void* arg);

@@ -267,8 +267,21 @@ void queue_for_reaping(Thread* t) {
   } while (!reap_list_.compare_exchange(head, t, MemoryOrder::kRelease, MemoryOrder::kRelaxed));
 }
 
+namespace {
+constinit base::Atomic<ParkedExitHook> parked_exit_hook_{nullptr};
+}  // namespace
+
+void set_parked_exit_hook(ParkedExitHook hook) { parked_exit_hook_.store(hook, MemoryOrder::kRelease); }
+
 void exit() {
   Thread* me = self();
+  // Only this thread makes its parking word nonzero, so a 0 word read here
+  // stays 0: nothing to hand back.
+  if (__builtin_expect((me->reserve_parked.load(MemoryOrder::kRelaxed) | me->reserve_parked_hits) != 0, 0)) {
+    ParkedExitHook hook = parked_exit_hook_.load(MemoryOrder::kAcquire);
+    ASSERT_MSG(hook != nullptr, "thread {} '{}' parked heap credit with no exit hook set", me->tid, me->name);
+    hook(me);
+  }
   // Its credit would be lost from the heap budget for good.
   if (me->heap_charge != nullptr) PANIC("thread {} '{}' exits holding a heap reservation", me->tid, me->name);
   (void)enter_blocking("exit");

@@ -105,6 +105,11 @@ struct Thread {
   // reserve returns kCancelled (Biscuit's OOM killer checked a killed flag
   // before blocking).
   base::Atomic<uint32_t> reserve_cancelled{0};
+  // rt's: the credit this thread parked between reservations, and how many
+  // reserves it granted from it (rt/parked_credit.h; exit hands them to rt
+  // through set_parked_exit_hook's hook).
+  base::Atomic<uintptr_t> reserve_parked{0};
+  uint64_t reserve_parked_hits = 0;
 
   // All live threads (for the monitor), under the thread-list lock.
   Thread* all_prev = nullptr;
@@ -130,6 +135,14 @@ void detach(Thread* t);
 
 /// Ends the calling thread (as returning from its function does).
 [[noreturn]] void exit();
+
+/// Called by exit() first, in the exiting thread (thread context,
+/// interrupts on), when the thread has rt's parked heap credit or a count
+/// of reserves granted from it (reserve_parked, reserve_parked_hits), for rt
+/// to take them back; a thread without either pays two loads. rt sets it
+/// before any thread can park.
+using ParkedExitHook = void (*)(Thread* self);
+void set_parked_exit_hook(ParkedExitHook hook);
 
 /// The calling thread. Any context but NMI, once the scheduler runs. One
 /// GS-relative load: a thread preempted and moved to another CPU between

@@ -196,6 +196,10 @@ def dump_seeds():
         "interleaved": "".join(l + ("cpu 1: other output\n" if i % 2 else "") for i, l in enumerate(lines)),
         "cut-then-good": "".join(lines[1:3]) + good,
     }
+    # A PMU profile with the LBR on (the optional `lbr` part of a sample).
+    lbr_body = re.search(r"const char kGoodLbr\[\] =(.*?);", test, re.S).group(1)
+    variants["lbr"] = "".join(
+        m.encode().decode("unicode_escape") for m in re.findall(r'"((?:[^"\\]|\\.)*)"', lbr_body))
     for name, text in variants.items():
         open(os.path.join(OUT_DUMP, "seed-" + name), "w", newline="").write(text)
 

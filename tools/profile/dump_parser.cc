@@ -116,16 +116,44 @@ std::optional<prof::SampleMode> parse_mode(std::string_view s) {
   return std::nullopt;
 }
 
-// s <cpu> <tid> <mode> <event> <timestamp> <pc0> [<pc1> ...]
+// `<from>><to>` or `<from>><to>!` (mispredicted), each lowercase hex.
+std::optional<prof::SampleBranch> parse_branch(std::string_view f) {
+  prof::SampleBranch b;
+  if (!f.empty() && f.back() == '!') {
+    b.mispredicted = true;
+    f.remove_suffix(1);
+  }
+  const size_t gt = f.find('>');
+  if (gt == std::string_view::npos || gt > 16 || f.size() - gt - 1 > 16) return std::nullopt;
+  const auto from = parse_uint(f.substr(0, gt), 16);
+  const auto to = parse_uint(f.substr(gt + 1), 16);
+  if (!from || !to) return std::nullopt;
+  b.from = *from;
+  b.to = *to;
+  return b;
+}
+
+// s <cpu> <tid> <mode> <event> <timestamp> <pc0> [<pc1> ...] [lbr <from>><to>[!] ...]
 bool parse_sample(const Line& l, const Capture& c, prof::Sample* s, std::string* error) {
   const auto f = split_fields(l.text);
   const auto bad = [&](const std::string& why) {
     *error = at(l.number) + "malformed sample line (" + why + "): " + std::string(l.text);
     return false;
   };
-  if (f.size() < 7) return bad("want 's <cpu> <tid> <mode> <event> <timestamp> <pc0> [<pc1> ...]'");
-  if (f.size() - 6 > prof::kMaxSamplePcs) {
-    return bad(std::to_string(f.size() - 6) + " pcs, at most " + std::to_string(prof::kMaxSamplePcs));
+  if (f.size() < 7) return bad("want 's <cpu> <tid> <mode> <event> <timestamp> <pc0> [<pc1> ...] [lbr ...]'");
+  // The pcs end where the optional LBR part begins.
+  size_t pcs_end = 6;
+  while (pcs_end < f.size() && f[pcs_end] != "lbr") ++pcs_end;
+  if (pcs_end == 6) return bad("no pc before 'lbr'");
+  if (pcs_end - 6 > prof::kMaxSamplePcs) {
+    return bad(std::to_string(pcs_end - 6) + " pcs, at most " + std::to_string(prof::kMaxSamplePcs));
+  }
+  if (pcs_end < f.size()) {
+    const size_t nb = f.size() - pcs_end - 1;
+    if (nb == 0) return bad("'lbr' with no branch after it");
+    if (nb > prof::kMaxSampleBranches) {
+      return bad(std::to_string(nb) + " branches, at most " + std::to_string(prof::kMaxSampleBranches));
+    }
   }
   const auto cpu = parse_uint(f[1], 10);
   if (!cpu || *cpu >= c.cpus) return bad("cpu not a decimal below cpus=" + std::to_string(c.cpus));
@@ -143,11 +171,20 @@ bool parse_sample(const Line& l, const Capture& c, prof::Sample* s, std::string*
   s->header.timestamp = *ts;
   s->header.flags = prof::sample_flags::make(*mode, false);
   s->header.event = static_cast<uint8_t>(*event);
-  for (size_t i = 6; i < f.size(); ++i) {
+  for (size_t i = 6; i < pcs_end; ++i) {
     const auto pc = f[i].size() <= 16 ? parse_uint(f[i], 16) : std::nullopt;
     if (!pc) return bad("pc " + std::to_string(i - 6) + " not lowercase hex without 0x");
     s->pcs[s->n_pcs++] = *pc;
   }
+  for (size_t i = pcs_end + 1; i < f.size(); ++i) {
+    const auto b = parse_branch(f[i]);
+    if (!b) {
+      return bad("branch " + std::to_string(i - pcs_end - 1) +
+                 " not '<from>><to>' or '<from>><to>!' in lowercase hex without 0x");
+    }
+    s->branches[s->n_branches++] = *b;
+  }
+  if (s->n_branches != 0) s->header.flags |= prof::sample_flags::kBranches;
   return true;
 }
 

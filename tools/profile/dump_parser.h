@@ -21,7 +21,8 @@ struct Capture {
   uint64_t period_ns = 0;
   uint32_t cpus = 0;
   uint64_t dropped = 0;
-  /// The kernel's own sample record (flags hold the mode only), so the
+  /// The kernel's own sample record (flags hold the mode, and kBranches
+  /// when the LBR part gave branches), so the
   /// kernel's to_pprof_sample() converts them.
   std::vector<prof::Sample> samples;
   size_t begin_line = 0;  // 1-based line numbers in the log, for messages

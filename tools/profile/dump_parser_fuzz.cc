@@ -49,8 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const prof::Sample& s : c.samples) {
     FUZZ_CHECK(s.header.cpu < c.cpus);
     FUZZ_CHECK(s.n_pcs >= 1 && s.n_pcs <= prof::kMaxSamplePcs);
-    FUZZ_CHECK((s.header.flags & ~prof::sample_flags::kModeMask) == 0);  // the mode only
+    // The mode, and kBranches exactly when there are branches.
+    FUZZ_CHECK((s.header.flags & ~(prof::sample_flags::kModeMask | prof::sample_flags::kBranches)) == 0);
     FUZZ_CHECK((s.header.flags & prof::sample_flags::kModeMask) <= 2);
+    FUZZ_CHECK(s.n_branches <= prof::kMaxSampleBranches);
+    FUZZ_CHECK(((s.header.flags & prof::sample_flags::kBranches) != 0) == (s.n_branches != 0));
   }
   return 0;
 }

@@ -19,6 +19,14 @@ const char kGood[] =
     "prof-dump end samples=3 dropped=2\n"
     "bench sched.yield cycles=100 ns=50\n";
 
+// A PMU profile with the LBR on: branches after `lbr`, newest first.
+const char kGoodLbr[] =
+    "prof-dump begin v1 build-id=none hz=1000 period_ns=333333 cpus=2\n"
+    "s 1 7 thread 2 5000 ffffffff80101234 ffffffff80105678 lbr ffffffff80101200>ffffffff80101230 "
+    "ffffffff801011f0>ffffffff80101100!\n"
+    "s 0 1 idle 2 6000 ffffffff80103000\n"
+    "prof-dump end samples=2 dropped=0\n";
+
 Capture parse_ok(const std::string& log) {
   Capture c;
   std::string error;
@@ -150,6 +158,55 @@ TEST(DumpParser, MalformedSampleLinesNameTheirLine) {
     EXPECT_EQ(e.rfind("line 3: malformed sample line (", 0), 0u) << e;
     EXPECT_NE(e.find(t.why), std::string::npos) << e;
     EXPECT_NE(e.find(t.line), std::string::npos) << e;
+  }
+}
+
+TEST(DumpParser, LbrBranches) {
+  const Capture c = parse_ok(kGoodLbr);
+  ASSERT_EQ(c.samples.size(), 2u);
+  const prof::Sample& s = c.samples[0];
+  ASSERT_EQ(s.n_pcs, 2u);
+  EXPECT_EQ(s.pcs[1], 0xffffffff80105678u);
+  ASSERT_EQ(s.n_branches, 2u);
+  EXPECT_EQ(s.branches[0], (prof::SampleBranch{0xffffffff80101200, 0xffffffff80101230, false}));
+  EXPECT_EQ(s.branches[1], (prof::SampleBranch{0xffffffff801011f0, 0xffffffff80101100, true}));
+  EXPECT_NE(s.header.flags & prof::sample_flags::kBranches, 0);
+  EXPECT_EQ(c.samples[1].n_branches, 0u);
+  EXPECT_EQ(c.samples[1].header.flags & prof::sample_flags::kBranches, 0);
+
+  // 32 branches are the most.
+  std::string line = "s 0 1 thread 2 1 ab lbr";
+  for (int i = 0; i < 32; ++i) line += " a>b";
+  const std::string begin = "prof-dump begin v1 build-id=none hz=1000 period_ns=1000000 cpus=2\n";
+  const std::string end = "prof-dump end samples=1 dropped=0\n";
+  EXPECT_EQ(parse_ok(begin + line + "\n" + end).samples[0].n_branches, 32u);
+  const std::string e = parse_error(begin + line + " a>b\n" + end);
+  EXPECT_NE(e.find("33 branches, at most 32"), std::string::npos) << e;
+}
+
+TEST(DumpParser, MalformedLbrParts) {
+  const std::string begin = "prof-dump begin v1 build-id=none hz=1000 period_ns=1000000 cpus=2\n";
+  const std::string end = "prof-dump end samples=1 dropped=0\n";
+  const struct {
+    const char* line;
+    const char* why;
+  } cases[] = {
+      {"s 0 1 thread 2 1 lbr a>b", "no pc before 'lbr'"},
+      {"s 0 1 thread 2 1 ab lbr", "'lbr' with no branch after it"},
+      {"s 0 1 thread 2 1 ab lbr ab", "branch 0 not '<from>><to>'"},
+      {"s 0 1 thread 2 1 ab lbr a>b c>", "branch 1 not"},
+      {"s 0 1 thread 2 1 ab lbr >b", "branch 0 not"},
+      {"s 0 1 thread 2 1 ab lbr a>b!!", "branch 0 not"},
+      {"s 0 1 thread 2 1 ab lbr A>b", "branch 0 not"},
+      {"s 0 1 thread 2 1 ab lbr a>b lbr", "branch 1 not"},
+      {"s 0 1 thread 2 1 ab lbr 12345678901234567>b", "branch 0 not"},
+      {"s 0 1 thread 2 1 ab lbr a>b ", "branch 1 not"},
+  };
+  for (const auto& t : cases) {
+    SCOPED_TRACE(t.line);
+    const std::string e = parse_error(begin + t.line + "\n" + end);
+    EXPECT_EQ(e.rfind("line 2: malformed sample line (", 0), 0u) << e;
+    EXPECT_NE(e.find(t.why), std::string::npos) << e;
   }
 }
 

@@ -57,17 +57,22 @@ bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo&
   // their count and time: a 10 kHz capture on 4 CPUs repeats few stacks
   // many times, and pprof adds values up anyway.
   const int64_t period = static_cast<int64_t>(capture.period_ns);
+  // LBR branches become samples of their own (to_pprof_branch_sample),
+  // merged the same way; `kind` in the key keeps them apart from stacks.
+  size_t n_branches = 0;
+  for (const prof::Sample& s : capture.samples) n_branches += s.n_branches;
   std::vector<prof::PprofSampleStorage> storage;
-  storage.reserve(capture.samples.size());  // PprofSamples point into it: no reallocation
+  storage.reserve(capture.samples.size() + n_branches);  // PprofSamples point into it: no reallocation
   std::vector<prof::PprofSample> samples;
-  std::map<std::tuple<uint32_t, uint64_t, uint16_t, std::vector<uint64_t>>, size_t> merged;
+  enum : uint8_t { kStack, kBranch, kMispredictedBranch };
+  std::map<std::tuple<uint8_t, uint32_t, uint64_t, uint16_t, std::vector<uint64_t>>, size_t> merged;
   uint64_t first = UINT64_MAX, last = 0;
   for (const prof::Sample& s : capture.samples) {
     first = std::min(first, s.header.timestamp);
     last = std::max(last, s.header.timestamp);
-    const auto key =
-        std::make_tuple(s.header.cpu, s.header.tid, static_cast<uint16_t>(prof::sample_flags::mode(s.header.flags)),
-                        std::vector<uint64_t>(s.pcs, s.pcs + s.n_pcs));
+    const uint16_t mode = static_cast<uint16_t>(prof::sample_flags::mode(s.header.flags));
+    const auto key = std::make_tuple(uint8_t{kStack}, s.header.cpu, s.header.tid, mode,
+                                     std::vector<uint64_t>(s.pcs, s.pcs + s.n_pcs));
     const auto [it, is_new] = merged.emplace(key, samples.size());
     if (is_new) {
       storage.emplace_back();
@@ -75,6 +80,18 @@ bool pprof_gz(const Capture& capture, const SymbolTable& symbols, const ElfInfo&
     } else {
       storage[it->second].values[0] += 1;
       storage[it->second].values[1] += period;
+    }
+    for (size_t i = 0; i < s.n_branches; ++i) {
+      const prof::SampleBranch& b = s.branches[i];
+      const auto bkey = std::make_tuple(uint8_t{b.mispredicted ? kMispredictedBranch : kBranch}, s.header.cpu,
+                                        s.header.tid, mode, std::vector<uint64_t>{b.to, b.from});
+      const auto [bit, b_new] = merged.emplace(bkey, samples.size());
+      if (b_new) {
+        storage.emplace_back();
+        samples.push_back(prof::to_pprof_branch_sample(s, i, &storage.back()));
+      } else {
+        storage[bit->second].values[0] += 1;
+      }
     }
   }
 

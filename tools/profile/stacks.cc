@@ -17,8 +17,14 @@ std::vector<uint64_t> lookup_addresses(const prof::Sample& s) {
 
 std::vector<uint64_t> unique_addresses(const std::vector<prof::Sample>& samples) {
   std::set<uint64_t> set;
-  for (const prof::Sample& s : samples)
+  for (const prof::Sample& s : samples) {
     for (uint64_t a : lookup_addresses(s)) set.insert(a);
+    // LBR branches are looked up as they are (to_pprof_branch_sample).
+    for (size_t i = 0; i < s.n_branches; ++i) {
+      set.insert(s.branches[i].from);
+      set.insert(s.branches[i].to);
+    }
+  }
   return std::vector<uint64_t>(set.begin(), set.end());
 }
 

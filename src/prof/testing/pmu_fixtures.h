@@ -9,6 +9,7 @@
 
 #include "src/arch/testing/fake_cpuid.h"
 #include "src/arch/testing/fake_msr.h"
+#include "src/prof/lbr.h"
 #include "src/prof/pmu.h"
 
 namespace prof::testing {
@@ -29,5 +30,18 @@ inline arch::testing::FakeCpuid load_cpuid(const std::string& path) {
 
 /// The PMU discovered on the CPU captured at `path`.
 inline PmuInfo pmu_of(const std::string& path) { return discover_pmu(load_cpuid(path)); }
+
+/// A Skylake-client IA32_PERF_CAPABILITIES: LBR format 5 (bits 5:0),
+/// PEBS format 3 and the capability bits above it.
+inline constexpr uint64_t kSkylakePerfCapabilities = 0x33c5;
+
+/// The LBR stack discovered on the CPU captured at `path`, whose
+/// IA32_PERF_CAPABILITIES reads `perf_capabilities`.
+inline LbrInfo lbr_of(const std::string& path, uint64_t perf_capabilities) {
+  arch::testing::FakeMsrBank bank;
+  bank.set(kIa32PerfCapabilities, perf_capabilities);
+  arch::testing::FakeMsr msr{&bank};
+  return discover_lbr(load_cpuid(path), msr);
+}
 
 }  // namespace prof::testing
