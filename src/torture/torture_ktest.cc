@@ -137,6 +137,16 @@ const char* check_parked() {
   return nullptr;
 }
 
+// For a report of workers that did not park: each churn thread's state,
+// affinity and last CPU.
+void print_worker(const sched::Thread& t, void*) {
+  const base::StrView name(t.name);
+  if (name != base::StrView("mm_churn") && name != base::StrView("rt_squeeze")) return;
+  arch::kprint("torture: worker '{}' tid {}: {}, affinity {}, last cpu {}\n", name, t.tid,
+               sched::state_name(static_cast<sched::ThreadState>(t.state.load(MemoryOrder::kRelaxed))),
+               t.affinity.load(MemoryOrder::kRelaxed), sched::thread_stats(&t).last_cpu);
+}
+
 struct Profile {
   bool owned = false;  // started here (else one already ran, or none can)
   const char* unavailable = nullptr;
@@ -208,6 +218,7 @@ KTEST(torture, everything_at_once) {
     if (broken != nullptr) break;
     if (!gate.close(MmChurn::kWorkers + RtSqueeze::kWorkers, kGateBoundNs)) {
       broken = "the memory and reservation workers did not all park at the gate";
+      (void)sched::for_each_thread(print_worker, nullptr);
     } else {
       broken = check_parked();
       ++checks;
