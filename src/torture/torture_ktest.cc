@@ -27,6 +27,7 @@
 #include "src/monitor/boot_options.h"
 #include "src/prof/periodic_nmi.h"
 #include "src/prof/sampler.h"
+#include "src/prof/snapshot.h"
 #include "src/rt/reserve.h"
 #include "src/rt/reserve_stats.h"
 #include "src/sched/sched.h"
@@ -138,13 +139,26 @@ const char* check_parked() {
 }
 
 // For a report of workers that did not park: each churn thread's state,
-// affinity and last CPU.
-void print_worker(const sched::Thread& t, void*) {
+// affinity and last CPU; `arg` collects the CPUs of those running, whose
+// backtraces are printed after the walk (print_running).
+void print_worker(const sched::Thread& t, void* arg) {
   const base::StrView name(t.name);
   if (name != base::StrView("mm_churn") && name != base::StrView("rt_squeeze")) return;
+  if (t.state.load(MemoryOrder::kRelaxed) == static_cast<uint32_t>(sched::ThreadState::kRunning))
+    *static_cast<uint64_t*>(arg) |= uint64_t{1} << (sched::thread_stats(&t).last_cpu % 64);
   arch::kprint("torture: worker '{}' tid {}: {}, affinity {}, last cpu {}\n", name, t.tid,
                sched::state_name(static_cast<sched::ThreadState>(t.state.load(MemoryOrder::kRelaxed))),
                t.affinity.load(MemoryOrder::kRelaxed), sched::thread_stats(&t).last_cpu);
+}
+
+// Where each CPU in `cpus` is, by NMI (as `bt` shows it).
+void print_running(uint64_t cpus) {
+  for (uint32_t cpu = 0; cpu < 64; ++cpu) {
+    if ((cpus >> cpu & 1) == 0 || !prof::request_snapshot(cpu, 1'000 * kMs).ok()) continue;
+    arch::console_lock();
+    prof::print_snapshot(arch::console_sink(), cpu, prof::cpu_prof(cpu)->snapshot);
+    arch::console_unlock();
+  }
 }
 
 struct Profile {
@@ -218,7 +232,9 @@ KTEST(torture, everything_at_once) {
     if (broken != nullptr) break;
     if (!gate.close(MmChurn::kWorkers + RtSqueeze::kWorkers, kGateBoundNs)) {
       broken = "the memory and reservation workers did not all park at the gate";
-      (void)sched::for_each_thread(print_worker, nullptr);
+      uint64_t running = 0;
+      (void)sched::for_each_thread(print_worker, &running);
+      print_running(running);
     } else {
       broken = check_parked();
       ++checks;
