@@ -1,6 +1,7 @@
-// In-kernel test of cpu_offline against spawns pinned to the CPU leaving:
-// the race that left threads bound to a parked CPU (thread.cc,
-// new_descriptor).
+// In-kernel tests of cpu_offline against what races with it: spawns pinned
+// to the CPU leaving (the race that left threads bound to a parked CPU:
+// thread.cc, new_descriptor), and timed waits whose timers it moves to
+// CPU 0 while their owners cancel them (timer.cc, timer_cancel).
 #include "src/arch/console.h"
 #include "src/arch/smp_boot.h"
 #include "src/base/atomic.h"
@@ -8,6 +9,7 @@
 #include "src/ktest/ktest.h"
 #include "src/ktest/wait_until.h"
 #include "src/sched/cpu_offline.h"
+#include "src/sched/futex.h"
 #include "src/sched/sched.h"
 #include "src/sched/sched_cpu.h"
 #include "src/sched/thread.h"
@@ -122,6 +124,77 @@ KTEST(sched, pinned_spawns_racing_cpu_offline_leave_nothing_bound) {
   KEXPECT_EQ(r.other_errors.load(MemoryOrder::kRelaxed), 0u);
   KEXPECT_EQ(r.ran.load(MemoryOrder::kRelaxed), r.spawned.load(MemoryOrder::kRelaxed));
   KEXPECT_GT(r.spawned.load(MemoryOrder::kRelaxed), 0u);
+}
+
+struct TimedWaits {
+  uint32_t word = 0;  // never changes: every wait ends by a wake or a timeout
+  base::Atomic<uint32_t> stop{0};
+  base::Atomic<uint32_t> done{0};
+  base::Atomic<uint64_t> waits{0};
+};
+
+// Timed futex waits: each arms a timer on the CPU it blocks on (its stack
+// holds it) and cancels it when woken first.
+void timed_waiter(void* p) {
+  auto* w = static_cast<TimedWaits*>(p);
+  while (w->stop.load(MemoryOrder::kAcquire) == 0) {
+    (void)futex_wait(&w->word, 0, 200 * kUs);
+    w->waits.fetch_add(1, MemoryOrder::kRelaxed);
+  }
+  w->done.fetch_add(1, MemoryOrder::kRelease);
+}
+
+// Wakes the waiters early, so that they cancel their timers (from wherever
+// they run) while a CPU going offline may be moving them.
+void early_waker(void* p) {
+  auto* w = static_cast<TimedWaits*>(p);
+  while (w->stop.load(MemoryOrder::kAcquire) == 0) {
+    (void)futex_wake(&w->word, kFutexAll);
+    sleep_for(20 * kUs);
+  }
+  w->done.fetch_add(1, MemoryOrder::kRelease);
+}
+
+// Waiters with stack timers on the CPU that goes offline and back: a
+// cancel that took a migrating timer for fired left it linked into CPU 0's
+// queue after its stack was gone (which panicked or corrupted the queue).
+// Passing means no panic, every thread ends, and the CPU still comes back.
+KTEST(sched, timed_waits_racing_cpu_offline_keep_the_timer_queues_whole) {
+  const uint32_t n = arch::cpus_online();
+  if (n < 3) KTEST_SKIP("needs 3 CPUs (CPU 0 stays, one goes offline, one wakes)");
+  constexpr int kWaiters = 3;
+  static TimedWaits w;  // static: see pinned_spawns_racing_cpu_offline_leave_nothing_bound
+  w.~TimedWaits();
+  new (&w) TimedWaits();
+  const uint32_t target = n - 1;
+  Thread* threads[kWaiters + 1] = {};
+  int started = 0;
+  for (int i = 0; i < kWaiters + 1; ++i) {
+    base::Result<Thread*> t = spawn(i == kWaiters ? early_waker : timed_waiter, &w, {.name = "timed-wait"});
+    if (!t.ok()) break;
+    threads[i] = t.value();
+    ++started;
+  }
+  int refusals = 0;
+  for (int i = 0; i < kRounds && started == kWaiters + 1; ++i) {
+    if (!cpu_offline(target).ok()) {
+      ++refusals;
+      break;
+    }
+    sleep_for(100 * kUs);
+    if (!cpu_online(target).ok()) {
+      ++refusals;
+      break;
+    }
+    sleep_for(300 * kUs);  // the waiters block on it again
+  }
+  w.stop.store(1, MemoryOrder::kRelease);
+  (void)futex_wake(&w.word, kFutexAll);
+  KASSERT_TRUE(ktest::wait_until([&] { return w.done.load(MemoryOrder::kAcquire) == static_cast<uint32_t>(started); }));
+  for (int i = 0; i < started; ++i) join(threads[i]);
+  KASSERT_EQ(started, kWaiters + 1);
+  KEXPECT_EQ(refusals, 0);
+  KEXPECT_GT(w.waits.load(MemoryOrder::kRelaxed), 0u);
 }
 
 }  // namespace
