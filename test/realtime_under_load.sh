@@ -19,7 +19,7 @@ for i in 1 2; do
     while :; do
       qemu-system-x86_64 -machine pc -cpu max -smp 2 -m 256M -cdrom "$iso" -boot d -display none -no-reboot \
         -monitor none -serial null -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-        -fw_cfg "name=opt/biscotti/cmdline,string=test=sched_torture.*" >/dev/null 2>&1
+        -fw_cfg "name=opt/biscotti/cmdline,string=test=torture.*" >/dev/null 2>&1
     done
   ) &
   load_pids+=($!)

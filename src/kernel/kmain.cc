@@ -24,6 +24,7 @@
 #include "src/kernel/boot_state.h"
 #include "src/kernel/platform.h"
 #include "src/kernel/version.h"
+#include "src/ktest/boot_cmdline.h"
 #include "src/ktest/timing.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/e820.h"
@@ -503,6 +504,7 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
   prof::prof_init(state.cmdline);
   ktest::timing_init(state.cmdline);
   start_page_init();
+  ktest::set_boot_cmdline(state.cmdline);
   start_app(state.cmdline);
   monitor::run_jobs(state.cmdline);
 }

@@ -54,6 +54,8 @@ inline constexpr BootOption kBootOptions[] = {
      "report a CPU stuck with interrupts off and no timer tick for this long (0: off)"},
     {"ktest.timing", OptionKind::kChoice, "exact", 0, 0, "exact|host", "host",
      "how tests bound time: exactly (under -icount) or generously (host time)"},
+    {"torture.seconds", OptionKind::kUint, "SECONDS", 1, 3600, nullptr, "10",
+     "how long the combined torture (test torture.*) runs its load"},
     {"app", OptionKind::kChoice, "off", 0, 0, "on|off", "on",
      "start a biscotti_kernel application's app_main (off: its commands and tests alone)"},
     {"smp.ap_wait_ms", OptionKind::kUint, "MS", 0, 60000, nullptr, "1000",

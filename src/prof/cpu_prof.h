@@ -40,6 +40,10 @@ struct CpuProf {
   CpuRing* ring = nullptr;
   uint64_t accepted_at_start = 0;
   uint64_t dropped_at_start = 0;
+  // Nonzero (raised sequentially consistent) while this CPU may take a
+  // sample, around its check that a profile runs: sampler_stop waits for
+  // zero, so no sample lands, or is timestamped, after stop returns.
+  base::Atomic<uint32_t> sampling{0};
   // `bt` (snapshot.cc): the asker puts its request number (nonzero, new
   // each time) in `snapshot_wanted`; the NMI handler fills `snapshot`, then
   // publishes the number in `snapshot_answered` (release). An answer to an

@@ -1,6 +1,8 @@
 // See sampler.h.
 #include "src/prof/sampler.h"
 
+#include "src/arch/console.h"
+
 #include "src/arch/clock.h"
 #include "src/arch/ipi.h"
 #include "src/arch/irq_routing.h"
@@ -54,6 +56,39 @@ void take_sample(const arch::TrapFrame& f, SampleEvent event, const SampleBranch
   (void)p->ring->push(h, pcs, n, branches, n_branches);
 }
 
+// Takes a sample if the profile's source is still `want`. Dekker with
+// sampler_stop: this CPU marks itself sampling before it reads `source`,
+// and stop, having switched `source` off, waits for every mark to clear;
+// so either this CPU sees the profile stopped, or stop waits for its
+// sample. Without it an NMI that passed the check as stop began added a
+// sample timestamped after the profile's end (the torture saw it).
+void sample_while(uint32_t want, const arch::TrapFrame& f, SampleEvent event, const SampleBranch* branches = nullptr,
+                  size_t n_branches = 0) {
+  CpuProf* p = arch::this_cpu().prof;
+  if (p == nullptr) return;
+  // A count, not a flag: an NMI can land inside the timer path's sample.
+  (void)p->sampling.fetch_add(1, base::MemoryOrder::kSeqCst);
+  if (source.load(base::MemoryOrder::kSeqCst) == want) take_sample(f, event, branches, n_branches);
+  (void)p->sampling.fetch_sub(1, base::MemoryOrder::kRelease);
+}
+
+// Waits until no CPU is inside sample_while (see there). A sample takes
+// microseconds and waits for nothing; a second means a CPU stopped inside
+// its NMI handler, which the console is told.
+void wait_for_samples_in_flight() {
+  const uint64_t deadline = arch::nanotime() + 1'000'000'000;
+  for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
+    const CpuProf* p = cpu_prof(cpu);
+    while (p->sampling.load(base::MemoryOrder::kAcquire) != 0) {
+      if (arch::nanotime() > deadline) {
+        arch::kprint("prof: cpu {} has been inside a sample for a second; stopped without it\n", cpu);
+        break;
+      }
+      arch::cpu_relax();
+    }
+  }
+}
+
 // The timer path: the PIT's interrupt on the boot CPU, passed on by IPI.
 void on_prof_timer(arch::TrapFrame& f) {
   arch::lapic_eoi();
@@ -62,12 +97,12 @@ void on_prof_timer(arch::TrapFrame& f) {
     // Not to an offline CPU: it halts by design and takes no samples.
     if (arch::ap_is_online(cpu) && !sched::cpu_is_offline(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
   }
-  take_sample(f, SampleEvent::kTimer);
+  sample_while(kTimerPath, f, SampleEvent::kTimer);
 }
 
 void on_prof_tick_ipi(arch::TrapFrame& f) {
   arch::lapic_eoi();
-  if (source.load(base::MemoryOrder::kAcquire) == kTimerPath) take_sample(f, SampleEvent::kTimer);
+  sample_while(kTimerPath, f, SampleEvent::kTimer);
 }
 
 // Every CPU's ring, allocated the first time a profile starts and kept:
@@ -156,8 +191,9 @@ base::Status sampler_start(uint32_t hz, SampleEvent event, bool lbr) {
 }
 
 bool sampler_stop() {
-  const uint32_t was = source.exchange(kOff, base::MemoryOrder::kAcqRel);
+  const uint32_t was = source.exchange(kOff, base::MemoryOrder::kSeqCst);
   if (was == kOff) return false;
+  wait_for_samples_in_flight();
   if (was == kPmu) {
     pmu_sampler_stop();  // the periodic NMI was left alone
     return true;
@@ -198,9 +234,7 @@ uint64_t sampler_dropped() {
 
 bool sampler_nmi_tick_wanted() { return source.load(base::MemoryOrder::kAcquire) == kNmi; }
 
-void sampler_nmi_tick(const arch::TrapFrame& f) {
-  if (source.load(base::MemoryOrder::kAcquire) == kNmi) take_sample(f, SampleEvent::kNmiTimer);
-}
+void sampler_nmi_tick(const arch::TrapFrame& f) { sample_while(kNmi, f, SampleEvent::kNmiTimer); }
 
 bool sampler_pmi(const arch::TrapFrame& f) {
   // On this NMI stack (8 KiB): 32 branches are 768 bytes.
@@ -208,7 +242,7 @@ bool sampler_pmi(const arch::TrapFrame& f) {
   size_t n_branches = 0;
   if (!pmu_sampler_nmi(branches, kMaxSampleBranches, &n_branches)) return false;
   // A PMI after prof stop began (the counter disarmed next) samples nothing.
-  if (source.load(base::MemoryOrder::kAcquire) == kPmu) take_sample(f, rate_event, branches, n_branches);
+  sample_while(kPmu, f, rate_event, branches, n_branches);
   return true;
 }
 

@@ -2,8 +2,10 @@
 // side of the hand-shake; the CPU's side is park() in scheduler.cc.
 //
 // Why nothing is lost: the CPU is marked leaving (a locked exchange, so a
-// full barrier) before any thread bound to it is unpinned, and set_affinity
-// and spawn refuse a CPU that is not active after storing (Dekker), so no
+// full barrier) before any thread bound to it is unpinned, set_affinity
+// refuses a CPU that is not active after storing (Dekker), and spawn binds
+// a new thread only inside the thread-list lock's critical section that
+// links it, after checking the CPU there (new_descriptor, thread.cc), so no
 // thread can be bound to it afterwards without the unpinning seeing it. A
 // leaving CPU picks nothing new (pick_slow), its tick sends the running
 // thread back to the queue, and its idle thread parks it: everything queued
@@ -102,10 +104,11 @@ base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t,
   run_hooks(cpu, /*leaving=*/true);
   // A halted CPU notices in its idle loop, a busy one at its tick.
   end_change(c, kCpuParked);
-  // A spawn that checked the CPU before it was marked, and bound its new
-  // thread after the first pass: unpinned here (and if it was queued there
-  // meanwhile, the parked CPU handed it on already).
-  n += unpin_threads_bound_to(cpu, unpinned, arg);
+  // One pass is enough: a second one here used to catch a spawn that
+  // checked the CPU before the mark and bound after the first pass, but a
+  // spawn stalled across both passes still escaped it; spawn now checks
+  // and binds under the list's lock (new_descriptor), which closes the
+  // window for good.
   changing_.store(0, MemoryOrder::kRelease);
   return n;
 }

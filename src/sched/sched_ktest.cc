@@ -1,6 +1,6 @@
 // In-kernel tests of the scheduler: threads, switching, preemption, idle,
 // sleeps, futexes, sync primitives, stealing and fairness. (The long
-// torture run is in sched_torture_ktest.cc; the SIMD policy in simd_ktest.cc.)
+// torture run is src/torture's; the SIMD policy is in simd_ktest.cc.)
 #include "src/arch/clock.h"
 #include "src/arch/cpu_timer.h"
 #include "src/arch/percpu.h"

@@ -51,7 +51,9 @@ BENCH_N(sched, spawn_join_with_10000_live_threads, 1000) {
   ktest::PinTo pin(0);
   const size_t threads_before = sched::thread_count();
   Sleepers s;
-  auto** threads = static_cast<Thread**>(mm::kmalloc(kLiveThreads * sizeof(Thread*)));
+  // An array of pointers: sizeof(Thread*) is meant.
+  auto** threads =
+      static_cast<Thread**>(mm::kmalloc(kLiveThreads * sizeof(Thread*)));  // NOLINT(bugprone-sizeof-expression)
   ASSERT_MSG(threads != nullptr, "bench: no memory for {} thread pointers", kLiveThreads);
   for (uint32_t i = 0; i < kLiveThreads; ++i) {
     base::Result<Thread*> t =

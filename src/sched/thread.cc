@@ -55,8 +55,36 @@ void copy_name(Thread* t, const char* name) {
   t->name[i] = '\0';
 }
 
-// A descriptor, reused or new, linked into the list of all threads.
-Thread* new_descriptor(const char* name) {
+// Whether `cpu` takes new threads: active and scheduling. Under lock_ in
+// new_descriptor, which is what makes it race-free (see there).
+bool cpu_accepts_binding(uint32_t cpu) {
+  const CpuSched& c = sched_of(cpu);
+  return __atomic_load_n(&c.running, __ATOMIC_RELAXED) && c.presence.load(MemoryOrder::kSeqCst) == kCpuActive;
+}
+
+// Puts a descriptor new_descriptor took back on the free list (it was
+// never linked into the list of all threads).
+void unlink_unused_descriptor(Thread* t) REQUIRES(lock_) {
+  t->free_next = free_threads_;
+  free_threads_ = t;
+}
+
+// A descriptor, reused or new, bound to `cpu` (or kAnyCpu) and linked into
+// the list of all threads; kOutOfMemory, or kInvalidArgument if `cpu` does
+// not take threads.
+//
+// The CPU is checked in the same critical section that links the thread
+// bound to it, because cpu_offline's unpinning walks that list under the
+// same lock after marking the CPU leaving: either the link comes first and
+// the walk unbinds the thread, or the walk comes first and the check here
+// sees the mark. Checking earlier (spawn once did, with plain loads) left a
+// window: a spawner that checked before the mark and stalled (waiting for
+// this lock, or its vCPU preempted by the host) across both of
+// cpu_offline's passes bound its thread to a parked CPU for good once the
+// thread blocked (the torture's "a thread is still bound to an offline
+// CPU"), and rt's drain_all_cpus, joining it, waited on a thread the
+// torture's gate never saw park.
+base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu) {
   Thread* t = nullptr;
   {
     arch::SpinLockGuard g(lock_);
@@ -68,7 +96,7 @@ Thread* new_descriptor(const char* name) {
   uint32_t tid = 0;
   if (t == nullptr) {
     void* mem = mm::kmalloc(sizeof(Thread));
-    if (mem == nullptr) return nullptr;
+    if (mem == nullptr) return base::Error::kOutOfMemory;
     arch::SpinLockGuard g(lock_);
     tid = next_tid_++;
     ASSERT_MSG(tid < (1u << 31), "sched: thread ids exhausted");  // Mutex packs tid << 1 into 32 bits
@@ -80,7 +108,12 @@ Thread* new_descriptor(const char* name) {
   }
   t->tid = tid;
   copy_name(t, name);
+  t->affinity.store(cpu, MemoryOrder::kRelaxed);  // published by the lock
   arch::SpinLockGuard g(lock_);
+  if (cpu != kAnyCpu && !cpu_accepts_binding(cpu)) {
+    unlink_unused_descriptor(t);
+    return base::Error::kInvalidArgument;
+  }
   t->all_next = all_;
   if (all_ != nullptr) all_->all_prev = t;
   all_ = t;
@@ -185,8 +218,9 @@ const char* state_name(ThreadState s) {
 }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi) {
-  Thread* t = new_descriptor(name);
-  ASSERT_MSG(t != nullptr, "sched: no memory for the boot thread");
+  base::Result<Thread*> d = new_descriptor(name, kAnyCpu);
+  ASSERT_MSG(d.ok(), "sched: no memory for the boot thread");
+  Thread* t = d.value();
   t->stack_lo = stack_lo;
   t->stack_hi = stack_hi;
   t->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
@@ -195,8 +229,11 @@ Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi
 }
 
 Thread* adopt_idle_context(uint32_t cpu) {
-  Thread* t = new_descriptor("idle");
-  ASSERT_MSG(t != nullptr, "sched: no memory for cpu {}'s idle thread", cpu);
+  // Bound after the link: the CPU is not scheduling yet (and an idle
+  // thread is never unpinned).
+  base::Result<Thread*> d = new_descriptor("idle", kAnyCpu);
+  ASSERT_MSG(d.ok(), "sched: no memory for cpu {}'s idle thread", cpu);
+  Thread* t = d.value();
   t->affinity.store(cpu, MemoryOrder::kRelaxed);
   t->last_cpu = cpu;
   t->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
@@ -219,28 +256,24 @@ base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options
   if (fn == nullptr || options.stack_size < kMinStackSize || options.stack_size > kMaxStackSize)
     return base::Error::kInvalidArgument;
   if (options.cpu != kAnyCpu && options.cpu >= sched_cpus()) return base::Error::kInvalidArgument;
-  if (options.cpu != kAnyCpu) {
-    // Plain loads: a spawn racing with cpu_offline needs no Dekker here (a
-    // thread that reaches a parked CPU's inbox is handed on, and unpinned).
-    const CpuSched& c = sched_of(options.cpu);
-    if (!c.running || c.presence.load(MemoryOrder::kRelaxed) != kCpuActive) return base::Error::kInvalidArgument;
-  }
+  // A cheap early refusal; the check that counts is new_descriptor's.
+  if (options.cpu != kAnyCpu && !cpu_accepts_binding(options.cpu)) return base::Error::kInvalidArgument;
   drain_reap_list();
   uint64_t bytes = round_stack(options.stack_size);
   base::Result<uint64_t> lo = alloc_stack(bytes);
   if (!lo.ok()) return lo.error();
-  Thread* t = new_descriptor(options.name);
-  if (t == nullptr) {
+  base::Result<Thread*> d = new_descriptor(options.name, options.cpu);
+  if (!d.ok()) {
     free_stack(lo.value(), bytes);
-    return base::Error::kOutOfMemory;
+    return d.error();
   }
+  Thread* t = d.value();
   t->fn = fn;
   t->arg = arg;
   t->heap_charge = nullptr;  // a reused descriptor holds no reservation
   t->reserve_cancelled.store(0, MemoryOrder::kRelaxed);
   t->stack_lo = lo.value();
   t->stack_hi = lo.value() + bytes;
-  t->affinity.store(options.cpu, MemoryOrder::kRelaxed);
   t->saved_rsp = initial_stack(t->stack_hi);
   t->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelease);
   make_runnable_new(t);

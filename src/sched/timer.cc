@@ -44,9 +44,22 @@ bool timer_cancel(Timer& t) {
   // going offline moves its queued timers to CPU 0 (migrate_timers, under
   // both queues' locks), so the queue read here is confirmed under its
   // lock, and read again if the timer moved meanwhile.
+  //
+  // A null queue alone does not mean "fired and done": it is also what a
+  // migration shows between taking the timer out of the leaving CPU's queue
+  // and putting it into CPU 0's, and what a firing shows while the callback
+  // runs. Returning false then let futex's wait_timed free a timer (on its
+  // stack) still linked into CPU 0's queue, or one whose callback was still
+  // reading its context: the torture's "timer inserted while queued or
+  // listed" panic in migrate_timers. So a null queue counts only once the
+  // timer is not in transit.
   for (;;) {
     TimerQueue* q = t.queue();
-    if (q == nullptr) return false;
+    if (q == nullptr) {
+      if (!t.in_transit()) return false;
+      arch::cpu_relax();
+      continue;
+    }
     CpuSched* c = owner_of(q);
     arch::SpinLockGuard g(c->timer_lock);
     if (t.queue() == q) return c->timers.cancel(t);
@@ -60,8 +73,10 @@ void migrate_timers(CpuSched& from, CpuSched& to) {
   arch::SpinLockGuard g_to(to.timer_lock);
   while (Timer* t = from.timers.peek()) {
     uint64_t deadline = t->deadline_ns();
+    t->set_in_transit(true);  // timer_cancel: the null queue in between is not "fired"
     from.timers.cancel(*t);
     to.timers.insert(*t, deadline);
+    t->set_in_transit(false);
   }
   from.armed_ns = ~uint64_t{0};
   from.quantum_armed = false;
@@ -73,8 +88,10 @@ void run_expired_timers(CpuSched& c, uint64_t now_ns) {
   c.quantum_armed = false;
   while (Timer* t = c.timers.peek()) {
     if (t->deadline_ns() > now_ns) break;
+    t->set_in_transit(true);  // timer_cancel waits for the callback to finish
     c.timers.cancel(*t);
     t->fire();
+    t->set_in_transit(false);
   }
 }
 

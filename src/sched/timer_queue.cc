@@ -77,7 +77,7 @@ void TimerQueue::insert(Timer& t, uint64_t deadline_ns) {
   t.child_[kLeft] = t.child_[kRight] = nullptr;
   t.red_ = true;
   t.state_ = Timer::State::kQueued;
-  t.queue_ = this;
+  __atomic_store_n(&t.queue_, this, __ATOMIC_RELEASE);
 
   Timer* parent = nullptr;
   Timer** link = &root_;
@@ -178,8 +178,10 @@ void TimerQueue::erase(Timer* z) {
   if (removed_black) erase_fixup(x, x_parent);
 
   z->parent_ = z->child_[kLeft] = z->child_[kRight] = nullptr;
-  z->queue_ = nullptr;
   z->state_ = Timer::State::kIdle;
+  // Release: a lock-free reader that sees null also sees an in-transit
+  // mark set before this (Timer::in_transit).
+  __atomic_store_n(&z->queue_, nullptr, __ATOMIC_RELEASE);
   --size_;
 }
 

@@ -49,6 +49,16 @@ class Timer {
   /// re-insert itself).
   void fire() { fn_(*this, arg_); }
 
+  /// Marks the timer as off every queue only for a moment: taken out of one
+  /// queue to be put in another, or taken out to have its callback run.
+  /// Set before the take-out and cleared after the put-in or the callback,
+  /// by the holder of the queue's lock (the lock-free queue() read alone
+  /// cannot tell such a moment from "fired and done": see timer_cancel).
+  void set_in_transit(bool on) { __atomic_store_n(&in_transit_, on, __ATOMIC_RELEASE); }
+  /// Acquire: read after a queue() that returned null (whose store, a
+  /// release, came after the mark).
+  bool in_transit() const { return __atomic_load_n(&in_transit_, __ATOMIC_ACQUIRE); }
+
  private:
   friend class TimerQueue;
   friend class TimerList;
@@ -65,6 +75,7 @@ class Timer {
   void* arg_ = nullptr;
   bool red_ = false;
   State state_ = State::kIdle;
+  bool in_transit_ = false;
 };
 
 /// An intrusive FIFO of expired timers, filled by pop_expired() under the

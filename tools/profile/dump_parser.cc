@@ -124,7 +124,8 @@ std::optional<prof::SampleBranch> parse_branch(std::string_view f) {
     f.remove_suffix(1);
   }
   const size_t gt = f.find('>');
-  if (gt == std::string_view::npos || gt > 16 || f.size() - gt - 1 > 16) return std::nullopt;
+  // No '>' (npos) is past 16 too.
+  if (gt > 16 || f.size() - gt - 1 > 16) return std::nullopt;
   const auto from = parse_uint(f.substr(0, gt), 16);
   const auto to = parse_uint(f.substr(gt + 1), 16);
   if (!from || !to) return std::nullopt;
