@@ -53,7 +53,7 @@ BOOT_MATRIX = [
     ("MADT cut inside its fixed part", "test:acpi_madt_truncated_fixed_part"),
     ("a second MADT listing 300 CPUs", "test:acpi_madt_300_cpus"),
     ("no ACPI", "test:acpi_off_boots_one_cpu"),
-    ("10 MiB", "test:ktests_10m"),
+    ("12 MiB", "test:ktests_12m"),
     ("16 MiB", "test:ktests_16m_skip_what_does_not_fit"),
     ("24 MiB", "test:ktests_24m"),
     ("12 GiB", "test:mm_12G_max"),
