@@ -47,6 +47,18 @@ static void pin_to(int cpu) {
   if (sched_setaffinity(0, sizeof(set), &set) != 0) die("sched_setaffinity");
 }
 
+// Fails loudly unless the calling thread runs on `cpu`: the pinned
+// benchmarks check their sides, so a 2-CPU figure is a cross-CPU one.
+static void expect_cpu(int cpu, const char* who) {
+  int got = sched_getcpu();
+  if (got < 0) die("sched_getcpu");
+  if (got != cpu) {
+    printf("peer linux error: %s pinned to CPU %d runs on CPU %d\n", who, cpu, got);
+    fflush(stdout);
+    exit(1);
+  }
+}
+
 static int cmp_double(const void* a, const void* b) {
   double x = *(const double*)a, y = *(const double*)b;
   return x < y ? -1 : x > y;
@@ -112,9 +124,13 @@ static void futex_wake(void) { syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVAT
 static void* futex_partner(void* arg) {
   (void)arg;
   pin_to(futex_partner_cpu);
+  expect_cpu(futex_partner_cpu, "the futex partner");
   for (;;) {
     uint32_t v = atomic_load_explicit(&futex_word, memory_order_acquire);
-    if (v == 2) return NULL;
+    if (v == 2) {
+      expect_cpu(futex_partner_cpu, "the futex partner");
+      return NULL;
+    }
     if (v == 0) {
       futex_wait(0);
       continue;
@@ -129,6 +145,7 @@ static uint64_t futex_ping_pong(uint64_t n, int cpu) {
   atomic_store(&futex_word, 0);
   futex_partner_cpu = cpu;
   start_thread(&t, futex_partner, NULL);
+  expect_cpu(0, "the futex pinger");
   uint64_t t0 = __rdtsc();
   for (uint64_t i = 0; i < n; ++i) {
     atomic_store_explicit(&futex_word, 1, memory_order_release);
@@ -136,6 +153,7 @@ static uint64_t futex_ping_pong(uint64_t n, int cpu) {
     while (atomic_load_explicit(&futex_word, memory_order_acquire) == 1) futex_wait(1);
   }
   uint64_t cycles = __rdtsc() - t0;
+  expect_cpu(0, "the futex pinger");
   atomic_store_explicit(&futex_word, 2, memory_order_release);
   futex_wake();
   pthread_join(t, NULL);

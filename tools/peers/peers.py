@@ -3,7 +3,10 @@ an initramfs holding a static C benchmark (/init, linux_bench.c) and a Go
 benchmark (/gobench, gobench/), then biscotti's bench=sched, in the same
 QEMU with the same flags (-icount shift=0,sleep=off, -cpu max, -smp 2,
 256 MiB: tools/qemu.sh's with --icount), and prints the table of guest
-instructions per operation side by side.
+instructions per operation side by side. Under it, two Go figures outside
+the comparison: its ping-pong on 2 CPUs unpinned (the runtime keeps it on
+one CPU; the table's Go figure is the pinned, cross-CPU one) and over a raw
+futex between the pinned threads, and what the benchmarks said as info.
 
   tools/bazel run //tools/peers -- [--smp N] [--icount | --no-icount]
                                    [--kernel VMLINUZ] [--timeout S] [--logs DIR]
@@ -173,7 +176,7 @@ def boot_linux(vmlinuz, initrd, args, log):
 def boot_biscotti(args, log):
     # tools/qemu.sh, as `tools/bazel run //:qemu -- --icount --smp N --cpu
     # max --cmdline bench=...` would run it: the same flags by construction.
-    benches = ",".join(row[4] for row in peers_table.ROWS)
+    benches = ",".join(row[-1] for row in peers_table.ROWS)  # biscotti's benchmark
     cmd = [args.qemu_sh, "--iso", args.iso, "--smp", str(args.smp), "--cpu", "max", "--cmdline", "bench=" + benches,
            "--timeout", str(args.timeout)]
     if args.icount:
@@ -248,7 +251,9 @@ def main(argv):
         unit = "guest instructions" if args.icount else "host TSC cycles (no -icount: they vary)"
         cpus = "1 CPU" if args.smp == 1 else "%d CPUs" % args.smp
         print("Per operation, in %s; %s, -cpu max, medians of seven samples:\n" % (unit, cpus))
-        print(peers_table.table(peers, biscotti, linux_label, go_label), end="")
+        print(peers_table.table(peers, biscotti, linux_label, go_label))
+        for line in peers_table.notes(peers):
+            print(line)
         ok = True
         return 0
     except Missing as e:

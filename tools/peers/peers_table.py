@@ -16,23 +16,36 @@ class PeersError(Exception):
     """A run's output lacks what the table needs; the message says what."""
 
 
-# (primitive, the Linux/Go benchmark name, what Linux uses, what Go uses,
-#  biscotti's benchmark): the rows of the performance issue's table.
+# (primitive, the Linux benchmark, what Linux uses, the Go benchmark, what Go
+#  uses, biscotti's benchmark): the rows of the performance issue's table.
+# Every 2-CPU figure is a cross-CPU hand-off between threads pinned to CPUs
+# 0 and 1; Go's is the pinned variant (gobench/pinned.go), since unpinned
+# its runtime keeps both goroutines on one CPU (that figure is a note).
 ROWS = (
-    ("yield round trip, 1 CPU", "yield_round_trip", "sched_yield", "Gosched",
+    ("yield round trip, 1 CPU", "yield_round_trip", "sched_yield", "yield_round_trip", "Gosched",
      "sched.yield_round_trip"),
-    ("futex ping-pong, 1 CPU", "futex_ping_pong_1_cpu", "futex", "chan",
+    ("futex ping-pong, 1 CPU", "futex_ping_pong_1_cpu", "futex", "futex_ping_pong_1_cpu", "chan",
      "sched.futex_ping_pong_1_cpu"),
-    ("futex ping-pong, 2 CPUs", "futex_ping_pong_2_cpus", "futex", "chan",
-     "sched.futex_ping_pong_2_cpus"),
-    ("spawn + join", "spawn_join", "pthread_create+join", "go+WaitGroup",
+    ("futex ping-pong, 2 CPUs", "futex_ping_pong_2_cpus", "futex", "futex_ping_pong_2_cpus_pinned",
+     "chan, pinned", "sched.futex_ping_pong_2_cpus"),
+    ("spawn + join", "spawn_join", "pthread_create+join", "spawn_join", "go+WaitGroup",
      "sched.spawn_join_empty_thread"),
-    ("uncontended mutex pair", "mutex_pair", "pthread_mutex", "sync.Mutex",
+    ("uncontended mutex pair", "mutex_pair", "pthread_mutex", "mutex_pair", "sync.Mutex",
      "sched.mutex_uncontended_lock_unlock"),
+)
+
+# (side, benchmark, what it is): figures printed under the table, outside
+# the comparison.
+NOTES = (
+    ("go", "futex_ping_pong_2_cpus",
+     "Go, futex ping-pong on 2 CPUs unpinned (GOMAXPROCS=2; the runtime places the goroutines)"),
+    ("go", "futex_ping_pong_2_cpus_pinned_futex",
+     "Go, futex ping-pong across pinned CPUs 0 and 1 over a raw futex (syscall.Syscall6)"),
 )
 
 _PEER = re.compile(r"peer (linux|go)\.(\w+) (?:cycles=(\d+(?:\.\d+)?)|skipped: (.*))$")
 _PEER_ERROR = re.compile(r"peer (linux|go) error: (.*)$")
+_PEER_INFO = re.compile(r"peer (linux|go) info: (.*)$")
 _BISCOTTI = re.compile(r"bench (sched\.\w+) (?:cycles=(\d+) ns=\d+|skipped: (.*))$")
 
 SKIPPED = "skipped"
@@ -46,11 +59,12 @@ def _lines(text):
 
 
 def parse_peers(text):
-    """The Linux boot's output -> {"linux": {name: cycles}, "go": {...}}.
+    """The Linux boot's output -> {"linux": {name: cycles}, "go": {...},
+    "info": ["go: what it said", ...]}.
 
     A skipped benchmark (one that needs two CPUs, on one) maps to SKIPPED. Raises PeersError when the run did
     not reach its end (`peer: done`) or a side reported a failure."""
-    figures = {"linux": {}, "go": {}}
+    figures = {"linux": {}, "go": {}, "info": []}
     done = False
     errors = []
     for line in _lines(text):
@@ -65,6 +79,10 @@ def parse_peers(text):
         m = _PEER_ERROR.search(line)
         if m:
             errors.append("%s: %s" % m.groups())
+            continue
+        m = _PEER_INFO.search(line)
+        if m:
+            figures["info"].append("%s: %s" % m.groups())
     if errors:
         raise PeersError("the Linux boot reported: " + "; ".join(errors))
     if not done:
@@ -100,11 +118,11 @@ def table(peers, biscotti, linux_label="Linux", go_label="Go"):
     """The markdown table; raises PeersError naming every missing figure."""
     missing = []
     rows = []
-    for primitive, name, linux_how, go_how, bench in ROWS:
-        lx = peers["linux"].get(name)
-        go = peers["go"].get(name)
+    for primitive, linux_name, linux_how, go_name, go_how, bench in ROWS:
+        lx = peers["linux"].get(linux_name)
+        go = peers["go"].get(go_name)
         bi = biscotti.get(bench)
-        for side, value, what in (("Linux", lx, "linux." + name), ("Go", go, "go." + name),
+        for side, value, what in (("Linux", lx, "linux." + linux_name), ("Go", go, "go." + go_name),
                                   ("biscotti", bi, bench)):
             if value is None:
                 missing.append("%s (%s)" % (what, side))
@@ -125,3 +143,19 @@ def table(peers, biscotti, linux_label="Linux", go_label="Go"):
     head = ["| primitive | %s | %s | biscotti | best peer / biscotti |" % (linux_label, go_label),
             "| --- | --- | --- | --- | --- |"]
     return "\n".join(head + rows) + "\n"
+
+
+def notes(peers):
+    """The lines under the table: NOTES' figures, then what the benchmarks
+    printed as info. Raises PeersError naming a missing figure."""
+    lines = []
+    missing = []
+    for side, name, what in NOTES:
+        value = peers[side].get(name)
+        if value is None:
+            missing.append("%s.%s" % (side, name))
+        else:
+            lines.append("%s: %s" % (what, _cell(value)))
+    if missing:
+        raise PeersError("no figure for " + ", ".join(missing) + ": that benchmark did not print (see the serial logs)")
+    return lines + peers.get("info", [])

@@ -3,7 +3,10 @@
 // and a sync.WaitGroup, sync.Mutex), each printed as
 // `peer go.NAME cycles=MEDIAN` (per operation, one decimal). /init runs it
 // twice: `1cpu` pinned to CPU 0 with GOMAXPROCS=1, and `2cpus` with
-// GOMAXPROCS=2, where Go places the goroutines itself (it cannot pin one).
+// GOMAXPROCS=2, where the ping-pong runs three ways: unpinned (Go places
+// the goroutines itself), and across CPUs 0 and 1 over a channel and over
+// a futex with each side locked to a pinned thread (pinned.go). A fact
+// worth a line but no figure is printed as `peer go info: ...`.
 package main
 
 import (
@@ -111,9 +114,17 @@ func main() {
 		return
 	}
 	if runtime.NumCPU() < 2 {
-		fmt.Printf("peer go.futex_ping_pong_2_cpus skipped: needs two CPUs\n")
+		for _, name := range []string{"futex_ping_pong_2_cpus", "futex_ping_pong_2_cpus_pinned",
+			"futex_ping_pong_2_cpus_pinned_futex"} {
+			fmt.Printf("peer go.%s skipped: needs two CPUs\n", name)
+		}
 		return
 	}
 	runtime.GOMAXPROCS(2)
 	runBench("futex_ping_pong_2_cpus", 1000, chanPingPong)
+	const rounds = 1000
+	fmt.Printf("peer go info: unpinned, the channel partner ran on another CPU than the pinger "+
+		"in %d of %d round trips\n", unpinnedCrossings(rounds), rounds)
+	runBench("futex_ping_pong_2_cpus_pinned", 1000, pinnedChanPingPong)
+	runBench("futex_ping_pong_2_cpus_pinned_futex", 1000, pinnedFutexPingPong)
 }
