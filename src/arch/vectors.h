@@ -1,12 +1,26 @@
-// The kernel's interrupt vector assignments. Exceptions are 0-31
-// ([sdm3] 6.3.1); the rest are ours. Higher vectors have higher priority at
-// the LAPIC (the class is vector >> 4, [sdm3] 10.8.3.1), so IPIs that must
-// not wait sit at the top.
+// The kernel's interrupt vector assignments, and Vector, the type they
+// have. Exceptions are 0-31 ([sdm3] 6.3.1, trap.h); the rest are ours.
+// Higher vectors have higher priority at the LAPIC (the class is
+// vector >> 4, [sdm3] 10.8.3.1), so IPIs that must not wait sit at the top.
 #pragma once
 
 #include "src/base/types.h"
 
 namespace arch {
+
+/// An interrupt vector, the IDT slot an interrupt or exception lands in
+/// ([sdm3] 6.2): what the IDT, the LAPIC's LVT and ICR and the IOAPIC's
+/// redirection entries take. A type of its own, so that an IRQ line, an
+/// IOAPIC pin or a CPU number cannot be passed where a vector belongs (all
+/// small integers); `.value` is the way back, for descriptor and register
+/// fields and the trap frame the stubs push.
+struct Vector {
+  constexpr Vector() = default;
+  constexpr explicit Vector(uint8_t v) : value(v) {}
+  constexpr bool operator==(const Vector&) const = default;
+
+  uint8_t value = 0;
+};
 
 inline constexpr uint8_t kVectorIrqBase = 0x20;                 // ISA IRQ n through the IOAPIC: 0x20 + n
 inline constexpr uint8_t kVectorPitTimer = kVectorIrqBase + 0;  // ISA IRQ 0, when the PIT ticks instead
