@@ -177,13 +177,13 @@ base::Status map_pages(uint64_t va, uint64_t bytes, MapPerm perms, Frames frames
     if (fresh_frames) {
       if (pages > kFreshChunk) pages = kFreshChunk;
       for (uint64_t i = 0; i < pages; ++i) {
-        base::Result<uint64_t> f = page_alloc(0, kAllocZero);
+        base::Result<base::PhysAddr> f = page_alloc(0, kAllocZero);
         if (!f.ok()) {
           result = f.error();
           pages = i;
           break;
         }
-        fresh[i] = f.value();
+        fresh[i] = f.value().value();  // bound for a page-table entry
       }
     }
     uint64_t mapped = 0;
@@ -205,7 +205,7 @@ base::Status map_pages(uint64_t va, uint64_t bytes, MapPerm perms, Frames frames
       }
     }
     if (fresh_frames) {
-      for (uint64_t i = mapped; i < pages; ++i) page_free(fresh[i], 0);
+      for (uint64_t i = mapped; i < pages; ++i) page_free(base::PhysAddr(fresh[i]), 0);
     }
     done += mapped << base::kPageShift;
   }
@@ -235,7 +235,7 @@ void UnmapBatch::add_frame(uint64_t pa) {
 void UnmapBatch::flush() {
   tlb_shootdown_all(ranges_);
   ranges_.clear();
-  for (uint32_t i = 0; i < num_frames_; ++i) page_free(frames_[i], 0);
+  for (uint32_t i = 0; i < num_frames_; ++i) page_free(base::PhysAddr(frames_[i]), 0);
   num_frames_ = 0;
 }
 

@@ -81,7 +81,12 @@ uint64_t bootstrap_table_pages(uint64_t image_bytes) {
 constinit uint64_t internal::table_offset = 0;
 
 base::Result<uint64_t> KernelTableMemory::alloc_table() {
-  if (allocator_up) return page_alloc(0, kAllocZero);
+  if (allocator_up) {
+    // A table's address goes into its parent's entry: a raw word from here.
+    base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
+    if (!p.ok()) return p.error();
+    return p.value().value();
+  }
   if (bump_next == bump_end) return base::Error::kOutOfMemory;
   uint64_t pa = bump_next;
   bump_next += base::kPageSize;
@@ -91,7 +96,7 @@ base::Result<uint64_t> KernelTableMemory::alloc_table() {
 }
 
 void KernelTableMemory::free_table(uint64_t pa) {
-  if (allocator_up) page_free(pa, 0);
+  if (allocator_up) page_free(base::PhysAddr(pa), 0);
   // A bump page is simply not reused: this only happens on a bootstrap
   // failure, which panics anyway.
 }

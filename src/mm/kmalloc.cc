@@ -74,13 +74,13 @@ unsigned order_for(size_t pages) {
 base::Result<uintptr_t> heap_pages(void*, size_t pages) {
   unsigned order = order_for(pages);
   if (order > kMaxOrder) return base::Error::kOutOfMemory;
-  base::Result<uint64_t> p = page_alloc(order);
+  base::Result<base::PhysAddr> p = page_alloc(order);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(base::PhysAddr(p.value())));
+  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
 }
 
 void heap_pages_free(void*, uintptr_t addr, size_t pages) {
-  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)).value(), order_for(pages));
+  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)), order_for(pages));
 }
 
 // This CPU's cache: one GS-relative load. Call with interrupts off (the

@@ -160,9 +160,9 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   static Torture t;
   t.seq.store(0, MemoryOrder::kRelaxed);
   t.stop.store(0, MemoryOrder::kRelaxed);
-  uint64_t frames[kFrames] = {};
-  for (uint64_t& f : frames) {
-    base::Result<uint64_t> p = mm::page_alloc(0);
+  base::PhysAddr frames[kFrames] = {};
+  for (base::PhysAddr& f : frames) {
+    base::Result<base::PhysAddr> p = mm::page_alloc(0);
     KASSERT_TRUE(p.ok());
     f = p.value();
   }
@@ -170,8 +170,7 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   KASSERT_TRUE(va.ok());
   t.va = va.value().value();
   // Round 0: mapped and written before any reader starts.
-  KASSERT_EQ(mm::map_range(base::VirtAddr(t.va), base::PhysAddr(frames[0]), base::kPageSize, mm::kPermWrite).ok(),
-             true);
+  KASSERT_EQ(mm::map_range(base::VirtAddr(t.va), frames[0], base::kPageSize, mm::kPermWrite).ok(), true);
   *reinterpret_cast<volatile uint64_t*>(t.va) = pattern(0);
   const uint64_t flushes_before = lazy_flushes(n);
   sched::Thread* threads[kMaxReaders] = {};
@@ -200,8 +199,7 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
     t.seq.store(2 * round + 1, MemoryOrder::kSeqCst);
     ok &= mm::unmap_range(base::VirtAddr(t.va), base::kPageSize).ok();
     ++round;
-    ok &= mm::map_range(base::VirtAddr(t.va), base::PhysAddr(frames[round % kFrames]), base::kPageSize, mm::kPermWrite)
-              .ok();
+    ok &= mm::map_range(base::VirtAddr(t.va), frames[round % kFrames], base::kPageSize, mm::kPermWrite).ok();
     // Written through the new mapping: CPU 0's own TLB takes part too.
     *reinterpret_cast<volatile uint64_t*>(t.va) = pattern(round);
     t.seq.store(2 * round, MemoryOrder::kRelease);
@@ -219,7 +217,7 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   KEXPECT_TRUE(ok);
   KEXPECT_TRUE(mm::unmap_range(base::VirtAddr(t.va), base::kPageSize).ok());
   KEXPECT_TRUE(mm::kva_free(base::VirtAddr(t.va), base::kPageSize).ok());
-  for (uint64_t f : frames) mm::page_free(f, 0);
+  for (base::PhysAddr f : frames) mm::page_free(f, 0);
 
   uint64_t thread_reads = 0, handler_reads = 0, unstable = 0, stale = 0, stale_in_handler = 0, wrong = 0;
   for (uint32_t i = 0; i < n; ++i) {

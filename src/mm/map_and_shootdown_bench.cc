@@ -78,11 +78,11 @@ void wait_for_other_cpus_idle() {
 
 void map_unmap(BenchRun& run) {
   base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
-  base::Result<uint64_t> frame = mm::page_alloc(0);
+  base::Result<base::PhysAddr> frame = mm::page_alloc(0);
   if (!va.ok() || !frame.ok()) return run.skip("out of memory");
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
-    (void)mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermWrite);
+    (void)mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite);
     (void)mm::unmap_range(va.value(), base::kPageSize);
   }
   run.stop();
@@ -119,12 +119,12 @@ BENCH_N(mm, map_unmap_4k_with_100000_live_mappings, 500) {
   PinTo pin(0);
   const uint64_t kva_before = mm::kva_stats(0).in_use;
   auto* vas = static_cast<base::VirtAddr*>(mm::kmalloc(kLiveMappings * sizeof(base::VirtAddr)));
-  base::Result<uint64_t> frame = mm::page_alloc(0);
+  base::Result<base::PhysAddr> frame = mm::page_alloc(0);
   ASSERT_MSG(vas != nullptr && frame.ok(), "bench: out of memory for {} mappings", kLiveMappings);
   for (uint32_t i = 0; i < kLiveMappings; ++i) {
     base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
     ASSERT_MSG(va.ok(), "bench: kva_alloc {} of {}: {}", i, kLiveMappings, base::error_name(va.error()));
-    base::Status st = mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermRead);
+    base::Status st = mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermRead);
     ASSERT_MSG(st.ok(), "bench: map {} of {}: {}", i, kLiveMappings, base::error_name(st.error()));
     vas[i] = va.value();
   }

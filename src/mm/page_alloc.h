@@ -4,6 +4,7 @@
 // Any context but NMI (the cache and the lock run with interrupts off).
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -58,12 +59,12 @@ bool page_alloc_init_step();
 /// A block of 2^order pages, aligned to its size (kAllocZero: zeroed).
 /// kOutOfMemory when nothing that large is free; never panics for that.
 /// Panics if poison checking finds the block written after its free.
-base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags = kAllocNone);
+base::Result<base::PhysAddr> page_alloc(unsigned order, uint32_t flags = kAllocNone);
 
 /// Returns a block from page_alloc(order). A double free, a free of memory
 /// never allocated or with the wrong order panics with a backtrace: the
 /// caller's bookkeeping is broken and continuing would corrupt memory.
-void page_free(uint64_t phys, unsigned order);
+void page_free(base::PhysAddr pa, unsigned order);
 
 /// Counters: phys's, with the pages sitting in per-CPU caches counted free.
 struct PageAllocStats {
