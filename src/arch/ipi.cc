@@ -9,7 +9,7 @@
 
 namespace arch {
 
-base::Status send_ipi(uint32_t index, uint8_t vector) {
+base::Status send_ipi(uint32_t index, Vector vector) {
   ApicId id;
   if (!cpu_apic_id(index, &id)) return base::Error::kInvalidArgument;
   push_cli();

@@ -2,6 +2,7 @@
 // reschedule kick, TLB shootdowns, tests) and NMIs. Kernel only.
 #pragma once
 
+#include "src/arch/vectors.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 
@@ -9,7 +10,7 @@ namespace arch {
 
 /// A fixed IPI at `vector` to CPU `index`; kInvalidArgument for a CPU that
 /// never started. Any context but NMI.
-base::Status send_ipi(uint32_t index, uint8_t vector);
+base::Status send_ipi(uint32_t index, Vector vector);
 
 /// An NMI to CPU `index`. Any context but NMI.
 base::Status send_nmi(uint32_t index);

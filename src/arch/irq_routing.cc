@@ -57,7 +57,7 @@ base::Status with_isa_pin(uint8_t irq, Fn fn) {
 
 }  // namespace
 
-base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
+base::Status route_isa_irq(uint8_t irq, Vector vector, uint32_t cpu) {
   return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
     dev.route(pin, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
   });

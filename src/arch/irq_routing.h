@@ -4,6 +4,7 @@
 #pragma once
 
 #include "src/arch/acpi.h"
+#include "src/arch/vectors.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -22,7 +23,7 @@ void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_
 
 /// Routes ISA IRQ `irq` to `vector` on CPU `cpu` (and unmasks it).
 /// kNotFound when no IOAPIC serves the IRQ's GSI (or there is no MADT).
-base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu);
+base::Status route_isa_irq(uint8_t irq, Vector vector, uint32_t cpu);
 
 /// Routes ISA IRQ `irq` to CPU `cpu` as an NMI (and unmasks it): the
 /// profiler's periodic source, which reaches the CPU whatever its interrupt

@@ -39,8 +39,8 @@ void lapic_init_boot(bool x2apic, uint64_t xapic_va, uint64_t lapic_phys) {
   lapic_enable_mode_this_cpu();
 
   pic8259_remap_and_mask(PortIo{});
-  set_trap_handler(kVectorPicBase + 7, on_spurious);
-  set_trap_handler(kVectorPicBase + 15, on_spurious);
+  set_trap_handler(Vector(kVectorPicBase + 7), on_spurious);
+  set_trap_handler(Vector(kVectorPicBase + 15), on_spurious);
   set_trap_handler(kVectorNmi, on_nmi);
   set_trap_handler(kVectorSpurious, on_spurious);
   set_trap_handler(kVectorLapicError, on_lapic_error);

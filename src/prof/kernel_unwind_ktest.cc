@@ -54,7 +54,7 @@ constinit arch::TrapHandler previous = nullptr;
 
 // Runs `trigger` with the vector's handler wrapped, expecting a trap at `rip`.
 template <typename Trigger>
-void with_capture(uint8_t vector, uint64_t rip, Trigger trigger) {
+void with_capture(arch::Vector vector, uint64_t rip, Trigger trigger) {
   capture = Capture{};
   capture_rip = rip;
   previous = arch::trap_handler(vector);
