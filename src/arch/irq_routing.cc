@@ -57,13 +57,13 @@ base::Status with_isa_pin(uint8_t irq, Fn fn) {
 
 }  // namespace
 
-base::Status route_isa_irq(uint8_t irq, Vector vector, uint32_t cpu) {
+base::Status route_isa_irq(uint8_t irq, Vector vector, CpuIndex cpu) {
   return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
     dev.route(pin, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
   });
 }
 
-base::Status route_isa_irq_nmi(uint8_t irq, uint32_t cpu) {
+base::Status route_isa_irq_nmi(uint8_t irq, CpuIndex cpu) {
   return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
     dev.route_nmi(pin, cpu_block(cpu).apic_id, r.active_low);
   });

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "src/arch/acpi.h"
+#include "src/arch/cpu_index.h"
 #include "src/arch/vectors.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
@@ -23,12 +24,12 @@ void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_
 
 /// Routes ISA IRQ `irq` to `vector` on CPU `cpu` (and unmasks it).
 /// kNotFound when no IOAPIC serves the IRQ's GSI (or there is no MADT).
-base::Status route_isa_irq(uint8_t irq, Vector vector, uint32_t cpu);
+base::Status route_isa_irq(uint8_t irq, Vector vector, CpuIndex cpu);
 
 /// Routes ISA IRQ `irq` to CPU `cpu` as an NMI (and unmasks it): the
 /// profiler's periodic source, which reaches the CPU whatever its interrupt
 /// flag. kNotFound as route_isa_irq.
-base::Status route_isa_irq_nmi(uint8_t irq, uint32_t cpu);
+base::Status route_isa_irq_nmi(uint8_t irq, CpuIndex cpu);
 
 /// Masks ISA IRQ `irq` at its IOAPIC pin; kNotFound as route_isa_irq.
 base::Status mask_isa_irq(uint8_t irq);

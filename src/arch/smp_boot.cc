@@ -221,22 +221,22 @@ uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
 uint32_t cpus_found() { return found; }
 uint32_t cpus_skipped() { return found - cpus_online(); }
 
-bool ap_is_online(uint32_t index) { return index < planned && ap_slots[index].state() == ApSlot::kOnline; }
+bool ap_is_online(CpuIndex index) { return index.value < planned && ap_slots[index.value].state() == ApSlot::kOnline; }
 
-PerCpu& cpu_block(uint32_t index) {
-  ASSERT_MSG(index < planned, "cpu_block({}) of {}", index, planned);
-  return blocks[index];
+PerCpu& cpu_block(CpuIndex index) {
+  ASSERT_MSG(index.value < planned, "cpu_block({}) of {}", index.value, planned);
+  return blocks[index.value];
 }
 
-bool cpu_apic_id(uint32_t index, ApicId* apic_id) {
-  if (index >= planned || ap_slots[index].state() == ApSlot::kAbandoned) return false;
-  *apic_id = apic_ids[index];
+bool cpu_apic_id(CpuIndex index, ApicId* apic_id) {
+  if (index.value >= planned || ap_slots[index.value].state() == ApSlot::kAbandoned) return false;
+  *apic_id = apic_ids[index.value];
   return true;
 }
 
-bool cpu_apic_id_any(uint32_t index, ApicId* apic_id) {
-  if (index >= planned) return false;
-  *apic_id = apic_ids[index];
+bool cpu_apic_id_any(CpuIndex index, ApicId* apic_id) {
+  if (index.value >= planned) return false;
+  *apic_id = apic_ids[index.value];
   return true;
 }
 

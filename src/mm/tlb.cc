@@ -105,7 +105,7 @@ void interrupt_and_wait(const CpuSet& awake, uint32_t count, const TlbRanges& ra
   awake.for_each([&](uint32_t c) {
     // Release: the request and `outstanding` before the flag.
     mailboxes[c].pending.store(1, MemoryOrder::kRelease);
-    base::Status s = arch::send_ipi(c, arch::kVectorIpiTlbShootdown);
+    base::Status s = arch::send_ipi(arch::CpuIndex(c), arch::kVectorIpiTlbShootdown);
     if (!s.ok()) PANIC("tlb shootdown: IPI to cpu {} failed: {}", c, base::error_name(s.error()));
   });
   for (uint64_t spins = 0; outstanding.load(MemoryOrder::kAcquire) != 0; ++spins) {

@@ -34,7 +34,7 @@ void console_input_init() {
   // COM1 is ISA IRQ 4 on PC boards.
   constexpr uint8_t kCom1Irq = 4;
   constexpr arch::Vector kVector = arch::isa_irq_vector(kCom1Irq);
-  if (!arch::route_isa_irq(kCom1Irq, kVector, 0).ok()) {
+  if (!arch::route_isa_irq(kCom1Irq, kVector, arch::CpuIndex(0)).ok()) {
     arch::kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
     return;
   }

@@ -91,7 +91,7 @@ class RestoreAffinity {
 bool ask(uint32_t cpu, PmuRequest r, const SampleConfig& cfg) {
   CpuProf& p = *cpu_prof(cpu);
   p.pmu.post(r, cfg);
-  if (base::Status s = arch::send_nmi(cpu); !s.ok()) {
+  if (base::Status s = arch::send_nmi(arch::CpuIndex(cpu)); !s.ok()) {
     if (p.pmu.withdraw()) {
       arch::kprint("prof: cpu {}: the NMI to {} its PMU counter was not sent: {}\n", cpu,
                    r == PmuRequest::kArm ? "arm" : "disarm", base::error_name(s.error()));

@@ -161,7 +161,9 @@ uint64_t samples_of_cpu_between(uint32_t cpu, uint64_t from_ns, uint64_t to_ns) 
   return n;
 }
 
-uint64_t nmis_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).nmis_received, __ATOMIC_ACQUIRE); }
+uint64_t nmis_of(uint32_t cpu) {
+  return __atomic_load_n(&arch::cpu_block(arch::CpuIndex(cpu)).nmis_received, __ATOMIC_ACQUIRE);
+}
 
 // CPU hotplug under a running profile (issue 13): a CPU taken offline is
 // sent no ticks and takes no samples (it halts by design); back online, it

@@ -24,7 +24,7 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
          arch::cpus_skipped(), arch::clock_info().tsc_hz / 1000, arch::clock_info().lapic_timer_hz / 1000);
   if (offline != 0) kprint("{} taken offline (cpus online N brings one back)\n", offline);
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
-    const arch::PerCpu& c = arch::cpu_block(i);
+    const arch::PerCpu& c = arch::cpu_block(arch::CpuIndex(i));
     kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id.value,
            __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
            __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));

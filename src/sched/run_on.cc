@@ -32,7 +32,7 @@ void run_work(void* p) {
 }  // namespace
 
 base::Status run_on(uint32_t cpu, void (*fn)(void*), void* arg) {
-  if (!arch::ap_is_online(cpu)) return base::Error::kInvalidArgument;
+  if (!arch::ap_is_online(arch::CpuIndex(cpu))) return base::Error::kInvalidArgument;
   CpuWork& w = cpu_work[cpu];
   uint32_t expected = kWorkIdle;
   if (!w.state.compare_exchange(expected, kWorkClaimed, MemoryOrder::kAcquire, MemoryOrder::kRelaxed))

@@ -250,7 +250,9 @@ KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
 
 // ---- idle and preemption --------------------------------------------------
 
-uint64_t ticks_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).timer_ticks, __ATOMIC_RELAXED); }
+uint64_t ticks_of(uint32_t cpu) {
+  return __atomic_load_n(&arch::cpu_block(arch::CpuIndex(cpu)).timer_ticks, __ATOMIC_RELAXED);
+}
 
 KTEST(sched, idle_cpus_take_no_timer_ticks) {
   if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks the boot CPU periodically");
