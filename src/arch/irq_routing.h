@@ -6,6 +6,7 @@
 #include "src/arch/acpi.h"
 #include "src/arch/cpu_index.h"
 #include "src/arch/vectors.h"
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -20,7 +21,7 @@ inline constexpr size_t kIoApicWindowBytes = 0x20;
 
 /// Masks every IOAPIC `madt` lists; `ioapic_va[i]` is where the i-th one's
 /// window is mapped (uncached). `madt` must outlive the routing.
-void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_va);
+void irq_routing_init(const acpi::Madt& madt, base::Span<const base::VirtAddr> ioapic_va);
 
 /// Routes ISA IRQ `irq` to `vector` on CPU `cpu` (and unmasks it).
 /// kNotFound when no IOAPIC serves the IRQ's GSI (or there is no MADT).

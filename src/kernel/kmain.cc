@@ -208,16 +208,16 @@ void print_clock_check(const Platform& platform, const arch::ClockInfo& clock) {
 }
 
 void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
-  uint64_t xapic_va = 0;
+  const base::PhysAddr lapic_phys(platform.lapic_phys);
+  base::VirtAddr xapic_va;
   if (!features.x2apic) {
     // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
-    base::Result<base::VirtAddr> va =
-        mm::fixmap(base::PhysAddr(platform.lapic_phys), base::kPageSize, /*uncached=*/true);
+    base::Result<base::VirtAddr> va = mm::fixmap(lapic_phys, base::kPageSize, /*uncached=*/true);
     if (!va.ok())
-      PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
-    xapic_va = va.value().value();
+      PANIC("lapic: cannot map the registers at {:#x}: {}", lapic_phys.value(), base::error_name(va.error()));
+    xapic_va = va.value();
   }
-  arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
+  arch::lapic_init_boot(features.x2apic, xapic_va, lapic_phys);
   arch::smp_init_boot_cpu();
   arch::clock_calibrate(features, platform.have_pm_timer ? &platform.pm_timer : nullptr);
   arch::lapic_setup_this_cpu();
@@ -425,15 +425,15 @@ void print_boot_report(const BootState& state) {
 void start_irq_routing(const Platform& platform) {
   size_t n = platform.madt.ioapics.size();
   ASSERT_MSG(n <= arch::kMaxIoApics, "more than {} IOAPICs", arch::kMaxIoApics);
-  uint64_t va[arch::kMaxIoApics]{};
+  base::VirtAddr va[arch::kMaxIoApics]{};
   for (size_t i = 0; i < n; ++i) {
     base::Result<base::VirtAddr> m =
         mm::fixmap(base::PhysAddr(platform.madt.ioapics[i].address), arch::kIoApicWindowBytes, /*uncached=*/true);
     if (!m.ok())
       PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
-    va[i] = m.value().value();
+    va[i] = m.value();
   }
-  arch::irq_routing_init(platform.madt, base::Span<const uint64_t>(va, n));
+  arch::irq_routing_init(platform.madt, base::Span<const base::VirtAddr>(va, n));
 }
 
 // Every other CPU of the MADT, through the trampoline page (direct-mapped)
