@@ -17,8 +17,8 @@ constexpr int kExists = static_cast<int>(base::Error::kAlreadyExists);
 constexpr int kNotFound = static_cast<int>(base::Error::kNotFound);
 
 uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))); }
-base::Result<uint64_t> read64(base::VirtAddr va) { return mm::safe_read64(va.value()); }
-base::Status write64(base::VirtAddr va, uint64_t v) { return mm::safe_write64(va.value(), v); }
+base::Result<uint64_t> read64(base::VirtAddr va) { return mm::safe_read64(va); }
+base::Status write64(base::VirtAddr va, uint64_t v) { return mm::safe_write64(va, v); }
 
 KTEST(mm, alloc_map_protect_unmap_round_trip) {
   constexpr uint64_t kBytes = 4 * base::kPageSize;

@@ -18,8 +18,8 @@ KTEST(mm, direct_map_reaches_the_highest_usable_page) {
   base::Result<base::PhysAddr> p = mm::page_alloc(mm::kMaxOrder);
   KASSERT_TRUE(p.ok());
   const base::PhysAddr top = p.value() + mm::order_bytes(mm::kMaxOrder) - 8;
-  KEXPECT_TRUE(mm::safe_write64(reinterpret_cast<uint64_t>(mm::phys_to_virt(top)), 42).ok());
-  KEXPECT_EQ(mm::safe_read64(reinterpret_cast<uint64_t>(mm::phys_to_virt(top))).value(), uint64_t{42});
+  KEXPECT_TRUE(mm::safe_write64(base::virt_of(mm::phys_to_virt(top)), 42).ok());
+  KEXPECT_EQ(mm::safe_read64(base::virt_of(mm::phys_to_virt(top))).value(), uint64_t{42});
   mm::page_free(p.value(), mm::kMaxOrder);
 }
 

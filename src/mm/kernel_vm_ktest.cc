@@ -26,16 +26,16 @@ int err(base::Status s) { return s.ok() ? 0 : static_cast<int>(s.error()); }
 
 KTEST(mm, null_page_and_kernel_text_are_protected) {
   const uint64_t fixups = arch::fixup_count();
-  KEXPECT_TRUE(!mm::safe_read64(0).ok());
-  KEXPECT_TRUE(!mm::safe_read64(0x1000).ok());
+  KEXPECT_TRUE(!mm::safe_read64(base::VirtAddr(0)).ok());
+  KEXPECT_TRUE(!mm::safe_read64(base::VirtAddr(0x1000)).ok());
   // Text and rodata are read-only (CR0.WP is set, [sdm3] 4.6).
-  uint64_t text = reinterpret_cast<uint64_t>(__text_start);
+  const base::VirtAddr text = base::virt_of(__text_start);
   base::Result<uint64_t> word = mm::safe_read64(text);
   KASSERT_TRUE(word.ok());
   KEXPECT_TRUE(!mm::safe_write64(text, word.value()).ok());
-  KEXPECT_TRUE(!mm::safe_write64(reinterpret_cast<uint64_t>(__rodata_start), 0).ok());
+  KEXPECT_TRUE(!mm::safe_write64(base::virt_of(__rodata_start), 0).ok());
   // Non-canonical: #GP, not #PF; the same fixup answers it.
-  KEXPECT_TRUE(!mm::safe_read64(0x0000'8000'0000'0000).ok());
+  KEXPECT_TRUE(!mm::safe_read64(base::VirtAddr(0x0000'8000'0000'0000)).ok());
   KEXPECT_EQ(arch::fixup_count(), fixups + 5);
 }
 
@@ -54,7 +54,7 @@ void probe_until_unmapped(void* arg) {
   for (uint64_t spins = 0; spins < (uint64_t{1} << 32); ++spins) {
     // Acquire: unmap_range (and its shootdown) happened before the flag.
     bool after = p->unmapped.load(MemoryOrder::kAcquire) != 0;
-    bool ok = mm::safe_read64(p->va).ok();
+    bool ok = mm::safe_read64(base::VirtAddr(p->va)).ok();
     p->reading.store(1, MemoryOrder::kRelease);
     if (after) {
       (ok ? p->stale_reads : p->faulted_after).fetch_add(1, MemoryOrder::kRelaxed);
@@ -138,7 +138,7 @@ KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   }
   KEXPECT_EQ(mm::tlb_shootdowns_received(1), received + 1);
   for (uint64_t i = 0; i < 2 * kPages; ++i)
-    KEXPECT_EQ(mm::safe_read64((va.value() + i * base::kPageSize).value()).ok(), i % 2 == 1);
+    KEXPECT_EQ(mm::safe_read64(va.value() + i * base::kPageSize).ok(), i % 2 == 1);
   for (uint64_t i = 1; i < 2 * kPages; i += 2)
     KEXPECT_EQ(err(mm::unmap_range(va.value() + i * base::kPageSize, base::kPageSize)), 0);
   KEXPECT_EQ(err(mm::kva_free(va.value(), 2 * kPages * base::kPageSize)), 0);

@@ -148,8 +148,8 @@ void* huge_alloc(size_t size) {
 uint64_t huge_size(const void* p) {
   uint64_t a = reinterpret_cast<uint64_t>(p);
   if (a % base::kPageSize != 0) return 0;
-  base::Result<uint64_t> magic = safe_read64(a - base::kPageSize);
-  base::Result<uint64_t> size = safe_read64(a - base::kPageSize + 8);
+  base::Result<uint64_t> magic = safe_read64(base::VirtAddr(a - base::kPageSize));
+  base::Result<uint64_t> size = safe_read64(base::VirtAddr(a - base::kPageSize + 8));
   if (!magic.ok() || !size.ok() || magic.value() != kHugeMagic) return 0;
   return size.value();
 }
@@ -210,8 +210,8 @@ void report_overrun(unsigned cls, uint64_t site) {
   uint64_t rbp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
   arch::kprint("  backtrace:");
   for (int depth = 0; depth < 12 && rbp != 0 && rbp % 8 == 0; ++depth) {
-    base::Result<uint64_t> next = safe_read64(rbp);
-    base::Result<uint64_t> ret = safe_read64(rbp + 8);
+    base::Result<uint64_t> next = safe_read64(base::VirtAddr(rbp));
+    base::Result<uint64_t> ret = safe_read64(base::VirtAddr(rbp + 8));
     if (!next.ok() || !ret.ok()) break;
     arch::kprint(" {:#x}", ret.value());
     if (next.value() <= rbp) break;

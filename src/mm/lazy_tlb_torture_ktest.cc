@@ -75,7 +75,7 @@ void check(Reader& r, base::Atomic<uint64_t>& reads) {
     r.unstable.fetch_add(1, MemoryOrder::kRelaxed);
     return;
   }
-  base::Result<uint64_t> v = mm::safe_read64(t.va);
+  base::Result<uint64_t> v = mm::safe_read64(base::VirtAddr(t.va));
   // The read before the second look (x86 keeps loads in order, [sdm3]
   // 9.2.2; this keeps the compiler from moving it).
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
