@@ -67,7 +67,7 @@ void periodic_nmi_fan_out(bool include_idle) {
     // no watchdog. Its watchdog starts afresh when it is back, as the
     // ticks it last saw are stale by however long it was away.
     CpuProf* p = cpu_prof(cpu);
-    if (sched::cpu_is_offline(cpu)) {
+    if (sched::cpu_is_offline(arch::CpuIndex(cpu))) {
       p->watchdog_restart.store(1, base::MemoryOrder::kRelaxed);
       continue;
     }

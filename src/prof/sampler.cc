@@ -95,7 +95,7 @@ void on_prof_timer(arch::TrapFrame& f) {
   if (source.load(base::MemoryOrder::kAcquire) != kTimerPath) return;
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
     // Not to an offline CPU: it halts by design and takes no samples.
-    if (arch::ap_is_online(arch::CpuIndex(cpu)) && !sched::cpu_is_offline(cpu))
+    if (arch::ap_is_online(arch::CpuIndex(cpu)) && !sched::cpu_is_offline(arch::CpuIndex(cpu)))
       (void)arch::send_ipi(arch::CpuIndex(cpu), arch::kVectorIpiProfTick);
   }
   sample_while(kTimerPath, f, SampleEvent::kTimer);

@@ -90,7 +90,7 @@ void worker(void* p) {
 KTEST(rt, objs_avx2_registers_survive_preemption_and_interrupts) {
   if (!objs_impl_available(ObjsImpl::kAvx2)) KTEST_SKIP("no usable AVX2 on this CPU (CPUID.7.0:EBX[5], XSAVE, XCR0)");
   uint32_t cpus = 0;
-  for (uint32_t c = 0; c < sched::sched_cpus(); ++c) cpus += sched::cpu_takes_threads(c);
+  for (uint32_t c = 0; c < sched::sched_cpus(); ++c) cpus += sched::cpu_takes_threads(arch::CpuIndex(c));
   constexpr uint32_t kMaxThreads = 2 * 8 + 2;
   const uint32_t n = 2 * cpus + 2 < kMaxThreads ? 2 * cpus + 2 : kMaxThreads;  // more threads than CPUs
   Worker* workers[kMaxThreads];

@@ -387,12 +387,12 @@ base::Status set_affinity(Thread* t, uint32_t cpu) {
     t->affinity.store(cpu, MemoryOrder::kRelease);
     return base::Status::Ok();
   }
-  if (cpu >= sched_cpus() || !cpu_takes_threads(cpu)) return base::Error::kInvalidArgument;
+  if (cpu >= sched_cpus() || !cpu_takes_threads(arch::CpuIndex(cpu))) return base::Error::kInvalidArgument;
   uint32_t old = t->affinity.exchange(cpu, MemoryOrder::kSeqCst);
   // Dekker with cpu_offline, which marks the CPU leaving and then unpins
   // every thread bound to it: either it sees our store, or we see its mark
   // here and take the store back (unless it already unpinned us).
-  if (!cpu_takes_threads(cpu)) {
+  if (!cpu_takes_threads(arch::CpuIndex(cpu))) {
     (void)t->affinity.compare_exchange(cpu, old, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
     return base::Error::kInvalidArgument;
   }
@@ -416,7 +416,8 @@ size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg) {
   return n;
 }
 
-size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* arg), void* arg) {
+size_t unpin_threads_bound_to(arch::CpuIndex index, void (*fn)(const Thread& t, void* arg), void* arg) {
+  const uint32_t cpu = index.value;
   arch::SpinLockGuard g(lock_);
   size_t n = 0;
   const Thread* idle = sched_of(cpu).idle;  // parks the CPU: stays bound
