@@ -65,7 +65,7 @@ uint64_t ipis_of(uint32_t cpu) {
 }
 
 KTEST(smp, every_enabled_cpu_online) {
-  ktest::PinTo pin(0);  // checks the boot CPU's block is the one this CPU runs on
+  ktest::PinTo pin(arch::CpuIndex(0));  // checks the boot CPU's block is the one this CPU runs on
   KEXPECT_EQ(arch::cpus_online() + arch::cpus_skipped(), arch::cpus_found());
   KEXPECT_EQ(arch::cpus_skipped(), 0u);
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
@@ -94,7 +94,7 @@ KTEST(timer, pit_ticks_the_boot_cpu_at_timer_hz) {
 KTEST(ipi, fixed_reaches_every_cpu_and_back) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (no other CPU to reach)");
   // Sends from, and bounces back to, the boot CPU: run there.
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBounce), MemoryOrder::kRelease);
   // One bounce in flight at a time: two fixed IPIs of one vector that reach
@@ -124,7 +124,7 @@ KTEST(ipi, nmi_reaches_every_cpu) {
 }
 
 KTEST(arch, breakpoint_recovers_on_every_cpu) {
-  ktest::PinTo pin(0);  // targets CPUs 1..n-1: the sender must be none of them
+  ktest::PinTo pin(arch::CpuIndex(0));  // targets CPUs 1..n-1: the sender must be none of them
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBreakpoint), MemoryOrder::kRelease);
   uint64_t start = breakpoints_on_aps.load(MemoryOrder::kAcquire);

@@ -52,7 +52,7 @@ KTEST(xfail_arch, double_fault_report) {
 }
 
 KTEST(arch, tss_loaded_with_exact_limit) {
-  ktest::PinTo pin(0);  // reads the task register of the CPU it runs on: the boot CPU's
+  ktest::PinTo pin(arch::CpuIndex(0));  // reads the task register of the CPU it runs on: the boot CPU's
   uint16_t tr;
   asm volatile("str %0" : "=r"(tr));
   KEXPECT_EQ(tr, arch::kFirstTssSelector);

@@ -66,7 +66,7 @@ void probe_until_unmapped(void* arg) {
 
 KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
-  PinTo pin(0);  // the targets are CPUs 1..n-1: the initiator must be none of them
+  PinTo pin(arch::CpuIndex(0));  // the targets are CPUs 1..n-1: the initiator must be none of them
   for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) {
     static ShootdownProbe probe;
     probe.reading.store(0, MemoryOrder::kRelaxed);
@@ -78,11 +78,11 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
     probe.va = va.value().value();
     KASSERT_EQ(err(mm::alloc_map(va.value(), mm::kPermWrite)), 0);
     const uint64_t received = mm::tlb_shootdowns_received(cpu);
-    KASSERT_EQ(err(sched::run_on(cpu, probe_until_unmapped, &probe)), 0);
+    KASSERT_EQ(err(sched::run_on(arch::CpuIndex(cpu), probe_until_unmapped, &probe)), 0);
     while (probe.reading.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
     KEXPECT_EQ(err(mm::unmap_range(va.value(), base::kPageSize)), 0);
     probe.unmapped.store(1, MemoryOrder::kRelease);
-    sched::run_on_wait(cpu);
+    sched::run_on_wait(arch::CpuIndex(cpu));
     KEXPECT_EQ(probe.stale_reads.load(MemoryOrder::kRelaxed), 0u);
     KEXPECT_EQ(probe.faulted_after.load(MemoryOrder::kRelaxed), 1u);
     KEXPECT_GT(mm::tlb_shootdowns_received(cpu), received);
@@ -96,12 +96,12 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
 class Cpu1Awake {
  public:
   Cpu1Awake() {
-    ok_ = sched::run_on(1, spin, this).ok();
+    ok_ = sched::run_on(arch::CpuIndex(1), spin, this).ok();
     while (ok_ && spinning_.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
   }
   ~Cpu1Awake() {
     stop_.store(1, MemoryOrder::kRelease);
-    if (ok_) sched::run_on_wait(1);
+    if (ok_) sched::run_on_wait(arch::CpuIndex(1));
   }
   Cpu1Awake(const Cpu1Awake&) = delete;
   Cpu1Awake& operator=(const Cpu1Awake&) = delete;
@@ -120,7 +120,7 @@ class Cpu1Awake {
 
 KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
-  PinTo pin(0);  // counts CPU 1's shootdowns: the initiator must be elsewhere
+  PinTo pin(arch::CpuIndex(0));  // counts CPU 1's shootdowns: the initiator must be elsewhere
   Cpu1Awake awake;
   KASSERT_TRUE(awake.ok());
   constexpr uint64_t kPages = 6;

@@ -155,7 +155,7 @@ uint64_t lazy_flushes(uint32_t n) {
 
 KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
-  ktest::PinTo pin(0);  // the readers take CPUs 1..n-1
+  ktest::PinTo pin(arch::CpuIndex(0));  // the readers take CPUs 1..n-1
   const uint32_t n = arch::cpus_online() - 1 < kMaxReaders ? arch::cpus_online() - 1 : kMaxReaders;
   static Torture t;
   t.seq.store(0, MemoryOrder::kRelaxed);

@@ -33,7 +33,7 @@ class BusyCpus {
  public:
   static constexpr uint32_t kMax = 7;
 
-  explicit BusyCpus(uint32_t n) : pin_(0), n_(n < kMax ? n : kMax) {
+  explicit BusyCpus(uint32_t n) : pin_(arch::CpuIndex(0)), n_(n < kMax ? n : kMax) {
     for (uint32_t c = 1; c <= n_; ++c) {
       base::Result<sched::Thread*> t = sched::spawn(spin, this, {.name = "busy", .cpu = c});
       ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
@@ -93,7 +93,7 @@ void map_unmap(BenchRun& run) {
 // The other CPUs idle: halted lazily, so the unmap's shootdown passes them
 // by (arch/lazy_tlb.h) and costs a look at each one's word.
 BENCH_N(mm, map_unmap_4k, 500) {
-  PinTo pin(0);
+  PinTo pin(arch::CpuIndex(0));
   wait_for_other_cpus_idle();
   map_unmap(run);
 }
@@ -116,7 +116,7 @@ BENCH_N(mm, map_unmap_4k_with_100000_live_mappings, 500) {
   if (ktest::memory_shortfall(mm::usable_memory().bytes, kLiveMappingsMemoryNeed, why, sizeof why)) {
     return run.skip(why);
   }
-  PinTo pin(0);
+  PinTo pin(arch::CpuIndex(0));
   const uint64_t kva_before = mm::kva_stats(0).in_use;
   auto* vas = static_cast<base::VirtAddr*>(mm::kmalloc(kLiveMappings * sizeof(base::VirtAddr)));
   base::Result<base::PhysAddr> frame = mm::page_alloc(0);

@@ -166,9 +166,10 @@ void churn_worker(void* arg) {
 
 // Runs the churn on every CPU and empties the slots.
 void run(Churn& c, ktest::Context& ktest_ctx) {
-  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) KASSERT_TRUE(sched::run_on(cpu, churn_worker, &c).ok());
+  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu)
+    KASSERT_TRUE(sched::run_on(arch::CpuIndex(cpu), churn_worker, &c).ok());
   churn_worker(&c);
-  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) sched::run_on_wait(cpu);
+  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) sched::run_on_wait(arch::CpuIndex(cpu));
   for (auto& s : c.heap_slots) {
     const uint64_t v = s.exchange(0, MemoryOrder::kAcqRel);
     if (v != 0) free_heap_slot(c, v);

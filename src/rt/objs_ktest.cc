@@ -75,7 +75,7 @@ uint32_t mismatches(const Ops& ops, uint32_t rounds, uint32_t seed) {
     uint32_t checked = 0;                                           \
     for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {      \
       if (!sched::cpu_takes_threads(arch::CpuIndex(cpu))) continue; \
-      ktest::PinTo pin(cpu);                                        \
+      ktest::PinTo pin(arch::CpuIndex{cpu});                        \
       KEXPECT_EQ(arch::this_cpu().index, cpu);                      \
       KEXPECT_EQ(mismatches(ops, 2000, 0x9e37'79b9u ^ cpu), 0u);    \
       ++checked;                                                    \
@@ -100,7 +100,7 @@ KTEST(rt, objs_avx2_matches_scalar_on_every_cpu) {
   // Each CPU enabled AVX state itself (kmain's enable_simd_this_cpu).
   for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {
     if (!sched::cpu_takes_threads(arch::CpuIndex(cpu))) continue;
-    ktest::PinTo pin(cpu);
+    ktest::PinTo pin(arch::CpuIndex{cpu});
     KEXPECT_EQ(arch::enabled_xcr0() & 7, 7u);
   }
   CHECK_ON_EVERY_CPU((Ops{objs_add_avx2, objs_sub_avx2, objs_cmp_avx2}));

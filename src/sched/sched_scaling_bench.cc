@@ -74,7 +74,7 @@ void throughput(ktest::BenchRun& run, uint32_t n) {
     run.skip("needs more CPUs");
     return;
   }
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   Scaling s;
   WorkerArg args[kMaxWorkers];
   sched::Thread* threads[kMaxWorkers];
