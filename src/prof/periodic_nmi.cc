@@ -71,7 +71,7 @@ void periodic_nmi_fan_out(bool include_idle) {
       p->watchdog_restart.store(1, base::MemoryOrder::kRelaxed);
       continue;
     }
-    if (!include_idle && sched::cpu_idle_mark(cpu).halted) continue;
+    if (!include_idle && sched::cpu_idle_mark(arch::CpuIndex(cpu)).halted) continue;
     (void)arch::send_nmi_from_nmi(arch::CpuIndex(cpu));
   }
 }

@@ -72,9 +72,10 @@ void worker(void* p) {
       // The CPU cannot change inside the region: its tick count before and
       // after tells whether a timer interrupt landed while YMM was live.
       const uint32_t cpu = arch::this_cpu().index;
-      const uint64_t ticks = sched::cpu_stats(cpu).timer_interrupts;
+      const uint64_t ticks = sched::cpu_stats(arch::CpuIndex(cpu)).timer_interrupts;
       avx2_row_sums(w->rows, &got);
-      if (sched::cpu_stats(cpu).timer_interrupts != ticks) w->interrupted.fetch_add(1, MemoryOrder::kRelaxed);
+      if (sched::cpu_stats(arch::CpuIndex(cpu)).timer_interrupts != ticks)
+        w->interrupted.fetch_add(1, MemoryOrder::kRelaxed);
     }
     if (got != want) w->wrong.fetch_add(1, MemoryOrder::kRelaxed);
   }

@@ -77,13 +77,13 @@ void register_cpu_presence_hook(CpuPresenceHook* h) {
 bool cpu_takes_threads(arch::CpuIndex index) {
   const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return false;
-  const CpuSched& c = sched_of(cpu);
+  const CpuSched& c = sched_of(index);
   return c.presence.load(MemoryOrder::kSeqCst) == kCpuActive && __atomic_load_n(&c.running, __ATOMIC_RELAXED);
 }
 
 bool cpu_is_offline(arch::CpuIndex index) {
   const uint32_t cpu = index.value;
-  return cpu < sched_cpus() && sched_of(cpu).presence.load(MemoryOrder::kAcquire) == kCpuParked;
+  return cpu < sched_cpus() && sched_of(index).presence.load(MemoryOrder::kAcquire) == kCpuParked;
 }
 
 const char* offline_refusal(arch::CpuIndex index) {
@@ -92,9 +92,9 @@ const char* offline_refusal(arch::CpuIndex index) {
   // The IOAPIC routes the serial port (and, with timer=pit, the PIT) to
   // CPU 0, and moving device interrupts is not implemented.
   if (cpu == 0) return "the boot CPU takes the device interrupts (serial, PIT), which are not rerouted";
-  uint32_t p = sched_of(cpu).presence.load(MemoryOrder::kAcquire);
+  uint32_t p = sched_of(index).presence.load(MemoryOrder::kAcquire);
   if (p == kCpuParked) return "already offline";
-  if (p != kCpuActive || !__atomic_load_n(&sched_of(cpu).running, __ATOMIC_RELAXED)) return "changing state";
+  if (p != kCpuActive || !__atomic_load_n(&sched_of(index).running, __ATOMIC_RELAXED)) return "changing state";
   return nullptr;
 }
 
@@ -102,7 +102,7 @@ base::Result<size_t> cpu_offline(arch::CpuIndex index, void (*unpinned)(const Th
   const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
   if (cpu == 0) return base::Error::kUnsupported;
-  CpuSched& c = sched_of(cpu);
+  CpuSched& c = sched_of(index);
   if (base::Status s = begin_change(c, kCpuActive, kCpuLeaving, base::Error::kBusy); !s.ok()) return s.error();
   size_t n = unpin_threads_bound_to(index, unpinned, arg);
   run_hooks(index, /*leaving=*/true);
@@ -120,7 +120,7 @@ base::Result<size_t> cpu_offline(arch::CpuIndex index, void (*unpinned)(const Th
 base::Status cpu_online(arch::CpuIndex index) {
   const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
-  CpuSched& c = sched_of(cpu);
+  CpuSched& c = sched_of(index);
   if (base::Status s = begin_change(c, kCpuParked, kCpuReturning, base::Error::kInvalidArgument); !s.ok()) return s;
   end_change(c, kCpuActive);
   run_hooks(index, /*leaving=*/false);

@@ -101,7 +101,7 @@ KTEST(sched, pinned_spawns_racing_cpu_offline_leave_nothing_bound) {
       ++refusals;
       break;
     }
-    Bound b{.cpu = r.target, .idle = sched_of(r.target).idle};
+    Bound b{.cpu = r.target, .idle = sched_of(arch::CpuIndex(r.target)).idle};
     (void)for_each_thread(count_bound, &b);
     if (b.n != 0 && bound_after == 0) first_tid = b.first_tid;
     bound_after += b.n;

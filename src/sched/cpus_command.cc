@@ -29,7 +29,7 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
            __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
            __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
     if (sched::cpu_is_offline(arch::CpuIndex(i))) kprint("          offline\n");
-    sched::CpuStats st = sched::cpu_stats(i);
+    sched::CpuStats st = sched::cpu_stats(arch::CpuIndex(i));
     kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {} wakeups {} tick-wakeps {}\n",
            st.switches, st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued, st.wakeups_sent, st.tick_wakeps);
   }

@@ -262,7 +262,7 @@ KTEST(sched, idle_cpus_take_no_timer_ticks) {
   // yet may still finish a quantum, and take its tick).
   KEXPECT_TRUE(ktest::wait_until([] {
     for (uint32_t c = 1; c < arch::cpus_online(); ++c)
-      if (__atomic_load_n(&sched_of(c).halted_since_tsc, __ATOMIC_RELAXED) == 0) return false;
+      if (__atomic_load_n(&sched_of(arch::CpuIndex(c)).halted_since_tsc, __ATOMIC_RELAXED) == 0) return false;
     return true;
   }));
   uint64_t before[arch::kMaxCpus];
@@ -385,7 +385,7 @@ KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
   KEXPECT_NE(spread_ns, 0u);
   KEXPECT_LE(spread_ns, limit);
   uint64_t steals = 0;
-  for (uint32_t c = 1; c < n; ++c) steals += sched::cpu_stats(c).steals;
+  for (uint32_t c = 1; c < n; ++c) steals += sched::cpu_stats(arch::CpuIndex(c)).steals;
   KEXPECT_GT(steals, 0u);
 }
 
@@ -617,7 +617,7 @@ KTEST(sched, thread_list_and_stats_add_up) {
   uint64_t v0 = sched::thread_stats(sched::current()).voluntary;
   sched::sleep_for(kMs);
   KEXPECT_GT(sched::thread_stats(sched::current()).voluntary, v0);
-  KEXPECT_GT(sched::cpu_stats(0).switches, 0u);
+  KEXPECT_GT(sched::cpu_stats(arch::CpuIndex(0)).switches, 0u);
 }
 
 // ---- misuse (boot tests expect the panics) ----------------------------------

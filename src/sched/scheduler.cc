@@ -708,9 +708,9 @@ void idle_thread_fn(void*) {
 
 }  // namespace
 
-CpuSched& sched_of(uint32_t cpu) {
-  ASSERT_MSG(cpu < ncpu_, "sched: cpu {} of {}", cpu, ncpu_);
-  return cpus_[cpu];
+CpuSched& sched_of(arch::CpuIndex cpu) {
+  ASSERT_MSG(cpu.value < ncpu_, "sched: cpu {} of {}", cpu.value, ncpu_);
+  return cpus_[cpu.value];
 }
 
 uint64_t quantum_tsc() { return quantum_tsc_; }
@@ -956,13 +956,13 @@ void preempt_enable() {
   if (now) yield();
 }
 
-IdleMark cpu_idle_mark(uint32_t cpu) {
+IdleMark cpu_idle_mark(arch::CpuIndex cpu) {
   const CpuSched& c = sched_of(cpu);
   return IdleMark{__atomic_load_n(&c.halted_since_tsc, __ATOMIC_RELAXED) != 0,
                   __atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED)};
 }
 
-CpuStats cpu_stats(uint32_t cpu) {
+CpuStats cpu_stats(arch::CpuIndex cpu) {
   const CpuSched& c = sched_of(cpu);
   CpuStats s;
   s.switches = __atomic_load_n(&c.switches, __ATOMIC_RELAXED);

@@ -58,7 +58,7 @@ void copy_name(Thread* t, const char* name) {
 // Whether `cpu` takes new threads: active and scheduling. Under lock_ in
 // new_descriptor, which is what makes it race-free (see there).
 bool cpu_accepts_binding(uint32_t cpu) {
-  const CpuSched& c = sched_of(cpu);
+  const CpuSched& c = sched_of(arch::CpuIndex(cpu));
   return __atomic_load_n(&c.running, __ATOMIC_RELAXED) && c.presence.load(MemoryOrder::kSeqCst) == kCpuActive;
 }
 
@@ -420,7 +420,7 @@ size_t unpin_threads_bound_to(arch::CpuIndex index, void (*fn)(const Thread& t, 
   const uint32_t cpu = index.value;
   arch::SpinLockGuard g(lock_);
   size_t n = 0;
-  const Thread* idle = sched_of(cpu).idle;  // parks the CPU: stays bound
+  const Thread* idle = sched_of(index).idle;  // parks the CPU: stays bound
   for (Thread* t = all_; t != nullptr; t = t->all_next) {
     if (t == idle) continue;
     uint32_t expected = cpu;

@@ -197,11 +197,11 @@ void hotplug_fn(void* p) {
     auto settled = [&] {
       Bound b{.cpu = cpu};
       (void)sched::for_each_thread(count_bound, &b);
-      return sched::cpu_stats(cpu).queued == 0 && b.n == 0;
+      return sched::cpu_stats(arch::CpuIndex(cpu)).queued == 0 && b.n == 0;
     };
     uint64_t give_up = arch::nanotime() + 10'000 * kMs;
     while (!settled() && arch::nanotime() < give_up) sched::sleep_for(100 * kUs);
-    if (sched::cpu_stats(cpu).queued != 0) t->fail("an offline CPU still has threads queued");
+    if (sched::cpu_stats(arch::CpuIndex(cpu)).queued != 0) t->fail("an offline CPU still has threads queued");
     Bound b{.cpu = cpu};
     (void)sched::for_each_thread(count_bound, &b);
     if (b.n != 0) {
