@@ -117,10 +117,10 @@ base::StrView full_cmdline(base::StrView from_loader) {
   return base::StrView(buf, total);
 }
 
-void add_carve_out(size_t* count, uint64_t start, uint64_t end, const char* what) {
+void add_carve_out(size_t* count, base::PhysAddr start, base::PhysAddr end, const char* what) {
   ASSERT_MSG(*count < kMaxCarveOuts, "more than {} boot carve-outs", kMaxCarveOuts);
   carve_outs[(*count)++] = mm::PhysRange{start, end};
-  arch::kprint("carve-out: [{:#x}, {:#x}) {}\n", start, end, what);
+  arch::kprint("carve-out: [{:#x}, {:#x}) {}\n", start.value(), end.value(), what);
 }
 
 void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootState* state) {
@@ -134,14 +134,16 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
 
   size_t c = 0;
   // Low memory holds the BIOS data, EBDA and (later) the AP trampoline.
-  add_carve_out(&c, 0, 0x10'0000, "low memory");
-  add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start), reinterpret_cast<uint64_t>(__kernel_phys_end),
-                "kernel image");
-  add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size(), "boot information");
+  add_carve_out(&c, base::PhysAddr(0), base::PhysAddr(0x10'0000), "low memory");
+  // The linker script's physical symbols (kernel.ld): their addresses are
+  // load addresses, not the image's virtual ones.
+  add_carve_out(&c, base::PhysAddr(reinterpret_cast<uint64_t>(__kernel_phys_start)),
+                base::PhysAddr(reinterpret_cast<uint64_t>(__kernel_phys_end)), "kernel image");
+  add_carve_out(&c, base::PhysAddr(mbi_phys), base::PhysAddr(mbi_phys) + info.raw().size(), "boot information");
   // Boot modules (an initrd, data) stay where GRUB put them: out of free
   // memory, and named, so a boot log shows what was loaded.
   for (const auto& m : info.modules()) {
-    add_carve_out(&c, m.start, m.end, "module");
+    add_carve_out(&c, base::PhysAddr(m.start), base::PhysAddr(m.end), "module");
     arch::kprint("module: [{:#x}, {:#x}) {} bytes '{}'\n", m.start, m.end, m.end - m.start, m.string);
   }
   // GRUB also loads the non-allocated ELF sections (symbol and string
@@ -152,7 +154,7 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   for (uint32_t i = 0; sections.ok() && i < sections.value().size(); ++i) {
     const arch::elf::SectionHeader sh = sections.value()[i];
     if (arch::elf::loaded_by_loader(sh) && sh.addr < mm::kKernelImageBase)
-      add_carve_out(&c, sh.addr, sh.addr + sh.size, "ELF section");
+      add_carve_out(&c, base::PhysAddr(sh.addr), base::PhysAddr(sh.addr + sh.size), "ELF section");
   }
 
   base::Status s =

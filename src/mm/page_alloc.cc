@@ -149,10 +149,10 @@ void drain_other_caches(uint32_t self) {
 
 }  // namespace
 
-void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison, PageInitMode mode) {
+void page_alloc_init(base::Span<const PhysRange> ranges, base::PhysAddr meta_phys, bool poison, PageInitMode mode) {
   ASSERT_MSG(!ready, "page_alloc_init called twice");
   uint64_t bytes = phys_metadata_bytes(ranges);
-  auto* meta = static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(meta_phys)));
+  auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
   arch::SpinLockGuard g(lock);
   const uint64_t init_pages = mode == PageInitMode::kBoot ? ~uint64_t{0} : kPageInitAtBootBytes >> base::kPageShift;
   const PhysOptions options{.poison = poison, .init_pages = init_pages};

@@ -34,13 +34,13 @@ enum class PageInitMode : uint8_t {
   kDemand,
 };
 
-/// Hands `ranges` to the buddy allocator with metadata at physical
+/// Hands `ranges` to the buddy allocator with metadata at
 /// `meta_phys` (phys_metadata_bytes(ranges) bytes, reachable through the
 /// direct map). `poison` turns on phys's poison checking and bypasses the
 /// per-CPU caches (a cached page would escape the check). `mode`: how much
 /// metadata is prepared now; the rest waits for page_alloc_init_step() or
 /// for an allocation that needs it. Boot CPU, once.
-void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison,
+void page_alloc_init(base::Span<const PhysRange> ranges, base::PhysAddr meta_phys, bool poison,
                      PageInitMode mode = PageInitMode::kBoot);
 
 /// The mode page_alloc_init was given.
