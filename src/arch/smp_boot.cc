@@ -114,7 +114,7 @@ extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
       "mov %0, %%rsp\n"
       "xor %%ebp, %%ebp\n"
       "push $0\n"
-      "jmp *%1\n" ::"r"(ap_kernel_stack_top(index)),
+      "jmp *%1\n" ::"r"(ap_kernel_stack_top(CpuIndex(index))),
       "r"(&ap_start), "D"(index)
       : "memory");
   __builtin_unreachable();
@@ -128,9 +128,9 @@ void smp_init_boot_cpu() {
   apic_ids[0] = blocks[0].apic_id;
 }
 
-void smp_ap_online(uint32_t index) {
+void smp_ap_online(CpuIndex cpu) {
   // Release: our per-CPU set-up is visible to whoever sees us online.
-  if (!ap_slots[index].set_online()) PANIC("smp: cpu {} came online without claiming its slot", index);
+  if (!ap_slots[cpu.value].set_online()) PANIC("smp: cpu {} came online without claiming its slot", cpu.value);
   online.fetch_add(1, MemoryOrder::kRelease);
 }
 

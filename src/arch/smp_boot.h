@@ -53,7 +53,7 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start);
 /// Called by an AP at the end of its set-up (its LAPIC and timer running):
 /// reports it online, or parks it for good if the boot CPU gave up on it.
 /// AP, interrupts off.
-void smp_ap_online(uint32_t index);
+void smp_ap_online(CpuIndex index);
 
 /// CPUs online, the boot CPU included. Any context.
 uint32_t cpus_online();

@@ -45,26 +45,27 @@ void stacks_unmap_guards() {
   boot_flush_tlb();
 }
 
-void stacks_install_tss(uint32_t index) {
+void stacks_install_tss(CpuIndex cpu) {
+  const uint32_t index = cpu.value;
   ASSERT(index < kMaxCpus);
   Tss& t = tss[index];
   for (unsigned k = 0; k < kIstStacks; ++k) t.ist[k] = addr(cpu_stacks[index].ist[k].stack + kIstStackSize);
-  tss_install(index, &t);
+  tss_install(cpu, &t);
 }
 
-Tss& cpu_tss(uint32_t index) {
-  ASSERT(index < kMaxCpus);
-  return tss[index];
+Tss& cpu_tss(CpuIndex cpu) {
+  ASSERT(cpu.value < kMaxCpus);
+  return tss[cpu.value];
 }
 
-uint64_t page_fault_stack_guard(uint32_t index) {
-  ASSERT(index < kMaxCpus);
-  return addr(cpu_stacks[index].ist[kIstPageFault - 1].guard);
+uint64_t page_fault_stack_guard(CpuIndex cpu) {
+  ASSERT(cpu.value < kMaxCpus);
+  return addr(cpu_stacks[cpu.value].ist[kIstPageFault - 1].guard);
 }
 
-uint64_t ap_kernel_stack_top(uint32_t index) {
-  ASSERT(index >= 1 && index < kMaxCpus);
-  return addr(cpu_stacks[index].kernel + kKernelStackSize);
+uint64_t ap_kernel_stack_top(CpuIndex cpu) {
+  ASSERT(cpu.value >= 1 && cpu.value < kMaxCpus);
+  return addr(cpu_stacks[cpu.value].kernel + kKernelStackSize);
 }
 
 bool is_stack_guard_page(uint64_t va) {

@@ -108,7 +108,8 @@ void idt_load() {
   asm volatile("lidt %0" ::"m"(p));
 }
 
-void tss_install(uint32_t index, Tss* tss) {
+void tss_install(CpuIndex cpu, Tss* tss) {
+  const uint32_t index = cpu.value;
   ASSERT_MSG(index < kMaxCpus, "tss_install: cpu {} beyond MAX_CPUS", index);
   tss->iomap_base = sizeof(Tss);
   SystemDescriptor d = tss_descriptor(reinterpret_cast<uint64_t>(tss), kTssLimit);

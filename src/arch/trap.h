@@ -3,6 +3,7 @@
 // Handlers run in interrupt context with interrupts off.
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/arch/trap_frame.h"
 #include "src/arch/vectors.h"
 #include "src/base/types.h"
@@ -68,7 +69,7 @@ void gdt_init();
 struct Tss;
 /// Writes CPU `index`'s TSS descriptor into the shared GDT and loads it
 /// into this CPU's task register (LTR).
-void tss_install(uint32_t index, Tss* tss);
+void tss_install(CpuIndex index, Tss* tss);
 
 }  // namespace arch
 

@@ -287,7 +287,7 @@ void init_boot_cpu() {
   arch::console_init();
   arch::gdt_init();
   // The TSS before the IDT: NMI, #DF, #MC and #PF gates name IST stacks.
-  arch::stacks_install_tss(0);
+  arch::stacks_install_tss(arch::CpuIndex(0));
   arch::stacks_unmap_guards();
   arch::idt_init();
   arch::exceptions_init();
@@ -380,7 +380,7 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
       .poison = poison,
       .page_init = page_init,
   });
-  mm::tlb_cpu_online(0);
+  mm::tlb_cpu_online(arch::CpuIndex(0));
   mm::kva_init();
   mm::heap_init(poison);
   arch::mb2::BootInfo info =
@@ -518,17 +518,18 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 // per-CPU block: the rest of its set-up, in the boot CPU's order, then its
 // scheduler.
 extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) {
-  mm::heap_cpu_online(index);
+  const arch::CpuIndex cpu(index);  // as the trampoline's asm passed it
+  mm::heap_cpu_online(cpu);
   arch::gdt_init();
-  arch::stacks_install_tss(index);
+  arch::stacks_install_tss(cpu);
   arch::idt_load();
   mm::vm_init_this_cpu();
-  mm::tlb_cpu_online(index);
+  mm::tlb_cpu_online(cpu);
   // The LAPIC enabled before its timer: a disabled LAPIC keeps every LVT
   // entry masked ([sdm3] 10.4.7.2).
   arch::lapic_setup_this_cpu();
   arch::cpu_timer_start_this_cpu();
-  arch::smp_ap_online(index);
+  arch::smp_ap_online(cpu);
   kernel::enable_simd_this_cpu();
   sched::sched_run_ap(index);
 }

@@ -77,7 +77,7 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
     KASSERT_TRUE(va.ok());
     probe.va = va.value().value();
     KASSERT_EQ(err(mm::alloc_map(va.value(), mm::kPermWrite)), 0);
-    const uint64_t received = mm::tlb_shootdowns_received(cpu);
+    const uint64_t received = mm::tlb_shootdowns_received(arch::CpuIndex(cpu));
     KASSERT_EQ(err(sched::run_on(arch::CpuIndex(cpu), probe_until_unmapped, &probe)), 0);
     while (probe.reading.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
     KEXPECT_EQ(err(mm::unmap_range(va.value(), base::kPageSize)), 0);
@@ -85,7 +85,7 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
     sched::run_on_wait(arch::CpuIndex(cpu));
     KEXPECT_EQ(probe.stale_reads.load(MemoryOrder::kRelaxed), 0u);
     KEXPECT_EQ(probe.faulted_after.load(MemoryOrder::kRelaxed), 1u);
-    KEXPECT_GT(mm::tlb_shootdowns_received(cpu), received);
+    KEXPECT_GT(mm::tlb_shootdowns_received(arch::CpuIndex(cpu)), received);
     KEXPECT_EQ(err(mm::kva_free(va.value(), base::kPageSize)), 0);
   }
 }
@@ -127,16 +127,16 @@ KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   base::Result<base::VirtAddr> va = mm::kva_alloc(2 * kPages * base::kPageSize);
   KASSERT_TRUE(va.ok());
   KASSERT_EQ(err(mm::alloc_map_range(va.value(), 2 * kPages * base::kPageSize, mm::kPermWrite)), 0);
-  const uint64_t received = mm::tlb_shootdowns_received(1);
+  const uint64_t received = mm::tlb_shootdowns_received(arch::CpuIndex(1));
   {
     mm::UnmapBatch batch;
     // Every other page: six separate ranges, one shootdown.
     for (uint64_t i = 0; i < 2 * kPages; i += 2)
       KEXPECT_EQ(err(mm::unmap_range(va.value() + i * base::kPageSize, base::kPageSize, &batch)), 0);
-    KEXPECT_EQ(mm::tlb_shootdowns_received(1), received);
+    KEXPECT_EQ(mm::tlb_shootdowns_received(arch::CpuIndex(1)), received);
     batch.flush();
   }
-  KEXPECT_EQ(mm::tlb_shootdowns_received(1), received + 1);
+  KEXPECT_EQ(mm::tlb_shootdowns_received(arch::CpuIndex(1)), received + 1);
   for (uint64_t i = 0; i < 2 * kPages; ++i)
     KEXPECT_EQ(mm::safe_read64(va.value() + i * base::kPageSize).ok(), i % 2 == 1);
   for (uint64_t i = 1; i < 2 * kPages; i += 2)

@@ -176,14 +176,15 @@ void heap_init(bool poison) {
   if (!s.ok()) PANIC("heap_init: {}", base::error_name(s.error()));
   for (auto& c : caches) c.init(&central);
   for (auto& c : cpu_charges) c.per_cpu = true;
-  heap_cpu_online(arch::this_cpu().index);
+  heap_cpu_online(arch::CpuIndex(arch::this_cpu().index));
   // Armed before mm starts (kmain). kmalloc(0) still takes the fast path
   // then: the one size injection misses.
   if (fail_armed()) kmalloc_fast_max = 0;
   ready = true;
 }
 
-void heap_cpu_online(uint32_t cpu) {
+void heap_cpu_online(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   ASSERT_MSG(cpu < arch::kMaxCpus && arch::this_cpu().index == cpu, "heap_cpu_online({}) on CPU {}", cpu,
              arch::this_cpu().index);
   arch::PerCpu& pc = arch::this_cpu();
@@ -386,9 +387,9 @@ size_t kmalloc_usable_size(const void* p) {
 
 HeapBudget& heap_budget() { return budget; }
 
-const HeapCharge& heap_cpu_charge(uint32_t cpu) {
-  ASSERT_MSG(cpu < arch::kMaxCpus, "heap_cpu_charge({}): no such CPU", cpu);
-  return cpu_charges[cpu];
+const HeapCharge& heap_cpu_charge(arch::CpuIndex cpu) {
+  ASSERT_MSG(cpu.value < arch::kMaxCpus, "heap_cpu_charge({}): no such CPU", cpu.value);
+  return cpu_charges[cpu.value];
 }
 
 void heap_set_overrun_panics(bool panics) { overrun_panics = panics; }

@@ -149,7 +149,7 @@ bool readers_done(const Torture& t, uint32_t n) {
 
 uint64_t lazy_flushes(uint32_t n) {
   uint64_t sum = 0;
-  for (uint32_t c = 1; c <= n; ++c) sum += arch::lazy_tlb_flushes(c);
+  for (uint32_t c = 1; c <= n; ++c) sum += arch::lazy_tlb_flushes(arch::CpuIndex(c));
   return sum;
 }
 

@@ -70,7 +70,7 @@ class BusyCpus {
 void wait_for_other_cpus_idle() {
   for (uint32_t tries = 0; tries < 1000; ++tries) {
     bool all = true;
-    for (uint32_t c = 1; c < arch::cpus_online(); ++c) all &= arch::lazy_tlb_idle(c);
+    for (uint32_t c = 1; c < arch::cpus_online(); ++c) all &= arch::lazy_tlb_idle(arch::CpuIndex(c));
     if (all) return;
     sched::sleep_for(100'000);
   }
