@@ -37,10 +37,10 @@ uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 }  // namespace
 
 void stacks_unmap_guards() {
-  boot_unmap_kernel_page(addr(boot_stack_guard));
+  boot_unmap_kernel_page(base::virt_of(boot_stack_guard));
   for (uint32_t c = 0; c < kMaxCpus; ++c) {
-    boot_unmap_kernel_page(addr(cpu_stacks[c].kernel_guard));
-    for (auto& ist : cpu_stacks[c].ist) boot_unmap_kernel_page(addr(ist.guard));
+    boot_unmap_kernel_page(base::virt_of(cpu_stacks[c].kernel_guard));
+    for (auto& ist : cpu_stacks[c].ist) boot_unmap_kernel_page(base::virt_of(ist.guard));
   }
   boot_flush_tlb();
 }
