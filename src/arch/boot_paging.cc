@@ -22,7 +22,8 @@ uint64_t* boot_pd() { return boot_page_tables + 3 * 512; }
 
 }  // namespace
 
-void boot_map_uncached(uint64_t phys) {
+void boot_map_uncached(base::PhysAddr phys_addr) {
+  const uint64_t phys = phys_addr.value();
   ASSERT_MSG(phys < (uint64_t{4} << 30), "boot identity map covers only 4 GiB, not {:#x}", phys);
   // Layout from boot_entry.S: PML4, low PDPT, high PDPT, then four PDs.
   uint64_t* pd = boot_page_tables + 3 * 512;
@@ -35,7 +36,8 @@ void boot_map_uncached(uint64_t phys) {
 
 namespace arch {
 
-void boot_unmap_kernel_page(uint64_t va) {
+void boot_unmap_kernel_page(base::VirtAddr va_addr) {
+  const uint64_t va = va_addr.value();
   ASSERT_MSG(va >= kKernelVma && va % 4096 == 0, "boot_unmap_kernel_page({:#x}): not a kernel page", va);
   uint64_t phys = va - kKernelVma;
   uint64_t& pde = boot_pd()[phys >> 21];

@@ -63,7 +63,7 @@ void cpu_timer_arm_ns(uint64_t ns) {
 void cpu_timer_start_pit_tick() {
   if (internal::timer_source != TimerSource::kPit) return;
   constexpr uint8_t kPitIrq = 0;
-  ASSERT_MSG(route_isa_irq(kPitIrq, kVectorPitTimer, 0).ok(),
+  ASSERT_MSG(route_isa_irq(kPitIrq, kVectorPitTimer, CpuIndex(0)).ok(),
              "no LAPIC timer and no IOAPIC route for the PIT: no timer at all");
   base::Status s = pit_start_periodic(PortIo{}, kTimerHz);
   ASSERT_MSG(s.ok(), "PIT cannot tick at {} Hz", kTimerHz);

@@ -34,7 +34,7 @@ void on_test_ipi(arch::TrapFrame&) {
       break;
     case IpiAction::kBounce:
       if (me.index != 0) {
-        (void)arch::send_ipi(0, arch::kVectorIpiTest);
+        (void)arch::send_ipi(arch::CpuIndex(0), arch::kVectorIpiTest);
       } else {
         bounced.fetch_add(1, MemoryOrder::kRelease);
       }
@@ -60,17 +60,19 @@ bool wait_for(F done, uint64_t ns) {
   return true;
 }
 
-uint64_t ipis_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).ipis_received, __ATOMIC_ACQUIRE); }
+uint64_t ipis_of(uint32_t cpu) {
+  return __atomic_load_n(&arch::cpu_block(arch::CpuIndex(cpu)).ipis_received, __ATOMIC_ACQUIRE);
+}
 
 KTEST(smp, every_enabled_cpu_online) {
-  ktest::PinTo pin(0);  // checks the boot CPU's block is the one this CPU runs on
+  ktest::PinTo pin(arch::CpuIndex(0));  // checks the boot CPU's block is the one this CPU runs on
   KEXPECT_EQ(arch::cpus_online() + arch::cpus_skipped(), arch::cpus_found());
   KEXPECT_EQ(arch::cpus_skipped(), 0u);
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
-    KEXPECT_EQ(arch::cpu_block(i).index, i);
-    KEXPECT_EQ(arch::cpu_block(i).self, &arch::cpu_block(i));
+    KEXPECT_EQ(arch::cpu_block(arch::CpuIndex(i)).index, i);
+    KEXPECT_EQ(arch::cpu_block(arch::CpuIndex(i)).self, &arch::cpu_block(arch::CpuIndex(i)));
   }
-  KEXPECT_EQ(&arch::this_cpu(), &arch::cpu_block(0));
+  KEXPECT_EQ(&arch::this_cpu(), &arch::cpu_block(arch::CpuIndex(0)));
 }
 
 // With LAPIC timers the tick is the scheduler's (tickless idle, one per
@@ -81,9 +83,9 @@ KTEST(timer, pit_ticks_the_boot_cpu_at_timer_hz) {
   if (arch::timer_source() != arch::TimerSource::kPit) KTEST_SKIP("the LAPIC timer ticks (boot with timer=pit)");
   constexpr uint64_t kWindowNs = 100'000'000;
   uint64_t t0 = arch::nanotime();
-  uint64_t before = __atomic_load_n(&arch::cpu_block(0).timer_ticks, __ATOMIC_RELAXED);
+  uint64_t before = __atomic_load_n(&arch::cpu_block(arch::CpuIndex(0)).timer_ticks, __ATOMIC_RELAXED);
   while (arch::nanotime() - t0 < kWindowNs) arch::cpu_relax();
-  uint64_t ticks = __atomic_load_n(&arch::cpu_block(0).timer_ticks, __ATOMIC_RELAXED) - before;
+  uint64_t ticks = __atomic_load_n(&arch::cpu_block(arch::CpuIndex(0)).timer_ticks, __ATOMIC_RELAXED) - before;
   uint64_t expected = arch::kTimerHz * (arch::nanotime() - t0) / 1'000'000'000;
   KEXPECT_GE(ticks * 100, expected * 95);
   KEXPECT_LE(ticks * 100, expected * 105);
@@ -92,7 +94,7 @@ KTEST(timer, pit_ticks_the_boot_cpu_at_timer_hz) {
 KTEST(ipi, fixed_reaches_every_cpu_and_back) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (no other CPU to reach)");
   // Sends from, and bounces back to, the boot CPU: run there.
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBounce), MemoryOrder::kRelease);
   // One bounce in flight at a time: two fixed IPIs of one vector that reach
@@ -104,7 +106,7 @@ KTEST(ipi, fixed_reaches_every_cpu_and_back) {
   for (uint32_t i = 1; i < arch::cpus_online(); ++i) {
     uint64_t seen = ipis_of(i);
     uint64_t back = bounced.load(MemoryOrder::kAcquire);
-    KASSERT_TRUE(arch::send_ipi(i, arch::kVectorIpiTest).ok());
+    KASSERT_TRUE(arch::send_ipi(arch::CpuIndex(i), arch::kVectorIpiTest).ok());
     KEXPECT_TRUE(wait_for([&] { return ipis_of(i) > seen; }, kBoundNs));
     KEXPECT_TRUE(wait_for([&] { return bounced.load(MemoryOrder::kAcquire) > back; }, kBoundNs));
   }
@@ -113,19 +115,21 @@ KTEST(ipi, fixed_reaches_every_cpu_and_back) {
 
 KTEST(ipi, nmi_reaches_every_cpu) {
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
-    uint64_t seen = __atomic_load_n(&arch::cpu_block(i).nmis_received, __ATOMIC_ACQUIRE);
-    KASSERT_TRUE(arch::send_nmi(i).ok());
-    KEXPECT_TRUE(wait_for([&] { return __atomic_load_n(&arch::cpu_block(i).nmis_received, __ATOMIC_ACQUIRE) > seen; },
-                          100'000'000));
+    uint64_t seen = __atomic_load_n(&arch::cpu_block(arch::CpuIndex(i)).nmis_received, __ATOMIC_ACQUIRE);
+    KASSERT_TRUE(arch::send_nmi(arch::CpuIndex(i)).ok());
+    KEXPECT_TRUE(wait_for(
+        [&] { return __atomic_load_n(&arch::cpu_block(arch::CpuIndex(i)).nmis_received, __ATOMIC_ACQUIRE) > seen; },
+        100'000'000));
   }
 }
 
 KTEST(arch, breakpoint_recovers_on_every_cpu) {
-  ktest::PinTo pin(0);  // targets CPUs 1..n-1: the sender must be none of them
+  ktest::PinTo pin(arch::CpuIndex(0));  // targets CPUs 1..n-1: the sender must be none of them
   arch::set_trap_handler(arch::kVectorIpiTest, on_test_ipi);
   ipi_action.store(static_cast<uint32_t>(IpiAction::kBreakpoint), MemoryOrder::kRelease);
   uint64_t start = breakpoints_on_aps.load(MemoryOrder::kAcquire);
-  for (uint32_t i = 1; i < arch::cpus_online(); ++i) KASSERT_TRUE(arch::send_ipi(i, arch::kVectorIpiTest).ok());
+  for (uint32_t i = 1; i < arch::cpus_online(); ++i)
+    KASSERT_TRUE(arch::send_ipi(arch::CpuIndex(i), arch::kVectorIpiTest).ok());
   uint32_t others = arch::cpus_online() - 1;
   KEXPECT_TRUE(wait_for([&] { return breakpoints_on_aps.load(MemoryOrder::kAcquire) >= start + others; }, 200'000'000));
   ipi_action.store(static_cast<uint32_t>(IpiAction::kCount), MemoryOrder::kRelease);

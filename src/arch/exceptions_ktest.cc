@@ -45,21 +45,21 @@ KTEST(xfail_arch, kernel_stack_overflow_report) { (void)consume_stack(0); }
 // page makes delivering a #PF fault again, which the CPU turns into a #DF
 // ([sdm3] 6.15, table 6-5), delivered on its own IST stack and reported.
 KTEST(xfail_arch, double_fault_report) {
-  arch::Tss& t = arch::cpu_tss(0);
-  t.ist[arch::kIstPageFault - 1] = arch::page_fault_stack_guard(0) + 4096;
+  arch::Tss& t = arch::cpu_tss(arch::CpuIndex(0));
+  t.ist[arch::kIstPageFault - 1] = arch::page_fault_stack_guard(arch::CpuIndex(0)) + 4096;
   volatile uint64_t* bad = reinterpret_cast<volatile uint64_t*>(0xffff'8000'dead'b000);
   (void)*bad;
 }
 
 KTEST(arch, tss_loaded_with_exact_limit) {
-  ktest::PinTo pin(0);  // reads the task register of the CPU it runs on: the boot CPU's
+  ktest::PinTo pin(arch::CpuIndex(0));  // reads the task register of the CPU it runs on: the boot CPU's
   uint16_t tr;
   asm volatile("str %0" : "=r"(tr));
   KEXPECT_EQ(tr, arch::kFirstTssSelector);
   uint32_t limit;
   asm volatile("lsl %1, %0" : "=r"(limit) : "r"(uint32_t{tr}));
   KEXPECT_EQ(limit, arch::kTssLimit);
-  KEXPECT_EQ(arch::cpu_tss(0).iomap_base, sizeof(arch::Tss));
+  KEXPECT_EQ(arch::cpu_tss(arch::CpuIndex(0)).iomap_base, sizeof(arch::Tss));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "src/arch/acpi.h"
 #include "src/arch/apic_id.h"
+#include "src/arch/vectors.h"
 #include "src/base/assert.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -65,8 +66,8 @@ inline constexpr uint32_t kRedirMasked = 1u << 16;
 /// Low dword: vector 7:0, delivery mode 10:8, polarity 13 (1 = active
 /// low), trigger 15 (1 = level), mask 16. Read-only bits (delivery status
 /// 12, remote IRR 14) are written as 0, which the IOAPIC ignores.
-constexpr uint32_t redir_low(uint8_t vector, bool active_low, bool level, bool masked) {
-  return vector | kRedirDeliveryFixed | (active_low ? kRedirActiveLow : 0) | (level ? kRedirLevel : 0) |
+constexpr uint32_t redir_low(Vector vector, bool active_low, bool level, bool masked) {
+  return vector.value | kRedirDeliveryFixed | (active_low ? kRedirActiveLow : 0) | (level ? kRedirLevel : 0) |
          (masked ? kRedirMasked : 0);
 }
 /// High dword: the physical destination APIC id in bits 63:56.
@@ -77,10 +78,10 @@ constexpr uint32_t redir_high(uint8_t dest_apic_id) { return uint32_t{dest_apic_
 constexpr uint32_t redir_low_nmi(bool active_low, bool masked) {
   return kRedirDeliveryNmi | (active_low ? kRedirActiveLow : 0) | (masked ? kRedirMasked : 0);
 }
-static_assert(redir_low(0x20, false, false, false) == 0x0000'0020);
+static_assert(redir_low(Vector(0x20), false, false, false) == 0x0000'0020);
 static_assert(redir_low_nmi(false, false) == 0x0000'0400 && redir_low_nmi(true, true) == 0x0001'2400);
-static_assert(redir_low(0x29, true, true, false) == 0x0000'a029);
-static_assert(redir_low(0, false, false, true) == 0x0001'0000);
+static_assert(redir_low(Vector(0x29), true, true, false) == 0x0000'a029);
+static_assert(redir_low(Vector(0), false, false, true) == 0x0001'0000);
 static_assert(redir_high(3) == 0x0300'0000);
 
 // ---------------------------------------------------------------------------
@@ -142,7 +143,7 @@ class IoApic {
   void mask_all() {
     const uint32_t max = max_redirection_entry();
     for (uint32_t pin = 0; pin <= max && pin <= kIoApicMaxPin; ++pin) {
-      write_reg(ioapic_redir_low(pin), redir_low(0, false, false, true));
+      write_reg(ioapic_redir_low(pin), redir_low(Vector(0), false, false, true));
     }
   }
 
@@ -152,9 +153,9 @@ class IoApic {
   /// entry becomes live only with the low write, so it never fires with a
   /// half-written destination. Vectors 0x10-0xfe are valid [ioapic] 3.2.4;
   /// destinations are 8-bit (higher APIC ids need interrupt remapping).
-  void route(uint32_t pin, uint8_t vector, ApicId dest, bool active_low, bool level) {
+  void route(uint32_t pin, Vector vector, ApicId dest, bool active_low, bool level) {
     ASSERT_MSG(pin <= kIoApicMaxPin, "ioapic: pin {} out of range", pin);
-    ASSERT_MSG(vector >= 0x10 && vector != 0xff, "ioapic: vector {:#x} reserved", vector);
+    ASSERT_MSG(vector.value >= 0x10 && vector.value != 0xff, "ioapic: vector {:#x} reserved", vector.value);
     ASSERT_MSG(dest.fits_xapic(), "ioapic: APIC id {} does not fit 8 bits", dest.value);
     write_reg(ioapic_redir_high(pin), redir_high(static_cast<uint8_t>(dest.value)));
     write_reg(ioapic_redir_low(pin), redir_low(vector, active_low, level, false));

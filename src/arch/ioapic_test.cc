@@ -79,8 +79,8 @@ TEST(IoApic, MaxRedirectionEntry) {
 TEST(IoApic, RouteWritesHighThenLow) {
   FakeIoApic fake(kQemuVersion);
   IoApic<FakeRegs> io(FakeRegs{&fake});
-  io.route(2, 0x20, ApicId(1), false, false);
-  io.route(9, 0x29, ApicId(0xfe), true, true);
+  io.route(2, Vector(0x20), ApicId(1), false, false);
+  io.route(9, Vector(0x29), ApicId(0xfe), true, true);
   using Op = FakeIoApic::Op;
   EXPECT_EQ(fake.log, (std::vector<Op>{
                           {true, 0x15, 0x0100'0000},
@@ -94,7 +94,7 @@ TEST(IoApic, RouteUnmasksAMaskedEntry) {
   FakeIoApic fake(kQemuVersion);
   fake.regs[ioapic_redir_low(4)] = 0x0001'0000;
   IoApic<FakeRegs> io(FakeRegs{&fake});
-  io.route(4, 0x24, ApicId(0), false, false);
+  io.route(4, Vector(0x24), ApicId(0), false, false);
   EXPECT_EQ(fake.regs[ioapic_redir_low(4)] & kRedirMasked, 0u);
   EXPECT_EQ(fake.regs[ioapic_redir_low(4)], 0x24u);
   EXPECT_EQ(fake.regs[ioapic_redir_high(4)], 0u);
@@ -137,7 +137,7 @@ TEST(IoApic, MaskAllMasksEveryPin) {
 TEST(IoApic, MaskKeepsTheEntry) {
   FakeIoApic fake(kQemuVersion);
   IoApic<FakeRegs> io(FakeRegs{&fake});
-  io.route(11, 0x2b, ApicId(3), true, true);
+  io.route(11, Vector(0x2b), ApicId(3), true, true);
   fake.log.clear();
   io.mask(11);
   using Op = FakeIoApic::Op;
@@ -148,9 +148,9 @@ TEST(IoApic, MaskKeepsTheEntry) {
 TEST(IoApicDeathTest, RejectsWhatCannotBeEncoded) {
   FakeIoApic fake(kQemuVersion);
   IoApic<FakeRegs> io(FakeRegs{&fake});
-  EXPECT_DEATH(io.route(0, 0x20, ApicId(0x100), false, false), "does not fit 8 bits");
-  EXPECT_DEATH(io.route(0, 0x0f, ApicId(0), false, false), "reserved");
-  EXPECT_DEATH(io.route(kIoApicMaxPin + 1, 0x20, ApicId(0), false, false), "out of range");
+  EXPECT_DEATH(io.route(0, Vector(0x20), ApicId(0x100), false, false), "does not fit 8 bits");
+  EXPECT_DEATH(io.route(0, Vector(0x0f), ApicId(0), false, false), "reserved");
+  EXPECT_DEATH(io.route(kIoApicMaxPin + 1, Vector(0x20), ApicId(0), false, false), "out of range");
   EXPECT_DEATH(io.mask(kIoApicMaxPin + 1), "out of range");
 }
 
@@ -224,8 +224,8 @@ TEST(IsaIrqRoute, RealQemuMadt) {
     IoApic<FakeRegs> io(FakeRegs{&fake});
     IsaRoute pit = isa_irq_route(0, s);
     IsaRoute sci = isa_irq_route(9, s);
-    io.route(pit.gsi - gsi_base, 0x20, ApicId(0), pit.active_low, pit.level);
-    io.route(sci.gsi - gsi_base, 0x29, ApicId(0), sci.active_low, sci.level);
+    io.route(pit.gsi - gsi_base, Vector(0x20), ApicId(0), pit.active_low, pit.level);
+    io.route(sci.gsi - gsi_base, Vector(0x29), ApicId(0), sci.active_low, sci.level);
     EXPECT_EQ(fake.regs[0x14], 0x0000'0020u);
     EXPECT_EQ(fake.regs[0x22], 0x0000'8029u);
   }

@@ -9,7 +9,7 @@
 
 namespace arch {
 
-base::Status send_ipi(uint32_t index, uint8_t vector) {
+base::Status send_ipi(CpuIndex index, Vector vector) {
   ApicId id;
   if (!cpu_apic_id(index, &id)) return base::Error::kInvalidArgument;
   push_cli();
@@ -18,7 +18,7 @@ base::Status send_ipi(uint32_t index, uint8_t vector) {
   return s;
 }
 
-base::Status send_nmi(uint32_t index) {
+base::Status send_nmi(CpuIndex index) {
   ApicId id;
   if (!cpu_apic_id_any(index, &id)) return base::Error::kInvalidArgument;
   push_cli();
@@ -27,7 +27,7 @@ base::Status send_nmi(uint32_t index) {
   return s;
 }
 
-base::Status send_nmi_from_nmi(uint32_t index) {
+base::Status send_nmi_from_nmi(CpuIndex index) {
   ApicId id;
   if (!cpu_apic_id_any(index, &id)) return base::Error::kInvalidArgument;
   // No push_cli: in NMI context interrupts are already blocked, and in a
@@ -35,6 +35,6 @@ base::Status send_nmi_from_nmi(uint32_t index) {
   return with_lapic([&](auto& l) { return l.send_nmi_from_nmi(id); });
 }
 
-void kick_cpu(uint32_t index) { (void)send_ipi(index, kVectorIpiReschedule); }
+void kick_cpu(CpuIndex index) { (void)send_ipi(index, kVectorIpiReschedule); }
 
 }  // namespace arch

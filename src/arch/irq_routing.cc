@@ -14,15 +14,15 @@ namespace {
 constinit SpinLock ioapic_lock;
 constinit const acpi::Madt* madt_ = nullptr;
 // Each IOAPIC's register window, by MADT order.
-constinit uint64_t ioapic_va_[kMaxIoApics]{};
+constinit base::VirtAddr ioapic_va_[kMaxIoApics]{};
 
 IoApic<IoApicMmio> ioapic_at(size_t i) {
-  return IoApic<IoApicMmio>(IoApicMmio{reinterpret_cast<volatile uint32_t*>(ioapic_va_[i])});
+  return IoApic<IoApicMmio>(IoApicMmio{base::as_ptr<volatile uint32_t>(ioapic_va_[i])});
 }
 
 }  // namespace
 
-void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_va) {
+void irq_routing_init(const acpi::Madt& madt, base::Span<const base::VirtAddr> ioapic_va) {
   ASSERT_MSG(madt.ioapics.size() <= kMaxIoApics && ioapic_va.size() == madt.ioapics.size(),
              "irq: {} IOAPICs, {} mapped, at most {}", madt.ioapics.size(), ioapic_va.size(), kMaxIoApics);
   madt_ = &madt;
@@ -57,13 +57,13 @@ base::Status with_isa_pin(uint8_t irq, Fn fn) {
 
 }  // namespace
 
-base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu) {
+base::Status route_isa_irq(uint8_t irq, Vector vector, CpuIndex cpu) {
   return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
     dev.route(pin, vector, cpu_block(cpu).apic_id, r.active_low, r.level);
   });
 }
 
-base::Status route_isa_irq_nmi(uint8_t irq, uint32_t cpu) {
+base::Status route_isa_irq_nmi(uint8_t irq, CpuIndex cpu) {
   return with_isa_pin(irq, [&](auto& dev, uint32_t pin, const IsaRoute& r) {
     dev.route_nmi(pin, cpu_block(cpu).apic_id, r.active_low);
   });

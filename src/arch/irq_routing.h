@@ -4,6 +4,9 @@
 #pragma once
 
 #include "src/arch/acpi.h"
+#include "src/arch/cpu_index.h"
+#include "src/arch/vectors.h"
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -18,16 +21,16 @@ inline constexpr size_t kIoApicWindowBytes = 0x20;
 
 /// Masks every IOAPIC `madt` lists; `ioapic_va[i]` is where the i-th one's
 /// window is mapped (uncached). `madt` must outlive the routing.
-void irq_routing_init(const acpi::Madt& madt, base::Span<const uint64_t> ioapic_va);
+void irq_routing_init(const acpi::Madt& madt, base::Span<const base::VirtAddr> ioapic_va);
 
 /// Routes ISA IRQ `irq` to `vector` on CPU `cpu` (and unmasks it).
 /// kNotFound when no IOAPIC serves the IRQ's GSI (or there is no MADT).
-base::Status route_isa_irq(uint8_t irq, uint8_t vector, uint32_t cpu);
+base::Status route_isa_irq(uint8_t irq, Vector vector, CpuIndex cpu);
 
 /// Routes ISA IRQ `irq` to CPU `cpu` as an NMI (and unmasks it): the
 /// profiler's periodic source, which reaches the CPU whatever its interrupt
 /// flag. kNotFound as route_isa_irq.
-base::Status route_isa_irq_nmi(uint8_t irq, uint32_t cpu);
+base::Status route_isa_irq_nmi(uint8_t irq, CpuIndex cpu);
 
 /// Masks ISA IRQ `irq` at its IOAPIC pin; kNotFound as route_isa_irq.
 base::Status mask_isa_irq(uint8_t irq);

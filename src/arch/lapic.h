@@ -11,6 +11,7 @@
 #pragma once
 
 #include "src/arch/apic_id.h"
+#include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
@@ -77,10 +78,10 @@ constexpr LapicVersion decode_lapic_version(uint32_t v) {
 
 /// SVR [sdm3] 10.9 figure 10-23: APIC software enable is bit 8.
 inline constexpr uint32_t kSvrEnable = 1 << 8;
-constexpr uint32_t svr_value(uint8_t spurious_vector, bool enable) {
-  return spurious_vector | (enable ? kSvrEnable : 0);
+constexpr uint32_t svr_value(Vector spurious_vector, bool enable) {
+  return spurious_vector.value | (enable ? kSvrEnable : 0);
 }
-static_assert(svr_value(0xff, true) == 0x1ff);
+static_assert(svr_value(Vector(0xff), true) == 0x1ff);
 
 /// LVT mask bit [sdm3] 10.5.1 figure 10-8.
 inline constexpr uint32_t kLvtMasked = 1 << 16;
@@ -92,12 +93,12 @@ enum class TimerMode : uint32_t {
   kPeriodic = 0b01 << 17,
   kTscDeadline = 0b10 << 17,  // only if CPUID.01H:ECX.TSC_Deadline[bit 24]
 };
-constexpr uint32_t lvt_timer_value(uint8_t vector, TimerMode mode, bool masked) {
-  return vector | static_cast<uint32_t>(mode) | (masked ? kLvtMasked : 0);
+constexpr uint32_t lvt_timer_value(Vector vector, TimerMode mode, bool masked) {
+  return vector.value | static_cast<uint32_t>(mode) | (masked ? kLvtMasked : 0);
 }
-static_assert(lvt_timer_value(0x20, TimerMode::kPeriodic, false) == 0x0002'0020);
-static_assert(lvt_timer_value(0xef, TimerMode::kTscDeadline, false) == 0x0004'00ef);
-static_assert(lvt_timer_value(0, TimerMode::kOneShot, true) == 0x0001'0000);
+static_assert(lvt_timer_value(Vector(0x20), TimerMode::kPeriodic, false) == 0x0002'0020);
+static_assert(lvt_timer_value(Vector(0xef), TimerMode::kTscDeadline, false) == 0x0004'00ef);
+static_assert(lvt_timer_value(Vector(0), TimerMode::kOneShot, true) == 0x0001'0000);
 
 /// The performance-monitoring LVT delivering counter overflows (PMIs) as
 /// NMIs, unmasked ([sdm3] 10.5.1 figure 10-8: delivery mode 100 = NMI in
@@ -157,11 +158,11 @@ constexpr uint32_t icr_low(uint8_t vector, IcrDelivery delivery, IcrShorthand sh
 }
 // The level flag must be 1 for every delivery mode except INIT de-assert
 // [sdm3] 10.6.1.
-constexpr uint32_t icr_fixed(uint8_t vector) {
-  return icr_low(vector, IcrDelivery::kFixed, IcrShorthand::kNone, true, false);
+constexpr uint32_t icr_fixed(Vector vector) {
+  return icr_low(vector.value, IcrDelivery::kFixed, IcrShorthand::kNone, true, false);
 }
-constexpr uint32_t icr_fixed_all_but_self(uint8_t vector) {
-  return icr_low(vector, IcrDelivery::kFixed, IcrShorthand::kAllExcludingSelf, true, false);
+constexpr uint32_t icr_fixed_all_but_self(Vector vector) {
+  return icr_low(vector.value, IcrDelivery::kFixed, IcrShorthand::kAllExcludingSelf, true, false);
 }
 constexpr uint32_t icr_nmi() { return icr_low(0, IcrDelivery::kNmi, IcrShorthand::kNone, true, false); }
 /// INIT, level-triggered assert; the de-assert is for pre-Pentium 4 parts
@@ -172,8 +173,8 @@ constexpr uint32_t icr_init_deassert() { return icr_low(0, IcrDelivery::kInit, I
 constexpr uint32_t icr_startup(uint8_t vector_page) {
   return icr_low(vector_page, IcrDelivery::kStartup, IcrShorthand::kNone, true, false);
 }
-static_assert(icr_fixed(0x40) == 0x0000'4040);
-static_assert(icr_fixed_all_but_self(0xf0) == 0x000c'40f0);
+static_assert(icr_fixed(Vector(0x40)) == 0x0000'4040);
+static_assert(icr_fixed_all_but_self(Vector(0xf0)) == 0x000c'40f0);
 static_assert(icr_nmi() == 0x0000'4400);
 static_assert(icr_init_assert() == 0x0000'c500 && icr_init_deassert() == 0x0000'8500);
 static_assert(icr_startup(0x08) == 0x0000'4608);
@@ -289,15 +290,15 @@ class Lapic {
 
   /// Software-enables the APIC with `spurious_vector`, writing the whole
   /// SVR (focus checking on, EOI broadcast not suppressed) [sdm3] 10.4.3.
-  void enable(uint8_t spurious_vector) { regs_.write(kLapicSvr, svr_value(spurious_vector, true)); }
+  void enable(Vector spurious_vector) { regs_.write(kLapicSvr, svr_value(spurious_vector, true)); }
   /// Software-disables it; LVT entries read as masked until re-enabled.
-  void disable(uint8_t spurious_vector) { regs_.write(kLapicSvr, svr_value(spurious_vector, false)); }
+  void disable(Vector spurious_vector) { regs_.write(kLapicSvr, svr_value(spurious_vector, false)); }
 
   /// Accepts every interrupt priority class (TPR 0) or blocks classes <= priority >> 4.
   void set_task_priority(uint8_t priority) { regs_.write(kLapicTpr, priority); }
 
   /// Routes APIC errors to `vector` (unmasked).
-  void set_error_vector(uint8_t vector) { regs_.write(kLapicLvtError, vector); }
+  void set_error_vector(Vector vector) { regs_.write(kLapicLvtError, vector.value); }
 
   /// Errors logged since the last call. The ESR latches on a write, so
   /// write (only 0 is allowed in x2APIC mode) then read [sdm3] 10.5.3.
@@ -318,23 +319,23 @@ class Lapic {
   // starts the count.
 
   /// Interrupts at `vector` once after count * divisor bus clocks.
-  void start_timer_one_shot(uint8_t vector, TimerDivide divide, uint32_t count) {
+  void start_timer_one_shot(Vector vector, TimerDivide divide, uint32_t count) {
     program_timer(lvt_timer_value(vector, TimerMode::kOneShot, false), divide, count);
   }
   /// Interrupts at `vector` every count * divisor bus clocks.
-  void start_timer_periodic(uint8_t vector, TimerDivide divide, uint32_t count) {
+  void start_timer_periodic(Vector vector, TimerDivide divide, uint32_t count) {
     program_timer(lvt_timer_value(vector, TimerMode::kPeriodic, false), divide, count);
   }
   /// A masked one-shot count down from 0xffff'ffff, for calibration:
   /// read timer_current_count() before and after a known interval.
   void start_timer_free_running(TimerDivide divide) {
-    program_timer(lvt_timer_value(0, TimerMode::kOneShot, true), divide, 0xffff'ffff);
+    program_timer(lvt_timer_value(Vector(0), TimerMode::kOneShot, true), divide, 0xffff'ffff);
   }
   uint32_t timer_current_count() { return regs_.read(kLapicTimerCurrentCount); }
 
   /// TSC-deadline mode (check CpuFeatures::tsc_deadline first): the timer
   /// then interrupts at `vector` when the TSC reaches an armed deadline.
-  void set_timer_tsc_deadline(uint8_t vector) {
+  void set_timer_tsc_deadline(Vector vector) {
     regs_.write(kLapicLvtTimer, lvt_timer_value(vector, TimerMode::kTscDeadline, false));
   }
   /// Arms (or moves) the deadline; 0 disarms. A moved or disarmed deadline
@@ -361,18 +362,18 @@ class Lapic {
   /// also disarms a TSC deadline).
   void stop_timer() {
     regs_.write(kLapicTimerInitialCount, 0);
-    regs_.write(kLapicLvtTimer, lvt_timer_value(0, TimerMode::kOneShot, true));
+    regs_.write(kLapicLvtTimer, lvt_timer_value(Vector(0), TimerMode::kOneShot, true));
   }
 
   // IPIs. Destinations are physical APIC ids; xAPIC ids are 8 bits.
 
   /// A fixed interrupt at `vector` (>= 32: lower vectors are exceptions).
-  base::Status send_fixed(ApicId apic_id, uint8_t vector) {
-    if (vector < 32) return base::Error::kInvalidArgument;
+  base::Status send_fixed(ApicId apic_id, Vector vector) {
+    if (vector.value < 32) return base::Error::kInvalidArgument;
     return send(apic_id, icr_fixed(vector));
   }
-  base::Status send_fixed_all_but_self(uint8_t vector) {
-    if (vector < 32) return base::Error::kInvalidArgument;
+  base::Status send_fixed_all_but_self(Vector vector) {
+    if (vector.value < 32) return base::Error::kInvalidArgument;
     return send(ApicId(0), icr_fixed_all_but_self(vector));
   }
   base::Status send_nmi(ApicId apic_id) { return send(apic_id, icr_nmi()); }

@@ -144,13 +144,13 @@ TEST(LapicEncoding, DivideConfiguration) {
 }
 
 TEST(LapicEncoding, IcrAndLvt) {
-  EXPECT_EQ(icr_fixed(0x30), 0x0000'4030u);
-  EXPECT_EQ(icr_fixed_all_but_self(0xfd), 0x000c'40fdu);
+  EXPECT_EQ(icr_fixed(Vector(0x30)), 0x0000'4030u);
+  EXPECT_EQ(icr_fixed_all_but_self(Vector(0xfd)), 0x000c'40fdu);
   EXPECT_EQ(icr_nmi(), 0x0000'4400u);
   EXPECT_EQ(icr_init_assert(), 0x0000'c500u);
   EXPECT_EQ(icr_startup(0x9f), 0x0000'469fu);
-  EXPECT_EQ(x2apic_icr(0xffff'fffe, icr_fixed(0x30)), 0xffff'fffe'0000'4030u);
-  EXPECT_EQ(lvt_timer_value(0x31, TimerMode::kOneShot, false), 0x31u);
+  EXPECT_EQ(x2apic_icr(0xffff'fffe, icr_fixed(Vector(0x30))), 0xffff'fffe'0000'4030u);
+  EXPECT_EQ(lvt_timer_value(Vector(0x31), TimerMode::kOneShot, false), 0x31u);
   // Performance LVT as NMI: delivery mode 100b in bits 10:8, mask bit 16.
   EXPECT_EQ(lvt_perfmon_nmi(false), 0x0000'0400u);
   EXPECT_EQ(lvt_perfmon_nmi(true), 0x0001'0400u);
@@ -178,14 +178,14 @@ TEST(LapicXapic, IdVersionEnableErrors) {
   EXPECT_FALSE(apic.version().eoi_broadcast_suppression);
 
   dev.log.clear();
-  apic.enable(0xff);
+  apic.enable(Vector(0xff));
   apic.set_task_priority(0);
-  apic.set_error_vector(0xfe);
+  apic.set_error_vector(Vector(0xfe));
   apic.eoi();
   EXPECT_EQ(dev.writes(),
             (std::vector<FakeXapic::Op>{
                 {true, kLapicSvr, 0x1ff}, {true, kLapicTpr, 0}, {true, kLapicLvtError, 0xfe}, {true, kLapicEoi, 0}}));
-  apic.disable(0xff);
+  apic.disable(Vector(0xff));
   EXPECT_EQ(dev.get(kLapicSvr), 0xffu);
 
   // The ESR is written (latching new errors) before it is read.
@@ -205,7 +205,7 @@ TEST(LapicXapic, IpiWritesHighThenLowAndWaitsForDelivery) {
     return pending_reads-- > 0 ? low | kIcrPending : low;
   });
   XLapic apic(FakeXapicRegs{&dev});
-  ASSERT_TRUE(apic.send_fixed(ApicId(7), 0x40).ok());
+  ASSERT_TRUE(apic.send_fixed(ApicId(7), Vector(0x40)).ok());
   EXPECT_EQ(dev.writes(),
             (std::vector<FakeXapic::Op>{{true, kLapicIcrHigh, 0x0700'0000}, {true, kLapicIcrLow, 0x0000'4040}}));
   EXPECT_EQ(dev.relaxes, 3);
@@ -256,9 +256,9 @@ TEST(LapicXapic, DeliveryTimeoutIsAnError) {
 TEST(LapicXapic, RejectsBadArguments) {
   FakeXapic dev;
   XLapic apic(FakeXapicRegs{&dev});
-  EXPECT_EQ(apic.send_fixed(ApicId(256), 0x40).error(), base::Error::kInvalidArgument);  // 8-bit ids only
-  EXPECT_EQ(apic.send_fixed(ApicId(1), 14).error(), base::Error::kInvalidArgument);      // an exception vector
-  EXPECT_EQ(apic.send_fixed_all_but_self(31).error(), base::Error::kInvalidArgument);
+  EXPECT_EQ(apic.send_fixed(ApicId(256), Vector(0x40)).error(), base::Error::kInvalidArgument);  // 8-bit ids only
+  EXPECT_EQ(apic.send_fixed(ApicId(1), Vector(14)).error(), base::Error::kInvalidArgument);      // an exception vector
+  EXPECT_EQ(apic.send_fixed_all_but_self(Vector(31)).error(), base::Error::kInvalidArgument);
   EXPECT_TRUE(dev.log.empty());
 }
 
@@ -269,7 +269,7 @@ TEST(LapicXapic, InitSipiSipiAndBroadcast) {
   ASSERT_TRUE(apic.send_init(ApicId(2)).ok());
   ASSERT_TRUE(apic.send_startup(ApicId(2), vector).ok());
   ASSERT_TRUE(apic.send_startup(ApicId(2), vector).ok());
-  ASSERT_TRUE(apic.send_fixed_all_but_self(0xf0).ok());
+  ASSERT_TRUE(apic.send_fixed_all_but_self(Vector(0xf0)).ok());
   EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{
                               {true, kLapicIcrHigh, 0x0200'0000},
                               {true, kLapicIcrLow, 0x0000'c500},
@@ -289,7 +289,7 @@ TEST(LapicXapic, TimerModesAgainstCountingDownTimer) {
   timer.attach(dev);
   XLapic apic(FakeXapicRegs{&dev});
 
-  apic.start_timer_one_shot(0x20, TimerDivide::kBy16, 1000);
+  apic.start_timer_one_shot(Vector(0x20), TimerDivide::kBy16, 1000);
   EXPECT_EQ(dev.writes(), (std::vector<FakeXapic::Op>{{true, kLapicTimerDivide, 0b0011},
                                                       {true, kLapicLvtTimer, 0x20},
                                                       {true, kLapicTimerInitialCount, 1000}}));
@@ -301,7 +301,7 @@ TEST(LapicXapic, TimerModesAgainstCountingDownTimer) {
   EXPECT_EQ(apic.timer_current_count(), 0u);  // one-shot stays at 0
   EXPECT_EQ(timer.fired(), 1u);
 
-  apic.start_timer_periodic(0x21, TimerDivide::kBy1, 100);
+  apic.start_timer_periodic(Vector(0x21), TimerDivide::kBy1, 100);
   EXPECT_EQ(dev.get(kLapicLvtTimer), 0x0002'0021u);
   timer.now += 250;
   EXPECT_EQ(apic.timer_current_count(), 50u);
@@ -330,14 +330,14 @@ TEST(LapicXapic, TimerSettingIsSavedAndRestored) {
   timer.attach(dev);
   XLapic apic(FakeXapicRegs{&dev});
 
-  apic.start_timer_one_shot(0x40, TimerDivide::kBy16, 1000);
+  apic.start_timer_one_shot(Vector(0x40), TimerDivide::kBy16, 1000);
   timer.now += 16 * 300;
   auto one_shot = apic.timer_setting();
   EXPECT_EQ(one_shot.lvt, 0x40u);
   EXPECT_EQ(one_shot.divide, 0b0011u);
   EXPECT_EQ(one_shot.count, 700u);
   EXPECT_TRUE(timer_restorable(one_shot));
-  apic.start_timer_periodic(0x40, TimerDivide::kBy1, 10);  // borrowed
+  apic.start_timer_periodic(Vector(0x40), TimerDivide::kBy1, 10);  // borrowed
   timer.now += 1000;
   dev.log.clear();
   apic.restore_timer(one_shot);
@@ -350,7 +350,7 @@ TEST(LapicXapic, TimerSettingIsSavedAndRestored) {
   EXPECT_EQ(timer.fired(), 1u);
 
   // A periodic timer keeps its period, not the phase it was in.
-  apic.start_timer_periodic(0x41, TimerDivide::kBy2, 100);
+  apic.start_timer_periodic(Vector(0x41), TimerDivide::kBy2, 100);
   timer.now += 2 * 30;
   auto periodic = apic.timer_setting();
   EXPECT_EQ(periodic.count, 100u);
@@ -360,21 +360,21 @@ TEST(LapicXapic, TimerSettingIsSavedAndRestored) {
   EXPECT_EQ(apic.timer_current_count(), 100u);
 
   // A one-shot that fired reads 0 and comes back stopped.
-  apic.start_timer_one_shot(0x40, TimerDivide::kBy1, 5);
+  apic.start_timer_one_shot(Vector(0x40), TimerDivide::kBy1, 5);
   timer.now += 10;
   auto fired = apic.timer_setting();
   EXPECT_EQ(fired.count, 0u);
   apic.restore_timer(fired);
   EXPECT_EQ(apic.timer_current_count(), 0u);
 
-  apic.set_timer_tsc_deadline(0xef);
+  apic.set_timer_tsc_deadline(Vector(0xef));
   EXPECT_FALSE(timer_restorable(apic.timer_setting()));
 }
 
 TEST(LapicXapic, TscDeadlineWritesLvtBeforeDeadline) {
   FakeXapic dev;
   XLapic apic(FakeXapicRegs{&dev});
-  apic.set_timer_tsc_deadline(0xef);
+  apic.set_timer_tsc_deadline(Vector(0xef));
   apic.arm_tsc_deadline(123'456);
   ASSERT_EQ(dev.log.size(), 2u);
   EXPECT_EQ(dev.log[0], (FakeXapic::Op{true, kLapicLvtTimer, 0x0004'00ef}));
@@ -388,9 +388,9 @@ TEST(LapicXapic, MmioProviderMapsOffsetsToWords) {
   page[kLapicVersion / 4] = 0x0005'0014;
   Lapic<XapicMmio> apic(XapicMmio{page});
   EXPECT_EQ(apic.version().version, 0x14);
-  apic.enable(0xff);
+  apic.enable(Vector(0xff));
   EXPECT_EQ(page[0xf0 / 4], 0x1ffu);
-  ASSERT_TRUE(apic.send_fixed(ApicId(0x12), 0x50).ok());  // delivery status reads idle
+  ASSERT_TRUE(apic.send_fixed(ApicId(0x12), Vector(0x50)).ok());  // delivery status reads idle
   EXPECT_EQ(page[0x310 / 4], 0x1200'0000u);
   EXPECT_EQ(page[0x300 / 4], 0x4050u);
 }
@@ -407,8 +407,8 @@ TEST(LapicX2apic, RegistersAreMsrs) {
   EXPECT_TRUE(apic.version().eoi_broadcast_suppression);
 
   bank.clear_log();
-  apic.enable(0xff);
-  apic.set_error_vector(0xfe);
+  apic.enable(Vector(0xff));
+  apic.set_error_vector(Vector(0xfe));
   EXPECT_EQ(apic.read_error_status(), 0u);
   apic.eoi();
   EXPECT_EQ(bank.log(), (std::vector<Access>{{true, 0x80f, 0x1ff},
@@ -435,11 +435,11 @@ TEST(LapicPerfmon, NmiLvtInBothModes) {
 TEST(LapicX2apic, IpiIsOneWriteWithoutPolling) {
   FakeMsrBank bank;
   X2Lapic apic(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
-  ASSERT_TRUE(apic.send_fixed(ApicId(0x1234), 0x40).ok());  // ids above 255 are fine here
+  ASSERT_TRUE(apic.send_fixed(ApicId(0x1234), Vector(0x40)).ok());  // ids above 255 are fine here
   ASSERT_TRUE(apic.send_init(ApicId(5)).ok());
   ASSERT_TRUE(apic.send_startup(ApicId(5), 0x08).ok());
   ASSERT_TRUE(apic.send_nmi(ApicId(6)).ok());
-  ASSERT_TRUE(apic.send_fixed_all_but_self(0xf0).ok());
+  ASSERT_TRUE(apic.send_fixed_all_but_self(Vector(0xf0)).ok());
   EXPECT_EQ(bank.log(), (std::vector<Access>{{true, 0x830, 0x0000'1234'0000'4040},
                                              {true, 0x830, 0x0000'0005'0000'c500},
                                              {true, 0x830, 0x0000'0005'0000'4608},
@@ -453,14 +453,14 @@ TEST(LapicX2apic, TimerAndTscDeadline) {
   timer.attach(bank);
   X2Lapic apic(X2apicMsr<FakeMsr>{FakeMsr{&bank}});
 
-  apic.start_timer_periodic(0x20, TimerDivide::kBy128, 10);
+  apic.start_timer_periodic(Vector(0x20), TimerDivide::kBy128, 10);
   EXPECT_EQ(bank.writes(), (std::vector<Access>{{true, 0x83e, 0b1010}, {true, 0x832, 0x0002'0020}, {true, 0x838, 10}}));
   timer.now += 128 * 25;
   EXPECT_EQ(apic.timer_current_count(), 5u);
   EXPECT_EQ(timer.fired(), 2u);
 
   bank.clear_log();
-  apic.set_timer_tsc_deadline(0xef);
+  apic.set_timer_tsc_deadline(Vector(0xef));
   apic.arm_tsc_deadline(0x1'0000'0000);
   apic.arm_tsc_deadline(0);
   EXPECT_EQ(bank.log(),

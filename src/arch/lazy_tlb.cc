@@ -19,9 +19,9 @@ void lazy_tlb_flush(LazyTlbWord& w) {
 
 }  // namespace internal
 
-uint64_t lazy_tlb_flushes(uint32_t cpu) {
-  ASSERT_MSG(cpu < kMaxCpus, "lazy_tlb_flushes: cpu {} beyond MAX_CPUS", cpu);
-  return internal::lazy_tlb_slots[cpu].word.generation();
+uint64_t lazy_tlb_flushes(CpuIndex cpu) {
+  ASSERT_MSG(cpu.value < kMaxCpus, "lazy_tlb_flushes: cpu {} beyond MAX_CPUS", cpu.value);
+  return internal::lazy_tlb_slots[cpu.value].word.generation();
 }
 
 }  // namespace arch

@@ -20,6 +20,7 @@
 // CPU can point at a freed table either ([sdm3] 4.10.3).
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/arch/lazy_tlb_word.h"
 #include "src/arch/percpu.h"
 #include "src/arch/smp.h"
@@ -59,14 +60,14 @@ inline void lazy_tlb_order_before_scan() { LazyTlbWord::order_before_scan(); }
 
 /// A shooter: true if CPU `cpu` is halted in idle and will flush when it
 /// wakes, so it need not be interrupted; false if it must be.
-inline bool lazy_tlb_skip(uint32_t cpu) { return internal::lazy_tlb_slots[cpu].word.skip(); }
+inline bool lazy_tlb_skip(CpuIndex cpu) { return internal::lazy_tlb_slots[cpu.value].word.skip(); }
 
 /// Whether CPU `cpu` is halted in idle, lazily, now (benchmarks that want
 /// the other CPUs idle, tests).
-inline bool lazy_tlb_idle(uint32_t cpu) { return internal::lazy_tlb_slots[cpu].word.lazy(); }
+inline bool lazy_tlb_idle(CpuIndex cpu) { return internal::lazy_tlb_slots[cpu.value].word.lazy(); }
 
 /// Idle periods of CPU `cpu` that ended in a flush because a shootdown
 /// skipped them (tests, diagnostics).
-uint64_t lazy_tlb_flushes(uint32_t cpu);
+uint64_t lazy_tlb_flushes(CpuIndex cpu);
 
 }  // namespace arch

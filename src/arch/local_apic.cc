@@ -33,14 +33,14 @@ void lapic_enable_mode_this_cpu() {
   if (internal::x2apic_mode) wrmsr(kIa32ApicBase, apic_base_x2apic(rdmsr(kIa32ApicBase)));
 }
 
-void lapic_init_boot(bool x2apic, uint64_t xapic_va, uint64_t lapic_phys) {
+void lapic_init_boot(bool x2apic, base::VirtAddr xapic_va, base::PhysAddr lapic_phys) {
   internal::x2apic_mode = x2apic;
-  if (!x2apic) internal::xapic_page = reinterpret_cast<volatile uint32_t*>(xapic_va);
+  if (!x2apic) internal::xapic_page = base::as_ptr<volatile uint32_t>(xapic_va);
   lapic_enable_mode_this_cpu();
 
   pic8259_remap_and_mask(PortIo{});
-  set_trap_handler(kVectorPicBase + 7, on_spurious);
-  set_trap_handler(kVectorPicBase + 15, on_spurious);
+  set_trap_handler(Vector(kVectorPicBase + 7), on_spurious);
+  set_trap_handler(Vector(kVectorPicBase + 15), on_spurious);
   set_trap_handler(kVectorNmi, on_nmi);
   set_trap_handler(kVectorSpurious, on_spurious);
   set_trap_handler(kVectorLapicError, on_lapic_error);
@@ -50,7 +50,7 @@ void lapic_init_boot(bool x2apic, uint64_t xapic_va, uint64_t lapic_phys) {
   // (an 82489DX, or no APIC answering at all) cannot run this kernel.
   LapicVersion version = with_lapic([](auto& l) { return l.version(); });
   if (version.version < 0x10 || version.version > 0x1f)
-    PANIC("local APIC version {:#x} at {:#x}: not an integrated xAPIC/x2APIC", version.version, lapic_phys);
+    PANIC("local APIC version {:#x} at {:#x}: not an integrated xAPIC/x2APIC", version.version, lapic_phys.value());
   with_lapic([](auto& l) {
     l.enable(kVectorSpurious);
     return 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "src/arch/lapic.h"
+#include "src/base/addr.h"
 #include "src/base/types.h"
 
 namespace arch {
@@ -29,10 +30,11 @@ auto with_lapic(F f) {
 }
 
 /// Chooses the mode (x2APIC when `x2apic`, else xAPIC at `xapic_va`, the
-/// register page already mapped uncached), switches the boot CPU to it,
+/// register page at `lapic_phys` already mapped uncached; the physical
+/// address is for the messages), switches the boot CPU to it,
 /// checks the LAPIC is an integrated one, masks the 8259s and installs the
 /// spurious, NMI, error and reschedule handlers. Boot CPU, interrupts off.
-void lapic_init_boot(bool x2apic, uint64_t xapic_va, uint64_t lapic_phys);
+void lapic_init_boot(bool x2apic, base::VirtAddr xapic_va, base::PhysAddr lapic_phys);
 
 /// True when the LAPICs run in x2APIC mode.
 inline bool lapic_x2apic_mode() { return internal::x2apic_mode; }

@@ -114,7 +114,7 @@ extern "C" [[noreturn]] void ap_entry(uint32_t /*ticket*/) {
       "mov %0, %%rsp\n"
       "xor %%ebp, %%ebp\n"
       "push $0\n"
-      "jmp *%1\n" ::"r"(ap_kernel_stack_top(index)),
+      "jmp *%1\n" ::"r"(ap_kernel_stack_top(CpuIndex(index))),
       "r"(&ap_start), "D"(index)
       : "memory");
   __builtin_unreachable();
@@ -128,9 +128,9 @@ void smp_init_boot_cpu() {
   apic_ids[0] = blocks[0].apic_id;
 }
 
-void smp_ap_online(uint32_t index) {
+void smp_ap_online(CpuIndex cpu) {
   // Release: our per-CPU set-up is visible to whoever sees us online.
-  if (!ap_slots[index].set_online()) PANIC("smp: cpu {} came online without claiming its slot", index);
+  if (!ap_slots[cpu.value].set_online()) PANIC("smp: cpu {} came online without claiming its slot", cpu.value);
   online.fetch_add(1, MemoryOrder::kRelease);
 }
 
@@ -221,22 +221,22 @@ uint32_t cpus_online() { return online.load(MemoryOrder::kAcquire); }
 uint32_t cpus_found() { return found; }
 uint32_t cpus_skipped() { return found - cpus_online(); }
 
-bool ap_is_online(uint32_t index) { return index < planned && ap_slots[index].state() == ApSlot::kOnline; }
+bool ap_is_online(CpuIndex index) { return index.value < planned && ap_slots[index.value].state() == ApSlot::kOnline; }
 
-PerCpu& cpu_block(uint32_t index) {
-  ASSERT_MSG(index < planned, "cpu_block({}) of {}", index, planned);
-  return blocks[index];
+PerCpu& cpu_block(CpuIndex index) {
+  ASSERT_MSG(index.value < planned, "cpu_block({}) of {}", index.value, planned);
+  return blocks[index.value];
 }
 
-bool cpu_apic_id(uint32_t index, ApicId* apic_id) {
-  if (index >= planned || ap_slots[index].state() == ApSlot::kAbandoned) return false;
-  *apic_id = apic_ids[index];
+bool cpu_apic_id(CpuIndex index, ApicId* apic_id) {
+  if (index.value >= planned || ap_slots[index.value].state() == ApSlot::kAbandoned) return false;
+  *apic_id = apic_ids[index.value];
   return true;
 }
 
-bool cpu_apic_id_any(uint32_t index, ApicId* apic_id) {
-  if (index >= planned) return false;
-  *apic_id = apic_ids[index];
+bool cpu_apic_id_any(CpuIndex index, ApicId* apic_id) {
+  if (index.value >= planned) return false;
+  *apic_id = apic_ids[index.value];
   return true;
 }
 

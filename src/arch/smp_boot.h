@@ -5,6 +5,7 @@
 
 #include "src/arch/acpi.h"
 #include "src/arch/ap_start_delays.h"
+#include "src/arch/cpu_index.h"
 #include "src/arch/percpu.h"
 #include "src/base/types.h"
 
@@ -52,7 +53,7 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start);
 /// Called by an AP at the end of its set-up (its LAPIC and timer running):
 /// reports it online, or parks it for good if the boot CPU gave up on it.
 /// AP, interrupts off.
-void smp_ap_online(uint32_t index);
+void smp_ap_online(CpuIndex index);
 
 /// CPUs online, the boot CPU included. Any context.
 uint32_t cpus_online();
@@ -61,16 +62,16 @@ uint32_t cpus_found();
 /// Of those, the ones left parked or that failed to start.
 uint32_t cpus_skipped();
 /// Whether CPU `index` is an application processor that came online.
-bool ap_is_online(uint32_t index);
+bool ap_is_online(CpuIndex index);
 
 /// The block of CPU `index` (< cpus_online()).
-PerCpu& cpu_block(uint32_t index);
+PerCpu& cpu_block(CpuIndex index);
 
 /// The APIC id of CPU `index`, if it was given one and not abandoned. Any
 /// context but NMI.
-bool cpu_apic_id(uint32_t index, ApicId* apic_id);
+bool cpu_apic_id(CpuIndex index, ApicId* apic_id);
 
 /// Same, without the abandoned check (NMIs go even to a stuck CPU).
-bool cpu_apic_id_any(uint32_t index, ApicId* apic_id);
+bool cpu_apic_id_any(CpuIndex index, ApicId* apic_id);
 
 }  // namespace arch

@@ -37,34 +37,35 @@ uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 }  // namespace
 
 void stacks_unmap_guards() {
-  boot_unmap_kernel_page(addr(boot_stack_guard));
+  boot_unmap_kernel_page(base::virt_of(boot_stack_guard));
   for (uint32_t c = 0; c < kMaxCpus; ++c) {
-    boot_unmap_kernel_page(addr(cpu_stacks[c].kernel_guard));
-    for (auto& ist : cpu_stacks[c].ist) boot_unmap_kernel_page(addr(ist.guard));
+    boot_unmap_kernel_page(base::virt_of(cpu_stacks[c].kernel_guard));
+    for (auto& ist : cpu_stacks[c].ist) boot_unmap_kernel_page(base::virt_of(ist.guard));
   }
   boot_flush_tlb();
 }
 
-void stacks_install_tss(uint32_t index) {
+void stacks_install_tss(CpuIndex cpu) {
+  const uint32_t index = cpu.value;
   ASSERT(index < kMaxCpus);
   Tss& t = tss[index];
   for (unsigned k = 0; k < kIstStacks; ++k) t.ist[k] = addr(cpu_stacks[index].ist[k].stack + kIstStackSize);
-  tss_install(index, &t);
+  tss_install(cpu, &t);
 }
 
-Tss& cpu_tss(uint32_t index) {
-  ASSERT(index < kMaxCpus);
-  return tss[index];
+Tss& cpu_tss(CpuIndex cpu) {
+  ASSERT(cpu.value < kMaxCpus);
+  return tss[cpu.value];
 }
 
-uint64_t page_fault_stack_guard(uint32_t index) {
-  ASSERT(index < kMaxCpus);
-  return addr(cpu_stacks[index].ist[kIstPageFault - 1].guard);
+uint64_t page_fault_stack_guard(CpuIndex cpu) {
+  ASSERT(cpu.value < kMaxCpus);
+  return addr(cpu_stacks[cpu.value].ist[kIstPageFault - 1].guard);
 }
 
-uint64_t ap_kernel_stack_top(uint32_t index) {
-  ASSERT(index >= 1 && index < kMaxCpus);
-  return addr(cpu_stacks[index].kernel + kKernelStackSize);
+uint64_t ap_kernel_stack_top(CpuIndex cpu) {
+  ASSERT(cpu.value >= 1 && cpu.value < kMaxCpus);
+  return addr(cpu_stacks[cpu.value].kernel + kKernelStackSize);
 }
 
 bool is_stack_guard_page(uint64_t va) {

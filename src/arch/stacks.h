@@ -8,6 +8,7 @@
 // come later, are allocated by sched).
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/arch/tss.h"
 #include "src/base/types.h"
 
@@ -24,16 +25,16 @@ void stacks_unmap_guards();
 bool is_stack_guard_page(uint64_t va);
 
 /// Fills CPU `index`'s TSS (IST stacks) and loads it on this CPU.
-void stacks_install_tss(uint32_t index);
+void stacks_install_tss(CpuIndex index);
 
 /// CPU `index`'s TSS (tests corrupt an IST pointer to provoke a #DF).
-Tss& cpu_tss(uint32_t index);
+Tss& cpu_tss(CpuIndex index);
 
 /// The guard page below CPU `index`'s page-fault IST stack.
-uint64_t page_fault_stack_guard(uint32_t index);
+uint64_t page_fault_stack_guard(CpuIndex index);
 
 /// Top of the kernel stack of application processor `index` (>= 1).
-uint64_t ap_kernel_stack_top(uint32_t index);
+uint64_t ap_kernel_stack_top(CpuIndex index);
 
 /// What a stack address is: which stack, its usable bounds, and whether
 /// the address lies in its guard page.

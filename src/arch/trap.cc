@@ -33,13 +33,13 @@ static_assert(kFirstTssSelector / 8 == 5);
 // stack.
 unsigned ist_for(unsigned vector) {
   switch (vector) {
-    case kVectorNmi:
+    case kVectorNmi.value:
       return kIstNmi;
-    case kVectorDoubleFault:
+    case kVectorDoubleFault.value:
       return kIstDoubleFault;
-    case kVectorMachineCheck:
+    case kVectorMachineCheck.value:
       return kIstMachineCheck;
-    case kVectorPageFault:
+    case kVectorPageFault.value:
       return kIstPageFault;
     default:
       return 0;
@@ -86,8 +86,8 @@ const char* vector_name(uint64_t v) {
   return v < 32 ? kNames[v] : "interrupt";
 }
 
-void set_trap_handler(uint8_t vector, TrapHandler fn) { handlers[vector] = fn; }
-TrapHandler trap_handler(uint8_t vector) { return handlers[vector]; }
+void set_trap_handler(Vector vector, TrapHandler fn) { handlers[vector.value] = fn; }
+TrapHandler trap_handler(Vector vector) { return handlers[vector.value]; }
 void set_unhandled_trap_handler(TrapHandler fn) { unhandled = fn; }
 
 void report_unhandled_trap(TrapFrame& frame) {
@@ -98,7 +98,7 @@ void report_unhandled_trap(TrapFrame& frame) {
 void idt_init() {
   for (unsigned v = 0; v < 256; ++v) {
     // #BP is reachable with INT3 from any privilege level ([sdm3] 6.12.1.1).
-    idt[v] = interrupt_gate(trap_stub_table[v], ist_for(v), v == kVectorBreakpoint ? 3 : 0);
+    idt[v] = interrupt_gate(trap_stub_table[v], ist_for(v), v == kVectorBreakpoint.value ? 3 : 0);
   }
   idt_load();
 }
@@ -108,7 +108,8 @@ void idt_load() {
   asm volatile("lidt %0" ::"m"(p));
 }
 
-void tss_install(uint32_t index, Tss* tss) {
+void tss_install(CpuIndex cpu, Tss* tss) {
+  const uint32_t index = cpu.value;
   ASSERT_MSG(index < kMaxCpus, "tss_install: cpu {} beyond MAX_CPUS", index);
   tss->iomap_base = sizeof(Tss);
   SystemDescriptor d = tss_descriptor(reinterpret_cast<uint64_t>(tss), kTssLimit);
@@ -144,9 +145,10 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
   // (lazy_tlb.h says why the handlers could otherwise see a stale one).
   arch::PerCpu& cpu = arch::this_cpu();
   arch::lazy_tlb_exit(cpu.index);
-  arch::TrapHandler fn = arch::handlers[frame->vector & 0xff];
+  const arch::Vector vector = arch::frame_vector(*frame);
+  arch::TrapHandler fn = arch::handlers[vector.value];
   if (fn == nullptr) fn = arch::unhandled;
-  if (fn != nullptr && frame->vector == arch::kVectorNmi) {
+  if (fn != nullptr && vector == arch::kVectorNmi) {
     // An NMI may land anywhere, this very function included: it must not
     // touch the state below, and its handler allocates nothing.
     fn(*frame);

@@ -3,35 +3,38 @@
 // Handlers run in interrupt context with interrupts off.
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/arch/trap_frame.h"
+#include "src/arch/vectors.h"
 #include "src/base/types.h"
 
 namespace arch {
 
 /// Exception vectors [sdm3] 6.3.1 table 6-1.
-enum : uint8_t {
-  kVectorDivide = 0,
-  kVectorDebug = 1,
-  kVectorNmi = 2,
-  kVectorBreakpoint = 3,
-  kVectorOverflow = 4,
-  kVectorBound = 5,
-  kVectorInvalidOpcode = 6,
-  kVectorNoFpu = 7,
-  kVectorDoubleFault = 8,
-  kVectorInvalidTss = 10,
-  kVectorSegmentNotPresent = 11,
-  kVectorStackFault = 12,
-  kVectorGeneralProtection = 13,
-  kVectorPageFault = 14,
-  kVectorFpuError = 16,
-  kVectorAlignmentCheck = 17,
-  kVectorMachineCheck = 18,
-  kVectorSimd = 19,
-  kVectorVirtualization = 20,
-  kVectorControlProtection = 21,
-  kVectorFirstIrq = 32,
-};
+inline constexpr Vector kVectorDivide{0};
+inline constexpr Vector kVectorDebug{1};
+inline constexpr Vector kVectorNmi{2};
+inline constexpr Vector kVectorBreakpoint{3};
+inline constexpr Vector kVectorOverflow{4};
+inline constexpr Vector kVectorBound{5};
+inline constexpr Vector kVectorInvalidOpcode{6};
+inline constexpr Vector kVectorNoFpu{7};
+inline constexpr Vector kVectorDoubleFault{8};
+inline constexpr Vector kVectorInvalidTss{10};
+inline constexpr Vector kVectorSegmentNotPresent{11};
+inline constexpr Vector kVectorStackFault{12};
+inline constexpr Vector kVectorGeneralProtection{13};
+inline constexpr Vector kVectorPageFault{14};
+inline constexpr Vector kVectorFpuError{16};
+inline constexpr Vector kVectorAlignmentCheck{17};
+inline constexpr Vector kVectorMachineCheck{18};
+inline constexpr Vector kVectorSimd{19};
+inline constexpr Vector kVectorVirtualization{20};
+inline constexpr Vector kVectorControlProtection{21};
+inline constexpr Vector kVectorFirstIrq{32};
+
+/// The vector a trap frame was pushed for (the stubs push it as a word).
+inline Vector frame_vector(const TrapFrame& f) { return Vector(static_cast<uint8_t>(f.vector)); }
 
 /// The name of an exception vector ("page fault"), or "interrupt".
 const char* vector_name(uint64_t vector);
@@ -39,11 +42,11 @@ const char* vector_name(uint64_t vector);
 using TrapHandler = void (*)(TrapFrame& frame);
 
 /// Installs `fn` for `vector`, replacing any previous handler.
-void set_trap_handler(uint8_t vector, TrapHandler fn);
+void set_trap_handler(Vector vector, TrapHandler fn);
 
 /// The handler installed for `vector`, or nullptr: for a test that wraps
 /// it for a while and puts it back.
-TrapHandler trap_handler(uint8_t vector);
+TrapHandler trap_handler(Vector vector);
 
 /// Called for any vector with no handler: a vector nobody expected is a bug
 /// to report, never to ignore.
@@ -66,7 +69,7 @@ void gdt_init();
 struct Tss;
 /// Writes CPU `index`'s TSS descriptor into the shared GDT and loads it
 /// into this CPU's task register (LTR).
-void tss_install(uint32_t index, Tss* tss);
+void tss_install(CpuIndex index, Tss* tss);
 
 }  // namespace arch
 

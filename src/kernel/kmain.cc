@@ -117,10 +117,10 @@ base::StrView full_cmdline(base::StrView from_loader) {
   return base::StrView(buf, total);
 }
 
-void add_carve_out(size_t* count, uint64_t start, uint64_t end, const char* what) {
+void add_carve_out(size_t* count, base::PhysAddr start, base::PhysAddr end, const char* what) {
   ASSERT_MSG(*count < kMaxCarveOuts, "more than {} boot carve-outs", kMaxCarveOuts);
   carve_outs[(*count)++] = mm::PhysRange{start, end};
-  arch::kprint("carve-out: [{:#x}, {:#x}) {}\n", start, end, what);
+  arch::kprint("carve-out: [{:#x}, {:#x}) {}\n", start.value(), end.value(), what);
 }
 
 void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootState* state) {
@@ -134,14 +134,16 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
 
   size_t c = 0;
   // Low memory holds the BIOS data, EBDA and (later) the AP trampoline.
-  add_carve_out(&c, 0, 0x10'0000, "low memory");
-  add_carve_out(&c, reinterpret_cast<uint64_t>(__kernel_phys_start), reinterpret_cast<uint64_t>(__kernel_phys_end),
-                "kernel image");
-  add_carve_out(&c, mbi_phys, uint64_t{mbi_phys} + info.raw().size(), "boot information");
+  add_carve_out(&c, base::PhysAddr(0), base::PhysAddr(0x10'0000), "low memory");
+  // The linker script's physical symbols (kernel.ld): their addresses are
+  // load addresses, not the image's virtual ones.
+  add_carve_out(&c, base::PhysAddr(reinterpret_cast<uint64_t>(__kernel_phys_start)),
+                base::PhysAddr(reinterpret_cast<uint64_t>(__kernel_phys_end)), "kernel image");
+  add_carve_out(&c, base::PhysAddr(mbi_phys), base::PhysAddr(mbi_phys) + info.raw().size(), "boot information");
   // Boot modules (an initrd, data) stay where GRUB put them: out of free
   // memory, and named, so a boot log shows what was loaded.
   for (const auto& m : info.modules()) {
-    add_carve_out(&c, m.start, m.end, "module");
+    add_carve_out(&c, base::PhysAddr(m.start), base::PhysAddr(m.end), "module");
     arch::kprint("module: [{:#x}, {:#x}) {} bytes '{}'\n", m.start, m.end, m.end - m.start, m.string);
   }
   // GRUB also loads the non-allocated ELF sections (symbol and string
@@ -152,7 +154,7 @@ void init_memory_map(const arch::mb2::BootInfo& info, uint32_t mbi_phys, BootSta
   for (uint32_t i = 0; sections.ok() && i < sections.value().size(); ++i) {
     const arch::elf::SectionHeader sh = sections.value()[i];
     if (arch::elf::loaded_by_loader(sh) && sh.addr < mm::kKernelImageBase)
-      add_carve_out(&c, sh.addr, sh.addr + sh.size, "ELF section");
+      add_carve_out(&c, base::PhysAddr(sh.addr), base::PhysAddr(sh.addr + sh.size), "ELF section");
   }
 
   base::Status s =
@@ -208,16 +210,16 @@ void print_clock_check(const Platform& platform, const arch::ClockInfo& clock) {
 }
 
 void start_lapic_and_clock(const Platform& platform, const arch::CpuFeatures& features, bool force_pit) {
-  uint64_t xapic_va = 0;
+  const base::PhysAddr lapic_phys(platform.lapic_phys);
+  base::VirtAddr xapic_va;
   if (!features.x2apic) {
     // [sdm3] 10.4.1: the xAPIC registers fill one 4 KiB page; uncached.
-    base::Result<base::VirtAddr> va =
-        mm::fixmap(base::PhysAddr(platform.lapic_phys), base::kPageSize, /*uncached=*/true);
+    base::Result<base::VirtAddr> va = mm::fixmap(lapic_phys, base::kPageSize, /*uncached=*/true);
     if (!va.ok())
-      PANIC("lapic: cannot map the registers at {:#x}: {}", platform.lapic_phys, base::error_name(va.error()));
-    xapic_va = va.value().value();
+      PANIC("lapic: cannot map the registers at {:#x}: {}", lapic_phys.value(), base::error_name(va.error()));
+    xapic_va = va.value();
   }
-  arch::lapic_init_boot(features.x2apic, xapic_va, platform.lapic_phys);
+  arch::lapic_init_boot(features.x2apic, xapic_va, lapic_phys);
   arch::smp_init_boot_cpu();
   arch::clock_calibrate(features, platform.have_pm_timer ? &platform.pm_timer : nullptr);
   arch::lapic_setup_this_cpu();
@@ -285,7 +287,7 @@ void init_boot_cpu() {
   arch::console_init();
   arch::gdt_init();
   // The TSS before the IDT: NMI, #DF, #MC and #PF gates name IST stacks.
-  arch::stacks_install_tss(0);
+  arch::stacks_install_tss(arch::CpuIndex(0));
   arch::stacks_unmap_guards();
   arch::idt_init();
   arch::exceptions_init();
@@ -378,7 +380,7 @@ arch::mb2::BootInfo init_memory(uint32_t mbi_phys, const arch::CpuFeatures& feat
       .poison = poison,
       .page_init = page_init,
   });
-  mm::tlb_cpu_online(0);
+  mm::tlb_cpu_online(arch::CpuIndex(0));
   mm::kva_init();
   mm::heap_init(poison);
   arch::mb2::BootInfo info =
@@ -425,15 +427,15 @@ void print_boot_report(const BootState& state) {
 void start_irq_routing(const Platform& platform) {
   size_t n = platform.madt.ioapics.size();
   ASSERT_MSG(n <= arch::kMaxIoApics, "more than {} IOAPICs", arch::kMaxIoApics);
-  uint64_t va[arch::kMaxIoApics]{};
+  base::VirtAddr va[arch::kMaxIoApics]{};
   for (size_t i = 0; i < n; ++i) {
     base::Result<base::VirtAddr> m =
         mm::fixmap(base::PhysAddr(platform.madt.ioapics[i].address), arch::kIoApicWindowBytes, /*uncached=*/true);
     if (!m.ok())
       PANIC("irq: cannot map the IOAPIC at {:#x}: {}", platform.madt.ioapics[i].address, base::error_name(m.error()));
-    va[i] = m.value().value();
+    va[i] = m.value();
   }
-  arch::irq_routing_init(platform.madt, base::Span<const uint64_t>(va, n));
+  arch::irq_routing_init(platform.madt, base::Span<const base::VirtAddr>(va, n));
 }
 
 // Every other CPU of the MADT, through the trampoline page (direct-mapped)
@@ -516,17 +518,18 @@ extern "C" [[noreturn]] void kmain(uint32_t mbi_phys) {
 // per-CPU block: the rest of its set-up, in the boot CPU's order, then its
 // scheduler.
 extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) {
-  mm::heap_cpu_online(index);
+  const arch::CpuIndex cpu(index);  // as the trampoline's asm passed it
+  mm::heap_cpu_online(cpu);
   arch::gdt_init();
-  arch::stacks_install_tss(index);
+  arch::stacks_install_tss(cpu);
   arch::idt_load();
   mm::vm_init_this_cpu();
-  mm::tlb_cpu_online(index);
+  mm::tlb_cpu_online(cpu);
   // The LAPIC enabled before its timer: a disabled LAPIC keeps every LVT
   // entry masked ([sdm3] 10.4.7.2).
   arch::lapic_setup_this_cpu();
   arch::cpu_timer_start_this_cpu();
-  arch::smp_ap_online(index);
+  arch::smp_ap_online(cpu);
   kernel::enable_simd_this_cpu();
   sched::sched_run_ap(index);
 }

@@ -3,6 +3,7 @@
 // context.
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/base/atomic.h"
 #include "src/sched/sched.h"
 #include "src/sched/thread.h"
@@ -13,8 +14,9 @@ namespace ktest {
 /// the constructor returns; the destructor restores the old affinity.
 class PinTo {
  public:
-  explicit PinTo(uint32_t cpu) : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
-    (void)sched::set_affinity(self_, cpu);
+  explicit PinTo(arch::CpuIndex cpu)
+      : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
+    (void)sched::set_affinity(self_, cpu.value);
     sched::yield();
   }
   ~PinTo() { (void)sched::set_affinity(self_, old_); }

@@ -44,7 +44,7 @@ constinit uint64_t* cached_table = nullptr;
 uint64_t* find_pte(KernelPageTable& pt, uint64_t va) {
   const uint64_t region = va >> (base::kPageShift + 9);
   if (region == cached_region) return cached_table + table_index(va, kLevelPt);
-  uint64_t* e = pt.find_pte(va);
+  uint64_t* e = pt.find_pte(base::VirtAddr(va));
   if (e != nullptr) {
     cached_region = region;
     cached_table = e - table_index(va, kLevelPt);
@@ -69,7 +69,7 @@ base::Result<uint64_t> for_each_pte(KernelPageTable& pt, uint64_t va, uint64_t b
     uint64_t* e = first != nullptr ? first : find_pte(pt, at);
     first = nullptr;
     if (__builtin_expect(e == nullptr, 0)) {
-      base::Result<uint64_t*> w = pt.walk(at, kLevelPt, create);
+      base::Result<uint64_t*> w = pt.walk(base::VirtAddr(at), kLevelPt, create);
       if (!w.ok()) return w.error();
       e = w.value();
     }
@@ -138,7 +138,7 @@ base::Status map_frames_one_table(uint64_t va, uint64_t bytes, uint64_t pa, uint
   KernelPageTable& pt = kernel_page_table();
   uint64_t* e = find_pte(pt, va);
   if (__builtin_expect(e == nullptr, 0)) {
-    base::Result<uint64_t*> w = pt.walk(va, kLevelPt, /*create=*/true);
+    base::Result<uint64_t*> w = pt.walk(base::VirtAddr(va), kLevelPt, /*create=*/true);
     if (!w.ok()) return w.error();
     e = w.value();
   }
@@ -177,13 +177,13 @@ base::Status map_pages(uint64_t va, uint64_t bytes, MapPerm perms, Frames frames
     if (fresh_frames) {
       if (pages > kFreshChunk) pages = kFreshChunk;
       for (uint64_t i = 0; i < pages; ++i) {
-        base::Result<uint64_t> f = page_alloc(0, kAllocZero);
+        base::Result<base::PhysAddr> f = page_alloc(0, kAllocZero);
         if (!f.ok()) {
           result = f.error();
           pages = i;
           break;
         }
-        fresh[i] = f.value();
+        fresh[i] = f.value().value();  // bound for a page-table entry
       }
     }
     uint64_t mapped = 0;
@@ -205,7 +205,7 @@ base::Status map_pages(uint64_t va, uint64_t bytes, MapPerm perms, Frames frames
       }
     }
     if (fresh_frames) {
-      for (uint64_t i = mapped; i < pages; ++i) page_free(fresh[i], 0);
+      for (uint64_t i = mapped; i < pages; ++i) page_free(base::PhysAddr(fresh[i]), 0);
     }
     done += mapped << base::kPageShift;
   }
@@ -235,7 +235,7 @@ void UnmapBatch::add_frame(uint64_t pa) {
 void UnmapBatch::flush() {
   tlb_shootdown_all(ranges_);
   ranges_.clear();
-  for (uint32_t i = 0; i < num_frames_; ++i) page_free(frames_[i], 0);
+  for (uint32_t i = 0; i < num_frames_; ++i) page_free(base::PhysAddr(frames_[i]), 0);
   num_frames_ = 0;
 }
 
@@ -305,13 +305,13 @@ base::Status protect_range(base::VirtAddr va_addr, uint64_t bytes, MapPerm perms
     KernelVmGuard g(kernel_vm_lock());
     KernelPageTable& pt = kernel_page_table();
     for (uint64_t off = 0; off < bytes; off += base::kPageSize) {
-      base::Result<uint64_t*> e = pt.walk(va + off, kLevelPt, /*create=*/false);
+      base::Result<uint64_t*> e = pt.walk(va_addr + off, kLevelPt, /*create=*/false);
       if (!e.ok() || !Pte(*e.value()).present()) return base::Error::kNotFound;
     }
     constexpr uint64_t kPermBits = Pte::kWritable | Pte::kNoExecute;
     const uint64_t flags = leaf_flags(perms) & kPermBits;
     for (uint64_t off = 0; off < bytes; off += base::kPageSize) {
-      uint64_t* e = pt.walk(va + off, kLevelPt, false).value();
+      uint64_t* e = pt.walk(va_addr + off, kLevelPt, false).value();
       // Atomic read-modify-write: the CPU may set A/D in this entry meanwhile.
       uint64_t old = __atomic_load_n(e, __ATOMIC_RELAXED);
       while (!__atomic_compare_exchange_n(e, &old, (old & ~kPermBits) | flags, false, __ATOMIC_ACQ_REL,
@@ -327,9 +327,9 @@ base::Status protect_range(base::VirtAddr va_addr, uint64_t bytes, MapPerm perms
 base::Result<base::PhysAddr> kernel_translate(base::VirtAddr va) {
   KernelVmGuard g(kernel_vm_lock());
   KernelPageTable& pt = kernel_page_table();
-  base::Result<Translation> t = pt.translate(va.value());
+  base::Result<Translation> t = pt.translate(va);
   if (!t.ok()) return t.error();
-  return base::PhysAddr(t.value().phys);
+  return t.value().phys;
 }
 
 }  // namespace mm

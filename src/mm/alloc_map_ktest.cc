@@ -17,8 +17,8 @@ constexpr int kExists = static_cast<int>(base::Error::kAlreadyExists);
 constexpr int kNotFound = static_cast<int>(base::Error::kNotFound);
 
 uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))); }
-base::Result<uint64_t> read64(base::VirtAddr va) { return mm::safe_read64(va.value()); }
-base::Status write64(base::VirtAddr va, uint64_t v) { return mm::safe_write64(va.value(), v); }
+base::Result<uint64_t> read64(base::VirtAddr va) { return mm::safe_read64(va); }
+base::Status write64(base::VirtAddr va, uint64_t v) { return mm::safe_write64(va, v); }
 
 KTEST(mm, alloc_map_protect_unmap_round_trip) {
   constexpr uint64_t kBytes = 4 * base::kPageSize;
@@ -74,13 +74,13 @@ KTEST(mm, mapping_errors_change_nothing) {
 }
 
 KTEST(mm, map_range_does_not_free_frames_it_does_not_own) {
-  base::Result<uint64_t> frame = mm::page_alloc(0, mm::kAllocZero);
+  base::Result<base::PhysAddr> frame = mm::page_alloc(0, mm::kAllocZero);
   base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
   KASSERT_TRUE(frame.ok() && va.ok());
-  KASSERT_EQ(err(mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermWrite)), 0);
+  KASSERT_EQ(err(mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite)), 0);
   KEXPECT_TRUE(write64(va.value(), 0x5a5a).ok());
-  KEXPECT_EQ(words(frame.value())[0], uint64_t{0x5a5a});  // same frame through the direct map
-  KEXPECT_EQ(mm::kernel_translate(va.value()).value().value(), frame.value());
+  KEXPECT_EQ(words(frame.value().value())[0], uint64_t{0x5a5a});  // same frame through the direct map
+  KEXPECT_EQ(mm::kernel_translate(va.value()).value().value(), frame.value().value());
   const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;
   KEXPECT_EQ(err(mm::unmap_range(va.value(), base::kPageSize)), 0);
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, free_before);
@@ -130,14 +130,13 @@ KTEST(mm, ranges_across_page_tables) {
   KEXPECT_EQ(err(mm::unmap_range(last, base::kPageSize)), 0);
 
   // Given frames across the boundary: mapped in order, not freed on unmap.
-  base::Result<uint64_t> frames = mm::page_alloc(2, mm::kAllocZero);
+  base::Result<base::PhysAddr> frames = mm::page_alloc(2, mm::kAllocZero);
   KASSERT_TRUE(frames.ok());
-  KASSERT_EQ(err(mm::map_range(v, base::PhysAddr(frames.value()), 4 * base::kPageSize, mm::kPermWrite)), 0);
+  KASSERT_EQ(err(mm::map_range(v, frames.value(), 4 * base::kPageSize, mm::kPermWrite)), 0);
   for (uint64_t i = 0; i < 4; ++i)
-    KEXPECT_EQ(mm::kernel_translate(v + i * base::kPageSize).value().value(), frames.value() + i * base::kPageSize);
-  KEXPECT_EQ(
-      err(mm::map_range(v + 3 * base::kPageSize, base::PhysAddr(frames.value()), 2 * base::kPageSize, mm::kPermWrite)),
-      kExists);
+    KEXPECT_EQ(mm::kernel_translate(v + i * base::kPageSize).value().value(),
+               (frames.value() + i * base::kPageSize).value());
+  KEXPECT_EQ(err(mm::map_range(v + 3 * base::kPageSize, frames.value(), 2 * base::kPageSize, mm::kPermWrite)), kExists);
   KEXPECT_TRUE(!read64(v + 4 * base::kPageSize).ok());
   const uint64_t free_frames = mm::page_alloc_stats().phys.free_pages;
   KEXPECT_EQ(err(mm::unmap_range(v, 4 * base::kPageSize)), 0);

@@ -12,12 +12,12 @@ base::Result<size_t> plan_direct_map(base::Span<const MemRange> map, uint64_t pa
     uint64_t start = r.start & ~(page_bytes - 1);
     uint64_t end = (r.end + page_bytes - 1) & ~(page_bytes - 1);
     // The map is sorted, so a run can only touch the previous one.
-    if (n > 0 && start <= out[n - 1].end) {
-      if (end > out[n - 1].end) out[n - 1].end = end;
+    if (n > 0 && start <= out[n - 1].end.value()) {
+      if (end > out[n - 1].end.value()) out[n - 1].end = base::PhysAddr(end);
       continue;
     }
     if (n == out.size()) return base::Error::kOutOfRange;
-    out[n++] = PhysRange{start, end};
+    out[n++] = PhysRange{base::PhysAddr(start), base::PhysAddr(end)};
   }
   return n;
 }

@@ -15,11 +15,11 @@ KTEST(mm, direct_map_reaches_the_highest_usable_page) {
   // A free 2 MiB block exists only where usable memory is a few of them
   // (a 10 MiB machine has 2 MiB usable, in pieces); 8 MiB boots pass.
   KTEST_REQUIRE_MEMORY(3 * mm::order_bytes(mm::kMaxOrder));
-  base::Result<uint64_t> p = mm::page_alloc(mm::kMaxOrder);
+  base::Result<base::PhysAddr> p = mm::page_alloc(mm::kMaxOrder);
   KASSERT_TRUE(p.ok());
-  uint64_t top = p.value() + mm::order_bytes(mm::kMaxOrder) - 8;
-  KEXPECT_TRUE(mm::safe_write64(reinterpret_cast<uint64_t>(mm::phys_to_virt(base::PhysAddr(top))), 42).ok());
-  KEXPECT_EQ(mm::safe_read64(reinterpret_cast<uint64_t>(mm::phys_to_virt(base::PhysAddr(top)))).value(), uint64_t{42});
+  const base::PhysAddr top = p.value() + mm::order_bytes(mm::kMaxOrder) - 8;
+  KEXPECT_TRUE(mm::safe_write64(base::virt_of(mm::phys_to_virt(top)), 42).ok());
+  KEXPECT_EQ(mm::safe_read64(base::virt_of(mm::phys_to_virt(top))).value(), uint64_t{42});
   mm::page_free(p.value(), mm::kMaxOrder);
 }
 

@@ -34,18 +34,18 @@ const std::vector<MemRange> kQemu4G = {
 TEST(DirectMapPlan, Qemu4GWith2MiBPagesSkipsTheHoleAndTheHighReservedRange) {
   auto runs = plan(kQemu4G, k2M);
   ASSERT_EQ(runs.size(), 2u);
-  EXPECT_EQ(runs[0].start, 0u);
-  EXPECT_EQ(runs[0].end, 0xc0000000u);  // rounded up over the ACPI tables' reserved tail
-  EXPECT_EQ(runs[1].start, 0x100000000u);
-  EXPECT_EQ(runs[1].end, 0x140000000u);
+  EXPECT_EQ(runs[0].start.value(), 0u);
+  EXPECT_EQ(runs[0].end.value(), 0xc0000000u);  // rounded up over the ACPI tables' reserved tail
+  EXPECT_EQ(runs[1].start.value(), 0x100000000u);
+  EXPECT_EQ(runs[1].end.value(), 0x140000000u);
 }
 
 TEST(DirectMapPlan, Qemu4GWith1GiBPagesLeavesTheMmioGigabyteOut) {
   auto runs = plan(kQemu4G, k1G);
   ASSERT_EQ(runs.size(), 2u);
-  EXPECT_EQ(runs[0].end, 3 * k1G);  // [3 GiB, 4 GiB) holds no RAM: LAPIC, IOAPIC, ROM
-  EXPECT_EQ(runs[1].start, 4 * k1G);
-  EXPECT_EQ(runs[1].end, 5 * k1G);
+  EXPECT_EQ(runs[0].end.value(), 3 * k1G);  // [3 GiB, 4 GiB) holds no RAM: LAPIC, IOAPIC, ROM
+  EXPECT_EQ(runs[1].start.value(), 4 * k1G);
+  EXPECT_EQ(runs[1].end.value(), 5 * k1G);
 }
 
 TEST(DirectMapPlan, AcpiTypesAreRamBadMemoryIsNot) {
@@ -57,10 +57,10 @@ TEST(DirectMapPlan, AcpiTypesAreRamBadMemoryIsNot) {
   };
   auto runs = plan(map, k2M);
   ASSERT_EQ(runs.size(), 2u);
-  EXPECT_EQ(runs[0].start, 0u);
-  EXPECT_EQ(runs[0].end, 0x200000u);
-  EXPECT_EQ(runs[1].start, 0x400000u);
-  EXPECT_EQ(runs[1].end, 0x600000u);
+  EXPECT_EQ(runs[0].start.value(), 0u);
+  EXPECT_EQ(runs[0].end.value(), 0x200000u);
+  EXPECT_EQ(runs[1].start.value(), 0x400000u);
+  EXPECT_EQ(runs[1].end.value(), 0x600000u);
 }
 
 TEST(DirectMapPlan, RangesSharingABlockMergeIntoOneRun) {
@@ -71,8 +71,8 @@ TEST(DirectMapPlan, RangesSharingABlockMergeIntoOneRun) {
   };
   auto runs = plan(map, k2M);
   ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].start, 0u);
-  EXPECT_EQ(runs[0].end, 0x400000u);
+  EXPECT_EQ(runs[0].start.value(), 0u);
+  EXPECT_EQ(runs[0].end.value(), 0x400000u);
 }
 
 TEST(DirectMapPlan, EmptyMapPlansNothing) { EXPECT_TRUE(plan({}, k2M).empty()); }

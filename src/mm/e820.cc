@@ -158,8 +158,8 @@ base::Result<size_t> usable_pages(base::Span<const MemRange> map, base::Span<con
       uint64_t cut_end = 0;
       for (const PhysRange& c : carve_outs) {
         if (c.start == c.end) continue;
-        uint64_t cs = base::align_down(c.start, base::kPageSize);
-        uint64_t ce = page_up_saturating(c.end);
+        uint64_t cs = c.start.page_down().value();
+        uint64_t ce = page_up_saturating(c.end.value());
         if (ce <= cur || cs >= end) continue;
         // Overlapping carve-outs need no merging: one not chosen now is
         // chosen on a later turn, when it yields an empty piece at most.
@@ -172,7 +172,7 @@ base::Result<size_t> usable_pages(base::Span<const MemRange> map, base::Span<con
       const uint64_t piece_end = found ? cut_start : end;
       if (piece_end > cur) {
         if (n == out.size()) return base::Error::kOutOfRange;
-        out[n++] = PhysRange{cur, piece_end};
+        out[n++] = PhysRange{base::PhysAddr(cur), base::PhysAddr(piece_end)};
       }
       if (!found) break;
       cur = cut_end;
@@ -202,6 +202,8 @@ uint64_t usable_end(base::Span<const MemRange> map) {
   return 0;
 }
 
-uint64_t usable_end(base::Span<const PhysRange> ranges) { return ranges.empty() ? 0 : ranges[ranges.size() - 1].end; }
+uint64_t usable_end(base::Span<const PhysRange> ranges) {
+  return ranges.empty() ? 0 : ranges[ranges.size() - 1].end.value();
+}
 
 }  // namespace mm

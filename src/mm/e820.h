@@ -3,6 +3,7 @@
 // usable ranges the page allocator may own. Runs before any allocator exists.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -38,10 +39,12 @@ struct MemRange {
 };
 
 /// A half-open untyped physical range [start, end): carve-outs and the
-/// final usable ranges.
+/// final usable ranges, which reach the page allocator and the direct map.
+/// Physical addresses, so that a virtual one (the kernel image's link
+/// address, a direct-map pointer) cannot be carved out by mistake.
 struct PhysRange {
-  uint64_t start;
-  uint64_t end;
+  base::PhysAddr start;
+  base::PhysAddr end;
 
   constexpr uint64_t size() const { return end - start; }
 };

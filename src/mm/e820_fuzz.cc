@@ -126,10 +126,10 @@ void check_usable(const MemRange* map, size_t n, const std::vector<PhysRange>& c
   for (size_t i = 0; i < m; ++i) {
     const PhysRange& r = out[i];
     FUZZ_CHECK(r.start < r.end);
-    FUZZ_CHECK(r.start % kPage == 0 && r.end % kPage == 0);
+    FUZZ_CHECK(r.start.is_aligned(kPage) && r.end.is_aligned(kPage));
     if (i > 0) FUZZ_CHECK(out[i - 1].end <= r.start);
-    const MemRange* in = find(map, n, r.start);
-    FUZZ_CHECK(in != nullptr && in->type == E820Type::kUsable && r.end <= in->end);
+    const MemRange* in = find(map, n, r.start.value());
+    FUZZ_CHECK(in != nullptr && in->type == E820Type::kUsable && r.end.value() <= in->end);
     for (const PhysRange& c : carve) {
       if (c.start == c.end) continue;
       // Widened outward to whole pages: no page of `r` touches `c`.
@@ -149,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<PhysRange> carve;
   bool carve_ok = true;
   for (size_t i = 0; i < ncarve; ++i, off += 16) {
-    carve.push_back({le64(data + off), le64(data + off + 8)});
+    carve.push_back(PhysRange{base::PhysAddr(le64(data + off)), base::PhysAddr(le64(data + off + 8))});
     carve_ok = carve_ok && carve.back().start <= carve.back().end;
   }
   std::vector<E820Entry> raw;

@@ -25,10 +25,13 @@ void PrintTo(const MemRange& r, std::ostream* os) {
   *os << std::hex << "[0x" << r.start << ", 0x" << r.end << ") type " << std::dec << static_cast<uint32_t>(r.type);
 }
 void PrintTo(const PhysRange& r, std::ostream* os) {
-  *os << std::hex << "[0x" << r.start << ", 0x" << r.end << ")" << std::dec;
+  *os << std::hex << "[0x" << r.start.value() << ", 0x" << r.end.value() << ")" << std::dec;
 }
 
 namespace {
+
+// A PhysRange from two plain numbers: the tests spell addresses as literals.
+PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(start), base::PhysAddr(end)}; }
 
 constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
@@ -247,7 +250,7 @@ TEST(E820Sanitize, WrappingEntriesClippedAtTopOfAddressSpace) {
   map = sanitize({{kTop - 0xffff, 0x10000, kUsable}, {kTop, 1, kBad}, {kTop, kTop, kNvs}});
   EXPECT_EQ(map, (std::vector<MemRange>{{kTop - 0xffff, kTop, U}}));
   // The top page is partial after clipping, so shrinking drops it.
-  EXPECT_EQ(carve(map, {}), (std::vector<PhysRange>{{kTop - 0xffff, kTop - 0xfff}}));
+  EXPECT_EQ(carve(map, {}), (std::vector<PhysRange>{pr(kTop - 0xffff, kTop - 0xfff)}));
 
   // A whole-address-space entry that does not wrap.
   map = sanitize({{0, kTop, kUsable}, {0x1000, 0x1000, kReserved}});
@@ -311,7 +314,7 @@ TEST(E820Pages, ShrinksInwardToPages) {
   auto p = pages({{0, 0x9fc00, kUsable}, {0x100123, 0x5000, kUsable}, {0x200800, 0x800, kUsable}});
   // 0x9fc00 -> 0x9f000; the second rounds in at both ends; the third lies
   // within one page and vanishes.
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0, 0x9f000}, {0x101000, 0x105000}}));
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0, 0x9f000), pr(0x101000, 0x105000)}));
 }
 
 TEST(E820Pages, OnlyUsableRangesCount) {
@@ -321,57 +324,56 @@ TEST(E820Pages, OnlyUsableRangesCount) {
                   {0x3000, 0x1000, kBad},
                   {0x4000, 0x1000, 9},
                   {0x5000, 0x1000, kUsable}});
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0x5000, 0x6000}}));
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0x5000, 0x6000)}));
 }
 
 TEST(E820Pages, CarveOutSplitsRange) {
-  auto p = pages({{0x100000, 0x100000, kUsable}}, {{0x150000, 0x152000}});
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0x100000, 0x150000}, {0x152000, 0x200000}}));
+  auto p = pages({{0x100000, 0x100000, kUsable}}, {pr(0x150000, 0x152000)});
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0x100000, 0x150000), pr(0x152000, 0x200000)}));
 }
 
 TEST(E820Pages, UnalignedCarveOutWidensToPages) {
   // A carve-out covering one byte costs its whole page.
-  auto p = pages({{0x100000, 0x10000, kUsable}}, {{0x104fff, 0x105001}});
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0x100000, 0x104000}, {0x106000, 0x110000}}));
+  auto p = pages({{0x100000, 0x10000, kUsable}}, {pr(0x104fff, 0x105001)});
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0x100000, 0x104000), pr(0x106000, 0x110000)}));
 }
 
 TEST(E820Pages, CarveOutsAtEdges) {
   const std::vector<E820Entry> raw = {{0x100000, 0x10000, kUsable}};
   // At the start, at the end, both, touching from outside, exactly the range.
-  EXPECT_EQ(pages(raw, {{0x100000, 0x101000}}), (std::vector<PhysRange>{{0x101000, 0x110000}}));
-  EXPECT_EQ(pages(raw, {{0x10f000, 0x110000}}), (std::vector<PhysRange>{{0x100000, 0x10f000}}));
-  EXPECT_EQ(pages(raw, {{0x10f000, 0x110000}, {0x100000, 0x101000}}), (std::vector<PhysRange>{{0x101000, 0x10f000}}));
-  EXPECT_EQ(pages(raw, {{0xf0000, 0x100000}, {0x110000, 0x120000}}), (std::vector<PhysRange>{{0x100000, 0x110000}}));
-  EXPECT_TRUE(pages(raw, {{0x100000, 0x110000}}).empty());
+  EXPECT_EQ(pages(raw, {pr(0x100000, 0x101000)}), (std::vector<PhysRange>{pr(0x101000, 0x110000)}));
+  EXPECT_EQ(pages(raw, {pr(0x10f000, 0x110000)}), (std::vector<PhysRange>{pr(0x100000, 0x10f000)}));
+  EXPECT_EQ(pages(raw, {pr(0x10f000, 0x110000), pr(0x100000, 0x101000)}),
+            (std::vector<PhysRange>{pr(0x101000, 0x10f000)}));
+  EXPECT_EQ(pages(raw, {pr(0xf0000, 0x100000), pr(0x110000, 0x120000)}),
+            (std::vector<PhysRange>{pr(0x100000, 0x110000)}));
+  EXPECT_TRUE(pages(raw, {pr(0x100000, 0x110000)}).empty());
   // Straddling an edge from outside.
-  EXPECT_EQ(pages(raw, {{0xff000, 0x102000}}), (std::vector<PhysRange>{{0x102000, 0x110000}}));
-  EXPECT_EQ(pages(raw, {{0x10e800, 0x200000}}), (std::vector<PhysRange>{{0x100000, 0x10e000}}));
+  EXPECT_EQ(pages(raw, {pr(0xff000, 0x102000)}), (std::vector<PhysRange>{pr(0x102000, 0x110000)}));
+  EXPECT_EQ(pages(raw, {pr(0x10e800, 0x200000)}), (std::vector<PhysRange>{pr(0x100000, 0x10e000)}));
 }
 
 TEST(E820Pages, OverlappingUnorderedCarveOuts) {
-  auto p = pages({{0, 0x20000, kUsable}}, {{0x8000, 0xa000},
-                                           {0x3000, 0x5000},
-                                           {0x4000, 0x6000},
-                                           {0x9000, 0x9001},
-                                           {0x3000, 0x3800},
-                                           {0x7000, 0x7000}});  // The last one is empty: ignored.
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0, 0x3000}, {0x6000, 0x8000}, {0xa000, 0x20000}}));
+  auto p =
+      pages({{0, 0x20000, kUsable}}, {pr(0x8000, 0xa000), pr(0x3000, 0x5000), pr(0x4000, 0x6000), pr(0x9000, 0x9001),
+                                      pr(0x3000, 0x3800), pr(0x7000, 0x7000)});  // The last one is empty: ignored.
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0, 0x3000), pr(0x6000, 0x8000), pr(0xa000, 0x20000)}));
 }
 
 TEST(E820Pages, CarveOutSpanningSeveralRanges) {
-  auto p =
-      pages({{0, 0x9fc00, kUsable}, {0x100000, 0x100000, kUsable}, {0x300000, 0x1000, kUsable}}, {{0x1000, 0x180000}});
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0, 0x1000}, {0x180000, 0x200000}, {0x300000, 0x301000}}));
+  auto p = pages({{0, 0x9fc00, kUsable}, {0x100000, 0x100000, kUsable}, {0x300000, 0x1000, kUsable}},
+                 {pr(0x1000, 0x180000)});
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0, 0x1000), pr(0x180000, 0x200000), pr(0x300000, 0x301000)}));
 }
 
 TEST(E820Pages, CarveOutToTopOfAddressSpace) {
-  auto p = pages({{0, 0x100000, kUsable}, {0x100000000, 0x100000000, kUsable}}, {{0x180000000, kTop}});
-  EXPECT_EQ(p, (std::vector<PhysRange>{{0, 0x100000}, {0x100000000, 0x180000000}}));
+  auto p = pages({{0, 0x100000, kUsable}, {0x100000000, 0x100000000, kUsable}}, {pr(0x180000000, kTop)});
+  EXPECT_EQ(p, (std::vector<PhysRange>{pr(0, 0x100000), pr(0x100000000, 0x180000000)}));
 }
 
 TEST(E820Pages, InvertedCarveOutIsAnError) {
   auto map = sanitize({{0, 0x100000, kUsable}});
-  const PhysRange cuts[] = {{0x2000, 0x1000}};
+  const PhysRange cuts[] = {pr(0x2000, 0x1000)};
   PhysRange out[4];
   auto n = usable_pages(base::Span<const MemRange>(map.data(), map.size()), cuts, out);
   ASSERT_FALSE(n.ok());
@@ -380,7 +382,7 @@ TEST(E820Pages, InvertedCarveOutIsAnError) {
 
 TEST(E820Pages, SplitOverflowIsAnError) {
   auto map = sanitize({{0, 0x100000, kUsable}});
-  const PhysRange cuts[] = {{0x10000, 0x11000}, {0x20000, 0x21000}};
+  const PhysRange cuts[] = {pr(0x10000, 0x11000), pr(0x20000, 0x21000)};
   PhysRange out[3];
   auto n = usable_pages(base::Span<const MemRange>(map.data(), map.size()), cuts, base::Span<PhysRange>(out, 2));
   ASSERT_FALSE(n.ok());
@@ -397,7 +399,7 @@ TEST(E820BootMemoryMap, TotalsAndHighestUsable) {
                            {0x100000, 0x7ee0000, kUsable},
                            {0x7fe0000, 0x20000, kReserved},
                            {0xfd00000000, 0x300000000, kReserved}};
-  const PhysRange cuts[] = {{0, 0x100000}, {0x200000, 0x300000}};
+  const PhysRange cuts[] = {pr(0, 0x100000), pr(0x200000, 0x300000)};
   ASSERT_TRUE(m.init(raw, cuts).ok());
   EXPECT_EQ(m.map().size(), 5u);
   EXPECT_EQ(m.usable_bytes_sanitized(), 0x9fc00u + 0x7ee0000u);
@@ -406,7 +408,7 @@ TEST(E820BootMemoryMap, TotalsAndHighestUsable) {
   EXPECT_EQ(usable_end(m.map()), 0x7fe0000u);
   std::vector<PhysRange> seen;
   for (const PhysRange& r : m.usable()) seen.push_back(r);
-  EXPECT_EQ(seen, (std::vector<PhysRange>{{0x100000, 0x200000}, {0x300000, 0x7fe0000}}));
+  EXPECT_EQ(seen, (std::vector<PhysRange>{pr(0x100000, 0x200000), pr(0x300000, 0x7fe0000)}));
 }
 
 TEST(E820BootMemoryMap, OverflowLeavesMapEmpty) {
@@ -463,7 +465,7 @@ Mb2Info parse_mb2(const std::vector<uint8_t>& b) {
         info.mmap.push_back({le64(b, e), le64(b, e + 8), le32(b, e + 16)});
       }
     } else if (type == 3) {  // module, [mb2] 3.6.6
-      info.modules.push_back({le32(b, off + 8), le32(b, off + 12)});
+      info.modules.push_back(pr(le32(b, off + 8), le32(b, off + 12)));
     } else if (type == 9) {  // ELF sections, [mb2] 3.6.7: 32- or 64-bit headers
       const uint32_t num = le32(b, off + 8);
       const uint32_t entsize = le32(b, off + 12);
@@ -539,10 +541,10 @@ TEST_P(E820RealMap, MatchesReadme) {
   const auto shrunk = carve(map, {});
   ASSERT_FALSE(shrunk.empty());
   for (const PhysRange& r : shrunk) {
-    EXPECT_TRUE(base::is_aligned(r.start, kPage) && base::is_aligned(r.end, kPage));
+    EXPECT_TRUE(r.start.is_aligned(kPage) && r.end.is_aligned(kPage));
     EXPECT_LT(r.start, r.end);
   }
-  EXPECT_EQ(shrunk.front(), (PhysRange{0, 0x9f000}));
+  EXPECT_EQ(shrunk.front(), (pr(0, 0x9f000)));
   const uint64_t shrunk_total = total_bytes(base::Span<const PhysRange>(shrunk.data(), shrunk.size()));
   EXPECT_EQ(shrunk_total, want.usable - 0xc00);
 
@@ -552,16 +554,16 @@ TEST_P(E820RealMap, MatchesReadme) {
   const uint64_t mbi = json_u64(json, "\"mbi\"", "phys_addr");
   ASSERT_EQ(info.modules.size(), 1u);
   ASSERT_NE(info.image_end, 0u);
-  std::vector<PhysRange> cuts = {{0, kMiB}, {0x8000, 0x9000}, {kMiB, info.image_end}, {mbi, mbi + bin.size()}};
+  std::vector<PhysRange> cuts = {pr(0, kMiB), pr(0x8000, 0x9000), pr(kMiB, info.image_end), pr(mbi, mbi + bin.size())};
   cuts.insert(cuts.end(), info.modules.begin(), info.modules.end());
   const auto carved = carve(map, cuts);
   // GRUB packs all of that between 1 MiB and 0x1133e8 (the module's end).
-  EXPECT_EQ(info.modules[0].end, 0x1133e8u);
+  EXPECT_EQ(info.modules[0].end.value(), 0x1133e8u);
   ASSERT_FALSE(carved.empty());
-  EXPECT_EQ(carved.front().start, 0x114000u);
+  EXPECT_EQ(carved.front().start.value(), 0x114000u);
   EXPECT_EQ(total_bytes(base::Span<const PhysRange>(carved.data(), carved.size())),
             shrunk_total - 0x9f000 - (0x114000 - kMiB));
-  EXPECT_EQ(carved.back().end, want.highest_usable);
+  EXPECT_EQ(carved.back().end.value(), want.highest_usable);
 
   // The same through BootMemoryMap.
   static BootMemoryMap<64, 64> boot;
@@ -658,7 +660,7 @@ TEST(E820Random, MatchesBruteForceModel) {
     for (int i = 0; i < ncuts; ++i) {
       uint64_t s = below(kUnits * kUnit + kPage);
       uint64_t len = below(4) == 0 ? 0 : below(6 * kPage);
-      cuts.push_back({s, s + len});
+      cuts.push_back(pr(s, s + len));
     }
     // Model: a page is usable iff every unit in it is usable (usable units
     // in one page are necessarily one merged range) and no non-empty
@@ -669,12 +671,12 @@ TEST(E820Random, MatchesBruteForceModel) {
       const int per = static_cast<int>(kPage / kUnit);
       for (int u = p * per; u < (p + 1) * per; ++u) ok = ok && unit_rank[u] == 0;
       const uint64_t ps = p * kPage, pe = ps + kPage;
-      for (const PhysRange& c : cuts) ok = ok && !(c.start < c.end && c.start < pe && c.end > ps);
+      for (const PhysRange& c : cuts) ok = ok && !(c.start < c.end && c.start.value() < pe && c.end.value() > ps);
       if (!ok) continue;
-      if (!want_pages.empty() && want_pages.back().end == ps) {
-        want_pages.back().end = pe;
+      if (!want_pages.empty() && want_pages.back().end.value() == ps) {
+        want_pages.back().end = base::PhysAddr(pe);
       } else {
-        want_pages.push_back({ps, pe});
+        want_pages.push_back(pr(ps, pe));
       }
     }
     ASSERT_EQ(carve(map, cuts), want_pages);

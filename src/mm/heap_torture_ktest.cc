@@ -76,9 +76,10 @@ KTEST(heap, torture_on_every_cpu_ends_without_leaks) {
   // they are not the heap's leaks, so they are not counted.
   auto heap_objects = [] { return live_objects() - sched::thread_descriptors(); };
   const uint64_t before = heap_objects();
-  for (uint32_t c = 1; c < arch::cpus_online(); ++c) KASSERT_TRUE(sched::run_on(c, torture_worker, &t).ok());
+  for (uint32_t c = 1; c < arch::cpus_online(); ++c)
+    KASSERT_TRUE(sched::run_on(arch::CpuIndex(c), torture_worker, &t).ok());
   torture_worker(&t);
-  for (uint32_t c = 1; c < arch::cpus_online(); ++c) sched::run_on_wait(c);
+  for (uint32_t c = 1; c < arch::cpus_online(); ++c) sched::run_on_wait(arch::CpuIndex(c));
   for (auto& s : t.slots) {
     uint64_t v = s.exchange(0, MemoryOrder::kAcqRel);
     if (v == 0) continue;

@@ -81,7 +81,12 @@ uint64_t bootstrap_table_pages(uint64_t image_bytes) {
 constinit uint64_t internal::table_offset = 0;
 
 base::Result<uint64_t> KernelTableMemory::alloc_table() {
-  if (allocator_up) return page_alloc(0, kAllocZero);
+  if (allocator_up) {
+    // A table's address goes into its parent's entry: a raw word from here.
+    base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
+    if (!p.ok()) return p.error();
+    return p.value().value();
+  }
   if (bump_next == bump_end) return base::Error::kOutOfMemory;
   uint64_t pa = bump_next;
   bump_next += base::kPageSize;
@@ -91,7 +96,7 @@ base::Result<uint64_t> KernelTableMemory::alloc_table() {
 }
 
 void KernelTableMemory::free_table(uint64_t pa) {
-  if (allocator_up) page_free(pa, 0);
+  if (allocator_up) page_free(base::PhysAddr(pa), 0);
   // A bump page is simply not reused: this only happens on a bootstrap
   // failure, which panics anyway.
 }
@@ -126,7 +131,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
   size_t chosen = in.usable.size();
   for (size_t i = 0; i < in.usable.size(); ++i) {
     const PhysRange& r = in.usable[i];
-    if (r.end <= k4G && r.size() >= need) {
+    if (r.end.value() <= k4G && r.size() >= need) {
       chosen = i;
       break;
     }
@@ -134,9 +139,9 @@ VmBootReport vm_init(const VmBootInfo& in) {
   if (chosen == in.usable.size())
     PANIC("vm_init: no usable range below 4 GiB holds the {} KiB of page-allocator metadata and boot page tables",
           need >> 10);
-  const uint64_t meta_phys = in.usable[chosen].start;
-  bump_next = meta_phys + round_up(report.metadata_bytes, base::kPageSize);
-  bump_end = meta_phys + need;
+  const base::PhysAddr meta_phys = in.usable[chosen].start;
+  bump_next = (meta_phys + round_up(report.metadata_bytes, base::kPageSize)).value();
+  bump_end = (meta_phys + need).value();
 
   // The new PML4, with the boot identity map of the low 4 GiB borrowed
   // (slot 0) until the APs are up: the trampoline runs there when it turns
@@ -151,7 +156,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
 
   const PageSize leaf = in.pages_1g ? PageSize::k1G : PageSize::k2M;
   for (size_t i = 0; i < num_direct_runs; ++i) {
-    for (uint64_t pa = direct_runs[i].start; pa < direct_runs[i].end; pa += report.direct_page_bytes)
+    for (uint64_t pa = direct_runs[i].start.value(); pa < direct_runs[i].end.value(); pa += report.direct_page_bytes)
       map_or_panic(kDirectMapBase + pa, pa, leaf, kernel_leaf_flags(true, false));
   }
   map_image();
@@ -166,7 +171,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
   size_t n = 0;
   for (size_t i = 0; i < in.usable.size(); ++i) {
     PhysRange r = in.usable[i];
-    if (i == chosen) r.start = bump_next;
+    if (i == chosen) r.start = base::PhysAddr(bump_next);
     if (r.end > r.start) usable_after_boot[n++] = r;
   }
   page_alloc_init(base::Span<const PhysRange>(usable_after_boot, n), meta_phys, in.poison, in.page_init);
@@ -225,10 +230,9 @@ base::Result<base::VirtAddr> fixmap(base::PhysAddr phys_addr, uint64_t bytes, bo
 }
 
 const void* phys_window(base::PhysAddr phys_addr, uint64_t bytes) {
-  const uint64_t phys = phys_addr.value();
   for (size_t i = 0; i < num_direct_runs; ++i) {
     const PhysRange& r = direct_runs[i];
-    if (phys >= r.start && phys < r.end && bytes <= r.end - phys) return phys_to_virt(phys_addr);
+    if (phys_addr >= r.start && phys_addr < r.end && bytes <= r.end - phys_addr) return phys_to_virt(phys_addr);
   }
   base::Result<base::VirtAddr> va = fixmap(phys_addr, bytes, /*uncached=*/false);
   return va.ok() ? base::as_ptr<const void>(va.value()) : nullptr;

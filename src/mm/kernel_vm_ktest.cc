@@ -26,16 +26,16 @@ int err(base::Status s) { return s.ok() ? 0 : static_cast<int>(s.error()); }
 
 KTEST(mm, null_page_and_kernel_text_are_protected) {
   const uint64_t fixups = arch::fixup_count();
-  KEXPECT_TRUE(!mm::safe_read64(0).ok());
-  KEXPECT_TRUE(!mm::safe_read64(0x1000).ok());
+  KEXPECT_TRUE(!mm::safe_read64(base::VirtAddr(0)).ok());
+  KEXPECT_TRUE(!mm::safe_read64(base::VirtAddr(0x1000)).ok());
   // Text and rodata are read-only (CR0.WP is set, [sdm3] 4.6).
-  uint64_t text = reinterpret_cast<uint64_t>(__text_start);
+  const base::VirtAddr text = base::virt_of(__text_start);
   base::Result<uint64_t> word = mm::safe_read64(text);
   KASSERT_TRUE(word.ok());
   KEXPECT_TRUE(!mm::safe_write64(text, word.value()).ok());
-  KEXPECT_TRUE(!mm::safe_write64(reinterpret_cast<uint64_t>(__rodata_start), 0).ok());
+  KEXPECT_TRUE(!mm::safe_write64(base::virt_of(__rodata_start), 0).ok());
   // Non-canonical: #GP, not #PF; the same fixup answers it.
-  KEXPECT_TRUE(!mm::safe_read64(0x0000'8000'0000'0000).ok());
+  KEXPECT_TRUE(!mm::safe_read64(base::VirtAddr(0x0000'8000'0000'0000)).ok());
   KEXPECT_EQ(arch::fixup_count(), fixups + 5);
 }
 
@@ -54,7 +54,7 @@ void probe_until_unmapped(void* arg) {
   for (uint64_t spins = 0; spins < (uint64_t{1} << 32); ++spins) {
     // Acquire: unmap_range (and its shootdown) happened before the flag.
     bool after = p->unmapped.load(MemoryOrder::kAcquire) != 0;
-    bool ok = mm::safe_read64(p->va).ok();
+    bool ok = mm::safe_read64(base::VirtAddr(p->va)).ok();
     p->reading.store(1, MemoryOrder::kRelease);
     if (after) {
       (ok ? p->stale_reads : p->faulted_after).fetch_add(1, MemoryOrder::kRelaxed);
@@ -66,7 +66,7 @@ void probe_until_unmapped(void* arg) {
 
 KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
-  PinTo pin(0);  // the targets are CPUs 1..n-1: the initiator must be none of them
+  PinTo pin(arch::CpuIndex(0));  // the targets are CPUs 1..n-1: the initiator must be none of them
   for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) {
     static ShootdownProbe probe;
     probe.reading.store(0, MemoryOrder::kRelaxed);
@@ -77,15 +77,15 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
     KASSERT_TRUE(va.ok());
     probe.va = va.value().value();
     KASSERT_EQ(err(mm::alloc_map(va.value(), mm::kPermWrite)), 0);
-    const uint64_t received = mm::tlb_shootdowns_received(cpu);
-    KASSERT_EQ(err(sched::run_on(cpu, probe_until_unmapped, &probe)), 0);
+    const uint64_t received = mm::tlb_shootdowns_received(arch::CpuIndex(cpu));
+    KASSERT_EQ(err(sched::run_on(arch::CpuIndex(cpu), probe_until_unmapped, &probe)), 0);
     while (probe.reading.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
     KEXPECT_EQ(err(mm::unmap_range(va.value(), base::kPageSize)), 0);
     probe.unmapped.store(1, MemoryOrder::kRelease);
-    sched::run_on_wait(cpu);
+    sched::run_on_wait(arch::CpuIndex(cpu));
     KEXPECT_EQ(probe.stale_reads.load(MemoryOrder::kRelaxed), 0u);
     KEXPECT_EQ(probe.faulted_after.load(MemoryOrder::kRelaxed), 1u);
-    KEXPECT_GT(mm::tlb_shootdowns_received(cpu), received);
+    KEXPECT_GT(mm::tlb_shootdowns_received(arch::CpuIndex(cpu)), received);
     KEXPECT_EQ(err(mm::kva_free(va.value(), base::kPageSize)), 0);
   }
 }
@@ -96,12 +96,12 @@ KTEST(tlb, unmap_is_seen_by_another_cpu_when_it_returns) {
 class Cpu1Awake {
  public:
   Cpu1Awake() {
-    ok_ = sched::run_on(1, spin, this).ok();
+    ok_ = sched::run_on(arch::CpuIndex(1), spin, this).ok();
     while (ok_ && spinning_.load(MemoryOrder::kAcquire) == 0) arch::cpu_relax();
   }
   ~Cpu1Awake() {
     stop_.store(1, MemoryOrder::kRelease);
-    if (ok_) sched::run_on_wait(1);
+    if (ok_) sched::run_on_wait(arch::CpuIndex(1));
   }
   Cpu1Awake(const Cpu1Awake&) = delete;
   Cpu1Awake& operator=(const Cpu1Awake&) = delete;
@@ -120,25 +120,25 @@ class Cpu1Awake {
 
 KTEST(tlb, batched_unmaps_cost_one_shootdown) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
-  PinTo pin(0);  // counts CPU 1's shootdowns: the initiator must be elsewhere
+  PinTo pin(arch::CpuIndex(0));  // counts CPU 1's shootdowns: the initiator must be elsewhere
   Cpu1Awake awake;
   KASSERT_TRUE(awake.ok());
   constexpr uint64_t kPages = 6;
   base::Result<base::VirtAddr> va = mm::kva_alloc(2 * kPages * base::kPageSize);
   KASSERT_TRUE(va.ok());
   KASSERT_EQ(err(mm::alloc_map_range(va.value(), 2 * kPages * base::kPageSize, mm::kPermWrite)), 0);
-  const uint64_t received = mm::tlb_shootdowns_received(1);
+  const uint64_t received = mm::tlb_shootdowns_received(arch::CpuIndex(1));
   {
     mm::UnmapBatch batch;
     // Every other page: six separate ranges, one shootdown.
     for (uint64_t i = 0; i < 2 * kPages; i += 2)
       KEXPECT_EQ(err(mm::unmap_range(va.value() + i * base::kPageSize, base::kPageSize, &batch)), 0);
-    KEXPECT_EQ(mm::tlb_shootdowns_received(1), received);
+    KEXPECT_EQ(mm::tlb_shootdowns_received(arch::CpuIndex(1)), received);
     batch.flush();
   }
-  KEXPECT_EQ(mm::tlb_shootdowns_received(1), received + 1);
+  KEXPECT_EQ(mm::tlb_shootdowns_received(arch::CpuIndex(1)), received + 1);
   for (uint64_t i = 0; i < 2 * kPages; ++i)
-    KEXPECT_EQ(mm::safe_read64((va.value() + i * base::kPageSize).value()).ok(), i % 2 == 1);
+    KEXPECT_EQ(mm::safe_read64(va.value() + i * base::kPageSize).ok(), i % 2 == 1);
   for (uint64_t i = 1; i < 2 * kPages; i += 2)
     KEXPECT_EQ(err(mm::unmap_range(va.value() + i * base::kPageSize, base::kPageSize)), 0);
   KEXPECT_EQ(err(mm::kva_free(va.value(), 2 * kPages * base::kPageSize)), 0);

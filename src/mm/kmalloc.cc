@@ -74,13 +74,13 @@ unsigned order_for(size_t pages) {
 base::Result<uintptr_t> heap_pages(void*, size_t pages) {
   unsigned order = order_for(pages);
   if (order > kMaxOrder) return base::Error::kOutOfMemory;
-  base::Result<uint64_t> p = page_alloc(order);
+  base::Result<base::PhysAddr> p = page_alloc(order);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(base::PhysAddr(p.value())));
+  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
 }
 
 void heap_pages_free(void*, uintptr_t addr, size_t pages) {
-  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)).value(), order_for(pages));
+  page_free(direct_virt_to_phys(reinterpret_cast<void*>(addr)), order_for(pages));
 }
 
 // This CPU's cache: one GS-relative load. Call with interrupts off (the
@@ -148,8 +148,8 @@ void* huge_alloc(size_t size) {
 uint64_t huge_size(const void* p) {
   uint64_t a = reinterpret_cast<uint64_t>(p);
   if (a % base::kPageSize != 0) return 0;
-  base::Result<uint64_t> magic = safe_read64(a - base::kPageSize);
-  base::Result<uint64_t> size = safe_read64(a - base::kPageSize + 8);
+  base::Result<uint64_t> magic = safe_read64(base::VirtAddr(a - base::kPageSize));
+  base::Result<uint64_t> size = safe_read64(base::VirtAddr(a - base::kPageSize + 8));
   if (!magic.ok() || !size.ok() || magic.value() != kHugeMagic) return 0;
   return size.value();
 }
@@ -176,14 +176,15 @@ void heap_init(bool poison) {
   if (!s.ok()) PANIC("heap_init: {}", base::error_name(s.error()));
   for (auto& c : caches) c.init(&central);
   for (auto& c : cpu_charges) c.per_cpu = true;
-  heap_cpu_online(arch::this_cpu().index);
+  heap_cpu_online(arch::CpuIndex(arch::this_cpu().index));
   // Armed before mm starts (kmain). kmalloc(0) still takes the fast path
   // then: the one size injection misses.
   if (fail_armed()) kmalloc_fast_max = 0;
   ready = true;
 }
 
-void heap_cpu_online(uint32_t cpu) {
+void heap_cpu_online(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   ASSERT_MSG(cpu < arch::kMaxCpus && arch::this_cpu().index == cpu, "heap_cpu_online({}) on CPU {}", cpu,
              arch::this_cpu().index);
   arch::PerCpu& pc = arch::this_cpu();
@@ -210,8 +211,8 @@ void report_overrun(unsigned cls, uint64_t site) {
   uint64_t rbp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
   arch::kprint("  backtrace:");
   for (int depth = 0; depth < 12 && rbp != 0 && rbp % 8 == 0; ++depth) {
-    base::Result<uint64_t> next = safe_read64(rbp);
-    base::Result<uint64_t> ret = safe_read64(rbp + 8);
+    base::Result<uint64_t> next = safe_read64(base::VirtAddr(rbp));
+    base::Result<uint64_t> ret = safe_read64(base::VirtAddr(rbp + 8));
     if (!next.ok() || !ret.ok()) break;
     arch::kprint(" {:#x}", ret.value());
     if (next.value() <= rbp) break;
@@ -386,9 +387,9 @@ size_t kmalloc_usable_size(const void* p) {
 
 HeapBudget& heap_budget() { return budget; }
 
-const HeapCharge& heap_cpu_charge(uint32_t cpu) {
-  ASSERT_MSG(cpu < arch::kMaxCpus, "heap_cpu_charge({}): no such CPU", cpu);
-  return cpu_charges[cpu];
+const HeapCharge& heap_cpu_charge(arch::CpuIndex cpu) {
+  ASSERT_MSG(cpu.value < arch::kMaxCpus, "heap_cpu_charge({}): no such CPU", cpu.value);
+  return cpu_charges[cpu.value];
 }
 
 void heap_set_overrun_panics(bool panics) { overrun_panics = panics; }

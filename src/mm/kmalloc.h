@@ -19,6 +19,7 @@
 // allocates and shoots down the TLB).
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/mm/heap_charge.h"
@@ -31,7 +32,7 @@ void heap_init(bool poison);
 
 /// Points this CPU's per-CPU block at cache `cpu` (its index). Every
 /// application processor, with interrupts off, before it allocates.
-void heap_cpu_online(uint32_t cpu);
+void heap_cpu_online(arch::CpuIndex cpu);
 
 /// Returns every object in this CPU's cache to the central lists: a CPU
 /// going offline keeps nothing. Any context but NMI.
@@ -70,7 +71,7 @@ HeapBudget& heap_budget();
 
 /// CPU `cpu`'s own account (allocations outside reservations), for
 /// statistics: read racily unless that CPU is quiescent.
-const HeapCharge& heap_cpu_charge(uint32_t cpu);
+const HeapCharge& heap_cpu_charge(arch::CpuIndex cpu);
 
 /// Gives this CPU's own account's credit back to the budget (a reserve
 /// that cannot be met collects what frees left there); returns the bytes.

@@ -14,12 +14,12 @@ constinit VaAllocator space GUARDED_BY(lock);
 constinit bool ready = false;
 
 base::Result<uintptr_t> metadata_page(void*) {
-  base::Result<uint64_t> p = page_alloc(0, kAllocZero);
+  base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(base::PhysAddr(p.value())));
+  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
 }
 
-void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)).value(), 0); }
+void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
 
 }  // namespace
 

@@ -75,7 +75,7 @@ void check(Reader& r, base::Atomic<uint64_t>& reads) {
     r.unstable.fetch_add(1, MemoryOrder::kRelaxed);
     return;
   }
-  base::Result<uint64_t> v = mm::safe_read64(t.va);
+  base::Result<uint64_t> v = mm::safe_read64(base::VirtAddr(t.va));
   // The read before the second look (x86 keeps loads in order, [sdm3]
   // 9.2.2; this keeps the compiler from moving it).
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -149,20 +149,20 @@ bool readers_done(const Torture& t, uint32_t n) {
 
 uint64_t lazy_flushes(uint32_t n) {
   uint64_t sum = 0;
-  for (uint32_t c = 1; c <= n; ++c) sum += arch::lazy_tlb_flushes(c);
+  for (uint32_t c = 1; c <= n; ++c) sum += arch::lazy_tlb_flushes(arch::CpuIndex(c));
   return sum;
 }
 
 KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (nothing to shoot down)");
-  ktest::PinTo pin(0);  // the readers take CPUs 1..n-1
+  ktest::PinTo pin(arch::CpuIndex(0));  // the readers take CPUs 1..n-1
   const uint32_t n = arch::cpus_online() - 1 < kMaxReaders ? arch::cpus_online() - 1 : kMaxReaders;
   static Torture t;
   t.seq.store(0, MemoryOrder::kRelaxed);
   t.stop.store(0, MemoryOrder::kRelaxed);
-  uint64_t frames[kFrames] = {};
-  for (uint64_t& f : frames) {
-    base::Result<uint64_t> p = mm::page_alloc(0);
+  base::PhysAddr frames[kFrames] = {};
+  for (base::PhysAddr& f : frames) {
+    base::Result<base::PhysAddr> p = mm::page_alloc(0);
     KASSERT_TRUE(p.ok());
     f = p.value();
   }
@@ -170,8 +170,7 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   KASSERT_TRUE(va.ok());
   t.va = va.value().value();
   // Round 0: mapped and written before any reader starts.
-  KASSERT_EQ(mm::map_range(base::VirtAddr(t.va), base::PhysAddr(frames[0]), base::kPageSize, mm::kPermWrite).ok(),
-             true);
+  KASSERT_EQ(mm::map_range(base::VirtAddr(t.va), frames[0], base::kPageSize, mm::kPermWrite).ok(), true);
   *reinterpret_cast<volatile uint64_t*>(t.va) = pattern(0);
   const uint64_t flushes_before = lazy_flushes(n);
   sched::Thread* threads[kMaxReaders] = {};
@@ -200,8 +199,7 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
     t.seq.store(2 * round + 1, MemoryOrder::kSeqCst);
     ok &= mm::unmap_range(base::VirtAddr(t.va), base::kPageSize).ok();
     ++round;
-    ok &= mm::map_range(base::VirtAddr(t.va), base::PhysAddr(frames[round % kFrames]), base::kPageSize, mm::kPermWrite)
-              .ok();
+    ok &= mm::map_range(base::VirtAddr(t.va), frames[round % kFrames], base::kPageSize, mm::kPermWrite).ok();
     // Written through the new mapping: CPU 0's own TLB takes part too.
     *reinterpret_cast<volatile uint64_t*>(t.va) = pattern(round);
     t.seq.store(2 * round, MemoryOrder::kRelease);
@@ -219,7 +217,7 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
   KEXPECT_TRUE(ok);
   KEXPECT_TRUE(mm::unmap_range(base::VirtAddr(t.va), base::kPageSize).ok());
   KEXPECT_TRUE(mm::kva_free(base::VirtAddr(t.va), base::kPageSize).ok());
-  for (uint64_t f : frames) mm::page_free(f, 0);
+  for (base::PhysAddr f : frames) mm::page_free(f, 0);
 
   uint64_t thread_reads = 0, handler_reads = 0, unstable = 0, stale = 0, stale_in_handler = 0, wrong = 0;
   for (uint32_t i = 0; i < n; ++i) {

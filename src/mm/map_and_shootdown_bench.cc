@@ -33,7 +33,7 @@ class BusyCpus {
  public:
   static constexpr uint32_t kMax = 7;
 
-  explicit BusyCpus(uint32_t n) : pin_(0), n_(n < kMax ? n : kMax) {
+  explicit BusyCpus(uint32_t n) : pin_(arch::CpuIndex(0)), n_(n < kMax ? n : kMax) {
     for (uint32_t c = 1; c <= n_; ++c) {
       base::Result<sched::Thread*> t = sched::spawn(spin, this, {.name = "busy", .cpu = c});
       ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
@@ -70,7 +70,7 @@ class BusyCpus {
 void wait_for_other_cpus_idle() {
   for (uint32_t tries = 0; tries < 1000; ++tries) {
     bool all = true;
-    for (uint32_t c = 1; c < arch::cpus_online(); ++c) all &= arch::lazy_tlb_idle(c);
+    for (uint32_t c = 1; c < arch::cpus_online(); ++c) all &= arch::lazy_tlb_idle(arch::CpuIndex(c));
     if (all) return;
     sched::sleep_for(100'000);
   }
@@ -78,11 +78,11 @@ void wait_for_other_cpus_idle() {
 
 void map_unmap(BenchRun& run) {
   base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
-  base::Result<uint64_t> frame = mm::page_alloc(0);
+  base::Result<base::PhysAddr> frame = mm::page_alloc(0);
   if (!va.ok() || !frame.ok()) return run.skip("out of memory");
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
-    (void)mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermWrite);
+    (void)mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermWrite);
     (void)mm::unmap_range(va.value(), base::kPageSize);
   }
   run.stop();
@@ -93,7 +93,7 @@ void map_unmap(BenchRun& run) {
 // The other CPUs idle: halted lazily, so the unmap's shootdown passes them
 // by (arch/lazy_tlb.h) and costs a look at each one's word.
 BENCH_N(mm, map_unmap_4k, 500) {
-  PinTo pin(0);
+  PinTo pin(arch::CpuIndex(0));
   wait_for_other_cpus_idle();
   map_unmap(run);
 }
@@ -116,15 +116,15 @@ BENCH_N(mm, map_unmap_4k_with_100000_live_mappings, 500) {
   if (ktest::memory_shortfall(mm::usable_memory().bytes, kLiveMappingsMemoryNeed, why, sizeof why)) {
     return run.skip(why);
   }
-  PinTo pin(0);
+  PinTo pin(arch::CpuIndex(0));
   const uint64_t kva_before = mm::kva_stats(0).in_use;
   auto* vas = static_cast<base::VirtAddr*>(mm::kmalloc(kLiveMappings * sizeof(base::VirtAddr)));
-  base::Result<uint64_t> frame = mm::page_alloc(0);
+  base::Result<base::PhysAddr> frame = mm::page_alloc(0);
   ASSERT_MSG(vas != nullptr && frame.ok(), "bench: out of memory for {} mappings", kLiveMappings);
   for (uint32_t i = 0; i < kLiveMappings; ++i) {
     base::Result<base::VirtAddr> va = mm::kva_alloc(base::kPageSize);
     ASSERT_MSG(va.ok(), "bench: kva_alloc {} of {}: {}", i, kLiveMappings, base::error_name(va.error()));
-    base::Status st = mm::map_range(va.value(), base::PhysAddr(frame.value()), base::kPageSize, mm::kPermRead);
+    base::Status st = mm::map_range(va.value(), frame.value(), base::kPageSize, mm::kPermRead);
     ASSERT_MSG(st.ok(), "bench: map {} of {}: {}", i, kLiveMappings, base::error_name(st.error()));
     vas[i] = va.value();
   }

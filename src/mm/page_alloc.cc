@@ -16,7 +16,7 @@ namespace {
 // One cache line apart: each is written only by its own CPU.
 // Each page with its metadata, so that handing it out needs no lookup.
 struct CachedPage {
-  uint64_t pa;
+  base::PhysAddr pa;
   PhysPageMeta* meta;
 };
 // Owned by its CPU, but another CPU that finds the buddy lists empty drains
@@ -51,8 +51,8 @@ constinit uint64_t init_last_tsc = 0;
 
 uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(pa))); }
 
-[[noreturn]] void bad_free(uint64_t pa, unsigned order, const char* why) {
-  PANIC("page_free({:#x}, order {}): {}", pa, order, why ? why : "invalid free");
+[[noreturn]] void bad_free(base::PhysAddr pa, unsigned order, const char* why) {
+  PANIC("page_free({:#x}, order {}): {}", pa.value(), order, why ? why : "invalid free");
 }
 
 // Moves pages between this CPU's cache and the buddy lists. Interrupts off.
@@ -63,7 +63,7 @@ void refill(PageCache& c) {
     if (!p.ok()) break;
     PhysPageMeta* meta = nullptr;
     ASSERT(phys.cache_page(p.value(), &meta).ok());  // freshly allocated: cannot fail
-    c.pages[c.count++] = CachedPage{p.value(), meta};
+    c.pages[c.count++] = CachedPage{base::PhysAddr(p.value()), meta};
   }
 }
 
@@ -72,7 +72,7 @@ void drain(PageCache& c, uint32_t keep) {
   while (c.count > keep) {
     const CachedPage& p = c.pages[--c.count];
     PhysAllocator::uncache(p.meta);
-    ASSERT(phys.free(p.pa, 0).ok());  // it was allocated and cached: cannot fail
+    ASSERT(phys.free(p.pa.value(), 0).ok());  // it was allocated and cached: cannot fail
   }
 }
 
@@ -90,7 +90,7 @@ void drain_other_caches(uint32_t self) {
 // The cache side of page_alloc(0) when this CPU's cache is empty: refill it
 // from the buddy lists, or, when those are empty too, take back what other
 // CPUs cache and try once more. Out of line so the fast path stays a leaf.
-[[gnu::noinline]] base::Result<uint64_t> cache_alloc_slow(uint32_t flags) {
+[[gnu::noinline]] base::Result<base::PhysAddr> cache_alloc_slow(uint32_t flags) {
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();
@@ -112,26 +112,27 @@ void drain_other_caches(uint32_t self) {
   c.unlock();
   arch::irq_restore(irq);
   PhysAllocator::uncache(p.meta);
-  if (flags & kAllocZero) __builtin_memset(phys_to_virt(base::PhysAddr(p.pa)), 0, base::kPageSize);
+  if (flags & kAllocZero) __builtin_memset(phys_to_virt(p.pa), 0, base::kPageSize);
   return p.pa;
 }
 
 // kAllocZero, out of line: a call to memset would give the fast path a frame.
-[[gnu::noinline]] base::Result<uint64_t> zeroed(uint64_t pa) {
-  __builtin_memset(phys_to_virt(base::PhysAddr(pa)), 0, base::kPageSize);
+[[gnu::noinline]] base::Result<base::PhysAddr> zeroed(base::PhysAddr pa) {
+  __builtin_memset(phys_to_virt(pa), 0, base::kPageSize);
   return pa;
 }
 
-[[gnu::noinline]] base::Result<uint64_t> buddy_alloc(unsigned order, uint32_t flags) {
+[[gnu::noinline]] base::Result<base::PhysAddr> buddy_alloc(unsigned order, uint32_t flags) {
   arch::SpinLockGuard g(lock);
   base::Result<uint64_t> p = phys.alloc(order, flags);
   if (!p.ok() && p.error() == base::Error::kFault)
     PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr());
-  return p;
+  if (!p.ok()) return p.error();
+  return base::PhysAddr(p.value());
 }
 
 // page_free(pa, 0) into a full cache: drain half of it first.
-[[gnu::noinline]] void cache_free_slow(uint64_t pa, PhysPageMeta* meta) {
+[[gnu::noinline]] void cache_free_slow(base::PhysAddr pa, PhysPageMeta* meta) {
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();
@@ -141,17 +142,17 @@ void drain_other_caches(uint32_t self) {
   arch::irq_restore(irq);
 }
 
-[[gnu::noinline]] void buddy_free(uint64_t pa, unsigned order) {
+[[gnu::noinline]] void buddy_free(base::PhysAddr pa, unsigned order) {
   arch::SpinLockGuard g(lock);
-  if (!phys.free(pa, order).ok()) bad_free(pa, order, phys.last_error());
+  if (!phys.free(pa.value(), order).ok()) bad_free(pa, order, phys.last_error());
 }
 
 }  // namespace
 
-void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison, PageInitMode mode) {
+void page_alloc_init(base::Span<const PhysRange> ranges, base::PhysAddr meta_phys, bool poison, PageInitMode mode) {
   ASSERT_MSG(!ready, "page_alloc_init called twice");
   uint64_t bytes = phys_metadata_bytes(ranges);
-  auto* meta = static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(meta_phys)));
+  auto* meta = static_cast<uint8_t*>(phys_to_virt(meta_phys));
   arch::SpinLockGuard g(lock);
   const uint64_t init_pages = mode == PageInitMode::kBoot ? ~uint64_t{0} : kPageInitAtBootBytes >> base::kPageShift;
   const PhysOptions options{.poison = poison, .init_pages = init_pages};
@@ -180,7 +181,7 @@ namespace {
 
 // An order-0 page from this CPU's cache: the fast path's body, also the
 // slow path's when only fault injection sent it there.
-[[gnu::always_inline]] inline base::Result<uint64_t> cache_alloc(uint32_t flags) {
+[[gnu::always_inline]] inline base::Result<base::PhysAddr> cache_alloc(uint32_t flags) {
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();
@@ -203,7 +204,7 @@ namespace {
 // injection on: fail.page's failures are decided here (inside a
 // FaultScope, fail_inject.h), so that injection costs the fast path
 // nothing it did not pay already (`alloc_slow` is tested there anyway).
-[[gnu::noinline]] base::Result<uint64_t> page_alloc_slow(unsigned order, uint32_t flags) {
+[[gnu::noinline]] base::Result<base::PhysAddr> page_alloc_slow(unsigned order, uint32_t flags) {
   if (fail_armed() && fail_inject_now(FaultSite::kPage)) return base::Error::kOutOfMemory;
   if (order != 0 || poison_mode) return buddy_alloc(order, flags);
   return cache_alloc(flags);
@@ -214,19 +215,19 @@ namespace {
 // The fast path below is the hottest allocation in the kernel: this CPU's
 // cache with interrupts off (not push_cli: nothing here nests or takes a
 // lock), everything else out of line so that it needs no stack frame.
-base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags) {
+base::Result<base::PhysAddr> page_alloc(unsigned order, uint32_t flags) {
   DEBUG_ASSERT(ready);
   if (__builtin_expect(order != 0, 0) || __builtin_expect(alloc_slow, 0)) return page_alloc_slow(order, flags);
   return cache_alloc(flags);
 }
 
-void page_free(uint64_t pa, unsigned order) {
+void page_free(base::PhysAddr pa, unsigned order) {
   DEBUG_ASSERT(ready);
   if (__builtin_expect(order != 0, 0) || __builtin_expect(poison_mode, 0)) return buddy_free(pa, order);
   // Checked before it enters the cache, so a double free is caught here
   // and not when the page is handed out twice.
   PhysPageMeta* meta = nullptr;
-  if (__builtin_expect(!phys.cache_page(pa, &meta).ok(), 0)) bad_free(pa, order, phys.last_error());
+  if (__builtin_expect(!phys.cache_page(pa.value(), &meta).ok(), 0)) bad_free(pa, order, phys.last_error());
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();

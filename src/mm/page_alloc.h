@@ -4,6 +4,7 @@
 // Any context but NMI (the cache and the lock run with interrupts off).
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -33,13 +34,13 @@ enum class PageInitMode : uint8_t {
   kDemand,
 };
 
-/// Hands `ranges` to the buddy allocator with metadata at physical
+/// Hands `ranges` to the buddy allocator with metadata at
 /// `meta_phys` (phys_metadata_bytes(ranges) bytes, reachable through the
 /// direct map). `poison` turns on phys's poison checking and bypasses the
 /// per-CPU caches (a cached page would escape the check). `mode`: how much
 /// metadata is prepared now; the rest waits for page_alloc_init_step() or
 /// for an allocation that needs it. Boot CPU, once.
-void page_alloc_init(base::Span<const PhysRange> ranges, uint64_t meta_phys, bool poison,
+void page_alloc_init(base::Span<const PhysRange> ranges, base::PhysAddr meta_phys, bool poison,
                      PageInitMode mode = PageInitMode::kBoot);
 
 /// The mode page_alloc_init was given.
@@ -58,12 +59,12 @@ bool page_alloc_init_step();
 /// A block of 2^order pages, aligned to its size (kAllocZero: zeroed).
 /// kOutOfMemory when nothing that large is free; never panics for that.
 /// Panics if poison checking finds the block written after its free.
-base::Result<uint64_t> page_alloc(unsigned order, uint32_t flags = kAllocNone);
+base::Result<base::PhysAddr> page_alloc(unsigned order, uint32_t flags = kAllocNone);
 
 /// Returns a block from page_alloc(order). A double free, a free of memory
 /// never allocated or with the wrong order panics with a backtrace: the
 /// caller's bookkeeping is broken and continuing would corrupt memory.
-void page_free(uint64_t phys, unsigned order);
+void page_free(base::PhysAddr pa, unsigned order);
 
 /// Counters: phys's, with the pages sitting in per-CPU caches counted free.
 struct PageAllocStats {

@@ -8,7 +8,7 @@ namespace {
 BENCH_N(mm, page_alloc_free, 2000) {
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
-    base::Result<uint64_t> p = mm::page_alloc(0);
+    base::Result<base::PhysAddr> p = mm::page_alloc(0);
     if (!p.ok()) return run.skip("out of memory");
     mm::page_free(p.value(), 0);
   }

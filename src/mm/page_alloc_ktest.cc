@@ -11,7 +11,7 @@ namespace {
 // A pattern only this page can carry: its address in the first word (the
 // link), then the address mixed with a constant at the middle and the end.
 constexpr uint64_t kMix = 0x9e37'79b9'7f4a'7c15;
-uint64_t* words(uint64_t pa) { return static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))); }
+uint64_t* words(base::PhysAddr pa) { return static_cast<uint64_t*>(mm::phys_to_virt(pa)); }
 
 KTEST(mm, every_free_page_allocates_verifies_and_frees_back) {
   const uint64_t free_before = mm::page_alloc_stats().phys.free_pages;
@@ -19,24 +19,25 @@ KTEST(mm, every_free_page_allocates_verifies_and_frees_back) {
   // of its own.
   uint64_t head = 0, count = 0;
   for (;;) {
-    base::Result<uint64_t> p = mm::page_alloc(0);
+    base::Result<base::PhysAddr> p = mm::page_alloc(0);
     if (!p.ok()) break;
+    const uint64_t pa = p.value().value();  // chained and mixed as a raw word
     uint64_t* w = words(p.value());
     w[0] = head;
-    w[1] = p.value() ^ kMix;
-    w[256] = p.value() * kMix;
-    w[511] = ~p.value();
-    head = p.value();
+    w[1] = pa ^ kMix;
+    w[256] = pa * kMix;
+    w[511] = ~pa;
+    head = pa;
     ++count;
   }
   KEXPECT_EQ(count, free_before);
   KEXPECT_EQ(mm::page_alloc_stats().phys.free_pages, uint64_t{0});
   uint64_t bad = 0, seen = 0;
   while (head != 0) {
-    uint64_t* w = words(head);
+    uint64_t* w = words(base::PhysAddr(head));
     if (w[1] != (head ^ kMix) || w[256] != head * kMix || w[511] != ~head) ++bad;
     uint64_t next = w[0];
-    mm::page_free(head, 0);
+    mm::page_free(base::PhysAddr(head), 0);
     head = next;
     ++seen;
   }
@@ -52,9 +53,9 @@ KTEST(mm, every_order_allocates_aligned_blocks) {
   // is the smallest boot it was seen to pass on.
   KTEST_REQUIRE_MEMORY(6 * mm::order_bytes(mm::kMaxOrder));
   for (unsigned order = 0; order <= mm::kMaxOrder; ++order) {
-    base::Result<uint64_t> p = mm::page_alloc(order, mm::kAllocZero);
+    base::Result<base::PhysAddr> p = mm::page_alloc(order, mm::kAllocZero);
     KASSERT_TRUE(p.ok());
-    KEXPECT_EQ(p.value() % mm::order_bytes(order), uint64_t{0});
+    KEXPECT_TRUE(p.value().is_aligned(mm::order_bytes(order)));
     const uint64_t* w = words(p.value());
     uint64_t nonzero = 0;
     for (uint64_t i = 0; i < mm::order_bytes(order) / 8; ++i) nonzero += w[i] != 0;
@@ -65,7 +66,7 @@ KTEST(mm, every_order_allocates_aligned_blocks) {
 
 // Ends in a panic; a boot test expects it (xfail suites run only when named).
 KTEST(xfail_mm, page_double_free_panics) {
-  base::Result<uint64_t> p = mm::page_alloc(0);
+  base::Result<base::PhysAddr> p = mm::page_alloc(0);
   KASSERT_TRUE(p.ok());
   mm::page_free(p.value(), 0);
   mm::page_free(p.value(), 0);

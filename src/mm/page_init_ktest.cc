@@ -47,14 +47,15 @@ KTEST(page_init, allocating_all_memory_while_init_is_deferred_fails_only_once_al
   // part has to prepare more itself.
   uint64_t head = 0, blocks = 0, deferred_at_failure = 0;
   for (;;) {
-    base::Result<uint64_t> p = mm::page_alloc(mm::kMaxOrder);
+    base::Result<base::PhysAddr> p = mm::page_alloc(mm::kMaxOrder);
     if (!p.ok()) {
       deferred_at_failure = deferred_pages();
       KEXPECT_EQ(p.error(), base::Error::kOutOfMemory);
       break;
     }
-    *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(p.value()))) = head;
-    head = p.value();
+    // Chained as raw words: 0 ends the chain.
+    *static_cast<uint64_t*>(mm::phys_to_virt(p.value())) = head;
+    head = p.value().value();
     ++blocks;
   }
   KEXPECT_EQ(deferred_at_failure, uint64_t{0});  // out of memory with pages still deferred: a false one
@@ -65,7 +66,7 @@ KTEST(page_init, allocating_all_memory_while_init_is_deferred_fails_only_once_al
   KEXPECT_GE(blocks * block_pages + 8 * block_pages, deferred);
   while (head != 0) {
     const uint64_t next = *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(head)));
-    mm::page_free(head, mm::kMaxOrder);
+    mm::page_free(base::PhysAddr(head), mm::kMaxOrder);
     head = next;
   }
   const mm::PageAllocStats s = mm::page_alloc_stats();

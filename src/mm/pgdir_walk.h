@@ -125,7 +125,7 @@ inline constexpr uint64_t kMapFlagsAllowed = Pte::kWritable | Pte::kUser | Pte::
 struct Translation {
   /// The physical address of `va` itself (leaf base + offset); for unmap(),
   /// the base of the leaf that was removed.
-  uint64_t phys;
+  base::PhysAddr phys;
   PageSize size;
   /// The whole leaf entry, for its flags (A/D as the hardware left them).
   Pte pte;
@@ -173,14 +173,15 @@ class PageTable {
   /// walk would have to split it). kInvalidArgument for a non-canonical va
   /// or a bad level; kOutOfMemory from alloc_table(), in which case no entry
   /// has been changed (all tables are allocated before any is linked).
-  base::Result<uint64_t*> walk(uint64_t va, int level, bool create);
+  base::Result<uint64_t*> walk(base::VirtAddr va, int level, bool create);
 
   /// The level-1 entry (PTE) for `va` when every table above it exists and
   /// no large leaf covers it, else nullptr: walk(va, kLevelPt, ...)'s common
   /// case as one short inline descent with no checks, for map/unmap loops.
   /// `va` must be canonical. On nullptr, walk() creates the missing tables
   /// or says why there is no such entry.
-  uint64_t* find_pte(uint64_t va) const {
+  uint64_t* find_pte(base::VirtAddr va_addr) const {
+    const uint64_t va = va_addr.value();
     uint64_t* table = mem_.table(root_phys_);
     for (int l = kLevelPml4; l > kLevelPt; --l) {
       const Pte pte(load(&table[table_index(va, l)]));
@@ -206,12 +207,12 @@ class PageTable {
   /// what it mapped (phys = leaf base). kNotFound if nothing is mapped at va;
   /// kBusy if va is inside a large leaf but not at its start (that would
   /// split it); kInvalidArgument if non-canonical. Emptied tables are kept.
-  base::Result<Translation> unmap(uint64_t va);
+  base::Result<Translation> unmap(base::VirtAddr va);
 
   /// The physical address `va` maps to, with the leaf size and entry
   /// (Biscuit's Vtop). kNotFound if unmapped, kInvalidArgument if
   /// non-canonical.
-  base::Result<Translation> translate(uint64_t va) const;
+  base::Result<Translation> translate(base::VirtAddr va) const;
 
  private:
   // Reads and writes go through atomics: the CPU sets A/D bits in live
@@ -234,7 +235,8 @@ class PageTable {
 // Implementation (a template: it must be visible to every instantiation).
 
 template <PageTableMemory Mem>
-base::Result<uint64_t*> PageTable<Mem>::walk(uint64_t va, int level, bool create) {
+base::Result<uint64_t*> PageTable<Mem>::walk(base::VirtAddr va_addr, int level, bool create) {
+  const uint64_t va = va_addr.value();
   if (level < kLevelPt || level > kLevelPml4) return fail(base::Error::kInvalidArgument, "bad level").error();
   if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address").error();
 
@@ -291,7 +293,7 @@ base::Status PageTable<Mem>::map(base::VirtAddr va_addr, base::PhysAddr pa_addr,
   // Aligned and non-zero means the range cannot contain page 0.
   if (va == 0) return fail(base::Error::kInvalidArgument, "refusing to map the zero page");
 
-  base::Result<uint64_t*> e = walk(va, level, /*create=*/true);
+  base::Result<uint64_t*> e = walk(va_addr, level, /*create=*/true);
   if (!e.ok()) return e.error();  // reason_ set by walk
   Pte old(load(e.value()));
   if (old.present()) {
@@ -307,7 +309,8 @@ base::Status PageTable<Mem>::map(base::VirtAddr va_addr, base::PhysAddr pa_addr,
 }
 
 template <PageTableMemory Mem>
-base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
+base::Result<Translation> PageTable<Mem>::unmap(base::VirtAddr va_addr) {
+  const uint64_t va = va_addr.value();
   if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address").error();
   // One descent, keeping the entry: unmap is on the kernel's map/unmap path.
   uint64_t* table = mem_.table(root_phys_);
@@ -323,7 +326,7 @@ base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
       }
       // Exchange, not store: the returned entry carries the final A/D bits.
       Pte old(__atomic_exchange_n(e, uint64_t{0}, __ATOMIC_ACQ_REL));
-      return Translation{old.addr() & ~(span - 1), static_cast<PageSize>(span), old};
+      return Translation{base::PhysAddr(old.addr() & ~(span - 1)), static_cast<PageSize>(span), old};
     }
     table = mem_.table(pte.addr());
   }
@@ -331,7 +334,8 @@ base::Result<Translation> PageTable<Mem>::unmap(uint64_t va) {
 }
 
 template <PageTableMemory Mem>
-base::Result<Translation> PageTable<Mem>::translate(uint64_t va) const {
+base::Result<Translation> PageTable<Mem>::translate(base::VirtAddr va_addr) const {
+  const uint64_t va = va_addr.value();
   if (!is_canonical(va)) return fail(base::Error::kInvalidArgument, "non-canonical address").error();
   const uint64_t* table = mem_.table(root_phys_);
   for (int l = kLevelPml4; l >= kLevelPt; --l) {
@@ -342,7 +346,7 @@ base::Result<Translation> PageTable<Mem>::translate(uint64_t va) const {
       const uint64_t span = level_span(l);
       // For a large leaf, bit 12 is PAT and the rest below `span` is zero.
       const uint64_t base_pa = pte.addr() & ~(span - 1);
-      return Translation{base_pa | (va & (span - 1)), static_cast<PageSize>(span), pte};
+      return Translation{base::PhysAddr(base_pa | (va & (span - 1))), static_cast<PageSize>(span), pte};
     }
     table = mem_.table(pte.addr());
   }

@@ -157,7 +157,7 @@ void check_map(PageTable<FakeMem>& pt, FakePhys& phys, Model& m, uint64_t va, ui
 }
 
 void check_unmap(PageTable<FakeMem>& pt, Model& m, uint64_t va) {
-  auto r = pt.unmap(va);
+  auto r = pt.unmap(base::VirtAddr(va));
   if (!mm::is_canonical(va)) {
     FUZZ_CHECK(!r.ok() && r.error() == Error::kInvalidArgument);
     return;
@@ -172,14 +172,14 @@ void check_unmap(PageTable<FakeMem>& pt, Model& m, uint64_t va) {
     if (c->second.size > 4096) FUZZ_CHECK(r.error() == Error::kBusy);
   } else {
     FUZZ_CHECK(r.ok());
-    FUZZ_CHECK(r.value().phys == c->second.pa);
+    FUZZ_CHECK(r.value().phys.value() == c->second.pa);
     FUZZ_CHECK(static_cast<uint64_t>(r.value().size) == c->second.size);
     m.leaves.erase(va);
   }
 }
 
 void check_translate(const PageTable<FakeMem>& pt, const Model& m, uint64_t va) {
-  auto r = pt.translate(va);
+  auto r = pt.translate(base::VirtAddr(va));
   if (!mm::is_canonical(va)) {
     FUZZ_CHECK(!r.ok() && r.error() == Error::kInvalidArgument);
     return;
@@ -190,7 +190,7 @@ void check_translate(const PageTable<FakeMem>& pt, const Model& m, uint64_t va) 
     return;
   }
   FUZZ_CHECK(r.ok());
-  FUZZ_CHECK(r.value().phys == c->second.pa + (va - c->first));
+  FUZZ_CHECK(r.value().phys.value() == c->second.pa + (va - c->first));
   FUZZ_CHECK(static_cast<uint64_t>(r.value().size) == c->second.size);
   FUZZ_CHECK(r.value().pte.present());
   FUZZ_CHECK(r.value().pte.large() == (c->second.size > 4096));

@@ -95,33 +95,33 @@ TEST_F(PgdirWalkTest, Map4KAndTranslate) {
   ASSERT_TRUE(
       pt_.map(base::VirtAddr(0x40'0000), base::PhysAddr(0x1234'5000), PageSize::k4K, Pte::kWritable | Pte::kNoExecute)
           .ok());
-  auto t = pt_.translate(0x40'0abc);
+  auto t = pt_.translate(base::VirtAddr(0x40'0abc));
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t.value().phys, 0x1234'5abcu);
+  EXPECT_EQ(t.value().phys.value(), 0x1234'5abcu);
   EXPECT_EQ(t.value().size, PageSize::k4K);
   EXPECT_TRUE(t.value().pte.writable());
   EXPECT_TRUE(t.value().pte.no_execute());
   EXPECT_FALSE(t.value().pte.large());
   EXPECT_EQ(phys_.allocs, 3);  // PDPT, PD, PT
   EXPECT_EQ(reachable_tables(), 4u);
-  EXPECT_EQ(pt_.translate(0x40'1000).error(), Error::kNotFound);
-  EXPECT_EQ(pt_.translate(0x3f'f000).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x40'1000)).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x3f'f000)).error(), Error::kNotFound);
 }
 
 TEST_F(PgdirWalkTest, Map2MAnd1G) {
   ASSERT_TRUE(pt_.map(base::VirtAddr(0x60'0000), base::PhysAddr(0x8000'0000), PageSize::k2M, Pte::kWritable).ok());
   ASSERT_TRUE(pt_.map(base::VirtAddr(0x80'0000'0000), base::PhysAddr(0x1'0000'0000), PageSize::k1G, 0).ok());
-  auto a = pt_.translate(0x60'0000 + 0x1f'fff8);
+  auto a = pt_.translate(base::VirtAddr(0x60'0000 + 0x1f'fff8));
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a.value().phys, 0x8000'0000u + 0x1f'fff8);
+  EXPECT_EQ(a.value().phys.value(), 0x8000'0000u + 0x1f'fff8);
   EXPECT_EQ(a.value().size, PageSize::k2M);
   EXPECT_TRUE(a.value().pte.large());
-  auto b = pt_.translate(0x80'0000'0000 + 0x3fff'ffff);
+  auto b = pt_.translate(base::VirtAddr(0x80'0000'0000 + 0x3fff'ffff));
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(b.value().phys, 0x1'3fff'ffffu);
+  EXPECT_EQ(b.value().phys.value(), 0x1'3fff'ffffu);
   EXPECT_EQ(b.value().size, PageSize::k1G);
   EXPECT_FALSE(b.value().pte.writable());
-  EXPECT_EQ(pt_.translate(0x80'4000'0000).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x80'4000'0000)).error(), Error::kNotFound);
 }
 
 TEST_F(PgdirWalkTest, KernelHigherHalfAndDirectMap) {
@@ -138,53 +138,53 @@ TEST_F(PgdirWalkTest, KernelHigherHalfAndDirectMap) {
   ASSERT_TRUE(
       pt_.map(base::VirtAddr(kDirectMap + k1G), base::PhysAddr(k1G), PageSize::k1G, Pte::kWritable | Pte::kNoExecute)
           .ok());
-  EXPECT_EQ(pt_.translate(kKernelBase + 0x3123).value().phys, 0x20'3123u);
-  EXPECT_EQ(pt_.translate(kKernelBase + k2M + 0x1234).value().phys, 0x40'1234u);
-  EXPECT_TRUE(pt_.translate(kKernelBase).value().pte.global());
+  EXPECT_EQ(pt_.translate(base::VirtAddr(kKernelBase + 0x3123)).value().phys.value(), 0x20'3123u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(kKernelBase + k2M + 0x1234)).value().phys.value(), 0x40'1234u);
+  EXPECT_TRUE(pt_.translate(base::VirtAddr(kKernelBase)).value().pte.global());
   for (uint64_t pa : {uint64_t{0x1000}, uint64_t{0x1234'5678}, uint64_t{0x7fff'ffff}}) {
-    auto t = pt_.translate(kDirectMap + pa);
+    auto t = pt_.translate(base::VirtAddr(kDirectMap + pa));
     ASSERT_TRUE(t.ok());
-    EXPECT_EQ(t.value().phys, pa);
+    EXPECT_EQ(t.value().phys.value(), pa);
   }
-  EXPECT_EQ(pt_.translate(kDirectMap + 2 * k1G).error(), Error::kNotFound);
-  EXPECT_EQ(pt_.translate(0xffff'ffff'ffff'f000).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(kDirectMap + 2 * k1G)).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0xffff'ffff'ffff'f000)).error(), Error::kNotFound);
 }
 
 TEST_F(PgdirWalkTest, WalkCreatesTablesOnlyWhenAsked) {
-  auto e = pt_.walk(0x7000'0000'0000, kLevelPt, /*create=*/false);
+  auto e = pt_.walk(base::VirtAddr(0x7000'0000'0000), kLevelPt, /*create=*/false);
   EXPECT_EQ(e.error(), Error::kNotFound);
   EXPECT_NE(pt_.reason(), nullptr);
   EXPECT_EQ(phys_.allocs, 0);
   EXPECT_EQ(reachable_tables(), 1u);
 
-  auto c = pt_.walk(0x7000'0000'0000, kLevelPt, /*create=*/true);
+  auto c = pt_.walk(base::VirtAddr(0x7000'0000'0000), kLevelPt, /*create=*/true);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(*c.value(), 0u);
   EXPECT_EQ(phys_.allocs, 3);
   EXPECT_EQ(reachable_tables(), 4u);
 
   // Now it exists without create, and is the same entry.
-  auto again = pt_.walk(0x7000'0000'0000, kLevelPt, /*create=*/false);
+  auto again = pt_.walk(base::VirtAddr(0x7000'0000'0000), kLevelPt, /*create=*/false);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.value(), c.value());
   // A neighbour in the same PT needs no new tables.
-  ASSERT_TRUE(pt_.walk(0x7000'0000'1000, kLevelPt, true).ok());
+  ASSERT_TRUE(pt_.walk(base::VirtAddr(0x7000'0000'1000), kLevelPt, true).ok());
   EXPECT_EQ(phys_.allocs, 3);
   // Walking to a higher level creates fewer tables.
-  ASSERT_TRUE(pt_.walk(0x1000'0000'0000, kLevelPdpt, true).ok());
+  ASSERT_TRUE(pt_.walk(base::VirtAddr(0x1000'0000'0000), kLevelPdpt, true).ok());
   EXPECT_EQ(phys_.allocs, 4);
   // The PML4 entry itself needs none.
-  ASSERT_TRUE(pt_.walk(0x2000'0000'0000, kLevelPml4, true).ok());
+  ASSERT_TRUE(pt_.walk(base::VirtAddr(0x2000'0000'0000), kLevelPml4, true).ok());
   EXPECT_EQ(phys_.allocs, 4);
-  EXPECT_EQ(pt_.walk(0x1000, 0, true).error(), Error::kInvalidArgument);
-  EXPECT_EQ(pt_.walk(0x1000, 5, true).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.walk(base::VirtAddr(0x1000), 0, true).error(), Error::kInvalidArgument);
+  EXPECT_EQ(pt_.walk(base::VirtAddr(0x1000), 5, true).error(), Error::kInvalidArgument);
 }
 
 TEST_F(PgdirWalkTest, WalkThroughLargeLeafIsBusy) {
   ASSERT_TRUE(pt_.map(base::VirtAddr(k1G), base::PhysAddr(0), PageSize::k1G, 0).ok());
-  EXPECT_EQ(pt_.walk(k1G + k2M, kLevelPd, true).error(), Error::kBusy);
-  EXPECT_EQ(pt_.walk(k1G + k2M, kLevelPt, false).error(), Error::kBusy);
-  auto e = pt_.walk(k1G, kLevelPdpt, false);
+  EXPECT_EQ(pt_.walk(base::VirtAddr(k1G + k2M), kLevelPd, true).error(), Error::kBusy);
+  EXPECT_EQ(pt_.walk(base::VirtAddr(k1G + k2M), kLevelPt, false).error(), Error::kBusy);
+  auto e = pt_.walk(base::VirtAddr(k1G), kLevelPdpt, false);
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(Pte(*e.value()).large());
 }
@@ -192,24 +192,24 @@ TEST_F(PgdirWalkTest, WalkThroughLargeLeafIsBusy) {
 TEST_F(PgdirWalkTest, FindPteIsWalksCommonCase) {
   const uint64_t va = 0xffff'c000'0020'3000;
   // No tables yet: nothing to find, and nothing created.
-  EXPECT_EQ(pt_.find_pte(va), nullptr);
+  EXPECT_EQ(pt_.find_pte(base::VirtAddr(va)), nullptr);
   EXPECT_EQ(reachable_tables(), 1u);
   ASSERT_TRUE(pt_.map(base::VirtAddr(va), base::PhysAddr(0x5000), PageSize::k4K, Pte::kWritable).ok());
   // The same entry walk() finds, for the mapped page and its neighbours in
   // the same table (mapped or not).
   for (uint64_t a : {va, va - k4K, va + k4K, va & ~(k2M - 1)}) {
-    auto w = pt_.walk(a, kLevelPt, false);
+    auto w = pt_.walk(base::VirtAddr(a), kLevelPt, false);
     ASSERT_TRUE(w.ok());
-    EXPECT_EQ(pt_.find_pte(a), w.value());
+    EXPECT_EQ(pt_.find_pte(base::VirtAddr(a)), w.value());
   }
-  EXPECT_EQ(Pte(*pt_.find_pte(va)).addr(), 0x5000u);
+  EXPECT_EQ(Pte(*pt_.find_pte(base::VirtAddr(va))).addr(), 0x5000u);
   // A different 2 MiB region has no page table yet.
-  EXPECT_EQ(pt_.find_pte(va + k2M), nullptr);
+  EXPECT_EQ(pt_.find_pte(base::VirtAddr(va + k2M)), nullptr);
   // Under a large leaf there is no PTE to find.
   ASSERT_TRUE(pt_.map(base::VirtAddr(k1G), base::PhysAddr(0), PageSize::k1G, 0).ok());
-  EXPECT_EQ(pt_.find_pte(k1G + k2M + k4K), nullptr);
+  EXPECT_EQ(pt_.find_pte(base::VirtAddr(k1G + k2M + k4K)), nullptr);
   ASSERT_TRUE(pt_.map(base::VirtAddr(4 * k1G + k2M), base::PhysAddr(0), PageSize::k2M, 0).ok());
-  EXPECT_EQ(pt_.find_pte(4 * k1G + k2M), nullptr);
+  EXPECT_EQ(pt_.find_pte(base::VirtAddr(4 * k1G + k2M)), nullptr);
 }
 
 TEST_F(PgdirWalkTest, ZeroPageRefused) {
@@ -220,7 +220,7 @@ TEST_F(PgdirWalkTest, ZeroPageRefused) {
   EXPECT_EQ(phys_.allocs, 0);
   // The page right after it is fine.
   EXPECT_TRUE(pt_.map(base::VirtAddr(k4K), base::PhysAddr(0), PageSize::k4K, 0).ok());
-  EXPECT_EQ(pt_.translate(0).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0)).error(), Error::kNotFound);
 }
 
 TEST_F(PgdirWalkTest, FourKInsideLargeLeafRefused) {
@@ -232,7 +232,7 @@ TEST_F(PgdirWalkTest, FourKInsideLargeLeafRefused) {
   EXPECT_EQ(pt_.map(base::VirtAddr(k2M * 5), base::PhysAddr(0x8000'0000), PageSize::k2M, 0).error(),
             Error::kAlreadyExists);
   EXPECT_EQ(reachable_tables(), tables);
-  EXPECT_EQ(pt_.translate(k2M * 5 + 0x3000).value().phys, 0x4000'3000u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(k2M * 5 + 0x3000)).value().phys.value(), 0x4000'3000u);
 
   // Same with a 1G leaf under 2M and 4K requests.
   ASSERT_TRUE(pt_.map(base::VirtAddr(4 * k1G), base::PhysAddr(0), PageSize::k1G, 0).ok());
@@ -250,15 +250,15 @@ TEST_F(PgdirWalkTest, LargeLeafOverTableRefused) {
   ASSERT_TRUE(pt_.map(base::VirtAddr(k1G + k2M), base::PhysAddr(0), PageSize::k2M, 0).ok());
   EXPECT_EQ(pt_.map(base::VirtAddr(k1G), base::PhysAddr(0), PageSize::k1G, 0).error(), Error::kBusy);
   // The existing mappings are untouched.
-  EXPECT_EQ(pt_.translate(k2M * 3 + 0x5010).value().phys, 0x7010u);
-  EXPECT_EQ(pt_.translate(k1G + k2M + 8).value().phys, 8u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(k2M * 3 + 0x5010)).value().phys.value(), 0x7010u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(k1G + k2M + 8)).value().phys.value(), 8u);
 }
 
 TEST_F(PgdirWalkTest, Overwrite4KRefused) {
   ASSERT_TRUE(pt_.map(base::VirtAddr(0x5000), base::PhysAddr(0x7000), PageSize::k4K, 0).ok());
   EXPECT_EQ(pt_.map(base::VirtAddr(0x5000), base::PhysAddr(0x8000), PageSize::k4K, Pte::kWritable).error(),
             Error::kAlreadyExists);
-  EXPECT_EQ(pt_.translate(0x5000).value().phys, 0x7000u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x5000)).value().phys.value(), 0x7000u);
 }
 
 TEST_F(PgdirWalkTest, NonCanonicalRefused) {
@@ -266,9 +266,9 @@ TEST_F(PgdirWalkTest, NonCanonicalRefused) {
                       uint64_t{0x8000'0000'0000'0000}}) {
     EXPECT_EQ(pt_.map(base::VirtAddr(va), base::PhysAddr(0x1000), PageSize::k4K, 0).error(), Error::kInvalidArgument)
         << va;
-    EXPECT_EQ(pt_.translate(va).error(), Error::kInvalidArgument);
-    EXPECT_EQ(pt_.unmap(va).error(), Error::kInvalidArgument);
-    EXPECT_EQ(pt_.walk(va, kLevelPt, true).error(), Error::kInvalidArgument);
+    EXPECT_EQ(pt_.translate(base::VirtAddr(va)).error(), Error::kInvalidArgument);
+    EXPECT_EQ(pt_.unmap(base::VirtAddr(va)).error(), Error::kInvalidArgument);
+    EXPECT_EQ(pt_.walk(base::VirtAddr(va), kLevelPt, true).error(), Error::kInvalidArgument);
   }
   EXPECT_EQ(phys_.allocs, 0);
   // The edges of both halves are fine.
@@ -301,32 +301,32 @@ TEST_F(PgdirWalkTest, UnmapThenTranslateFails) {
   ASSERT_TRUE(pt_.map(base::VirtAddr(k2M * 8), base::PhysAddr(k2M * 2), PageSize::k2M, 0).ok());
   ASSERT_TRUE(pt_.map(base::VirtAddr(k1G * 3), base::PhysAddr(k1G), PageSize::k1G, 0).ok());
 
-  auto u = pt_.unmap(0x40'0000);
+  auto u = pt_.unmap(base::VirtAddr(0x40'0000));
   ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u.value().phys, 0x9000u);
+  EXPECT_EQ(u.value().phys.value(), 0x9000u);
   EXPECT_EQ(u.value().size, PageSize::k4K);
   EXPECT_TRUE(u.value().pte.writable());
-  EXPECT_EQ(pt_.translate(0x40'0000).error(), Error::kNotFound);
-  EXPECT_EQ(pt_.unmap(0x40'0000).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x40'0000)).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.unmap(base::VirtAddr(0x40'0000)).error(), Error::kNotFound);
 
   // Unmapping from the middle of a large leaf would split it.
-  EXPECT_EQ(pt_.unmap(k2M * 8 + k4K).error(), Error::kBusy);
-  auto u2 = pt_.unmap(k2M * 8);
+  EXPECT_EQ(pt_.unmap(base::VirtAddr(k2M * 8 + k4K)).error(), Error::kBusy);
+  auto u2 = pt_.unmap(base::VirtAddr(k2M * 8));
   ASSERT_TRUE(u2.ok());
-  EXPECT_EQ(u2.value().phys, k2M * 2);
+  EXPECT_EQ(u2.value().phys.value(), k2M * 2);
   EXPECT_EQ(u2.value().size, PageSize::k2M);
-  EXPECT_EQ(pt_.translate(k2M * 8 + 5).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(k2M * 8 + 5)).error(), Error::kNotFound);
 
-  EXPECT_EQ(pt_.unmap(k1G * 3 + k2M).error(), Error::kBusy);
-  auto u3 = pt_.unmap(k1G * 3);
+  EXPECT_EQ(pt_.unmap(base::VirtAddr(k1G * 3 + k2M)).error(), Error::kBusy);
+  auto u3 = pt_.unmap(base::VirtAddr(k1G * 3));
   ASSERT_TRUE(u3.ok());
-  EXPECT_EQ(u3.value().phys, k1G);
+  EXPECT_EQ(u3.value().phys.value(), k1G);
   EXPECT_EQ(u3.value().size, PageSize::k1G);
-  EXPECT_EQ(pt_.translate(k1G * 3).error(), Error::kNotFound);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(k1G * 3)).error(), Error::kNotFound);
 
   // The freed 4K slot can be mapped again.
   EXPECT_TRUE(pt_.map(base::VirtAddr(0x40'0000), base::PhysAddr(0xa000), PageSize::k4K, 0).ok());
-  EXPECT_EQ(pt_.translate(0x40'0000).value().phys, 0xa000u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x40'0000)).value().phys.value(), 0xa000u);
 }
 
 TEST_F(PgdirWalkTest, OutOfMemoryLeavesTreeUnchanged) {
@@ -341,11 +341,11 @@ TEST_F(PgdirWalkTest, OutOfMemoryLeavesTreeUnchanged) {
     EXPECT_EQ(phys_.pages.size(), pages_before) << "allocated tables not given back";
     EXPECT_EQ(phys_.pages.at(pt_.root_phys()), root_before);
     EXPECT_EQ(reachable_tables(), 1u);
-    EXPECT_EQ(pt_.translate(0x1234'5000).error(), Error::kNotFound);
+    EXPECT_EQ(pt_.translate(base::VirtAddr(0x1234'5000)).error(), Error::kNotFound);
   }
   phys_.allocs_left = -1;
   ASSERT_TRUE(pt_.map(base::VirtAddr(0x1234'5000), base::PhysAddr(0x5000), PageSize::k4K, 0).ok());
-  EXPECT_EQ(pt_.translate(0x1234'5000).value().phys, 0x5000u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x1234'5000)).value().phys.value(), 0x5000u);
   EXPECT_EQ(reachable_tables(), 4u);
 
   // OOM part-way down an existing path: only the PT is missing.
@@ -353,7 +353,7 @@ TEST_F(PgdirWalkTest, OutOfMemoryLeavesTreeUnchanged) {
   EXPECT_EQ(pt_.map(base::VirtAddr(0x1260'0000), base::PhysAddr(0x6000), PageSize::k4K, 0).error(),
             Error::kOutOfMemory);
   EXPECT_EQ(reachable_tables(), 4u);
-  EXPECT_EQ(pt_.translate(0x1234'5000).value().phys, 0x5000u);
+  EXPECT_EQ(pt_.translate(base::VirtAddr(0x1234'5000)).value().phys.value(), 0x5000u);
   // A 2M leaf needs no table there and still works with no memory.
   EXPECT_TRUE(pt_.map(base::VirtAddr(0x1260'0000), base::PhysAddr(0x20'0000), PageSize::k2M, 0).ok());
   phys_.allocs_left = -1;
@@ -437,11 +437,11 @@ TEST_F(PgdirWalkTest, RandomizedAgainstModel) {
         std::advance(it, rng() % model.size());
         target = it->first;
       }
-      auto u = pt_.unmap(target);
+      auto u = pt_.unmap(base::VirtAddr(target));
       auto it = model.find(target);
       if (it != model.end()) {
         ASSERT_TRUE(u.ok()) << "step " << step;
-        EXPECT_EQ(u.value().phys, it->second.pa);
+        EXPECT_EQ(u.value().phys.value(), it->second.pa);
         EXPECT_EQ(u.value().size, it->second.size);
         model.erase(it);
         ++unmaps_ok;
@@ -453,17 +453,17 @@ TEST_F(PgdirWalkTest, RandomizedAgainstModel) {
     } else {
       const uint64_t probe = va + (rng() % bytes & ~uint64_t{7});
       auto [mapped, pa] = model_translate(probe);
-      auto t = pt_.translate(probe);
+      auto t = pt_.translate(base::VirtAddr(probe));
       ASSERT_EQ(t.ok(), mapped) << "step " << step;
-      if (mapped) EXPECT_EQ(t.value().phys, pa);
+      if (mapped) EXPECT_EQ(t.value().phys.value(), pa);
     }
   }
   // Final full check of every model leaf, first and last byte.
   for (const auto& [va, leaf] : model) {
     const uint64_t last = static_cast<uint64_t>(leaf.size) - 1;
-    EXPECT_EQ(pt_.translate(va).value().phys, leaf.pa);
-    EXPECT_EQ(pt_.translate(va + last).value().phys, leaf.pa + last);
-    EXPECT_EQ(pt_.translate(va).value().size, leaf.size);
+    EXPECT_EQ(pt_.translate(base::VirtAddr(va)).value().phys.value(), leaf.pa);
+    EXPECT_EQ(pt_.translate(base::VirtAddr(va + last)).value().phys.value(), leaf.pa + last);
+    EXPECT_EQ(pt_.translate(base::VirtAddr(va)).value().size, leaf.size);
   }
   reachable_tables();  // structural checks
   EXPECT_GT(maps_ok, 1000);

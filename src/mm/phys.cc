@@ -38,8 +38,8 @@ uint64_t count_regions(base::Span<const PhysRange> ranges, uint64_t* base) {
   bool any = false;
   for (const PhysRange& r : ranges) {
     if (r.end <= r.start) continue;
-    if (!any) first = r.start >> kPhysRegionShift;
-    last = (r.end - 1) >> kPhysRegionShift;
+    if (!any) first = r.start.value() >> kPhysRegionShift;
+    last = (r.end.value() - 1) >> kPhysRegionShift;
     any = true;
   }
   *base = first;
@@ -58,10 +58,9 @@ uint64_t phys_metadata_bytes(base::Span<const PhysRange> ranges) {
 Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_t> metadata, PhysToPtr to_ptr,
                            void* ctx, PhysOptions options) {
   *this = PhysAllocator();
-  uint64_t prev_end = 0;
+  base::PhysAddr prev_end;
   for (const PhysRange& r : ranges) {
-    if (r.end < r.start || !base::is_aligned(r.start, base::kPageSize) || !base::is_aligned(r.end, base::kPageSize) ||
-        r.start < prev_end) {
+    if (r.end < r.start || !r.start.page_aligned() || !r.end.page_aligned() || r.start < prev_end) {
       last_error_ = "init: ranges must be page-aligned, sorted and disjoint";
       return Error::kInvalidArgument;
     }
@@ -99,7 +98,7 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
   uint64_t first = 0;
   for (const PhysRange& r : ranges) {
     if (r.end <= r.start) continue;
-    ranges_[i] = {r.start, r.end, first};
+    ranges_[i] = {r.start.value(), r.end.value(), first};
     first += (r.end - r.start) >> base::kPageShift;
     ++i;
   }

@@ -14,6 +14,9 @@
 namespace mm {
 namespace {
 
+// A PhysRange from two plain numbers: the tests spell addresses as literals.
+PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(start), base::PhysAddr(end)}; }
+
 using base::Error;
 
 constexpr uint64_t kPage = base::kPageSize;
@@ -24,9 +27,9 @@ constexpr uint64_t kGiB = 1024 * kMiB;
 // of boundary the prepared part can stop at.
 std::vector<PhysRange> test_ranges() {
   return {
-      {1 * kMiB + 3 * kPage, 9 * kMiB - 5 * kPage},  // unaligned both ends
-      {10 * kMiB, 10 * kMiB + 300 * kPage},          // under 2 MiB
-      {6 * kGiB + 2 * kMiB, 6 * kGiB + 40 * kMiB},   // above 4 GiB
+      pr(1 * kMiB + 3 * kPage, 9 * kMiB - 5 * kPage),  // unaligned both ends
+      pr(10 * kMiB, 10 * kMiB + 300 * kPage),          // under 2 MiB
+      pr(6 * kGiB + 2 * kMiB, 6 * kGiB + 40 * kMiB),   // above 4 GiB
   };
 }
 
@@ -54,7 +57,7 @@ struct Deferred {
 uint64_t ready_end(const std::vector<PhysRange>& ranges, uint64_t ready) {
   for (const PhysRange& r : ranges) {
     const uint64_t n = r.size() / kPage;
-    if (ready <= n) return r.start + ready * kPage;
+    if (ready <= n) return r.start.value() + ready * kPage;
     ready -= n;
   }
   return ~uint64_t{0};
@@ -63,7 +66,7 @@ uint64_t ready_end(const std::vector<PhysRange>& ranges, uint64_t ready) {
 bool on_boundary(const std::vector<PhysRange>& ranges, uint64_t addr) {
   if (addr % (2 * kMiB) == 0) return true;
   for (const PhysRange& r : ranges) {
-    if (addr == r.end || addr == r.start) return true;
+    if (addr == r.end.value() || addr == r.start.value()) return true;
   }
   return false;
 }

@@ -16,6 +16,9 @@
 namespace mm {
 namespace {
 
+// A PhysRange from two plain numbers: the tests spell addresses as literals.
+PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(start), base::PhysAddr(end)}; }
+
 using base::Error;
 
 constexpr uint64_t kPage = base::kPageSize;
@@ -33,7 +36,7 @@ class SimMemory {
     auto* self = static_cast<SimMemory*>(ctx);
     for (size_t i = 0; i < self->ranges_.size(); ++i) {
       const PhysRange& r = self->ranges_[i];
-      if (phys >= r.start && phys < r.end) return self->backing_[i].data() + (phys - r.start);
+      if (phys >= r.start.value() && phys < r.end.value()) return self->backing_[i].data() + (phys - r.start.value());
     }
     ADD_FAILURE() << "to_ptr outside simulated memory: 0x" << std::hex << phys;
     return nullptr;
@@ -63,9 +66,9 @@ struct Fixture {
 // end, and one above 4 GiB.
 std::vector<PhysRange> mixed_ranges() {
   return {
-      {0x1000, 0x9F000},
-      {0x100000, 0x100000 + 6 * kMiB + 0x5000},
-      {0x100000000 + 0x3000, 0x100000000 + 4 * kMiB - 0x2000},
+      pr(0x1000, 0x9F000),
+      pr(0x100000, 0x100000 + 6 * kMiB + 0x5000),
+      pr(0x100000000 + 0x3000, 0x100000000 + 4 * kMiB - 0x2000),
   };
 }
 
@@ -82,7 +85,7 @@ std::vector<uint64_t> free_blocks(const PhysAllocator& pa) {
 
 bool inside_one_range(const std::vector<PhysRange>& ranges, uint64_t a, uint64_t size) {
   for (const PhysRange& r : ranges) {
-    if (a >= r.start && a + size <= r.end) return true;
+    if (a >= r.start.value() && a + size <= r.end.value()) return true;
   }
   return false;
 }
@@ -90,7 +93,7 @@ bool inside_one_range(const std::vector<PhysRange>& ranges, uint64_t a, uint64_t
 TEST(PhysTest, InitCarvesUnalignedEdgesIntoNaturallyAlignedBlocks) {
   // [0x3000, 0x405000): 0x3000 (o0), 0x4000 (o2), 0x8000 (o3) ... 0x200000
   // (o9), then 0x400000 (o2), 0x404000 (o0). 1026 pages.
-  Fixture f({{0x3000, 0x405000}});
+  Fixture f({pr(0x3000, 0x405000)});
   PhysStats s = f.pa.stats();
   EXPECT_EQ(s.total_pages, 1026u);
   EXPECT_EQ(s.free_pages, 1026u);
@@ -200,7 +203,7 @@ TEST(PhysTest, RandomMixedOrdersAgainstReferenceModel) {
 }
 
 TEST(PhysTest, DoubleFreeIsDetected) {
-  Fixture f({{0, 4 * kMiB}});
+  Fixture f({pr(0, 4 * kMiB)});
   auto a = f.pa.alloc(0);
   auto b = f.pa.alloc(2);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -225,7 +228,7 @@ TEST(PhysTest, DoubleFreeIsDetected) {
 }
 
 TEST(PhysTest, FreeOfNeverAllocatedMemoryIsDetected) {
-  Fixture f({{0, 4 * kMiB}, {8 * kMiB, 10 * kMiB}});
+  Fixture f({pr(0, 4 * kMiB), pr(8 * kMiB, 10 * kMiB)});
   // Untouched free memory.
   EXPECT_EQ(f.pa.free(0x5000, 0).error(), Error::kInvalidArgument);
   EXPECT_STREQ(f.pa.last_error(), "free: page is already free (double free or never allocated)");
@@ -251,7 +254,7 @@ TEST(PhysTest, FreeOfNeverAllocatedMemoryIsDetected) {
 }
 
 TEST(PhysTest, PoisonCatchesWriteAfterFree) {
-  Fixture f({{0x100000000, 0x100000000 + 2 * kMiB}}, PhysOptions{.poison = true});
+  Fixture f({pr(0x100000000, 0x100000000 + 2 * kMiB)}, PhysOptions{.poison = true});
   auto a = f.pa.alloc(0);
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(f.pa.free(a.value(), 0).ok());
@@ -276,14 +279,14 @@ TEST(PhysTest, PoisonCatchesWriteAfterFree) {
 }
 
 TEST(PhysTest, ZeroedAllocationClearsDirtyMemory) {
-  Fixture f({{0, 2 * kMiB}});  // SimMemory starts as 0xEE everywhere.
+  Fixture f({pr(0, 2 * kMiB)});  // SimMemory starts as 0xEE everywhere.
   auto a = f.pa.alloc(4, kAllocZero);
   ASSERT_TRUE(a.ok());
   for (uint64_t i = 0; i < order_bytes(4); i += 97) EXPECT_EQ(f.mem.at(a.value() + i)[0], 0);
 }
 
 TEST(PhysTest, OutOfMemoryReturnsErrorNotPanic) {
-  Fixture f({{0, 64 * kPage}});
+  Fixture f({pr(0, 64 * kPage)});
   auto a = f.pa.alloc(6);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(f.pa.alloc(0).error(), Error::kOutOfMemory);
@@ -307,16 +310,16 @@ TEST(PhysTest, InitRejectsMalformedInput) {
   std::vector<uint64_t> buf(1024);
   base::Span<uint8_t> meta(reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8);
   PhysAllocator pa;
-  PhysRange unaligned[] = {{0x1000, 0x2800}};
+  PhysRange unaligned[] = {pr(0x1000, 0x2800)};
   EXPECT_EQ(pa.init(unaligned, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
-  PhysRange unsorted[] = {{0x10000, 0x20000}, {0x0, 0x8000}};
+  PhysRange unsorted[] = {pr(0x10000, 0x20000), pr(0x0, 0x8000)};
   EXPECT_EQ(pa.init(unsorted, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
-  PhysRange overlapping[] = {{0x0, 0x20000}, {0x10000, 0x30000}};
+  PhysRange overlapping[] = {pr(0x0, 0x20000), pr(0x10000, 0x30000)};
   EXPECT_EQ(pa.init(overlapping, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
-  PhysRange too_big[] = {{0, 1 * kGiB}};
+  PhysRange too_big[] = {pr(0, 1 * kGiB)};
   EXPECT_EQ(pa.init(too_big, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
   EXPECT_EQ(pa.init(too_big, meta.subspan(1, 1000), nullptr, nullptr).error(), Error::kInvalidArgument);
-  PhysRange ok[] = {{0x0, 0x8000}, {0x8000, 0x10000}, {0x20000, 0x20000}};
+  PhysRange ok[] = {pr(0x0, 0x8000), pr(0x8000, 0x10000), pr(0x20000, 0x20000)};
   EXPECT_TRUE(pa.init(ok, meta, nullptr, nullptr).ok());
   // Adjacent ranges stay separate: blocks never cross a range edge.
   EXPECT_EQ(pa.stats().free_blocks[3], 2u);
@@ -327,23 +330,23 @@ TEST(PhysTest, InitRejectsMalformedInput) {
 
 TEST(PhysTest, MetadataWithinHalfPercent) {
   // 128 MiB with the usual low-memory hole.
-  PhysRange small[] = {{0x1000, 0x9F000}, {0x100000, 128 * kMiB}};
+  PhysRange small[] = {pr(0x1000, 0x9F000), pr(0x100000, 128 * kMiB)};
   // 4 GiB: below the PCI hole and remapped above 4 GiB.
-  PhysRange large[] = {{0x1000, 0x9F000}, {0x100000, 3 * kGiB}, {4 * kGiB, 5 * kGiB}};
+  PhysRange large[] = {pr(0x1000, 0x9F000), pr(0x100000, 3 * kGiB), pr(4 * kGiB, 5 * kGiB)};
   for (base::Span<const PhysRange> ranges : {base::Span<const PhysRange>(small), base::Span<const PhysRange>(large)}) {
     uint64_t bytes = 0;
     for (const PhysRange& r : ranges) bytes += r.size();
     EXPECT_LE(phys_metadata_bytes(ranges) * 200, bytes);
   }
   // The 1 TiB hole: a small range high up costs only its own pages.
-  PhysRange holey[] = {{0x100000, 32 * kMiB}, {kTiB - 16 * kMiB, kTiB}};
+  PhysRange holey[] = {pr(0x100000, 32 * kMiB), pr(kTiB - 16 * kMiB, kTiB)};
   EXPECT_LT(phys_metadata_bytes(holey), 48 * kMiB / kPage * 16);
 }
 
 TEST(PhysTest, LargeAndHighRangesWithoutBackingMemory) {
   // Plain alloc/free never touch memory, so 4 GiB plus a range just below
   // 1 TiB can be managed with only the metadata allocated.
-  std::vector<PhysRange> ranges = {{0x100000, 3 * kGiB}, {4 * kGiB, 5 * kGiB}, {kTiB - 16 * kMiB + 0x7000, kTiB}};
+  std::vector<PhysRange> ranges = {pr(0x100000, 3 * kGiB), pr(4 * kGiB, 5 * kGiB), pr(kTiB - 16 * kMiB + 0x7000, kTiB)};
   std::vector<uint64_t> buf((phys_metadata_bytes({ranges.data(), ranges.size()}) + 7) / 8);
   PhysAllocator pa;
   ASSERT_TRUE(pa.init({ranges.data(), ranges.size()}, {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr,
@@ -374,12 +377,12 @@ TEST(PhysTest, RegionTableFindsEveryRangeAndEveryHole) {
   // Several ranges sharing a GiB, a range crossing GiB edges, whole GiBs of
   // hole, and a range starting exactly on a GiB edge: owns() (the region
   // table's lookup) must agree with a linear scan at every edge.
-  std::vector<PhysRange> ranges = {{0x1000, 0x9F000},
-                                   {0x100000, 0x200000},
-                                   {0x300000, kGiB + 0x5000},
-                                   {kGiB + 0x8000, kGiB + 0x9000},
-                                   {4 * kGiB, 4 * kGiB + 0x1000},
-                                   {6 * kGiB - 0x3000, 6 * kGiB + 0x2000}};
+  std::vector<PhysRange> ranges = {pr(0x1000, 0x9F000),
+                                   pr(0x100000, 0x200000),
+                                   pr(0x300000, kGiB + 0x5000),
+                                   pr(kGiB + 0x8000, kGiB + 0x9000),
+                                   pr(4 * kGiB, 4 * kGiB + 0x1000),
+                                   pr(6 * kGiB - 0x3000, 6 * kGiB + 0x2000)};
   std::vector<uint64_t> buf((phys_metadata_bytes({ranges.data(), ranges.size()}) + 7) / 8);
   PhysAllocator pa;
   ASSERT_TRUE(pa.init({ranges.data(), ranges.size()}, {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr,
@@ -387,12 +390,12 @@ TEST(PhysTest, RegionTableFindsEveryRangeAndEveryHole) {
                   .ok());
   std::vector<uint64_t> probes = {0, 2 * kGiB, 3 * kGiB + 0x1000, 5 * kGiB, 7 * kGiB, kTiB, ~uint64_t{0} - 0xFFF};
   for (const PhysRange& r : ranges) {
-    for (uint64_t a : {r.start - kPage, r.start, r.start + kPage, r.end - kPage, r.end, r.end + kPage})
-      probes.push_back(a);
+    const uint64_t s = r.start.value(), e = r.end.value();
+    for (uint64_t a : {s - kPage, s, s + kPage, e - kPage, e, e + kPage}) probes.push_back(a);
   }
   for (uint64_t a : probes) {
     bool inside = false;
-    for (const PhysRange& r : ranges) inside |= a >= r.start && a < r.end;
+    for (const PhysRange& r : ranges) inside |= a >= r.start.value() && a < r.end.value();
     EXPECT_EQ(pa.owns(a), inside) << std::hex << "0x" << a;
   }
   // And the allocator works across them: every page allocates and frees.
@@ -412,7 +415,7 @@ namespace mm {
 namespace {
 
 TEST(PhysCacheMark, CachedPageRefusesASecondFreeAnywhere) {
-  Fixture f({{0, 4 * kMiB}});
+  Fixture f({pr(0, 4 * kMiB)});
   auto a = f.pa.alloc(0);
   auto big = f.pa.alloc(1);
   ASSERT_TRUE(a.ok() && big.ok());

@@ -10,31 +10,31 @@
 
 namespace mm {
 
-[[gnu::noinline]] base::Result<uint64_t> safe_read64(uint64_t addr) {
+[[gnu::noinline]] base::Result<uint64_t> safe_read64(base::VirtAddr addr) {
   uint64_t value = 0, ok = 0;
   asm volatile(SAFE_PROBE("movq (%[addr]), %[value]")
                : [value] "+r"(value), [ok] "+r"(ok)
-               : [addr] "r"(addr)
+               : [addr] "r"(addr.value())
                : "memory");
   if (!ok) return base::Error::kFault;
   return value;
 }
 
-[[gnu::noinline]] base::Status safe_write64(uint64_t addr, uint64_t value) {
+[[gnu::noinline]] base::Status safe_write64(base::VirtAddr addr, uint64_t value) {
   uint64_t ok = 0;
   asm volatile(SAFE_PROBE("movq %[value], (%[addr])")
                : [ok] "+r"(ok)
-               : [addr] "r"(addr), [value] "r"(value)
+               : [addr] "r"(addr.value()), [value] "r"(value)
                : "memory");
   if (!ok) return base::Error::kFault;
   return base::Status::Ok();
 }
 
-[[gnu::noinline]] base::Result<uint8_t> safe_read8(uint64_t addr) {
+[[gnu::noinline]] base::Result<uint8_t> safe_read8(base::VirtAddr addr) {
   uint64_t value = 0, ok = 0;
   asm volatile(SAFE_PROBE("movzbq (%[addr]), %[value]")
                : [value] "+r"(value), [ok] "+r"(ok)
-               : [addr] "r"(addr)
+               : [addr] "r"(addr.value())
                : "memory");
   if (!ok) return base::Error::kFault;
   return static_cast<uint8_t>(value);

@@ -5,20 +5,21 @@
 #pragma once
 
 #include "src/arch/fixup.h"
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 
 namespace mm {
 
 /// The 8 bytes at `addr`, or kFault if reading them faults.
-base::Result<uint64_t> safe_read64(uint64_t addr);
+base::Result<uint64_t> safe_read64(base::VirtAddr addr);
 
 /// Writes `value` to the 8 bytes at `addr`; kFault (and nothing written)
 /// if that faults.
-base::Status safe_write64(uint64_t addr, uint64_t value);
+base::Status safe_write64(base::VirtAddr addr, uint64_t value);
 
 /// The byte at `addr`, or kFault.
-base::Result<uint8_t> safe_read8(uint64_t addr);
+base::Result<uint8_t> safe_read8(base::VirtAddr addr);
 
 /// The 4 bytes at `addr` (4-aligned: within one page), or kFault. Inline,
 /// for the futex's read of its word under a bucket lock on every wait.

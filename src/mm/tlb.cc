@@ -72,7 +72,8 @@ void on_shootdown_ipi(arch::TrapFrame&) {
 
 void tlb_init() { arch::set_trap_handler(arch::kVectorIpiTlbShootdown, on_shootdown_ipi); }
 
-void tlb_cpu_online(uint32_t cpu) {
+void tlb_cpu_online(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   ASSERT(cpu < arch::kMaxCpus);
   // Sequentially consistent: the bit must be visible to any initiator that
   // changes a mapping after our flush below, and our flush must not be
@@ -105,7 +106,7 @@ void interrupt_and_wait(const CpuSet& awake, uint32_t count, const TlbRanges& ra
   awake.for_each([&](uint32_t c) {
     // Release: the request and `outstanding` before the flag.
     mailboxes[c].pending.store(1, MemoryOrder::kRelease);
-    base::Status s = arch::send_ipi(c, arch::kVectorIpiTlbShootdown);
+    base::Status s = arch::send_ipi(arch::CpuIndex(c), arch::kVectorIpiTlbShootdown);
     if (!s.ok()) PANIC("tlb shootdown: IPI to cpu {} failed: {}", c, base::error_name(s.error()));
   });
   for (uint64_t spins = 0; outstanding.load(MemoryOrder::kAcquire) != 0; ++spins) {
@@ -140,7 +141,7 @@ void shoot_others(uint32_t self, TargetWord target_word, const TlbRanges& ranges
     if (w == self / 64) bits &= ~(uint64_t{1} << (self % 64));
     for (; bits != 0; bits &= bits - 1) {
       const uint32_t c = w * 64 + __builtin_ctzll(bits);
-      if (arch::lazy_tlb_skip(c)) continue;
+      if (arch::lazy_tlb_skip(arch::CpuIndex(c))) continue;
       awake.add(c);
       ++count;
     }
@@ -177,9 +178,9 @@ void tlb_shootdown_all_full() {
   tlb_shootdown_all(all);
 }
 
-uint64_t tlb_shootdowns_received(uint32_t cpu) {
-  ASSERT(cpu < arch::kMaxCpus);
-  return __atomic_load_n(&mailboxes[cpu].received, __ATOMIC_RELAXED);
+uint64_t tlb_shootdowns_received(arch::CpuIndex cpu) {
+  ASSERT(cpu.value < arch::kMaxCpus);
+  return __atomic_load_n(&mailboxes[cpu.value].received, __ATOMIC_RELAXED);
 }
 
 }  // namespace mm

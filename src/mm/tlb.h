@@ -3,6 +3,7 @@
 // acknowledgements before reusing the old frame ([sdm3] 4.10.5). Kernel only.
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/arch/smp.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
@@ -36,7 +37,7 @@ void tlb_init();
 /// its whole TLB: a shootdown either targets it or finished before the
 /// flush, so a CPU coming online never keeps a stale entry. Every CPU, once,
 /// interrupts off.
-void tlb_cpu_online(uint32_t cpu);
+void tlb_cpu_online(arch::CpuIndex cpu);
 
 /// CPUs that take part in shootdowns.
 CpuSet tlb_online_cpus();
@@ -58,6 +59,6 @@ void tlb_shootdown_all(const TlbRanges& ranges);
 void tlb_shootdown_all_full();
 
 /// Shootdowns this CPU has answered (tests).
-uint64_t tlb_shootdowns_received(uint32_t cpu);
+uint64_t tlb_shootdowns_received(arch::CpuIndex cpu);
 
 }  // namespace mm

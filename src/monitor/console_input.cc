@@ -33,14 +33,14 @@ void on_receive(arch::TrapFrame&) {
 void console_input_init() {
   // COM1 is ISA IRQ 4 on PC boards.
   constexpr uint8_t kCom1Irq = 4;
-  constexpr uint8_t kVector = arch::kVectorIrqBase + kCom1Irq;
-  if (!arch::route_isa_irq(kCom1Irq, kVector, 0).ok()) {
+  constexpr arch::Vector kVector = arch::isa_irq_vector(kCom1Irq);
+  if (!arch::route_isa_irq(kCom1Irq, kVector, arch::CpuIndex(0)).ok()) {
     arch::kprint("serial: no IOAPIC route for IRQ {}; input is polled\n", kCom1Irq);
     return;
   }
   arch::set_trap_handler(kVector, on_receive);
   arch::console_use_receive_interrupt();
-  arch::kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, kVector);
+  arch::kprint("serial: receive interrupts on IRQ {} -> vector {:#x}, cpu 0\n", kCom1Irq, kVector.value);
 }
 
 void wait_for_console_input() {

@@ -21,7 +21,7 @@ constinit sched::Mutex bt_lock;
 // A CPU answers within microseconds; a second covers a loaded emulator.
 constexpr uint64_t kAnswerNs = 1'000'000'000;
 
-bool online(uint32_t cpu) { return cpu == 0 || arch::ap_is_online(cpu); }
+bool online(uint32_t cpu) { return cpu == 0 || arch::ap_is_online(arch::CpuIndex(cpu)); }
 
 bool show(uint32_t cpu) {
   base::Status s = request_snapshot(cpu, kAnswerNs);

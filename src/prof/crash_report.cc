@@ -26,7 +26,7 @@ void print_registers(const arch::TrapFrame& f) {
 [[noreturn]] void report_and_stop(arch::TrapFrame& f) {
   prof::stop_other_cpus();
   arch::StackInfo stack;
-  if (f.vector == arch::kVectorPageFault && find_any_stack(arch::read_cr2(), &stack) && stack.in_guard) {
+  if (arch::frame_vector(f) == arch::kVectorPageFault && find_any_stack(arch::read_cr2(), &stack) && stack.in_guard) {
     arch::kprint(
         "\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
         stack.what, stack.cpu, stack.lo, stack.hi, arch::read_cr2(), f.rip);
@@ -34,7 +34,7 @@ void print_registers(const arch::TrapFrame& f) {
   arch::kprint("\nEXCEPTION {} ({}) error={:#x} on cpu {}\n", f.vector, arch::vector_name(f.vector), f.error_code,
                arch::this_cpu().index);
   arch::kprint("  rip={:#018x} rsp={:#018x} rflags={:#010x} cs={:#x} ss={:#x}\n", f.rip, f.rsp, f.rflags, f.cs, f.ss);
-  if (f.vector == arch::kVectorPageFault) {
+  if (arch::frame_vector(f) == arch::kVectorPageFault) {
     // Error code bits [sdm3] 4.7: P, W/R, U/S, RSVD, I/D.
     arch::kprint("  cr2={:#018x} ({} {} access, {})\n", arch::read_cr2(), (f.error_code & 4) ? "user" : "kernel",
                  (f.error_code & 16) ? "instruction" : ((f.error_code & 2) ? "write" : "read"),

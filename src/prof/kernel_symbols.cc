@@ -28,7 +28,7 @@ base::Span<const uint8_t> loaded_bytes(const arch::elf::SectionHeader& sh) {
   if (!arch::elf::loaded_by_loader(sh) || sh.addr >= mm::kKernelImageBase) return {};
   const uint64_t va = reinterpret_cast<uint64_t>(mm::phys_to_virt(base::PhysAddr(sh.addr)));
   for (uint64_t a = va & ~uint64_t{base::kPageSize - 1}; a < va + sh.size; a += base::kPageSize) {
-    if (!mm::safe_read8(a < va ? va : a).ok()) return {};
+    if (!mm::safe_read8(base::VirtAddr(a < va ? va : a)).ok()) return {};
   }
   return base::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(va), sh.size);
 }

@@ -46,7 +46,7 @@ constinit arch::TrapHandler previous = nullptr;
     capture.handler_n =
         prof::unwind_from_frame(capture.handler_rbp, capture.handler_pcs, kMaxPcs, &capture.handler_end);
     capture.interrupted_rbp = f.rbp;
-    capture.pf_stack_top = arch::cpu_tss(arch::this_cpu().index).ist[arch::kIstPageFault - 1];
+    capture.pf_stack_top = arch::cpu_tss(arch::CpuIndex(arch::this_cpu().index)).ist[arch::kIstPageFault - 1];
     capture.taken = true;
   }
   previous(f);
@@ -54,7 +54,7 @@ constinit arch::TrapHandler previous = nullptr;
 
 // Runs `trigger` with the vector's handler wrapped, expecting a trap at `rip`.
 template <typename Trigger>
-void with_capture(uint8_t vector, uint64_t rip, Trigger trigger) {
+void with_capture(arch::Vector vector, uint64_t rip, Trigger trigger) {
   capture = Capture{};
   capture_rip = rip;
   previous = arch::trap_handler(vector);

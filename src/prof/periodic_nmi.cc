@@ -41,7 +41,7 @@ base::Status periodic_nmi_start(uint32_t hz) {
   // Published before the first NMI: the boot CPU's handler fans out only
   // while this is set.
   running.store(1, base::MemoryOrder::kRelease);
-  if (base::Status s = arch::route_isa_irq_nmi(kPitIrq, 0); !s.ok()) {
+  if (base::Status s = arch::route_isa_irq_nmi(kPitIrq, arch::CpuIndex(0)); !s.ok()) {
     running.store(0, base::MemoryOrder::kRelease);
     return s;
   }
@@ -62,17 +62,17 @@ void periodic_nmi_fan_out(bool include_idle) {
   // shorthand: a CPU that never started may sit in wait-for-SIPI, where a
   // latched NMI would be taken in real mode once it is started.
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
-    if (!arch::ap_is_online(cpu)) continue;
+    if (!arch::ap_is_online(arch::CpuIndex(cpu))) continue;
     // An offline CPU (sched/cpu_offline.h) halts by design: no samples,
     // no watchdog. Its watchdog starts afresh when it is back, as the
     // ticks it last saw are stale by however long it was away.
     CpuProf* p = cpu_prof(cpu);
-    if (sched::cpu_is_offline(cpu)) {
+    if (sched::cpu_is_offline(arch::CpuIndex(cpu))) {
       p->watchdog_restart.store(1, base::MemoryOrder::kRelaxed);
       continue;
     }
-    if (!include_idle && sched::cpu_idle_mark(cpu).halted) continue;
-    (void)arch::send_nmi_from_nmi(cpu);
+    if (!include_idle && sched::cpu_idle_mark(arch::CpuIndex(cpu)).halted) continue;
+    (void)arch::send_nmi_from_nmi(arch::CpuIndex(cpu));
   }
 }
 

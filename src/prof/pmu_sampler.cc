@@ -91,7 +91,7 @@ class RestoreAffinity {
 bool ask(uint32_t cpu, PmuRequest r, const SampleConfig& cfg) {
   CpuProf& p = *cpu_prof(cpu);
   p.pmu.post(r, cfg);
-  if (base::Status s = arch::send_nmi(cpu); !s.ok()) {
+  if (base::Status s = arch::send_nmi(arch::CpuIndex(cpu)); !s.ok()) {
     if (p.pmu.withdraw()) {
       arch::kprint("prof: cpu {}: the NMI to {} its PMU counter was not sent: {}\n", cpu,
                    r == PmuRequest::kArm ? "arm" : "disarm", base::error_name(s.error()));
@@ -114,13 +114,15 @@ bool ask(uint32_t cpu, PmuRequest r, const SampleConfig& cfg) {
 // before it parks (else it counts on, and its PMIs wake the halted CPU);
 // one coming back is armed for the running profile with the same reload
 // policy (a fresh generator, the profile's range).
-void cpu_leaving(uint32_t cpu) {
+void cpu_leaving(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   sched::MutexGuard g(walk_lock);
   if (cpu_prof(cpu) == nullptr || !cpu_prof(cpu)->pmu.armed()) return;
   (void)ask(cpu, PmuRequest::kDisarm, {});
 }
 
-void cpu_returned(uint32_t cpu) {
+void cpu_returned(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   sched::MutexGuard g(walk_lock);
   CpuProf* p = cpu_prof(cpu);
   if (!profile_running || p == nullptr) return;

@@ -100,7 +100,8 @@ void prof_init(base::StrView cmdline) {
   pmu_sampler_init();
   arch::set_trap_handler(arch::kVectorNmi, on_nmi);
   // Each CPU's handler finds its block through its PerCpu from here on.
-  for (uint32_t cpu = 0; cpu < n; ++cpu) __atomic_store_n(&arch::cpu_block(cpu).prof, &b[cpu], __ATOMIC_RELEASE);
+  for (uint32_t cpu = 0; cpu < n; ++cpu)
+    __atomic_store_n(&arch::cpu_block(arch::CpuIndex(cpu)).prof, &b[cpu], __ATOMIC_RELEASE);
 
   const uint32_t seconds = watchdog_from(cmdline);
   watchdog_configure(seconds);

@@ -95,7 +95,8 @@ void on_prof_timer(arch::TrapFrame& f) {
   if (source.load(base::MemoryOrder::kAcquire) != kTimerPath) return;
   for (uint32_t cpu = 1; cpu < prof_cpus(); ++cpu) {
     // Not to an offline CPU: it halts by design and takes no samples.
-    if (arch::ap_is_online(cpu) && !sched::cpu_is_offline(cpu)) (void)arch::send_ipi(cpu, arch::kVectorIpiProfTick);
+    if (arch::ap_is_online(arch::CpuIndex(cpu)) && !sched::cpu_is_offline(arch::CpuIndex(cpu)))
+      (void)arch::send_ipi(arch::CpuIndex(cpu), arch::kVectorIpiProfTick);
   }
   sample_while(kTimerPath, f, SampleEvent::kTimer);
 }
@@ -182,7 +183,7 @@ base::Status sampler_start(uint32_t hz, SampleEvent event, bool lbr) {
   }
   rate_period_ns = period.value();
   source.store(kTimerPath, base::MemoryOrder::kRelease);
-  if (base::Status s = arch::route_isa_irq(kPitIrq, arch::kVectorProfTimer, 0); !s.ok()) {
+  if (base::Status s = arch::route_isa_irq(kPitIrq, arch::kVectorProfTimer, arch::CpuIndex(0)); !s.ok()) {
     source.store(kOff, base::MemoryOrder::kRelease);
     restore_watchdog_nmi();
     return s;

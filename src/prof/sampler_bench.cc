@@ -16,7 +16,7 @@ namespace {
 }
 
 BENCH_N(prof, fixed_work_1m_instructions_on_cpu0, 20) {
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) (void)fixed_work(333'333);
   run.stop();

@@ -161,7 +161,9 @@ uint64_t samples_of_cpu_between(uint32_t cpu, uint64_t from_ns, uint64_t to_ns) 
   return n;
 }
 
-uint64_t nmis_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).nmis_received, __ATOMIC_ACQUIRE); }
+uint64_t nmis_of(uint32_t cpu) {
+  return __atomic_load_n(&arch::cpu_block(arch::CpuIndex(cpu)).nmis_received, __ATOMIC_ACQUIRE);
+}
 
 // CPU hotplug under a running profile (issue 13): a CPU taken offline is
 // sent no ticks and takes no samples (it halts by design); back online, it
@@ -174,7 +176,8 @@ void offline_cpu_is_not_sampled(ktest::Context& ktest_ctx, SampleEvent event) {
   const uint32_t cpus = sched::sched_cpus();
   if (cpus < 2) KTEST_SKIP("needs a second CPU to take offline");
   const uint32_t target = cpus >= 3 ? 2 : 1;
-  if (const char* why = sched::offline_refusal(target)) KTEST_SKIP("cpu {} cannot go offline: {}", target, why);
+  if (const char* why = sched::offline_refusal(arch::CpuIndex(target)))
+    KTEST_SKIP("cpu {} cannot go offline: {}", target, why);
   const bool nmi = event == SampleEvent::kNmiTimer;
   if (!start(ktest_ctx, event)) return;
   const prof::CpuRing& ring = *prof::cpu_prof(target)->ring;
@@ -183,7 +186,7 @@ void offline_cpu_is_not_sampled(ktest::Context& ktest_ctx, SampleEvent event) {
   sched::sleep_for(50'000'000);
   const uint64_t accepted_1 = ring.accepted();
 
-  base::Result<size_t> off = sched::cpu_offline(target);
+  base::Result<size_t> off = sched::cpu_offline(arch::CpuIndex(target));
   // An NMI the boot CPU sent just before the CPU parked may land after:
   // the window starts once that one is surely in.
   sched::sleep_for(5'000'000);
@@ -195,7 +198,7 @@ void offline_cpu_is_not_sampled(ktest::Context& ktest_ctx, SampleEvent event) {
   const uint64_t accepted_to = ring.accepted();
   const uint64_t to_ns = arch::nanotime();
   // Back online before any check can end the test.
-  const base::Status on = off.ok() ? sched::cpu_online(target) : base::Status::Ok();
+  const base::Status on = off.ok() ? sched::cpu_online(arch::CpuIndex(target)) : base::Status::Ok();
   sched::sleep_for(100'000'000);
   const uint64_t accepted_back = ring.accepted();
   const uint64_t nmis_back = nmis_of(target);

@@ -44,14 +44,14 @@ void print_snapshot(base::Sink out, uint32_t cpu, const CpuSnapshot& s) {
 
 base::Status request_snapshot(uint32_t cpu, uint64_t bound_ns) {
   CpuProf* p = cpu_prof(cpu);
-  if (p == nullptr || (cpu != 0 && !arch::ap_is_online(cpu))) return base::Error::kInvalidArgument;
+  if (p == nullptr || (cpu != 0 && !arch::ap_is_online(arch::CpuIndex(cpu)))) return base::Error::kInvalidArgument;
   // One asker at a time (bt_command's lock), so a plain counter numbers the
   // requests; 0 is never one.
   static constinit uint32_t last_request = 0;
   if (++last_request == 0) ++last_request;
   const uint32_t request = last_request;
   p->snapshot_wanted.store(request, base::MemoryOrder::kRelease);
-  if (base::Status s = arch::send_nmi(cpu); !s.ok()) {
+  if (base::Status s = arch::send_nmi(arch::CpuIndex(cpu)); !s.ok()) {
     p->snapshot_wanted.store(0, base::MemoryOrder::kRelaxed);
     return s;
   }

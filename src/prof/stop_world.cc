@@ -19,7 +19,9 @@ constinit base::Atomic<uint32_t> stopper{0};
 // microseconds unless it is itself stuck in an NMI handler or gone.
 constexpr uint64_t kStopWaitNs = 500'000'000;
 
-bool is_other_online_cpu(uint32_t cpu, uint32_t me) { return cpu != me && (cpu == 0 || arch::ap_is_online(cpu)); }
+bool is_other_online_cpu(uint32_t cpu, uint32_t me) {
+  return cpu != me && (cpu == 0 || arch::ap_is_online(arch::CpuIndex(cpu)));
+}
 
 }  // namespace
 
@@ -39,7 +41,7 @@ void stop_other_cpus() {
     for (;;) arch::cpu_relax();
   }
   for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
-    if (is_other_online_cpu(cpu, me)) (void)arch::send_nmi_from_nmi(cpu);
+    if (is_other_online_cpu(cpu, me)) (void)arch::send_nmi_from_nmi(arch::CpuIndex(cpu));
   }
   // One deadline for all: they stop in parallel.
   const uint64_t deadline = arch::nanotime() + kStopWaitNs;

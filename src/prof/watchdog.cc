@@ -37,7 +37,7 @@ void watchdog_check(const arch::TrapFrame& f) {
   const uint64_t now = arch::rdtsc();
   const uint64_t ticks = __atomic_load_n(&cpu.timer_ticks, __ATOMIC_RELAXED);
   const uint64_t since = p->watchdog.progress_tsc;
-  const uint64_t idle = sched::cpu_idle_mark(cpu.index).idle_tsc;
+  const uint64_t idle = sched::cpu_idle_mark(arch::CpuIndex(cpu.index)).idle_tsc;
   switch (watchdog_step(p->watchdog, ticks, idle, (f.rflags & arch::kRflagsIf) != 0, now, limit_tsc)) {
     case WatchdogVerdict::kFine:
     case WatchdogVerdict::kStillStuck:

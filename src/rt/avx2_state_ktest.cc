@@ -72,9 +72,10 @@ void worker(void* p) {
       // The CPU cannot change inside the region: its tick count before and
       // after tells whether a timer interrupt landed while YMM was live.
       const uint32_t cpu = arch::this_cpu().index;
-      const uint64_t ticks = sched::cpu_stats(cpu).timer_interrupts;
+      const uint64_t ticks = sched::cpu_stats(arch::CpuIndex(cpu)).timer_interrupts;
       avx2_row_sums(w->rows, &got);
-      if (sched::cpu_stats(cpu).timer_interrupts != ticks) w->interrupted.fetch_add(1, MemoryOrder::kRelaxed);
+      if (sched::cpu_stats(arch::CpuIndex(cpu)).timer_interrupts != ticks)
+        w->interrupted.fetch_add(1, MemoryOrder::kRelaxed);
     }
     if (got != want) w->wrong.fetch_add(1, MemoryOrder::kRelaxed);
   }
@@ -90,7 +91,7 @@ void worker(void* p) {
 KTEST(rt, objs_avx2_registers_survive_preemption_and_interrupts) {
   if (!objs_impl_available(ObjsImpl::kAvx2)) KTEST_SKIP("no usable AVX2 on this CPU (CPUID.7.0:EBX[5], XSAVE, XCR0)");
   uint32_t cpus = 0;
-  for (uint32_t c = 0; c < sched::sched_cpus(); ++c) cpus += sched::cpu_takes_threads(c);
+  for (uint32_t c = 0; c < sched::sched_cpus(); ++c) cpus += sched::cpu_takes_threads(arch::CpuIndex(c));
   constexpr uint32_t kMaxThreads = 2 * 8 + 2;
   const uint32_t n = 2 * cpus + 2 < kMaxThreads ? 2 * cpus + 2 : kMaxThreads;  // more threads than CPUs
   Worker* workers[kMaxThreads];

@@ -75,7 +75,7 @@ void free_page_slot(Churn& c, uint64_t v) {
   const unsigned order = static_cast<unsigned>(v & (base::kPageSize - 1));
   if (*static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))) != (kPageMagic | pa))
     c.corrupted.fetch_add(1, MemoryOrder::kRelaxed);
-  mm::page_free(pa, order);
+  mm::page_free(base::PhysAddr(pa), order);
 }
 
 void fail(Churn& c, FaultSite s) { c.failed[static_cast<unsigned>(s)].fetch_add(1, MemoryOrder::kRelaxed); }
@@ -84,13 +84,14 @@ void fail(Churn& c, FaultSite s) { c.failed[static_cast<unsigned>(s)].fetch_add(
 // on another CPU; a failure leaves the slot alone.
 void page_op(Churn& c, uint64_t r) {
   const unsigned order = static_cast<unsigned>(r % (kMaxPageOrder + 1));
-  base::Result<uint64_t> p = mm::page_alloc(order);
+  base::Result<base::PhysAddr> p = mm::page_alloc(order);
   if (!p.ok()) {
     if (p.error() == base::Error::kOutOfMemory) fail(c, FaultSite::kPage);
     return;
   }
-  *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(p.value()))) = kPageMagic | p.value();
-  const uint64_t old = c.page_slots[(r >> 24) % kPageSlots].exchange(p.value() | order, MemoryOrder::kAcqRel);
+  *static_cast<uint64_t*>(mm::phys_to_virt(p.value())) = kPageMagic | p.value().value();
+  // The slot packs the address and the order into one word.
+  const uint64_t old = c.page_slots[(r >> 24) % kPageSlots].exchange(p.value().value() | order, MemoryOrder::kAcqRel);
   if (old != 0) free_page_slot(c, old);
 }
 
@@ -165,9 +166,10 @@ void churn_worker(void* arg) {
 
 // Runs the churn on every CPU and empties the slots.
 void run(Churn& c, ktest::Context& ktest_ctx) {
-  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) KASSERT_TRUE(sched::run_on(cpu, churn_worker, &c).ok());
+  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu)
+    KASSERT_TRUE(sched::run_on(arch::CpuIndex(cpu), churn_worker, &c).ok());
   churn_worker(&c);
-  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) sched::run_on_wait(cpu);
+  for (uint32_t cpu = 1; cpu < arch::cpus_online(); ++cpu) sched::run_on_wait(arch::CpuIndex(cpu));
   for (auto& s : c.heap_slots) {
     const uint64_t v = s.exchange(0, MemoryOrder::kAcqRel);
     if (v != 0) free_heap_slot(c, v);

@@ -70,17 +70,17 @@ uint32_t mismatches(const Ops& ops, uint32_t rounds, uint32_t seed) {
 
 // Runs mismatches() pinned to each CPU that schedules, recording a failure
 // per CPU with mismatches (a macro: KEXPECT needs the test's context).
-#define CHECK_ON_EVERY_CPU(ops)                                  \
-  do {                                                           \
-    uint32_t checked = 0;                                        \
-    for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {   \
-      if (!sched::cpu_takes_threads(cpu)) continue;              \
-      ktest::PinTo pin(cpu);                                     \
-      KEXPECT_EQ(arch::this_cpu().index, cpu);                   \
-      KEXPECT_EQ(mismatches(ops, 2000, 0x9e37'79b9u ^ cpu), 0u); \
-      ++checked;                                                 \
-    }                                                            \
-    KEXPECT_GE(checked, 1u);                                     \
+#define CHECK_ON_EVERY_CPU(ops)                                     \
+  do {                                                              \
+    uint32_t checked = 0;                                           \
+    for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {      \
+      if (!sched::cpu_takes_threads(arch::CpuIndex(cpu))) continue; \
+      ktest::PinTo pin(arch::CpuIndex{cpu});                        \
+      KEXPECT_EQ(arch::this_cpu().index, cpu);                      \
+      KEXPECT_EQ(mismatches(ops, 2000, 0x9e37'79b9u ^ cpu), 0u);    \
+      ++checked;                                                    \
+    }                                                               \
+    KEXPECT_GE(checked, 1u);                                        \
   } while (0)
 
 KTEST(rt, objs_chosen_impl_matches_scalar_on_every_cpu) {
@@ -99,8 +99,8 @@ KTEST(rt, objs_avx2_matches_scalar_on_every_cpu) {
   if (!objs_impl_available(ObjsImpl::kAvx2)) KTEST_SKIP("no usable AVX2 on this CPU (CPUID.7.0:EBX[5], XSAVE, XCR0)");
   // Each CPU enabled AVX state itself (kmain's enable_simd_this_cpu).
   for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {
-    if (!sched::cpu_takes_threads(cpu)) continue;
-    ktest::PinTo pin(cpu);
+    if (!sched::cpu_takes_threads(arch::CpuIndex(cpu))) continue;
+    ktest::PinTo pin(arch::CpuIndex{cpu});
     KEXPECT_EQ(arch::enabled_xcr0() & 7, 7u);
   }
   CHECK_ON_EVERY_CPU((Ops{objs_add_avx2, objs_sub_avx2, objs_cmp_avx2}));

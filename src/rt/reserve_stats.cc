@@ -42,7 +42,7 @@ ResSnapshot res_snapshot() {
     s.reserves += cc.reserves;
     s.robs += cc.robs;
     s.flushes += cc.flushes;
-    const mm::HeapCharge& own = mm::heap_cpu_charge(cpu);
+    const mm::HeapCharge& own = mm::heap_cpu_charge(arch::CpuIndex(cpu));
     for (unsigned c = 0; c < kObjsClasses; ++c) s.outside[c] += own.used[c];
     s.outside_credit_bytes += own.credit_bytes();
   }

@@ -45,11 +45,11 @@ bool cpus_hotplug_command(base::StrView args) {
     return false;
   }
   if (offline) {
-    if (const char* why = sched::offline_refusal(cpu)) {
+    if (const char* why = sched::offline_refusal(arch::CpuIndex(cpu))) {
       kprint("cpus offline: cpu {} stays online: {}\n", cpu, why);
       return false;
     }
-    base::Result<size_t> n = sched::cpu_offline(cpu, report_unpinned, nullptr);
+    base::Result<size_t> n = sched::cpu_offline(arch::CpuIndex(cpu), report_unpinned, nullptr);
     if (!n.ok()) {
       kprint("cpus offline: cpu {}: {}\n", cpu, base::error_name(n.error()));
       return false;
@@ -57,11 +57,11 @@ bool cpus_hotplug_command(base::StrView args) {
     kprint("cpu {} offline; {} bound threads unpinned, its queue, timers and caches handed on\n", cpu, n.value());
     return true;
   }
-  if (!sched::cpu_is_offline(cpu)) {
+  if (!sched::cpu_is_offline(arch::CpuIndex(cpu))) {
     kprint("cpus online: cpu {} is not offline\n", cpu);
     return false;
   }
-  base::Status s = sched::cpu_online(cpu);
+  base::Status s = sched::cpu_online(arch::CpuIndex(cpu));
   if (!s.ok()) {
     kprint("cpus online: cpu {}: {}\n", cpu, base::error_name(s.error()));
     return false;

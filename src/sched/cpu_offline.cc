@@ -33,9 +33,9 @@ constinit base::Atomic<uint32_t> changing_{0};
 constinit base::Atomic<CpuPresenceHook*> hooks_{nullptr};
 
 // Calls each hook's `leaving` (or `returned`) for `cpu`.
-void run_hooks(uint32_t cpu, bool leaving) {
+void run_hooks(arch::CpuIndex cpu, bool leaving) {
   for (CpuPresenceHook* h = hooks_.load(MemoryOrder::kAcquire); h != nullptr; h = h->next) {
-    void (*fn)(uint32_t) = leaving ? h->leaving : h->returned;
+    void (*fn)(arch::CpuIndex) = leaving ? h->leaving : h->returned;
     if (fn != nullptr) fn(cpu);
   }
 }
@@ -59,7 +59,7 @@ base::Status begin_change(CpuSched& c, uint32_t from, uint32_t to, base::Error n
 
 // Kicks the CPU to act on the change and waits until it reports `until`.
 void end_change(CpuSched& c, uint32_t until) {
-  arch::kick_cpu(c.index);
+  arch::kick_cpu(arch::CpuIndex(c.index));
   while (c.presence.load(MemoryOrder::kAcquire) != until) sleep_for(kPollNs);
 }
 
@@ -74,34 +74,38 @@ void register_cpu_presence_hook(CpuPresenceHook* h) {
   } while (!hooks_.compare_exchange(head, h, MemoryOrder::kRelease, MemoryOrder::kAcquire));
 }
 
-bool cpu_takes_threads(uint32_t cpu) {
+bool cpu_takes_threads(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return false;
-  const CpuSched& c = sched_of(cpu);
+  const CpuSched& c = sched_of(index);
   return c.presence.load(MemoryOrder::kSeqCst) == kCpuActive && __atomic_load_n(&c.running, __ATOMIC_RELAXED);
 }
 
-bool cpu_is_offline(uint32_t cpu) {
-  return cpu < sched_cpus() && sched_of(cpu).presence.load(MemoryOrder::kAcquire) == kCpuParked;
+bool cpu_is_offline(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
+  return cpu < sched_cpus() && sched_of(index).presence.load(MemoryOrder::kAcquire) == kCpuParked;
 }
 
-const char* offline_refusal(uint32_t cpu) {
+const char* offline_refusal(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return "no such CPU";
   // The IOAPIC routes the serial port (and, with timer=pit, the PIT) to
   // CPU 0, and moving device interrupts is not implemented.
   if (cpu == 0) return "the boot CPU takes the device interrupts (serial, PIT), which are not rerouted";
-  uint32_t p = sched_of(cpu).presence.load(MemoryOrder::kAcquire);
+  uint32_t p = sched_of(index).presence.load(MemoryOrder::kAcquire);
   if (p == kCpuParked) return "already offline";
-  if (p != kCpuActive || !__atomic_load_n(&sched_of(cpu).running, __ATOMIC_RELAXED)) return "changing state";
+  if (p != kCpuActive || !__atomic_load_n(&sched_of(index).running, __ATOMIC_RELAXED)) return "changing state";
   return nullptr;
 }
 
-base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t, void* arg), void* arg) {
+base::Result<size_t> cpu_offline(arch::CpuIndex index, void (*unpinned)(const Thread& t, void* arg), void* arg) {
+  const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
   if (cpu == 0) return base::Error::kUnsupported;
-  CpuSched& c = sched_of(cpu);
+  CpuSched& c = sched_of(index);
   if (base::Status s = begin_change(c, kCpuActive, kCpuLeaving, base::Error::kBusy); !s.ok()) return s.error();
-  size_t n = unpin_threads_bound_to(cpu, unpinned, arg);
-  run_hooks(cpu, /*leaving=*/true);
+  size_t n = unpin_threads_bound_to(index, unpinned, arg);
+  run_hooks(index, /*leaving=*/true);
   // A halted CPU notices in its idle loop, a busy one at its tick.
   end_change(c, kCpuParked);
   // One pass is enough: a second one here used to catch a spawn that
@@ -113,12 +117,13 @@ base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t,
   return n;
 }
 
-base::Status cpu_online(uint32_t cpu) {
+base::Status cpu_online(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   if (cpu >= sched_cpus()) return base::Error::kInvalidArgument;
-  CpuSched& c = sched_of(cpu);
+  CpuSched& c = sched_of(index);
   if (base::Status s = begin_change(c, kCpuParked, kCpuReturning, base::Error::kInvalidArgument); !s.ok()) return s;
   end_change(c, kCpuActive);
-  run_hooks(cpu, /*leaving=*/false);
+  run_hooks(index, /*leaving=*/false);
   changing_.store(0, MemoryOrder::kRelease);
   return base::Status::Ok();
 }

@@ -4,6 +4,7 @@
 // halts; online again, it schedules as before. Thread context.
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/sched/thread.h"
@@ -12,14 +13,14 @@ namespace sched {
 
 /// Whether `cpu` schedules and takes new threads and affinities: started,
 /// and neither offline nor on its way. Any context.
-bool cpu_takes_threads(uint32_t cpu);
+bool cpu_takes_threads(arch::CpuIndex cpu);
 
 /// Whether `cpu` is offline (parked by cpu_offline). Any context.
-bool cpu_is_offline(uint32_t cpu);
+bool cpu_is_offline(arch::CpuIndex cpu);
 
 /// Why `cpu` cannot go offline now, or nullptr if it can: no such CPU, the
 /// boot CPU, already offline or changing.
-const char* offline_refusal(uint32_t cpu);
+const char* offline_refusal(arch::CpuIndex cpu);
 
 /// Takes `cpu` offline and returns once it is parked. Every thread bound to
 /// it is unpinned (affinity "any") and reported to `unpinned` (under the
@@ -27,12 +28,12 @@ const char* offline_refusal(uint32_t cpu);
 /// global queue, its timers to CPU 0. Returns how many threads were
 /// unpinned, or kInvalidArgument/kUnsupported/kBusy (offline_refusal says
 /// why). The caller may itself run on `cpu`: it is moved off.
-base::Result<size_t> cpu_offline(uint32_t cpu, void (*unpinned)(const Thread& t, void* arg) = nullptr,
+base::Result<size_t> cpu_offline(arch::CpuIndex cpu, void (*unpinned)(const Thread& t, void* arg) = nullptr,
                                  void* arg = nullptr);
 
 /// Brings an offline `cpu` back into scheduling; returns once it schedules.
 /// kInvalidArgument if it is not offline, kBusy while another CPU changes.
-base::Status cpu_online(uint32_t cpu);
+base::Status cpu_online(arch::CpuIndex cpu);
 
 /// Work above sched that must follow a CPU out of scheduling and back in:
 /// state only the CPU itself can change, such as prof's PMU counter, which
@@ -46,9 +47,9 @@ struct CpuPresenceHook {
   /// affinities from here on) and before the controller waits for it to
   /// park. Thread context; may block; must not take a CPU offline or
   /// online. Null for none.
-  void (*leaving)(uint32_t cpu) = nullptr;
+  void (*leaving)(arch::CpuIndex cpu) = nullptr;
   /// Once `cpu` schedules again. The same context. Null for none.
-  void (*returned)(uint32_t cpu) = nullptr;
+  void (*returned)(arch::CpuIndex cpu) = nullptr;
   CpuPresenceHook* next = nullptr;  // the list's own
 };
 
@@ -58,6 +59,6 @@ void register_cpu_presence_hook(CpuPresenceHook* h);
 
 /// Threads bound to `cpu` made unbound (affinity "any"), each reported to
 /// fn under the thread-list lock (thread.cc).
-size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* arg), void* arg);
+size_t unpin_threads_bound_to(arch::CpuIndex cpu, void (*fn)(const Thread& t, void* arg), void* arg);
 
 }  // namespace sched

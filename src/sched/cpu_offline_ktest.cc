@@ -96,17 +96,17 @@ KTEST(sched, pinned_spawns_racing_cpu_offline_leave_nothing_bound) {
   }
   uint32_t bound_after = 0, first_tid = 0, refusals = 0;
   for (int i = 0; i < kRounds && started == kSpawners; ++i) {
-    base::Result<size_t> off = cpu_offline(r.target);
+    base::Result<size_t> off = cpu_offline(arch::CpuIndex(r.target));
     if (!off.ok()) {
       ++refusals;
       break;
     }
-    Bound b{.cpu = r.target, .idle = sched_of(r.target).idle};
+    Bound b{.cpu = r.target, .idle = sched_of(arch::CpuIndex(r.target)).idle};
     (void)for_each_thread(count_bound, &b);
     if (b.n != 0 && bound_after == 0) first_tid = b.first_tid;
     bound_after += b.n;
     sleep_for(100 * kUs);
-    if (!cpu_online(r.target).ok()) {
+    if (!cpu_online(arch::CpuIndex(r.target)).ok()) {
       ++refusals;
       break;
     }
@@ -178,12 +178,12 @@ KTEST(sched, timed_waits_racing_cpu_offline_keep_the_timer_queues_whole) {
   }
   int refusals = 0;
   for (int i = 0; i < kRounds && started == kWaiters + 1; ++i) {
-    if (!cpu_offline(target).ok()) {
+    if (!cpu_offline(arch::CpuIndex(target)).ok()) {
       ++refusals;
       break;
     }
     sleep_for(100 * kUs);
-    if (!cpu_online(target).ok()) {
+    if (!cpu_online(arch::CpuIndex(target)).ok()) {
       ++refusals;
       break;
     }

@@ -19,17 +19,17 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
                 "CPUs, their APIC ids, interrupt and scheduler counters; or take CPU N out of scheduling, or back") {
   if (!args.empty()) return cpus_hotplug_command(args);
   uint32_t offline = 0;
-  for (uint32_t i = 0; i < arch::cpus_online(); ++i) offline += sched::cpu_is_offline(i) ? 1 : 0;
+  for (uint32_t i = 0; i < arch::cpus_online(); ++i) offline += sched::cpu_is_offline(arch::CpuIndex(i)) ? 1 : 0;
   kprint("{} found, {} online, {} skipped; TSC {} kHz, LAPIC timer {} kHz\n", arch::cpus_found(), arch::cpus_online(),
          arch::cpus_skipped(), arch::clock_info().tsc_hz / 1000, arch::clock_info().lapic_timer_hz / 1000);
   if (offline != 0) kprint("{} taken offline (cpus online N brings one back)\n", offline);
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
-    const arch::PerCpu& c = arch::cpu_block(i);
+    const arch::PerCpu& c = arch::cpu_block(arch::CpuIndex(i));
     kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id.value,
            __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
            __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
-    if (sched::cpu_is_offline(i)) kprint("          offline\n");
-    sched::CpuStats st = sched::cpu_stats(i);
+    if (sched::cpu_is_offline(arch::CpuIndex(i))) kprint("          offline\n");
+    sched::CpuStats st = sched::cpu_stats(arch::CpuIndex(i));
     kprint("          sched: switches {} preemptions {} steals {} idle {} ms queued {} wakeups {} tick-wakeps {}\n",
            st.switches, st.preemptions, st.steals, st.idle_ns / 1'000'000, st.queued, st.wakeups_sent, st.tick_wakeps);
   }

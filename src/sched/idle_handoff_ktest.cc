@@ -76,7 +76,7 @@ void target_fn(void* p) {
 // IPI only if it is not polling.
 KTEST(sched_idle, a_bound_wake_reaches_the_idle_cpu_in_every_phase) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to idle)");
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   Target t;
   base::Result<Thread*> th = spawn(target_fn, &t, {.name = "idle-target", .cpu = 1});
   KASSERT_TRUE(th.ok());
@@ -113,7 +113,7 @@ void stray_fn(void* p) {
 // IPI if the CPU polls) must reach one in whatever phase it is.
 KTEST(sched_idle, stealable_work_reaches_an_idle_cpu_while_its_queuer_stays_busy) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to idle)");
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   uint64_t rng = 0x2545f4914f6cdd1dull;
   constexpr uint32_t kSpawns = 300;
   for (uint32_t i = 0; i < kSpawns; ++i) {

@@ -31,15 +31,15 @@ void run_work(void* p) {
 
 }  // namespace
 
-base::Status run_on(uint32_t cpu, void (*fn)(void*), void* arg) {
+base::Status run_on(arch::CpuIndex cpu, void (*fn)(void*), void* arg) {
   if (!arch::ap_is_online(cpu)) return base::Error::kInvalidArgument;
-  CpuWork& w = cpu_work[cpu];
+  CpuWork& w = cpu_work[cpu.value];
   uint32_t expected = kWorkIdle;
   if (!w.state.compare_exchange(expected, kWorkClaimed, MemoryOrder::kAcquire, MemoryOrder::kRelaxed))
     return base::Error::kBusy;
   w.fn = fn;
   w.arg = arg;
-  base::Result<Thread*> t = spawn(run_work, &w, ThreadOptions{.name = "cpu-work", .cpu = cpu});
+  base::Result<Thread*> t = spawn(run_work, &w, ThreadOptions{.name = "cpu-work", .cpu = cpu.value});
   if (!t.ok()) {
     w.state.store(kWorkIdle, MemoryOrder::kRelease);
     return t.error();
@@ -48,9 +48,9 @@ base::Status run_on(uint32_t cpu, void (*fn)(void*), void* arg) {
   return base::Status::Ok();
 }
 
-void run_on_wait(uint32_t cpu) {
-  ASSERT(cpu < arch::kMaxCpus);
-  while (cpu_work[cpu].state.load(MemoryOrder::kAcquire) != kWorkIdle) arch::cpu_relax();
+void run_on_wait(arch::CpuIndex cpu) {
+  ASSERT(cpu.value < arch::kMaxCpus);
+  while (cpu_work[cpu.value].state.load(MemoryOrder::kAcquire) != kWorkIdle) arch::cpu_relax();
 }
 
 }  // namespace sched

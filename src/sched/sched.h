@@ -21,6 +21,7 @@
 //    Thread::on_cpu with an exchange that must find it free.
 #pragma once
 
+#include "src/arch/cpu_index.h"
 #include "src/arch/percpu.h"
 #include "src/arch/x86.h"
 #include "src/base/atomic.h"
@@ -74,7 +75,7 @@ struct CpuStats {
   uint64_t wakeups_sent = 0;  // idle CPUs this CPU kicked to look for work (wakep)
   uint64_t tick_wakeps = 0;   // quantum ticks that found stealable work queued here
 };
-CpuStats cpu_stats(uint32_t cpu);
+CpuStats cpu_stats(arch::CpuIndex cpu);
 
 /// CPU `cpu`'s idling as others may read it, for the lockup watchdog:
 /// whether it is halted in its idle loop now (interrupts on: never stuck),
@@ -84,7 +85,7 @@ struct IdleMark {
   bool halted = false;
   uint64_t idle_tsc = 0;
 };
-IdleMark cpu_idle_mark(uint32_t cpu);
+IdleMark cpu_idle_mark(arch::CpuIndex cpu);
 
 /// The idle invariant — a thread runnable while some CPU idles is picked
 /// up within a quantum — as checked at every busy CPU's tick: how often a

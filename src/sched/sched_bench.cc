@@ -36,7 +36,7 @@ void yield_partner(void*) {
 
 // A round trip: we yield to the partner, it yields back.
 BENCH_N(sched, yield_round_trip, 2000) {
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   yield_stop.store(0, MemoryOrder::kRelaxed);
   Thread* p = spawn_on(yield_partner, nullptr, 0, "yield-partner");
   sched::yield();  // let it start
@@ -67,7 +67,7 @@ void crowd_member(void* p) {
 }
 
 void yield_with_crowd(ktest::BenchRun& run, uint32_t n) {
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   YieldCrowd crowd;
   auto** threads = static_cast<Thread**>(mm::kmalloc(n * sizeof(Thread*)));
   ASSERT(threads != nullptr);
@@ -124,7 +124,7 @@ void futex_ping_pong(ktest::BenchRun& run, uint32_t partner_cpu) {
     run.skip("needs two CPUs");
     return;
   }
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   PingPong pp;
   Thread* t = spawn_on(futex_partner, &pp, partner_cpu, "futex-partner");
   run.start();
@@ -152,7 +152,7 @@ void note_partner(void* p) {
 }
 
 BENCH_N(sched, note_ping_pong_1_cpu, 1000) {
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   PingPong pp;
   pp.rounds = run.iterations();
   Thread* t = spawn_on(note_partner, &pp, 0, "note-partner");
@@ -171,7 +171,7 @@ BENCH_N(sched, note_ping_pong_1_cpu, 1000) {
 void empty_thread(void*) {}
 
 BENCH_N(sched, spawn_join_empty_thread, 1000) {
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) sched::join(spawn_on(empty_thread, nullptr, 0, "empty"));
   run.stop();
@@ -212,7 +212,7 @@ BENCH_N(sched, cross_cpu_wake_to_run, 200) {
     run.skip("needs two CPUs");
     return;
   }
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   WakeProbe w;
   Thread* t = spawn_on(wake_target, &w, 1, "wake-target");
   for (uint64_t i = 0; i < run.iterations(); ++i) {

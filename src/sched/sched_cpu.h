@@ -3,6 +3,7 @@
 #pragma once
 
 #include "src/arch/clock.h"
+#include "src/arch/cpu_index.h"
 #include "src/arch/percpu.h"
 #include "src/arch/spinlock.h"
 #include "src/base/ticket_lock.h"
@@ -155,7 +156,7 @@ inline constexpr uint32_t kNoBlockStopped = 1;  // the scheduler does not (yet) 
 inline constexpr uint32_t kNoBlockIdle = 2;     // this CPU runs its idle thread
 inline constexpr uint32_t kNoBlockPreempt = 4;  // one preempt_disable: the count is bits 2..31
 static_assert(arch::PerCpu{}.sched_no_block == kNoBlockStopped, "a CPU starts with its gate closed");
-CpuSched& sched_of(uint32_t cpu);
+CpuSched& sched_of(arch::CpuIndex cpu);
 
 /// The quantum in TSC cycles (set at sched_init).
 uint64_t quantum_tsc();

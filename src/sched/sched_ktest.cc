@@ -192,7 +192,7 @@ void spin_until_stopped(void*) {
 }
 
 KTEST(sched, sleep_1ms_wakes_within_one_quantum_even_on_a_busy_cpu) {
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   spin_stop.store(0, MemoryOrder::kRelaxed);
   Thread* hog = must_spawn(spin_until_stopped, nullptr, {.name = "hog", .cpu = 0});
   uint64_t worst = 0, best = ~uint64_t{0};
@@ -229,7 +229,7 @@ void on_probe(sched::Timer&, void* p) { static_cast<TimerProbe*>(p)->fired.fetch
 KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
   // Pinned, so the timers and the sleep share one CPU's queue, which runs
   // them in deadline order.
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   TimerProbe p;
   p.timer.set_callback(on_probe, &p);
   // On host time the vCPU may lose the host between the arm and the
@@ -250,17 +250,19 @@ KTEST(sched, timer_cancel_before_expiry_stops_the_callback) {
 
 // ---- idle and preemption --------------------------------------------------
 
-uint64_t ticks_of(uint32_t cpu) { return __atomic_load_n(&arch::cpu_block(cpu).timer_ticks, __ATOMIC_RELAXED); }
+uint64_t ticks_of(uint32_t cpu) {
+  return __atomic_load_n(&arch::cpu_block(arch::CpuIndex(cpu)).timer_ticks, __ATOMIC_RELAXED);
+}
 
 KTEST(sched, idle_cpus_take_no_timer_ticks) {
   if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks the boot CPU periodically");
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to stay idle)");
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   // The others settled into idle: each halted (a CPU that has not halted
   // yet may still finish a quantum, and take its tick).
   KEXPECT_TRUE(ktest::wait_until([] {
     for (uint32_t c = 1; c < arch::cpus_online(); ++c)
-      if (__atomic_load_n(&sched_of(c).halted_since_tsc, __ATOMIC_RELAXED) == 0) return false;
+      if (__atomic_load_n(&sched_of(arch::CpuIndex(c)).halted_since_tsc, __ATOMIC_RELAXED) == 0) return false;
     return true;
   }));
   uint64_t before[arch::kMaxCpus];
@@ -273,7 +275,7 @@ KTEST(sched, idle_cpus_take_no_timer_ticks) {
 
 KTEST(sched, busy_cpu_ticks_once_per_quantum) {
   if (arch::timer_source() == arch::TimerSource::kPit) KTEST_SKIP("the PIT ticks at its own rate, not per quantum");
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   uint64_t before = ticks_of(0);
   uint64_t t0 = arch::nanotime();
   while (arch::nanotime() - t0 < 100 * kMs) arch::cpu_relax();
@@ -359,7 +361,7 @@ KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
   uint32_t n = arch::cpus_online();
   if (n < 2) KTEST_SKIP("needs 2 CPUs (nothing to spread to)");
   if (n > 64) KTEST_SKIP("{} CPUs: more than the 64 threads spread", n);
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   constexpr int kThreads = 64;
   Spread s;
   Thread* threads[kThreads];
@@ -383,7 +385,7 @@ KTEST(sched, threads_spawned_on_one_cpu_spread_to_all_within_10ms) {
   KEXPECT_NE(spread_ns, 0u);
   KEXPECT_LE(spread_ns, limit);
   uint64_t steals = 0;
-  for (uint32_t c = 1; c < n; ++c) steals += sched::cpu_stats(c).steals;
+  for (uint32_t c = 1; c < n; ++c) steals += sched::cpu_stats(arch::CpuIndex(c)).steals;
   KEXPECT_GT(steals, 0u);
 }
 
@@ -482,7 +484,7 @@ void ping(PingPong& pp) {
 
 KTEST(futex, ping_pong_across_cpus_loses_no_wakeup) {
   uint32_t other = arch::cpus_online() > 1 ? 1 : 0;
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   PingPong pp;
   pp.rounds = 2000;
   Thread* t = must_spawn(pong, &pp, {.name = "pong", .cpu = other});
@@ -615,7 +617,7 @@ KTEST(sched, thread_list_and_stats_add_up) {
   uint64_t v0 = sched::thread_stats(sched::current()).voluntary;
   sched::sleep_for(kMs);
   KEXPECT_GT(sched::thread_stats(sched::current()).voluntary, v0);
-  KEXPECT_GT(sched::cpu_stats(0).switches, 0u);
+  KEXPECT_GT(sched::cpu_stats(arch::CpuIndex(0)).switches, 0u);
 }
 
 // ---- misuse (boot tests expect the panics) ----------------------------------

@@ -48,7 +48,7 @@ BENCH_N(sched, spawn_join_with_10000_live_threads, 1000) {
   // Static: run.skip keeps the pointer until the runner prints it.
   static char why[100];
   if (ktest::memory_shortfall(mm::usable_memory().bytes, kMemoryNeed, why, sizeof why)) return run.skip(why);
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   const size_t threads_before = sched::thread_count();
   Sleepers s;
   // An array of pointers: sizeof(Thread*) is meant.

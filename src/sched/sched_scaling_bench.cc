@@ -74,7 +74,7 @@ void throughput(ktest::BenchRun& run, uint32_t n) {
     run.skip("needs more CPUs");
     return;
   }
-  ktest::PinTo pin(0);
+  ktest::PinTo pin(arch::CpuIndex(0));
   Scaling s;
   WorkerArg args[kMaxWorkers];
   sched::Thread* threads[kMaxWorkers];
@@ -92,7 +92,7 @@ void throughput(ktest::BenchRun& run, uint32_t n) {
   uint64_t units0 = 0;
   for (uint32_t i = 0; i < n; ++i) units0 += s.count[i].units.load(MemoryOrder::kRelaxed);
   uint64_t idle0 = 0;
-  for (uint32_t c = 0; c < ncpu; ++c) idle0 += sched::cpu_stats(c).idle_ns;
+  for (uint32_t c = 0; c < ncpu; ++c) idle0 += sched::cpu_stats(arch::CpuIndex(c)).idle_ns;
   uint64_t ns0 = arch::nanotime();
   uint64_t t0 = arch::rdtsc();
   // One interval; on a loaded host (no -icount) the vCPUs may not have run
@@ -108,7 +108,7 @@ void throughput(ktest::BenchRun& run, uint32_t n) {
   uint64_t t1 = arch::rdtsc();
   uint64_t interval_ns = arch::nanotime() - ns0;
   uint64_t idle_ns = 0;
-  for (uint32_t c = 0; c < ncpu; ++c) idle_ns += sched::cpu_stats(c).idle_ns;
+  for (uint32_t c = 0; c < ncpu; ++c) idle_ns += sched::cpu_stats(arch::CpuIndex(c)).idle_ns;
   idle_ns -= idle0;
   s.stop.store(1, MemoryOrder::kRelaxed);
   for (uint32_t i = 0; i < n; ++i) sched::join(threads[i]);

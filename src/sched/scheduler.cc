@@ -123,7 +123,7 @@ bool any_idle_but(uint32_t self) {
 // its inbox or cleared its idle bit, then a full barrier): the reschedule
 // IPI, unless it polls (poll_for_handoff) and so sees the store itself.
 void kick(uint32_t cpu) {
-  if (cpus_[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(cpu);
+  if (cpus_[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(arch::CpuIndex(cpu));
 }
 
 // Clears one idle CPU's bit and kicks it; false if none is idle. The
@@ -169,7 +169,7 @@ void wakep(uint32_t self) {
 void kick_if_idle(uint32_t cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
-    arch::kick_cpu(cpu);
+    arch::kick_cpu(arch::CpuIndex(cpu));
   else if (is_idle(cpu))
     kick(cpu);
 }
@@ -471,7 +471,7 @@ void park(CpuSched& c, bool& spinning) {
   }
   if (c.index != 0) {
     migrate_timers(c, cpus_[0]);
-    arch::kick_cpu(0);  // to re-arm for what it was given
+    arch::kick_cpu(arch::CpuIndex(0));  // to re-arm for what it was given
   }
   mm::page_cache_drain_this_cpu();
   mm::heap_cache_flush_this_cpu();
@@ -708,9 +708,9 @@ void idle_thread_fn(void*) {
 
 }  // namespace
 
-CpuSched& sched_of(uint32_t cpu) {
-  ASSERT_MSG(cpu < ncpu_, "sched: cpu {} of {}", cpu, ncpu_);
-  return cpus_[cpu];
+CpuSched& sched_of(arch::CpuIndex cpu) {
+  ASSERT_MSG(cpu.value < ncpu_, "sched: cpu {} of {}", cpu.value, ncpu_);
+  return cpus_[cpu.value];
 }
 
 uint64_t quantum_tsc() { return quantum_tsc_; }
@@ -956,13 +956,13 @@ void preempt_enable() {
   if (now) yield();
 }
 
-IdleMark cpu_idle_mark(uint32_t cpu) {
+IdleMark cpu_idle_mark(arch::CpuIndex cpu) {
   const CpuSched& c = sched_of(cpu);
   return IdleMark{__atomic_load_n(&c.halted_since_tsc, __ATOMIC_RELAXED) != 0,
                   __atomic_load_n(&c.idle_tsc, __ATOMIC_RELAXED)};
 }
 
-CpuStats cpu_stats(uint32_t cpu) {
+CpuStats cpu_stats(arch::CpuIndex cpu) {
   const CpuSched& c = sched_of(cpu);
   CpuStats s;
   s.switches = __atomic_load_n(&c.switches, __ATOMIC_RELAXED);

@@ -88,7 +88,7 @@ KTEST(simd, vector_sums_stay_correct_under_preemption_and_interrupts) {
     sched::join(threads[i]);
     KEXPECT_EQ(workers[i]->wrong.load(MemoryOrder::kRelaxed), 0u);
   }
-  for (uint32_t c = 0; c < arch::cpus_online(); ++c) preemptions += sched::cpu_stats(c).preemptions;
+  for (uint32_t c = 0; c < arch::cpus_online(); ++c) preemptions += sched::cpu_stats(arch::CpuIndex(c)).preemptions;
   KEXPECT_GT(preemptions, 0u);  // the run did preempt (outside the regions)
   for (uint32_t i = 0; i < made; ++i) delete workers[i];
 }

@@ -58,7 +58,7 @@ void copy_name(Thread* t, const char* name) {
 // Whether `cpu` takes new threads: active and scheduling. Under lock_ in
 // new_descriptor, which is what makes it race-free (see there).
 bool cpu_accepts_binding(uint32_t cpu) {
-  const CpuSched& c = sched_of(cpu);
+  const CpuSched& c = sched_of(arch::CpuIndex(cpu));
   return __atomic_load_n(&c.running, __ATOMIC_RELAXED) && c.presence.load(MemoryOrder::kSeqCst) == kCpuActive;
 }
 
@@ -387,12 +387,12 @@ base::Status set_affinity(Thread* t, uint32_t cpu) {
     t->affinity.store(cpu, MemoryOrder::kRelease);
     return base::Status::Ok();
   }
-  if (cpu >= sched_cpus() || !cpu_takes_threads(cpu)) return base::Error::kInvalidArgument;
+  if (cpu >= sched_cpus() || !cpu_takes_threads(arch::CpuIndex(cpu))) return base::Error::kInvalidArgument;
   uint32_t old = t->affinity.exchange(cpu, MemoryOrder::kSeqCst);
   // Dekker with cpu_offline, which marks the CPU leaving and then unpins
   // every thread bound to it: either it sees our store, or we see its mark
   // here and take the store back (unless it already unpinned us).
-  if (!cpu_takes_threads(cpu)) {
+  if (!cpu_takes_threads(arch::CpuIndex(cpu))) {
     (void)t->affinity.compare_exchange(cpu, old, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
     return base::Error::kInvalidArgument;
   }
@@ -416,10 +416,11 @@ size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg) {
   return n;
 }
 
-size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* arg), void* arg) {
+size_t unpin_threads_bound_to(arch::CpuIndex index, void (*fn)(const Thread& t, void* arg), void* arg) {
+  const uint32_t cpu = index.value;
   arch::SpinLockGuard g(lock_);
   size_t n = 0;
-  const Thread* idle = sched_of(cpu).idle;  // parks the CPU: stays bound
+  const Thread* idle = sched_of(index).idle;  // parks the CPU: stays bound
   for (Thread* t = all_; t != nullptr; t = t->all_next) {
     if (t == idle) continue;
     uint32_t expected = cpu;

@@ -12,7 +12,7 @@ namespace sched {
 namespace {
 
 // The CPU whose interrupt will fire a timer armed here.
-CpuSched& timer_home() { return arch::cpu_timer_has_one_shot() ? this_sched() : sched_of(0); }
+CpuSched& timer_home() { return arch::cpu_timer_has_one_shot() ? this_sched() : sched_of(arch::CpuIndex(0)); }
 
 CpuSched* owner_of(TimerQueue* q) {
   return reinterpret_cast<CpuSched*>(reinterpret_cast<char*>(q) - __builtin_offsetof(CpuSched, timers));

@@ -54,7 +54,7 @@ void take(Look* l) {
       l);
   l->at_ns = arch::nanotime();
   const uint32_t cpus = sched_cpus() < 256 ? sched_cpus() : 256;
-  for (uint32_t cpu = 0; cpu < cpus; ++cpu) l->idle_ns[cpu] = cpu_stats(cpu).idle_ns;
+  for (uint32_t cpu = 0; cpu < cpus; ++cpu) l->idle_ns[cpu] = cpu_stats(arch::CpuIndex(cpu)).idle_ns;
 }
 
 // A share, capped at all of it (the two clocks read a moment apart).

@@ -13,7 +13,7 @@ namespace {
 MONITOR_COMMAND(uptime, "", "time since the clock started at boot, CPUs online, threads alive") {
   const uint64_t ns = arch::nanotime();
   uint32_t online = 0;
-  for (uint32_t cpu = 0; cpu < sched_cpus(); ++cpu) online += cpu_takes_threads(cpu) ? 1 : 0;
+  for (uint32_t cpu = 0; cpu < sched_cpus(); ++cpu) online += cpu_takes_threads(arch::CpuIndex(cpu)) ? 1 : 0;
   arch::kprint("up {}.{:03} s ({} ns); {} CPUs online; {} threads\n", ns / 1'000'000'000, ns / 1'000'000 % 1000, ns,
                online, thread_count());
   return true;

@@ -34,7 +34,7 @@ void free_page_slot(MmChurn& c, uint64_t v) {
   const unsigned order = static_cast<unsigned>(v & (base::kPageSize - 1));
   if (*static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(pa))) != (kPageMagic | pa))
     c.fail("a page block's tag changed while it was allocated");
-  mm::page_free(pa, order);
+  mm::page_free(base::PhysAddr(pa), order);
 }
 
 void free_heap_slot(MmChurn& c, uint64_t v) {
@@ -51,14 +51,16 @@ void free_heap_slot(MmChurn& c, uint64_t v) {
 
 void page_op(MmChurn& c, uint64_t r) {
   const unsigned order = static_cast<unsigned>(r % (MmChurn::kMaxPageOrder + 1));
-  base::Result<uint64_t> p = mm::page_alloc(order);
+  base::Result<base::PhysAddr> p = mm::page_alloc(order);
   if (!p.ok()) {
     if (p.error() != base::Error::kOutOfMemory) c.fail("page_alloc failed other than out of memory");
     c.oom_.fetch_add(1, MemoryOrder::kRelaxed);
     return;
   }
-  *static_cast<uint64_t*>(mm::phys_to_virt(base::PhysAddr(p.value()))) = kPageMagic | p.value();
-  const uint64_t old = c.page_slots[(r >> 24) % MmChurn::kPageSlots].exchange(p.value() | order, MemoryOrder::kAcqRel);
+  *static_cast<uint64_t*>(mm::phys_to_virt(p.value())) = kPageMagic | p.value().value();
+  // The slot packs the address and the order into one word.
+  const uint64_t old =
+      c.page_slots[(r >> 24) % MmChurn::kPageSlots].exchange(p.value().value() | order, MemoryOrder::kAcqRel);
   if (old != 0) free_page_slot(c, old);
   c.pages_.fetch_add(1, MemoryOrder::kRelaxed);
 }

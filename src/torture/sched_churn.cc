@@ -184,7 +184,7 @@ void hotplug_fn(void* p) {
   auto* t = static_cast<SchedChurn*>(p);
   while (!t->stopping()) {
     uint32_t cpu = 1 + static_cast<uint32_t>(below(t->hotplug_rng, t->ncpu - 1));
-    base::Result<size_t> r = sched::cpu_offline(cpu);
+    base::Result<size_t> r = sched::cpu_offline(arch::CpuIndex(cpu));
     if (!r.ok()) {
       t->fail("cpu_offline refused a CPU that was online");
       return;
@@ -197,11 +197,11 @@ void hotplug_fn(void* p) {
     auto settled = [&] {
       Bound b{.cpu = cpu};
       (void)sched::for_each_thread(count_bound, &b);
-      return sched::cpu_stats(cpu).queued == 0 && b.n == 0;
+      return sched::cpu_stats(arch::CpuIndex(cpu)).queued == 0 && b.n == 0;
     };
     uint64_t give_up = arch::nanotime() + 10'000 * kMs;
     while (!settled() && arch::nanotime() < give_up) sched::sleep_for(100 * kUs);
-    if (sched::cpu_stats(cpu).queued != 0) t->fail("an offline CPU still has threads queued");
+    if (sched::cpu_stats(arch::CpuIndex(cpu)).queued != 0) t->fail("an offline CPU still has threads queued");
     Bound b{.cpu = cpu};
     (void)sched::for_each_thread(count_bound, &b);
     if (b.n != 0) {
@@ -211,7 +211,7 @@ void hotplug_fn(void* p) {
       t->fail("a thread is still bound to an offline CPU");
     }
     sched::sleep_for(below(t->hotplug_rng, 20 * kMs));
-    if (!sched::cpu_online(cpu).ok()) {
+    if (!sched::cpu_online(arch::CpuIndex(cpu)).ok()) {
       t->fail("cpu_online refused an offline CPU");
       return;
     }
@@ -283,7 +283,7 @@ void SchedChurn::stop() {
     plugger_ = nullptr;
     // Every CPU is back.
     for (uint32_t c = 0; c < ncpu; ++c) {
-      if (!sched::cpu_takes_threads(c)) fail("a CPU stayed offline after the hotplug thread ended");
+      if (!sched::cpu_takes_threads(arch::CpuIndex(c))) fail("a CPU stayed offline after the hotplug thread ended");
     }
   }
 }
