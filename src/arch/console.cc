@@ -16,6 +16,8 @@ constinit bool ready = false;
 constinit bool rx_interrupts = false;
 // Producer: the UART interrupt handler (a poll before it is on); consumer:
 // the monitor. rx_lock excludes the producer from the consumer's unmasking.
+// Not GUARDED_BY: the ring's consumer side (pop, empty, should_resume) is
+// lock-free by design; rx_lock serializes the producer side and resume.
 constinit UartReceiver<Uart16550<PortIo>, 1024> rx;
 constinit SpinLock rx_lock;
 
