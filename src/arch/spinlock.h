@@ -10,8 +10,9 @@
 //                block or check the count (the futex buckets, the kernel
 //                page table). A SpinLock taken inside one still nests:
 //                push_cli finds interrupts already off.
-// Both are thread-safety capabilities; hold them with SpinLockGuard or
-// base::LockGuard. Thread and interrupt context; never NMI.
+// Both are thread-safety capabilities; hold them with SpinLockGuard and
+// IrqSpinLockGuard (or base::LockGuard). Thread and interrupt context;
+// never NMI.
 #pragma once
 
 #include "src/arch/percpu.h"
@@ -42,22 +43,61 @@ class CAPABILITY("mutex") SpinLock {
 class CAPABILITY("mutex") IrqSpinLock {
  public:
   constexpr IrqSpinLock() = default;
+
+  /// BasicLockable, for code templated on its lock (the futex table): the
+  /// holder's flags are kept in the lock until unlock().
   void lock() ACQUIRE() {
-    const uint64_t flags = irq_save();
-    raw_.lock();
+    const uint64_t flags = lock_save();
     // Stored only once held: flags_ belongs to the holder.
     flags_ = flags;
   }
-  void unlock() RELEASE() {
-    const uint64_t flags = flags_;
+  void unlock() RELEASE() { unlock_restore(flags_); }
+
+  /// The same with the flags in the caller's hands (IrqSpinLockGuard keeps
+  /// them in its frame: no store to and load from the lock's cache line,
+  /// which a map+unmap pays twice).
+  [[nodiscard]] uint64_t lock_save() ACQUIRE() {
+    const uint64_t flags = irq_save();
+    raw_.lock();
+    return flags;
+  }
+  void unlock_restore(uint64_t flags) RELEASE() {
     raw_.unlock();
     irq_restore(flags);
   }
+
   bool is_locked() const { return raw_.is_locked(); }
 
  private:
   base::TicketLock<> raw_;
   uint64_t flags_ = 0;
+};
+
+/// A scoped hold of an IrqSpinLock with the saved flags in the guard. It
+/// may drop the lock mid-scope (a shootdown must not be sent while holding
+/// the page-table lock) and take it back.
+class SCOPED_CAPABILITY IrqSpinLockGuard {
+ public:
+  explicit IrqSpinLockGuard(IrqSpinLock& l) ACQUIRE(l) : l_(l), flags_(l.lock_save()) {}
+  ~IrqSpinLockGuard() RELEASE() {
+    if (held_) l_.unlock_restore(flags_);
+  }
+  IrqSpinLockGuard(const IrqSpinLockGuard&) = delete;
+  IrqSpinLockGuard& operator=(const IrqSpinLockGuard&) = delete;
+
+  void unlock() RELEASE() {
+    l_.unlock_restore(flags_);
+    held_ = false;
+  }
+  void lock() ACQUIRE() {
+    flags_ = l_.lock_save();
+    held_ = true;
+  }
+
+ private:
+  IrqSpinLock& l_;
+  uint64_t flags_;
+  bool held_ = true;
 };
 
 class SCOPED_CAPABILITY SpinLockGuard {
@@ -70,7 +110,5 @@ class SCOPED_CAPABILITY SpinLockGuard {
  private:
   SpinLock& l_;
 };
-
-using IrqSpinLockGuard = base::LockGuard<IrqSpinLock>;
 
 }  // namespace arch

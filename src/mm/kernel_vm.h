@@ -7,7 +7,6 @@
 #include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/addr.h"
-#include "src/base/lock_guard.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/thread_annotations.h"
@@ -100,7 +99,7 @@ bool vm_ready();
 /// interrupts already off. KernelVmGuard may drop it mid-scope (a
 /// shootdown must not be sent while holding it) and take it back.
 using KernelVmLock = arch::IrqSpinLock;
-using KernelVmGuard = base::LockGuard<KernelVmLock>;
+using KernelVmGuard = arch::IrqSpinLockGuard;
 
 namespace internal {
 /// Where page tables are reached: 0 (the boot identity map) until vm_init
