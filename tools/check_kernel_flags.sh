@@ -2,7 +2,8 @@
 # Checks, from Bazel's own action graph (aquery), that every compile of a
 # kernel object uses the pinned clang with the kernel flags and sees no host
 # headers: --target=x86_64-unknown-none-elf, -ffreestanding, -nostdinc, only
-# Clang's builtin include directory, and no /usr/include.
+# Clang's builtin include directory, and no /usr/include; and with the
+# thread-safety analysis as errors (-Wthread-safety -Werror).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bazel=${BAZEL:-tools/bazel}
@@ -17,6 +18,11 @@ awk '
     if (cmd !~ /\/usr\/lib\/llvm-14\/bin\/clang /) bad("not compiled by the pinned clang")
     n = split("--target=x86_64-unknown-none-elf -ffreestanding -nostdinc -mno-red-zone -mcmodel=kernel -mno-sse -fno-exceptions -fno-rtti", need, " ")
     for (i = 1; i <= n; i++) if (index(cmd, " " need[i] " ") == 0) bad("lacks " need[i])
+    # C and C++ (not assembly): the thread-safety analysis, as errors.
+    if (action !~ /\.S\047?$/) {
+      n = split("-Wthread-safety -Werror", need, " ")
+      for (i = 1; i <= n; i++) if (index(cmd, " " need[i] " ") == 0) bad("lacks " need[i])
+    }
     if (cmd ~ /\/usr\/include/ || cmd ~ /c\+\+\/12/) bad("sees host headers")
     if (cmd !~ /-isystem \/usr\/lib\/llvm-14\/lib\/clang\/14\.0\.6\/include /) bad("lacks the builtin include directory")
   }
@@ -29,6 +35,6 @@ awk '
     check()
     if (kernel == 0) { print "no kernel compile actions found"; exit 1 }
     if (failed) exit 1
-    printf "kernel flags check: %d kernel compiles, all pinned clang 14.0.6, freestanding, no host headers\n", kernel
+    printf "kernel flags check: %d kernel compiles, all pinned clang 14.0.6, freestanding, no host headers, C/C++ with -Wthread-safety -Werror\n", kernel
   }
 ' "$out"

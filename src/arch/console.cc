@@ -16,11 +16,16 @@ constinit bool ready = false;
 constinit bool rx_interrupts = false;
 // Producer: the UART interrupt handler (a poll before it is on); consumer:
 // the monitor. rx_lock excludes the producer from the consumer's unmasking.
+// Not GUARDED_BY: the ring's consumer side (pop, empty, should_resume) is
+// lock-free by design; rx_lock serializes the producer side and resume.
 constinit UartReceiver<Uart16550<PortIo>, 1024> rx;
 constinit SpinLock rx_lock;
 
 // Owner CPU index + 1 (0 = free) and the owner's nesting depth. Recursive
-// so that a CPU faulting while it prints can still report.
+// so that a CPU faulting while it prints can still report. Not a SpinLock
+// for that reason, and because NMI code takes it with a time bound
+// (console_lock_nmi); not a capability either: a panic takes it and never
+// gives it back, so its holds do not pair within a function.
 constinit base::Atomic<uint32_t> owner{0};
 constinit uint32_t depth = 0;
 

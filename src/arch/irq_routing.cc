@@ -10,13 +10,14 @@ namespace arch {
 namespace {
 
 // Selecting a register and reading its window are two accesses: one lock
-// keeps CPUs from interleaving them.
+// keeps CPUs from interleaving them. It guards the devices' registers, not
+// a variable: ioapic_at, their only way in, REQUIRES it.
 constinit SpinLock ioapic_lock;
 constinit const acpi::Madt* madt_ = nullptr;
 // Each IOAPIC's register window, by MADT order.
 constinit base::VirtAddr ioapic_va_[kMaxIoApics]{};
 
-IoApic<IoApicMmio> ioapic_at(size_t i) {
+IoApic<IoApicMmio> ioapic_at(size_t i) REQUIRES(ioapic_lock) {
   return IoApic<IoApicMmio>(IoApicMmio{base::as_ptr<volatile uint32_t>(ioapic_va_[i])});
 }
 

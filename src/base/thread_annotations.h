@@ -12,4 +12,6 @@
 #define RELEASE(...) __attribute__((release_capability(__VA_ARGS__)))
 #define TRY_ACQUIRE(...) __attribute__((try_acquire_capability(__VA_ARGS__)))
 #define EXCLUDES(...) __attribute__((locks_excluded(__VA_ARGS__)))
+#define RETURN_CAPABILITY(x) __attribute__((lock_returned(x)))
+#define ASSERT_CAPABILITY(x) __attribute__((assert_capability(x)))
 #define NO_THREAD_SAFETY_ANALYSIS __attribute__((no_thread_safety_analysis))

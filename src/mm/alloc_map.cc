@@ -37,11 +37,11 @@ uint64_t load_pte(const uint64_t* e) { return __atomic_load_n(e, __ATOMIC_RELAXE
 // (map() only fills non-present entries, unmap() removes leaves only;
 // vm_drop_identity unlinks the low 512 GiB, which check_range keeps out of
 // here). Guarded by the vm lock.
-constinit uint64_t cached_region = ~uint64_t{0};  // va >> 21
-constinit uint64_t* cached_table = nullptr;
+constinit uint64_t cached_region GUARDED_BY(internal::vm_lock) = ~uint64_t{0};  // va >> 21
+constinit uint64_t* cached_table GUARDED_BY(internal::vm_lock) = nullptr;
 
 // PageTable::find_pte through the cache; a table found is remembered.
-uint64_t* find_pte(KernelPageTable& pt, uint64_t va) {
+uint64_t* find_pte(KernelPageTable& pt, uint64_t va) REQUIRES(internal::vm_lock) {
   const uint64_t region = va >> (base::kPageShift + 9);
   if (region == cached_region) return cached_table + table_index(va, kLevelPt);
   uint64_t* e = pt.find_pte(base::VirtAddr(va));
@@ -61,7 +61,7 @@ uint64_t* find_pte(KernelPageTable& pt, uint64_t va) {
 // errors as PageTable::walk (with `create`, missing tables are allocated).
 template <typename Fn>
 base::Result<uint64_t> for_each_pte(KernelPageTable& pt, uint64_t va, uint64_t bytes, bool create, uint64_t* first,
-                                    Fn fn) {
+                                    Fn fn) REQUIRES(internal::vm_lock) {
   constexpr uint64_t kTableSpan = level_span(kLevelPd);
   uint64_t done = 0;
   while (done < bytes) {
@@ -89,7 +89,8 @@ base::Result<uint64_t> for_each_pte(KernelPageTable& pt, uint64_t va, uint64_t b
 // flushes it with the lock released (a shootdown waits for every online CPU,
 // and one spinning on this lock has interrupts off) and comes back for the
 // rest.
-uint64_t unmap_locked(KernelPageTable& pt, uint64_t va, uint64_t bytes, uint64_t* first, UnmapBatch& batch) {
+uint64_t unmap_locked(KernelPageTable& pt, uint64_t va, uint64_t bytes, uint64_t* first, UnmapBatch& batch)
+    REQUIRES(internal::vm_lock) {
   uint64_t at = va;
   base::Result<uint64_t> done = for_each_pte(pt, va, bytes, /*create=*/false, first, [&](uint64_t* e) {
     if (batch.frames_full()) return false;
@@ -109,8 +110,8 @@ uint64_t unmap_locked(KernelPageTable& pt, uint64_t va, uint64_t bytes, uint64_t
 // for_each_pte. Called with the lock held through `g`; returns with it held,
 // but drops it around each flush a long range needs (through the caller's
 // guard, which the thread-safety analysis cannot follow into a callee).
-void unmap_pages(KernelVmGuard& g, uint64_t va, uint64_t bytes, uint64_t* first,
-                 UnmapBatch& batch) NO_THREAD_SAFETY_ANALYSIS {
+void unmap_pages(KernelVmGuard& g, uint64_t va, uint64_t bytes, uint64_t* first, UnmapBatch& batch)
+    REQUIRES(internal::vm_lock) NO_THREAD_SAFETY_ANALYSIS {
   for (;;) {
     const uint64_t done = unmap_locked(kernel_page_table(), va, bytes, first, batch);
     if (__builtin_expect(done == bytes, 1)) return;

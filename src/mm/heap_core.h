@@ -4,8 +4,8 @@
 // lives outside the spans, so a use after free cannot corrupt it, and one
 // allocation bit per object makes double-free detection exact.
 //
-// Locks: HeapCentral is templated on a BasicLockable Lock (the kernel's
-// spinlock, std::mutex in host tests): one lock per size class guarding
+// Locks: HeapCentral is templated on an annotated lock (the kernel's
+// SpinLock, base::HostMutex in host tests): one lock per size class guarding
 // its span lists, and one heap lock guarding the page source, the span
 // records, the page map and the large objects. No code path ever holds two
 // of them, so there is no lock order to get wrong.
@@ -13,7 +13,9 @@
 
 #include "src/base/atomic.h"
 #include "src/base/atomic_bits.h"
+#include "src/base/lock_guard.h"
 #include "src/base/result.h"
+#include "src/base/thread_annotations.h"
 #include "src/base/types.h"
 #include "src/mm/heap_page_map.h"
 #include "src/mm/heap_page_source.h"
@@ -242,18 +244,6 @@ class HeapCore {
 
 namespace internal {
 
-template <typename Lock>
-class HeapGuard {
- public:
-  explicit HeapGuard(Lock& l) : l_(l) { l_.lock(); }
-  ~HeapGuard() { l_.unlock(); }
-  HeapGuard(const HeapGuard&) = delete;
-  HeapGuard& operator=(const HeapGuard&) = delete;
-
- private:
-  Lock& l_;
-};
-
 /// True if all `n` bytes at `p` (8-byte aligned, n % 8 == 0) hold poison;
 /// otherwise stores the offset of the first bad byte in `*bad`.
 bool heap_poison_intact(const void* p, size_t n, size_t* bad);
@@ -290,12 +280,12 @@ class HeapCentral {
     for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
       HeapSpan* s;
       {
-        internal::HeapGuard<Lock> g(classes_[cls].lock);
-        s = core_.take_empty(cls);
+        base::LockGuard<Lock> g(classes_[cls].lock);
+        s = class_core(cls).take_empty(cls);
       }
       if (s != nullptr) {
-        internal::HeapGuard<Lock> g(heap_lock_);
-        core_.release_span(s);
+        base::LockGuard<Lock> g(heap_lock_);
+        heap_core().release_span(s);
       }
     }
   }
@@ -304,12 +294,12 @@ class HeapCentral {
   HeapStats stats() {
     HeapStats st{};
     {
-      internal::HeapGuard<Lock> g(heap_lock_);
-      core_.heap_stats(&st);
+      base::LockGuard<Lock> g(heap_lock_);
+      heap_core().heap_stats(&st);
     }
     for (unsigned cls = 0; cls < kHeapNumClasses; ++cls) {
-      internal::HeapGuard<Lock> g(classes_[cls].lock);
-      core_.class_stats(cls, &st.classes[cls]);
+      base::LockGuard<Lock> g(classes_[cls].lock);
+      class_core(cls).class_stats(cls, &st.classes[cls]);
     }
     return st;
   }
@@ -322,21 +312,21 @@ class HeapCentral {
   /// span if the class has none. kOutOfMemory from the page source.
   base::Result<size_t> refill(unsigned cls, HeapSlot* out, size_t n) {
     {
-      internal::HeapGuard<Lock> g(classes_[cls].lock);
-      size_t got = core_.take(cls, out, n);
+      base::LockGuard<Lock> g(classes_[cls].lock);
+      size_t got = class_core(cls).take(cls, out, n);
       if (got > 0) return got;
     }
     base::Result<HeapSpan*> s = base::Error::kOutOfMemory;
     {
-      internal::HeapGuard<Lock> g(heap_lock_);
-      s = core_.new_span(cls);
+      base::LockGuard<Lock> g(heap_lock_);
+      s = heap_core().new_span(cls);
     }
     if (!s.ok()) return s.error();
     // Add and take under one hold, so this span's objects are ours even
     // if other CPUs are refilling too: the result is never 0.
-    internal::HeapGuard<Lock> g(classes_[cls].lock);
-    core_.add_span(cls, s.value());
-    return core_.take(cls, out, n);
+    base::LockGuard<Lock> g(classes_[cls].lock);
+    class_core(cls).add_span(cls, s.value());
+    return class_core(cls).take(cls, out, n);
   }
 
   /// Returns `n` <= kHeapCacheMaxSlots free objects of `cls`; spans that
@@ -345,35 +335,43 @@ class HeapCentral {
     HeapSpan* release[kHeapCacheMaxSlots];
     size_t k;
     {
-      internal::HeapGuard<Lock> g(classes_[cls].lock);
-      k = core_.give(cls, objs, n, release);
+      base::LockGuard<Lock> g(classes_[cls].lock);
+      k = class_core(cls).give(cls, objs, n, release);
     }
     if (k == 0) return;
-    internal::HeapGuard<Lock> g(heap_lock_);
-    for (size_t i = 0; i < k; ++i) core_.release_span(release[i]);
+    base::LockGuard<Lock> g(heap_lock_);
+    for (size_t i = 0; i < k; ++i) heap_core().release_span(release[i]);
   }
 
   base::Result<void*> alloc_large(size_t size) {
-    internal::HeapGuard<Lock> g(heap_lock_);
-    return core_.alloc_large(size);
+    base::LockGuard<Lock> g(heap_lock_);
+    return heap_core().alloc_large(size);
   }
   const char* free_large(uintptr_t addr) {
-    internal::HeapGuard<Lock> g(heap_lock_);
-    return core_.free_large(addr);
+    base::LockGuard<Lock> g(heap_lock_);
+    return heap_core().free_large(addr);
   }
   void attach(HeapCacheCounters* c) {
-    internal::HeapGuard<Lock> g(heap_lock_);
-    core_.attach(c);
+    base::LockGuard<Lock> g(heap_lock_);
+    heap_core().attach(c);
   }
   void detach(HeapCacheCounters* c) {
-    internal::HeapGuard<Lock> g(heap_lock_);
-    core_.detach(c);
+    base::LockGuard<Lock> g(heap_lock_);
+    heap_core().detach(c);
   }
 
  private:
   struct alignas(64) ClassLock {  // One cache line each: no false sharing.
     Lock lock;
   };
+
+  // The core's state split by lock: class `cls`'s span lists under its
+  // class lock; the page source, span records, page map and large objects
+  // under the heap lock. HeapCore itself knows no locks; these say which
+  // one each use holds.
+  HeapCore& class_core(unsigned cls) REQUIRES(classes_[cls].lock) { return core_; }
+  HeapCore& heap_core() REQUIRES(heap_lock_) { return core_; }
+
   ClassLock classes_[kHeapNumClasses];
   Lock heap_lock_;
   HeapCore core_;

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/base/host_mutex.h"
+
 namespace mm {
 namespace {
 
@@ -83,8 +85,10 @@ class TestPages {
   long fail_after_ = -1;
 };
 
-using Central = HeapCentral<std::mutex>;
-using Cache = HeapCache<std::mutex>;
+// HostMutex, not std::mutex: an annotated capability, so the central's
+// REQUIRES and GUARDED_BY are checked in this build too.
+using Central = HeapCentral<base::HostMutex>;
+using Cache = HeapCache<base::HostMutex>;
 
 // A central with one cache, torn down (and checked for leaks) at the end.
 struct Heap {

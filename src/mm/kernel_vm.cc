@@ -31,20 +31,20 @@ alignas(base::kPageSize) constinit uint64_t trampoline_root_table[base::kPageSiz
 constinit PhysRange direct_runs[kMaxDirectRuns]{};
 constinit size_t num_direct_runs = 0;
 constinit PhysRange usable_after_boot[kMaxUsable]{};
-constinit uint64_t fixmap_next = kFixmapBase;
+constinit uint64_t fixmap_next GUARDED_BY(internal::vm_lock) = kFixmapBase;
 constinit UsableMemory usable_given{};
 
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-void map_or_panic(uint64_t va, uint64_t pa, PageSize size, uint64_t flags) {
+void map_or_panic(uint64_t va, uint64_t pa, PageSize size, uint64_t flags) REQUIRES(internal::vm_lock) {
   KernelPageTable& pt = kernel_page_table();
   base::Status s = pt.map(base::VirtAddr(va), base::PhysAddr(pa), size, flags);
   if (!s.ok()) PANIC("vm_init: mapping {:#x} -> {:#x}: {} ({})", va, pa, base::error_name(s.error()), pt.reason());
 }
 
 // The image, section by section: text RX, rodata R, data/stacks/bss RW.
-void map_image() {
+void map_image() REQUIRES(internal::vm_lock) {
   struct Part {
     uint64_t start, end;
     bool writable, executable;
@@ -149,17 +149,22 @@ VmBootReport vm_init(const VmBootInfo& in) {
   internal::nx_enabled = in.nx;
   report.nx = in.nx;
   if (internal::nx_enabled) arch::wrmsr(arch::kIa32Efer, arch::rdmsr(arch::kIa32Efer) | arch::kEferNxe);
-  KernelTableMemory mem;
-  kernel_root = mem.alloc_table().value();
-  internal::kernel_table = KernelPageTable(mem, kernel_root);
-  mem.table(kernel_root)[0] = mem.table(arch::read_cr3() & Pte::kAddrMask)[0];
+  {
+    // One CPU yet, but held all the same: the table is written only under
+    // its lock, and the analysis checks that.
+    KernelVmGuard g(kernel_vm_lock());
+    KernelTableMemory mem;
+    kernel_root = mem.alloc_table().value();
+    internal::kernel_table = KernelPageTable(mem, kernel_root);
+    mem.table(kernel_root)[0] = mem.table(arch::read_cr3() & Pte::kAddrMask)[0];
 
-  const PageSize leaf = in.pages_1g ? PageSize::k1G : PageSize::k2M;
-  for (size_t i = 0; i < num_direct_runs; ++i) {
-    for (uint64_t pa = direct_runs[i].start.value(); pa < direct_runs[i].end.value(); pa += report.direct_page_bytes)
-      map_or_panic(kDirectMapBase + pa, pa, leaf, kernel_leaf_flags(true, false));
+    const PageSize leaf = in.pages_1g ? PageSize::k1G : PageSize::k2M;
+    for (size_t i = 0; i < num_direct_runs; ++i) {
+      for (uint64_t pa = direct_runs[i].start.value(); pa < direct_runs[i].end.value(); pa += report.direct_page_bytes)
+        map_or_panic(kDirectMapBase + pa, pa, leaf, kernel_leaf_flags(true, false));
+    }
+    map_image();
   }
-  map_image();
 
   arch::write_cr3(kernel_root);
   arch::write_cr4(arch::read_cr4() | arch::kCr4Pge);

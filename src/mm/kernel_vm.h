@@ -4,12 +4,12 @@
 // kernel page table and its lock. Layout in direct_map.h. Kernel only.
 #pragma once
 
+#include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/thread_annotations.h"
-#include "src/base/ticket_lock.h"
 #include "src/base/types.h"
 #include "src/mm/e820.h"
 #include "src/mm/page_alloc.h"
@@ -91,57 +91,15 @@ bool vm_ready();
 
 // --- for alloc_map and tests ------------------------------------------------
 
-/// The lock every change to the kernel page table holds: a ticket lock
-/// held with interrupts off on this CPU (so an interrupt handler here never
-/// spins on it), the interrupt flag saved by lock() and restored by
-/// unlock() as irq_save/irq_restore do. Not arch::SpinLock: its push_cli
-/// nesting count and checks were a tenth of mapping and unmapping a page,
-/// and this lock's holds are strictly nested in one function's frame, which
-/// is all the saved flag needs. SpinLocks taken inside a hold (the page
-/// allocator's) nest correctly: push_cli finds interrupts already off.
-class CAPABILITY("mutex") KernelVmLock {
- public:
-  constexpr KernelVmLock() = default;
-  /// Returns the interrupt state for unlock().
-  [[nodiscard]] uint64_t lock() ACQUIRE() {
-    const uint64_t irq = arch::irq_save();
-    raw_.lock();
-    return irq;
-  }
-  void unlock(uint64_t irq) RELEASE() {
-    raw_.unlock();
-    arch::irq_restore(irq);
-  }
-
- private:
-  base::TicketLock<> raw_;
-};
-
-class SCOPED_CAPABILITY KernelVmGuard {
- public:
-  explicit KernelVmGuard(KernelVmLock& l) ACQUIRE(l) : l_(l), irq_(l.lock()) {}
-  ~KernelVmGuard() RELEASE() {
-    if (held_) l_.unlock(irq_);
-  }
-  KernelVmGuard(const KernelVmGuard&) = delete;
-  KernelVmGuard& operator=(const KernelVmGuard&) = delete;
-  /// Drops the lock in the middle of the scope (a shootdown must not be
-  /// sent while holding it) ...
-  void unlock() RELEASE() {
-    l_.unlock(irq_);
-    held_ = false;
-  }
-  /// ... and takes it back.
-  void lock() ACQUIRE() {
-    irq_ = l_.lock();
-    held_ = true;
-  }
-
- private:
-  KernelVmLock& l_;
-  uint64_t irq_;
-  bool held_ = true;
-};
+/// The lock every change to the kernel page table holds: the interrupt-
+/// saving member of the spinlock family (arch/spinlock.h). Not a SpinLock:
+/// its push_cli nesting count and checks were a tenth of mapping and
+/// unmapping a page, and nothing under this lock blocks. SpinLocks taken
+/// inside a hold (the page allocator's) nest correctly: push_cli finds
+/// interrupts already off. KernelVmGuard may drop it mid-scope (a
+/// shootdown must not be sent while holding it) and take it back.
+using KernelVmLock = arch::IrqSpinLock;
+using KernelVmGuard = arch::IrqSpinLockGuard;
 
 namespace internal {
 /// Where page tables are reached: 0 (the boot identity map) until vm_init
@@ -161,13 +119,13 @@ using KernelPageTable = PageTable<KernelTableMemory>;
 
 namespace internal {
 extern KernelVmLock vm_lock;
-extern KernelPageTable kernel_table;
+extern KernelPageTable kernel_table GUARDED_BY(vm_lock);
 }  // namespace internal
 
 /// The kernel page table and the lock every change to it holds (inline:
 /// every map and unmap reaches both).
-inline KernelVmLock& kernel_vm_lock() { return internal::vm_lock; }
-inline KernelPageTable& kernel_page_table() { return internal::kernel_table; }
+inline KernelVmLock& kernel_vm_lock() RETURN_CAPABILITY(internal::vm_lock) { return internal::vm_lock; }
+inline KernelPageTable& kernel_page_table() REQUIRES(internal::vm_lock) { return internal::kernel_table; }
 
 namespace internal {
 extern bool nx_enabled;  // written once by vm_init

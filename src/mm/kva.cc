@@ -3,15 +3,17 @@
 
 #include "src/arch/spinlock.h"
 #include "src/base/assert.h"
+#include "src/base/guarded.h"
 #include "src/mm/direct_map.h"
 #include "src/mm/page_alloc.h"
 
 namespace mm {
 namespace {
 
-constinit arch::SpinLock lock;
-constinit VaAllocator space GUARDED_BY(lock);
-constinit bool ready = false;
+// The window's allocator, reachable only with its lock held.
+using Space = base::Guarded<VaAllocator, arch::SpinLock>;
+constinit Space space;
+constinit bool ready GUARDED_BY(space.lock()) = false;
 
 base::Result<uintptr_t> metadata_page(void*) {
   base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
@@ -24,28 +26,27 @@ void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(rei
 }  // namespace
 
 void kva_init() {
-  arch::SpinLockGuard g(lock);
-  base::Status s = space.init(kVaWindowBase, kVaWindowBytes, VaPageSource{metadata_page, free_metadata_page, nullptr});
-  ASSERT_MSG(s.ok(), "kva_init: {}", space.last_error());
+  arch::SpinLockGuard g(space.lock());
+  base::Status s =
+      space.get().init(kVaWindowBase, kVaWindowBytes, VaPageSource{metadata_page, free_metadata_page, nullptr});
+  ASSERT_MSG(s.ok(), "kva_init: {}", space.get().last_error());
   ready = true;
 }
 
 base::Result<base::VirtAddr> kva_alloc(uint64_t bytes) {
-  arch::SpinLockGuard g(lock);
+  arch::SpinLockGuard g(space.lock());
   ASSERT_MSG(ready, "kva_alloc before kva_init");
-  base::Result<uint64_t> va = space.alloc(bytes);
+  base::Result<uint64_t> va = space.get().alloc(bytes);
   if (!va.ok()) return va.error();
   return base::VirtAddr(va.value());
 }
 
 base::Status kva_free(base::VirtAddr va, uint64_t bytes) {
-  arch::SpinLockGuard g(lock);
-  return space.free(va.value(), bytes);
+  return space.with([&](VaAllocator& s) { return s.free(va.value(), bytes); });
 }
 
 VaClassStats kva_stats(unsigned order) {
-  arch::SpinLockGuard g(lock);
-  return space.class_stats(order);
+  return space.with([&](VaAllocator& s) { return s.class_stats(order); });
 }
 
 }  // namespace mm

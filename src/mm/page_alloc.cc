@@ -21,22 +21,28 @@ struct CachedPage {
 };
 // Owned by its CPU, but another CPU that finds the buddy lists empty drains
 // it (free pages must not be stranded in idle CPUs' caches), so a flag
-// guards it: uncontended, one exchange and one store per operation.
-struct alignas(64) PageCache {
+// guards it: uncontended, one exchange and one store per operation. Not a
+// SpinLock: the fast path's caller already has interrupts off (irq_save
+// around the hold), and a ticket lock's fetch-add and its own flag save
+// would be paid on the hottest allocation for a lock that is almost never
+// contended. The cache is its own capability: count and pages are
+// GUARDED_BY it.
+struct alignas(64) CAPABILITY("mutex") PageCache {
   base::Atomic<uint32_t> busy{0};
-  uint32_t count = 0;
-  CachedPage pages[kPageCacheSize] = {};
+  uint32_t count GUARDED_BY(this) = 0;  // also read racily, as a hint, with __atomic_load_n
+  CachedPage pages[kPageCacheSize] GUARDED_BY(this) = {};
 
-  void lock() {
+  void lock() ACQUIRE() {
     // Acquire: the previous holder's updates of `pages` and `count`.
     while (busy.exchange(1, base::MemoryOrder::kAcquire) != 0) arch::cpu_relax();
   }
-  void unlock() { busy.store(0, base::MemoryOrder::kRelease); }
+  void unlock() RELEASE() { busy.store(0, base::MemoryOrder::kRelease); }
 };
 
 constinit arch::SpinLock lock;
-// alloc/free under `lock`; cache_page/uncache_page are atomic and lock-free.
-constinit PhysAllocator phys;
+// alloc/free under `lock`; cache_page/uncache_page are atomic and lock-free
+// (through cache_page_lockfree).
+constinit PhysAllocator phys GUARDED_BY(lock);
 constinit PageCache caches[arch::kMaxCpus];
 constinit bool poison_mode = false;
 // poison_mode, or fault injection armed: order-0 allocations leave the fast
@@ -46,17 +52,25 @@ constinit bool ready = false;
 constinit PageInitMode init_mode = PageInitMode::kBoot;
 // The first and last page_alloc_init_step() that prepared pages, under
 // `lock`: how long the deferred init took, for `mem`.
-constinit uint64_t init_first_tsc = 0;
-constinit uint64_t init_last_tsc = 0;
+constinit uint64_t init_first_tsc GUARDED_BY(lock) = 0;
+constinit uint64_t init_last_tsc GUARDED_BY(lock) = 0;
 
 uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(pa))); }
+
+// PhysAllocator::cache_page is atomic and lock-free (phys.h): the page
+// free fast path calls it without `lock`. On failure its reason is read
+// racily, for the panic message only.
+base::Status cache_page_lockfree(uint64_t pa, PhysPageMeta** meta) NO_THREAD_SAFETY_ANALYSIS {
+  return phys.cache_page(pa, meta);
+}
+const char* cache_page_error() NO_THREAD_SAFETY_ANALYSIS { return phys.last_error(); }
 
 [[noreturn]] void bad_free(base::PhysAddr pa, unsigned order, const char* why) {
   PANIC("page_free({:#x}, order {}): {}", pa.value(), order, why ? why : "invalid free");
 }
 
 // Moves pages between this CPU's cache and the buddy lists. Interrupts off.
-void refill(PageCache& c) {
+void refill(PageCache& c) REQUIRES(c) {
   arch::SpinLockGuard g(lock);
   while (c.count < kPageCacheSize / 2) {
     base::Result<uint64_t> p = phys.alloc(0);
@@ -67,7 +81,7 @@ void refill(PageCache& c) {
   }
 }
 
-void drain(PageCache& c, uint32_t keep) {
+void drain(PageCache& c, uint32_t keep) REQUIRES(c) {
   arch::SpinLockGuard g(lock);
   while (c.count > keep) {
     const CachedPage& p = c.pages[--c.count];
@@ -227,7 +241,7 @@ void page_free(base::PhysAddr pa, unsigned order) {
   // Checked before it enters the cache, so a double free is caught here
   // and not when the page is handed out twice.
   PhysPageMeta* meta = nullptr;
-  if (__builtin_expect(!phys.cache_page(pa.value(), &meta).ok(), 0)) bad_free(pa, order, phys.last_error());
+  if (__builtin_expect(!cache_page_lockfree(pa.value(), &meta).ok(), 0)) bad_free(pa, order, cache_page_error());
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();

@@ -28,8 +28,13 @@ struct alignas(64) Mailbox {
   uint64_t received = 0;
 };
 
+// One shootdown at a time. A raw TicketLock, not a SpinLock: it is taken
+// only in interrupt_and_wait, always with interrupts already off, so there
+// is no interrupt flag to save and no nesting to count.
 constinit base::TicketLock<> shoot_lock;
-constinit TlbRanges request{TlbRanges::ZeroInit{}};  // written under shoot_lock before any flag is set
+// Written under shoot_lock before any flag is set; the targets read it
+// lock-free while the sender holds the lock (published_request).
+constinit TlbRanges request GUARDED_BY(shoot_lock){TlbRanges::ZeroInit{}};
 constinit base::Atomic<uint32_t> outstanding{0};
 constinit Mailbox mailboxes[arch::kMaxCpus];
 constinit base::Atomic<uint64_t> online[(arch::kMaxCpus + 63) / 64];
@@ -52,11 +57,16 @@ void apply(const TlbRanges& r) {
   }
 }
 
+// The request, for a target whose pending flag is set: the sender holds
+// shoot_lock, and keeps `request` still, until every flag is answered — a
+// hand-off the analysis cannot follow.
+const TlbRanges& published_request() NO_THREAD_SAFETY_ANALYSIS { return request; }
+
 void answer_mailbox() {
   Mailbox& m = mailboxes[arch::this_cpu().index];
   // Acquire: the request was written before the flag.
   if (m.pending.load(MemoryOrder::kAcquire) == 0) return;
-  apply(request);
+  apply(published_request());
   ++m.received;
   m.pending.store(0, MemoryOrder::kRelaxed);
   // Release: our invalidation happens before the initiator frees the frame.

@@ -23,7 +23,7 @@ constexpr uint64_t kAnswerNs = 1'000'000'000;
 
 bool online(uint32_t cpu) { return cpu == 0 || arch::ap_is_online(arch::CpuIndex(cpu)); }
 
-bool show(uint32_t cpu) {
+bool show(uint32_t cpu) REQUIRES(bt_lock) {
   base::Status s = request_snapshot(cpu, kAnswerNs);
   if (!s.ok()) {
     kprint("cpu {}: {}\n", cpu,

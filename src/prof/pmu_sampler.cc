@@ -25,9 +25,9 @@ constinit LbrInfo lbr_info{};
 constinit sched::Mutex walk_lock;
 // The running profile's counter setup, for a CPU that comes back online
 // (under walk_lock).
-constinit bool profile_running = false;
-constinit SampleConfig profile_cfg{};
-constinit bool profile_lbr = false;
+constinit bool profile_running GUARDED_BY(walk_lock) = false;
+constinit SampleConfig profile_cfg GUARDED_BY(walk_lock){};
+constinit bool profile_lbr GUARDED_BY(walk_lock) = false;
 
 // How long a hook waits for a CPU's NMI handler to answer: NMIs are
 // answered within microseconds, even by a parked CPU; far longer means
@@ -62,7 +62,7 @@ bool on_cpu(uint32_t cpu, Fn fn) {
 }
 
 // Disarms every CPU still armed that the caller can reach.
-void disarm_all() {
+void disarm_all() REQUIRES(walk_lock) {
   for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
     if (!cpu_prof(cpu)->pmu.armed()) continue;
     (void)on_cpu(cpu, [](CpuProf& p) {
@@ -88,7 +88,7 @@ class RestoreAffinity {
 
 // Has CPU `cpu`'s NMI handler carry out `r` on its own counter and waits
 // for it. False (said on the console) when it did not answer in time.
-bool ask(uint32_t cpu, PmuRequest r, const SampleConfig& cfg) {
+bool ask(uint32_t cpu, PmuRequest r, const SampleConfig& cfg) REQUIRES(walk_lock) {
   CpuProf& p = *cpu_prof(cpu);
   p.pmu.post(r, cfg);
   if (base::Status s = arch::send_nmi(arch::CpuIndex(cpu)); !s.ok()) {

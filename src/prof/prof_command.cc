@@ -84,7 +84,7 @@ void print_pmu_refusal(SampleEvent event) {
   kprint("prof start: cannot sample {} on this PMU ({}): {}\n", name, static_cast<const char*>(pmu), why);
 }
 
-bool start(const StrView* w, size_t n) {
+bool start(const StrView* w, size_t n) REQUIRES(prof_lock) {
   uint64_t hz = kSamplerDefaultHz;
   SampleEvent event = SampleEvent::kNmiTimer;
   bool lbr = false;
@@ -146,7 +146,7 @@ bool start(const StrView* w, size_t n) {
   return true;
 }
 
-void print_status() {
+void print_status() REQUIRES(prof_lock) {
   const SamplerStatus st = sampler_status();
   if (!st.have_profile) {
     kprint("prof: no profile yet (prof start [HZ] [EVENT])\n");
@@ -157,7 +157,7 @@ void print_status() {
          st.lbr ? ", with the LBR stack" : "", sampler_samples(), sampler_dropped());
 }
 
-bool top(size_t rows) {
+bool top(size_t rows) REQUIRES(prof_lock) {
   if (!sampler_status().have_profile) {
     kprint("prof top: no profile (prof start first)\n");
     return false;
@@ -206,7 +206,7 @@ bool top(size_t rows) {
   return true;
 }
 
-bool dump() {
+bool dump() REQUIRES(prof_lock) {
   const SamplerStatus st = sampler_status();
   if (!st.have_profile) {
     kprint("prof dump: no profile (prof start first)\n");

@@ -52,6 +52,9 @@ uint64_t waited_grants GUARDED_BY(wait_lock) = 0;
 constexpr uint32_t kOverBudget = uint32_t{1} << 31;
 
 constinit base::Atomic<ReserveSite*> sites{nullptr};
+// Serializes set_max_heap's read-modify-write of the budget's maximum.
+// What it guards is mm's (heap_budget(), atomic), so there is no member
+// here to mark GUARDED_BY.
 constinit sched::Mutex max_lock;
 constinit GlobalResStats global;
 

@@ -3,11 +3,11 @@
 #include "src/sched/futex.h"
 
 #include "src/arch/clock.h"
+#include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/placement_new.h"
 #include "src/base/thread_annotations.h"
-#include "src/base/ticket_lock.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/safe_access.h"
 #include "src/sched/futex_table.h"
@@ -16,32 +16,13 @@
 namespace sched {
 namespace {
 
-// The bucket lock: a ticket lock held with interrupts off, like SpinLock,
-// but without SpinLock's push_cli nesting count. A bucket lock is never
-// held across anything that could block, call out or take another
-// SpinLock — only the table's list operations and load_word's probe run
-// under it — so the count, which exists to report such misuse and to nest
-// interrupt-disabling regions, would be paid on every wait and wake for
-// nothing. The flags saved at lock() are the holder's, kept in the lock
-// until its unlock(). Thread and interrupt context; never NMI.
-class CAPABILITY("mutex") BucketLock {
- public:
-  constexpr BucketLock() = default;
-  void lock() ACQUIRE() {
-    uint64_t flags = arch::irq_save();
-    raw_.lock();
-    flags_ = flags;
-  }
-  void unlock() RELEASE() {
-    uint64_t flags = flags_;
-    raw_.unlock();
-    arch::irq_restore(flags);
-  }
-
- private:
-  base::TicketLock<> raw_;
-  uint64_t flags_ = 0;
-};
+// The bucket lock: the interrupt-saving spinlock (arch/spinlock.h), not
+// SpinLock. A bucket lock is never held across anything that could block,
+// call out or take another SpinLock — only the table's list operations and
+// load_word's probe run under it — so SpinLock's push_cli count, which
+// exists to report such misuse and to nest interrupt-disabling regions,
+// would be paid on every wait and wake for nothing.
+using BucketLock = arch::IrqSpinLock;
 
 using Table = FutexTable<BucketLock>;
 constinit Table table_;

@@ -257,11 +257,11 @@ class FutexTable {
     FutexWaiter** moved_tail = &moved;
     uint32_t nw = 0, nm = 0;
     lock_pair(bf, bt);
-    for (FutexWaiter* w = head_of(bf); w != nullptr && (nw < n_wake || nm < n_move);) {
+    for (FutexWaiter* w = bf.head; w != nullptr && (nw < n_wake || nm < n_move);) {
       FutexWaiter* next = w->next_;
       if (w->key_ == from) {
         if (nw < n_wake) {
-          unlink_unchecked(bf, w);
+          unlink(bf, w);
           w->set_state(FutexState::kWaking, base::MemoryOrder::kRelaxed);
           *woken_tail = w;
           woken_tail = &w->next_;
@@ -271,7 +271,7 @@ class FutexTable {
           // and bucket_ goes straight from bf to bt (never null: cancel()
           // reads null as "a waker owns it"). A concurrent cancel() either
           // finished on bf before us or re-checks under a lock and retries.
-          unlink_links_unchecked(bf, w);
+          unlink_links(bf, w);
           // Relaxed: cancel() only trusts bucket_ after re-reading it under
           // the bucket's lock, which we hold for both buckets.
           w->bucket_.store(&bt, base::MemoryOrder::kRelaxed);
@@ -287,7 +287,7 @@ class FutexTable {
     // scan never meets the waiters it moved.
     for (FutexWaiter* w = moved; w != nullptr;) {
       FutexWaiter* next = w->next_;
-      push_back_unchecked(bt, w);
+      push_back(bt, w);
       w = next;
     }
     unlock_pair(bf, bt);
@@ -384,16 +384,13 @@ class FutexTable {
     w->prev_ = w->next_ = nullptr;
   }
 
-  // requeue() holds one or two bucket locks chosen at run time, which the
-  // analysis cannot follow; these wrappers carry the same code unchecked.
-  static FutexWaiter* head_of(Bucket& b) NO_THREAD_SAFETY_ANALYSIS { return b.head; }
-  static void unlink_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS { unlink(b, w); }
-  static void unlink_links_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS { unlink_links(b, w); }
-  static void push_back_unchecked(Bucket& b, FutexWaiter* w) NO_THREAD_SAFETY_ANALYSIS { push_back(b, w); }
-
   // Two bucket locks in address order, so two requeues in opposite
-  // directions cannot deadlock; one lock if both keys share a bucket.
-  static void lock_pair(Bucket& a, Bucket& b) NO_THREAD_SAFETY_ANALYSIS {
+  // directions cannot deadlock; one lock if both keys share a bucket. To
+  // its callers, both held (when a and b are one bucket, one lock under
+  // two names: requeue's accesses through either are then still locked).
+  // Its body takes them in an order chosen at run time, which the
+  // analysis cannot follow.
+  static void lock_pair(Bucket& a, Bucket& b) ACQUIRE(a.lock, b.lock) NO_THREAD_SAFETY_ANALYSIS {
     if (&a == &b) {
       a.lock.lock();
     } else if (&a < &b) {
@@ -408,7 +405,7 @@ class FutexTable {
   // the interrupt flag saved by its lock(), so the lock taken first (which
   // saved the caller's flag) must be the last released, or interrupts would
   // come back on while the other bucket is still held.
-  static void unlock_pair(Bucket& a, Bucket& b) NO_THREAD_SAFETY_ANALYSIS {
+  static void unlock_pair(Bucket& a, Bucket& b) RELEASE(a.lock, b.lock) NO_THREAD_SAFETY_ANALYSIS {
     if (&a == &b) {
       a.lock.unlock();
     } else if (&a < &b) {

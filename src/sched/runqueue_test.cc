@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "src/base/host_mutex.h"
 #include "src/base/ticket_lock.h"
 
 namespace sched {
@@ -31,24 +32,15 @@ struct Thread {
   std::atomic<bool> queued{false};
 };
 
-// std::mutex carries no thread-safety annotations in libstdc++; give the
-// analysis a capability so GUARDED_BY in GlobalRunQueue means something.
-class CAPABILITY("mutex") HostMutex {
- public:
-  void lock() ACQUIRE() { m_.lock(); }
-  void unlock() RELEASE() { m_.unlock(); }
-
- private:
-  std::mutex m_;
-};
-
 struct YieldRelax {
   static void relax() { std::this_thread::yield(); }
 };
 
 constexpr size_t kN = 256;
 using Local = LocalRunQueue<Thread, kN>;
-using Global = GlobalRunQueue<Thread, HostMutex>;
+// base::HostMutex, not std::mutex: an annotated capability, so the
+// GUARDED_BY members of GlobalRunQueue are checked in this build too.
+using Global = GlobalRunQueue<Thread, base::HostMutex>;
 
 std::vector<Thread> make_threads(size_t n) {
   std::vector<Thread> v(n);

@@ -497,7 +497,7 @@ KTEST(futex, ping_pong_across_cpus_loses_no_wakeup) {
 
 struct Shared {
   sched::Mutex m;
-  uint64_t value = 0;  // guarded by m
+  uint64_t value GUARDED_BY(m) = 0;
   uint32_t per_thread = 0;
 };
 void add_under_mutex(void* p) {
@@ -557,8 +557,9 @@ struct Queue {
   sched::Mutex m;
   sched::CondVar not_empty;
   sched::Semaphore slots{4};
-  uint32_t items[4] = {};
-  uint32_t head = 0, count = 0;  // guarded by m
+  uint32_t items[4] GUARDED_BY(m) = {};
+  uint32_t head GUARDED_BY(m) = 0;
+  uint32_t count GUARDED_BY(m) = 0;
   uint64_t sum = 0;
 };
 void producer(void* p) {

@@ -80,7 +80,7 @@ void heap_op(MmChurn& c, uint64_t r) {
   c.objects_.fetch_add(1, MemoryOrder::kRelaxed);
 }
 
-uint64_t map_tag(const MmChurn::MapSlot& s, uint32_t slot, uint32_t page) {
+uint64_t map_tag(const MmChurn::MapSlot& s, uint32_t slot, uint32_t page) REQUIRES(s.lock) {
   return kMapMagic | (s.gen << 16) | (uint64_t{slot} << 8) | page;
 }
 

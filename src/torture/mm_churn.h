@@ -50,10 +50,10 @@ class MmChurn {
   // The workers' side (mm_churn.cc).
   struct MapSlot {
     sched::Mutex lock;
-    uint64_t va = 0;
-    uint32_t pages = 0;  // mapped now (0: unmapped)
-    uint32_t writer_cpu = 0;
-    uint64_t gen = 0;
+    uint64_t va = 0;                      // set before the workers start, cleared after they end
+    uint32_t pages GUARDED_BY(lock) = 0;  // mapped now (0: unmapped)
+    uint32_t writer_cpu GUARDED_BY(lock) = 0;
+    uint64_t gen GUARDED_BY(lock) = 0;
   };
   struct Worker {
     MmChurn* c = nullptr;

@@ -53,8 +53,8 @@ class RtSqueeze {
   base::Atomic<uint64_t> granted_{0}, oom_{0}, timeouts_{0}, squeezes_{0};
   // The cache: 256-byte blocks kept for nobody, freed on demand.
   arch::SpinLock cache_lock;
-  void* cache[kCacheMax] = {};
-  uint32_t cached = 0;
+  void* cache[kCacheMax] GUARDED_BY(cache_lock) = {};
+  uint32_t cached GUARDED_BY(cache_lock) = 0;
   void put_in_cache(void* p);
   uint64_t shrink(uint64_t bytes);
 
