@@ -98,7 +98,7 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
   uint64_t first = 0;
   for (const PhysRange& r : ranges) {
     if (r.end <= r.start) continue;
-    ranges_[i] = {r.start.value(), r.end.value(), first};
+    ranges_[i] = {r.start.value(), r.end.value(), first, r.start.value()};
     first += (r.end - r.start) >> base::kPageShift;
     ++i;
   }
@@ -128,7 +128,7 @@ Status PhysAllocator::init(base::Span<const PhysRange> ranges, base::Span<uint8_
 
 uint64_t PhysAllocator::grow(uint64_t max_pages) {
   if (grow_range_ == num_ranges_ || max_pages == 0) return 0;
-  const PhysRangeInfo& r = ranges_[grow_range_];
+  PhysRangeInfo& r = ranges_[grow_range_];
   const uint64_t a = grow_next_;
   // End on a 2 MiB boundary (or the range's end): a block of any order and
   // its buddy then lie on the same side, so free() never reads a buddy's
@@ -149,7 +149,8 @@ uint64_t PhysAllocator::grow(uint64_t max_pages) {
   } else {
     grow_next_ = b;
   }
-  // Release: cache_page() reads it without the lock, then the metadata.
+  // Release: cache_page() reads them without the lock, then the metadata.
+  __atomic_store_n(&r.ready_end, b, __ATOMIC_RELEASE);
   __atomic_store_n(&stats_.ready_pages, first + pages, __ATOMIC_RELEASE);
   return pages;
 }
@@ -175,6 +176,16 @@ const PhysRangeInfo* PhysAllocator::find_range_after(uint64_t phys, const PhysRa
     if (phys < r->end) return phys >= r->start ? r : nullptr;
   }
   return nullptr;
+}
+
+const PhysRangeInfo* PhysAllocator::find_ready_range_slow(uint64_t phys) const {
+  const PhysRangeInfo* r = find_range(phys);
+  return r != nullptr && phys < __atomic_load_n(&r->ready_end, __ATOMIC_ACQUIRE) ? r : nullptr;
+}
+
+Status PhysAllocator::fail_lookup(uint64_t phys) {
+  if (!base::is_aligned(phys, base::kPageSize) || find_range(phys) == nullptr) return fail_unmanaged();
+  return fail_unready();
 }
 
 const PhysRangeInfo* PhysAllocator::range_of_index(uint32_t idx) const {

@@ -77,6 +77,11 @@ struct PhysRangeInfo {
   uint64_t start;
   uint64_t end;
   uint64_t first_page;  ///< Index of the range's first page in the page array.
+  /// End of the part whose metadata is prepared (start..end; end once the
+  /// deferred init has passed the range). Stored with release by grow(),
+  /// read without the lock by cache_page(): one compare decides both
+  /// "in this range" and "prepared", so deferral costs the free path nothing.
+  uint64_t ready_end;
 };
 
 /// Bytes of metadata init() needs for `ranges` (sorted, disjoint, page
@@ -162,12 +167,9 @@ class PhysAllocator {
   /// and inline: it is the page caches' free path.
   /// `meta`, if given, receives the page's metadata for uncache().
   [[gnu::always_inline]] base::Status cache_page(uint64_t phys, PhysPageMeta** meta = nullptr) {
-    const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_range(phys) : nullptr;
-    if (__builtin_expect(r == nullptr, 0)) return fail_unmanaged();
-    const uint64_t idx = index_of(*r, phys);
-    // A deferred page's metadata is not yet written: never allocated.
-    if (__builtin_expect(idx >= ready_index(), 0)) return fail_unready();
-    PhysPageMeta& m = pages_[idx];
+    const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_ready_range(phys) : nullptr;
+    if (__builtin_expect(r == nullptr, 0)) return fail_lookup(phys);
+    PhysPageMeta& m = pages_[index_of(*r, phys)];
     if (__builtin_expect(m.order != 0, 0)) return fail_free(*r, phys);
     // Atomic: two CPUs freeing the same page into their caches at once must
     // not both succeed.
@@ -208,6 +210,21 @@ class PhysAllocator {
     return phys >= r->start ? r : nullptr;
   }
   const PhysRangeInfo* find_range_after(uint64_t phys, const PhysRangeInfo* r) const;
+  // find_range() for a page whose metadata is prepared (a deferred page was
+  // never allocated): the same lookup, compared against the prepared end,
+  // so it costs cache_page() nothing over find_range(). Out of line past
+  // that end: the next range of the GiB, a hole, or an unprepared page.
+  [[gnu::always_inline]] const PhysRangeInfo* find_ready_range(uint64_t phys) const {
+    const uint64_t g = (phys >> kPhysRegionShift) - region_base_;
+    if (g >= num_regions_) return nullptr;
+    const PhysRangeInfo* r = ranges_ + region_first_[g];
+    if (__builtin_expect(phys >= __atomic_load_n(&r->ready_end, __ATOMIC_ACQUIRE), 0))
+      return find_ready_range_slow(phys);
+    return phys >= r->start ? r : nullptr;
+  }
+  const PhysRangeInfo* find_ready_range_slow(uint64_t phys) const;
+  // Why find_ready_range() found nothing: unaligned or unmanaged, or not prepared.
+  base::Status fail_lookup(uint64_t phys);
   base::Status fail_unmanaged();
   base::Status fail_unready();
   // Pages below this index have metadata; read without the lock by
