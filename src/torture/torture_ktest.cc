@@ -15,6 +15,7 @@
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/smp_boot.h"
+#include "src/arch/spinlock.h"
 #include "src/base/atomic.h"
 #include "src/base/placement_new.h"
 #include "src/ktest/boot_cmdline.h"
@@ -138,17 +139,13 @@ const char* check_parked() {
   return nullptr;
 }
 
-// For a report of workers that did not park: each churn thread's state,
-// affinity and last CPU; `arg` collects the CPUs of those running, whose
-// backtraces are printed after the walk (print_running).
-void print_worker(const sched::Thread& t, void* arg) {
-  const base::StrView name(t.name);
-  if (name != base::StrView("mm_churn") && name != base::StrView("rt_squeeze")) return;
-  if (t.state.load(MemoryOrder::kRelaxed) == static_cast<uint32_t>(sched::ThreadState::kRunning))
-    *static_cast<uint64_t*>(arg) |= uint64_t{1} << (sched::thread_stats(&t).last_cpu % 64);
-  arch::kprint("torture: worker '{}' tid {}: {}, affinity {}, last cpu {}\n", name, t.tid,
-               sched::state_name(static_cast<sched::ThreadState>(t.state.load(MemoryOrder::kRelaxed))),
-               t.affinity.load(MemoryOrder::kRelaxed), sched::thread_stats(&t).last_cpu);
+// Who holds one of sched's locks, for the report of workers that did not
+// park (the CPUs' backtraces show who spins for it).
+void print_lock(const char* what, sched::LockHint h) {
+  if (h.holder == arch::SpinLock::kNoHolder)
+    arch::kprint("torture: {}: free, {} CPUs waiting\n", what, h.waiters);
+  else
+    arch::kprint("torture: {}: held by cpu {}, {} CPUs waiting\n", what, h.holder, h.waiters);
 }
 
 // Where each CPU in `cpus` is, by NMI (as `bt` shows it).
@@ -232,11 +229,13 @@ KTEST(torture, everything_at_once) {
     if (broken != nullptr) break;
     if (!gate.close(MmChurn::kWorkers + RtSqueeze::kWorkers, kGateBoundNs)) {
       broken = "the memory and reservation workers did not all park at the gate";
-      uint64_t running = 0;
-      (void)sched::for_each_thread(print_worker, &running);
-      // Every CPU, not just the workers': what a stuck worker waits for
-      // (a lock's holder) may run anywhere.
-      (void)running;
+      // Who is missing, what each does and (off a CPU) where it waits;
+      // the locks everyone takes; then every CPU, not just the workers':
+      // what a stuck worker waits for (a lock's holder) may run anywhere.
+      mm_churn.report_unparked();
+      squeeze.report_unparked();
+      print_lock("thread-list lock", sched::thread_list_lock_hint());
+      print_lock("thread descriptor and stack lock", sched::thread_pool_lock_hint());
       print_running(ncpu >= 64 ? ~uint64_t{0} : (uint64_t{1} << ncpu) - 1);
     } else {
       broken = check_parked();
