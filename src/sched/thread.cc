@@ -447,6 +447,8 @@ size_t unpin_threads_bound_to(uint32_t cpu, void (*fn)(const Thread& t, void* ar
   return n;
 }
 
+void reap_exited() { drain_reap_list(); }
+
 size_t thread_descriptors() { return descriptors_.load(MemoryOrder::kRelaxed); }
 
 size_t thread_count() { return live_.load(MemoryOrder::kRelaxed); }

@@ -172,6 +172,11 @@ ThreadStats thread_stats(const Thread* t);
 /// (fn must not block or spawn). Returns how many there were.
 size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg);
 
+/// Frees the detached threads that have exited, as the next spawn or join
+/// would: for a caller that waits for thread_count() to come back without
+/// spawning (a spawn may need a new descriptor meanwhile). Thread context.
+void reap_exited();
+
 /// Threads alive now (spawned or adopted, not yet reaped). No lock: a
 /// snapshot, any context but NMI.
 size_t thread_count();
