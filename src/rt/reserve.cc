@@ -155,6 +155,7 @@ void drain_this_cpu(void*) { (void)drain_this_cpu_now(); }
 // reservers, draining back to back, kept its gate shut for 10 s.
 void internal::drain_all_cpus() {
   add_relaxed(global.drains, 1);
+  const uint64_t start = arch::nanotime();
   // Threads' parkings first (a walk under the thread-list lock: a
   // compare-exchange and a budget add each). The word is the one field a
   // reclaimer writes, by its protocol, hence the const_cast.
@@ -183,6 +184,12 @@ void internal::drain_all_cpus() {
   if (drain_this_cpu_now() != self) {
     base::Result<sched::Thread*> t = sched::spawn(drain_this_cpu, nullptr, {.name = "rt-drain", .cpu = self});
     if (t.ok()) sched::join(t.value());
+  }
+  const uint64_t took = arch::nanotime() - start;
+  add_relaxed(global.drain_ns, took);
+  uint64_t longest = __atomic_load_n(&global.drain_max_ns, __ATOMIC_RELAXED);
+  while (took > longest && !__atomic_compare_exchange_n(&global.drain_max_ns, &longest, took, false, __ATOMIC_RELAXED,
+                                                        __ATOMIC_RELAXED)) {
   }
 }
 
