@@ -48,7 +48,8 @@ void GatedWorkers::join_workers() {
   }
 }
 
-void GatedWorkers::report_unparked() const {
+uint64_t GatedWorkers::report_unparked() const {
+  uint64_t running = 0;
   for (uint32_t i = 0; i < n_; ++i) {
     const Worker& w = workers_[i];
     const char* doing = w.doing.load(MemoryOrder::kRelaxed);
@@ -62,7 +63,10 @@ void GatedWorkers::report_unparked() const {
     // (A running one is in the CPUs' backtraces.) The worker is alive, so
     // its stack stays mapped while it is read; a worker that runs on
     // meanwhile leaves a garbled chain, which the walk cuts short.
-    if (t->on_cpu.load(MemoryOrder::kAcquire) != 0) continue;
+    if (t->on_cpu.load(MemoryOrder::kAcquire) != 0) {
+      running |= uint64_t{1} << (sched::thread_stats(t).last_cpu % 64);
+      continue;
+    }
     uint64_t pcs[16];
     const size_t n = sched::saved_stack_pcs(
         t->saved_rsp, t->stack_lo, t->stack_hi, [](uint64_t a) { return *reinterpret_cast<const uint64_t*>(a); }, pcs,
@@ -73,6 +77,7 @@ void GatedWorkers::report_unparked() const {
                    prof::format_symbol(pcs[k], prof::PcKind::kReturnAddress, buf, sizeof buf));
     }
   }
+  return running;
 }
 
 }  // namespace torture

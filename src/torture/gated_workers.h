@@ -36,7 +36,8 @@ class GatedWorkers {
 
   /// Prints each worker that is not parked at the gate: its state, CPU,
   /// what it is doing and, when it is off the CPU, its call chain.
-  void report_unparked() const;
+  /// Returns the CPUs (bit i for CPU i < 64) that ran one of them.
+  uint64_t report_unparked() const;
 
   Gate* gate = nullptr;
 
