@@ -13,6 +13,7 @@ inline constexpr uint8_t kVectorPitTimer = kVectorIrqBase + 0;  // ISA IRQ 0, wh
 inline constexpr uint8_t kVectorLapicTimer = 0x40;
 inline constexpr uint8_t kVectorProfTimer = 0x50;    // the PIT, when prof samples from a maskable interrupt
 inline constexpr uint8_t kVectorIpiTest = 0xe0;      // diagnostics and in-kernel tests
+inline constexpr uint8_t kVectorIpiRtDrain = 0xe4;   // rt: give this CPU's heap credit back to the budget
 inline constexpr uint8_t kVectorIpiProfTick = 0xe8;  // prof's timer path: the boot CPU passes each tick on
 inline constexpr uint8_t kVectorIpiReschedule = 0xf0;
 inline constexpr uint8_t kVectorIpiTlbShootdown = 0xf1;

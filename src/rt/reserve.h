@@ -238,6 +238,8 @@ ReserveSite* sites_head();
 /// before it waits. Tests use it to start from a known budget. Thread
 /// context.
 void drain_all_cpus();
+/// Installs the drain IPI's handler; res_init calls it before any drain.
+void drain_init();
 
 /// The calling thread's parking word (parked_credit.h).
 inline ParkedCredit<ReserveSite> parked_of(sched::Thread* t) { return ParkedCredit<ReserveSite>(t->reserve_parked); }
