@@ -31,7 +31,8 @@ class MmChurn : public GatedWorkers {
   static constexpr uint32_t kMapMaxPages = 4;
   static constexpr unsigned kMaxPageOrder = 4;
 
-  /// Reserves the map slots' VA ranges (kept until teardown).
+  /// Reserves the map slots' VA ranges (kept until teardown) and makes
+  /// the page tables under them.
   base::Status setup();
   /// Spawns the workers; they pass `gate` before each operation.
   base::Status start(Gate* gate);
