@@ -10,6 +10,9 @@
 //                block or check the count (the futex buckets, the kernel
 //                page table). A SpinLock taken inside one still nests:
 //                push_cli finds interrupts already off.
+// SpinLock also records which CPU holds it, for reports of a lock that
+// seems stuck (a lock convoy or a lost unlock): one store to the cache line
+// the ticket just dirtied, so it stays on in release builds too.
 // Both are thread-safety capabilities; hold them with SpinLockGuard and
 // IrqSpinLockGuard (or base::LockGuard). Thread and interrupt context;
 // never NMI.
@@ -17,6 +20,7 @@
 
 #include "src/arch/percpu.h"
 #include "src/arch/x86.h"
+#include "src/base/atomic.h"
 #include "src/base/lock_guard.h"
 #include "src/base/thread_annotations.h"
 #include "src/base/ticket_lock.h"
@@ -25,19 +29,36 @@ namespace arch {
 
 class CAPABILITY("mutex") SpinLock {
  public:
+  /// holder_hint() when no CPU holds the lock.
+  static constexpr uint32_t kNoHolder = ~uint32_t{0};
+
   constexpr SpinLock() = default;
   void lock() ACQUIRE() {
     push_cli();
     raw_.lock();
+    // Relaxed: a hint for reports, read without the lock.
+    holder_.store(this_cpu().index + 1, base::MemoryOrder::kRelaxed);
   }
   void unlock() RELEASE() {
+    holder_.store(0, base::MemoryOrder::kRelaxed);
     raw_.unlock();
     pop_cli();
   }
   bool is_locked() const { return raw_.is_locked(); }
 
+  /// The CPU holding the lock, or kNoHolder, as last seen: racy, for
+  /// diagnostics only (a lock just taken may not show its holder yet). Any
+  /// context, NMI included (two loads).
+  uint32_t holder_hint() const {
+    const uint32_t h = holder_.load(base::MemoryOrder::kRelaxed);
+    return h == 0 ? kNoHolder : h - 1;
+  }
+  /// CPUs spinning for the lock now (racy, as holder_hint).
+  uint32_t waiters_hint() const { return raw_.waiters(); }
+
  private:
   base::TicketLock<> raw_;
+  base::Atomic<uint32_t> holder_{0};  // 1 + the holding CPU's index; 0 when free
 };
 
 class CAPABILITY("mutex") IrqSpinLock {

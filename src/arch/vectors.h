@@ -31,6 +31,7 @@ inline constexpr Vector kVectorPitTimer = isa_irq_vector(0);  // ISA IRQ 0, when
 inline constexpr Vector kVectorLapicTimer{0x40};
 inline constexpr Vector kVectorProfTimer{0x50};    // the PIT, when prof samples from a maskable interrupt
 inline constexpr Vector kVectorIpiTest{0xe0};      // diagnostics and in-kernel tests
+inline constexpr Vector kVectorIpiRtDrain{0xe4};   // rt: give this CPU's heap credit back to the budget
 inline constexpr Vector kVectorIpiProfTick{0xe8};  // prof's timer path: the boot CPU passes each tick on
 inline constexpr Vector kVectorIpiReschedule{0xf0};
 inline constexpr Vector kVectorIpiTlbShootdown{0xf1};

@@ -45,6 +45,13 @@ class CAPABILITY("mutex") TicketLock {
 
   bool is_locked() const { return next_.load(MemoryOrder::kRelaxed) != serving_.load(MemoryOrder::kRelaxed); }
 
+  /// Tickets taken but not yet served, the holder's aside: how many wait
+  /// now. Racy (for diagnostics): the two loads are not one snapshot.
+  uint32_t waiters() const {
+    const uint32_t queued = next_.load(MemoryOrder::kRelaxed) - serving_.load(MemoryOrder::kRelaxed);
+    return queued == 0 ? 0 : queued - 1;
+  }
+
  private:
   Atomic<uint32_t> next_{0};
   Atomic<uint32_t> serving_{0};

@@ -44,6 +44,29 @@ void try_lock_sequence() NO_THREAD_SAFETY_ANALYSIS {
 
 TEST(TicketLock, TryLock) { try_lock_sequence(); }
 
+// waiters() counts the tickets queued behind the holder: none when free or
+// only held, one per thread spinning.
+void waiters_sequence() NO_THREAD_SAFETY_ANALYSIS {
+  base::TicketLock<YieldRelax> lock;
+  EXPECT_EQ(lock.waiters(), 0u);
+  lock.lock();
+  EXPECT_EQ(lock.waiters(), 0u);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      lock.lock();
+      lock.unlock();
+    });
+  }
+  while (lock.waiters() != 2) std::this_thread::yield();
+  lock.unlock();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(lock.waiters(), 0u);
+  EXPECT_FALSE(lock.is_locked());
+}
+
+TEST(TicketLock, WaitersCountsTheQueueBehindTheHolder) { waiters_sequence(); }
+
 TEST(Atomic, Operations) {
   base::Atomic<uint64_t> a{5};
   using base::MemoryOrder;

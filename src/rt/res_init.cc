@@ -13,6 +13,7 @@ void res_init(base::StrView cmdline, uint64_t usable_bytes) {
   const uint64_t max = monitor::boot_option_bytes(cmdline, "rt.max_heap").value_or(usable_bytes);
   const bool panics = monitor::boot_option_is(cmdline, "rt.overrun", "panic");
   mm::heap_set_overrun_panics(panics);
+  internal::drain_init();
   base::Status s = set_max_heap(max);
   ASSERT_MSG(s.ok(), "rt: set_max_heap({}) refused", max);
   const mm::KernelHeapStats heap = mm::heap_stats();

@@ -233,11 +233,13 @@ inline constexpr Objs kKeepLimit = make_keep_limit();
 [[gnu::noinline]] void flush_above_keep(CpuCredit& cc);
 
 ReserveSite* sites_head();
-/// Has every active CPU give its credit (rt's and its heap account's) back
-/// to the budget, and every thread its parked credit; what a reserve does
-/// before it waits. Tests use it to start from a known budget. Thread
-/// context.
+/// Has every CPU that started (offline ones too) give its credit (rt's and
+/// its heap account's) back to the budget, by IPI, and every thread its
+/// parked credit; what a reserve does before it waits. Tests use it to
+/// start from a known budget. Thread context.
 void drain_all_cpus();
+/// Installs the drain IPI's handler; res_init calls it before any drain.
+void drain_init();
 
 /// The calling thread's parking word (parked_credit.h).
 inline ParkedCredit<ReserveSite> parked_of(sched::Thread* t) { return ParkedCredit<ReserveSite>(t->reserve_parked); }

@@ -3,6 +3,7 @@
 // peaks, and the accounting invariant under load and under a squeeze.
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
+#include "src/arch/smp_boot.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
 #include "src/mm/kmalloc.h"
@@ -11,6 +12,7 @@
 #include "src/rt/reserve.h"
 #include "src/rt/reserve_stats.h"
 #include "src/rt/site_suggestion.h"
+#include "src/sched/cpu_offline.h"
 #include "src/sched/sched.h"
 #include "src/sched/sync.h"
 #include "src/sched/thread.h"
@@ -380,6 +382,37 @@ KTEST(rt_reserve, lowering_the_maximum_reclaims_parked_credit) {
   KEXPECT_TRUE(!p.again_from_parked);
   KEXPECT_TRUE(p.clean_after);
   accounting_exact(ktest_ctx);
+}
+
+// Credit left on every CPU, one of them offline, goes back to the budget
+// with one drain: each CPU answers the drain IPI, the parked one too (it
+// halts with interrupts on). Drains once skipped offline CPUs, which kept
+// their credit until they came back.
+constinit ReserveSite drain_site{"ktest.drain", objs_of(k64, 4)};
+
+KTEST(rt_reserve, a_drain_empties_every_cpus_credit_an_offline_ones_too) {
+  const uint32_t n = arch::cpus_online();
+  if (n < 2) KTEST_SKIP("needs 2 CPUs (one goes offline)");
+  const uint32_t off = n - 1;
+  if (const char* why = sched::offline_refusal(off)) KTEST_SKIP("cpu {} cannot go offline: {}", off, why);
+  for (uint32_t cpu = 0; cpu < n; ++cpu) {
+    ktest::PinTo pin(cpu);
+    // An explicit want takes the vector path; its untouched release leaves
+    // the 4 objects as this CPU's credit.
+    Reservation r(drain_site, objs_of(k64, 4));
+    KEXPECT_TRUE(r.ok());
+  }
+  KEXPECT_GT(internal::cpu_credit(off).avail[k64], 0u);
+  base::Result<size_t> r = sched::cpu_offline(off);
+  KASSERT_TRUE(r.ok());
+  const uint64_t drains = internal::global_stats().drains;
+  internal::drain_all_cpus();
+  KEXPECT_EQ(internal::global_stats().drains, drains + 1);
+  KEXPECT_EQ(internal::cpu_credit(off).avail[k64], 0u);
+  uint64_t online_credit = 0;
+  for (uint32_t cpu = 0; cpu < off; ++cpu) online_credit += internal::cpu_credit(cpu).avail[k64];
+  KEXPECT_EQ(online_credit, 0u);
+  KEXPECT_TRUE(sched::cpu_online(off).ok());
 }
 
 KTEST(rt_reserve, a_sparse_reservation_settles_allocations_and_frees_of_other_classes) {

@@ -26,6 +26,8 @@ struct GlobalResStats {
   uint64_t cancels = 0;        ///< Reserves that returned kCancelled.
   uint64_t cancel_requests = 0;
   uint64_t drains = 0;              ///< Times every CPU was asked for its credit.
+  uint64_t drain_ns = 0;            ///< Their total time, and the longest one's:
+  uint64_t drain_max_ns = 0;        ///< each visits every CPU, slow on a loaded host.
   uint64_t evicted_bytes = 0;       ///< Given back by evictable caches.
   uint64_t parked_reclaims = 0;     ///< Parkings taken from their threads (drains).
   uint64_t parked_hits_exited = 0;  ///< Parked reserves of threads that exited.

@@ -1,13 +1,16 @@
 // switch_context and the new-thread trampoline (see switch.h).
 #include "src/sched/switch.h"
 
+#include "src/sched/saved_stack.h"
+
 namespace sched {
 
 static_assert(__builtin_offsetof(Thread, saved_rsp) == 0, "switch_context stores RSP at 0(%rdi)");
 static_assert(__builtin_offsetof(Thread, on_cpu) == 8, "switch_context clears on_cpu at 8(%rdi)");
 
-// Frame switch_context pops: r15, r14, r13, r12, rbx, rbp, return address.
-inline constexpr size_t kSwitchFrameWords = 7;
+// Frame switch_context pops: r15, r14, r13, r12, rbx, rbp, return address
+// (saved_stack.h, which reads it back for reports, names the words).
+static_assert(kSwitchFrameWords == 7 && kSavedRbpWord == 5 && kSavedReturnWord == 6);
 
 // x86 stores are not reordered with older stores ([sdm3] 8.2.2), so the
 // store of saved_rsp is visible before on_cpu = 0: a CPU that acquire-reads

@@ -172,12 +172,31 @@ ThreadStats thread_stats(const Thread* t);
 /// (fn must not block or spawn). Returns how many there were.
 size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg);
 
-/// Threads alive now (spawned or adopted, not yet reaped).
+/// Frees the detached threads that have exited, as the next spawn or join
+/// would: for a caller that waits for thread_count() to come back without
+/// spawning (a spawn may need a new descriptor meanwhile). Thread context.
+void reap_exited();
+
+/// Threads alive now (spawned or adopted, not yet reaped). No lock: a
+/// snapshot, any context but NMI.
 size_t thread_count();
 
 /// Descriptors ever made (live and free-listed): what the scheduler holds
-/// of the heap, since descriptors are never freed (see the top of this file).
+/// of the heap, since descriptors are never freed (see the top of this
+/// file). No lock, like thread_count.
 size_t thread_descriptors();
+
+/// Who holds one of sched's spinlocks and how many CPUs wait for it, for
+/// reports of threads that stall (racy hints: arch::SpinLock::holder_hint).
+struct LockHint {
+  uint32_t holder;   // a CPU index, or arch::SpinLock::kNoHolder
+  uint32_t waiters;  // CPUs spinning for it
+};
+/// The thread-list lock: linking and unlinking threads, and every walk of
+/// them (for_each_thread, cpu_offline's unpinning).
+LockHint thread_list_lock_hint();
+/// The lock of descriptors and cached stacks, which spawn and join take.
+LockHint thread_pool_lock_hint();
 
 /// Whether `addr` lies in the running thread's stack or the guard page
 /// below it, and if so where. For fault reports and backtraces: O(1), no

@@ -14,13 +14,14 @@
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/sched/sync.h"
-#include "src/sched/thread.h"
-#include "src/torture/gate.h"
+#include "src/torture/gated_workers.h"
 
 namespace torture {
 
-class MmChurn {
+class MmChurn : public GatedWorkers {
  public:
+  MmChurn() : GatedWorkers("mm_churn", workers_, kWorkers) {}
+
   static constexpr uint32_t kPageHeapWorkers = 2;
   static constexpr uint32_t kMapReaders = 2;
   static constexpr uint32_t kWorkers = kPageHeapWorkers + 1 + kMapReaders;  // and one mapper
@@ -30,7 +31,8 @@ class MmChurn {
   static constexpr uint32_t kMapMaxPages = 4;
   static constexpr unsigned kMaxPageOrder = 4;
 
-  /// Reserves the map slots' VA ranges (kept until teardown).
+  /// Reserves the map slots' VA ranges (kept until teardown) and makes
+  /// the page tables under them.
   base::Status setup();
   /// Spawns the workers; they pass `gate` before each operation.
   base::Status start(Gate* gate);
@@ -39,8 +41,6 @@ class MmChurn {
   /// Unmaps what is mapped and returns the VA ranges.
   void teardown();
 
-  uint32_t failures() const { return failures_.load(base::MemoryOrder::kRelaxed); }
-  const char* first_failure() const { return first_failure_; }
   uint64_t pages() const { return pages_.load(base::MemoryOrder::kRelaxed); }
   uint64_t objects() const { return objects_.load(base::MemoryOrder::kRelaxed); }
   uint64_t maps() const { return maps_.load(base::MemoryOrder::kRelaxed); }
@@ -55,15 +55,6 @@ class MmChurn {
     uint32_t writer_cpu GUARDED_BY(lock) = 0;
     uint64_t gen GUARDED_BY(lock) = 0;
   };
-  struct Worker {
-    MmChurn* c = nullptr;
-    uint32_t id = 0;
-    uint64_t rng = 0;
-    sched::Thread* thread = nullptr;
-  };
-  void fail(const char* what);
-  bool stopping() const { return stop_.load(base::MemoryOrder::kRelaxed) != 0; }
-  Gate* gate = nullptr;
   uint32_t ncpu = 1;
   base::Atomic<uint64_t> page_slots[kPageSlots];  // physical address | order
   base::Atomic<uint64_t> heap_slots[kHeapSlots];  // pointer (the object's first word says its size)
@@ -72,9 +63,6 @@ class MmChurn {
 
  private:
   Worker workers_[kWorkers];
-  base::Atomic<uint32_t> stop_{0};
-  base::Atomic<uint32_t> failures_{0};
-  const char* first_failure_ = nullptr;
 };
 
 }  // namespace torture

@@ -65,14 +65,16 @@ void reserve_op(RtSqueeze& q, uint64_t r) {
 }
 
 void reserver(Worker& w) {
-  RtSqueeze& q = *w.q;
+  auto& q = static_cast<RtSqueeze&>(*w.owner);
   while (!q.stopping()) {
-    q.gate->checkpoint();
+    q.checkpoint(w);
     const uint64_t r = next(w.rng);
+    w.set_doing("a reserve (its reclaims drain every CPU) and its allocations");
     reserve_op(q, r);
     // Now and then a block for the cache (outside any reservation), which
     // a squeezed reserve's eviction may free.
     if ((r & 0x70) == 0) {
+      w.set_doing("kmalloc a block for the cache");
       void* p = mm::kmalloc(kBlock);
       if (p != nullptr) q.put_in_cache(p);
     }
@@ -83,19 +85,23 @@ void reserver(Worker& w) {
 // reserves must wait, evict or fail) for a few milliseconds, then
 // restores it; parks at the gate only with the maximum restored.
 void squeezer(Worker& w) {
-  RtSqueeze& q = *w.q;
+  auto& q = static_cast<RtSqueeze&>(*w.owner);
   while (!q.stopping()) {
-    q.gate->checkpoint();
+    q.checkpoint(w);
+    w.set_doing("sleep before a squeeze");
     sched::sleep_for((10 + below(w.rng, 40)) * kMs);
     if (q.stopping()) break;
     const rt::ResSnapshot s = rt::res_snapshot();
     const uint64_t in_use = s.live_bytes + mm::class_counts_bytes(s.reserved);
     const uint64_t squeezed = in_use * 3 / 4 > 0 ? in_use * 3 / 4 : 1;
+    w.set_doing("set_max_heap lowered (it drains every CPU)");
     if (!rt::set_max_heap(squeezed).ok()) {
       q.fail("set_max_heap refused a squeeze");
       continue;
     }
+    w.set_doing("sleep squeezed");
     sched::sleep_for((2 + below(w.rng, 10)) * kMs);
+    w.set_doing("set_max_heap restored");
     if (!rt::set_max_heap(static_cast<uint64_t>(q.max_bytes)).ok()) q.fail("set_max_heap refused the restore");
     q.squeezes_.fetch_add(1, MemoryOrder::kRelaxed);
   }
@@ -112,10 +118,6 @@ void run_worker(void* arg) {
 uint64_t shrink_cache(void* ctx, uint64_t bytes) { return static_cast<RtSqueeze*>(ctx)->shrink(bytes); }
 
 }  // namespace
-
-void RtSqueeze::fail(const char* what) {
-  if (failures_.fetch_add(1, MemoryOrder::kRelaxed) == 0) first_failure_ = what;
-}
 
 void RtSqueeze::put_in_cache(void* p) {
   {
@@ -144,30 +146,15 @@ uint64_t RtSqueeze::shrink(uint64_t bytes) {
 }
 
 base::Status RtSqueeze::start(Gate* g) {
-  gate = g;
   max_bytes = rt::res_snapshot().max_bytes;
-  stop_.store(0, MemoryOrder::kRelaxed);
   cache_.shrink = shrink_cache;
   cache_.ctx = this;
   rt::register_evictable(&cache_);
-  for (uint32_t i = 0; i < kWorkers; ++i) {
-    Worker& w = workers_[i];
-    w.q = this;
-    w.id = i;
-    w.rng = 0xbf58'476d'1ce4'e5b9ull * (i + 1);
-    base::Result<sched::Thread*> th = sched::spawn(run_worker, &w, {.name = "rt_squeeze"});
-    if (!th.ok()) return th.error();
-    w.thread = th.value();
-  }
-  return base::Status();
+  return spawn_workers(g, run_worker, 0xbf58'476d'1ce4'e5b9ull);
 }
 
 void RtSqueeze::stop() {
-  stop_.store(1, MemoryOrder::kRelease);
-  for (Worker& w : workers_) {
-    if (w.thread != nullptr) sched::join(w.thread);
-    w.thread = nullptr;
-  }
+  join_workers();
   if (!rt::set_max_heap(static_cast<uint64_t>(max_bytes)).ok()) fail("set_max_heap refused the restore");
   if (cache_.shrink != nullptr) {
     rt::unregister_evictable(&cache_);

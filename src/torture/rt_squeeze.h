@@ -13,13 +13,14 @@
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/rt/evictable.h"
-#include "src/sched/thread.h"
-#include "src/torture/gate.h"
+#include "src/torture/gated_workers.h"
 
 namespace torture {
 
-class RtSqueeze {
+class RtSqueeze : public GatedWorkers {
  public:
+  RtSqueeze() : GatedWorkers("rt_squeeze", workers_, kWorkers) {}
+
   static constexpr uint32_t kReservers = 2;
   static constexpr uint32_t kWorkers = kReservers + 1;  // and the squeezer
   static constexpr uint32_t kCacheMax = 128;
@@ -31,8 +32,6 @@ class RtSqueeze {
   /// the cache.
   void stop();
 
-  uint32_t failures() const { return failures_.load(base::MemoryOrder::kRelaxed); }
-  const char* first_failure() const { return first_failure_; }
   uint64_t granted() const { return granted_.load(base::MemoryOrder::kRelaxed); }
   uint64_t out_of_memory() const { return oom_.load(base::MemoryOrder::kRelaxed); }
   uint64_t timed_out() const { return timeouts_.load(base::MemoryOrder::kRelaxed); }
@@ -40,15 +39,6 @@ class RtSqueeze {
   uint64_t evictions() const { return cache_.evictions; }
 
   // The workers' side (rt_squeeze.cc).
-  struct Worker {
-    RtSqueeze* q = nullptr;
-    uint32_t id = 0;
-    uint64_t rng = 0;
-    sched::Thread* thread = nullptr;
-  };
-  void fail(const char* what);
-  bool stopping() const { return stop_.load(base::MemoryOrder::kRelaxed) != 0; }
-  Gate* gate = nullptr;
   int64_t max_bytes = 0;  // the maximum to restore
   base::Atomic<uint64_t> granted_{0}, oom_{0}, timeouts_{0}, squeezes_{0};
   // The cache: 256-byte blocks kept for nobody, freed on demand.
@@ -61,9 +51,6 @@ class RtSqueeze {
  private:
   Worker workers_[kWorkers];
   rt::Evictable cache_{"torture.blocks", nullptr, nullptr};
-  base::Atomic<uint32_t> stop_{0};
-  base::Atomic<uint32_t> failures_{0};
-  const char* first_failure_ = nullptr;
 };
 
 }  // namespace torture

@@ -15,6 +15,7 @@
 #include "src/arch/clock.h"
 #include "src/arch/console.h"
 #include "src/arch/smp_boot.h"
+#include "src/arch/spinlock.h"
 #include "src/base/atomic.h"
 #include "src/base/placement_new.h"
 #include "src/ktest/boot_cmdline.h"
@@ -57,6 +58,10 @@ constexpr uint32_t kWarmThreads = 96;
 // Generous bounds on waits for observable state (a loaded host may hold a
 // vCPU off for a long time); they only turn a hang into a failure.
 constexpr uint64_t kGateBoundNs = 10'000 * kMs;
+// A gate still open after this long is reported (what each missing worker
+// does), and waited for on up to kGateBoundNs: a slow close is evidence
+// even in a run that passes.
+constexpr uint64_t kGateSlowNs = 2'000 * kMs;
 
 uint64_t seconds_to_run() {
   base::Result<uint64_t> v = monitor::boot_option_uint(ktest::boot_cmdline(), "torture.seconds");
@@ -138,17 +143,31 @@ const char* check_parked() {
   return nullptr;
 }
 
-// For a report of workers that did not park: each churn thread's state,
-// affinity and last CPU; `arg` collects the CPUs of those running, whose
-// backtraces are printed after the walk (print_running).
-void print_worker(const sched::Thread& t, void* arg) {
-  const base::StrView name(t.name);
-  if (name != base::StrView("mm_churn") && name != base::StrView("rt_squeeze")) return;
-  if (t.state.load(MemoryOrder::kRelaxed) == static_cast<uint32_t>(sched::ThreadState::kRunning))
-    *static_cast<uint64_t*>(arg) |= uint64_t{1} << (sched::thread_stats(&t).last_cpu % 64);
-  arch::kprint("torture: worker '{}' tid {}: {}, affinity {}, last cpu {}\n", name, t.tid,
-               sched::state_name(static_cast<sched::ThreadState>(t.state.load(MemoryOrder::kRelaxed))),
-               t.affinity.load(MemoryOrder::kRelaxed), sched::thread_stats(&t).last_cpu);
+// Who holds one of sched's locks, for the report of workers that did not
+// park (the CPUs' backtraces show who spins for it).
+void print_lock(const char* what, sched::LockHint h) {
+  if (h.holder == arch::SpinLock::kNoHolder)
+    arch::kprint("torture: {}: free, {} CPUs waiting\n", what, h.waiters);
+  else
+    arch::kprint("torture: {}: held by cpu {}, {} CPUs waiting\n", what, h.holder, h.waiters);
+}
+
+// Where each CPU in `cpus` is, by NMI (as `bt` shows it).
+void print_running(uint64_t cpus);
+
+// Who is missing at the gate, what each does and (off a CPU) where it
+// waits, with the backtraces of the CPUs running one; the locks everyone
+// takes; then, with `all_cpus`, every CPU: what a stuck worker waits for
+// (a lock's holder) may run anywhere.
+void report_gate(const GatedWorkers& mm, const GatedWorkers& rt, bool all_cpus) {
+  const uint64_t running = mm.report_unparked() | rt.report_unparked();
+  print_lock("thread-list lock", sched::thread_list_lock_hint());
+  print_lock("thread descriptor and stack lock", sched::thread_pool_lock_hint());
+  print_running(running);
+  if (all_cpus) {
+    const uint32_t ncpu = arch::cpus_online();
+    print_running((ncpu >= 64 ? ~uint64_t{0} : (uint64_t{1} << ncpu) - 1) & ~running);
+  }
 }
 
 // Where each CPU in `cpus` is, by NMI (as `bt` shows it).
@@ -225,19 +244,25 @@ KTEST(torture, everything_at_once) {
   const bool started =
       sched_churn.start(/*hotplug=*/true, window_s).ok() && mm_churn.start(&gate).ok() && squeeze.start(&gate).ok();
   const char* broken = started ? nullptr : "a churn could not spawn its threads";
-  uint64_t checks = 0;
+  uint64_t checks = 0, slow_closes = 0, longest_close = 0;
+  constexpr uint32_t kGated = MmChurn::kWorkers + RtSqueeze::kWorkers;
   for (uint64_t s = 0; s < seconds && broken == nullptr; ++s) {
     sched::sleep_for(1000 * kMs);
     broken = sched_churn.check_second();
     if (broken != nullptr) break;
-    if (!gate.close(MmChurn::kWorkers + RtSqueeze::kWorkers, kGateBoundNs)) {
+    const uint64_t close_start = arch::nanotime();
+    bool closed = gate.close(kGated, kGateSlowNs);
+    if (!closed) {
+      ++slow_closes;
+      arch::kprint("torture: the gate is still open after {} ms (second {})\n", kGateSlowNs / kMs, s + 1);
+      report_gate(mm_churn, squeeze, /*all_cpus=*/false);
+      closed = gate.close(kGated, kGateBoundNs - kGateSlowNs);
+    }
+    const uint64_t close_ns = arch::nanotime() - close_start;
+    if (close_ns > longest_close) longest_close = close_ns;
+    if (!closed) {
       broken = "the memory and reservation workers did not all park at the gate";
-      uint64_t running = 0;
-      (void)sched::for_each_thread(print_worker, &running);
-      // Every CPU, not just the workers': what a stuck worker waits for
-      // (a lock's holder) may run anywhere.
-      (void)running;
-      print_running(ncpu >= 64 ? ~uint64_t{0} : (uint64_t{1} << ncpu) - 1);
+      report_gate(mm_churn, squeeze, /*all_cpus=*/true);
     } else {
       broken = check_parked();
       ++checks;
@@ -274,12 +299,11 @@ KTEST(torture, everything_at_once) {
   const uint64_t dropped = prof::sampler_dropped() - (prof_run.owned ? 0 : dropped_before);
 
   // The leak check, on what can be observed: detached threads are reaped
-  // by the next spawn or join, so one is made while waiting for the
-  // thread count to come back.
+  // by the next spawn or join, or by reap_exited while waiting for the
+  // thread count to come back (a spawn here could need a new descriptor).
   const bool threads_back = ktest::wait_until(
       [&] {
-        base::Result<sched::Thread*> t = sched::spawn(nothing, nullptr, {.name = "reap"});
-        if (t.ok()) sched::join(t.value());
+        sched::reap_exited();
         return sched::thread_count() == before.threads;
       },
       kGateBoundNs, 1 * kMs);
@@ -306,6 +330,10 @@ KTEST(torture, everything_at_once) {
                    squeeze.first_failure());
 
   if (prof_run.unavailable != nullptr) arch::kprint("torture: no profile: {}\n", prof_run.unavailable);
+  const rt::GlobalResStats& rs = rt::internal::global_stats();
+  arch::kprint("torture: gate closes: longest {} ms, {} over {} ms; rt drains {}, longest {} ms, mean {} us\n",
+               longest_close / kMs, slow_closes, kGateSlowNs / kMs, rs.drains, rs.drain_max_ns / kMs,
+               rs.drains == 0 ? 0 : rs.drain_ns / rs.drains / 1000);
   if (ncpu > 1) arch::kprint("torture: {} offline/online cycles\n", sched_churn.hotplug_cycles());
   arch::kprint(
       "torture: after the load: pages {} (baseline {}), heap live objects {} (baseline {}), {} of {} classes at "
