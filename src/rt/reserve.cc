@@ -203,13 +203,14 @@ void internal::drain_all_cpus() {
   drain_this_cpu();
   const uint64_t gen = drain_gen.fetch_add(1, MemoryOrder::kAcqRel) + 1;
   for (uint32_t cpu = 0; cpu < n; ++cpu) {
-    if (cpu != self && (cpu == 0 || arch::ap_is_online(cpu))) (void)arch::send_ipi(cpu, arch::kVectorIpiRtDrain);
+    if (cpu != self && (cpu == 0 || arch::ap_is_online(arch::CpuIndex(cpu))))
+      (void)arch::send_ipi(arch::CpuIndex(cpu), arch::kVectorIpiRtDrain);
   }
   arch::irq_restore(irq);
   // A CPU answers unless its interrupts stay off, which the lockup
   // watchdog reports; so this waits without a bound.
   for (uint32_t cpu = 0; cpu < n; ++cpu) {
-    if (cpu == self || (cpu != 0 && !arch::ap_is_online(cpu))) continue;
+    if (cpu == self || (cpu != 0 && !arch::ap_is_online(arch::CpuIndex(cpu)))) continue;
     while (drain_done[cpu].gen.load(MemoryOrder::kAcquire) < gen) sched::sleep_for(kDrainPollNs);
   }
   const uint64_t took = arch::nanotime() - start;

@@ -393,24 +393,24 @@ constinit ReserveSite drain_site{"ktest.drain", objs_of(k64, 4)};
 KTEST(rt_reserve, a_drain_empties_every_cpus_credit_an_offline_ones_too) {
   const uint32_t n = arch::cpus_online();
   if (n < 2) KTEST_SKIP("needs 2 CPUs (one goes offline)");
-  const uint32_t off = n - 1;
-  if (const char* why = sched::offline_refusal(off)) KTEST_SKIP("cpu {} cannot go offline: {}", off, why);
+  const arch::CpuIndex off(n - 1);
+  if (const char* why = sched::offline_refusal(off)) KTEST_SKIP("cpu {} cannot go offline: {}", off.value, why);
   for (uint32_t cpu = 0; cpu < n; ++cpu) {
-    ktest::PinTo pin(cpu);
+    ktest::PinTo pin{arch::CpuIndex(cpu)};
     // An explicit want takes the vector path; its untouched release leaves
     // the 4 objects as this CPU's credit.
     Reservation r(drain_site, objs_of(k64, 4));
     KEXPECT_TRUE(r.ok());
   }
-  KEXPECT_GT(internal::cpu_credit(off).avail[k64], 0u);
+  KEXPECT_GT(internal::cpu_credit(off.value).avail[k64], 0u);
   base::Result<size_t> r = sched::cpu_offline(off);
   KASSERT_TRUE(r.ok());
   const uint64_t drains = internal::global_stats().drains;
   internal::drain_all_cpus();
   KEXPECT_EQ(internal::global_stats().drains, drains + 1);
-  KEXPECT_EQ(internal::cpu_credit(off).avail[k64], 0u);
+  KEXPECT_EQ(internal::cpu_credit(off.value).avail[k64], 0u);
   uint64_t online_credit = 0;
-  for (uint32_t cpu = 0; cpu < off; ++cpu) online_credit += internal::cpu_credit(cpu).avail[k64];
+  for (uint32_t cpu = 0; cpu < off.value; ++cpu) online_credit += internal::cpu_credit(cpu).avail[k64];
   KEXPECT_EQ(online_credit, 0u);
   KEXPECT_TRUE(sched::cpu_online(off).ok());
 }
