@@ -44,8 +44,12 @@ struct ThreadFifo {
     ++n;  // a statistic: written plainly, read racily (as CpuSched's below)
   }
   Thread* pop() {
+    if (head == nullptr) return nullptr;
+    return pop_nonempty();
+  }
+  /// pop() for a caller that has seen the FIFO non-empty.
+  Thread* pop_nonempty() {
     Thread* t = head;
-    if (t == nullptr) return nullptr;
     head = t->rq_next;
     if (head == nullptr) tail = &head;
     --n;
@@ -76,8 +80,11 @@ struct alignas(64) CpuSched {
   Thread* requeue = nullptr;  // the runnable thread just switched away from, to queue
   Thread* reap = nullptr;     // the detached thread that just exited here, to free
   uint64_t slice_start_tsc = 0;
-  uint32_t global_countdown = 0;  // picks until the periodic global-queue check
-  bool bound_turn = false;        // alternates bound and ring when both have work
+  // Picks until the periodic global-queue check. Its low bit is also the
+  // bound FIFO's turn when both it and the ring have work (odd: the
+  // FIFO's), so that one decrement both counts and alternates: the two
+  // alternate on every pick but one in kGlobalCheckPeriod (the reset).
+  uint32_t global_countdown = 0;
 
   // Timers (timer.cc): the queue, its lock, and what the hardware is armed for.
   arch::SpinLock timer_lock;

@@ -84,6 +84,12 @@ void unlink_unused_descriptor(Thread* t) REQUIRES(lock_) {
 // thread blocked (the torture's "a thread is still bound to an offline
 // CPU"), and rt's drain_all_cpus, joining it, waited on a thread the
 // torture's gate never saw park.
+//
+// `new Thread` without parentheses: default-initialisation runs the
+// members' initialisers (every member has one) and nothing else. With
+// `Thread()` the compiler first zeroed all 640 bytes, then wrote the
+// initialisers over them: under -icount, where each REP STOS iteration is
+// an instruction, that was 95 of a spawn+join's 1,044.
 base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu) {
   Thread* t = nullptr;
   {
@@ -100,11 +106,11 @@ base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu) {
     arch::SpinLockGuard g(lock_);
     tid = next_tid_++;
     ASSERT_MSG(tid < (1u << 31), "sched: thread ids exhausted");  // Mutex packs tid << 1 into 32 bits
-    t = new (mem) Thread();
+    t = new (mem) Thread;
   } else {
     tid = t->tid;
     t->~Thread();
-    t = new (t) Thread();
+    t = new (t) Thread;
   }
   t->tid = tid;
   copy_name(t, name);
