@@ -376,7 +376,7 @@ template <uint32_t kFlags>
     c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
   set_current(next);
 
-  Thread* from = switch_context(prev, next);
+  Thread* from = switch_threads(prev, next);
   // Back in `prev`, possibly on another CPU; `from` is what this CPU ran.
   finish_switch_inline(from);
 }

@@ -32,10 +32,10 @@ _HUGE_BYTES = "'mm::(anonymous namespace)::huge_bytes'"
 _MAX_THREADS = 1 << 20
 # Frames bbt follows on a switched-out stack before it gives up.
 _MAX_FRAMES = 64
-# switch_context's saved frame (src/sched/switch.cc): r15, r14, r13, r12,
-# rbx, rbp, then the return address, from saved_rsp upwards.
-_SWITCH_FRAME_RBP = 5
-_SWITCH_FRAME_RET = 6
+# switch_context's saved frame (src/sched/switch.cc): rbp, then the return
+# address, from saved_rsp upwards.
+_SWITCH_FRAME_RBP = 0
+_SWITCH_FRAME_RET = 1
 
 _U64 = (1 << 64) - 1
 
