@@ -19,13 +19,21 @@
 #include "src/sched/switch.h"
 
 namespace sched {
+
+namespace internal {
+constinit CpuSched cpu_sched[arch::kMaxCpus];
+constinit uint32_t cpu_sched_count = 1;
+}  // namespace internal
+
 namespace {
 
 using base::MemoryOrder;
 
-constinit CpuSched cpus_[arch::kMaxCpus];
+// The names this file has always used (sched_cpu.h says why the storage
+// is in internal::).
+constexpr CpuSched* cpus_ = internal::cpu_sched;
+constinit uint32_t& ncpu_ = internal::cpu_sched_count;
 constinit LockedQueue global_;
-constinit uint32_t ncpu_ = 1;
 constinit uint64_t quantum_tsc_ = 0;
 
 // Waking idle CPUs: Go's wakep/resetspinning protocol, restated for this
@@ -717,11 +725,6 @@ void idle_thread_fn(void*) {
 }
 
 }  // namespace
-
-CpuSched& sched_of(uint32_t cpu) {
-  ASSERT_MSG(cpu < ncpu_, "sched: cpu {} of {}", cpu, ncpu_);
-  return cpus_[cpu];
-}
 
 uint64_t quantum_tsc() { return quantum_tsc_; }
 uint32_t sched_cpus() { return ncpu_; }

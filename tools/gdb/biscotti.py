@@ -19,8 +19,8 @@ import gdb
 _THREADS = "'sched::(anonymous namespace)::all_'"  # src/sched/thread.cc: live threads
 _CPU_BLOCKS = "'arch::(anonymous namespace)::blocks'"  # src/arch/smp_boot.cc: PerCpu by index
 _CPUS_PLANNED = "'arch::(anonymous namespace)::planned'"  # CPUs given an index
-_CPU_SCHED = "'sched::(anonymous namespace)::cpus_'"  # src/sched/scheduler.cc: CpuSched by index
-_SCHED_NCPU = "'sched::(anonymous namespace)::ncpu_'"
+_CPU_SCHED = "'sched::internal::cpu_sched'"  # src/sched/scheduler.cc: CpuSched by index (sched_cpu.h)
+_SCHED_NCPU = "'sched::internal::cpu_sched_count'"
 _PHYS = "'mm::(anonymous namespace)::phys'"  # src/mm/page_alloc.cc: the buddy allocator
 _PAGE_CACHES = "'mm::(anonymous namespace)::caches'"  # its per-CPU page caches
 _POISON = "'mm::(anonymous namespace)::poison_mode'"
