@@ -9,11 +9,12 @@
 
 namespace sched {
 
-/// switch_context's frame at the saved RSP: r15, r14, r13, r12, rbx, rbp,
-/// then the return address into the function that switched away.
-inline constexpr size_t kSavedRbpWord = 5;
-inline constexpr size_t kSavedReturnWord = 6;
-inline constexpr size_t kSwitchFrameWords = 7;
+/// switch_context's frame at the saved RSP: rbp, then the return address
+/// into the function that switched away (the callee-saved registers are
+/// saved, if at all, by the caller's own frame: switch_threads' clobbers).
+inline constexpr size_t kSavedRbpWord = 0;
+inline constexpr size_t kSavedReturnWord = 1;
+inline constexpr size_t kSwitchFrameWords = 2;
 
 /// Appends to pcs[0..max) the return addresses of the chain that starts at
 /// `saved_rsp`: switch_context's return address, then each frame's

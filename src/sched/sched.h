@@ -12,7 +12,9 @@
 //    interrupts off on that CPU: that is what makes "owner" mean one
 //    context at a time.
 //  - A voluntary switch (yield, block, sleep, exit) is a call to
-//    switch_context, which saves the callee-saved registers and RSP; a
+//    switch_context, which saves RBP and RSP (the call site, which the
+//    compiler is told clobbers the other callee-saved registers, saves
+//    those it needs); a
 //    preemption is the same call made from the timer interrupt handler,
 //    leaving the trap frame on the preempted thread's stack.
 //  - A thread is never on two CPUs: a CPU picking a thread waits until

@@ -6,6 +6,7 @@
 #include "src/arch/cpu_index.h"
 #include "src/arch/percpu.h"
 #include "src/arch/spinlock.h"
+#include "src/base/assert.h"
 #include "src/base/ticket_lock.h"
 #include "src/base/types.h"
 #include "src/sched/halt_poll.h"
@@ -45,8 +46,12 @@ struct ThreadFifo {
     ++n;  // a statistic: written plainly, read racily (as CpuSched's below)
   }
   Thread* pop() {
+    if (head == nullptr) return nullptr;
+    return pop_nonempty();
+  }
+  /// pop() for a caller that has seen the FIFO non-empty.
+  Thread* pop_nonempty() {
     Thread* t = head;
-    if (t == nullptr) return nullptr;
     head = t->rq_next;
     if (head == nullptr) tail = &head;
     --n;
@@ -77,8 +82,11 @@ struct alignas(64) CpuSched {
   Thread* requeue = nullptr;  // the runnable thread just switched away from, to queue
   Thread* reap = nullptr;     // the detached thread that just exited here, to free
   uint64_t slice_start_tsc = 0;
-  uint32_t global_countdown = 0;  // picks until the periodic global-queue check
-  bool bound_turn = false;        // alternates bound and ring when both have work
+  // Picks until the periodic global-queue check. Its low bit is also the
+  // bound FIFO's turn when both it and the ring have work (odd: the
+  // FIFO's), so that one decrement both counts and alternates: the two
+  // alternate on every pick but one in kGlobalCheckPeriod (the reset).
+  uint32_t global_countdown = 0;
 
   // Timers (timer.cc): the queue, its lock, and what the hardware is armed for.
   arch::SpinLock timer_lock;
@@ -156,7 +164,20 @@ inline constexpr uint32_t kNoBlockStopped = 1;  // the scheduler does not (yet) 
 inline constexpr uint32_t kNoBlockIdle = 2;     // this CPU runs its idle thread
 inline constexpr uint32_t kNoBlockPreempt = 4;  // one preempt_disable: the count is bits 2..31
 static_assert(arch::PerCpu{}.sched_no_block == kNoBlockStopped, "a CPU starts with its gate closed");
-CpuSched& sched_of(arch::CpuIndex cpu);
+
+namespace internal {
+// Every CPU's block and how many are in use (scheduler.cc), declared here
+// only so that sched_of is inline: spawn calls it on every pinned spawn,
+// where the call and its frame were 12 of a spawn+join's 806 instructions.
+extern CpuSched cpu_sched[];  // arch::kMaxCpus of them
+extern uint32_t cpu_sched_count;
+}  // namespace internal
+
+/// CPU `cpu`'s block; `cpu` must be below the scheduler's CPU count.
+inline CpuSched& sched_of(arch::CpuIndex cpu) {
+  ASSERT_MSG(cpu.value < internal::cpu_sched_count, "sched: cpu {} of {}", cpu.value, internal::cpu_sched_count);
+  return internal::cpu_sched[cpu.value];
+}
 
 /// The quantum in TSC cycles (set at sched_init).
 uint64_t quantum_tsc();

@@ -19,13 +19,21 @@
 #include "src/sched/switch.h"
 
 namespace sched {
+
+namespace internal {
+constinit CpuSched cpu_sched[arch::kMaxCpus];
+constinit uint32_t cpu_sched_count = 1;
+}  // namespace internal
+
 namespace {
 
 using base::MemoryOrder;
 
-constinit CpuSched cpus_[arch::kMaxCpus];
+// The names this file has always used (sched_cpu.h says why the storage
+// is in internal::).
+constexpr CpuSched* cpus_ = internal::cpu_sched;
+constinit uint32_t& ncpu_ = internal::cpu_sched_count;
 constinit LockedQueue global_;
-constinit uint32_t ncpu_ = 1;
 constinit uint64_t quantum_tsc_ = 0;
 
 // Waking idle CPUs: Go's wakep/resetspinning protocol, restated for this
@@ -250,8 +258,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
       c.global_countdown = kGlobalCheckPeriod - 1;
       t = global_.pop();
     }
-    if (t == nullptr && !c.bound.empty() && (c.bound_turn || c.ring.empty())) t = c.bound.pop();
-    c.bound_turn = !c.bound_turn;
+    // The countdown's low bit is the bound FIFO's turn (see CpuSched).
+    if (t == nullptr && !c.bound.empty() && ((c.global_countdown & 1) != 0 || c.ring.empty())) t = c.bound.pop();
     if (t == nullptr) {
       c.inherit_slice = c.ring.has_run_next();
       t = c.ring.pop();
@@ -272,24 +280,34 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
 // (run_next first) has a thread that may run here. It makes the same
 // choice pick_slow would, and leaves everything else to it.
 [[gnu::always_inline]] inline Thread* pick(CpuSched& c, bool may_steal) {
-  if (c.inbox.empty() && c.global_countdown != 0) {
-    Thread* t;
-    bool inherit = false;
-    if (!c.bound.empty() && (c.bound_turn || c.ring.empty())) {
-      t = c.bound.pop();
-    } else {
-      inherit = c.ring.has_run_next();
-      t = c.ring.pop();  // null only if thieves emptied it meanwhile
-    }
-    if (t != nullptr) {
-      --c.global_countdown;
-      c.bound_turn = !c.bound_turn;
+  const uint32_t countdown = c.global_countdown;
+  if (c.inbox.empty() && countdown != 0) {
+    // Two branches rather than one shared tail, so that each tests the
+    // affinity its queue usually holds first: a thread in the bound FIFO
+    // is bound here (unless set_affinity moved it meanwhile), one in the
+    // ring is bound nowhere. Both, with the one decrement that also flips
+    // the bound FIFO's turn, are on every switch of a pinned hand-off.
+    if (!c.bound.empty() && ((countdown & 1) != 0 || c.ring.empty())) {
+      Thread* t = c.bound.pop_nonempty();
+      c.global_countdown = countdown - 1;
       uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
       if (aff == c.index || aff == kAnyCpu) [[likely]] {
-        c.inherit_slice = inherit;
+        c.inherit_slice = false;
         return t;
       }
       forward(t, aff);
+    } else {
+      bool inherit = c.ring.has_run_next();
+      Thread* t = c.ring.pop();  // null only if thieves emptied it meanwhile
+      if (t != nullptr) {
+        c.global_countdown = countdown - 1;
+        uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
+        if (aff == kAnyCpu || aff == c.index) [[likely]] {
+          c.inherit_slice = inherit;
+          return t;
+        }
+        forward(t, aff);
+      }
     }
   }
   // Nothing queued here and no stealing: the common case of a block in a
@@ -366,7 +384,7 @@ template <uint32_t kFlags>
     c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
   set_current(next);
 
-  Thread* from = switch_context(prev, next);
+  Thread* from = switch_threads(prev, next);
   // Back in `prev`, possibly on another CPU; `from` is what this CPU ran.
   finish_switch_inline(from);
 }
@@ -707,11 +725,6 @@ void idle_thread_fn(void*) {
 }
 
 }  // namespace
-
-CpuSched& sched_of(arch::CpuIndex cpu) {
-  ASSERT_MSG(cpu.value < ncpu_, "sched: cpu {} of {}", cpu.value, ncpu_);
-  return cpus_[cpu.value];
-}
 
 uint64_t quantum_tsc() { return quantum_tsc_; }
 uint32_t sched_cpus() { return ncpu_; }

@@ -8,9 +8,9 @@ namespace sched {
 static_assert(__builtin_offsetof(Thread, saved_rsp) == 0, "switch_context stores RSP at 0(%rdi)");
 static_assert(__builtin_offsetof(Thread, on_cpu) == 8, "switch_context clears on_cpu at 8(%rdi)");
 
-// Frame switch_context pops: r15, r14, r13, r12, rbx, rbp, return address
-// (saved_stack.h, which reads it back for reports, names the words).
-static_assert(kSwitchFrameWords == 7 && kSavedRbpWord == 5 && kSavedReturnWord == 6);
+// Frame switch_context pops: rbp, return address (saved_stack.h, which
+// reads it back for reports, names the words).
+static_assert(kSwitchFrameWords == 2 && kSavedRbpWord == 0 && kSavedReturnWord == 1);
 
 // x86 stores are not reordered with older stores ([sdm3] 8.2.2), so the
 // store of saved_rsp is visible before on_cpu = 0: a CPU that acquire-reads
@@ -22,20 +22,10 @@ asm(R"(
         .balign 16
 switch_context:
         pushq %rbp
-        pushq %rbx
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
         movq %rsp, 0(%rdi)
         movq 0(%rsi), %rsp
         movl $0, 8(%rdi)
         movq %rdi, %rax
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %rbx
         popq %rbp
         ret
         .size switch_context, . - switch_context
@@ -57,7 +47,7 @@ extern "C" char thread_entry_trampoline[];
 uint64_t initial_stack(uint64_t stack_hi) {
   uint64_t top = stack_hi & ~uint64_t{15};
   auto* words = reinterpret_cast<uint64_t*>(top) - kSwitchFrameWords;
-  for (size_t i = 0; i + 1 < kSwitchFrameWords; ++i) words[i] = 0;  // r15 .. rbp: rbp = 0 ends backtraces
+  words[0] = 0;  // rbp = 0 ends backtraces
   words[kSwitchFrameWords - 1] = reinterpret_cast<uint64_t>(thread_entry_trampoline);
   return reinterpret_cast<uint64_t>(words);
 }

@@ -63,6 +63,8 @@ struct ThreadStats {
 /// at offset 0 and clears on_cpu at offset 8.
 struct Thread {
   static constexpr size_t kNameLen = 24;
+  // Every member below has an initialiser: thread.cc builds descriptors
+  // with `new Thread` (no zeroing pass), which relies on it.
 
   uint64_t saved_rsp = 0;  // the switched-out stack pointer
   // 1 + the CPU that claimed it, from being picked until that CPU has left

@@ -19,8 +19,8 @@ import gdb
 _THREADS = "'sched::(anonymous namespace)::all_'"  # src/sched/thread.cc: live threads
 _CPU_BLOCKS = "'arch::(anonymous namespace)::blocks'"  # src/arch/smp_boot.cc: PerCpu by index
 _CPUS_PLANNED = "'arch::(anonymous namespace)::planned'"  # CPUs given an index
-_CPU_SCHED = "'sched::(anonymous namespace)::cpus_'"  # src/sched/scheduler.cc: CpuSched by index
-_SCHED_NCPU = "'sched::(anonymous namespace)::ncpu_'"
+_CPU_SCHED = "'sched::internal::cpu_sched'"  # src/sched/scheduler.cc: CpuSched by index (sched_cpu.h)
+_SCHED_NCPU = "'sched::internal::cpu_sched_count'"
 _PHYS = "'mm::(anonymous namespace)::phys'"  # src/mm/page_alloc.cc: the buddy allocator
 _PAGE_CACHES = "'mm::(anonymous namespace)::caches'"  # its per-CPU page caches
 _POISON = "'mm::(anonymous namespace)::poison_mode'"
@@ -32,10 +32,10 @@ _HUGE_BYTES = "'mm::(anonymous namespace)::huge_bytes'"
 _MAX_THREADS = 1 << 20
 # Frames bbt follows on a switched-out stack before it gives up.
 _MAX_FRAMES = 64
-# switch_context's saved frame (src/sched/switch.cc): r15, r14, r13, r12,
-# rbx, rbp, then the return address, from saved_rsp upwards.
-_SWITCH_FRAME_RBP = 5
-_SWITCH_FRAME_RET = 6
+# switch_context's saved frame (src/sched/switch.cc): rbp, then the return
+# address, from saved_rsp upwards.
+_SWITCH_FRAME_RBP = 0
+_SWITCH_FRAME_RET = 1
 
 _U64 = (1 << 64) - 1
 
