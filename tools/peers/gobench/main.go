@@ -63,11 +63,12 @@ func yieldRoundTrip(n uint64) uint64 {
 // biscotti's futex ping-pong.
 func chanPingPong(n uint64) uint64 {
 	ping, pong := make(chan struct{}), make(chan struct{})
-	go func() {
-		for range ping {
-			pong <- struct{}{}
-		}
-	}()
+	go chanPonger(ping, pong)
+	return chanPinger(ping, pong, n)
+}
+
+// The timed side of a channel ping-pong: n round trips, then closes ping.
+func chanPinger(ping, pong chan struct{}, n uint64) uint64 {
 	t0 := rdtsc()
 	for i := uint64(0); i < n; i++ {
 		ping <- struct{}{}
@@ -76,6 +77,13 @@ func chanPingPong(n uint64) uint64 {
 	cycles := rdtsc() - t0
 	close(ping)
 	return cycles
+}
+
+// The answering side: one pong per ping until ping closes.
+func chanPonger(ping, pong chan struct{}) {
+	for range ping {
+		pong <- struct{}{}
+	}
 }
 
 func spawnJoin(n uint64) uint64 {

@@ -103,20 +103,7 @@ func pinnedPair(pinger func() uint64, partner func()) uint64 {
 // The unbuffered-channel ping-pong of chanPingPong, across CPUs 0 and 1.
 func pinnedChanPingPong(n uint64) uint64 {
 	ping, pong := make(chan struct{}), make(chan struct{})
-	return pinnedPair(func() uint64 {
-		t0 := rdtsc()
-		for i := uint64(0); i < n; i++ {
-			ping <- struct{}{}
-			<-pong
-		}
-		cycles := rdtsc() - t0
-		close(ping)
-		return cycles
-	}, func() {
-		for range ping {
-			pong <- struct{}{}
-		}
-	})
+	return pinnedPair(func() uint64 { return chanPinger(ping, pong, n) }, func() { chanPonger(ping, pong) })
 }
 
 // The C benchmark's futex protocol (linux_bench.c) from Go across CPUs 0
