@@ -19,6 +19,7 @@
 #include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
+#include "src/kernel/ap_stacks.h"
 #include "src/kernel/app_start.h"
 #include "src/kernel/boot_phases.h"
 #include "src/kernel/boot_state.h"
@@ -440,6 +441,8 @@ void start_irq_routing(const Platform& platform) {
 // and onto its guarded stack, where arch::kernel_ap_main finishes its set-up.
 void start_aps(const Platform& platform, base::StrView cmdline) {
   if (!platform.from_acpi) return;
+  // Their stacks first: the trampoline's page tables copy the kernel's now.
+  map_ap_stacks(aps_listed(platform.madt, arch::this_cpu().apic_id.value));
   arch::ApStart start{
       .trampoline = mm::phys_to_virt(base::PhysAddr(arch::kApTrampolinePhys)),
       .trampoline_root = mm::vm_trampoline_root(),
