@@ -142,7 +142,7 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
       break;
     }
     if (planned == stacks_cpus()) {
-      kprint("smp: stacks for {} CPUs only; apic {} and later stay parked\n", stacks_cpus(), c.apic_id);
+      kprint("smp: no stacks for apic {} and later (no memory for them); they stay parked\n", c.apic_id);
       break;
     }
     if (!lapic_x2apic_mode() && !id.fits_xapic()) {

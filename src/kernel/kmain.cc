@@ -254,6 +254,12 @@ void start_scheduler(const Platform& platform) {
   uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
   if (ncpu == 0) ncpu = 1;
   if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
+  // The APs' stacks, before anything is sized by the CPU count: if memory
+  // ran out for them, only the boot CPU starts, and the scheduler, prof and
+  // the rest are sized for it alone. (Before start_aps, whose trampoline
+  // page tables copy the kernel's.)
+  if (platform.from_acpi) map_ap_stacks(aps_listed(platform.madt, arch::this_cpu().apic_id.value));
+  if (ncpu > arch::stacks_cpus()) ncpu = arch::stacks_cpus();
   sched::futex_init(ncpu);
   arch::StackInfo boot;
   uint64_t rsp;
@@ -441,8 +447,6 @@ void start_irq_routing(const Platform& platform) {
 // and onto its guarded stack, where arch::kernel_ap_main finishes its set-up.
 void start_aps(const Platform& platform, base::StrView cmdline) {
   if (!platform.from_acpi) return;
-  // Their stacks first: the trampoline's page tables copy the kernel's now.
-  map_ap_stacks(aps_listed(platform.madt, arch::this_cpu().apic_id.value));
   arch::ApStart start{
       .trampoline = mm::phys_to_virt(base::PhysAddr(arch::kApTrampolinePhys)),
       .trampoline_root = mm::vm_trampoline_root(),
