@@ -5,7 +5,7 @@
 # the log on failure.
 #   boot_test.sh --iso PATH [--smp N] [--mem M] [--cpu C] [--machine T]
 #                [--cmdline "..."] [--timeout SECONDS] [--icount]
-#                [--expect-exit pass|fail|reset] [--expect REGEX]... [--reject REGEX]...
+#                [--expect-exit pass|fail|reset|loader] [--expect REGEX]... [--reject REGEX]...
 #                [--input TEXT]   (typed on the serial console once the
 #                                  monitor prompt appears; \n ends a line)
 #                [--input-file PATH] (its bytes sent at once right after
@@ -90,12 +90,14 @@ fail() {
 }
 
 # The kernel ends a run through isa-debug-exit with 0x10 (pass) or 0x11
-# (fail): QEMU exits (v << 1) | 1, 33 or 35 (src/arch/qemu_exit.h). QEMU's
-# own errors exit 1.
+# (fail), GRUB with 0x12 when it cannot load the kernel (loader): QEMU
+# exits (v << 1) | 1, 33, 35 or 37 (src/arch/qemu_exit_codes.h). QEMU's own
+# errors exit 1.
 [ -s "$log" ] || fail "QEMU did not start (status $status)"
 case $status in
   33) got=pass ;;
   35) got=fail ;;
+  37) got=loader ;;
   124|137) fail "timed out after ${timeout_s}s (hung kernel)" ;;
   0) got=reset ;;  # -no-reboot turns a triple fault into a plain exit
   1) fail "QEMU failed (status 1)" ;;

@@ -3,7 +3,8 @@
 # arguments (commas included) reach the kernel, and every outcome gets its
 # documented exit status: 0 pass, 1 the kernel failed (also when a failed
 # command is followed by `poweroff`), 2 usage error, 3 QEMU failed (which
-# must never read as a pass), 5 a hang past --timeout. --gdb starts QEMU
+# must never read as a pass), 5 a hang past --timeout, 6 GRUB could not load
+# the kernel (a machine too small for it). --gdb starts QEMU
 # stopped (the kernel prints nothing) and prints a gdb line naming the
 # debug ELF and tools/gdb/biscotti.py (tools/gdb:gdb_helpers_test runs gdb).
 set -uo pipefail
@@ -29,6 +30,8 @@ grep -q 'qemu.sh: QEMU failed' <<<"$out" || { echo "FAIL: no message for a QEMU 
 run 2 "a bad --timeout" --timeout soon
 run 5 "the prompt waiting for input" --timeout 3
 grep -q 'qemu.sh: no end of run after 3s' <<<"$out" || { echo "FAIL: no message for a hang"; exit 1; }
+run 6 "a machine too small for GRUB to load the kernel" --mem 5M --timeout 60
+grep -q 'qemu.sh: GRUB could not load the kernel' <<<"$out" || { echo "FAIL: no message for GRUB's failure: $out"; exit 1; }
 
 # --gdb: usage errors first (no QEMU starts).
 gdb_files=(--debug-elf "$elf" --gdb-script "$script")

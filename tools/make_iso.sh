@@ -30,22 +30,36 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/iso/boot/grub"
 cp "$kernel" "$stage/iso/boot/kernel.elf"
-module_lines=""
+# Each module loads only if everything before it did: `if` nests.
+module_ifs="" module_fis=""
 for m in "${modules[@]+"${modules[@]}"}"; do
   name=$(basename "$m")
   mkdir -p "$stage/iso/boot/modules"
   cp "$m" "$stage/iso/boot/modules/$name"
-  module_lines+="  module2 /boot/modules/$name $name"$'\n'
+  module_ifs+="    if module2 /boot/modules/$name $name; then"$'\n'
+  module_fis+="    fi"$'\n'
 done
+# A kernel or module GRUB cannot load (too little memory: `error: out of
+# memory`) must end the run, not leave GRUB waiting at its menu: a message,
+# then isa-debug-exit's port, where QEMU exits (0x12 << 1) | 1 = 37
+# (src/arch/qemu_exit_codes.h, ExitCode::kLoaderFailed), then, on a machine
+# without that device, `halt` (APM power-off, else GRUB stops). iorw
+# (outb) and halt are loaded first, while GRUB's memory is still free.
 cat > "$stage/iso/boot/grub/grub.cfg" <<CFG
 serial --unit=0 --speed=115200
 terminal_input serial
 terminal_output serial
+insmod iorw
+insmod halt
 set timeout=0
 set default=0
 menuentry "biscotti" {
-  $loader /boot/kernel.elf $cmdline
-${module_lines}  boot
+  if $loader /boot/kernel.elf $cmdline; then
+${module_ifs}    boot
+${module_fis}  fi
+  echo "biscotti: GRUB could not load the kernel (its error is above); stopping"
+  outb 0xf4 0x12
+  halt
 }
 CFG
 find "$stage/iso" -exec touch -h -d "@$epoch" {} +

@@ -20,8 +20,9 @@
 # Exit status: 0 the kernel ended the run passing; 1 it ended it failing;
 # 2 a usage error; 3 QEMU failed (could not start, or died); 4 the kernel
 # stopped without ending the run (a triple fault resets, -no-reboot exits;
-# also gdb's `kill`); 5 the timeout passed first (a hang). Each but 0 says
-# so on stderr.
+# also gdb's `kill`); 5 the timeout passed first (a hang); 6 GRUB could not
+# load the kernel (too little memory: GRUB's error is on the console). Each
+# but 0 says so on stderr.
 set -euo pipefail
 iso="" smp=1 mem=256M cpu=qemu64 machine=pc cmdline="" icount=0 timeout_s="" extra=()
 gdb=0 gdb_port=1234 debug_elf="" gdb_script=""
@@ -97,11 +98,13 @@ set +e
 "${runner[@]}" qemu-system-x86_64 "${args[@]}" "${extra[@]}"
 status=$?
 set -e
-# isa-debug-exit: the kernel wrote 0x10 (pass) or 0x11 (fail) and QEMU
-# exits (v << 1) | 1 (src/arch/qemu_exit.h); QEMU's own errors exit 1.
+# isa-debug-exit: the kernel wrote 0x10 (pass) or 0x11 (fail), or GRUB
+# 0x12 (it could not load the kernel), and QEMU exits (v << 1) | 1
+# (src/arch/qemu_exit_codes.h); QEMU's own errors exit 1.
 case $status in
   33) exit 0 ;;
   35) echo "qemu.sh: the kernel reported failure" >&2; exit 1 ;;
+  37) echo "qemu.sh: GRUB could not load the kernel (its error is on the console; more memory?)" >&2; exit 6 ;;
   0)
     if [ "$gdb" = 1 ]; then
       echo "qemu.sh: the kernel stopped without ending the run (gdb's kill, a triple fault or a reset)" >&2

@@ -53,6 +53,8 @@ BOOT_MATRIX = [
     ("MADT cut inside its fixed part", "test:acpi_madt_truncated_fixed_part"),
     ("a second MADT listing 300 CPUs", "test:acpi_madt_300_cpus"),
     ("no ACPI", "test:acpi_off_boots_one_cpu"),
+    ("5 MiB: GRUB cannot load the kernel", "test:grub_cannot_load_the_kernel"),
+    ("10 MiB", "test:ktests_10m"),
     ("12 MiB", "test:ktests_12m"),
     ("16 MiB", "test:ktests_16m_skip_what_does_not_fit"),
     ("24 MiB", "test:ktests_24m"),

@@ -2,12 +2,14 @@
 // xfail suites that prove faults are reported (by prof's crash report).
 #include "src/arch/descriptor.h"
 #include "src/arch/exceptions.h"
+#include "src/arch/smp_boot.h"
 #include "src/arch/stacks.h"
 #include "src/arch/trap.h"
 #include "src/arch/tss.h"
 #include "src/arch/x86.h"
 #include "src/ktest/ktest.h"
 #include "src/ktest/pin_to.h"
+#include "src/mm/alloc_map.h"
 
 namespace {
 
@@ -60,6 +62,40 @@ KTEST(arch, tss_loaded_with_exact_limit) {
   asm volatile("lsl %1, %0" : "=r"(limit) : "r"(uint32_t{tr}));
   KEXPECT_EQ(limit, arch::kTssLimit);
   KEXPECT_EQ(arch::cpu_tss(arch::CpuIndex(0)).iomap_base, sizeof(arch::Tss));
+}
+
+// Every CPU's stacks, the APs' mapped at boot from the page allocator
+// (stacks.h): each IST stack the TSS names and each AP's kernel stack is
+// classified as that CPU's, mapped, and has an unmapped guard page below it
+// that find_stack names, so overflows fault and backtraces find their
+// stacks on every CPU.
+KTEST(arch, every_cpu_stack_is_classified_and_guarded) {
+  KEXPECT_GE(arch::stacks_cpus(), arch::cpus_online());
+  auto check = [&](uint32_t cpu, uint64_t top, const char* what) {
+    arch::StackInfo in, guard;
+    KEXPECT_TRUE(arch::find_stack(top - 8, &in));
+    KEXPECT_EQ(base::StrView(in.what), base::StrView(what));
+    KEXPECT_EQ(in.cpu, cpu);
+    KEXPECT_EQ(in.hi, top);
+    KEXPECT_TRUE(!in.in_guard);
+    KEXPECT_TRUE(mm::kernel_translate(base::VirtAddr(top - 8)).ok());
+    KEXPECT_TRUE(mm::kernel_translate(base::VirtAddr(in.lo)).ok());
+    const uint64_t below = in.lo - 4096;
+    KEXPECT_TRUE(arch::find_stack(below, &guard));
+    KEXPECT_TRUE(guard.in_guard);
+    KEXPECT_TRUE(arch::is_stack_guard_page(below));
+    KEXPECT_TRUE(mm::kernel_translate(base::VirtAddr(below)).error() == base::Error::kNotFound);
+  };
+  const char* ist_names[arch::kIstStacks] = {"NMI stack", "double-fault stack", "machine-check stack",
+                                             "page-fault stack"};
+  for (uint32_t cpu = 0; cpu < arch::stacks_cpus(); ++cpu) {
+    const arch::CpuIndex index(cpu);
+    const arch::Tss& t = arch::cpu_tss(index);
+    if (t.ist[0] == 0) continue;  // never started (skipped): no TSS
+    for (unsigned k = 0; k < arch::kIstStacks; ++k) check(cpu, t.ist[k], ist_names[k]);
+    KEXPECT_EQ(arch::page_fault_stack_guard(index), t.ist[arch::kIstPageFault - 1] - arch::kIstStackSize - 4096);
+    if (cpu > 0) check(cpu, arch::ap_kernel_stack_top(index), "kernel stack");
+  }
 }
 
 }  // namespace

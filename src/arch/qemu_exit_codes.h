@@ -15,8 +15,13 @@ inline constexpr uint16_t kDebugExitPort = 0xf4;
 /// exits 33 on pass and 35 on failure. Values 0 and 1 would give 1 and 3,
 /// and QEMU itself exits 1 when it cannot start (a bad -cpu, no KVM), which
 /// a pass must never look like; a triple fault under -no-reboot exits 0.
-enum class ExitCode : uint32_t { kPass = 0x10, kFail = 0x11 };
+/// kLoaderFailed (37) is GRUB's, not the kernel's: the ISO's grub.cfg
+/// writes it when it cannot load the kernel (tools/make_iso.sh), so that a
+/// machine too small for the image ends the run instead of waiting at
+/// GRUB's menu.
+enum class ExitCode : uint32_t { kPass = 0x10, kFail = 0x11, kLoaderFailed = 0x12 };
 inline constexpr int kQemuStatusPass = (0x10 << 1) | 1;
 inline constexpr int kQemuStatusFail = (0x11 << 1) | 1;
+inline constexpr int kQemuStatusLoaderFailed = (0x12 << 1) | 1;
 
 }  // namespace arch

@@ -22,14 +22,9 @@ namespace {
 
 using base::MemoryOrder;
 
-// Where an AP lands (by arrival ticket) before it knows its index and
-// moves to its own guarded kernel stack.
-constexpr size_t kApStackSize = 4 * 1024;
-
-// Per-CPU blocks and AP landing stacks: bounded by the MAX_CPUS build
-// setting.
+// Per-CPU blocks, bounded by the MAX_CPUS build setting, and the tops of
+// the landing stacks (stacks.h) by arrival ticket, for the trampoline.
 constinit PerCpu blocks[kMaxCpus]{};
-alignas(16) constinit uint8_t ap_stacks[kMaxCpus > 1 ? kMaxCpus - 1 : 1][kApStackSize]{};
 constinit uint64_t ap_stack_tops[kMaxCpus]{};
 constinit ApicId apic_ids[kMaxCpus]{};
 constinit uint32_t planned = 1;  // CPUs given an index, the boot CPU included
@@ -146,6 +141,10 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
       kprint("smp: MADT lists more CPUs than MAX_CPUS={}; apic {} and later stay parked\n", kMaxCpus, c.apic_id);
       break;
     }
+    if (planned == stacks_cpus()) {
+      kprint("smp: no stacks for apic {} and later (no memory for them); they stay parked\n", c.apic_id);
+      break;
+    }
     if (!lapic_x2apic_mode() && !id.fits_xapic()) {
       kprint("smp: apic id {} needs x2APIC mode; skipped\n", c.apic_id);
       continue;
@@ -159,7 +158,7 @@ void smp_start_aps(const acpi::Madt& madt, const ApStart& start) {
   size_t size = static_cast<size_t>(ap_trampoline_end - ap_trampoline_start);
   __builtin_memcpy(page, ap_trampoline_start, size);
   auto slot = [&](const void* sym) { return page + (static_cast<const char*>(sym) - ap_trampoline_start); };
-  for (uint32_t t = 0; t + 1 < planned; ++t) ap_stack_tops[t] = reinterpret_cast<uint64_t>(ap_stacks[t] + kApStackSize);
+  for (uint32_t t = 0; t + 1 < planned; ++t) ap_stack_tops[t] = ap_landing_stack_top(t);
   *reinterpret_cast<uint64_t*>(slot(&ap_tramp_stacks)) = reinterpret_cast<uint64_t>(ap_stack_tops);
   *reinterpret_cast<uint64_t*>(slot(&ap_tramp_entry)) = reinterpret_cast<uint64_t>(&ap_entry);
   *reinterpret_cast<uint32_t*>(slot(&ap_tramp_cr3)) = static_cast<uint32_t>(start.trampoline_root);

@@ -43,7 +43,8 @@ struct ApStart {
   uint64_t arrival_limit_ns = kApArrivalLimitNs;
 };
 
-/// Starts every enabled CPU of `madt` (up to kMaxCpus) and waits for each
+/// Starts every enabled CPU of `madt` (up to kMaxCpus, and only as many as
+/// have stacks: stacks_set_ap_region comes first) and waits for each
 /// to come online, skipping (and naming) any that does not arrive within
 /// `start.arrival_limit_ns`. Each AP switches to its kernel stack
 /// (ap_kernel_stack_top) and calls kernel_ap_main. Boot CPU, thread

@@ -19,6 +19,7 @@
 #include "src/arch/vectors.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
+#include "src/kernel/ap_stacks.h"
 #include "src/kernel/app_start.h"
 #include "src/kernel/boot_phases.h"
 #include "src/kernel/boot_state.h"
@@ -255,6 +256,12 @@ void start_scheduler(const Platform& platform) {
   uint32_t ncpu = platform.from_acpi ? static_cast<uint32_t>(platform.madt.enabled_cpus()) : 1;
   if (ncpu == 0) ncpu = 1;
   if (ncpu > arch::kMaxCpus) ncpu = arch::kMaxCpus;
+  // The APs' stacks, before anything is sized by the CPU count: if memory
+  // ran out for them, only the boot CPU starts, and the scheduler, prof and
+  // the rest are sized for it alone. (Before start_aps, whose trampoline
+  // page tables copy the kernel's.)
+  if (platform.from_acpi) map_ap_stacks(aps_listed(platform.madt, arch::this_cpu().apic_id.value));
+  if (ncpu > arch::stacks_cpus()) ncpu = arch::stacks_cpus();
   sched::futex_init(ncpu);
   arch::StackInfo boot;
   uint64_t rsp;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/mm/phys.h"
+#include "src/mm/phys_test_fixture.h"
 
 namespace mm {
 namespace {
@@ -19,9 +20,12 @@ PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(sta
 
 using base::Error;
 
-constexpr uint64_t kPage = base::kPageSize;
-constexpr uint64_t kMiB = 1024 * 1024;
-constexpr uint64_t kGiB = 1024 * kMiB;
+using phys_testing::Backing;
+using phys_testing::kGiB;
+using phys_testing::kMiB;
+using phys_testing::kPage;
+using phys_testing::PhysFixture;
+using phys_testing::total_pages;
 
 // Unaligned edges, a range shorter than 2 MiB, one above 4 GiB: every kind
 // of boundary the prepared part can stop at.
@@ -33,24 +37,11 @@ std::vector<PhysRange> test_ranges() {
   };
 }
 
-uint64_t pages_in(const std::vector<PhysRange>& ranges) {
-  uint64_t n = 0;
-  for (const PhysRange& r : ranges) n += r.size() / kPage;
-  return n;
-}
-
-// An allocator with its metadata buffer; no PhysToPtr (no zeroing, no poison).
-struct Deferred {
-  Deferred(std::vector<PhysRange> r, uint64_t init_pages) : ranges(std::move(r)) {
-    meta.assign((phys_metadata_bytes(span()) + 7) / 8, 0xA5A5A5A5A5A5A5A5ull);  // garbage, as RAM would hold
-    base::Span<uint8_t> buf(reinterpret_cast<uint8_t*>(meta.data()), meta.size() * 8);
-    base::Status s = pa.init(span(), buf, nullptr, nullptr, PhysOptions{.init_pages = init_pages});
-    EXPECT_TRUE(s.ok()) << (pa.last_error() ? pa.last_error() : "");
-  }
-  base::Span<const PhysRange> span() const { return {ranges.data(), ranges.size()}; }
-  std::vector<PhysRange> ranges;
-  std::vector<uint64_t> meta;
-  PhysAllocator pa;
+// An allocator with deferred metadata init; no PhysToPtr (no zeroing, no
+// poison).
+struct Deferred : PhysFixture {
+  Deferred(std::vector<PhysRange> r, uint64_t init_pages)
+      : PhysFixture(std::move(r), PhysOptions{.init_pages = init_pages}, Backing::kNone) {}
 };
 
 // The address just past the last prepared page, from ready_pages.
@@ -77,7 +68,7 @@ TEST(PhysDeferred, InitPreparesOnlyUpToTheNext2MiBBoundary) {
   // From 1 MiB + 3 pages up to 2 MiB: one page asked for, the rest of the
   // 2 MiB block given, so no buddy straddles the edge.
   EXPECT_EQ(s.ready_pages, (2 * kMiB - (1 * kMiB + 3 * kPage)) / kPage);
-  EXPECT_EQ(s.total_pages, pages_in(d.ranges));
+  EXPECT_EQ(s.total_pages, total_pages(d.ranges));
   EXPECT_EQ(s.free_pages, s.total_pages) << "deferred pages are free pages";
   uint64_t listed = 0;
   for (unsigned o = 0; o < kNumOrders; ++o) listed += s.free_blocks[o] << o;
@@ -86,7 +77,7 @@ TEST(PhysDeferred, InitPreparesOnlyUpToTheNext2MiBBoundary) {
 }
 
 TEST(PhysDeferred, NothingDeferredByDefaultOrWhenAskedForMoreThanThereIs) {
-  for (uint64_t init : {~uint64_t{0}, pages_in(test_ranges()), pages_in(test_ranges()) + 1}) {
+  for (uint64_t init : {~uint64_t{0}, total_pages(test_ranges()), total_pages(test_ranges()) + 1}) {
     Deferred d(test_ranges(), init);
     EXPECT_FALSE(d.pa.growing()) << init;
     EXPECT_EQ(d.pa.stats().ready_pages, d.pa.stats().total_pages);

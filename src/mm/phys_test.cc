@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "src/mm/phys_test_fixture.h"
+
 namespace mm {
 namespace {
 
@@ -21,46 +23,12 @@ PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(sta
 
 using base::Error;
 
-constexpr uint64_t kPage = base::kPageSize;
-constexpr uint64_t kMiB = 1024 * 1024;
-constexpr uint64_t kGiB = 1024 * kMiB;
-constexpr uint64_t kTiB = 1024 * kGiB;
-
-// Host buffers standing in for physical memory, one per range.
-class SimMemory {
- public:
-  explicit SimMemory(std::vector<PhysRange> ranges) : ranges_(std::move(ranges)) {
-    for (const PhysRange& r : ranges_) backing_.emplace_back(r.size(), 0xEE);
-  }
-  static uint8_t* to_ptr(void* ctx, uint64_t phys) {
-    auto* self = static_cast<SimMemory*>(ctx);
-    for (size_t i = 0; i < self->ranges_.size(); ++i) {
-      const PhysRange& r = self->ranges_[i];
-      if (phys >= r.start.value() && phys < r.end.value()) return self->backing_[i].data() + (phys - r.start.value());
-    }
-    ADD_FAILURE() << "to_ptr outside simulated memory: 0x" << std::hex << phys;
-    return nullptr;
-  }
-  uint8_t* at(uint64_t phys) { return to_ptr(this, phys); }
-  base::Span<const PhysRange> ranges() const { return {ranges_.data(), ranges_.size()}; }
-
- private:
-  std::vector<PhysRange> ranges_;
-  std::vector<std::vector<uint8_t>> backing_;
-};
-
-// An allocator plus its metadata buffer (uint64_t elements: 8-byte aligned).
-struct Fixture {
-  explicit Fixture(std::vector<PhysRange> ranges, PhysOptions options = {})
-      : mem(std::move(ranges)), meta((phys_metadata_bytes(mem.ranges()) + 7) / 8) {
-    base::Span<uint8_t> buf(reinterpret_cast<uint8_t*>(meta.data()), meta.size() * 8);
-    base::Status s = pa.init(mem.ranges(), buf, &SimMemory::to_ptr, &mem, options);
-    EXPECT_TRUE(s.ok()) << (pa.last_error() ? pa.last_error() : "");
-  }
-  SimMemory mem;
-  std::vector<uint64_t> meta;
-  PhysAllocator pa;
-};
+using phys_testing::kGiB;
+using phys_testing::kMiB;
+using phys_testing::kPage;
+using phys_testing::kTiB;
+using phys_testing::total_pages;
+using Fixture = phys_testing::PhysFixture;
 
 // Low memory with an unaligned edge, a range not aligned to 2 MiB at either
 // end, and one above 4 GiB.
@@ -70,12 +38,6 @@ std::vector<PhysRange> mixed_ranges() {
       pr(0x100000, 0x100000 + 6 * kMiB + 0x5000),
       pr(0x100000000 + 0x3000, 0x100000000 + 4 * kMiB - 0x2000),
   };
-}
-
-uint64_t total_pages(const std::vector<PhysRange>& ranges) {
-  uint64_t n = 0;
-  for (const PhysRange& r : ranges) n += r.size() / kPage;
-  return n;
 }
 
 std::vector<uint64_t> free_blocks(const PhysAllocator& pa) {
