@@ -27,8 +27,8 @@ void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(rei
 
 void kva_init() {
   arch::SpinLockGuard g(space.lock());
-  base::Status s =
-      space.get().init(kVaWindowBase, kVaWindowBytes, VaPageSource{metadata_page, free_metadata_page, nullptr});
+  base::Status s = space.get().init(base::VirtAddr(kVaWindowBase), kVaWindowBytes,
+                                    VaPageSource{metadata_page, free_metadata_page, nullptr});
   ASSERT_MSG(s.ok(), "kva_init: {}", space.get().last_error());
   ready = true;
 }
@@ -36,13 +36,11 @@ void kva_init() {
 base::Result<base::VirtAddr> kva_alloc(uint64_t bytes) {
   arch::SpinLockGuard g(space.lock());
   ASSERT_MSG(ready, "kva_alloc before kva_init");
-  base::Result<uint64_t> va = space.get().alloc(bytes);
-  if (!va.ok()) return va.error();
-  return base::VirtAddr(va.value());
+  return space.get().alloc(bytes);
 }
 
 base::Status kva_free(base::VirtAddr va, uint64_t bytes) {
-  return space.with([&](VaAllocator& s) { return s.free(va.value(), bytes); });
+  return space.with([&](VaAllocator& s) { return s.free(va, bytes); });
 }
 
 VaClassStats kva_stats(unsigned order) {
