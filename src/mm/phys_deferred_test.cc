@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/mm/phys.h"
+#include "src/mm/phys_raw_for_test.h"
 
 namespace mm {
 namespace {
@@ -50,7 +51,7 @@ struct Deferred {
   base::Span<const PhysRange> span() const { return {ranges.data(), ranges.size()}; }
   std::vector<PhysRange> ranges;
   std::vector<uint64_t> meta;
-  PhysAllocator pa;
+  RawPhysAllocator pa;
 };
 
 // The address just past the last prepared page, from ready_pages.
