@@ -15,13 +15,13 @@ using Space = base::Guarded<VaAllocator, arch::SpinLock>;
 constinit Space space;
 constinit bool ready GUARDED_BY(space.lock()) = false;
 
-base::Result<uintptr_t> metadata_page(void*) {
+base::Result<base::VirtAddr> metadata_page(void*) {
   base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
+  return base::virt_of(phys_to_virt(p.value()));
 }
 
-void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
+void free_metadata_page(void*, base::VirtAddr va) { page_free(direct_virt_to_phys(base::as_ptr(va)), 0); }
 
 }  // namespace
 

@@ -103,15 +103,16 @@ Result<uint64_t> VaAllocator::class_bytes(uint64_t bytes) const {
 }
 
 Result<uintptr_t> VaAllocator::get_page() {
-  Result<uintptr_t> p = source_.alloc_page(source_.ctx);
-  if (p.ok()) ++metadata_pages_;
-  return p;
+  Result<base::VirtAddr> p = source_.alloc_page(source_.ctx);
+  if (!p.ok()) return p.error();
+  ++metadata_pages_;
+  return p.value().value();
 }
 
 void VaAllocator::put_page(void* page) {
   DEBUG_ASSERT(metadata_pages_ != 0);
   --metadata_pages_;
-  source_.free_page(source_.ctx, reinterpret_cast<uintptr_t>(page));
+  source_.free_page(source_.ctx, base::virt_of(page));
 }
 
 uint64_t& VaAllocator::bit_word(const SizeClass& c, uint64_t slot) {

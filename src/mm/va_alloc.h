@@ -25,8 +25,8 @@ inline constexpr uint64_t kVaMaxSlotsPerClass = uint64_t{1} << 24;
 /// error; its contents need not be zeroed. Both are called with the caller's
 /// lock held, so they must not call back into this allocator.
 struct VaPageSource {
-  base::Result<uintptr_t> (*alloc_page)(void* ctx);
-  void (*free_page)(void* ctx, uintptr_t page);
+  base::Result<base::VirtAddr> (*alloc_page)(void* ctx);
+  void (*free_page)(void* ctx, base::VirtAddr page);
   void* ctx;
 };
 

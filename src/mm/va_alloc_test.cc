@@ -37,18 +37,18 @@ class FakePages {
   }
   VaPageSource source() { return {&FakePages::alloc, &FakePages::release, this}; }
 
-  static base::Result<uintptr_t> alloc(void* ctx) {
+  static base::Result<base::VirtAddr> alloc(void* ctx) {
     auto* self = static_cast<FakePages*>(ctx);
     ++self->calls_;
     if (self->should_fail()) return Error::kOutOfMemory;
     void* p = std::aligned_alloc(kPage, kPage);
     std::memset(p, 0xA5, kPage);
     self->live_.insert(p);
-    return reinterpret_cast<uintptr_t>(p);
+    return base::virt_of(p);
   }
-  static void release(void* ctx, uintptr_t page) {
+  static void release(void* ctx, base::VirtAddr page) {
     auto* self = static_cast<FakePages*>(ctx);
-    void* p = reinterpret_cast<void*>(page);
+    void* p = base::as_ptr(page);
     ASSERT_EQ(self->live_.erase(p), 1u) << "free_page of a page not handed out";
     std::free(p);
   }
