@@ -101,7 +101,7 @@ base::Status check_rsdp_v2(const uint8_t* p, size_t available, Rsdp& rsdp, Parse
 // Candidates that fail validation are skipped: a stale or partial copy in
 // the BIOS area must not hide the real one further on.
 base::Result<Rsdp> scan_region(const PhysMap& mem, uint64_t start, uint64_t len, bool* readable) {
-  const uint8_t* area = mem(start, len);
+  const uint8_t* area = mem(base::PhysAddr(start), len);
   if (area == nullptr) return base::Error::kFault;
   *readable = true;
   for (uint64_t off = 0; off + kRsdpV1Size <= len; off += kRsdpAlign) {
@@ -115,7 +115,7 @@ base::Result<Rsdp> scan_region(const PhysMap& mem, uint64_t start, uint64_t len,
     // bytes of the BIOS area); map it on its own then.
     const uint32_t length = load_u32(p + 20);
     if (length < kRsdpV2Size || length > kMaxRsdpLength) continue;
-    const uint8_t* full = off + length <= len ? p : mem(start + off, length);
+    const uint8_t* full = off + length <= len ? p : mem(base::PhysAddr(start + off), length);
     if (full == nullptr) continue;
     if (check_rsdp_v2(full, length, rsdp.value(), &ignored).ok()) return rsdp;
   }
@@ -168,7 +168,7 @@ base::Result<Rsdp> parse_rsdp(base::Span<const uint8_t> bytes, ParseError* error
 base::Result<Rsdp> scan_for_rsdp(const PhysMap& mem, ParseError* error) {
   bool readable = false;
   // [acpi] 5.2.5.1: the EBDA's first KiB, then the BIOS read-only area.
-  if (const uint8_t* bda = mem(kBdaEbdaSegment, 2); bda != nullptr) {
+  if (const uint8_t* bda = mem(base::PhysAddr(kBdaEbdaSegment), 2); bda != nullptr) {
     const uint64_t ebda = uint64_t{load_u16(bda)} << 4;
     if (ebda != 0 && ebda + kEbdaScanLength <= kLowMemoryEnd) {
       base::Result<Rsdp> rsdp = scan_region(mem, ebda, kEbdaScanLength, &readable);
@@ -186,10 +186,11 @@ base::Result<Rsdp> find_rsdp(base::Span<const uint8_t> tag_bytes, const PhysMap&
   return scan_for_rsdp(mem, error);
 }
 
-base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView signature, ParseError* error) {
+base::Result<Table> map_table(const PhysMap& mem, base::PhysAddr at, base::StrView signature, ParseError* error) {
+  const uint64_t phys = at.value();
   if (phys == 0) return malformed(error, "null table address", 0, 0, 0);
   if (wraps(phys, kHeaderSize)) return malformed(error, "table address wraps the address space", phys, 0, phys);
-  const uint8_t* header = mem(phys, kHeaderSize);
+  const uint8_t* header = mem(at, kHeaderSize);
   if (header == nullptr) return report(error, base::Error::kFault, "table header not readable", phys, 0, kHeaderSize);
   if (!signature.empty() && (signature.size() != 4 || !bytes_equal(header, signature.data(), 4)))
     return malformed(error, "table signature mismatch", phys, 0, load_u32(header));
@@ -197,7 +198,7 @@ base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView s
   if (length < kHeaderSize) return malformed(error, "table length below the 36-byte header", phys, 4, length);
   if (length > kMaxTableLength) return malformed(error, "table length above the 16 MiB sanity limit", phys, 4, length);
   if (wraps(phys, length)) return malformed(error, "table wraps the address space", phys, 4, length);
-  const uint8_t* p = mem(phys, length);
+  const uint8_t* p = mem(at, length);
   if (p == nullptr) return report(error, base::Error::kFault, "table not readable to its length", phys, 4, length);
   if (const uint8_t sum = byte_sum(p, length); sum != 0)
     return malformed(error, "table checksum is not zero", phys, 9, sum);
@@ -214,7 +215,7 @@ base::Result<RootTable> RootTable::open(const Rsdp& rsdp, const PhysMap& mem, Pa
   // entries are 64-bit ([acpi] 5.2.8).
   if (rsdp.revision >= 2 && rsdp.xsdt_address != 0) {
     ParseError xsdt_error;
-    base::Result<Table> xsdt = map_table(mem, rsdp.xsdt_address, "XSDT", &xsdt_error);
+    base::Result<Table> xsdt = map_table(mem, base::PhysAddr(rsdp.xsdt_address), "XSDT", &xsdt_error);
     if (xsdt.ok()) {
       root.root_ = xsdt.value();
       root.entry_size_ = 8;
@@ -228,7 +229,7 @@ base::Result<RootTable> RootTable::open(const Rsdp& rsdp, const PhysMap& mem, Pa
   }
   if (rsdp.rsdt_address == 0) return malformed(error, "RSDP names no root table", 0, 16, 0);
   // [acpi] 5.2.7: 32-bit entries.
-  base::Result<Table> rsdt = map_table(mem, rsdp.rsdt_address, "RSDT", error);
+  base::Result<Table> rsdt = map_table(mem, base::PhysAddr(rsdp.rsdt_address), "RSDT", error);
   if (!rsdt.ok()) return rsdt.error();
   root.root_ = rsdt.value();
   root.entry_size_ = 4;
@@ -237,10 +238,10 @@ base::Result<RootTable> RootTable::open(const Rsdp& rsdp, const PhysMap& mem, Pa
   return root;
 }
 
-uint64_t RootTable::entry(size_t i) const {
+base::PhysAddr RootTable::entry(size_t i) const {
   ASSERT(i < count_);
   const uint8_t* p = root_.bytes.data() + kHeaderSize + i * entry_size_;
-  return entry_size_ == 8 ? load_u64(p) : load_u32(p);
+  return base::PhysAddr(entry_size_ == 8 ? load_u64(p) : load_u32(p));
 }
 
 base::Result<Table> RootTable::table_at(size_t i, ParseError* error) const {
@@ -252,8 +253,8 @@ base::Result<Table> RootTable::find_table(base::StrView signature, ParseError* e
     return report(error, base::Error::kInvalidArgument, "signature is not 4 bytes", 0, 0, signature.size());
   size_t seen = 0;
   for (size_t i = 0; i < count_; ++i) {
-    const uint64_t phys = entry(i);
-    if (phys == 0 || wraps(phys, kHeaderSize)) continue;
+    const base::PhysAddr phys = entry(i);
+    if (phys.value() == 0 || wraps(phys.value(), kHeaderSize)) continue;
     const uint8_t* header = mem_(phys, kHeaderSize);
     if (header == nullptr || !bytes_equal(header, signature.data(), 4)) continue;
     if (seen++ == index) return map_table(mem_, phys, signature, error);

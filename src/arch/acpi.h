@@ -6,6 +6,7 @@
 // No allocation, no locks, no globals: any context that may call the PhysMap.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/str.h"
@@ -30,10 +31,10 @@ inline constexpr uint32_t kMaxTableLength = 16u << 20;
 /// kernel's direct map; a test's fake memory). A plain function and context,
 /// like base::Sink, so no templates or vtables are needed.
 struct PhysMap {
-  const uint8_t* (*map)(void* ctx, uint64_t phys, size_t len);
+  const uint8_t* (*map)(void* ctx, base::PhysAddr phys, size_t len);
   void* ctx;
 
-  const uint8_t* operator()(uint64_t phys, size_t len) const { return map(ctx, phys, len); }
+  const uint8_t* operator()(base::PhysAddr phys, size_t len) const { return map(ctx, phys, len); }
 };
 
 /// Why discovery or parsing failed, in the style of mb2::ParseError. `what`
@@ -98,7 +99,7 @@ struct Table {
 /// [kHeaderSize, kMaxTableLength], bytes sum to 0 mod 256, and, when
 /// `signature` is not empty, the signature matches. kFault if unreadable,
 /// kMalformed otherwise.
-base::Result<Table> map_table(const PhysMap& mem, uint64_t phys, base::StrView signature, ParseError* error);
+base::Result<Table> map_table(const PhysMap& mem, base::PhysAddr phys, base::StrView signature, ParseError* error);
 
 /// The root table (XSDT, [acpi] 5.2.8, or RSDT, 5.2.7) and the tables it
 /// lists. Copyable; holds pointers into mapped firmware memory.
@@ -117,7 +118,7 @@ class RootTable {
   /// Number of entries (trailing bytes short of a whole entry are ignored).
   size_t size() const { return count_; }
   /// Physical address of entry `i`; i >= size() is a broken invariant.
-  uint64_t entry(size_t i) const;
+  base::PhysAddr entry(size_t i) const;
 
   /// Maps and validates entry `i` (see map_table).
   base::Result<Table> table_at(size_t i, ParseError* error) const;

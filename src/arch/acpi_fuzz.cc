@@ -40,7 +40,9 @@ struct Window {
   }
 };
 
-const uint8_t* map(void* ctx, uint64_t phys, size_t len) { return static_cast<const Window*>(ctx)->at(phys, len); }
+const uint8_t* map(void* ctx, base::PhysAddr phys, size_t len) {
+  return static_cast<const Window*>(ctx)->at(phys.value(), len);
+}
 
 uint32_t le32(const uint8_t* p) {
   uint32_t v;
@@ -201,7 +203,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t entry = root.value().is_xsdt() ? 8 : 4;
   FUZZ_CHECK(root.value().size() == (root.value().table().length() - kHeaderSize) / entry);
   for (size_t i = 0; i < root.value().size(); ++i) {
-    g_sink = g_sink + static_cast<unsigned>(root.value().entry(i));
+    g_sink = g_sink + static_cast<unsigned>(root.value().entry(i).value());
     auto t = root.value().table_at(i, &err);
     if (t.ok()) check_table(w, t.value());
   }

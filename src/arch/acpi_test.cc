@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "src/base/testing/testdata.h"
@@ -55,7 +56,8 @@ class FakePhys {
   size_t calls() const { return calls_; }
 
  private:
-  static const uint8_t* thunk(void* ctx, uint64_t phys, size_t len) {
+  static const uint8_t* thunk(void* ctx, base::PhysAddr at, size_t len) {
+    const uint64_t phys = at.value();
     auto* self = static_cast<FakePhys*>(ctx);
     ++self->calls_;
     if (len == 0 || phys + len < phys) return nullptr;
@@ -1083,4 +1085,14 @@ TEST(Fuzz, FlippedTablesThroughDiscovery) {
 }
 
 }  // namespace
+// Table addresses are physical: an integer or a virtual address in their
+// place does not compile.
+template <typename A>
+concept MapTableTakes = requires(const PhysMap& m, A a) {
+  map_table(m, a, base::StrView(), nullptr);
+};
+static_assert(!MapTableTakes<uint64_t> && !MapTableTakes<base::VirtAddr> && MapTableTakes<base::PhysAddr>);
+static_assert(std::is_same_v<decltype(std::declval<const RootTable&>().entry(0)), base::PhysAddr>);
+static_assert(!std::is_invocable_v<const PhysMap&, uint64_t, size_t>);
+
 }  // namespace arch::acpi

@@ -15,8 +15,8 @@ constinit arch::acpi::MadtArrays<256> madt_arrays{};
 // Firmware tables anywhere in physical memory: the direct map where it
 // covers them (ACPI tables are RAM, which it maps), else a fixmap; a range
 // neither can map is reported unreadable by the parser.
-const uint8_t* map_firmware(void*, uint64_t phys, size_t len) {
-  return static_cast<const uint8_t*>(mm::phys_window(base::PhysAddr(phys), len));
+const uint8_t* map_firmware(void*, base::PhysAddr phys, size_t len) {
+  return static_cast<const uint8_t*>(mm::phys_window(phys, len));
 }
 
 // The FADT's reset register (written once, during boot discovery).

@@ -97,8 +97,8 @@ uint64_t unmap_locked(KernelPageTable& pt, uint64_t va, uint64_t bytes, uint64_t
     // Exchange, not store: the returned entry carries the final A/D bits.
     const Pte old(__atomic_exchange_n(e, uint64_t{0}, __ATOMIC_ACQ_REL));
     ASSERT_MSG(old.present(), "unmap_range: {:#x} vanished under the lock", at);
-    batch.add_range(at, 1);
-    if (old.raw() & kOwned) batch.add_frame(old.addr());
+    batch.add_range(base::VirtAddr(at), 1);
+    if (old.raw() & kOwned) batch.add_frame(base::PhysAddr(old.addr()));
     at += base::kPageSize;
     return true;
   });
@@ -228,9 +228,9 @@ base::Status map_pages(uint64_t va, uint64_t bytes, MapPerm perms, Frames frames
 
 UnmapBatch::~UnmapBatch() { ASSERT_MSG(ranges_.empty() && num_frames_ == 0, "UnmapBatch destroyed before flush()"); }
 
-void UnmapBatch::add_frame(uint64_t pa) {
+void UnmapBatch::add_frame(base::PhysAddr pa) {
   ASSERT_MSG(!frames_full(), "UnmapBatch: more than {} frames before a flush", kMaxFrames);
-  frames_[num_frames_++] = pa;
+  frames_[num_frames_++] = pa.value();
 }
 
 void UnmapBatch::flush() {
@@ -276,9 +276,9 @@ base::Status unmap_range(base::VirtAddr va_addr, uint64_t bytes, UnmapBatch* bat
       for (uint64_t i = 0; i < n; ++i) {
         // Exchange, not store: the returned entry carries the final A/D bits.
         const Pte old(__atomic_exchange_n(&e[i], uint64_t{0}, __ATOMIC_ACQ_REL));
-        if (old.raw() & kOwned) b.add_frame(old.addr());
+        if (old.raw() & kOwned) b.add_frame(base::PhysAddr(old.addr()));
       }
-      b.add_range(va, n);
+      b.add_range(va_addr, n);
       g.unlock();
       own.flush();
       return base::Status::Ok();
@@ -319,7 +319,7 @@ base::Status protect_range(base::VirtAddr va_addr, uint64_t bytes, MapPerm perms
                                           __ATOMIC_RELAXED)) {
       }
     }
-    ranges.add(va, bytes / base::kPageSize);
+    ranges.add(va_addr, bytes / base::kPageSize);
   }
   tlb_shootdown_all(ranges);
   return base::Status::Ok();

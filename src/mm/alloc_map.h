@@ -48,15 +48,17 @@ class UnmapBatch {
 
   // For unmap_range, which flushes (with the page-table lock released) when
   // frames_full().
-  void add_range(uint64_t va, uint64_t pages) { ranges_.add(va, pages); }
-  void add_frame(uint64_t pa);
+  void add_range(base::VirtAddr va, uint64_t pages) { ranges_.add(va, pages); }
+  void add_frame(base::PhysAddr pa);
   bool frames_full() const { return num_frames_ == kMaxFrames; }
   uint64_t frames_room() const { return kMaxFrames - num_frames_; }
 
  private:
   static constexpr uint32_t kMaxFrames = 64;
   TlbRanges ranges_;
-  uint64_t frames_[kMaxFrames];  // [0, num_frames_) valid: not zeroed, a batch is built on every unmap
+  // [0, num_frames_) valid: not zeroed, a batch is built on every unmap.
+  // Raw values, as a base::PhysAddr array would be zeroed on construction.
+  uint64_t frames_[kMaxFrames];
   uint32_t num_frames_ = 0;
 };
 

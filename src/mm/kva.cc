@@ -15,20 +15,20 @@ using Space = base::Guarded<VaAllocator, arch::SpinLock>;
 constinit Space space;
 constinit bool ready GUARDED_BY(space.lock()) = false;
 
-base::Result<uintptr_t> metadata_page(void*) {
+base::Result<base::VirtAddr> metadata_page(void*) {
   base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
   if (!p.ok()) return p.error();
-  return reinterpret_cast<uintptr_t>(phys_to_virt(p.value()));
+  return base::virt_of(phys_to_virt(p.value()));
 }
 
-void free_metadata_page(void*, uintptr_t va) { page_free(direct_virt_to_phys(reinterpret_cast<void*>(va)), 0); }
+void free_metadata_page(void*, base::VirtAddr va) { page_free(direct_virt_to_phys(base::as_ptr(va)), 0); }
 
 }  // namespace
 
 void kva_init() {
   arch::SpinLockGuard g(space.lock());
-  base::Status s =
-      space.get().init(kVaWindowBase, kVaWindowBytes, VaPageSource{metadata_page, free_metadata_page, nullptr});
+  base::Status s = space.get().init(base::VirtAddr(kVaWindowBase), kVaWindowBytes,
+                                    VaPageSource{metadata_page, free_metadata_page, nullptr});
   ASSERT_MSG(s.ok(), "kva_init: {}", space.get().last_error());
   ready = true;
 }
@@ -36,13 +36,11 @@ void kva_init() {
 base::Result<base::VirtAddr> kva_alloc(uint64_t bytes) {
   arch::SpinLockGuard g(space.lock());
   ASSERT_MSG(ready, "kva_alloc before kva_init");
-  base::Result<uint64_t> va = space.get().alloc(bytes);
-  if (!va.ok()) return va.error();
-  return base::VirtAddr(va.value());
+  return space.get().alloc(bytes);
 }
 
 base::Status kva_free(base::VirtAddr va, uint64_t bytes) {
-  return space.with([&](VaAllocator& s) { return s.free(va.value(), bytes); });
+  return space.with([&](VaAllocator& s) { return s.free(va, bytes); });
 }
 
 VaClassStats kva_stats(unsigned order) {

@@ -165,7 +165,7 @@ void shootdown_to(BenchRun& run, uint32_t others) {
   mm::CpuSet targets;
   for (uint32_t c = 1; c <= others; ++c) targets.add(c);
   mm::TlbRanges one;
-  one.add(mm::kVaWindowBase, 1);
+  one.add(base::VirtAddr(mm::kVaWindowBase), 1);
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) mm::tlb_shootdown(targets, one);
   run.stop();

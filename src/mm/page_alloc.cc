@@ -60,7 +60,7 @@ uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_v
 // PhysAllocator::cache_page is atomic and lock-free (phys.h): the page
 // free fast path calls it without `lock`. On failure its reason is read
 // racily, for the panic message only.
-base::Status cache_page_lockfree(uint64_t pa, PhysPageMeta** meta) NO_THREAD_SAFETY_ANALYSIS {
+base::Status cache_page_lockfree(base::PhysAddr pa, PhysPageMeta** meta) NO_THREAD_SAFETY_ANALYSIS {
   return phys.cache_page(pa, meta);
 }
 const char* cache_page_error() NO_THREAD_SAFETY_ANALYSIS { return phys.last_error(); }
@@ -73,11 +73,11 @@ const char* cache_page_error() NO_THREAD_SAFETY_ANALYSIS { return phys.last_erro
 void refill(PageCache& c) REQUIRES(c) {
   arch::SpinLockGuard g(lock);
   while (c.count < kPageCacheSize / 2) {
-    base::Result<uint64_t> p = phys.alloc(0);
+    base::Result<base::PhysAddr> p = phys.alloc(0);
     if (!p.ok()) break;
     PhysPageMeta* meta = nullptr;
     ASSERT(phys.cache_page(p.value(), &meta).ok());  // freshly allocated: cannot fail
-    c.pages[c.count++] = CachedPage{base::PhysAddr(p.value()), meta};
+    c.pages[c.count++] = CachedPage{p.value(), meta};
   }
 }
 
@@ -86,7 +86,7 @@ void drain(PageCache& c, uint32_t keep) REQUIRES(c) {
   while (c.count > keep) {
     const CachedPage& p = c.pages[--c.count];
     PhysAllocator::uncache(p.meta);
-    ASSERT(phys.free(p.pa.value(), 0).ok());  // it was allocated and cached: cannot fail
+    ASSERT(phys.free(p.pa, 0).ok());  // it was allocated and cached: cannot fail
   }
 }
 
@@ -138,11 +138,10 @@ void drain_other_caches(uint32_t self) {
 
 [[gnu::noinline]] base::Result<base::PhysAddr> buddy_alloc(unsigned order, uint32_t flags) {
   arch::SpinLockGuard g(lock);
-  base::Result<uint64_t> p = phys.alloc(order, flags);
+  base::Result<base::PhysAddr> p = phys.alloc(order, flags);
   if (!p.ok() && p.error() == base::Error::kFault)
     PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr());
-  if (!p.ok()) return p.error();
-  return base::PhysAddr(p.value());
+  return p;
 }
 
 // page_free(pa, 0) into a full cache: drain half of it first.
@@ -158,7 +157,7 @@ void drain_other_caches(uint32_t self) {
 
 [[gnu::noinline]] void buddy_free(base::PhysAddr pa, unsigned order) {
   arch::SpinLockGuard g(lock);
-  if (!phys.free(pa.value(), order).ok()) bad_free(pa, order, phys.last_error());
+  if (!phys.free(pa, order).ok()) bad_free(pa, order, phys.last_error());
 }
 
 }  // namespace
@@ -241,7 +240,7 @@ void page_free(base::PhysAddr pa, unsigned order) {
   // Checked before it enters the cache, so a double free is caught here
   // and not when the page is handed out twice.
   PhysPageMeta* meta = nullptr;
-  if (__builtin_expect(!cache_page_lockfree(pa.value(), &meta).ok(), 0)) bad_free(pa, order, cache_page_error());
+  if (__builtin_expect(!cache_page_lockfree(pa, &meta).ok(), 0)) bad_free(pa, order, cache_page_error());
   uint64_t irq = arch::irq_save();
   PageCache& c = caches[arch::this_cpu().index];
   c.lock();

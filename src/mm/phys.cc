@@ -254,7 +254,7 @@ bool PhysAllocator::check_poison(uint64_t phys, unsigned order) {
   return true;
 }
 
-Result<uint64_t> PhysAllocator::alloc(unsigned order, uint32_t flags) {
+Result<base::PhysAddr> PhysAllocator::alloc(unsigned order, uint32_t flags) {
   if (order > kMaxOrder) {
     last_error_ = "alloc: order above kMaxOrder";
     return Error::kInvalidArgument;
@@ -300,7 +300,7 @@ Result<uint64_t> PhysAllocator::alloc(unsigned order, uint32_t flags) {
     return Error::kFault;
   }
   if (flags & kAllocZero) fill(phys, order, 0);
-  return phys;
+  return base::PhysAddr(phys);
 }
 
 Status PhysAllocator::fail_free(const PhysRangeInfo& r, uint64_t phys) {
@@ -348,7 +348,8 @@ Status PhysAllocator::fail_cache(const PhysRangeInfo& r, uint64_t phys, uint8_t 
   return fail_free(r, phys);
 }
 
-void PhysAllocator::uncache_page(uint64_t phys) {
+void PhysAllocator::uncache_page(base::PhysAddr pa) {
+  const uint64_t phys = pa.value();
   const PhysRangeInfo* r = find_range(phys);
   ASSERT_MSG(r != nullptr, "uncache_page({:#x}): not a managed page", phys);
   ASSERT_MSG(index_of(*r, phys) < ready_index(), "uncache_page({:#x}): page's metadata not yet initialised", phys);
@@ -357,7 +358,8 @@ void PhysAllocator::uncache_page(uint64_t phys) {
   ASSERT_MSG(old == (kHeadAllocated | kCached), "uncache_page({:#x}): page was not cached (flags {:#x})", phys, old);
 }
 
-Status PhysAllocator::free(uint64_t phys, unsigned order) {
+Status PhysAllocator::free(base::PhysAddr pa, unsigned order) {
+  uint64_t phys = pa.value();  // Walks up to the merged block's head.
   if (order > kMaxOrder) {
     last_error_ = "free: order above kMaxOrder";
     return Error::kInvalidArgument;

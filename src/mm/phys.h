@@ -3,6 +3,7 @@
 // caller-provided memory, so the same code runs in the kernel and host tests.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/span.h"
 #include "src/base/types.h"
@@ -140,13 +141,13 @@ class PhysAllocator {
   /// a PhysToPtr), or kFault in poison mode if the block's poison was
   /// overwritten (a write after free; the block is then quarantined, never
   /// handed out, and last_fault_addr() names the first bad byte).
-  base::Result<uint64_t> alloc(unsigned order, uint32_t flags = kAllocNone);
+  base::Result<base::PhysAddr> alloc(unsigned order, uint32_t flags = kAllocNone);
 
   /// Returns a block obtained from alloc(order). O(kMaxOrder + log ranges):
   /// merges with free buddies. Returns kInvalidArgument (and changes nothing) on a double
   /// free, a free of memory never allocated, an address not managed here,
   /// not the start of a block, or an order different from the allocation's.
-  base::Status free(uint64_t phys, unsigned order);
+  base::Status free(base::PhysAddr pa, unsigned order);
 
   /// Current counters. O(1).
   PhysStats stats() const { return stats_; }
@@ -166,7 +167,8 @@ class PhysAllocator {
   /// never touches an allocated page's metadata. O(1) (the region table),
   /// and inline: it is the page caches' free path.
   /// `meta`, if given, receives the page's metadata for uncache().
-  [[gnu::always_inline]] base::Status cache_page(uint64_t phys, PhysPageMeta** meta = nullptr) {
+  [[gnu::always_inline]] base::Status cache_page(base::PhysAddr pa, PhysPageMeta** meta = nullptr) {
+    const uint64_t phys = pa.value();
     const PhysRangeInfo* r = base::is_aligned(phys, base::kPageSize) ? find_ready_range(phys) : nullptr;
     if (__builtin_expect(r == nullptr, 0)) return fail_lookup(phys);
     PhysPageMeta& m = pages_[index_of(*r, phys)];
@@ -178,7 +180,7 @@ class PhysAllocator {
     if (meta) *meta = &m;
     return base::Status::Ok();
   }
-  void uncache_page(uint64_t phys);
+  void uncache_page(base::PhysAddr pa);
   /// uncache_page() for a page whose metadata cache_page() returned: no
   /// lookup, one atomic instruction (the page caches' fast path).
   static void uncache(PhysPageMeta* m) {
@@ -186,7 +188,7 @@ class PhysAllocator {
   }
 
   /// True if `phys` lies in a managed range.
-  bool owns(uint64_t phys) const { return find_range(phys) != nullptr; }
+  bool owns(base::PhysAddr pa) const { return find_range(pa.value()) != nullptr; }
 
  private:
   static constexpr uint32_t kNil = 0xFFFFFFFFu;

@@ -2,6 +2,7 @@
 // ranges (one above 4 GiB) backed by host buffers, a reference model for the
 // randomized test, and the error paths (double free, poison, OOM).
 #include "src/mm/phys.h"
+#include "src/mm/phys_raw_for_test.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -271,7 +273,7 @@ TEST(PhysTest, OutOfMemoryReturnsErrorNotPanic) {
 TEST(PhysTest, InitRejectsMalformedInput) {
   std::vector<uint64_t> buf(1024);
   base::Span<uint8_t> meta(reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8);
-  PhysAllocator pa;
+  RawPhysAllocator pa;
   PhysRange unaligned[] = {pr(0x1000, 0x2800)};
   EXPECT_EQ(pa.init(unaligned, meta, nullptr, nullptr).error(), Error::kInvalidArgument);
   PhysRange unsorted[] = {pr(0x10000, 0x20000), pr(0x0, 0x8000)};
@@ -310,7 +312,7 @@ TEST(PhysTest, LargeAndHighRangesWithoutBackingMemory) {
   // 1 TiB can be managed with only the metadata allocated.
   std::vector<PhysRange> ranges = {pr(0x100000, 3 * kGiB), pr(4 * kGiB, 5 * kGiB), pr(kTiB - 16 * kMiB + 0x7000, kTiB)};
   std::vector<uint64_t> buf((phys_metadata_bytes({ranges.data(), ranges.size()}) + 7) / 8);
-  PhysAllocator pa;
+  RawPhysAllocator pa;
   ASSERT_TRUE(pa.init({ranges.data(), ranges.size()}, {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr,
                       nullptr)
                   .ok());
@@ -346,7 +348,7 @@ TEST(PhysTest, RegionTableFindsEveryRangeAndEveryHole) {
                                    pr(4 * kGiB, 4 * kGiB + 0x1000),
                                    pr(6 * kGiB - 0x3000, 6 * kGiB + 0x2000)};
   std::vector<uint64_t> buf((phys_metadata_bytes({ranges.data(), ranges.size()}) + 7) / 8);
-  PhysAllocator pa;
+  RawPhysAllocator pa;
   ASSERT_TRUE(pa.init({ranges.data(), ranges.size()}, {reinterpret_cast<uint8_t*>(buf.data()), buf.size() * 8}, nullptr,
                       nullptr)
                   .ok());
@@ -399,6 +401,39 @@ TEST(PhysCacheMark, CachedPageRefusesASecondFreeAnywhere) {
   uint64_t free_page = a.value();
   EXPECT_EQ(f.pa.cache_page(free_page).error(), Error::kInvalidArgument);
   EXPECT_EQ(f.pa.stats().free_pages, 4 * kMiB / kPage);
+}
+
+// The allocator's interface takes and returns physical addresses: an
+// integer or a virtual address in their place does not compile.
+template <typename A>
+concept FreeTakes = requires(PhysAllocator p, A a) {
+  p.free(a, 0u);
+};
+template <typename A>
+concept CacheTakes = requires(PhysAllocator p, A a) {
+  p.cache_page(a);
+};
+template <typename A>
+concept OwnsTakes = requires(const PhysAllocator p, A a) {
+  p.owns(a);
+};
+static_assert(!FreeTakes<uint64_t> && !FreeTakes<base::VirtAddr> && FreeTakes<base::PhysAddr>);
+static_assert(!CacheTakes<uint64_t> && !CacheTakes<base::VirtAddr> && CacheTakes<base::PhysAddr>);
+static_assert(!OwnsTakes<uint64_t> && !OwnsTakes<base::VirtAddr> && OwnsTakes<base::PhysAddr>);
+static_assert(std::is_same_v<decltype(std::declval<PhysAllocator&>().alloc(0)), base::Result<base::PhysAddr>>);
+
+TEST(PhysAllocTest, TypedInterface) {
+  Fixture f({pr(0x100000, 0x100000 + 4 * kMiB)});
+  PhysAllocator& pa = f.pa;
+  base::Result<base::PhysAddr> a = pa.alloc(0);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(pa.owns(a.value()));
+  EXPECT_FALSE(pa.owns(base::PhysAddr(0)));
+  ASSERT_TRUE(pa.cache_page(a.value()).ok());
+  pa.uncache_page(a.value());
+  ASSERT_TRUE(pa.free(a.value(), 0).ok());
+  EXPECT_EQ(pa.free(a.value(), 0).error(), Error::kInvalidArgument) << "double free";
+  EXPECT_EQ(pa.stats().free_pages, 4 * kMiB / kPage);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/mm/phys.h"
+#include "src/mm/phys_raw_for_test.h"
 
 namespace mm::phys_testing {
 
@@ -71,7 +72,7 @@ struct PhysFixture {
   std::vector<PhysRange> ranges;
   SimMemory mem;
   std::vector<uint64_t> meta;
-  PhysAllocator pa;
+  RawPhysAllocator pa;  // integer addresses: the tests' arithmetic
 };
 
 }  // namespace mm::phys_testing

@@ -3,6 +3,7 @@
 // Pure logic (host-tested); tlb.h sends it to other CPUs.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/types.h"
 
 namespace mm {
@@ -14,6 +15,10 @@ inline constexpr uint32_t kTlbMaxRanges = 8;
 /// that drops global entries costs a CR4 write pair plus the refills.
 inline constexpr uint64_t kTlbInvlpgMaxPages = 32;
 
+/// One range. `va` is the raw address so that TlbRange stays trivially
+/// constructible: TlbRanges leaves its unused slots unwritten (see below),
+/// and a base::VirtAddr member would zero them. add() and for_each_page()
+/// are the typed way in and out.
 struct TlbRange {
   uint64_t va;
   uint64_t pages;
@@ -31,7 +36,8 @@ class TlbRanges {
 
   /// Adds [va, va + pages * 4 KiB). Extends the last range when contiguous;
   /// becomes full() past kTlbMaxRanges ranges or kTlbInvlpgMaxPages pages.
-  constexpr void add(uint64_t va, uint64_t pages) {
+  constexpr void add(base::VirtAddr start, uint64_t pages) {
+    const uint64_t va = start.value();
     if (full_ || pages == 0) return;
     pages_ += pages;
     if (pages_ > kTlbInvlpgMaxPages) {
@@ -66,11 +72,11 @@ class TlbRanges {
   constexpr uint32_t count() const { return count_; }
   constexpr const TlbRange& operator[](uint32_t i) const { return ranges_[i]; }
 
-  /// Calls fn(va) for every page to INVLPG (nothing when full()).
+  /// Calls fn(base::VirtAddr) for every page to INVLPG (nothing when full()).
   template <typename Fn>
   constexpr void for_each_page(Fn fn) const {
     for (uint32_t i = 0; i < count_; ++i)
-      for (uint64_t p = 0; p < ranges_[i].pages; ++p) fn(ranges_[i].va + p * base::kPageSize);
+      for (uint64_t p = 0; p < ranges_[i].pages; ++p) fn(base::VirtAddr(ranges_[i].va + p * base::kPageSize));
   }
 
  private:

@@ -7,9 +7,18 @@
 namespace mm {
 namespace {
 
+// Ranges are virtual: a raw integer or a physical address does not compile.
+template <typename A>
+concept AddTakes = requires(TlbRanges r, A a) {
+  r.add(a, uint64_t{1});
+};
+static_assert(!AddTakes<uint64_t>);
+static_assert(!AddTakes<base::PhysAddr>);
+static_assert(AddTakes<base::VirtAddr>);
+
 std::vector<uint64_t> pages_of(const TlbRanges& r) {
   std::vector<uint64_t> v;
-  r.for_each_page([&](uint64_t va) { v.push_back(va); });
+  r.for_each_page([&](base::VirtAddr va) { v.push_back(va.value()); });
   return v;
 }
 
@@ -22,8 +31,8 @@ TEST(TlbRanges, StartsEmpty) {
 
 TEST(TlbRanges, ContiguousAddsMergeIntoOneRange) {
   TlbRanges r;
-  r.add(0x10000, 1);
-  r.add(0x11000, 2);
+  r.add(base::VirtAddr(0x10000), 1);
+  r.add(base::VirtAddr(0x11000), 2);
   ASSERT_EQ(r.count(), 1u);
   EXPECT_EQ(r[0].va, 0x10000u);
   EXPECT_EQ(r[0].pages, 3u);
@@ -32,30 +41,30 @@ TEST(TlbRanges, ContiguousAddsMergeIntoOneRange) {
 
 TEST(TlbRanges, DisjointAddsKeepTheirOrder) {
   TlbRanges r;
-  r.add(0x50000, 1);
-  r.add(0x10000, 1);
+  r.add(base::VirtAddr(0x50000), 1);
+  r.add(base::VirtAddr(0x10000), 1);
   ASSERT_EQ(r.count(), 2u);
   EXPECT_EQ(pages_of(r), (std::vector<uint64_t>{0x50000, 0x10000}));
 }
 
 TEST(TlbRanges, TooManyPagesBecomesAFullFlush) {
   TlbRanges r;
-  r.add(0x10000, kTlbInvlpgMaxPages);
+  r.add(base::VirtAddr(0x10000), kTlbInvlpgMaxPages);
   EXPECT_FALSE(r.full());
-  r.add(0x900000, 1);
+  r.add(base::VirtAddr(0x900000), 1);
   EXPECT_TRUE(r.full());
   EXPECT_FALSE(r.empty());
   EXPECT_TRUE(pages_of(r).empty());  // a full flush INVLPGs nothing
-  r.add(0x1000, 1);                  // stays full
+  r.add(base::VirtAddr(0x1000), 1);  // stays full
   EXPECT_TRUE(r.full());
 }
 
 TEST(TlbRanges, TooManyRangesBecomesAFullFlush) {
   TlbRanges r;
-  for (uint32_t i = 0; i < kTlbMaxRanges; ++i) r.add(0x100000 * (i + 1), 1);
+  for (uint32_t i = 0; i < kTlbMaxRanges; ++i) r.add(base::VirtAddr(0x100000 * (i + 1)), 1);
   EXPECT_FALSE(r.full());
   EXPECT_EQ(r.count(), kTlbMaxRanges);
-  r.add(0x100000 * (kTlbMaxRanges + 5), 1);
+  r.add(base::VirtAddr(0x100000 * (kTlbMaxRanges + 5)), 1);
   EXPECT_TRUE(r.full());
 }
 
@@ -64,9 +73,9 @@ TEST(TlbRanges, ClearStartsOver) {
   r.set_full();
   r.clear();
   EXPECT_TRUE(r.empty());
-  r.add(0x2000, 0);  // nothing
+  r.add(base::VirtAddr(0x2000), 0);  // nothing
   EXPECT_TRUE(r.empty());
-  r.add(0x2000, 1);
+  r.add(base::VirtAddr(0x2000), 1);
   EXPECT_EQ(r.count(), 1u);
 }
 

@@ -46,7 +46,8 @@ uint64_t aligned_slots(uint64_t lo, uint64_t len, uint64_t bytes, uint64_t* firs
 
 }  // namespace
 
-Status VaAllocator::init(uint64_t base, uint64_t size, const VaPageSource& source, unsigned max_order) {
+Status VaAllocator::init(base::VirtAddr start, uint64_t size, const VaPageSource& source, unsigned max_order) {
+  const uint64_t base = start.value();
   if (metadata_pages_ != 0 || num_classes_ != 0) {
     last_error_ = "init: allocator already initialized";
     return Error::kInvalidArgument;
@@ -102,15 +103,16 @@ Result<uint64_t> VaAllocator::class_bytes(uint64_t bytes) const {
 }
 
 Result<uintptr_t> VaAllocator::get_page() {
-  Result<uintptr_t> p = source_.alloc_page(source_.ctx);
-  if (p.ok()) ++metadata_pages_;
-  return p;
+  Result<base::VirtAddr> p = source_.alloc_page(source_.ctx);
+  if (!p.ok()) return p.error();
+  ++metadata_pages_;
+  return p.value().value();
 }
 
 void VaAllocator::put_page(void* page) {
   DEBUG_ASSERT(metadata_pages_ != 0);
   --metadata_pages_;
-  source_.free_page(source_.ctx, reinterpret_cast<uintptr_t>(page));
+  source_.free_page(source_.ctx, base::virt_of(page));
 }
 
 uint64_t& VaAllocator::bit_word(const SizeClass& c, uint64_t slot) {
@@ -178,7 +180,7 @@ uint64_t VaAllocator::pop_free(SizeClass& c) {
   return slot;
 }
 
-Result<uint64_t> VaAllocator::alloc(uint64_t bytes) {
+Result<base::VirtAddr> VaAllocator::alloc(uint64_t bytes) {
   Result<unsigned> o = order_of(bytes);
   if (!o.ok()) {
     last_error_ = "alloc: size is 0 or above the largest class";
@@ -203,10 +205,11 @@ Result<uint64_t> VaAllocator::alloc(uint64_t bytes) {
   ASSERT_MSG((word & mask) == 0, "va_alloc: free stack of order {} holds in-use slot {}", o.value(), slot);
   word |= mask;
   ++c.in_use;
-  return c.start + (slot << (kPageShift + o.value()));
+  return base::VirtAddr(c.start + (slot << (kPageShift + o.value())));
 }
 
-Status VaAllocator::free(uint64_t va, uint64_t bytes) {
+Status VaAllocator::free(base::VirtAddr addr, uint64_t bytes) {
+  const uint64_t va = addr.value();
   uint64_t off = va - base_;  // Wraps to a huge value below base.
   if (num_classes_ == 0 || off >= size_) {
     last_error_ = "free: address outside the window";

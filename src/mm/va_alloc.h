@@ -3,6 +3,7 @@
 // from power-of-two size classes. Pure logic over a page-source callback.
 #pragma once
 
+#include "src/base/addr.h"
 #include "src/base/result.h"
 #include "src/base/types.h"
 
@@ -24,8 +25,8 @@ inline constexpr uint64_t kVaMaxSlotsPerClass = uint64_t{1} << 24;
 /// error; its contents need not be zeroed. Both are called with the caller's
 /// lock held, so they must not call back into this allocator.
 struct VaPageSource {
-  base::Result<uintptr_t> (*alloc_page)(void* ctx);
-  void (*free_page)(void* ctx, uintptr_t page);
+  base::Result<base::VirtAddr> (*alloc_page)(void* ctx);
+  void (*free_page)(void* ctx, base::VirtAddr page);
   void* ctx;
 };
 
@@ -76,14 +77,14 @@ class VaAllocator {
   /// max_order, lowered until the largest class's sub-window holds at
   /// least one aligned slot. Call once, on a fresh allocator. Takes no
   /// pages. kInvalidArgument on a bad window, page source or max_order.
-  base::Status init(uint64_t base, uint64_t size, const VaPageSource& source, unsigned max_order = kVaMaxOrder);
+  base::Status init(base::VirtAddr base, uint64_t size, const VaPageSource& source, unsigned max_order = kVaMaxOrder);
 
   /// A range of class_bytes(bytes) bytes, aligned to that size. O(1).
   /// kInvalidArgument if bytes is 0 or above the largest class;
   /// kOutOfMemory if the class's sub-window is used up with no freed slot,
   /// or a bitmap page was needed and the page source failed (nothing
   /// changes then).
-  base::Result<uint64_t> alloc(uint64_t bytes);
+  base::Result<base::VirtAddr> alloc(uint64_t bytes);
 
   /// Returns a range from alloc(bytes) (any `bytes` of the same class).
   /// O(1). kInvalidArgument, changing nothing, if `va` is outside the
@@ -92,7 +93,7 @@ class VaAllocator {
   /// Never fails for lack of memory: if the free stack needs a chunk page
   /// and the page source fails, the slot is marked free but orphaned (not
   /// reused; still caught on a second free) until trim().
-  base::Status free(uint64_t va, uint64_t bytes);
+  base::Status free(base::VirtAddr va, uint64_t bytes);
 
   /// The size alloc(bytes) hands out: bytes rounded up to page << order.
   /// kInvalidArgument for 0 or above the largest class.
@@ -110,7 +111,7 @@ class VaAllocator {
   /// Totals. O(num_classes).
   VaStats stats() const;
 
-  uint64_t base() const { return base_; }
+  base::VirtAddr base() const { return base::VirtAddr(base_); }
   uint64_t size() const { return size_; }
   unsigned num_classes() const { return num_classes_; }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,18 +37,18 @@ class FakePages {
   }
   VaPageSource source() { return {&FakePages::alloc, &FakePages::release, this}; }
 
-  static base::Result<uintptr_t> alloc(void* ctx) {
+  static base::Result<base::VirtAddr> alloc(void* ctx) {
     auto* self = static_cast<FakePages*>(ctx);
     ++self->calls_;
     if (self->should_fail()) return Error::kOutOfMemory;
     void* p = std::aligned_alloc(kPage, kPage);
     std::memset(p, 0xA5, kPage);
     self->live_.insert(p);
-    return reinterpret_cast<uintptr_t>(p);
+    return base::virt_of(p);
   }
-  static void release(void* ctx, uintptr_t page) {
+  static void release(void* ctx, base::VirtAddr page) {
     auto* self = static_cast<FakePages*>(ctx);
-    void* p = reinterpret_cast<void*>(page);
+    void* p = base::as_ptr(page);
     ASSERT_EQ(self->live_.erase(p), 1u) << "free_page of a page not handed out";
     std::free(p);
   }
@@ -70,6 +71,23 @@ class FakePages {
   int fail_after_ = -1;
 };
 
+// The tests below speak raw integers (window arithmetic, comparisons with
+// constants); this adapter converts at the typed interface, which
+// TypedInterface checks on its own.
+class RawVa : public VaAllocator {
+ public:
+  base::Status init(uint64_t base, uint64_t size, const VaPageSource& source, unsigned max_order = kVaMaxOrder) {
+    return VaAllocator::init(base::VirtAddr(base), size, source, max_order);
+  }
+  base::Result<uint64_t> alloc(uint64_t bytes) {
+    base::Result<base::VirtAddr> r = VaAllocator::alloc(bytes);
+    if (!r.ok()) return r.error();
+    return r.value().value();
+  }
+  base::Status free(uint64_t va, uint64_t bytes) { return VaAllocator::free(base::VirtAddr(va), bytes); }
+  uint64_t base() const { return VaAllocator::base().value(); }
+};
+
 struct Fixture {
   explicit Fixture(uint64_t base = kKernelBase, uint64_t size = kTiB, unsigned max_order = kVaMaxOrder) {
     base::Status s = va.init(base, size, pages.source(), max_order);
@@ -79,7 +97,7 @@ struct Fixture {
   void check_pages() { EXPECT_EQ(va.stats().metadata_pages, pages.outstanding()); }
 
   FakePages pages;  // Declared first: outlives the allocator's pointers into it.
-  VaAllocator va;
+  RawVa va;
 };
 
 // Everything about a VaStats/VaClassStats, for "nothing changed" checks.
@@ -97,33 +115,33 @@ TEST(VaAllocTest, InitRejectsBadWindows) {
   FakePages pages;
   VaPageSource src = pages.source();
   {
-    VaAllocator va;
+    RawVa va;
     EXPECT_EQ(va.init(kKernelBase + 1, kTiB, src).error(), Error::kInvalidArgument);
   }
   {
-    VaAllocator va;
+    RawVa va;
     EXPECT_EQ(va.init(kKernelBase, kTiB + 8, src).error(), Error::kInvalidArgument);
   }
   {
-    VaAllocator va;
+    RawVa va;
     EXPECT_EQ(va.init(kKernelBase, 0, src).error(), Error::kInvalidArgument);
   }
   {
-    VaAllocator va;  // Wraps past 2^64.
+    RawVa va;  // Wraps past 2^64.
     EXPECT_EQ(va.init(0xffff'ffff'ffff'0000, 0x20000, src).error(), Error::kInvalidArgument);
   }
   {
-    VaAllocator va;
+    RawVa va;
     VaPageSource bad = src;
     bad.free_page = nullptr;
     EXPECT_EQ(va.init(kKernelBase, kTiB, bad).error(), Error::kInvalidArgument);
   }
   {
-    VaAllocator va;
+    RawVa va;
     EXPECT_EQ(va.init(kKernelBase, kTiB, src, kVaMaxOrder + 1).error(), Error::kInvalidArgument);
   }
   {
-    VaAllocator va;
+    RawVa va;
     ASSERT_TRUE(va.init(kKernelBase, kTiB, src).ok());
     EXPECT_EQ(va.init(kKernelBase, kTiB, src).error(), Error::kInvalidArgument);
     EXPECT_TRUE(va.alloc(1).ok()) << "still usable after a rejected re-init";
@@ -489,6 +507,33 @@ TEST(VaAllocTest, HundredThousandStacks) {
   for (uint64_t va : again) ASSERT_TRUE(f.va.free(va, kStack).ok());
   f.va.trim();
   EXPECT_EQ(f.pages.outstanding(), 0u);
+}
+
+// The interface itself: the window and the ranges are virtual addresses; an
+// integer or a physical address in their place does not compile.
+template <typename A>
+concept FreeTakes = requires(VaAllocator v, A a) {
+  v.free(a, uint64_t{1});
+};
+template <typename A>
+concept InitTakes = requires(VaAllocator v, A a, VaPageSource s) {
+  v.init(a, uint64_t{1}, s);
+};
+static_assert(!FreeTakes<uint64_t> && !FreeTakes<base::PhysAddr> && FreeTakes<base::VirtAddr>);
+static_assert(!InitTakes<uint64_t> && !InitTakes<base::PhysAddr> && InitTakes<base::VirtAddr>);
+static_assert(std::is_same_v<decltype(std::declval<VaAllocator&>().alloc(1)), base::Result<base::VirtAddr>>);
+
+TEST(VaAllocTest, TypedInterface) {
+  FakePages pages;
+  VaAllocator va;
+  ASSERT_TRUE(va.init(base::VirtAddr(kKernelBase), kTiB, pages.source()).ok());
+  EXPECT_EQ(va.base(), base::VirtAddr(kKernelBase));
+  base::Result<base::VirtAddr> r = va.alloc(kPage);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), base::VirtAddr(kKernelBase));
+  EXPECT_TRUE(va.free(r.value(), kPage).ok());
+  EXPECT_EQ(va.free(r.value(), kPage).error(), Error::kInvalidArgument) << "double free";
+  va.trim();
 }
 
 }  // namespace
