@@ -9,6 +9,7 @@
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/ktest/ktest.h"
+#include "src/ktest/pin_to.h"
 #include "src/ktest/require.h"
 #include "src/ktest/timing.h"
 #include "src/ktest/wait_until.h"
@@ -263,6 +264,11 @@ KTEST(prof_bt, snapshot_shows_a_cpu_spinning_with_interrupts_off) {
   const uint32_t cpus = sched::sched_cpus();
   if (cpus < 2) KTEST_SKIP("needs a second CPU");
   const uint32_t target = cpus - 1;
+  // This thread must not be on the spinner's CPU: with that CPU's
+  // interrupts off it would never run (or wake from a sleep) again to
+  // release it. Seen on host time: the suite hung here, the watchdog
+  // reporting the spinner's CPU stuck.
+  ktest::PinTo pin{arch::CpuIndex(0)};
   Spinner s;
   base::Result<sched::Thread*> t =
       sched::spawn(spin_with_interrupts_off_until_released, &s, {.name = "bt-spinner", .cpu = target});
@@ -330,6 +336,7 @@ void hold_the_console_forever(void*) {
 KTEST(xfail_prof, panic_while_another_cpu_holds_the_console) {
   const uint32_t cpus = sched::sched_cpus();
   if (cpus < 2) KTEST_SKIP("needs a second CPU");
+  ktest::PinTo pin{arch::CpuIndex(0)};  // off the hog's CPU, which never runs anything else again
   base::Result<sched::Thread*> t =
       sched::spawn(hold_the_console_forever, nullptr, {.name = "console-hog", .cpu = cpus - 1});
   KASSERT_TRUE(t.ok());

@@ -29,9 +29,8 @@ namespace {
 
 using base::MemoryOrder;
 
-// The names this file has always used (sched_cpu.h says why the storage
+// The CPU count's old name in this file (sched_cpu.h says why the storage
 // is in internal::).
-constexpr CpuSched* cpus_ = internal::cpu_sched;
 constinit uint32_t& ncpu_ = internal::cpu_sched_count;
 constinit LockedQueue global_;
 constinit uint64_t quantum_tsc_ = 0;
@@ -131,7 +130,7 @@ bool any_idle_but(uint32_t self) {
 // its inbox or cleared its idle bit, then a full barrier): the reschedule
 // IPI, unless it polls (poll_for_handoff) and so sees the store itself.
 void kick(uint32_t cpu) {
-  if (cpus_[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(arch::CpuIndex(cpu));
+  if (internal::cpu_sched[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(arch::CpuIndex(cpu));
 }
 
 // Clears one idle CPU's bit and kicks it; false if none is idle. The
@@ -145,7 +144,7 @@ bool kick_one_idle(uint32_t self) {
       // A full barrier before kick() reads `polling` (Dekker with the poller).
       if (__atomic_fetch_and(&idle_mask_[w], ~bit, __ATOMIC_SEQ_CST) & bit) {
         uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
-        ++cpus_[self].wakeups_sent;
+        ++internal::cpu_sched[self].wakeups_sent;
         kick(cpu);
         return true;
       }
@@ -176,7 +175,7 @@ void wakep(uint32_t self) {
 // global queue (park below), and must wake to do so.
 void kick_if_idle(uint32_t cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (cpus_[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+  if (internal::cpu_sched[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
     arch::kick_cpu(arch::CpuIndex(cpu));
   else if (is_idle(cpu))
     kick(cpu);
@@ -185,7 +184,7 @@ void kick_if_idle(uint32_t cpu) {
 // A thread bound to another CPU: into that CPU's inbox, and make sure it
 // looks.
 [[gnu::noinline]] void enqueue_remote(uint32_t cpu, Thread* t) {
-  cpus_[cpu].inbox.push(t);
+  internal::cpu_sched[cpu].inbox.push(t);
   kick_if_idle(cpu);
 }
 
@@ -219,9 +218,9 @@ Thread* steal(CpuSched& c, bool take_run_next) {
   uint32_t start = static_cast<uint32_t>(arch::rdtsc()) % ncpu_;
   for (uint32_t k = 0; k < ncpu_; ++k) {
     uint32_t v = (start + k) % ncpu_;
-    if (v == c.index || !cpus_[v].running) continue;
-    Thread* t = take_run_next ? steal_into(cpus_[v].ring, &c.ring, StealRunNext::kYes, RunNextBackoff{})
-                              : steal_into(cpus_[v].ring, &c.ring);
+    if (v == c.index || !internal::cpu_sched[v].running) continue;
+    Thread* t = take_run_next ? steal_into(internal::cpu_sched[v].ring, &c.ring, StealRunNext::kYes, RunNextBackoff{})
+                              : steal_into(internal::cpu_sched[v].ring, &c.ring);
     if (t != nullptr) {
       ++c.steals;
       return t;
@@ -233,7 +232,7 @@ Thread* steal(CpuSched& c, bool take_run_next) {
 // A thread found bound to another CPU (its affinity changed while queued)
 // is forwarded there.
 void forward(Thread* t, uint32_t aff) {
-  cpus_[aff].inbox.push(t);
+  internal::cpu_sched[aff].inbox.push(t);
   kick_if_idle(aff);
 }
 
@@ -396,7 +395,7 @@ template <uint32_t kFlags>
 bool work_visible(CpuSched& c) {
   if (has_local_work(c)) return true;
   for (uint32_t v = 0; v < ncpu_; ++v) {
-    const Ring& r = cpus_[v].ring;
+    const Ring& r = internal::cpu_sched[v].ring;
     if (v != c.index && r.size() > (r.has_run_next() ? 1u : 0u)) return true;
   }
   return false;
@@ -488,7 +487,7 @@ void park(CpuSched& c, bool& spinning) {
     arch::cpu_timer_arm_ns(~uint64_t{0});
   }
   if (c.index != 0) {
-    migrate_timers(c, cpus_[0]);
+    migrate_timers(c, internal::cpu_sched[0]);
     arch::kick_cpu(arch::CpuIndex(0));  // to re-arm for what it was given
   }
   mm::page_cache_drain_this_cpu();
@@ -676,7 +675,7 @@ constinit uint64_t idle_bound_spinning_tsc_ = 0;  // kIdleBoundSpinningNs likewi
 [[gnu::noinline]] void check_watch(CpuSched& c, uint64_t now) {  // now: TSC
   if (now - c.watch_tsc < idle_bound_spinning_tsc_ && spinning_.load(MemoryOrder::kRelaxed) != 0) return;
   for (uint32_t v = 0; v < ncpu_; ++v) {
-    uint64_t since = __atomic_load_n(&cpus_[v].halted_since_tsc, __ATOMIC_RELAXED);
+    uint64_t since = __atomic_load_n(&internal::cpu_sched[v].halted_since_tsc, __ATOMIC_RELAXED);
     // A CPU already kicked (its bit cleared) is on its way out of HLT: slow
     // to wake, perhaps (an emulator schedules vCPUs as it likes), but not
     // forgotten. The invariant is about CPUs nobody will wake.
@@ -731,7 +730,7 @@ uint32_t sched_cpus() { return ncpu_; }
 
 bool is_idle_thread(const Thread* t) {
   for (uint32_t cpu = 0; cpu < ncpu_; ++cpu)
-    if (cpus_[cpu].idle == t) return true;
+    if (internal::cpu_sched[cpu].idle == t) return true;
   return false;
 }
 
@@ -768,11 +767,11 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
   idle_bound_spinning_tsc_ = kIdleBoundSpinningNs / kQuantumNs * quantum_tsc_;
   spin_tsc_ = kSpinNs * arch::tsc_hz() / 1'000'000'000;
   for (uint32_t i = 0; i < ncpu; ++i)
-    cpus_[i].halt_poll.configure(kPollMaxNs * arch::tsc_hz() / 1'000'000'000,
-                                 kPollGrowStartNs * arch::tsc_hz() / 1'000'000'000);
+    internal::cpu_sched[i].halt_poll.configure(kPollMaxNs * arch::tsc_hz() / 1'000'000'000,
+                                               kPollGrowStartNs * arch::tsc_hz() / 1'000'000'000);
   global_.set_ncpu(ncpu);
-  for (uint32_t i = 0; i < ncpu; ++i) cpus_[i].index = i;
-  arch::this_cpu().sched = &cpus_[0];
+  for (uint32_t i = 0; i < ncpu; ++i) internal::cpu_sched[i].index = i;
+  arch::this_cpu().sched = &internal::cpu_sched[0];
   Thread* t = adopt_boot_thread("kmain", stack_lo, stack_hi);
   t->on_cpu.store(1 + 0, MemoryOrder::kRelaxed);  // claimed by CPU 0
   t->switched_in_tsc = arch::rdtsc();
@@ -780,7 +779,7 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
 }
 
 void sched_start_boot_cpu() {
-  CpuSched& c = cpus_[0];
+  CpuSched& c = internal::cpu_sched[0];
   c.idle = make_idle_thread(/*cpu=*/0, idle_thread_fn);
   c.slice_start_tsc = arch::rdtsc();
   c.running = true;
@@ -789,7 +788,7 @@ void sched_start_boot_cpu() {
 }
 
 void sched_run_ap(uint32_t cpu) {
-  CpuSched& c = cpus_[cpu];
+  CpuSched& c = internal::cpu_sched[cpu];
   arch::this_cpu().sched = &c;
   c.idle = adopt_idle_context(cpu);
   c.idle->on_cpu.store(1 + cpu, MemoryOrder::kRelaxed);

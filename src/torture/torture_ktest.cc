@@ -44,8 +44,6 @@ extern "C" char __text_start[], __text_end[];
 namespace torture {
 namespace {
 
-using base::MemoryOrder;
-
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kDefaultSeconds = 10;
 constexpr uint32_t kProfileHz = 10'000;
