@@ -13,7 +13,7 @@ namespace {
 
 // Runs pinned to its CPU: the greeting names where it really ran.
 void greet(void* greeted) {
-  arch::kprint("hello from biscotti on CPU {} (thread {})\n", arch::this_cpu().index, sched::current()->tid);
+  arch::kprint("hello from biscotti on CPU {} (thread {})\n", arch::this_cpu().index.value, sched::current()->tid);
   static_cast<base::Atomic<uint32_t>*>(greeted)->fetch_add(1, base::MemoryOrder::kRelaxed);
 }
 

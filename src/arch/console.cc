@@ -61,7 +61,7 @@ void console_init() {
 
 void console_lock() {
   push_cli();
-  uint32_t me = this_cpu().index + 1;
+  uint32_t me = this_cpu().index.value + 1;
   if (owner.load(base::MemoryOrder::kRelaxed) == me) {
     ++depth;
     return;
@@ -87,7 +87,7 @@ bool console_lock_nmi() {
   // stays as the bound for a TSC that does not tick.
   constexpr uint64_t kPatienceTsc = uint64_t{1} << 32;
   constexpr uint64_t kPatiencePauses = uint64_t{1} << 25;
-  uint32_t me = this_cpu().index + 1;
+  uint32_t me = this_cpu().index.value + 1;
   if (owner.load(base::MemoryOrder::kRelaxed) == me) {
     ++depth;
     return false;

@@ -33,7 +33,7 @@ void on_test_ipi(arch::TrapFrame&) {
     case IpiAction::kCount:
       break;
     case IpiAction::kBounce:
-      if (me.index != 0) {
+      if (me.index.value != 0) {
         (void)arch::send_ipi(arch::CpuIndex(0), arch::kVectorIpiTest);
       } else {
         bounced.fetch_add(1, MemoryOrder::kRelease);
@@ -69,7 +69,7 @@ KTEST(smp, every_enabled_cpu_online) {
   KEXPECT_EQ(arch::cpus_online() + arch::cpus_skipped(), arch::cpus_found());
   KEXPECT_EQ(arch::cpus_skipped(), 0u);
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
-    KEXPECT_EQ(arch::cpu_block(arch::CpuIndex(i)).index, i);
+    KEXPECT_EQ(arch::cpu_block(arch::CpuIndex(i)).index.value, i);
     KEXPECT_EQ(arch::cpu_block(arch::CpuIndex(i)).self, &arch::cpu_block(arch::CpuIndex(i)));
   }
   KEXPECT_EQ(&arch::this_cpu(), &arch::cpu_block(arch::CpuIndex(0)));

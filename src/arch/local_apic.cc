@@ -23,7 +23,7 @@ void on_kick(TrapFrame&) { lapic_eoi(); }
 
 void on_lapic_error(TrapFrame&) {
   uint32_t esr = with_lapic([](auto& l) { return l.read_error_status(); });
-  kprint("lapic: error on cpu {}: ESR={:#x}\n", this_cpu().index, esr);
+  kprint("lapic: error on cpu {}: ESR={:#x}\n", this_cpu().index.value, esr);
   lapic_eoi();
 }
 

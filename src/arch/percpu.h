@@ -6,6 +6,7 @@
 
 #include "src/arch/apic_id.h"
 #include "src/arch/cli_nesting.h"
+#include "src/arch/cpu_index.h"
 #include "src/arch/x86.h"
 #include "src/base/types.h"
 
@@ -30,7 +31,7 @@ inline constexpr uint32_t kIa32GsBase = 0xc000'0101;
 
 struct alignas(64) PerCpu {
   PerCpu* self;    // offset 0: what gs:0 loads
-  uint32_t index;  // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
+  CpuIndex index;  // 0 .. cpu_count-1, in MADT order, 0 = the boot CPU
   ApicId apic_id;
   sched::Thread* current_thread;    // sched's: the thread running here
   sched::CpuSched* sched;           // sched's per-CPU block
@@ -53,6 +54,10 @@ struct alignas(64) PerCpu {
   prof::CpuProf* prof;  // prof's per-CPU block (sampler, snapshots, watchdog); null before prof_init
 };
 static_assert(__builtin_offsetof(PerCpu, self) == 0, "gs:0 must hold the self pointer");
+// rt::this_credit reads the index as a 32-bit GS-relative load at its
+// offset: the typed field must keep the layout of the uint32_t it replaced.
+static_assert(sizeof(CpuIndex) == sizeof(uint32_t) && alignof(CpuIndex) == alignof(uint32_t));
+static_assert(__builtin_offsetof(PerCpu, index) == 8, "the CPU index follows the self pointer");
 
 inline void percpu_install(PerCpu* p) {
   p->self = p;

@@ -86,7 +86,7 @@ class BringUpPacer {
 
 [[noreturn]] void ap_start(uint32_t index) {
   PerCpu* self = &blocks[index];
-  self->index = index;
+  self->index = CpuIndex(index);
   percpu_install(self);
   kernel_ap_main(index);
 }

@@ -37,7 +37,7 @@ class CAPABILITY("mutex") SpinLock {
     push_cli();
     raw_.lock();
     // Relaxed: a hint for reports, read without the lock.
-    holder_.store(this_cpu().index + 1, base::MemoryOrder::kRelaxed);
+    holder_.store(this_cpu().index.value + 1, base::MemoryOrder::kRelaxed);
   }
   void unlock() RELEASE() {
     holder_.store(0, base::MemoryOrder::kRelaxed);

@@ -8,9 +8,9 @@ base::Result<size_t> plan_direct_map(base::Span<const MemRange> map, uint64_t pa
   size_t n = 0;
   for (const MemRange& r : map) {
     if (!is_ram_type(r.type) || r.end <= r.start) continue;
-    if (r.end > kDirectMapMaxBytes) return base::Error::kOutOfRange;
-    uint64_t start = r.start & ~(page_bytes - 1);
-    uint64_t end = (r.end + page_bytes - 1) & ~(page_bytes - 1);
+    if (r.end.value() > kDirectMapMaxBytes) return base::Error::kOutOfRange;
+    uint64_t start = r.start.value() & ~(page_bytes - 1);
+    uint64_t end = (r.end.value() + page_bytes - 1) & ~(page_bytes - 1);
     // The map is sorted, so a run can only touch the previous one.
     if (n > 0 && start <= out[n - 1].end.value()) {
       if (end > out[n - 1].end.value()) out[n - 1].end = base::PhysAddr(end);

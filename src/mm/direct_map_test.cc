@@ -10,6 +10,11 @@ namespace {
 constexpr uint64_t k2M = uint64_t{2} << 20;
 constexpr uint64_t k1G = uint64_t{1} << 30;
 
+// A MemRange from two plain numbers: the tests spell addresses as literals.
+MemRange mr(uint64_t start, uint64_t end, E820Type type) {
+  return MemRange{base::PhysAddr(start), base::PhysAddr(end), type};
+}
+
 std::vector<PhysRange> plan(const std::vector<MemRange>& map, uint64_t page, size_t cap = 64) {
   std::vector<PhysRange> out(cap);
   auto n = plan_direct_map(base::Span<const MemRange>(map.data(), map.size()), page,
@@ -21,14 +26,14 @@ std::vector<PhysRange> plan(const std::vector<MemRange>& map, uint64_t page, siz
 
 // QEMU -m 4G (testdata/boot/m4G-smp8-max.txt), sanitized.
 const std::vector<MemRange> kQemu4G = {
-    {0x0, 0x9fc00, E820Type::kUsable},
-    {0x9fc00, 0xa0000, E820Type::kReserved},
-    {0xf0000, 0x100000, E820Type::kReserved},
-    {0x100000, 0xbffe0000, E820Type::kUsable},
-    {0xbffe0000, 0xc0000000, E820Type::kReserved},
-    {0xfffc0000, 0x100000000, E820Type::kReserved},
-    {0x100000000, 0x140000000, E820Type::kUsable},
-    {0xfd00000000, 0x10000000000, E820Type::kReserved},
+    mr(0x0, 0x9fc00, E820Type::kUsable),
+    mr(0x9fc00, 0xa0000, E820Type::kReserved),
+    mr(0xf0000, 0x100000, E820Type::kReserved),
+    mr(0x100000, 0xbffe0000, E820Type::kUsable),
+    mr(0xbffe0000, 0xc0000000, E820Type::kReserved),
+    mr(0xfffc0000, 0x100000000, E820Type::kReserved),
+    mr(0x100000000, 0x140000000, E820Type::kUsable),
+    mr(0xfd00000000, 0x10000000000, E820Type::kReserved),
 };
 
 TEST(DirectMapPlan, Qemu4GWith2MiBPagesSkipsTheHoleAndTheHighReservedRange) {
@@ -50,10 +55,10 @@ TEST(DirectMapPlan, Qemu4GWith1GiBPagesLeavesTheMmioGigabyteOut) {
 
 TEST(DirectMapPlan, AcpiTypesAreRamBadMemoryIsNot) {
   std::vector<MemRange> map = {
-      {0x0, 0x200000, E820Type::kAcpiReclaimable},
-      {0x400000, 0x600000, E820Type::kAcpiNvs},
-      {0x800000, 0xa00000, E820Type::kBadMemory},
-      {0xc00000, 0xe00000, E820Type::kReserved},
+      mr(0x0, 0x200000, E820Type::kAcpiReclaimable),
+      mr(0x400000, 0x600000, E820Type::kAcpiNvs),
+      mr(0x800000, 0xa00000, E820Type::kBadMemory),
+      mr(0xc00000, 0xe00000, E820Type::kReserved),
   };
   auto runs = plan(map, k2M);
   ASSERT_EQ(runs.size(), 2u);
@@ -65,9 +70,9 @@ TEST(DirectMapPlan, AcpiTypesAreRamBadMemoryIsNot) {
 
 TEST(DirectMapPlan, RangesSharingABlockMergeIntoOneRun) {
   std::vector<MemRange> map = {
-      {0x1000, 0x2000, E820Type::kUsable},
-      {0x3000, 0x4000, E820Type::kReserved},
-      {0x5000, 0x300000, E820Type::kUsable},
+      mr(0x1000, 0x2000, E820Type::kUsable),
+      mr(0x3000, 0x4000, E820Type::kReserved),
+      mr(0x5000, 0x300000, E820Type::kUsable),
   };
   auto runs = plan(map, k2M);
   ASSERT_EQ(runs.size(), 1u);
@@ -85,13 +90,13 @@ TEST(DirectMapPlan, BadPageSizeIsRejected) {
 
 TEST(DirectMapPlan, OutputOverflowAndRamBeyondTheWindowAreErrors) {
   std::vector<MemRange> map = {
-      {0x0, 0x1000, E820Type::kUsable},
-      {k1G, k1G + 0x1000, E820Type::kUsable},
+      mr(0x0, 0x1000, E820Type::kUsable),
+      mr(k1G, k1G + 0x1000, E820Type::kUsable),
   };
   PhysRange one[1];
   EXPECT_EQ(plan_direct_map(base::Span<const MemRange>(map.data(), 2), k2M, base::Span<PhysRange>(one, 1)).error(),
             base::Error::kOutOfRange);
-  std::vector<MemRange> huge = {{kDirectMapMaxBytes - 0x1000, kDirectMapMaxBytes + 0x1000, E820Type::kUsable}};
+  std::vector<MemRange> huge = {mr(kDirectMapMaxBytes - 0x1000, kDirectMapMaxBytes + 0x1000, E820Type::kUsable)};
   PhysRange out[4];
   EXPECT_EQ(plan_direct_map(base::Span<const MemRange>(huge.data(), 1), k2M, base::Span<PhysRange>(out, 4)).error(),
             base::Error::kOutOfRange);

@@ -127,7 +127,7 @@ base::Result<size_t> sanitize_e820(base::Span<const E820Entry> raw, base::Span<E
     if (top == current) continue;
     if (current != kNone) {
       if (n == out.size()) return base::Error::kOutOfRange;
-      out[n++] = MemRange{current_start, addr, kTypeOfRank[current]};
+      out[n++] = MemRange{base::PhysAddr(current_start), base::PhysAddr(addr), kTypeOfRank[current]};
     }
     current = top;
     current_start = addr;
@@ -145,9 +145,9 @@ base::Result<size_t> usable_pages(base::Span<const MemRange> map, base::Span<con
     if (r.type != E820Type::kUsable) continue;
     // Shrink inward: a page only partly described as RAM may overlap
     // whatever the firmware put next to it (e.g. the EBDA at 0x9fc00).
-    if (r.start > kLastPage) continue;
-    uint64_t cur = base::align_up(r.start, base::kPageSize);
-    const uint64_t end = base::align_down(r.end, base::kPageSize);
+    if (r.start.value() > kLastPage) continue;
+    uint64_t cur = r.start.page_up().value();
+    const uint64_t end = r.end.page_down().value();
     // Walk the range left to right, each time skipping past the lowest
     // carve-out that still overlaps the rest. O(ranges x carve-outs); there
     // are a handful of carve-outs, and no scratch memory is needed to sort
@@ -195,15 +195,15 @@ uint64_t total_bytes(base::Span<const PhysRange> ranges) {
   return total;
 }
 
-uint64_t usable_end(base::Span<const MemRange> map) {
+base::PhysAddr usable_end(base::Span<const MemRange> map) {
   for (size_t i = map.size(); i-- > 0;) {
     if (map[i].type == E820Type::kUsable) return map[i].end;
   }
-  return 0;
+  return base::PhysAddr(0);
 }
 
-uint64_t usable_end(base::Span<const PhysRange> ranges) {
-  return ranges.empty() ? 0 : ranges[ranges.size() - 1].end.value();
+base::PhysAddr usable_end(base::Span<const PhysRange> ranges) {
+  return ranges.empty() ? base::PhysAddr(0) : ranges[ranges.size() - 1].end;
 }
 
 }  // namespace mm

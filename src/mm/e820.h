@@ -29,11 +29,15 @@ struct E820Entry {
   uint32_t type;
 };
 
-/// A half-open typed physical range [start, end).
+/// A half-open typed physical range [start, end). Physical addresses, like
+/// PhysRange's: the sanitized map is where every later physical range comes
+/// from, so a raw integer or a virtual address must not slip in here.
 struct MemRange {
-  uint64_t start;
-  uint64_t end;
-  E820Type type;
+  base::PhysAddr start;
+  base::PhysAddr end;
+  // Initialized (PhysAddr is) so that a constinit BootMemoryMap stays a
+  // constant; reserved is the safe reading of a range nobody described.
+  E820Type type = E820Type::kReserved;
 
   constexpr uint64_t size() const { return end - start; }
 };
@@ -89,10 +93,10 @@ uint64_t total_bytes(base::Span<const PhysRange> ranges);
 /// The end of the highest usable range in a sanitized map, 0 if none.
 /// This, not the map's highest address, bounds what the allocator must
 /// describe: QEMU reserves a range near 1 TiB even on a 32 MiB machine.
-uint64_t usable_end(base::Span<const MemRange> map);
+base::PhysAddr usable_end(base::Span<const MemRange> map);
 
 /// The end of the last of sorted `ranges`, 0 if there are none.
-uint64_t usable_end(base::Span<const PhysRange> ranges);
+base::PhysAddr usable_end(base::Span<const PhysRange> ranges);
 
 /// The boot memory map with its storage: up to kMaxEntries raw entries and
 /// kMaxRanges output ranges of each kind. Large (about 48 bytes per entry
@@ -126,7 +130,7 @@ class BootMemoryMap {
   /// Bytes the page allocator may own: after shrinking and carving.
   uint64_t usable_bytes() const { return total_bytes(usable()); }
   /// End of the highest usable page (0 if none); not the map's top.
-  uint64_t highest_usable_end() const { return usable_end(usable()); }
+  base::PhysAddr highest_usable_end() const { return usable_end(usable()); }
 
  private:
   E820Boundary scratch_[2 * kMaxEntries];

@@ -73,7 +73,7 @@ int model_rank(const std::vector<E820Entry>& raw, uint64_t p) {
 // The sanitized range of `map` containing `p`, or null.
 const MemRange* find(const MemRange* map, size_t n, uint64_t p) {
   for (size_t i = 0; i < n; ++i) {
-    if (p >= map[i].start && p < map[i].end) return &map[i];
+    if (p >= map[i].start.value() && p < map[i].end.value()) return &map[i];
   }
   return nullptr;
 }
@@ -100,10 +100,10 @@ void check_map(const std::vector<E820Entry>& raw, const MemRange* map, size_t n)
     }
     // Every range is uniform: its first, last and middle points, and the
     // point right after it, have the model's type.
-    check_point(raw, map, n, r.start);
-    check_point(raw, map, n, r.end - 1);
-    check_point(raw, map, n, r.start + (r.end - r.start) / 2);
-    if (r.end != mm::kPhysAddrEnd) check_point(raw, map, n, r.end);
+    check_point(raw, map, n, r.start.value());
+    check_point(raw, map, n, r.end.value() - 1);
+    check_point(raw, map, n, r.start.value() + r.size() / 2);
+    if (r.end.value() != mm::kPhysAddrEnd) check_point(raw, map, n, r.end.value());
   }
   // Every raw boundary lands where the model says, so no covered point
   // between two output ranges goes missing.
@@ -129,7 +129,7 @@ void check_usable(const MemRange* map, size_t n, const std::vector<PhysRange>& c
     FUZZ_CHECK(r.start.is_aligned(kPage) && r.end.is_aligned(kPage));
     if (i > 0) FUZZ_CHECK(out[i - 1].end <= r.start);
     const MemRange* in = find(map, n, r.start.value());
-    FUZZ_CHECK(in != nullptr && in->type == E820Type::kUsable && r.end.value() <= in->end);
+    FUZZ_CHECK(in != nullptr && in->type == E820Type::kUsable && r.end <= in->end);
     for (const PhysRange& c : carve) {
       if (c.start == c.end) continue;
       // Widened outward to whole pages: no page of `r` touches `c`.

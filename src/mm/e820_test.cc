@@ -11,6 +11,8 @@
 #include <ostream>
 #include <random>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "src/base/testing/testdata.h"
@@ -22,7 +24,8 @@ bool operator==(const MemRange& a, const MemRange& b) {
 }
 bool operator==(const PhysRange& a, const PhysRange& b) { return a.start == b.start && a.end == b.end; }
 void PrintTo(const MemRange& r, std::ostream* os) {
-  *os << std::hex << "[0x" << r.start << ", 0x" << r.end << ") type " << std::dec << static_cast<uint32_t>(r.type);
+  *os << std::hex << "[0x" << r.start.value() << ", 0x" << r.end.value() << ") type " << std::dec
+      << static_cast<uint32_t>(r.type);
 }
 void PrintTo(const PhysRange& r, std::ostream* os) {
   *os << std::hex << "[0x" << r.start.value() << ", 0x" << r.end.value() << ")" << std::dec;
@@ -32,6 +35,18 @@ namespace {
 
 // A PhysRange from two plain numbers: the tests spell addresses as literals.
 PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(start), base::PhysAddr(end)}; }
+// A MemRange likewise.
+MemRange mr(uint64_t start, uint64_t end, E820Type type) {
+  return MemRange{base::PhysAddr(start), base::PhysAddr(end), type};
+}
+
+// A MemRange holds physical addresses only: neither a raw integer nor a
+// virtual address can be stored in one.
+static_assert(!std::is_assignable_v<base::PhysAddr&, uint64_t>);
+static_assert(!std::is_assignable_v<decltype((std::declval<MemRange&>().start)), uint64_t>);
+static_assert(!std::is_assignable_v<decltype((std::declval<MemRange&>().start)), base::VirtAddr>);
+static_assert(!std::is_assignable_v<decltype((std::declval<MemRange&>().end)), uint64_t>);
+static_assert(!std::is_constructible_v<MemRange, uint64_t, uint64_t, E820Type>);
 
 constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
@@ -125,41 +140,41 @@ void expect_well_formed(const std::vector<MemRange>& map) {
 TEST(E820Sanitize, EmptyInput) { EXPECT_TRUE(sanitize({}).empty()); }
 
 TEST(E820Sanitize, SingleEntryKept) {
-  EXPECT_EQ(sanitize({{0x100000, 0x7ee0000, kUsable}}), (std::vector<MemRange>{{0x100000, 0x7fe0000, U}}));
+  EXPECT_EQ(sanitize({{0x100000, 0x7ee0000, kUsable}}), (std::vector<MemRange>{mr(0x100000, 0x7fe0000, U)}));
 }
 
 TEST(E820Sanitize, UnsortedInputIsSorted) {
   auto map = sanitize({{0x200000, 0x1000, kReserved}, {0, 0x9fc00, kUsable}, {0x100000, 0x1000, kAcpi}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x9fc00, U}, {0x100000, 0x101000, A}, {0x200000, 0x201000, R}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x9fc00, U), mr(0x100000, 0x101000, A), mr(0x200000, 0x201000, R)}));
 }
 
 TEST(E820Sanitize, ZeroLengthEntriesDropped) {
   // A zero-length bad entry inside usable RAM must neither split it nor
   // appear; one on its own vanishes.
   auto map = sanitize({{0, 0x10000, kUsable}, {0x8000, 0, kBad}, {0x50000, 0, kReserved}, {0, 0, kUsable}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x10000, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x10000, U)}));
   EXPECT_TRUE(sanitize({{0x1000, 0, kUsable}, {0, 0, kBad}}).empty());
 }
 
 TEST(E820Sanitize, AdjacentSameTypeMerges) {
   auto map = sanitize({{0x2000, 0x1000, kUsable}, {0, 0x1000, kUsable}, {0x1000, 0x1000, kUsable}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x3000, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x3000, U)}));
 }
 
 TEST(E820Sanitize, UnknownTypesMergeWithReserved) {
   auto map = sanitize({{0, 0x1000, 0}, {0x1000, 0x1000, kReserved}, {0x2000, 0x1000, 7}, {0x3000, 0x1000, 0xffffffff}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x4000, R}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x4000, R)}));
 }
 
 TEST(E820Sanitize, AdjacentDifferentTypesStaySeparate) {
   auto map = sanitize({{0, 0x1000, kUsable}, {0x1000, 0x1000, kAcpi}, {0x2000, 0x1000, kUsable}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x1000, U}, {0x1000, 0x2000, A}, {0x2000, 0x3000, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x1000, U), mr(0x1000, 0x2000, A), mr(0x2000, 0x3000, U)}));
 }
 
 TEST(E820Sanitize, HolesAreKept) {
   // No entry at all for 0xa0000..0xf0000: the result must not bridge it.
   auto map = sanitize({{0, 0x9fc00, kUsable}, {0xf0000, 0x10000, kReserved}, {0x100000, 0x100000, kUsable}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x9fc00, U}, {0xf0000, 0x100000, R}, {0x100000, 0x200000, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x9fc00, U), mr(0xf0000, 0x100000, R), mr(0x100000, 0x200000, U)}));
 }
 
 TEST(E820Sanitize, OverlapOfEveryTypePair) {
@@ -184,16 +199,16 @@ TEST(E820Sanitize, OverlapOfEveryTypePair) {
       };
       // Partial overlap: a = [1, 3) pages, b = [2, 4).
       EXPECT_EQ(sanitize({{0x1000, 0x2000, a}, {0x2000, 0x2000, b}}),
-                squash({{0x1000, 0x2000, ta}, {0x2000, 0x3000, win}, {0x3000, 0x4000, tb}}));
+                squash({mr(0x1000, 0x2000, ta), mr(0x2000, 0x3000, win), mr(0x3000, 0x4000, tb)}));
       // Containment: b = [2, 3) inside a = [1, 4); also listed the other way round.
-      auto inside = squash({{0x1000, 0x2000, ta}, {0x2000, 0x3000, win}, {0x3000, 0x4000, ta}});
+      auto inside = squash({mr(0x1000, 0x2000, ta), mr(0x2000, 0x3000, win), mr(0x3000, 0x4000, ta)});
       EXPECT_EQ(sanitize({{0x1000, 0x3000, a}, {0x2000, 0x1000, b}}), inside);
       EXPECT_EQ(sanitize({{0x2000, 0x1000, b}, {0x1000, 0x3000, a}}), inside);
       // Identical extent.
-      EXPECT_EQ(sanitize({{0x1000, 0x1000, a}, {0x1000, 0x1000, b}}), (std::vector<MemRange>{{0x1000, 0x2000, win}}));
+      EXPECT_EQ(sanitize({{0x1000, 0x1000, a}, {0x1000, 0x1000, b}}), (std::vector<MemRange>{mr(0x1000, 0x2000, win)}));
       // Shared start, different ends; unaligned boundaries.
       EXPECT_EQ(sanitize({{0x1000, 0x800, a}, {0x1000, 0x1400, b}}),
-                squash({{0x1000, 0x1800, win}, {0x1800, 0x2400, tb}}));
+                squash({mr(0x1000, 0x1800, win), mr(0x1800, 0x2400, tb)}));
     }
   }
 }
@@ -206,19 +221,14 @@ TEST(E820Sanitize, RestrictiveTypeWinsAcrossManyLayers) {
                        {0x5000, 0x6000, kNvs},
                        {0x7000, 0x1000, kBad},
                        {0xe000, 0x4000, kAcpi}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x4000, U},
-                                        {0x4000, 0x5000, R},
-                                        {0x5000, 0x7000, N},
-                                        {0x7000, 0x8000, B},
-                                        {0x8000, 0xb000, N},
-                                        {0xb000, 0xc000, R},
-                                        {0xc000, 0xe000, U},
-                                        {0xe000, 0x12000, A}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x4000, U), mr(0x4000, 0x5000, R), mr(0x5000, 0x7000, N),
+                                        mr(0x7000, 0x8000, B), mr(0x8000, 0xb000, N), mr(0xb000, 0xc000, R),
+                                        mr(0xc000, 0xe000, U), mr(0xe000, 0x12000, A)}));
 }
 
 TEST(E820Sanitize, UnalignedEntriesKeptExactly) {
   auto map = sanitize({{0, 0x9fc00, kUsable}, {0x9fc00, 0x400, kReserved}, {0x100123, 0x10000, kUsable}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x9fc00, U}, {0x9fc00, 0xa0000, R}, {0x100123, 0x110123, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x9fc00, U), mr(0x9fc00, 0xa0000, R), mr(0x100123, 0x110123, U)}));
 }
 
 TEST(E820Sanitize, EntriesAboveFourGiB) {
@@ -227,34 +237,32 @@ TEST(E820Sanitize, EntriesAboveFourGiB) {
                        {0xfffc0000, 0x40000, kReserved},
                        {0x120000000, 0x40000000, kAcpi},  // Overlaps the RAM above 4 GiB.
                        {0, 0x9fc00, kUsable}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x9fc00, U},
-                                        {0xfffc0000, 0x100000000, R},
-                                        {0x100000000, 0x120000000, U},
-                                        {0x120000000, 0x160000000, A},
-                                        {0xfd00000000, 0x10000000000, R}}));
-  EXPECT_EQ(usable_end(base::Span<const MemRange>(map.data(), map.size())), 0x120000000u);
+  EXPECT_EQ(map,
+            (std::vector<MemRange>{mr(0, 0x9fc00, U), mr(0xfffc0000, 0x100000000, R), mr(0x100000000, 0x120000000, U),
+                                   mr(0x120000000, 0x160000000, A), mr(0xfd00000000, 0x10000000000, R)}));
+  EXPECT_EQ(usable_end(base::Span<const MemRange>(map.data(), map.size())).value(), 0x120000000u);
 }
 
 TEST(E820Sanitize, WrappingEntriesClippedAtTopOfAddressSpace) {
   // base + length wraps to 0x1000: taken naively that would be an end below
   // the base, or a reserved claim on low memory. It must clip at the top.
   auto map = sanitize({{0, 0x100000, kUsable}, {kTop - 0xfff, 0x2000, kReserved}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x100000, U}, {kTop - 0xfff, kTop, R}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x100000, U), mr(kTop - 0xfff, kTop, R)}));
 
   // The largest possible length from a nonzero base.
   map = sanitize({{0, 0x100000, kUsable}, {0x100000000, kTop, kBad}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x100000, U}, {0x100000000, kTop, B}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x100000, U), mr(0x100000000, kTop, B)}));
 
   // Ending exactly at 2^64 also overflows 64 bits; a one-byte entry at the
   // last address is empty after clipping and dropped.
   map = sanitize({{kTop - 0xffff, 0x10000, kUsable}, {kTop, 1, kBad}, {kTop, kTop, kNvs}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{kTop - 0xffff, kTop, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(kTop - 0xffff, kTop, U)}));
   // The top page is partial after clipping, so shrinking drops it.
   EXPECT_EQ(carve(map, {}), (std::vector<PhysRange>{pr(kTop - 0xffff, kTop - 0xfff)}));
 
   // A whole-address-space entry that does not wrap.
   map = sanitize({{0, kTop, kUsable}, {0x1000, 0x1000, kReserved}});
-  EXPECT_EQ(map, (std::vector<MemRange>{{0, 0x1000, U}, {0x1000, 0x2000, R}, {0x2000, kTop, U}}));
+  EXPECT_EQ(map, (std::vector<MemRange>{mr(0, 0x1000, U), mr(0x1000, 0x2000, R), mr(0x2000, kTop, U)}));
 }
 
 TEST(E820Sanitize, TwoHundredDisjointEntries) {
@@ -265,7 +273,7 @@ TEST(E820Sanitize, TwoHundredDisjointEntries) {
   for (uint64_t i = 0; i < 200; ++i) {
     uint32_t t = i % 2 ? kReserved : kUsable;
     raw.push_back({i * 0x10000, 0x8000, t});
-    expected.push_back({i * 0x10000, i * 0x10000 + 0x8000, test_type(t)});
+    expected.push_back(mr(i * 0x10000, i * 0x10000 + 0x8000, test_type(t)));
   }
   std::shuffle(raw.begin(), raw.end(), std::mt19937_64(200));
   EXPECT_EQ(sanitize(raw), expected);
@@ -276,7 +284,7 @@ TEST(E820Sanitize, TwoHundredAdjacentEntriesMergeToOne) {
   std::vector<E820Entry> raw;
   for (uint64_t i = 0; i < 200; ++i) raw.push_back({i * 0x1000, 0x1000, kUsable});
   std::shuffle(raw.begin(), raw.end(), std::mt19937_64(201));
-  EXPECT_EQ(sanitize(raw), (std::vector<MemRange>{{0, 200 * 0x1000, U}}));
+  EXPECT_EQ(sanitize(raw), (std::vector<MemRange>{mr(0, 200 * 0x1000, U)}));
 }
 
 TEST(E820Sanitize, OutputOverflowIsAnError) {
@@ -404,8 +412,8 @@ TEST(E820BootMemoryMap, TotalsAndHighestUsable) {
   EXPECT_EQ(m.map().size(), 5u);
   EXPECT_EQ(m.usable_bytes_sanitized(), 0x9fc00u + 0x7ee0000u);
   EXPECT_EQ(m.usable_bytes(), 0x7ee0000u - 0x100000u);
-  EXPECT_EQ(m.highest_usable_end(), 0x7fe0000u);
-  EXPECT_EQ(usable_end(m.map()), 0x7fe0000u);
+  EXPECT_EQ(m.highest_usable_end().value(), 0x7fe0000u);
+  EXPECT_EQ(usable_end(m.map()).value(), 0x7fe0000u);
   std::vector<PhysRange> seen;
   for (const PhysRange& r : m.usable()) seen.push_back(r);
   EXPECT_EQ(seen, (std::vector<PhysRange>{pr(0x100000, 0x200000), pr(0x300000, 0x7fe0000)}));
@@ -528,13 +536,13 @@ TEST_P(E820RealMap, MatchesReadme) {
   EXPECT_EQ(json_u64(json, "\"mmap_analysis\"", "usable_bytes"), want.usable);
   uint64_t above = 0;
   for (const MemRange& r : map) {
-    if (r.type == U && r.start >= 4 * kGiB) above += r.size();
+    if (r.type == U && r.start.value() >= 4 * kGiB) above += r.size();
   }
   EXPECT_EQ(above, want.above_4g);
 
   // Highest usable address, not highest map address (QEMU's 1 TiB range).
-  EXPECT_EQ(usable_end(map_span), want.highest_usable);
-  EXPECT_EQ(map.back().end, 0x10000000000u);
+  EXPECT_EQ(usable_end(map_span).value(), want.highest_usable);
+  EXPECT_EQ(map.back().end.value(), 0x10000000000u);
   EXPECT_EQ(map.back().type, R);
 
   // Shrinking: page-aligned, and the 0x9fc00 entry becomes [0, 0x9f000).
@@ -572,7 +580,7 @@ TEST_P(E820RealMap, MatchesReadme) {
                   .ok());
   EXPECT_EQ(boot.usable_bytes_sanitized(), want.usable);
   EXPECT_EQ(boot.usable_bytes(), shrunk_total - 0x9f000 - (0x114000 - kMiB));
-  EXPECT_EQ(boot.highest_usable_end(), want.highest_usable);
+  EXPECT_EQ(boot.highest_usable_end().value(), want.highest_usable);
 }
 
 INSTANTIATE_TEST_SUITE_P(Boot, E820RealMap,
@@ -627,10 +635,10 @@ TEST(E820Random, MatchesBruteForceModel) {
       if (unit_rank[u] < 0) continue;
       E820Type t = rank_type[unit_rank[u]];
       uint64_t s = u * kUnit;
-      if (!want.empty() && want.back().end == s && want.back().type == t) {
+      if (!want.empty() && want.back().end.value() == s && want.back().type == t) {
         want.back().end += kUnit;
       } else {
-        want.push_back({s, s + kUnit, t});
+        want.push_back(mr(s, s + kUnit, t));
       }
     }
     const auto map = sanitize(raw);

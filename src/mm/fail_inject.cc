@@ -61,7 +61,7 @@ bool fail_inject_now(FaultSite site) {
   const void* thread = cpu.current_thread;
   const bool in_reservation = cpu.heap_charge != cpu.heap_cpu_charge;
   if (thread != nullptr && in_scope(thread) && !(site == FaultSite::kHeap && in_reservation))
-    fail = streams[cpu.index].s.decide(site, rate);
+    fail = streams[cpu.index.value].s.decide(site, rate);
   arch::irq_restore(irq);
   return fail;
 }

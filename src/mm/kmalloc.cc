@@ -176,7 +176,7 @@ void heap_init(bool poison) {
   if (!s.ok()) PANIC("heap_init: {}", base::error_name(s.error()));
   for (auto& c : caches) c.init(&central);
   for (auto& c : cpu_charges) c.per_cpu = true;
-  heap_cpu_online(arch::CpuIndex(arch::this_cpu().index));
+  heap_cpu_online(arch::this_cpu().index);
   // Armed before mm starts (kmain). kmalloc(0) still takes the fast path
   // then: the one size injection misses.
   if (fail_armed()) kmalloc_fast_max = 0;
@@ -185,8 +185,8 @@ void heap_init(bool poison) {
 
 void heap_cpu_online(arch::CpuIndex index) {
   const uint32_t cpu = index.value;
-  ASSERT_MSG(cpu < arch::kMaxCpus && arch::this_cpu().index == cpu, "heap_cpu_online({}) on CPU {}", cpu,
-             arch::this_cpu().index);
+  ASSERT_MSG(cpu < arch::kMaxCpus && arch::this_cpu().index.value == cpu, "heap_cpu_online({}) on CPU {}", cpu,
+             arch::this_cpu().index.value);
   arch::PerCpu& pc = arch::this_cpu();
   pc.heap_cache = &caches[cpu];
   pc.heap_cpu_charge = &cpu_charges[cpu];

@@ -106,14 +106,14 @@ void drain_other_caches(uint32_t self) {
 // CPUs cache and try once more. Out of line so the fast path stays a leaf.
 [[gnu::noinline]] base::Result<base::PhysAddr> cache_alloc_slow(uint32_t flags) {
   uint64_t irq = arch::irq_save();
-  PageCache& c = caches[arch::this_cpu().index];
+  PageCache& c = caches[arch::this_cpu().index.value];
   c.lock();
   if (c.count == 0) refill(c);
   if (c.count == 0) {
     // With our own cache unlocked: two CPUs doing this at once must not
     // wait for each other.
     c.unlock();
-    drain_other_caches(arch::this_cpu().index);
+    drain_other_caches(arch::this_cpu().index.value);
     c.lock();
     refill(c);
     if (c.count == 0) {
@@ -147,7 +147,7 @@ void drain_other_caches(uint32_t self) {
 // page_free(pa, 0) into a full cache: drain half of it first.
 [[gnu::noinline]] void cache_free_slow(base::PhysAddr pa, PhysPageMeta* meta) {
   uint64_t irq = arch::irq_save();
-  PageCache& c = caches[arch::this_cpu().index];
+  PageCache& c = caches[arch::this_cpu().index.value];
   c.lock();
   if (c.count == kPageCacheSize) drain(c, kPageCacheSize / 2);
   c.pages[c.count++] = CachedPage{pa, meta};
@@ -196,7 +196,7 @@ namespace {
 // slow path's when only fault injection sent it there.
 [[gnu::always_inline]] inline base::Result<base::PhysAddr> cache_alloc(uint32_t flags) {
   uint64_t irq = arch::irq_save();
-  PageCache& c = caches[arch::this_cpu().index];
+  PageCache& c = caches[arch::this_cpu().index.value];
   c.lock();
   const uint32_t n = c.count;
   if (__builtin_expect(n == 0, 0)) {
@@ -242,7 +242,7 @@ void page_free(base::PhysAddr pa, unsigned order) {
   PhysPageMeta* meta = nullptr;
   if (__builtin_expect(!cache_page_lockfree(pa, &meta).ok(), 0)) bad_free(pa, order, cache_page_error());
   uint64_t irq = arch::irq_save();
-  PageCache& c = caches[arch::this_cpu().index];
+  PageCache& c = caches[arch::this_cpu().index.value];
   c.lock();
   const uint32_t n = c.count;
   if (__builtin_expect(n == kPageCacheSize, 0)) {
@@ -271,7 +271,7 @@ PageAllocStats page_alloc_stats() {
 
 void page_cache_drain_this_cpu() {
   uint64_t irq = arch::irq_save();
-  PageCache& c = caches[arch::this_cpu().index];
+  PageCache& c = caches[arch::this_cpu().index.value];
   c.lock();
   drain(c, 0);
   c.unlock();

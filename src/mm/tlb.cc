@@ -63,7 +63,7 @@ void apply(const TlbRanges& r) {
 const TlbRanges& published_request() NO_THREAD_SAFETY_ANALYSIS { return request; }
 
 void answer_mailbox() {
-  Mailbox& m = mailboxes[arch::this_cpu().index];
+  Mailbox& m = mailboxes[arch::this_cpu().index.value];
   // Acquire: the request was written before the flag.
   if (m.pending.load(MemoryOrder::kAcquire) == 0) return;
   apply(published_request());
@@ -169,7 +169,7 @@ void tlb_shootdown(const CpuSet& targets, const TlbRanges& ranges) {
   uint64_t irq = arch::irq_save();
   apply(ranges);
   shoot_others(
-      arch::this_cpu().index, [&](uint32_t w) { return targets.word(w); }, ranges);
+      arch::this_cpu().index.value, [&](uint32_t w) { return targets.word(w); }, ranges);
   arch::irq_restore(irq);
 }
 
@@ -178,7 +178,7 @@ void tlb_shootdown_all(const TlbRanges& ranges) {
   uint64_t irq = arch::irq_save();
   apply(ranges);
   shoot_others(
-      arch::this_cpu().index, [](uint32_t) { return ~uint64_t{0}; }, ranges);
+      arch::this_cpu().index.value, [](uint32_t) { return ~uint64_t{0}; }, ranges);
   arch::irq_restore(irq);
 }
 

@@ -30,7 +30,7 @@ bool find_any_stack(uint64_t addr, arch::StackInfo* info) {
   if (arch::find_stack(addr, info)) return true;
   sched::ThreadStackInfo t;
   if (!sched::find_current_thread_stack(addr, &t)) return false;
-  *info = arch::StackInfo{"thread stack", arch::this_cpu().index, t.lo, t.hi, t.in_guard};
+  *info = arch::StackInfo{"thread stack", arch::this_cpu().index.value, t.lo, t.hi, t.in_guard};
   return true;
 }
 

@@ -46,7 +46,7 @@ constinit arch::TrapHandler previous = nullptr;
     capture.handler_n =
         prof::unwind_from_frame(capture.handler_rbp, capture.handler_pcs, kMaxPcs, &capture.handler_end);
     capture.interrupted_rbp = f.rbp;
-    capture.pf_stack_top = arch::cpu_tss(arch::CpuIndex(arch::this_cpu().index)).ist[arch::kIstPageFault - 1];
+    capture.pf_stack_top = arch::cpu_tss(arch::this_cpu().index).ist[arch::kIstPageFault - 1];
     capture.taken = true;
   }
   previous(f);

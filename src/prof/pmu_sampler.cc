@@ -44,7 +44,7 @@ bool to_cpu(uint32_t cpu) {
   if (!sched::set_affinity(sched::current(), cpu).ok()) return false;
   for (int i = 0; i < kMoveTries; ++i) {
     sched::yield();
-    if (arch::this_cpu().index == cpu) return true;
+    if (arch::this_cpu().index.value == cpu) return true;
   }
   return false;
 }
@@ -55,7 +55,7 @@ template <typename Fn>
 bool on_cpu(uint32_t cpu, Fn fn) {
   if (!to_cpu(cpu)) return false;
   const uint64_t flags = arch::irq_save();
-  const bool there = arch::this_cpu().index == cpu;
+  const bool there = arch::this_cpu().index.value == cpu;
   if (there) fn(*this_cpu_prof());
   arch::irq_restore(flags);
   return there;

@@ -42,7 +42,7 @@ void on_nmi(arch::TrapFrame& f) {
   // Another CPU arming or disarming this one's counter as it comes online
   // or goes offline (pmu_sampler.h); the NMI may carry a tick too.
   (void)pmu_sampler_answer();
-  if (world_stopped_by_other(cpu.index)) park_stopped_cpu(f);
+  if (world_stopped_by_other(cpu.index.value)) park_stopped_cpu(f);
   if (const uint32_t request = p->snapshot_wanted.load(base::MemoryOrder::kAcquire); request != 0) {
     capture_snapshot(f, &p->snapshot);
     // Release: the asker that sees its request answered sees the snapshot.
@@ -55,7 +55,7 @@ void on_nmi(arch::TrapFrame& f) {
   // on to every CPU (a tick merged into the PMI is lost; the watchdog
   // allows for that).
   if (pmi) return;
-  if (cpu.index == 0) {
+  if (cpu.index.value == 0) {
     // Only the PIT sends the boot CPU a tick; anything else (a test's NMI)
     // is no tick while the periodic NMI is off.
     if (!periodic_nmi_running()) return;

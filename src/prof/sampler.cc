@@ -48,7 +48,7 @@ void take_sample(const arch::TrapFrame& f, SampleEvent event, const SampleBranch
   const size_t n = unwind_from_trap(f, pcs, kMaxSamplePcs, &end);
   const sched::Thread* t = cpu.current_thread;
   SampleHeader h;
-  h.cpu = cpu.index;
+  h.cpu = cpu.index.value;
   h.tid = t != nullptr ? t->tid : 0;
   h.timestamp = arch::nanotime();
   h.flags = sample_flags::with_walk_end(sample_flags::make(interrupted_mode(cpu, pcs, n), (f.cs & 3) == 3), end);

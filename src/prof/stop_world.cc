@@ -31,7 +31,7 @@ bool world_stopped_by_other(uint32_t cpu) {
 }
 
 void stop_other_cpus() {
-  const uint32_t me = arch::this_cpu().index;
+  const uint32_t me = arch::this_cpu().index.value;
   if (this_cpu_prof() == nullptr) return;
   uint32_t expected = 0;
   if (!stopper.compare_exchange(expected, me + 1, base::MemoryOrder::kAcqRel, base::MemoryOrder::kAcquire)) {
@@ -56,7 +56,7 @@ void stop_other_cpus() {
 }
 
 void print_stopped_cpus(base::Sink out) {
-  const uint32_t me = arch::this_cpu().index;
+  const uint32_t me = arch::this_cpu().index.value;
   if (stopper.load(base::MemoryOrder::kAcquire) != me + 1) return;
   for (uint32_t cpu = 0; cpu < prof_cpus(); ++cpu) {
     if (!is_other_online_cpu(cpu, me)) continue;

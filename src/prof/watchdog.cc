@@ -37,13 +37,14 @@ void watchdog_check(const arch::TrapFrame& f) {
   const uint64_t now = arch::rdtsc();
   const uint64_t ticks = __atomic_load_n(&cpu.timer_ticks, __ATOMIC_RELAXED);
   const uint64_t since = p->watchdog.progress_tsc;
-  const uint64_t idle = sched::cpu_idle_mark(arch::CpuIndex(cpu.index)).idle_tsc;
+  const uint64_t idle = sched::cpu_idle_mark(cpu.index).idle_tsc;
   switch (watchdog_step(p->watchdog, ticks, idle, (f.rflags & arch::kRflagsIf) != 0, now, limit_tsc)) {
     case WatchdogVerdict::kFine:
     case WatchdogVerdict::kStillStuck:
       return;
     case WatchdogVerdict::kRecovered:
-      arch::kprint_nmi("watchdog: CPU {} recovered after {} ms\n", cpu.index, arch::tsc_to_ns(now - since) / 1'000'000);
+      arch::kprint_nmi("watchdog: CPU {} recovered after {} ms\n", cpu.index.value,
+                       arch::tsc_to_ns(now - since) / 1'000'000);
       return;
     case WatchdogVerdict::kStuck:
       break;
@@ -54,9 +55,9 @@ void watchdog_check(const arch::TrapFrame& f) {
   capture_snapshot(f, &s);
   ++p->watchdog_reports;
   arch::console_lock_nmi();
-  base::format(arch::console_sink(), "\nwatchdog: CPU {} stuck for {} s: interrupts off and no timer tick\n", cpu.index,
-               arch::tsc_to_ns(now - p->watchdog.progress_tsc) / 1'000'000'000);
-  print_snapshot(arch::console_sink(), cpu.index, s);
+  base::format(arch::console_sink(), "\nwatchdog: CPU {} stuck for {} s: interrupts off and no timer tick\n",
+               cpu.index.value, arch::tsc_to_ns(now - p->watchdog.progress_tsc) / 1'000'000'000);
+  print_snapshot(arch::console_sink(), cpu.index.value, s);
   arch::console_unlock_nmi();
   // Published after the report is out: a test that waits for the count
   // then finds the whole report in the log.

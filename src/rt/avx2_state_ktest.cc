@@ -71,7 +71,7 @@ void worker(void* p) {
       sched::SimdRegion simd;
       // The CPU cannot change inside the region: its tick count before and
       // after tells whether a timer interrupt landed while YMM was live.
-      const uint32_t cpu = arch::this_cpu().index;
+      const uint32_t cpu = arch::this_cpu().index.value;
       const uint64_t ticks = sched::cpu_stats(arch::CpuIndex(cpu)).timer_interrupts;
       avx2_row_sums(w->rows, &got);
       if (sched::cpu_stats(arch::CpuIndex(cpu)).timer_interrupts != ticks)

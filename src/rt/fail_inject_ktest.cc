@@ -140,7 +140,7 @@ void reserve_op(Churn& c, uint64_t r) {
 }
 
 void churn(Churn& c) {
-  uint64_t rng = 0x9e37'79b9'7f4a'7c15 * (arch::this_cpu().index + 1) | 1;
+  uint64_t rng = 0x9e37'79b9'7f4a'7c15 * (arch::this_cpu().index.value + 1) | 1;
   for (uint32_t i = 0; i < c.rounds; ++i) {
     const uint64_t r = next(rng);
     switch (r % 3) {

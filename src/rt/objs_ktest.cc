@@ -76,7 +76,7 @@ uint32_t mismatches(const Ops& ops, uint32_t rounds, uint32_t seed) {
     for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {      \
       if (!sched::cpu_takes_threads(arch::CpuIndex(cpu))) continue; \
       ktest::PinTo pin(arch::CpuIndex{cpu});                        \
-      KEXPECT_EQ(arch::this_cpu().index, cpu);                      \
+      KEXPECT_EQ(arch::this_cpu().index.value, cpu);                \
       KEXPECT_EQ(mismatches(ops, 2000, 0x9e37'79b9u ^ cpu), 0u);    \
       ++checked;                                                    \
     }                                                               \

@@ -159,7 +159,7 @@ void on_drain_ipi(arch::TrapFrame&) {
   const uint64_t gen = drain_gen.load(MemoryOrder::kAcquire);
   drain_this_cpu();
   // Release: the credit is in the budget before the asker sees "done".
-  DrainDone& d = drain_done[arch::this_cpu().index];
+  DrainDone& d = drain_done[arch::this_cpu().index.value];
   if (gen > d.gen.load(MemoryOrder::kRelaxed)) d.gen.store(gen, MemoryOrder::kRelease);
   arch::lapic_eoi();
 }
@@ -199,7 +199,7 @@ void internal::drain_all_cpus() {
   // This CPU in place; the others by IPI, sent from here with interrupts
   // off so that "here" stays this CPU.
   const uint64_t irq = arch::irq_save();
-  const uint32_t self = arch::this_cpu().index;
+  const uint32_t self = arch::this_cpu().index.value;
   drain_this_cpu();
   const uint64_t gen = drain_gen.fetch_add(1, MemoryOrder::kAcqRel) + 1;
   for (uint32_t cpu = 0; cpu < n; ++cpu) {

@@ -25,7 +25,7 @@ MONITOR_COMMAND(cpus, "[offline N | online N]",
   if (offline != 0) kprint("{} taken offline (cpus online N brings one back)\n", offline);
   for (uint32_t i = 0; i < arch::cpus_online(); ++i) {
     const arch::PerCpu& c = arch::cpu_block(arch::CpuIndex(i));
-    kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index, c.apic_id.value,
+    kprint("  cpu {:<3} apic {:<3} timer ticks {:<10} ipis {:<6} nmis {}\n", c.index.value, c.apic_id.value,
            __atomic_load_n(&c.timer_ticks, __ATOMIC_RELAXED), __atomic_load_n(&c.ipis_received, __ATOMIC_RELAXED),
            __atomic_load_n(&c.nmis_received, __ATOMIC_RELAXED));
     if (sched::cpu_is_offline(arch::CpuIndex(i))) kprint("          offline\n");

@@ -104,7 +104,7 @@ struct Stray {
 
 void stray_fn(void* p) {
   auto* s = static_cast<Stray*>(p);
-  s->cpu.store(arch::this_cpu().index, MemoryOrder::kRelaxed);
+  s->cpu.store(arch::this_cpu().index.value, MemoryOrder::kRelaxed);
   s->ran.store(1, MemoryOrder::kRelease);
 }
 

@@ -36,7 +36,7 @@ int err(const base::Status& s) { return s.ok() ? 0 : static_cast<int>(s.error())
 
 uint32_t this_cpu_index() {
   uint64_t f = arch::irq_save();
-  uint32_t i = arch::this_cpu().index;
+  uint32_t i = arch::this_cpu().index.value;
   arch::irq_restore(f);
   return i;
 }

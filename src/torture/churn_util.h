@@ -19,7 +19,7 @@ inline uint64_t below(uint64_t& s, uint64_t n) { return next(s) % n; }
 /// The CPU running the caller now (it may move right after).
 inline uint32_t cpu_now() {
   const uint64_t f = arch::irq_save();
-  const uint32_t i = arch::this_cpu().index;
+  const uint32_t i = arch::this_cpu().index.value;
   arch::irq_restore(f);
   return i;
 }
