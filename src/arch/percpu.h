@@ -56,7 +56,8 @@ struct alignas(64) PerCpu {
 static_assert(__builtin_offsetof(PerCpu, self) == 0, "gs:0 must hold the self pointer");
 // rt::this_credit reads the index as a 32-bit GS-relative load at its
 // offset: the typed field must keep the layout of the uint32_t it replaced.
-static_assert(sizeof(CpuIndex) == sizeof(uint32_t) && alignof(CpuIndex) == alignof(uint32_t));
+static_assert(sizeof(CpuIndex) == sizeof(uint32_t), "CpuIndex must be laid out as a uint32_t");
+static_assert(alignof(CpuIndex) == alignof(uint32_t), "CpuIndex must be aligned as a uint32_t");
 static_assert(__builtin_offsetof(PerCpu, index) == 8, "the CPU index follows the self pointer");
 
 inline void percpu_install(PerCpu* p) {
