@@ -43,13 +43,13 @@ void lazy_tlb_flush(LazyTlbWord& w);
 /// off, immediately before it halts in idle: TLB shootdowns skip it until
 /// it wakes. Nothing between this and the HLT may touch a kernel address
 /// that can be unmapped.
-inline void lazy_tlb_enter(uint32_t self) { internal::lazy_tlb_slots[self].word.enter(); }
+inline void lazy_tlb_enter(CpuIndex self) { internal::lazy_tlb_slots[self.value].word.enter(); }
 
 /// This CPU (`self`), on waking from a lazy halt, before anything else:
 /// flushes the whole TLB if a shootdown skipped it meanwhile. One load and
 /// a branch when the CPU was not lazy (every trap calls it).
-inline void lazy_tlb_exit(uint32_t self) {
-  LazyTlbWord& w = internal::lazy_tlb_slots[self].word;
+inline void lazy_tlb_exit(CpuIndex self) {
+  LazyTlbWord& w = internal::lazy_tlb_slots[self.value].word;
   if (w.exit()) [[unlikely]]
     internal::lazy_tlb_flush(w);
 }

@@ -144,7 +144,7 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
   // skipped before any handler (an NMI's too) touches a kernel address
   // (lazy_tlb.h says why the handlers could otherwise see a stale one).
   arch::PerCpu& cpu = arch::this_cpu();
-  arch::lazy_tlb_exit(cpu.index.value);
+  arch::lazy_tlb_exit(cpu.index);
   const arch::Vector vector = arch::frame_vector(*frame);
   arch::TrapHandler fn = arch::handlers[vector.value];
   if (fn == nullptr) fn = arch::unhandled;

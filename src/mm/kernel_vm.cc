@@ -124,7 +124,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
   // reaches it, and the AP trampoline loads a 32-bit CR3) that holds it.
   ASSERT_MSG(in.usable.size() <= kMaxUsable, "more than {} usable ranges", kMaxUsable);
   report.metadata_bytes = phys_metadata_bytes(in.usable);
-  usable_given = UsableMemory{total_bytes(in.usable), in.usable.size(), usable_end(in.usable).value()};
+  usable_given = UsableMemory{total_bytes(in.usable), in.usable.size(), usable_end(in.usable)};
   const uint64_t image_bytes = addr(__kernel_virt_end) - addr(__text_start);
   const uint64_t need =
       round_up(report.metadata_bytes, base::kPageSize) + bootstrap_table_pages(image_bytes) * base::kPageSize;

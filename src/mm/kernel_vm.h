@@ -41,7 +41,7 @@ struct VmBootReport {
 struct UsableMemory {
   uint64_t bytes;
   size_t ranges;
-  uint64_t highest_end;  ///< End of the highest usable page.
+  base::PhysAddr highest_end;  ///< End of the highest usable page.
 };
 
 /// Builds the kernel page tables, loads them (keeping the boot identity

@@ -163,7 +163,7 @@ void shootdown_to(BenchRun& run, uint32_t others) {
   if (arch::cpus_online() < others + 1) return run.skip("needs more CPUs (use --smp 4)");
   BusyCpus busy(others);
   mm::CpuSet targets;
-  for (uint32_t c = 1; c <= others; ++c) targets.add(c);
+  for (uint32_t c = 1; c <= others; ++c) targets.add(arch::CpuIndex(c));
   mm::TlbRanges one;
   one.add(base::VirtAddr(mm::kVaWindowBase), 1);
   run.start();

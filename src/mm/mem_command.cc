@@ -16,7 +16,7 @@ namespace {
 MONITOR_COMMAND(mem, "", "usable memory found at boot, page allocator counters") {
   UsableMemory u = usable_memory();
   arch::kprint("usable memory: {} bytes ({} MiB) in {} ranges, highest usable address {:#x}\n", u.bytes, u.bytes >> 20,
-               u.ranges, u.highest_end);
+               u.ranges, u.highest_end.value());
   PageAllocStats s = page_alloc_stats();
   arch::kprint("pages: {} managed, {} free ({} in per-CPU caches), {} quarantined{}\n", s.phys.total_pages,
                s.phys.free_pages, s.cached_pages, s.phys.quarantined_pages, s.poison ? ", poison checking on" : "");

@@ -96,7 +96,7 @@ CpuSet tlb_online_cpus() {
   CpuSet s;
   for (uint32_t w = 0; w < (arch::kMaxCpus + 63) / 64; ++w) {
     uint64_t bits = online[w].load(MemoryOrder::kSeqCst);
-    for (; bits != 0; bits &= bits - 1) s.add(w * 64 + __builtin_ctzll(bits));
+    for (; bits != 0; bits &= bits - 1) s.add(arch::CpuIndex(w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits))));
   }
   return s;
 }
@@ -113,16 +113,17 @@ void interrupt_and_wait(const CpuSet& awake, uint32_t count, const TlbRanges& ra
   }
   request = ranges;
   outstanding.store(count, MemoryOrder::kRelaxed);
-  awake.for_each([&](uint32_t c) {
+  awake.for_each([&](arch::CpuIndex c) {
     // Release: the request and `outstanding` before the flag.
-    mailboxes[c].pending.store(1, MemoryOrder::kRelease);
-    base::Status s = arch::send_ipi(arch::CpuIndex(c), arch::kVectorIpiTlbShootdown);
-    if (!s.ok()) PANIC("tlb shootdown: IPI to cpu {} failed: {}", c, base::error_name(s.error()));
+    mailboxes[c.value].pending.store(1, MemoryOrder::kRelease);
+    base::Status s = arch::send_ipi(c, arch::kVectorIpiTlbShootdown);
+    if (!s.ok()) PANIC("tlb shootdown: IPI to cpu {} failed: {}", c.value, base::error_name(s.error()));
   });
   for (uint64_t spins = 0; outstanding.load(MemoryOrder::kAcquire) != 0; ++spins) {
     if (spins == kAckSpinLimit) {
-      awake.for_each([&](uint32_t c) {
-        if (mailboxes[c].pending.load(MemoryOrder::kAcquire)) PANIC("tlb shootdown: cpu {} did not acknowledge", c);
+      awake.for_each([&](arch::CpuIndex c) {
+        if (mailboxes[c.value].pending.load(MemoryOrder::kAcquire))
+          PANIC("tlb shootdown: cpu {} did not acknowledge", c.value);
       });
     }
     arch::cpu_relax();
@@ -150,8 +151,8 @@ void shoot_others(uint32_t self, TargetWord target_word, const TlbRanges& ranges
     uint64_t bits = target_word(w) & online[w].load(MemoryOrder::kSeqCst);
     if (w == self / 64) bits &= ~(uint64_t{1} << (self % 64));
     for (; bits != 0; bits &= bits - 1) {
-      const uint32_t c = w * 64 + __builtin_ctzll(bits);
-      if (arch::lazy_tlb_skip(arch::CpuIndex(c))) continue;
+      const arch::CpuIndex c(w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits)));
+      if (arch::lazy_tlb_skip(c)) continue;
       awake.add(c);
       ++count;
     }

@@ -14,14 +14,15 @@ namespace mm {
 /// A set of CPUs by index, a bit each.
 class CpuSet {
  public:
-  void add(uint32_t cpu) { words_[cpu / 64] |= uint64_t{1} << (cpu % 64); }
-  bool has(uint32_t cpu) const { return (words_[cpu / 64] >> (cpu % 64)) & 1; }
+  void add(arch::CpuIndex cpu) { words_[cpu.value / 64] |= uint64_t{1} << (cpu.value % 64); }
+  bool has(arch::CpuIndex cpu) const { return (words_[cpu.value / 64] >> (cpu.value % 64)) & 1; }
   /// CPUs 64w .. 64w+63, a bit each.
   uint64_t word(uint32_t w) const { return words_[w]; }
   template <typename Fn>
   void for_each(Fn fn) const {
     for (uint32_t w = 0; w < kWords; ++w)
-      for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) fn(w * 64 + __builtin_ctzll(bits));
+      for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1)
+        fn(arch::CpuIndex(w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits))));
   }
 
   static constexpr uint32_t kWords = (arch::kMaxCpus + 63) / 64;

@@ -622,10 +622,10 @@ bool poll_for_handoff(CpuSched& c) {
     // with respect to the checks above: a kick after them ends the HLT.
     // (HLT rather than MWAIT: QEMU's TCG treats MWAIT as a PAUSE when it
     // has more than one CPU, so an MWAIT idle could not be tested here.)
-    arch::lazy_tlb_enter(c.index);  // shootdowns skip this CPU until it wakes
+    arch::lazy_tlb_enter(arch::CpuIndex(c.index));  // shootdowns skip this CPU until it wakes
     asm volatile("sti; hlt" ::: "memory");
     arch::cli();
-    arch::lazy_tlb_exit(c.index);  // the waking interrupt flushed if it had to
+    arch::lazy_tlb_exit(arch::CpuIndex(c.index));  // the waking interrupt flushed if it had to
     // idle_tsc first: a reader (cpu_stats) adds the running halt to it
     // while halted_since is set, so it may briefly count this halt twice
     // but never miss it.

@@ -73,10 +73,15 @@ def _eval(expr, what):
 
 
 def _plain(v):
-    """The value of a base::Atomic<T> (its v_) or of a plain field."""
+    """The value of a base::Atomic<T> (its v_), of a strong type (CpuIndex,
+    ApicId, Vector: one field, `value`), or of a plain field."""
     t = v.type.strip_typedefs()
-    if t.code == gdb.TYPE_CODE_STRUCT and any(f.name == "v_" for f in t.fields()):
-        return v["v_"]
+    if t.code == gdb.TYPE_CODE_STRUCT:
+        names = [f.name for f in t.fields() if not f.is_base_class]
+        if "v_" in names:
+            return v["v_"]
+        if names == ["value"]:
+            return v["value"]
     return v
 
 
