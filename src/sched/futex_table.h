@@ -4,8 +4,8 @@
 //
 // Contexts: prepare_wait() from thread context; wake(), requeue() and
 // cancel() from thread or interrupt context (a timer callback cancels a
-// timed-out wait), provided `Lock` disables interrupts while held (the
-// kernel's bucket lock, futex.cc). Never NMI: every operation takes a
+// timed-out wait), provided interrupts are off while a bucket lock is held
+// (futex.cc keeps them off around every call, and its lock is bare). Never NMI: every operation takes a
 // bucket lock. Locks are released in the reverse order of taking them.
 //
 // ---------------------------------------------------------------------------
@@ -401,10 +401,9 @@ class FutexTable {
       a.lock.lock();
     }
   }
-  // In the reverse order of lock_pair: the kernel's bucket lock restores
-  // the interrupt flag saved by its lock(), so the lock taken first (which
-  // saved the caller's flag) must be the last released, or interrupts would
-  // come back on while the other bucket is still held.
+  // In the reverse order of lock_pair, so that a lock which restores at
+  // unlock() the interrupt flag its lock() saved (an IrqSpinLock) gives the
+  // caller's flag back only once both buckets are free.
   static void unlock_pair(Bucket& a, Bucket& b) RELEASE(a.lock, b.lock) NO_THREAD_SAFETY_ANALYSIS {
     if (&a == &b) {
       a.lock.unlock();

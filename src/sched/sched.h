@@ -129,6 +129,11 @@ void block_irqs_off_until(Cond&& cond);
 /// but NMI.
 void wake(Thread* t);
 
+/// wake() for a caller that has interrupts off already (futex_wake, which
+/// keeps them off across its bucket lock and its wakes): it skips wake()'s
+/// own save and restore of the interrupt flag.
+void wake_irqs_off(Thread* t);
+
 /// The switch of block_irqs_off_until: `me` (the caller, already published
 /// kBlocked) leaves its CPU until woken. Interrupts off.
 void block_switch(Thread* me);

@@ -854,20 +854,28 @@ namespace {
 // its stack, so no queue ever holds a thread that is on a CPU. The wait is
 // a few dozen instructions, and cannot be circular: the switching CPU
 // waits for nobody (Linux's try_to_wake_up waits on p->on_cpu the same way).
+// kIrqsOff: the caller has interrupts off (wake_irqs_off).
+template <bool kIrqsOff = false>
 [[gnu::always_inline]] inline void wake_from(Thread* t, ThreadState from) {
   uint32_t expected = static_cast<uint32_t>(from);
   if (!t->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kAcqRel,
                                  MemoryOrder::kRelaxed))
     return;
   while (t->on_cpu.load(MemoryOrder::kAcquire) != 0) arch::cpu_relax();
-  uint64_t flags = arch::irq_save();
-  enqueue(this_sched(), t, true);
-  arch::irq_restore(flags);
+  if constexpr (kIrqsOff) {
+    enqueue(this_sched(), t, true);
+  } else {
+    uint64_t flags = arch::irq_save();
+    enqueue(this_sched(), t, true);
+    arch::irq_restore(flags);
+  }
 }
 
 }  // namespace
 
 void wake(Thread* t) { wake_from(t, ThreadState::kBlocked); }
+
+void wake_irqs_off(Thread* t) { wake_from<true>(t, ThreadState::kBlocked); }
 
 // Sleep's wake-up (timer.cc): same as wake() for a sleeping thread.
 void wake_sleeper(Thread* t) { wake_from(t, ThreadState::kSleeping); }
