@@ -172,16 +172,18 @@ base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu, Thread* reu
 
 // Unlinks `t` from the list of all threads and puts it on the free list.
 // list_lock_ nests inside lock_ (the one place both are held): release()
-// then pays one interrupt-off section for the descriptor and the stack.
+// then pays one interrupt-off section for the descriptor and the stack,
+// and the nested acquisition no push_cli/pop_cli of its own.
 void free_descriptor_locked(Thread* t) REQUIRES(lock_) {
   {
-    arch::SpinLockGuard g(list_lock_);
+    list_lock_.lock_nested(lock_);
     if (t->all_prev != nullptr)
       t->all_prev->all_next = t->all_next;
     else
       all_ = t->all_next;
     if (t->all_next != nullptr) t->all_next->all_prev = t->all_prev;
     live_.fetch_sub(1, MemoryOrder::kRelaxed);
+    list_lock_.unlock_nested(lock_);
   }
   // Type-stable: never back to the heap (thread.h).
   t->free_next = free_threads_;
