@@ -107,6 +107,13 @@ void unlink_unused_descriptor(Thread* t) REQUIRES(lock_) {
   free_threads_ = t;
 }
 
+// What rt leaves in a thread's reservation between reservations and at
+// exit: nothing (heap_charge.h's fields, all zero).
+[[maybe_unused]] bool reservation_is_clean(const mm::HeapCharge& r) {
+  return r.limit == mm::HeapClassCounts{} && r.used == mm::HeapClassCounts{} && r.peak == mm::HeapClassCounts{} &&
+         r.overruns == 0 && r.touched == 0 && !r.per_cpu;
+}
+
 // A descriptor, reused or new, bound to `cpu` (or kAnyCpu) and linked into
 // the list of all threads; kOutOfMemory, or kInvalidArgument if `cpu` does
 // not take threads.
@@ -147,10 +154,12 @@ base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu, Thread* reu
     ASSERT_MSG(tid < (1u << 31), "sched: thread ids exhausted");  // Mutex packs tid << 1 into 32 bits
     descriptors_.fetch_add(1, MemoryOrder::kRelaxed);
     t = new (mem) Thread;
+    new (&t->reservation) mm::HeapCharge();
   } else {
     tid = t->tid;
     t->~Thread();
-    t = new (t) Thread;
+    t = new (t) Thread;  // `reservation` stays as rt left it: clean
+    DEBUG_ASSERT(reservation_is_clean(t->reservation));
   }
   t->tid = tid;
   copy_name(t, name);
