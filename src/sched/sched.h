@@ -155,12 +155,13 @@ void assert_may_block(const char* what);
 /// cannot move us to another CPU between the two per-CPU loads.
 inline uint64_t enter_blocking(const char* what) {
   uint64_t flags = arch::irq_save();
-  uint32_t closed;
-  asm volatile("movl %%gs:%c1, %0\n\torl %%gs:%c2, %0"
-               : "=&r"(closed)
+  uint32_t scratch;
+  bool closed;  // the OR's zero flag, as the asm leaves it: no separate test
+  asm volatile("movl %%gs:%c2, %0\n\torl %%gs:%c3, %0"
+               : "=&r"(scratch), "=@ccnz"(closed)
                : "i"(__builtin_offsetof(arch::PerCpu, cli.depth)),
                  "i"(__builtin_offsetof(arch::PerCpu, sched_no_block)));
-  if (__builtin_expect(closed != 0, 0)) report_may_not_block(what, flags);
+  if (__builtin_expect(closed, 0)) report_may_not_block(what, flags);
   if (__builtin_expect((flags & arch::kRflagsIf) == 0, 0)) report_may_not_block(what, flags);
   return flags;
 }

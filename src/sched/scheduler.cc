@@ -204,6 +204,14 @@ void kick_if_idle(uint32_t cpu) {
   }
 }
 
+// enqueue() for a thread bound nowhere: apart, so that a wake of one
+// bound to a CPU (every pinned hand-off) runs in a frame that saves no
+// registers; wake_irqs_off calls it last, as a tail call.
+[[gnu::noinline]] void enqueue_unbound(CpuSched& c, Thread* t, bool as_next) {
+  c.ring.push(t, as_next, global_);
+  wakep(c.index);
+}
+
 struct RunNextBackoff {
   void operator()() const {
     uint64_t until = arch::nanotime() + kRunNextBackoffNs;
@@ -863,7 +871,15 @@ template <bool kIrqsOff = false>
     return;
   while (t->on_cpu.load(MemoryOrder::kAcquire) != 0) arch::cpu_relax();
   if constexpr (kIrqsOff) {
-    enqueue(this_sched(), t, true);
+    // enqueue(), with each case but the first a tail call.
+    CpuSched& c = this_sched();
+    uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
+    if (aff == c.index)
+      c.bound.push(t);
+    else if (aff == kAnyCpu)
+      enqueue_unbound(c, t, true);
+    else
+      enqueue_remote(aff, t);
   } else {
     uint64_t flags = arch::irq_save();
     enqueue(this_sched(), t, true);
@@ -909,7 +925,21 @@ void yield() {
   } else {
     me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
     ++me->voluntary;
-    switch_to<kRequeuePrev>(c, me, next);
+    if (me->affinity.load(MemoryOrder::kRelaxed) == c.index) {
+      // Bound here: queued before the switch rather than by finish_switch
+      // after it. The bound FIFO is this CPU's alone (other CPUs hand
+      // bound threads over through the inbox), and this CPU pops it only
+      // after switch_context has left our stack and cleared our on_cpu, so
+      // the rule that no queue holds a thread still on a CPU's stack holds
+      // as it is observed; the pick that could take us comes after the
+      // switch, and it still claims us with the exchange that checks it.
+      // Saves the requeue's hand-over through CpuSched on every pinned
+      // yield.
+      c.bound.push(me);
+      switch_to<0>(c, me, next);
+    } else {
+      switch_to<kRequeuePrev>(c, me, next);
+    }
   }
   // enter_blocking found interrupts on (else it panicked): restore them.
   arch::sti();
