@@ -169,7 +169,11 @@ inline uint64_t enter_blocking(const char* what) {
 template <typename Cond>
 void block_irqs_off_until(Cond&& cond) {
   Thread* me = current();
-  while (!cond()) {
+  // No look before the first kBlocked: every caller comes here having just
+  // found cond() false (block_until) or made it so (futex_wait queued its
+  // waiter), and the look after publishing kBlocked sees it turn true all
+  // the same, so one before would cost every block a load and a branch.
+  do {
     me->state.store(static_cast<uint32_t>(ThreadState::kBlocked), base::MemoryOrder::kSeqCst);
     // The recheck after publishing kBlocked: a waker that changed the
     // condition before this read is seen here; one after it finds kBlocked.
@@ -182,7 +186,7 @@ void block_irqs_off_until(Cond&& cond) {
       // will pick us up again from that queue.
     }
     block_switch(me);
-  }
+  } while (!cond());
 }
 
 template <typename Cond>
