@@ -21,7 +21,8 @@ void greet(void* greeted) {
 uint32_t greet_from_every_cpu() {
   base::Atomic<uint32_t> greeted{0};
   for (uint32_t cpu = 0; cpu < sched::sched_cpus(); ++cpu) {
-    base::Result<sched::Thread*> t = sched::spawn(greet, &greeted, sched::ThreadOptions{.name = "greet", .cpu = cpu});
+    base::Result<sched::Thread*> t = sched::spawn(
+        greet, &greeted, sched::ThreadOptions{.name = "greet", .affinity = sched::Affinity::only(arch::CpuIndex(cpu))});
     if (!t.ok()) {
       arch::kprint("hello: cannot start a thread on CPU {}: {}\n", cpu, base::error_name(t.error()));
       continue;

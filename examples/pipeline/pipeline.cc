@@ -87,8 +87,9 @@ constexpr const char* kStageNames[3] = {"produce", "work", "consume"};
 bool start_lane(Lane* lane, uint32_t ncpu) {
   for (uint32_t s = 0; s < 3; ++s) {
     const uint32_t cpu = (lane->index + s) % ncpu;
-    base::Result<sched::Thread*> t =
-        sched::spawn(kStages[s], lane, sched::ThreadOptions{.name = kStageNames[s], .cpu = cpu});
+    base::Result<sched::Thread*> t = sched::spawn(
+        kStages[s], lane,
+        sched::ThreadOptions{.name = kStageNames[s], .affinity = sched::Affinity::only(arch::CpuIndex(cpu))});
     if (!t.ok()) {
       arch::kprint("pipeline: cannot start lane {}'s {} thread on CPU {}: {}\n", lane->index, kStageNames[s], cpu,
                    base::error_name(t.error()));

@@ -538,5 +538,5 @@ extern "C" [[noreturn]] void arch::kernel_ap_main(uint32_t index) {
   arch::cpu_timer_start_this_cpu();
   arch::smp_ap_online(cpu);
   kernel::enable_simd_this_cpu();
-  sched::sched_run_ap(index);
+  sched::sched_run_ap(cpu);
 }

@@ -16,7 +16,7 @@ class PinTo {
  public:
   explicit PinTo(arch::CpuIndex cpu)
       : self_(sched::current()), old_(self_->affinity.load(base::MemoryOrder::kRelaxed)) {
-    (void)sched::set_affinity(self_, cpu.value);
+    (void)sched::set_affinity(self_, sched::Affinity::only(cpu));
     sched::yield();
   }
   ~PinTo() { (void)sched::set_affinity(self_, old_); }
@@ -25,7 +25,7 @@ class PinTo {
 
  private:
   sched::Thread* self_;
-  uint32_t old_;
+  sched::Affinity old_;
 };
 
 }  // namespace ktest

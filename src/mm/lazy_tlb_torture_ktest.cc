@@ -184,7 +184,8 @@ KTEST(tlb, idle_cpus_never_use_a_stale_translation) {
     r.stale.store(0, MemoryOrder::kRelaxed);
     r.stale_in_handler.store(0, MemoryOrder::kRelaxed);
     r.wrong.store(0, MemoryOrder::kRelaxed);
-    base::Result<sched::Thread*> th = sched::spawn(reader, &r, {.name = "lazy-reader", .cpu = r.cpu});
+    base::Result<sched::Thread*> th =
+        sched::spawn(reader, &r, {.name = "lazy-reader", .affinity = sched::Affinity::only(arch::CpuIndex(r.cpu))});
     KASSERT_TRUE(th.ok());
     threads[i] = th.value();
   }

@@ -35,7 +35,8 @@ class BusyCpus {
 
   explicit BusyCpus(uint32_t n) : pin_(arch::CpuIndex(0)), n_(n < kMax ? n : kMax) {
     for (uint32_t c = 1; c <= n_; ++c) {
-      base::Result<sched::Thread*> t = sched::spawn(spin, this, {.name = "busy", .cpu = c});
+      base::Result<sched::Thread*> t =
+          sched::spawn(spin, this, {.name = "busy", .affinity = sched::Affinity::only(arch::CpuIndex(c))});
       ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
       threads_[c - 1] = t.value();
     }

@@ -41,7 +41,7 @@ constexpr int kMoveTries = 1000;
 // affinity takes effect when the thread is next queued). False when the
 // CPU takes no threads (offline) or the move did not happen.
 bool to_cpu(uint32_t cpu) {
-  if (!sched::set_affinity(sched::current(), cpu).ok()) return false;
+  if (!sched::set_affinity(sched::current(), sched::Affinity::only(arch::CpuIndex(cpu))).ok()) return false;
   for (int i = 0; i < kMoveTries; ++i) {
     sched::yield();
     if (arch::this_cpu().index.value == cpu) return true;
@@ -83,7 +83,7 @@ class RestoreAffinity {
   RestoreAffinity& operator=(const RestoreAffinity&) = delete;
 
  private:
-  uint32_t old_;
+  sched::Affinity old_;
 };
 
 // Has CPU `cpu`'s NMI handler carry out `r` on its own counter and waits

@@ -271,7 +271,8 @@ KTEST(prof_bt, snapshot_shows_a_cpu_spinning_with_interrupts_off) {
   ktest::PinTo pin{arch::CpuIndex(0)};
   Spinner s;
   base::Result<sched::Thread*> t =
-      sched::spawn(spin_with_interrupts_off_until_released, &s, {.name = "bt-spinner", .cpu = target});
+      sched::spawn(spin_with_interrupts_off_until_released, &s,
+                   {.name = "bt-spinner", .affinity = sched::Affinity::only(arch::CpuIndex(target))});
   KASSERT_TRUE(t.ok());
   KASSERT_TRUE(ktest::wait_until([&] { return s.spinning.load(base::MemoryOrder::kAcquire) != 0; }));
   const base::Status asked = prof::request_snapshot(target, ktest::kWaitBoundNs);
@@ -313,7 +314,8 @@ KTEST(xfail_prof, watchdog_reports_a_cpu_stuck_with_interrupts_off) {
   s.reports_before = prof::watchdog_reports();
   // Four limits: the report comes after one, plus an NMI period.
   s.give_up_tsc = arch::rdtsc() + 4 * uint64_t{prof::watchdog_seconds()} * arch::tsc_hz();
-  base::Result<sched::Thread*> t = sched::spawn(stay_stuck_until_reported, &s, {.name = "stuck", .cpu = cpus - 1});
+  base::Result<sched::Thread*> t = sched::spawn(
+      stay_stuck_until_reported, &s, {.name = "stuck", .affinity = sched::Affinity::only(arch::CpuIndex(cpus - 1))});
   KASSERT_TRUE(t.ok());
   sched::join(t.value());
   KEXPECT_GT(prof::watchdog_reports(), s.reports_before);
@@ -338,7 +340,8 @@ KTEST(xfail_prof, panic_while_another_cpu_holds_the_console) {
   if (cpus < 2) KTEST_SKIP("needs a second CPU");
   ktest::PinTo pin{arch::CpuIndex(0)};  // off the hog's CPU, which never runs anything else again
   base::Result<sched::Thread*> t =
-      sched::spawn(hold_the_console_forever, nullptr, {.name = "console-hog", .cpu = cpus - 1});
+      sched::spawn(hold_the_console_forever, nullptr,
+                   {.name = "console-hog", .affinity = sched::Affinity::only(arch::CpuIndex(cpus - 1))});
   KASSERT_TRUE(t.ok());
   KASSERT_TRUE(ktest::wait_until([] { return console_held.load(base::MemoryOrder::kAcquire) != 0; }));
   PANIC("on purpose, with cpu {} holding the console", cpus - 1);

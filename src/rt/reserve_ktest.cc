@@ -176,7 +176,7 @@ constinit ReserveSite dense_site{"ktest.dense", dense_want()};
 
 KTEST(rt_reserve, a_small_want_takes_the_sparse_path_and_leaves_the_account_clean) {
   sched::Thread* me = sched::current();
-  ktest::PinTo pin(arch::CpuIndex{me->last_cpu});
+  ktest::PinTo pin(me->last_cpu);
   {
     Reservation first(sparse_site);
     KASSERT_TRUE(first.ok());
@@ -203,7 +203,7 @@ uint64_t parked_reclaims() { return __atomic_load_n(&internal::global_stats().pa
 // the sparse take finds what the release before it gave this CPU.
 bool park_credit_of(ReserveSite& site) {
   sched::Thread* me = sched::current();
-  ktest::PinTo pin(arch::CpuIndex{me->last_cpu});
+  ktest::PinTo pin(me->last_cpu);
   for (int i = 0; i < 3 && internal::parked_of(me).parked() != &site; ++i) {
     Reservation r(site);
     if (!r.ok()) return false;
@@ -461,7 +461,7 @@ KTEST(rt_reserve, a_sparse_reservation_that_overruns_is_settled_and_counted) {
 
 KTEST(rt_reserve, a_sparse_take_short_in_a_later_class_undoes_the_earlier_ones) {
   sched::Thread* me = sched::current();
-  ktest::PinTo pin(arch::CpuIndex{me->last_cpu});  // one CPU's credit throughout
+  ktest::PinTo pin(me->last_cpu);  // one CPU's credit throughout
   {
     Reservation first(sparse_site);
     KASSERT_TRUE(first.ok());
@@ -477,7 +477,7 @@ KTEST(rt_reserve, a_sparse_take_short_in_a_later_class_undoes_the_earlier_ones) 
     Reservation a(sparse_a_site);
     KASSERT_TRUE(a.ok());
   }
-  const CpuCredit& cc = internal::cpu_credit(sched::current()->last_cpu);
+  const CpuCredit& cc = internal::cpu_credit(sched::current()->last_cpu.value);
   KEXPECT_EQ(cc.avail[k64], 2u);
   KEXPECT_EQ(cc.avail[k256], 0u);
   {

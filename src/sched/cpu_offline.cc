@@ -59,7 +59,7 @@ base::Status begin_change(CpuSched& c, uint32_t from, uint32_t to, base::Error n
 
 // Kicks the CPU to act on the change and waits until it reports `until`.
 void end_change(CpuSched& c, uint32_t until) {
-  arch::kick_cpu(arch::CpuIndex(c.index));
+  arch::kick_cpu(c.index);
   while (c.presence.load(MemoryOrder::kAcquire) != until) sleep_for(kPollNs);
 }
 

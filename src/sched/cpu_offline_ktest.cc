@@ -45,7 +45,8 @@ void pinned_body(void* p) {
 void spawner(void* p) {
   auto* r = static_cast<Race*>(p);
   while (r->stop.load(MemoryOrder::kAcquire) == 0) {
-    base::Result<Thread*> t = spawn(pinned_body, r, {.name = "pinned", .cpu = r->target});
+    base::Result<Thread*> t =
+        spawn(pinned_body, r, {.name = "pinned", .affinity = sched::Affinity::only(arch::CpuIndex(r->target))});
     if (t.ok()) {
       r->spawned.fetch_add(1, MemoryOrder::kRelaxed);
       join(t.value());
@@ -69,7 +70,7 @@ struct Bound {
 
 void count_bound(const Thread& t, void* p) {
   auto* b = static_cast<Bound*>(p);
-  if (&t == b->idle || t.affinity.load(MemoryOrder::kAcquire) != b->cpu) return;
+  if (&t == b->idle || t.affinity.load(MemoryOrder::kAcquire) != Affinity::only(arch::CpuIndex(b->cpu))) return;
   if (b->n++ == 0) b->first_tid = t.tid;
 }
 

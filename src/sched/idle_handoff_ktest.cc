@@ -78,7 +78,8 @@ KTEST(sched_idle, a_bound_wake_reaches_the_idle_cpu_in_every_phase) {
   if (arch::cpus_online() < 2) KTEST_SKIP("needs 2 CPUs (one to idle)");
   ktest::PinTo pin(arch::CpuIndex(0));
   Target t;
-  base::Result<Thread*> th = spawn(target_fn, &t, {.name = "idle-target", .cpu = 1});
+  base::Result<Thread*> th =
+      spawn(target_fn, &t, {.name = "idle-target", .affinity = sched::Affinity::only(arch::CpuIndex(1))});
   KASSERT_TRUE(th.ok());
   uint64_t rng = 0x9e3779b97f4a7c15ull;
   for (uint32_t round = 1; round <= kRounds; ++round) {

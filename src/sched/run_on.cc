@@ -39,7 +39,7 @@ base::Status run_on(arch::CpuIndex cpu, void (*fn)(void*), void* arg) {
     return base::Error::kBusy;
   w.fn = fn;
   w.arg = arg;
-  base::Result<Thread*> t = spawn(run_work, &w, ThreadOptions{.name = "cpu-work", .cpu = cpu.value});
+  base::Result<Thread*> t = spawn(run_work, &w, ThreadOptions{.name = "cpu-work", .affinity = Affinity::only(cpu)});
   if (!t.ok()) {
     w.state.store(kWorkIdle, MemoryOrder::kRelease);
     return t.error();

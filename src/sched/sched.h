@@ -52,7 +52,7 @@ void sched_start_boot_cpu();
 
 /// Starts scheduling on application processor `cpu`: its boot context
 /// becomes its idle thread. Interrupts off.
-[[noreturn]] void sched_run_ap(uint32_t cpu);
+[[noreturn]] void sched_run_ap(arch::CpuIndex cpu);
 
 /// The timer interrupt of this CPU (after EOI): expires timers, preempts a
 /// thread whose quantum is over, re-arms. Interrupt context.

@@ -22,7 +22,8 @@ using base::MemoryOrder;
 using sched::Thread;
 
 Thread* spawn_on(sched::ThreadFn fn, void* arg, uint32_t cpu, const char* name) {
-  base::Result<Thread*> t = sched::spawn(fn, arg, {.name = name, .cpu = cpu});
+  base::Result<Thread*> t =
+      sched::spawn(fn, arg, {.name = name, .affinity = sched::Affinity::only(arch::CpuIndex(cpu))});
   ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
   return t.value();
 }
@@ -72,8 +73,9 @@ void yield_with_crowd(ktest::BenchRun& run, uint32_t n) {
   auto** threads = static_cast<Thread**>(mm::kmalloc(n * sizeof(Thread*)));
   ASSERT(threads != nullptr);
   for (uint32_t i = 0; i < n; ++i) {
-    base::Result<Thread*> t =
-        sched::spawn(crowd_member, &crowd, {.name = "crowd", .cpu = 0, .stack_size = sched::kMinStackSize});
+    base::Result<Thread*> t = sched::spawn(
+        crowd_member, &crowd,
+        {.name = "crowd", .affinity = sched::Affinity::only(arch::CpuIndex(0)), .stack_size = sched::kMinStackSize});
     ASSERT_MSG(t.ok(), "bench: spawn {} of {}: {}", i, n, base::error_name(t.error()));
     threads[i] = t.value();
   }

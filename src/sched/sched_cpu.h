@@ -68,7 +68,7 @@ struct alignas(64) CpuSched {
   ThreadFifo bound;   // threads bound to this CPU, queued by this CPU (owner only)
   ThreadInbox inbox;  // threads bound to this CPU, queued by other CPUs
   Thread* idle = nullptr;
-  uint32_t index = 0;
+  arch::CpuIndex index;
   bool running = false;  // scheduling here: started and not offline (thieves skip it otherwise)
   // Taking the CPU offline and back (cpu_offline.h): kCpuActive, or a step
   // of the hand-shake between the controlling thread and this CPU.

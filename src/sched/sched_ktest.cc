@@ -64,7 +64,9 @@ KTEST(sched, spawn_rejects_bad_arguments) {
   KEXPECT_EQ(sched::spawn(set_flag, nullptr, {.stack_size = 16}).error(), base::Error::kInvalidArgument);
   KEXPECT_EQ(sched::spawn(set_flag, nullptr, {.stack_size = sched::kMaxStackSize + 1}).error(),
              base::Error::kInvalidArgument);
-  KEXPECT_EQ(sched::spawn(set_flag, nullptr, {.cpu = sched::sched_cpus()}).error(), base::Error::kInvalidArgument);
+  KEXPECT_EQ(
+      sched::spawn(set_flag, nullptr, {.affinity = sched::Affinity::only(arch::CpuIndex(sched::sched_cpus()))}).error(),
+      base::Error::kInvalidArgument);
 }
 
 struct Counter {
@@ -172,8 +174,8 @@ KTEST(sched, yield_alternates_threads_on_one_cpu) {
   Turns turns;
   TurnArg a{&turns, 1}, b{&turns, 2};
   uint32_t cpu = arch::cpus_online() - 1;
-  Thread* ta = must_spawn(take_turns, &a, {.name = "a", .cpu = cpu});
-  Thread* tb = must_spawn(take_turns, &b, {.name = "b", .cpu = cpu});
+  Thread* ta = must_spawn(take_turns, &a, {.name = "a", .affinity = sched::Affinity::only(arch::CpuIndex(cpu))});
+  Thread* tb = must_spawn(take_turns, &b, {.name = "b", .affinity = sched::Affinity::only(arch::CpuIndex(cpu))});
   sched::join(ta);
   sched::join(tb);
   KASSERT_EQ(turns.n.load(MemoryOrder::kRelaxed), 32u);
@@ -194,7 +196,8 @@ void spin_until_stopped(void*) {
 KTEST(sched, sleep_1ms_wakes_within_one_quantum_even_on_a_busy_cpu) {
   ktest::PinTo pin(arch::CpuIndex(0));
   spin_stop.store(0, MemoryOrder::kRelaxed);
-  Thread* hog = must_spawn(spin_until_stopped, nullptr, {.name = "hog", .cpu = 0});
+  Thread* hog =
+      must_spawn(spin_until_stopped, nullptr, {.name = "hog", .affinity = sched::Affinity::only(arch::CpuIndex(0))});
   uint64_t worst = 0, best = ~uint64_t{0};
   for (int i = 0; i < 10; ++i) {
     uint64_t t0 = arch::nanotime();
@@ -318,7 +321,8 @@ KTEST(sched, cpu_bound_threads_on_one_cpu_share_it_fairly) {
   Thread* threads[kThreads];
   for (int i = 0; i < kThreads; ++i) {
     shares[i].stop = &stop;
-    threads[i] = must_spawn(count_spins, &shares[i], {.name = "fair", .cpu = cpu});
+    threads[i] =
+        must_spawn(count_spins, &shares[i], {.name = "fair", .affinity = sched::Affinity::only(arch::CpuIndex(cpu))});
   }
   // One second, sampled from the threads' own run-time accounting.
   sched::sleep_for(1000 * kMs);
@@ -487,7 +491,7 @@ KTEST(futex, ping_pong_across_cpus_loses_no_wakeup) {
   ktest::PinTo pin(arch::CpuIndex(0));
   PingPong pp;
   pp.rounds = 2000;
-  Thread* t = must_spawn(pong, &pp, {.name = "pong", .cpu = other});
+  Thread* t = must_spawn(pong, &pp, {.name = "pong", .affinity = sched::Affinity::only(arch::CpuIndex(other))});
   ping(pp);
   sched::join(t);
   KEXPECT_EQ(__atomic_load_n(&pp.word, __ATOMIC_RELAXED), 0u);

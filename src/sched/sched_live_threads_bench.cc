@@ -56,8 +56,9 @@ BENCH_N(sched, spawn_join_with_10000_live_threads, 1000) {
       static_cast<Thread**>(mm::kmalloc(kLiveThreads * sizeof(Thread*)));  // NOLINT(bugprone-sizeof-expression)
   ASSERT_MSG(threads != nullptr, "bench: no memory for {} thread pointers", kLiveThreads);
   for (uint32_t i = 0; i < kLiveThreads; ++i) {
-    base::Result<Thread*> t =
-        sched::spawn(sleeper, &s, {.name = "sleeper", .cpu = 0, .stack_size = sched::kMinStackSize});
+    base::Result<Thread*> t = sched::spawn(
+        sleeper, &s,
+        {.name = "sleeper", .affinity = sched::Affinity::only(arch::CpuIndex(0)), .stack_size = sched::kMinStackSize});
     ASSERT_MSG(t.ok(), "bench: spawn {} of {}: {}", i, kLiveThreads, base::error_name(t.error()));
     threads[i] = t.value();
   }
@@ -67,7 +68,8 @@ BENCH_N(sched, spawn_join_with_10000_live_threads, 1000) {
   sched::yield();
   run.start();
   for (uint64_t i = 0; i < run.iterations(); ++i) {
-    base::Result<Thread*> t = sched::spawn(empty_thread, nullptr, {.name = "empty", .cpu = 0});
+    base::Result<Thread*> t =
+        sched::spawn(empty_thread, nullptr, {.name = "empty", .affinity = sched::Affinity::only(arch::CpuIndex(0))});
     ASSERT_MSG(t.ok(), "bench: spawn: {}", base::error_name(t.error()));
     sched::join(t.value());
   }

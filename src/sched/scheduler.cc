@@ -96,7 +96,8 @@ constexpr uint64_t kRunNextBackoffNs = 3'000;
 
 Thread* cur() { return current(); }
 
-void set_idle_bit(uint32_t cpu) {
+void set_idle_bit(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   // Read-modify-writes are full barriers on x86 ([sdm3] 8.2.2): the bit
   // is visible before this CPU looks at the queues once more (Dekker with
   // wakep's fence).
@@ -107,17 +108,20 @@ void set_idle_bit(uint32_t cpu) {
 // hands this CPU the spinning count the kicker took for it.
 // One locked BTR (a full barrier, [sdm3] 8.2.2), where fetch_and with its
 // old value is a compare-and-swap loop.
-bool clear_idle_bit(uint32_t cpu) {
+bool clear_idle_bit(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   bool was_set;
   asm volatile("lock btrq %2, %0" : "+m"(idle_mask_[cpu / 64]), "=@ccc"(was_set) : "r"(uint64_t{cpu % 64}) : "memory");
   return was_set;
 }
 
-bool is_idle(uint32_t cpu) {
+bool is_idle(arch::CpuIndex index) {
+  const uint32_t cpu = index.value;
   return __atomic_load_n(&idle_mask_[cpu / 64], __ATOMIC_SEQ_CST) & (uint64_t{1} << (cpu % 64));
 }
 
-bool any_idle_but(uint32_t self) {
+bool any_idle_but(arch::CpuIndex index) {
+  const uint32_t self = index.value;
   for (uint32_t w = 0; w < kMaskWords; ++w) {
     uint64_t m = __atomic_load_n(&idle_mask_[w], __ATOMIC_RELAXED);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
@@ -129,13 +133,14 @@ bool any_idle_but(uint32_t self) {
 // Ends `cpu`'s idling once the caller has made work visible to it (filled
 // its inbox or cleared its idle bit, then a full barrier): the reschedule
 // IPI, unless it polls (poll_for_handoff) and so sees the store itself.
-void kick(uint32_t cpu) {
-  if (internal::cpu_sched[cpu].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(arch::CpuIndex(cpu));
+void kick(arch::CpuIndex cpu) {
+  if (internal::cpu_sched[cpu.value].polling.load(MemoryOrder::kRelaxed) == 0) arch::kick_cpu(cpu);
 }
 
 // Clears one idle CPU's bit and kicks it; false if none is idle. The
 // kicked CPU finds its bit gone and so knows it owns a spinning count.
-bool kick_one_idle(uint32_t self) {
+bool kick_one_idle(arch::CpuIndex index) {
+  const uint32_t self = index.value;
   for (uint32_t w = 0; w < kMaskWords; ++w) {
     uint64_t m = __atomic_load_n(&idle_mask_[w], __ATOMIC_RELAXED);
     if (w == self / 64) m &= ~(uint64_t{1} << (self % 64));
@@ -143,9 +148,8 @@ bool kick_one_idle(uint32_t self) {
       uint64_t bit = m & -m;
       // A full barrier before kick() reads `polling` (Dekker with the poller).
       if (__atomic_fetch_and(&idle_mask_[w], ~bit, __ATOMIC_SEQ_CST) & bit) {
-        uint32_t cpu = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit));
         ++internal::cpu_sched[self].wakeups_sent;
-        kick(cpu);
+        kick(arch::CpuIndex(w * 64 + static_cast<uint32_t>(__builtin_ctzll(bit))));
         return true;
       }
       m &= ~bit;  // it left idle, or another kicker took it
@@ -156,7 +160,7 @@ bool kick_one_idle(uint32_t self) {
 
 // After queueing stealable work: make sure some CPU will look at it (the
 // protocol above).
-void wakep(uint32_t self) {
+void wakep(arch::CpuIndex self) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the push before reading spinning_ and the bits
   for (;;) {
     if (spinning_.load(MemoryOrder::kRelaxed) != 0 || !any_idle_but(self)) return;
@@ -173,18 +177,18 @@ void wakep(uint32_t self) {
 // After queueing into `cpu`'s inbox. A CPU that is not active is kicked
 // too: one leaving or parked hands whatever reaches its inbox on to the
 // global queue (park below), and must wake to do so.
-void kick_if_idle(uint32_t cpu) {
+void kick_if_idle(arch::CpuIndex cpu) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (internal::cpu_sched[cpu].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
-    arch::kick_cpu(arch::CpuIndex(cpu));
+  if (internal::cpu_sched[cpu.value].presence.load(MemoryOrder::kRelaxed) != kCpuActive)
+    arch::kick_cpu(cpu);
   else if (is_idle(cpu))
     kick(cpu);
 }
 
 // A thread bound to another CPU: into that CPU's inbox, and make sure it
 // looks.
-[[gnu::noinline]] void enqueue_remote(uint32_t cpu, Thread* t) {
-  internal::cpu_sched[cpu].inbox.push(t);
+[[gnu::noinline]] void enqueue_remote(arch::CpuIndex cpu, Thread* t) {
+  internal::cpu_sched[cpu.value].inbox.push(t);
   kick_if_idle(cpu);
 }
 
@@ -193,14 +197,14 @@ void kick_if_idle(uint32_t cpu) {
 // bound here goes to the bound FIFO, one bound elsewhere to that CPU's
 // inbox. Inline: it is on every yield's and wake's path.
 [[gnu::always_inline]] inline void enqueue(CpuSched& c, Thread* t, bool as_next) {
-  uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-  if (aff == c.index) {
+  const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
+  if (aff == Affinity::only(c.index)) {
     c.bound.push(t);
-  } else if (aff == kAnyCpu) {
+  } else if (aff.is_any()) {
     c.ring.push(t, as_next, global_);
     wakep(c.index);
   } else {
-    enqueue_remote(aff, t);
+    enqueue_remote(aff.cpu(), t);
   }
 }
 
@@ -226,7 +230,7 @@ Thread* steal(CpuSched& c, bool take_run_next) {
   uint32_t start = static_cast<uint32_t>(arch::rdtsc()) % ncpu_;
   for (uint32_t k = 0; k < ncpu_; ++k) {
     uint32_t v = (start + k) % ncpu_;
-    if (v == c.index || !internal::cpu_sched[v].running) continue;
+    if (v == c.index.value || !internal::cpu_sched[v].running) continue;
     Thread* t = take_run_next ? steal_into(internal::cpu_sched[v].ring, &c.ring, StealRunNext::kYes, RunNextBackoff{})
                               : steal_into(internal::cpu_sched[v].ring, &c.ring);
     if (t != nullptr) {
@@ -239,9 +243,9 @@ Thread* steal(CpuSched& c, bool take_run_next) {
 
 // A thread found bound to another CPU (its affinity changed while queued)
 // is forwarded there.
-void forward(Thread* t, uint32_t aff) {
-  internal::cpu_sched[aff].inbox.push(t);
-  kick_if_idle(aff);
+void forward(Thread* t, Affinity aff) {
+  internal::cpu_sched[aff.cpu().value].inbox.push(t);
+  kick_if_idle(aff.cpu());
 }
 
 // The inbox first: an idle CPU polling or spinning finds its hand-offs there.
@@ -276,8 +280,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
     if (t == nullptr) t = global_.pop_batch_into(c.ring);
     if (t == nullptr && may_steal) t = steal(c, false);
     if (t == nullptr) return nullptr;
-    uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-    if (aff == kAnyCpu || aff == c.index) return t;
+    const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
+    if (aff.allows(c.index)) return t;
     forward(t, aff);
   }
 }
@@ -297,8 +301,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
     if (!c.bound.empty() && ((countdown & 1) != 0 || c.ring.empty())) {
       Thread* t = c.bound.pop_nonempty();
       c.global_countdown = countdown - 1;
-      uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-      if (aff == c.index || aff == kAnyCpu) [[likely]] {
+      const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
+      if (aff.allows(c.index)) [[likely]] {
         c.inherit_slice = false;
         return t;
       }
@@ -308,8 +312,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
       Thread* t = c.ring.pop();  // null only if thieves emptied it meanwhile
       if (t != nullptr) {
         c.global_countdown = countdown - 1;
-        uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-        if (aff == kAnyCpu || aff == c.index) [[likely]] {
+        const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
+        if (aff.allows(c.index)) [[likely]] {
           c.inherit_slice = inherit;
           return t;
         }
@@ -328,8 +332,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
 }
 
 [[noreturn, gnu::cold, gnu::noinline]] void report_claimed(const CpuSched& c, const Thread* t, uint32_t claimed) {
-  PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index, t->name,
-        claimed - 1);
+  PANIC("sched: cpu {} picked thread '{}' while cpu {} has it (running, or not yet off its stack)", c.index.value,
+        t->name, claimed - 1);
 }
 
 // The outgoing thread's side of a switch, decided in switch_to.
@@ -337,6 +341,7 @@ enum SwitchFlags : uint32_t {
   kRequeuePrev = 1,    // prev is still runnable: finish_switch queues it
   kPrevMayDie = 2,     // prev may have exited detached: finish_switch frees it
   kIdleMayChange = 4,  // prev or next may be this CPU's idle thread
+  kQueuePrevHere = 8,  // prev is runnable and bound here: queued on this CPU's bound FIFO before the switch (yield)
 };
 
 // The incoming thread's side, inline on the switch paths (finish_switch is
@@ -365,8 +370,8 @@ template <uint32_t kFlags>
   // thread is queued after the switch. Two CPUs on one stack would be
   // silent corruption, so check it always: one exchange, which also
   // catches two CPUs picking the thread at once.
-  const uint32_t cpu = c.index;
-  uint32_t claimed = next->on_cpu.exchange(cpu + 1, MemoryOrder::kAcqRel);
+  const arch::CpuIndex cpu = c.index;
+  uint32_t claimed = next->on_cpu.exchange(cpu.value + 1, MemoryOrder::kAcqRel);
   if (claimed != 0) [[unlikely]]
     report_claimed(c, next, claimed);
 
@@ -384,6 +389,7 @@ template <uint32_t kFlags>
   if (!c.inherit_slice) c.slice_start_tsc = now;
   ++c.switches;
   if constexpr ((kFlags & kRequeuePrev) != 0) c.requeue = prev;
+  if constexpr ((kFlags & kQueuePrevHere) != 0) c.bound.push(prev);
   // Decided now, while prev is surely ours: once switch_context clears its
   // on_cpu, a joiner may free it and a spawn reuse the descriptor, so
   // finish_switch must not read it to find out.
@@ -404,7 +410,7 @@ bool work_visible(CpuSched& c) {
   if (has_local_work(c)) return true;
   for (uint32_t v = 0; v < ncpu_; ++v) {
     const Ring& r = internal::cpu_sched[v].ring;
-    if (v != c.index && r.size() > (r.has_run_next() ? 1u : 0u)) return true;
+    if (v != c.index.value && r.size() > (r.has_run_next() ? 1u : 0u)) return true;
   }
   return false;
 }
@@ -427,8 +433,8 @@ Thread* take_handoff(CpuSched& c) {
   });
   if (first == nullptr) return nullptr;
   c.inherit_slice = false;
-  uint32_t aff = first->affinity.load(MemoryOrder::kRelaxed);
-  if (aff == c.index || aff == kAnyCpu) return first;
+  const Affinity aff = first->affinity.load(MemoryOrder::kRelaxed);
+  if (aff.allows(c.index)) return first;
   forward(first, aff);  // its affinity changed while it was queued
   return nullptr;
 }
@@ -463,8 +469,8 @@ Thread* spin_for_work(CpuSched& c) {
 void hand_queued_threads_on(CpuSched& c) {
   bool any = false;
   auto hand_on = [&](Thread* t) {
-    uint32_t bound_here = c.index;
-    (void)t->affinity.compare_exchange(bound_here, kAnyCpu, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
+    Affinity bound_here = Affinity::only(c.index);
+    (void)t->affinity.compare_exchange(bound_here, Affinity::any(), MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
     global_.push(t);
     any = true;
   };
@@ -494,7 +500,7 @@ void park(CpuSched& c, bool& spinning) {
     c.quantum_armed = false;
     arch::cpu_timer_arm_ns(~uint64_t{0});
   }
-  if (c.index != 0) {
+  if (c.index != arch::CpuIndex(0)) {
     migrate_timers(c, internal::cpu_sched[0]);
     arch::kick_cpu(arch::CpuIndex(0));  // to re-arm for what it was given
   }
@@ -630,10 +636,10 @@ bool poll_for_handoff(CpuSched& c) {
     // with respect to the checks above: a kick after them ends the HLT.
     // (HLT rather than MWAIT: QEMU's TCG treats MWAIT as a PAUSE when it
     // has more than one CPU, so an MWAIT idle could not be tested here.)
-    arch::lazy_tlb_enter(arch::CpuIndex(c.index));  // shootdowns skip this CPU until it wakes
+    arch::lazy_tlb_enter(c.index);  // shootdowns skip this CPU until it wakes
     asm volatile("sti; hlt" ::: "memory");
     arch::cli();
-    arch::lazy_tlb_exit(arch::CpuIndex(c.index));  // the waking interrupt flushed if it had to
+    arch::lazy_tlb_exit(c.index);  // the waking interrupt flushed if it had to
     // idle_tsc first: a reader (cpu_stats) adds the running halt to it
     // while halted_since is set, so it may briefly count this halt twice
     // but never miss it.
@@ -687,11 +693,11 @@ constinit uint64_t idle_bound_spinning_tsc_ = 0;  // kIdleBoundSpinningNs likewi
     // A CPU already kicked (its bit cleared) is on its way out of HLT: slow
     // to wake, perhaps (an emulator schedules vCPUs as it likes), but not
     // forgotten. The invariant is about CPUs nobody will wake.
-    if (v == c.index || since == 0 || since >= c.watch_tsc || !is_idle(v)) continue;
+    if (v == c.index.value || since == 0 || since >= c.watch_tsc || !is_idle(arch::CpuIndex(v))) continue;
     if (++c.watch_strikes < 2) return;
     if (violations_.count.fetch_add(1, MemoryOrder::kRelaxed) == 0) {
       violations_.idle_cpu = v;
-      violations_.busy_cpu = c.index;
+      violations_.busy_cpu = c.index.value;
       violations_.waited_ns = arch::tsc_to_ns(now - c.watch_tsc);
       violations_.halted_ns = arch::tsc_to_ns(now - since);
       violations_.spinning = spinning_.load(MemoryOrder::kRelaxed);
@@ -748,8 +754,8 @@ bool sched_running() {
 }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi);  // thread.cc
-Thread* make_idle_thread(uint32_t cpu, ThreadFn fn);                                // thread.cc
-Thread* adopt_idle_context(uint32_t cpu);                                           // thread.cc
+Thread* make_idle_thread(arch::CpuIndex cpu, ThreadFn fn);                          // thread.cc
+Thread* adopt_idle_context(arch::CpuIndex cpu);                                     // thread.cc
 
 namespace {
 
@@ -778,7 +784,7 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
     internal::cpu_sched[i].halt_poll.configure(kPollMaxNs * arch::tsc_hz() / 1'000'000'000,
                                                kPollGrowStartNs * arch::tsc_hz() / 1'000'000'000);
   global_.set_ncpu(ncpu);
-  for (uint32_t i = 0; i < ncpu; ++i) internal::cpu_sched[i].index = i;
+  for (uint32_t i = 0; i < ncpu; ++i) internal::cpu_sched[i].index = arch::CpuIndex(i);
   arch::this_cpu().sched = &internal::cpu_sched[0];
   Thread* t = adopt_boot_thread("kmain", stack_lo, stack_hi);
   t->on_cpu.store(1 + 0, MemoryOrder::kRelaxed);  // claimed by CPU 0
@@ -788,18 +794,18 @@ void sched_init(uint32_t ncpu, uint64_t stack_lo, uint64_t stack_hi) {
 
 void sched_start_boot_cpu() {
   CpuSched& c = internal::cpu_sched[0];
-  c.idle = make_idle_thread(/*cpu=*/0, idle_thread_fn);
+  c.idle = make_idle_thread(arch::CpuIndex(0), idle_thread_fn);
   c.slice_start_tsc = arch::rdtsc();
   c.running = true;
   arch::this_cpu().sched_no_block &= ~kNoBlockStopped;  // kmain runs: it may block now
   rearm_timer(c, arch::nanotime(), true);
 }
 
-void sched_run_ap(uint32_t cpu) {
-  CpuSched& c = internal::cpu_sched[cpu];
+void sched_run_ap(arch::CpuIndex cpu) {
+  CpuSched& c = internal::cpu_sched[cpu.value];
   arch::this_cpu().sched = &c;
   c.idle = adopt_idle_context(cpu);
-  c.idle->on_cpu.store(1 + cpu, MemoryOrder::kRelaxed);
+  c.idle->on_cpu.store(1 + cpu.value, MemoryOrder::kRelaxed);
   c.idle->switched_in_tsc = arch::rdtsc();
   arch::this_cpu().current_thread = c.idle;
   c.running = true;
@@ -873,13 +879,13 @@ template <bool kIrqsOff = false>
   if constexpr (kIrqsOff) {
     // enqueue(), with each case but the first a tail call.
     CpuSched& c = this_sched();
-    uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-    if (aff == c.index)
+    const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
+    if (aff == Affinity::only(c.index))
       c.bound.push(t);
-    else if (aff == kAnyCpu)
+    else if (aff.is_any())
       enqueue_unbound(c, t, true);
     else
-      enqueue_remote(aff, t);
+      enqueue_remote(aff.cpu(), t);
   } else {
     uint64_t flags = arch::irq_save();
     enqueue(this_sched(), t, true);
@@ -899,8 +905,7 @@ void wake_sleeper(Thread* t) { wake_from(t, ThreadState::kSleeping); }
 void make_runnable_new(Thread* t) {
   uint64_t flags = arch::irq_save();
   CpuSched& c = this_sched();
-  uint32_t aff = t->affinity.load(MemoryOrder::kRelaxed);
-  if (aff == kAnyCpu) {
+  if (t->affinity.load(MemoryOrder::kRelaxed).is_any()) {
     c.ring.push(t, false, global_);
     wakep(c.index);
   } else {
@@ -916,8 +921,7 @@ void yield() {
   Thread* next = pick(c, false);
   if (next == nullptr) [[unlikely]] {
     // Nobody else to run: stay, unless our affinity now says elsewhere.
-    uint32_t aff = me->affinity.load(MemoryOrder::kRelaxed);
-    if (aff != kAnyCpu && aff != c.index) {
+    if (!me->affinity.load(MemoryOrder::kRelaxed).allows(c.index)) {
       me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
       ++me->voluntary;
       switch_to_idle(c, me, true);
@@ -925,7 +929,7 @@ void yield() {
   } else {
     me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
     ++me->voluntary;
-    if (me->affinity.load(MemoryOrder::kRelaxed) == c.index) {
+    if (me->affinity.load(MemoryOrder::kRelaxed) == Affinity::only(c.index)) {
       // Bound here: queued before the switch rather than by finish_switch
       // after it. The bound FIFO is this CPU's alone (other CPUs hand
       // bound threads over through the inbox), and this CPU pops it only
@@ -935,8 +939,7 @@ void yield() {
       // switch, and it still claims us with the exchange that checks it.
       // Saves the requeue's hand-over through CpuSched on every pinned
       // yield.
-      c.bound.push(me);
-      switch_to<0>(c, me, next);
+      switch_to<kQueuePrevHere>(c, me, next);
     } else {
       switch_to<kRequeuePrev>(c, me, next);
     }

@@ -68,8 +68,8 @@ void copy_name(Thread* t, const char* name) {
 
 // Whether `cpu` takes new threads: active and scheduling. Under list_lock_ in
 // new_descriptor, which is what makes it race-free (see there).
-bool cpu_accepts_binding(uint32_t cpu) {
-  const CpuSched& c = sched_of(arch::CpuIndex(cpu));
+bool cpu_accepts_binding(arch::CpuIndex cpu) {
+  const CpuSched& c = sched_of(cpu);
   return __atomic_load_n(&c.running, __ATOMIC_RELAXED) && c.presence.load(MemoryOrder::kSeqCst) == kCpuActive;
 }
 
@@ -114,9 +114,9 @@ void unlink_unused_descriptor(Thread* t) REQUIRES(lock_) {
          r.overruns == 0 && r.touched == 0 && !r.per_cpu;
 }
 
-// A descriptor, reused or new, bound to `cpu` (or kAnyCpu) and linked into
-// the list of all threads; kOutOfMemory, or kInvalidArgument if `cpu` does
-// not take threads.
+// A descriptor, reused or new, with `affinity` and linked into the list of
+// all threads; kOutOfMemory, or kInvalidArgument if the one CPU it allows
+// does not take threads.
 //
 // The CPU is checked in the same critical section that links the thread
 // bound to it, because cpu_offline's unpinning walks that list under the
@@ -139,7 +139,7 @@ void unlink_unused_descriptor(Thread* t) REQUIRES(lock_) {
 // `reused`: a descriptor the caller already took off the free list (spawn
 // takes it in the critical section that takes its stack), or null to take
 // one here.
-base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu, Thread* reused = nullptr) {
+base::Result<Thread*> new_descriptor(const char* name, Affinity affinity, Thread* reused = nullptr) {
   Thread* t = reused;
   if (t == nullptr) {
     arch::SpinLockGuard g(lock_);
@@ -163,10 +163,10 @@ base::Result<Thread*> new_descriptor(const char* name, uint32_t cpu, Thread* reu
   }
   t->tid = tid;
   copy_name(t, name);
-  t->affinity.store(cpu, MemoryOrder::kRelaxed);  // published by the lock
+  t->affinity.store(affinity, MemoryOrder::kRelaxed);  // published by the lock
   {
     arch::SpinLockGuard g(list_lock_);
-    if (cpu == kAnyCpu || cpu_accepts_binding(cpu)) {
+    if (affinity.is_any() || cpu_accepts_binding(affinity.cpu())) {
       t->all_next = all_;
       if (all_ != nullptr) all_->all_prev = t;
       all_ = t;
@@ -292,7 +292,7 @@ const char* state_name(ThreadState s) {
 }
 
 Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi) {
-  base::Result<Thread*> d = new_descriptor(name, kAnyCpu);
+  base::Result<Thread*> d = new_descriptor(name, Affinity::any());
   ASSERT_MSG(d.ok(), "sched: no memory for the boot thread");
   Thread* t = d.value();
   t->stack_lo = stack_lo;
@@ -302,23 +302,23 @@ Thread* adopt_boot_thread(const char* name, uint64_t stack_lo, uint64_t stack_hi
   return t;
 }
 
-Thread* adopt_idle_context(uint32_t cpu) {
+Thread* adopt_idle_context(arch::CpuIndex cpu) {
   // Bound after the link: the CPU is not scheduling yet (and an idle
   // thread is never unpinned).
-  base::Result<Thread*> d = new_descriptor("idle", kAnyCpu);
-  ASSERT_MSG(d.ok(), "sched: no memory for cpu {}'s idle thread", cpu);
+  base::Result<Thread*> d = new_descriptor("idle", Affinity::any());
+  ASSERT_MSG(d.ok(), "sched: no memory for cpu {}'s idle thread", cpu.value);
   Thread* t = d.value();
-  t->affinity.store(cpu, MemoryOrder::kRelaxed);
+  t->affinity.store(Affinity::only(cpu), MemoryOrder::kRelaxed);
   t->last_cpu = cpu;
   t->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
   t->exit_flags.store(kDetached, MemoryOrder::kRelaxed);
   return t;
 }
 
-Thread* make_idle_thread(uint32_t cpu, ThreadFn fn) {
+Thread* make_idle_thread(arch::CpuIndex cpu, ThreadFn fn) {
   Thread* t = adopt_idle_context(cpu);
   base::Result<uint64_t> lo = alloc_stack(kDefaultStackSize);
-  ASSERT_MSG(lo.ok(), "sched: no stack for cpu {}'s idle thread", cpu);
+  ASSERT_MSG(lo.ok(), "sched: no stack for cpu {}'s idle thread", cpu.value);
   t->stack_lo = lo.value();
   t->stack_hi = lo.value() + kDefaultStackSize;
   t->fn = fn;
@@ -329,7 +329,7 @@ Thread* make_idle_thread(uint32_t cpu, ThreadFn fn) {
 base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options) {
   if (fn == nullptr || options.stack_size < kMinStackSize || options.stack_size > kMaxStackSize)
     return base::Error::kInvalidArgument;
-  if (options.cpu != kAnyCpu && options.cpu >= sched_cpus()) return base::Error::kInvalidArgument;
+  if (!options.affinity.is_any() && options.affinity.cpu().value >= sched_cpus()) return base::Error::kInvalidArgument;
   // Whether that CPU takes threads is checked once, by new_descriptor,
   // where it counts: an early look here too cost every spawn 20
   // instructions to spare the rare refused one a stack taken and given back.
@@ -352,7 +352,7 @@ base::Result<Thread*> spawn(ThreadFn fn, void* arg, const ThreadOptions& options
     }
     return lo.error();
   }
-  base::Result<Thread*> d = new_descriptor(options.name, options.cpu, reused);
+  base::Result<Thread*> d = new_descriptor(options.name, options.affinity, reused);
   if (!d.ok()) {
     free_stack(lo.value(), bytes);
     return d.error();
@@ -470,18 +470,19 @@ void sleep_until(uint64_t deadline_ns) {
 
 void sleep_for(uint64_t ns) { sleep_until(arch::nanotime() + ns); }
 
-base::Status set_affinity(Thread* t, uint32_t cpu) {
-  if (cpu == kAnyCpu) {
-    t->affinity.store(cpu, MemoryOrder::kRelease);
+base::Status set_affinity(Thread* t, Affinity affinity) {
+  if (affinity.is_any()) {
+    t->affinity.store(affinity, MemoryOrder::kRelease);
     return base::Status::Ok();
   }
-  if (cpu >= sched_cpus() || !cpu_takes_threads(arch::CpuIndex(cpu))) return base::Error::kInvalidArgument;
-  uint32_t old = t->affinity.exchange(cpu, MemoryOrder::kSeqCst);
+  const arch::CpuIndex cpu = affinity.cpu();
+  if (cpu.value >= sched_cpus() || !cpu_takes_threads(cpu)) return base::Error::kInvalidArgument;
+  Affinity old = t->affinity.exchange(affinity, MemoryOrder::kSeqCst);
   // Dekker with cpu_offline, which marks the CPU leaving and then unpins
   // every thread bound to it: either it sees our store, or we see its mark
   // here and take the store back (unless it already unpinned us).
-  if (!cpu_takes_threads(arch::CpuIndex(cpu))) {
-    (void)t->affinity.compare_exchange(cpu, old, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
+  if (!cpu_takes_threads(cpu)) {
+    (void)t->affinity.compare_exchange(affinity, old, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed);
     return base::Error::kInvalidArgument;
   }
   return base::Status::Ok();
@@ -493,7 +494,7 @@ ThreadStats thread_stats(const Thread* t) {
   s.run_ns = arch::tsc_to_ns(tsc);
   s.voluntary = __atomic_load_n(&t->voluntary, __ATOMIC_RELAXED);
   s.involuntary = __atomic_load_n(&t->involuntary, __ATOMIC_RELAXED);
-  s.last_cpu = __atomic_load_n(&t->last_cpu, __ATOMIC_RELAXED);
+  s.last_cpu = arch::CpuIndex(__atomic_load_n(&t->last_cpu.value, __ATOMIC_RELAXED));
   return s;
 }
 
@@ -505,14 +506,13 @@ size_t for_each_thread(void (*fn)(const Thread& t, void* arg), void* arg) {
 }
 
 size_t unpin_threads_bound_to(arch::CpuIndex index, void (*fn)(const Thread& t, void* arg), void* arg) {
-  const uint32_t cpu = index.value;
   arch::SpinLockGuard g(list_lock_);
   size_t n = 0;
   const Thread* idle = sched_of(index).idle;  // parks the CPU: stays bound
   for (Thread* t = all_; t != nullptr; t = t->all_next) {
     if (t == idle) continue;
-    uint32_t expected = cpu;
-    if (!t->affinity.compare_exchange(expected, kAnyCpu, MemoryOrder::kAcqRel, MemoryOrder::kRelaxed)) continue;
+    Affinity expected = Affinity::only(index);
+    if (!t->affinity.compare_exchange(expected, Affinity::any(), MemoryOrder::kAcqRel, MemoryOrder::kRelaxed)) continue;
     ++n;
     if (fn != nullptr) fn(*t, arg);
   }

@@ -28,12 +28,10 @@
 #include "src/base/result.h"
 #include "src/base/types.h"
 #include "src/mm/heap_charge.h"
+#include "src/sched/affinity.h"
 #include "src/sched/timer_queue.h"
 
 namespace sched {
-
-/// For ThreadOptions::cpu: no affinity.
-inline constexpr uint32_t kAnyCpu = ~uint32_t{0};
 
 inline constexpr size_t kDefaultStackSize = 16 * 1024;
 inline constexpr size_t kMinStackSize = 4 * 1024;
@@ -46,7 +44,7 @@ using ThreadFn = void (*)(void* arg);
 
 struct ThreadOptions {
   const char* name = "thread";            // copied (truncated to kNameLen - 1)
-  uint32_t cpu = kAnyCpu;                 // run only on this CPU, or anywhere
+  Affinity affinity = Affinity::any();    // run only on one CPU, or anywhere
   size_t stack_size = kDefaultStackSize;  // rounded up to pages
 };
 
@@ -55,7 +53,7 @@ struct ThreadStats {
   uint64_t run_ns = 0;       // time on a CPU (TSC-measured at each switch)
   uint64_t voluntary = 0;    // switches away by yield, block or sleep
   uint64_t involuntary = 0;  // switches away by preemption
-  uint32_t last_cpu = 0;     // the CPU it last ran on
+  arch::CpuIndex last_cpu;   // the CPU it last ran on
 };
 
 /// A kernel thread. The scheduler's fields are internal; outside sched use
@@ -73,7 +71,7 @@ struct Thread {
   base::Atomic<uint32_t> on_cpu{0};
   base::Atomic<uint32_t> state{static_cast<uint32_t>(ThreadState::kRunnable)};
   Thread* rq_next = nullptr;  // link in the global queue, a bound FIFO or an inbox
-  base::Atomic<uint32_t> affinity{kAnyCpu};
+  AtomicAffinity affinity;
   uint32_t tid = 0;  // unique among live threads (descriptor number)
 
   ThreadFn fn = nullptr;
@@ -96,7 +94,7 @@ struct Thread {
   uint64_t run_tsc = 0;
   uint64_t voluntary = 0;
   uint64_t involuntary = 0;
-  uint32_t last_cpu = 0;
+  arch::CpuIndex last_cpu;
 
   // rt's heap reservation: while the thread holds one, `heap_charge` points
   // at `reservation` and kmalloc charges it (the switch installs it in the
@@ -176,9 +174,11 @@ void yield();
 void sleep_for(uint64_t ns);
 void sleep_until(uint64_t deadline_ns);
 
-/// Changes where `t` may run: one CPU, or kAnyCpu. Takes effect the next
+/// Changes where `t` may run: one CPU, or anywhere. Takes effect the next
 /// time `t` is queued (for the caller: at once, by yielding).
-base::Status set_affinity(Thread* t, uint32_t cpu);
+/// kInvalidArgument for a CPU that takes no threads (not started, or
+/// offline).
+base::Status set_affinity(Thread* t, Affinity affinity);
 
 ThreadStats thread_stats(const Thread* t);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "src/base/types.h"
+#include "src/sched/affinity.h"
 
 namespace sched {
 
@@ -13,8 +14,8 @@ struct ThreadRow {
   char name[24] = {};
   const char* state = "";  // a static string ("idle" for a CPU's idle thread)
   bool idle = false;
-  uint32_t last_cpu = 0;
-  uint32_t affinity = 0;
+  arch::CpuIndex last_cpu;
+  Affinity affinity = Affinity::any();
   uint64_t run_ns = 0;
   uint64_t voluntary = 0;
   uint64_t involuntary = 0;

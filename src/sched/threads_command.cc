@@ -42,12 +42,12 @@ MONITOR_COMMAND(threads, "", "every thread, most CPU time first: state, CPU, run
   for (size_t i = 0; i < snapshot.size(); ++i) {
     const ThreadRow& r = snapshot[i];
     char affinity[12];
-    if (r.affinity == kAnyCpu)
+    if (r.affinity.is_any())
       base::format_to(affinity, sizeof(affinity), "any");
     else
-      base::format_to(affinity, sizeof(affinity), "{}", r.affinity);
-    arch::kprint("  {:<4} {:<24} {:<9} {:<3} {:<9} {:<7} {:<9} {}\n", r.tid, r.name, r.state, r.last_cpu, affinity,
-                 r.run_ns / 1'000'000, r.voluntary, r.involuntary);
+      base::format_to(affinity, sizeof(affinity), "{}", r.affinity.cpu().value);
+    arch::kprint("  {:<4} {:<24} {:<9} {:<3} {:<9} {:<7} {:<9} {}\n", r.tid, r.name, r.state, r.last_cpu.value,
+                 affinity, r.run_ns / 1'000'000, r.voluntary, r.involuntary);
   }
   if (snapshot.unlisted() > 0) arch::kprint("  ({} more threads not listed)\n", snapshot.unlisted());
   arch::kprint("{} threads ({} idle); total: run {} ms, voluntary {}, involuntary {}\n", snapshot.threads(),

@@ -67,7 +67,7 @@ bool timer_cancel(Timer& t) {
 }
 
 void migrate_timers(CpuSched& from, CpuSched& to) {
-  ASSERT_MSG(&from != &to, "sched: timers migrated to their own CPU {}", from.index);
+  ASSERT_MSG(&from != &to, "sched: timers migrated to their own CPU {}", from.index.value);
   // Lock order: the leaving CPU's, then CPU 0's; nobody else holds two.
   arch::SpinLockGuard g_from(from.timer_lock);
   arch::SpinLockGuard g_to(to.timer_lock);

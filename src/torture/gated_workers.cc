@@ -58,13 +58,13 @@ uint64_t GatedWorkers::report_unparked() const {
     const auto state = static_cast<sched::ThreadState>(t->state.load(MemoryOrder::kRelaxed));
     arch::kprint("torture: {} worker {} (tid {}) not at the gate: {}, {} cpu {}, doing: {}\n", name_, w.id, t->tid,
                  sched::state_name(state), t->on_cpu.load(MemoryOrder::kRelaxed) != 0 ? "on" : "last on",
-                 sched::thread_stats(t).last_cpu, doing);
+                 sched::thread_stats(t).last_cpu.value, doing);
     // Off a CPU, its stack holds switch_context's frame: where it waits.
     // (A running one is in the CPUs' backtraces.) The worker is alive, so
     // its stack stays mapped while it is read; a worker that runs on
     // meanwhile leaves a garbled chain, which the walk cuts short.
     if (t->on_cpu.load(MemoryOrder::kAcquire) != 0) {
-      running |= uint64_t{1} << (sched::thread_stats(t).last_cpu % 64);
+      running |= uint64_t{1} << (sched::thread_stats(t).last_cpu.value % 64);
       continue;
     }
     uint64_t pcs[16];

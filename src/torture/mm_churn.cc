@@ -125,7 +125,9 @@ void read_op(Worker& worker, MmChurn& c, uint64_t r) {
   sched::Thread* me = sched::current();
   // Refused for a CPU going offline: then it stays where it is.
   worker.set_doing("read: set_affinity and yield to a CPU");
-  (void)sched::set_affinity(me, below(r, 3) == 0 ? sched::kAnyCpu : static_cast<uint32_t>(r % c.ncpu));
+  (void)sched::set_affinity(me, below(r, 3) == 0
+                                    ? sched::Affinity::any()
+                                    : sched::Affinity::only(arch::CpuIndex(static_cast<uint32_t>(r % c.ncpu))));
   sched::yield();
   const uint32_t i = static_cast<uint32_t>((r >> 16) % MmChurn::kMapSlots);
   MmChurn::MapSlot& s = c.map_slots[i];
@@ -169,7 +171,7 @@ void run_worker(void* arg) {
       read_op(w, c, r);
     }
   }
-  (void)sched::set_affinity(sched::current(), sched::kAnyCpu);
+  (void)sched::set_affinity(sched::current(), sched::Affinity::any());
 }
 
 }  // namespace

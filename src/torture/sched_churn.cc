@@ -17,8 +17,14 @@ namespace torture {
 namespace {
 
 using base::MemoryOrder;
+using sched::Affinity;
 using sched::Thread;
 using Worker = SchedChurn::Worker;
+
+// Bound to one of the first `ncpu` CPUs, at random.
+Affinity random_cpu(uint64_t& rng, uint32_t ncpu) {
+  return Affinity::only(arch::CpuIndex(static_cast<uint32_t>(below(rng, ncpu))));
+}
 
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kUs = 1'000;
@@ -64,17 +70,17 @@ void sleeper(Worker& w) {
 void wanderer(Worker& w) {
   Thread* me = sched::current();
   while (!w.t->stopping()) {
-    uint32_t cpu = below(w.rng, 3) == 0 ? sched::kAnyCpu : static_cast<uint32_t>(below(w.rng, w.t->ncpu));
-    if (!sched::set_affinity(me, cpu).ok()) {
+    Affinity aff = below(w.rng, 3) == 0 ? Affinity::any() : random_cpu(w.rng, w.t->ncpu);
+    if (!sched::set_affinity(me, aff).ok()) {
       // Refused only for a CPU that is offline or on its way.
       if (!w.t->hotplug_) w.t->fail("set_affinity refused an online CPU");
-      cpu = sched::kAnyCpu;
+      aff = Affinity::any();
     }
     sched::yield();
     // Still bound there (taking a CPU offline unbinds its threads): then
     // it must be running there.
-    uint32_t now = cpu_now();
-    if (cpu != sched::kAnyCpu && me->affinity.load(MemoryOrder::kAcquire) == cpu && now != cpu)
+    const uint32_t now = cpu_now();
+    if (!aff.is_any() && me->affinity.load(MemoryOrder::kAcquire) == aff && now != aff.cpu().value)
       w.t->fail("a pinned thread ran on another CPU");
     // Spin a little: pausing between rounds of work, not at every look
     // at the clock (under -icount each PAUSE hands the host over to
@@ -86,7 +92,7 @@ void wanderer(Worker& w) {
     }
     w.progress.fetch_add(1, MemoryOrder::kRelaxed);
   }
-  (void)sched::set_affinity(me, sched::kAnyCpu);
+  (void)sched::set_affinity(me, Affinity::any());
 }
 
 void short_lived_fn(void* p) {
@@ -105,7 +111,7 @@ void short_lived_detached_fn(void* p) {
 void spawner(Worker& w) {
   SchedChurn& t = *w.t;
   while (!t.stopping()) {
-    uint32_t cpu = below(w.rng, 2) == 0 ? sched::kAnyCpu : static_cast<uint32_t>(below(w.rng, t.ncpu));
+    const Affinity aff = below(w.rng, 2) == 0 ? Affinity::any() : random_cpu(w.rng, t.ncpu);
     // Claim a detached slot first; give it back when not taken.
     bool detach = below(w.rng, 4) == 0;
     if (detach && t.detached_.fetch_add(1, MemoryOrder::kRelaxed) >= SchedChurn::kMaxDetached) {
@@ -113,9 +119,9 @@ void spawner(Worker& w) {
       detach = false;
     }
     base::Result<Thread*> th =
-        sched::spawn(detach ? short_lived_detached_fn : short_lived_fn, &t, {.name = "short", .cpu = cpu});
+        sched::spawn(detach ? short_lived_detached_fn : short_lived_fn, &t, {.name = "short", .affinity = aff});
     if (!th.ok() && detach) t.detached_.fetch_sub(1, MemoryOrder::kRelaxed);
-    if (!th.ok() && t.hotplug_ && cpu != sched::kAnyCpu && th.error() == base::Error::kInvalidArgument) {
+    if (!th.ok() && t.hotplug_ && !aff.is_any() && th.error() == base::Error::kInvalidArgument) {
       w.progress.fetch_add(1, MemoryOrder::kRelaxed);  // refused: that CPU is (going) offline
       sched::yield();
       continue;
@@ -169,7 +175,9 @@ struct Bound {
 
 void count_bound(const Thread& th, void* arg) {
   auto* b = static_cast<Bound*>(arg);
-  if (th.affinity.load(MemoryOrder::kRelaxed) != b->cpu || th.name == base::StrView("idle")) return;
+  if (th.affinity.load(MemoryOrder::kRelaxed) != Affinity::only(arch::CpuIndex(b->cpu)) ||
+      th.name == base::StrView("idle"))
+    return;
   if (b->n++ == 0) {
     for (size_t i = 0; i < Thread::kNameLen; ++i) b->name[i] = th.name[i];
     b->tid = th.tid;
