@@ -76,7 +76,10 @@ struct alignas(64) CpuSched {
 
   // Preemption (its disable count is in the per-CPU gate word, below).
   bool need_resched = false;
-  bool inherit_slice = false;  // the thread being switched to came from run_next
+  // The thread being switched to came from run_next. True only from the
+  // pick that sets it to the switch that consumes it (switch_to clears
+  // it), so a pick that takes a thread from the bound FIFO need not.
+  bool inherit_slice = false;
   // Decided by switch_to, acted on by finish_switch; both null between
   // switches (finish_switch clears what it acts on).
   Thread* requeue = nullptr;  // the runnable thread just switched away from, to queue

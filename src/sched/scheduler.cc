@@ -302,10 +302,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
       Thread* t = c.bound.pop_nonempty();
       c.global_countdown = countdown - 1;
       const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
-      if (aff.allows(c.index)) [[likely]] {
-        c.inherit_slice = false;
-        return t;
-      }
+      if (aff.allows(c.index)) [[likely]]
+        return t;  // inherit_slice is false already (see CpuSched)
       forward(t, aff);
     } else {
       bool inherit = c.ring.has_run_next();
@@ -386,7 +384,10 @@ template <uint32_t kFlags>
   } else {
     next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
   }
-  if (!c.inherit_slice) c.slice_start_tsc = now;
+  if (!c.inherit_slice)
+    c.slice_start_tsc = now;
+  else
+    c.inherit_slice = false;  // consumed: false again until a pick sets it
   ++c.switches;
   if constexpr ((kFlags & kRequeuePrev) != 0) c.requeue = prev;
   if constexpr ((kFlags & kQueuePrevHere) != 0) c.bound.push(prev);
