@@ -345,14 +345,18 @@ enum SwitchFlags : uint32_t {
 // The incoming thread's side, inline on the switch paths (finish_switch is
 // the same for the other resumption points). Compares `from` with what
 // switch_to recorded; never reads it unless it is ours to queue or reap.
+// One compare when there is nothing to do, as after every block and
+// pinned yield.
 [[gnu::always_inline]] inline void finish_switch_inline(Thread* from) {
   CpuSched& c = this_sched();
-  if (c.requeue == from) {
-    c.requeue = nullptr;
-    enqueue(c, from, false);
-  } else if (c.reap == from) [[unlikely]] {
-    c.reap = nullptr;
-    queue_for_reaping(from);
+  if (c.finish == from) {
+    c.finish = nullptr;
+    if (!c.finish_reaps) [[likely]] {
+      enqueue(c, from, false);
+    } else {
+      c.finish_reaps = false;
+      queue_for_reaping(from);
+    }
   }
 }
 
@@ -389,13 +393,17 @@ template <uint32_t kFlags>
   else
     c.inherit_slice = false;  // consumed: false again until a pick sets it
   ++c.switches;
-  if constexpr ((kFlags & kRequeuePrev) != 0) c.requeue = prev;
+  if constexpr ((kFlags & kRequeuePrev) != 0) c.finish = prev;
   if constexpr ((kFlags & kQueuePrevHere) != 0) c.bound.push(prev);
   // Decided now, while prev is surely ours: once switch_context clears its
   // on_cpu, a joiner may free it and a spawn reuse the descriptor, so
   // finish_switch must not read it to find out.
-  if constexpr ((kFlags & kPrevMayDie) != 0)
-    c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
+  if constexpr ((kFlags & kPrevMayDie) != 0) {
+    if (prev->get_state() == ThreadState::kDead && reaps_itself(prev)) [[unlikely]] {
+      c.finish = prev;
+      c.finish_reaps = true;
+    }
+  }
   set_current(next);
 
   Thread* from = switch_threads(prev, next);
