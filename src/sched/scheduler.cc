@@ -378,7 +378,12 @@ template <uint32_t kFlags>
     report_claimed(c, next, claimed);
 
   uint64_t now = arch::rdtsc();  // the one clock read of a switch
-  prev->run_tsc += now - prev->switched_in_tsc;
+  uint64_t ran = now - prev->switched_in_tsc;
+  // Opaque to the optimiser, so that it adds `ran` to run_tsc in memory
+  // (copy, subtract, add: three instructions) rather than reassociating
+  // to load, subtract, add and store run_tsc (four), on every switch.
+  asm("" : "+r"(ran));
+  prev->run_tsc += ran;
   next->switched_in_tsc = now;
   next->last_cpu = cpu;
   if constexpr ((kFlags & kIdleMayChange) != 0) {
