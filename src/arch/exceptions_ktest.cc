@@ -73,7 +73,7 @@ KTEST(arch, every_cpu_stack_is_classified_and_guarded) {
   KEXPECT_GE(arch::stacks_cpus(), arch::cpus_online());
   auto check = [&](uint32_t cpu, uint64_t top, const char* what) {
     arch::StackInfo in, guard;
-    KEXPECT_TRUE(arch::find_stack(top - 8, &in));
+    KEXPECT_TRUE(arch::find_stack(base::VirtAddr(top - 8), &in));
     KEXPECT_EQ(base::StrView(in.what), base::StrView(what));
     KEXPECT_EQ(in.cpu, cpu);
     KEXPECT_EQ(in.hi, top);
@@ -81,9 +81,9 @@ KTEST(arch, every_cpu_stack_is_classified_and_guarded) {
     KEXPECT_TRUE(mm::kernel_translate(base::VirtAddr(top - 8)).ok());
     KEXPECT_TRUE(mm::kernel_translate(base::VirtAddr(in.lo)).ok());
     const uint64_t below = in.lo - 4096;
-    KEXPECT_TRUE(arch::find_stack(below, &guard));
+    KEXPECT_TRUE(arch::find_stack(base::VirtAddr(below), &guard));
     KEXPECT_TRUE(guard.in_guard);
-    KEXPECT_TRUE(arch::is_stack_guard_page(below));
+    KEXPECT_TRUE(arch::is_stack_guard_page(base::VirtAddr(below)));
     KEXPECT_TRUE(mm::kernel_translate(base::VirtAddr(below)).error() == base::Error::kNotFound);
   };
   const char* ist_names[arch::kIstStacks] = {"NMI stack", "double-fault stack", "machine-check stack",

@@ -91,12 +91,13 @@ uint64_t ap_landing_stack_top(uint32_t ticket) {
   return ap_stack_lo(ap_region, ticket, kApLandingPiece) + kApLandingStackSize;
 }
 
-bool is_stack_guard_page(uint64_t va) {
+bool is_stack_guard_page(base::VirtAddr va) {
   StackInfo info;
   return find_stack(va, &info) && info.in_guard;
 }
 
-bool find_stack(uint64_t a, StackInfo* info) {
+bool find_stack(base::VirtAddr va, StackInfo* info) {
+  const uint64_t a = va.value();
   auto in = [&](const void* lo, size_t size) { return a >= addr(lo) && a < addr(lo) + size; };
   if (in(boot_stack_guard, kStackGuardSize + kKernelStackSize)) {
     *info = StackInfo{"boot stack", 0, addr(boot_stack_bottom), addr(boot_stack_top), a < addr(boot_stack_bottom)};

@@ -14,6 +14,7 @@
 #include "src/arch/ap_stack_layout.h"
 #include "src/arch/cpu_index.h"
 #include "src/arch/tss.h"
+#include "src/base/addr.h"
 #include "src/base/types.h"
 
 namespace arch {
@@ -34,7 +35,7 @@ void stacks_set_ap_region(uint64_t region, uint32_t aps);
 uint32_t stacks_cpus();
 
 /// True for the page at `va` if it is a stack's guard page.
-bool is_stack_guard_page(uint64_t va);
+bool is_stack_guard_page(base::VirtAddr va);
 
 /// Fills CPU `index`'s TSS (IST stacks) and loads it on this CPU.
 void stacks_install_tss(CpuIndex index);
@@ -54,6 +55,6 @@ uint64_t ap_landing_stack_top(uint32_t ticket);
 /// Classifies `addr` among these stacks; false if it lies in none of them
 /// or their guards (a thread's stack is sched's to classify). Any context,
 /// NMI included: address arithmetic only.
-bool find_stack(uint64_t addr, StackInfo* info);
+bool find_stack(base::VirtAddr addr, StackInfo* info);
 
 }  // namespace arch

@@ -48,7 +48,8 @@ unsigned ist_for(unsigned vector) {
 
 }  // namespace
 
-const char* vector_name(uint64_t v) {
+const char* vector_name(Vector vector) {
+  const uint8_t v = vector.value;
   static constexpr const char* kNames[32] = {
       "divide error",
       "debug",

@@ -37,7 +37,7 @@ inline constexpr Vector kVectorFirstIrq{32};
 inline Vector frame_vector(const TrapFrame& f) { return Vector(static_cast<uint8_t>(f.vector)); }
 
 /// The name of an exception vector ("page fault"), or "interrupt".
-const char* vector_name(uint64_t vector);
+const char* vector_name(Vector vector);
 
 using TrapHandler = void (*)(TrapFrame& frame);
 

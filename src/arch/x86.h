@@ -5,6 +5,7 @@
 #pragma once
 
 #include "src/arch/x86_regs.h"
+#include "src/base/addr.h"
 #include "src/base/types.h"
 
 namespace arch {
@@ -67,7 +68,7 @@ inline void write_cr3(uint64_t v) { asm volatile("mov %0, %%cr3" ::"r"(v) : "mem
 inline void write_cr4(uint64_t v) { asm volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
 /// Drops the TLB entries for the page holding `va` on this CPU, global
 /// ones included ([sdm3] 4.10.4.1).
-inline void invlpg(uint64_t va) { asm volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+inline void invlpg(base::VirtAddr va) { asm volatile("invlpg (%0)" ::"r"(va.value()) : "memory"); }
 
 /// Lets this CPU execute SSE instructions ([sdm3] 13.1.3): CR0.EM clear
 /// (no x87 emulation trap), CR0.MP set, CR4.OSFXSR (the OS saves state with

@@ -266,7 +266,7 @@ void start_scheduler(const Platform& platform) {
   arch::StackInfo boot;
   uint64_t rsp;
   asm volatile("mov %%rsp, %0" : "=r"(rsp));
-  ASSERT_MSG(arch::find_stack(rsp, &boot), "kmain is not on the boot stack");
+  ASSERT_MSG(arch::find_stack(base::VirtAddr(rsp), &boot), "kmain is not on the boot stack");
   sched::sched_init(ncpu, boot.lo, boot.hi);
   sched::sched_start_boot_cpu();
 }

@@ -25,7 +25,7 @@ constexpr size_t kMaxUsable = 512;
 constinit bool allocator_up = false;
 constinit uint64_t bump_next = 0, bump_end = 0;
 constinit uint64_t tables_from_bump = 0;
-constinit uint64_t kernel_root = 0;
+constinit base::PhysAddr kernel_root;
 // vm_trampoline_root's page.
 alignas(base::kPageSize) constinit uint64_t trampoline_root_table[base::kPageSize / sizeof(uint64_t)]{};
 constinit PhysRange direct_runs[kMaxDirectRuns]{};
@@ -58,7 +58,7 @@ void map_image() REQUIRES(internal::vm_lock) {
     ASSERT_MSG(p.start % base::kPageSize == 0 && p.end % base::kPageSize == 0,
                "kernel image section [{:#x}, {:#x}) not page-aligned", p.start, p.end);
     for (uint64_t va = p.start; va < p.end; va += base::kPageSize) {
-      if (arch::is_stack_guard_page(va)) continue;  // an overflow must fault
+      if (arch::is_stack_guard_page(base::VirtAddr(va))) continue;  // an overflow must fault
       map_or_panic(va, va - kKernelImageBase, PageSize::k4K, kernel_leaf_flags(p.writable, p.executable));
     }
   }
@@ -80,36 +80,31 @@ uint64_t bootstrap_table_pages(uint64_t image_bytes) {
 
 constinit uint64_t internal::table_offset = 0;
 
-base::Result<uint64_t> KernelTableMemory::alloc_table() {
-  if (allocator_up) {
-    // A table's address goes into its parent's entry: a raw word from here.
-    base::Result<base::PhysAddr> p = page_alloc(0, kAllocZero);
-    if (!p.ok()) return p.error();
-    return p.value().value();
-  }
+base::Result<base::PhysAddr> KernelTableMemory::alloc_table() {
+  if (allocator_up) return page_alloc(0, kAllocZero);
   if (bump_next == bump_end) return base::Error::kOutOfMemory;
-  uint64_t pa = bump_next;
+  const base::PhysAddr pa(bump_next);
   bump_next += base::kPageSize;
   ++tables_from_bump;
   __builtin_memset(table(pa), 0, base::kPageSize);
   return pa;
 }
 
-void KernelTableMemory::free_table(uint64_t pa) {
-  if (allocator_up) page_free(base::PhysAddr(pa), 0);
+void KernelTableMemory::free_table(base::PhysAddr pa) {
+  if (allocator_up) page_free(pa, 0);
   // A bump page is simply not reused: this only happens on a bootstrap
   // failure, which panics anyway.
 }
 
 constinit KernelVmLock internal::vm_lock;
-constinit KernelPageTable internal::kernel_table{KernelTableMemory{}, 0};
+constinit KernelPageTable internal::kernel_table{KernelTableMemory{}, base::PhysAddr(0)};
 
 constinit bool internal::nx_enabled = false;
 
 bool vm_ready() { return allocator_up; }
 
 VmBootReport vm_init(const VmBootInfo& in) {
-  ASSERT_MSG(kernel_root == 0, "vm_init called twice");
+  ASSERT_MSG(kernel_root == base::PhysAddr(0), "vm_init called twice");
   VmBootReport report{};
   report.direct_page_bytes = in.pages_1g ? k1G : k2M;
   auto runs = plan_direct_map(in.map, report.direct_page_bytes, base::Span<PhysRange>(direct_runs, kMaxDirectRuns));
@@ -156,7 +151,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
     KernelTableMemory mem;
     kernel_root = mem.alloc_table().value();
     internal::kernel_table = KernelPageTable(mem, kernel_root);
-    mem.table(kernel_root)[0] = mem.table(arch::read_cr3() & Pte::kAddrMask)[0];
+    mem.table(kernel_root)[0] = mem.table(base::PhysAddr(arch::read_cr3() & Pte::kAddrMask))[0];
 
     const PageSize leaf = in.pages_1g ? PageSize::k1G : PageSize::k2M;
     for (size_t i = 0; i < num_direct_runs; ++i) {
@@ -166,7 +161,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
     map_image();
   }
 
-  arch::write_cr3(kernel_root);
+  arch::write_cr3(kernel_root.value());
   arch::write_cr4(arch::read_cr4() | arch::kCr4Pge);
   internal::table_offset = kDirectMapBase;
   report.boot_table_pages = tables_from_bump;
@@ -187,7 +182,7 @@ VmBootReport vm_init(const VmBootInfo& in) {
 UsableMemory usable_memory() { return usable_given; }
 
 void vm_init_this_cpu() {
-  arch::write_cr3(kernel_root);
+  arch::write_cr3(kernel_root.value());
   arch::write_cr4(arch::read_cr4() | arch::kCr4Pge);
 }
 

@@ -111,9 +111,9 @@ extern uint64_t table_offset;
 /// page allocator (from the bootstrap region before it exists).
 struct KernelTableMemory {
   /// Inline: every level of every walk goes through it.
-  uint64_t* table(uint64_t pa) { return reinterpret_cast<uint64_t*>(pa + internal::table_offset); }
-  base::Result<uint64_t> alloc_table();
-  void free_table(uint64_t pa);
+  uint64_t* table(base::PhysAddr pa) { return reinterpret_cast<uint64_t*>(pa.value() + internal::table_offset); }
+  base::Result<base::PhysAddr> alloc_table();
+  void free_table(base::PhysAddr pa);
 };
 using KernelPageTable = PageTable<KernelTableMemory>;
 

@@ -55,7 +55,7 @@ constinit PageInitMode init_mode = PageInitMode::kBoot;
 constinit uint64_t init_first_tsc GUARDED_BY(lock) = 0;
 constinit uint64_t init_last_tsc GUARDED_BY(lock) = 0;
 
-uint8_t* direct_ptr(void*, uint64_t pa) { return static_cast<uint8_t*>(phys_to_virt(base::PhysAddr(pa))); }
+uint8_t* direct_ptr(void*, base::PhysAddr pa) { return static_cast<uint8_t*>(phys_to_virt(pa)); }
 
 // PhysAllocator::cache_page is atomic and lock-free (phys.h): the page
 // free fast path calls it without `lock`. On failure its reason is read
@@ -140,7 +140,7 @@ void drain_other_caches(uint32_t self) {
   arch::SpinLockGuard g(lock);
   base::Result<base::PhysAddr> p = phys.alloc(order, flags);
   if (!p.ok() && p.error() == base::Error::kFault)
-    PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr());
+    PANIC("page_alloc: poison overwritten at {:#x}: a write after free", phys.last_fault_addr().value());
   return p;
 }
 

@@ -46,6 +46,9 @@ class Pte {
   constexpr bool no_execute() const { return (raw_ & kNoExecute) != 0; }
   /// Bits 51:12 as they stand.
   constexpr uint64_t addr() const { return raw_ & kAddrMask; }
+  /// The same, as the physical address of the next table (or a 4 KiB leaf's
+  /// frame).
+  constexpr base::PhysAddr phys() const { return base::PhysAddr(raw_ & kAddrMask); }
   /// Everything that is not address.
   constexpr uint64_t flags() const { return raw_ & ~kAddrMask; }
 
@@ -138,9 +141,9 @@ struct Translation {
 /// kOutOfMemory; `free_table(phys)` takes back a page from alloc_table()
 /// that was never linked into a tree.
 template <typename M>
-concept PageTableMemory = requires(M m, uint64_t phys) {
+concept PageTableMemory = requires(M m, base::PhysAddr phys) {
   static_cast<uint64_t*>(m.table(phys));
-  static_cast<base::Result<uint64_t>>(m.alloc_table());
+  static_cast<base::Result<base::PhysAddr>>(m.alloc_table());
   m.free_table(phys);
 };
 
@@ -159,9 +162,9 @@ class PageTable {
  public:
   /// `mem` is a cheap handle, copied in. `root_phys` must be a 4 KiB-aligned
   /// table (zeroed, or a valid PML4).
-  constexpr PageTable(Mem mem, uint64_t root_phys) : mem_(mem), root_phys_(root_phys) {}
+  constexpr PageTable(Mem mem, base::PhysAddr root_phys) : mem_(mem), root_phys_(root_phys) {}
 
-  uint64_t root_phys() const { return root_phys_; }
+  base::PhysAddr root_phys() const { return root_phys_; }
 
   /// Why the last failing call failed, for messages; nullptr if nothing has
   /// failed. Valid until the next call.
@@ -186,7 +189,7 @@ class PageTable {
     for (int l = kLevelPml4; l > kLevelPt; --l) {
       const Pte pte(load(&table[table_index(va, l)]));
       if (!pte.present() || pte.large()) return nullptr;
-      table = mem_.table(pte.addr());
+      table = mem_.table(pte.phys());
     }
     return &table[table_index(va, kLevelPt)];
   }
@@ -227,7 +230,7 @@ class PageTable {
   }
 
   mutable Mem mem_;  // table() does not change the handle; translate() is const
-  uint64_t root_phys_;
+  base::PhysAddr root_phys_;
   mutable const char* reason_ = nullptr;
 };
 
@@ -251,7 +254,7 @@ base::Result<uint64_t*> PageTable<Mem>::walk(base::VirtAddr va_addr, int level, 
       if (l == kLevelPml4) return fail(base::Error::kMalformed, "PS set in a PML4 entry").error();
       return fail(base::Error::kBusy, "a large page covers this address; refusing to split it").error();
     }
-    table = mem_.table(pte.addr());
+    table = mem_.table(pte.phys());
   }
   if (l == level) return &table[table_index(va, level)];
   if (!create) return fail(base::Error::kNotFound, "no page table for this address").error();
@@ -260,9 +263,9 @@ base::Result<uint64_t*> PageTable<Mem>::walk(base::VirtAddr va_addr, int level, 
   // all first so that OOM leaves the tree untouched, then link the chain
   // bottom-up and publish it with one store into the live entry at level l.
   const int needed = l - level;
-  uint64_t fresh[kLevelPml4 - 1] = {};
+  base::PhysAddr fresh[kLevelPml4 - 1] = {};
   for (int i = 0; i < needed; ++i) {
-    base::Result<uint64_t> p = mem_.alloc_table();
+    base::Result<base::PhysAddr> p = mem_.alloc_table();
     if (!p.ok()) {
       for (int j = 0; j < i; ++j) mem_.free_table(fresh[j]);
       return fail(p.error(), "out of memory for a page-table page").error();
@@ -272,9 +275,9 @@ base::Result<uint64_t*> PageTable<Mem>::walk(base::VirtAddr va_addr, int level, 
   constexpr uint64_t kTableFlags = Pte::kPresent | Pte::kWritable | Pte::kUser;
   for (int i = needed - 1; i > 0; --i) {
     uint64_t* parent = mem_.table(fresh[i - 1]);
-    store(&parent[table_index(va, l - i)], fresh[i] | kTableFlags);
+    store(&parent[table_index(va, l - i)], fresh[i].value() | kTableFlags);
   }
-  store(&table[table_index(va, l)], fresh[0] | kTableFlags);
+  store(&table[table_index(va, l)], fresh[0].value() | kTableFlags);
   return &mem_.table(fresh[needed - 1])[table_index(va, level)];
 }
 
@@ -328,7 +331,7 @@ base::Result<Translation> PageTable<Mem>::unmap(base::VirtAddr va_addr) {
       Pte old(__atomic_exchange_n(e, uint64_t{0}, __ATOMIC_ACQ_REL));
       return Translation{base::PhysAddr(old.addr() & ~(span - 1)), static_cast<PageSize>(span), old};
     }
-    table = mem_.table(pte.addr());
+    table = mem_.table(pte.phys());
   }
   __builtin_unreachable();
 }
@@ -348,7 +351,7 @@ base::Result<Translation> PageTable<Mem>::translate(base::VirtAddr va_addr) cons
       const uint64_t base_pa = pte.addr() & ~(span - 1);
       return Translation{base::PhysAddr(base_pa | (va & (span - 1))), static_cast<PageSize>(span), pte};
     }
-    table = mem_.table(pte.addr());
+    table = mem_.table(pte.phys());
   }
   __builtin_unreachable();
 }

@@ -56,17 +56,18 @@ struct FakePhys {
 
 struct FakeMem {
   FakePhys* phys;
-  uint64_t* table(uint64_t pa) {
+  uint64_t* table(base::PhysAddr at) {
+    const uint64_t pa = at.value();
     auto it = phys->pages.find(pa);
     FUZZ_CHECK(it != phys->pages.end());  // the walker follows only its own tables
     return it->second.e;
   }
-  base::Result<uint64_t> alloc_table() {
+  base::Result<base::PhysAddr> alloc_table() {
     if (phys->budget == 0) return Error::kOutOfMemory;
     if (phys->budget > 0) --phys->budget;
-    return phys->new_page();
+    return base::PhysAddr(phys->new_page());
   }
-  void free_table(uint64_t pa) { FUZZ_CHECK(phys->pages.erase(pa) == 1); }
+  void free_table(base::PhysAddr pa) { FUZZ_CHECK(phys->pages.erase(pa.value()) == 1); }
 };
 
 struct Leaf {
@@ -205,7 +206,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FakePhys phys;
   const uint64_t budget = r.take(1);
   phys.budget = budget == 0xff ? -1 : static_cast<int>(budget);
-  PageTable<FakeMem> pt(FakeMem{&phys}, phys.new_page());
+  PageTable<FakeMem> pt(FakeMem{&phys}, base::PhysAddr(phys.new_page()));
   Model m;
 
   while (r.more()) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <type_traits>
 
 namespace mm {
 namespace {
@@ -39,7 +40,8 @@ struct FakePhys {
 struct FakeMem {
   FakePhys* phys;
 
-  uint64_t* table(uint64_t pa) {
+  uint64_t* table(base::PhysAddr at) {
+    const uint64_t pa = at.value();
     auto it = phys->pages.find(pa);
     if (it == phys->pages.end()) {
       ADD_FAILURE() << "table() on a phys that is not a table page: " << std::hex << pa;
@@ -47,28 +49,38 @@ struct FakeMem {
     }
     return it->second.data();
   }
-  base::Result<uint64_t> alloc_table() {
+  base::Result<base::PhysAddr> alloc_table() {
     if (phys->allocs_left == 0) return Error::kOutOfMemory;
     if (phys->allocs_left > 0) --phys->allocs_left;
     ++phys->allocs;
-    return phys->new_page();
+    return base::PhysAddr(phys->new_page());
   }
-  void free_table(uint64_t pa) {
+  void free_table(base::PhysAddr pa) {
     ++phys->frees;
-    EXPECT_EQ(phys->pages.erase(pa), 1u);
+    EXPECT_EQ(phys->pages.erase(pa.value()), 1u);
   }
 };
 static_assert(PageTableMemory<FakeMem>);
 
+// The walker's memory speaks physical addresses, not bare words: one that
+// takes or hands out a uint64_t is not a PageTableMemory.
+struct RawWordMem {
+  uint64_t* table(uint64_t pa);
+  base::Result<uint64_t> alloc_table();
+  void free_table(uint64_t pa);
+};
+static_assert(!PageTableMemory<RawWordMem>);
+static_assert(!std::is_constructible_v<PageTable<FakeMem>, FakeMem, uint64_t>);
+
 class PgdirWalkTest : public ::testing::Test {
  protected:
-  PgdirWalkTest() : pt_(FakeMem{&phys_}, phys_.new_page()) {}
+  PgdirWalkTest() : pt_(FakeMem{&phys_}, base::PhysAddr(phys_.new_page())) {}
 
   // Every table page reachable from the root, checked for well-formedness:
   // no page referenced twice, no PS in a PML4E, large leaves aligned.
   size_t reachable_tables() {
     std::set<uint64_t> seen;
-    walk_tables(pt_.root_phys(), kLevelPml4, seen);
+    walk_tables(pt_.root_phys().value(), kLevelPml4, seen);
     return seen.size();
   }
   void walk_tables(uint64_t pa, int level, std::set<uint64_t>& seen) {
@@ -334,12 +346,12 @@ TEST_F(PgdirWalkTest, OutOfMemoryLeavesTreeUnchanged) {
   for (int budget = 0; budget < 3; ++budget) {
     phys_.allocs_left = budget;
     const size_t pages_before = phys_.pages.size();
-    const auto root_before = phys_.pages.at(pt_.root_phys());
+    const auto root_before = phys_.pages.at(pt_.root_phys().value());
     EXPECT_EQ(pt_.map(base::VirtAddr(0x1234'5000), base::PhysAddr(0x5000), PageSize::k4K, 0).error(),
               Error::kOutOfMemory);
     EXPECT_NE(pt_.reason(), nullptr);
     EXPECT_EQ(phys_.pages.size(), pages_before) << "allocated tables not given back";
-    EXPECT_EQ(phys_.pages.at(pt_.root_phys()), root_before);
+    EXPECT_EQ(phys_.pages.at(pt_.root_phys().value()), root_before);
     EXPECT_EQ(reachable_tables(), 1u);
     EXPECT_EQ(pt_.translate(base::VirtAddr(0x1234'5000)).error(), Error::kNotFound);
   }

@@ -229,7 +229,7 @@ void PhysAllocator::unlink_free(uint32_t idx, unsigned order) {
 void PhysAllocator::fill(uint64_t phys, unsigned order, uint8_t byte) {
   // Per page: to_ptr only promises one page is contiguous.
   for (uint64_t p = phys; p < phys + order_bytes(order); p += base::kPageSize) {
-    __builtin_memset(to_ptr_(ctx_, p), byte, base::kPageSize);
+    __builtin_memset(to_ptr_(ctx_, base::PhysAddr(p)), byte, base::kPageSize);
   }
 }
 
@@ -237,14 +237,14 @@ bool PhysAllocator::check_poison(uint64_t phys, unsigned order) {
   uint64_t pattern;
   __builtin_memset(&pattern, kPoisonByte, sizeof(pattern));
   for (uint64_t p = phys; p < phys + order_bytes(order); p += base::kPageSize) {
-    const uint8_t* page = to_ptr_(ctx_, p);
+    const uint8_t* page = to_ptr_(ctx_, base::PhysAddr(p));
     for (uint64_t off = 0; off < base::kPageSize; off += 8) {
       uint64_t word;
       __builtin_memcpy(&word, page + off, sizeof(word));
       if (word == pattern) continue;
       for (uint64_t b = 0; b < 8; ++b) {
         if (page[off + b] != kPoisonByte) {
-          last_fault_addr_ = p + off + b;
+          last_fault_addr_ = base::PhysAddr(p + off + b);
           break;
         }
       }

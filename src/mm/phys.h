@@ -21,7 +21,7 @@ constexpr uint64_t order_bytes(unsigned order) { return base::kPageSize << order
 /// Turns a physical address into a pointer the allocator may write through
 /// (the kernel's direct map; in host tests, simulated memory). Only called
 /// for zeroed allocations and in poison mode. Must be valid for one page.
-using PhysToPtr = uint8_t* (*)(void* ctx, uint64_t phys);
+using PhysToPtr = uint8_t* (*)(void* ctx, base::PhysAddr phys);
 
 /// Flags for PhysAllocator::alloc.
 enum AllocFlags : uint32_t {
@@ -155,7 +155,7 @@ class PhysAllocator {
   /// The message of the last failed call (static storage), or nullptr.
   const char* last_error() const { return last_error_; }
   /// In poison mode, the address of the first corrupted byte found.
-  uint64_t last_fault_addr() const { return last_fault_addr_; }
+  base::PhysAddr last_fault_addr() const { return last_fault_addr_; }
 
   /// Front-end caches of single pages (the kernel's per-CPU caches) keep
   /// pages that are allocated as far as the buddy lists know. cache_page()
@@ -261,7 +261,7 @@ class PhysAllocator {
   PhysOptions options_{};
   PhysStats stats_{};
   const char* last_error_ = nullptr;
-  uint64_t last_fault_addr_ = 0;
+  base::PhysAddr last_fault_addr_;
 };
 
 }  // namespace mm

@@ -20,6 +20,12 @@
 namespace mm {
 namespace {
 
+// Physical addresses cross the allocator's interfaces typed, the pointer
+// callback included: a bare word does not convert.
+static_assert(!std::is_invocable_v<PhysToPtr, void*, uint64_t>);
+static_assert(std::is_invocable_r_v<uint8_t*, PhysToPtr, void*, base::PhysAddr>);
+static_assert(std::is_same_v<decltype(PhysAllocator().last_fault_addr()), base::PhysAddr>);
+
 // A PhysRange from two plain numbers: the tests spell addresses as literals.
 PhysRange pr(uint64_t start, uint64_t end) { return PhysRange{base::PhysAddr(start), base::PhysAddr(end)}; }
 
@@ -231,7 +237,7 @@ TEST(PhysTest, PoisonCatchesWriteAfterFree) {
   auto again = f.pa.alloc(0);
   EXPECT_EQ(again.error(), Error::kFault);
   EXPECT_STREQ(f.pa.last_error(), "alloc: poison overwritten in a freed block (write after free)");
-  EXPECT_EQ(f.pa.last_fault_addr(), a.value() + 123);
+  EXPECT_EQ(f.pa.last_fault_addr(), base::PhysAddr(a.value() + 123));
   EXPECT_EQ(f.pa.stats().poison_failures, 1u);
   EXPECT_EQ(f.pa.stats().quarantined_pages, 1u);
   // The bad page stays out of circulation; the rest is still usable.

@@ -34,8 +34,9 @@ class SimMemory {
     for (const PhysRange& r : ranges_) backing_.emplace_back(r.size(), 0xEE);
   }
   /// A PhysToPtr: `ctx` is the SimMemory.
-  static uint8_t* to_ptr(void* ctx, uint64_t phys) {
+  static uint8_t* to_ptr(void* ctx, base::PhysAddr pa) {
     auto* self = static_cast<SimMemory*>(ctx);
+    const uint64_t phys = pa.value();
     for (size_t i = 0; i < self->ranges_.size(); ++i) {
       const PhysRange& r = self->ranges_[i];
       if (phys >= r.start.value() && phys < r.end.value()) return self->backing_[i].data() + (phys - r.start.value());
@@ -43,7 +44,7 @@ class SimMemory {
     ADD_FAILURE() << "to_ptr outside simulated memory: 0x" << std::hex << phys;
     return nullptr;
   }
-  uint8_t* at(uint64_t phys) { return to_ptr(this, phys); }
+  uint8_t* at(uint64_t phys) { return to_ptr(this, base::PhysAddr(phys)); }
 
  private:
   std::vector<PhysRange> ranges_;

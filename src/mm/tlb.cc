@@ -53,7 +53,7 @@ void apply(const TlbRanges& r) {
   for (uint32_t i = 0; i < n; ++i) {
     const TlbRange range = r[i];
     const uint64_t end = range.va + range.pages * base::kPageSize;
-    for (uint64_t va = range.va; va != end; va += base::kPageSize) arch::invlpg(va);
+    for (uint64_t va = range.va; va != end; va += base::kPageSize) arch::invlpg(base::VirtAddr(va));
   }
 }
 

@@ -31,8 +31,8 @@ void print_registers(const arch::TrapFrame& f) {
         "\nkernel stack overflow: the {} of cpu {} ([{:#x}, {:#x})) ran into its guard page at {:#x}, rip={:#018x}\n",
         stack.what, stack.cpu, stack.lo, stack.hi, arch::read_cr2(), f.rip);
   }
-  arch::kprint("\nEXCEPTION {} ({}) error={:#x} on cpu {}\n", f.vector, arch::vector_name(f.vector), f.error_code,
-               arch::this_cpu().index.value);
+  arch::kprint("\nEXCEPTION {} ({}) error={:#x} on cpu {}\n", f.vector, arch::vector_name(arch::frame_vector(f)),
+               f.error_code, arch::this_cpu().index.value);
   arch::kprint("  rip={:#018x} rsp={:#018x} rflags={:#010x} cs={:#x} ss={:#x}\n", f.rip, f.rsp, f.rflags, f.cs, f.ss);
   if (arch::frame_vector(f) == arch::kVectorPageFault) {
     // Error code bits [sdm3] 4.7: P, W/R, U/S, RSVD, I/D.

@@ -27,7 +27,7 @@ auto kernel_env() {
 }  // namespace
 
 bool find_any_stack(uint64_t addr, arch::StackInfo* info) {
-  if (arch::find_stack(addr, info)) return true;
+  if (arch::find_stack(base::VirtAddr(addr), info)) return true;
   sched::ThreadStackInfo t;
   if (!sched::find_current_thread_stack(addr, &t)) return false;
   *info = arch::StackInfo{"thread stack", arch::this_cpu().index.value, t.lo, t.hi, t.in_guard};
