@@ -3,11 +3,11 @@
 #include "src/sched/futex.h"
 
 #include "src/arch/clock.h"
-#include "src/arch/spinlock.h"
 #include "src/arch/x86.h"
 #include "src/base/assert.h"
 #include "src/base/placement_new.h"
 #include "src/base/thread_annotations.h"
+#include "src/base/ticket_lock.h"
 #include "src/mm/kmalloc.h"
 #include "src/mm/safe_access.h"
 #include "src/sched/futex_table.h"
@@ -16,13 +16,17 @@
 namespace sched {
 namespace {
 
-// The bucket lock: the interrupt-saving spinlock (arch/spinlock.h), not
-// SpinLock. A bucket lock is never held across anything that could block,
-// call out or take another SpinLock — only the table's list operations and
-// load_word's probe run under it — so SpinLock's push_cli count, which
-// exists to report such misuse and to nest interrupt-disabling regions,
-// would be paid on every wait and wake for nothing.
-using BucketLock = arch::IrqSpinLock;
+// The bucket lock: a bare ticket lock, held only with interrupts off, which
+// every entry point below arranges once for the whole operation: a wait
+// already has them off from enter_blocking, and a wake keeps them off
+// across its bucket lock and its wake-ups (wake_irqs_off), where the
+// interrupt-saving lock it used before turned them off and on twice per
+// wake, and once more per wait. A bucket lock is never held across
+// anything that could block, call out or take another lock — only the
+// table's list operations and load_word's probe run under it — so
+// SpinLock's push_cli count, which exists to report such misuse, would be
+// paid on every wait and wake for nothing.
+using BucketLock = base::TicketLock<>;
 
 using Table = FutexTable<BucketLock>;
 constinit Table table_;
@@ -33,7 +37,9 @@ base::Result<uint32_t> load_word(uint64_t key) {
   return mm::safe_read32_inline(reinterpret_cast<const uint32_t*>(key));
 }
 
-void wake_thread(void* t) { wake(static_cast<Thread*>(t)); }
+// The table's wake_fn: called by wake() and requeue() with interrupts
+// still off (their callers below keep them off throughout).
+void wake_thread(void* t) { wake_irqs_off(static_cast<Thread*>(t)); }
 
 struct TimeoutCtx {
   FutexWaiter* waiter;
@@ -41,10 +47,15 @@ struct TimeoutCtx {
 };
 
 // The timeout: if the waiter is still queued it leaves with ETIMEDOUT;
-// if a waker claimed it first, that wake counts and wakes it.
+// if a waker claimed it first, that wake counts and wakes it. Timers fire
+// with interrupts off (under their CPU's timer lock); the save keeps the
+// bucket lock's rule local rather than resting on that.
 void on_timeout(Timer&, void* arg) {
   auto* ctx = static_cast<TimeoutCtx*>(arg);
-  if (table_.cancel(*ctx->waiter)) wake(ctx->thread);
+  uint64_t flags = arch::irq_save();
+  bool cancelled = table_.cancel(*ctx->waiter);
+  arch::irq_restore(flags);
+  if (cancelled) wake(ctx->thread);
 }
 
 bool aligned(const uint32_t* addr) { return (reinterpret_cast<uint64_t>(addr) & 3) == 0; }
@@ -99,13 +110,19 @@ int futex_wait(const uint32_t* addr, uint32_t expected, uint64_t timeout_ns) {
 
 int futex_wake(const uint32_t* addr, uint32_t n) {
   if (!aligned(addr)) return -kEINVAL;
-  return static_cast<int>(table_.wake(reinterpret_cast<uint64_t>(addr), n, wake_thread));
+  uint64_t flags = arch::irq_save();
+  uint32_t woken = table_.wake(reinterpret_cast<uint64_t>(addr), n, wake_thread);
+  arch::irq_restore(flags);
+  return static_cast<int>(woken);
 }
 
 int futex_requeue(const uint32_t* from, const uint32_t* to, uint32_t n_wake, uint32_t n_move) {
   if (!aligned(from) || !aligned(to)) return -kEINVAL;
-  return static_cast<int>(
-      table_.requeue(reinterpret_cast<uint64_t>(from), reinterpret_cast<uint64_t>(to), n_wake, n_move, wake_thread));
+  uint64_t flags = arch::irq_save();
+  uint32_t moved =
+      table_.requeue(reinterpret_cast<uint64_t>(from), reinterpret_cast<uint64_t>(to), n_wake, n_move, wake_thread);
+  arch::irq_restore(flags);
+  return static_cast<int>(moved);
 }
 
 }  // namespace sched

@@ -4,8 +4,8 @@
 //
 // Contexts: prepare_wait() from thread context; wake(), requeue() and
 // cancel() from thread or interrupt context (a timer callback cancels a
-// timed-out wait), provided `Lock` disables interrupts while held (the
-// kernel's bucket lock, futex.cc). Never NMI: every operation takes a
+// timed-out wait), provided interrupts are off while a bucket lock is held
+// (futex.cc keeps them off around every call, and its lock is bare). Never NMI: every operation takes a
 // bucket lock. Locks are released in the reverse order of taking them.
 //
 // ---------------------------------------------------------------------------
@@ -172,17 +172,20 @@ class FutexTable {
   void init(base::Span<Bucket> buckets) {
     ASSERT_MSG(base::is_pow2(buckets.size()), "futex bucket count {} must be a power of two", buckets.size());
     buckets_ = buckets.data();
-    shift_ = 64 - log2(buckets.size());
+    shift_ = 63 - log2(buckets.size());
   }
 
-  size_t bucket_count() const { return size_t{1} << (64 - shift_); }
+  size_t bucket_count() const { return size_t{1} << (63 - shift_); }
 
   /// Which bucket `key` hashes to. Multiply-shift (Fibonacci hashing): the
   /// top bits of key * 2^64/phi depend on every key bit, so the always-zero
   /// low bits of aligned addresses do not matter.
   size_t bucket_index(uint64_t key) const {
-    if (shift_ == 64) return 0;  // one bucket; a shift by 64 is undefined
-    return static_cast<size_t>((key * 0x9e37'79b9'7f4a'7c15ull) >> shift_);
+    // The top log2(buckets) bits, as two shifts: a fixed one, then by
+    // shift_ (63 - log2), which stays below 64 for one bucket too, where a
+    // single shift by 64 would be undefined. Two instructions where a test
+    // for the one-bucket case took three, on every wait and wake.
+    return static_cast<size_t>(((key * 0x9e37'79b9'7f4a'7c15ull) >> 1) >> shift_);
   }
 
   /// Reads the futex word with `load(key)` (returning base::Result<uint32_t>;
@@ -401,10 +404,9 @@ class FutexTable {
       a.lock.lock();
     }
   }
-  // In the reverse order of lock_pair: the kernel's bucket lock restores
-  // the interrupt flag saved by its lock(), so the lock taken first (which
-  // saved the caller's flag) must be the last released, or interrupts would
-  // come back on while the other bucket is still held.
+  // In the reverse order of lock_pair, so that a lock which restores at
+  // unlock() the interrupt flag its lock() saved (an IrqSpinLock) gives the
+  // caller's flag back only once both buckets are free.
   static void unlock_pair(Bucket& a, Bucket& b) RELEASE(a.lock, b.lock) NO_THREAD_SAFETY_ANALYSIS {
     if (&a == &b) {
       a.lock.unlock();
@@ -435,7 +437,7 @@ class FutexTable {
   }
 
   Bucket* buckets_ = nullptr;
-  uint32_t shift_ = 64;
+  uint32_t shift_ = 63;  // 63 - log2(bucket count): see bucket_index
 };
 
 }  // namespace sched

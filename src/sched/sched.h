@@ -129,6 +129,11 @@ void block_irqs_off_until(Cond&& cond);
 /// but NMI.
 void wake(Thread* t);
 
+/// wake() for a caller that has interrupts off already (futex_wake, which
+/// keeps them off across its bucket lock and its wakes): it skips wake()'s
+/// own save and restore of the interrupt flag.
+void wake_irqs_off(Thread* t);
+
 /// The switch of block_irqs_off_until: `me` (the caller, already published
 /// kBlocked) leaves its CPU until woken. Interrupts off.
 void block_switch(Thread* me);
@@ -150,12 +155,13 @@ void assert_may_block(const char* what);
 /// cannot move us to another CPU between the two per-CPU loads.
 inline uint64_t enter_blocking(const char* what) {
   uint64_t flags = arch::irq_save();
-  uint32_t closed;
-  asm volatile("movl %%gs:%c1, %0\n\torl %%gs:%c2, %0"
-               : "=&r"(closed)
+  uint32_t scratch;
+  bool closed;  // the OR's zero flag, as the asm leaves it: no separate test
+  asm volatile("movl %%gs:%c2, %0\n\torl %%gs:%c3, %0"
+               : "=&r"(scratch), "=@ccnz"(closed)
                : "i"(__builtin_offsetof(arch::PerCpu, cli.depth)),
                  "i"(__builtin_offsetof(arch::PerCpu, sched_no_block)));
-  if (__builtin_expect(closed != 0, 0)) report_may_not_block(what, flags);
+  if (__builtin_expect(closed, 0)) report_may_not_block(what, flags);
   if (__builtin_expect((flags & arch::kRflagsIf) == 0, 0)) report_may_not_block(what, flags);
   return flags;
 }
@@ -163,7 +169,11 @@ inline uint64_t enter_blocking(const char* what) {
 template <typename Cond>
 void block_irqs_off_until(Cond&& cond) {
   Thread* me = current();
-  while (!cond()) {
+  // No look before the first kBlocked: every caller comes here having just
+  // found cond() false (block_until) or made it so (futex_wait queued its
+  // waiter), and the look after publishing kBlocked sees it turn true all
+  // the same, so one before would cost every block a load and a branch.
+  do {
     me->state.store(static_cast<uint32_t>(ThreadState::kBlocked), base::MemoryOrder::kSeqCst);
     // The recheck after publishing kBlocked: a waker that changed the
     // condition before this read is seen here; one after it finds kBlocked.
@@ -176,7 +186,7 @@ void block_irqs_off_until(Cond&& cond) {
       // will pick us up again from that queue.
     }
     block_switch(me);
-  }
+  } while (!cond());
 }
 
 template <typename Cond>

@@ -76,11 +76,17 @@ struct alignas(64) CpuSched {
 
   // Preemption (its disable count is in the per-CPU gate word, below).
   bool need_resched = false;
-  bool inherit_slice = false;  // the thread being switched to came from run_next
-  // Decided by switch_to, acted on by finish_switch; both null between
-  // switches (finish_switch clears what it acts on).
-  Thread* requeue = nullptr;  // the runnable thread just switched away from, to queue
-  Thread* reap = nullptr;     // the detached thread that just exited here, to free
+  // The thread being switched to came from run_next. True only from the
+  // pick that sets it to the switch that consumes it (switch_to clears
+  // it), so a pick that takes a thread from the bound FIFO need not.
+  bool inherit_slice = false;
+  // Decided by switch_to, acted on by finish_switch: the thread just
+  // switched away from when it is this CPU's to queue (still runnable) or,
+  // with finish_reaps, to free (exited detached). Null and false between
+  // switches (finish_switch clears what it acts on). One slot for both, so
+  // that a switch with nothing to finish, as every block, compares once.
+  Thread* finish = nullptr;
+  bool finish_reaps = false;
   uint64_t slice_start_tsc = 0;
   // Picks until the periodic global-queue check. Its low bit is also the
   // bound FIFO's turn when both it and the ring have work (odd: the

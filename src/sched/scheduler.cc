@@ -208,6 +208,14 @@ void kick_if_idle(arch::CpuIndex cpu) {
   }
 }
 
+// enqueue() for a thread bound nowhere: apart, so that a wake of one
+// bound to a CPU (every pinned hand-off) runs in a frame that saves no
+// registers; wake_irqs_off calls it last, as a tail call.
+[[gnu::noinline]] void enqueue_unbound(CpuSched& c, Thread* t, bool as_next) {
+  c.ring.push(t, as_next, global_);
+  wakep(c.index);
+}
+
 struct RunNextBackoff {
   void operator()() const {
     uint64_t until = arch::nanotime() + kRunNextBackoffNs;
@@ -294,10 +302,8 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
       Thread* t = c.bound.pop_nonempty();
       c.global_countdown = countdown - 1;
       const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
-      if (aff.allows(c.index)) [[likely]] {
-        c.inherit_slice = false;
-        return t;
-      }
+      if (aff.allows(c.index)) [[likely]]
+        return t;  // inherit_slice is false already (see CpuSched)
       forward(t, aff);
     } else {
       bool inherit = c.ring.has_run_next();
@@ -333,19 +339,24 @@ enum SwitchFlags : uint32_t {
   kRequeuePrev = 1,    // prev is still runnable: finish_switch queues it
   kPrevMayDie = 2,     // prev may have exited detached: finish_switch frees it
   kIdleMayChange = 4,  // prev or next may be this CPU's idle thread
+  kQueuePrevHere = 8,  // prev is runnable and bound here: queued on this CPU's bound FIFO before the switch (yield)
 };
 
 // The incoming thread's side, inline on the switch paths (finish_switch is
 // the same for the other resumption points). Compares `from` with what
 // switch_to recorded; never reads it unless it is ours to queue or reap.
+// One compare when there is nothing to do, as after every block and
+// pinned yield.
 [[gnu::always_inline]] inline void finish_switch_inline(Thread* from) {
   CpuSched& c = this_sched();
-  if (c.requeue == from) {
-    c.requeue = nullptr;
-    enqueue(c, from, false);
-  } else if (c.reap == from) [[unlikely]] {
-    c.reap = nullptr;
-    queue_for_reaping(from);
+  if (c.finish == from) {
+    c.finish = nullptr;
+    if (!c.finish_reaps) [[likely]] {
+      enqueue(c, from, false);
+    } else {
+      c.finish_reaps = false;
+      queue_for_reaping(from);
+    }
   }
 }
 
@@ -367,7 +378,12 @@ template <uint32_t kFlags>
     report_claimed(c, next, claimed);
 
   uint64_t now = arch::rdtsc();  // the one clock read of a switch
-  prev->run_tsc += now - prev->switched_in_tsc;
+  uint64_t ran = now - prev->switched_in_tsc;
+  // Opaque to the optimiser, so that it adds `ran` to run_tsc in memory
+  // (copy, subtract, add: three instructions) rather than reassociating
+  // to load, subtract, add and store run_tsc (four), on every switch.
+  asm("" : "+r"(ran));
+  prev->run_tsc += ran;
   next->switched_in_tsc = now;
   next->last_cpu = cpu;
   if constexpr ((kFlags & kIdleMayChange) != 0) {
@@ -377,14 +393,22 @@ template <uint32_t kFlags>
   } else {
     next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
   }
-  if (!c.inherit_slice) c.slice_start_tsc = now;
+  if (!c.inherit_slice)
+    c.slice_start_tsc = now;
+  else
+    c.inherit_slice = false;  // consumed: false again until a pick sets it
   ++c.switches;
-  if constexpr ((kFlags & kRequeuePrev) != 0) c.requeue = prev;
+  if constexpr ((kFlags & kRequeuePrev) != 0) c.finish = prev;
+  if constexpr ((kFlags & kQueuePrevHere) != 0) c.bound.push(prev);
   // Decided now, while prev is surely ours: once switch_context clears its
   // on_cpu, a joiner may free it and a spawn reuse the descriptor, so
   // finish_switch must not read it to find out.
-  if constexpr ((kFlags & kPrevMayDie) != 0)
-    c.reap = prev->get_state() == ThreadState::kDead && reaps_itself(prev) ? prev : nullptr;
+  if constexpr ((kFlags & kPrevMayDie) != 0) {
+    if (prev->get_state() == ThreadState::kDead && reaps_itself(prev)) [[unlikely]] {
+      c.finish = prev;
+      c.finish_reaps = true;
+    }
+  }
   set_current(next);
 
   Thread* from = switch_threads(prev, next);
@@ -858,20 +882,36 @@ namespace {
 // its stack, so no queue ever holds a thread that is on a CPU. The wait is
 // a few dozen instructions, and cannot be circular: the switching CPU
 // waits for nobody (Linux's try_to_wake_up waits on p->on_cpu the same way).
+// kIrqsOff: the caller has interrupts off (wake_irqs_off).
+template <bool kIrqsOff = false>
 [[gnu::always_inline]] inline void wake_from(Thread* t, ThreadState from) {
   uint32_t expected = static_cast<uint32_t>(from);
   if (!t->state.compare_exchange(expected, static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kAcqRel,
                                  MemoryOrder::kRelaxed))
     return;
   while (t->on_cpu.load(MemoryOrder::kAcquire) != 0) arch::cpu_relax();
-  uint64_t flags = arch::irq_save();
-  enqueue(this_sched(), t, true);
-  arch::irq_restore(flags);
+  if constexpr (kIrqsOff) {
+    // enqueue(), with each case but the first a tail call.
+    CpuSched& c = this_sched();
+    const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
+    if (aff == Affinity::only(c.index))
+      c.bound.push(t);
+    else if (aff.is_any())
+      enqueue_unbound(c, t, true);
+    else
+      enqueue_remote(aff.cpu(), t);
+  } else {
+    uint64_t flags = arch::irq_save();
+    enqueue(this_sched(), t, true);
+    arch::irq_restore(flags);
+  }
 }
 
 }  // namespace
 
 void wake(Thread* t) { wake_from(t, ThreadState::kBlocked); }
+
+void wake_irqs_off(Thread* t) { wake_from<true>(t, ThreadState::kBlocked); }
 
 // Sleep's wake-up (timer.cc): same as wake() for a sleeping thread.
 void wake_sleeper(Thread* t) { wake_from(t, ThreadState::kSleeping); }
@@ -903,7 +943,20 @@ void yield() {
   } else {
     me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
     ++me->voluntary;
-    switch_to<kRequeuePrev>(c, me, next);
+    if (me->affinity.load(MemoryOrder::kRelaxed) == Affinity::only(c.index)) {
+      // Bound here: queued before the switch rather than by finish_switch
+      // after it. The bound FIFO is this CPU's alone (other CPUs hand
+      // bound threads over through the inbox), and this CPU pops it only
+      // after switch_context has left our stack and cleared our on_cpu, so
+      // the rule that no queue holds a thread still on a CPU's stack holds
+      // as it is observed; the pick that could take us comes after the
+      // switch, and it still claims us with the exchange that checks it.
+      // Saves the requeue's hand-over through CpuSched on every pinned
+      // yield.
+      switch_to<kQueuePrevHere>(c, me, next);
+    } else {
+      switch_to<kRequeuePrev>(c, me, next);
+    }
   }
   // enter_blocking found interrupts on (else it panicked): restore them.
   arch::sti();

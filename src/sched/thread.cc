@@ -107,6 +107,13 @@ void unlink_unused_descriptor(Thread* t) REQUIRES(lock_) {
   free_threads_ = t;
 }
 
+// What rt leaves in a thread's reservation between reservations and at
+// exit: nothing (heap_charge.h's fields, all zero).
+[[maybe_unused]] bool reservation_is_clean(const mm::HeapCharge& r) {
+  return r.limit == mm::HeapClassCounts{} && r.used == mm::HeapClassCounts{} && r.peak == mm::HeapClassCounts{} &&
+         r.overruns == 0 && r.touched == 0 && !r.per_cpu;
+}
+
 // A descriptor, reused or new, with `affinity` and linked into the list of
 // all threads; kOutOfMemory, or kInvalidArgument if the one CPU it allows
 // does not take threads.
@@ -147,10 +154,12 @@ base::Result<Thread*> new_descriptor(const char* name, Affinity affinity, Thread
     ASSERT_MSG(tid < (1u << 31), "sched: thread ids exhausted");  // Mutex packs tid << 1 into 32 bits
     descriptors_.fetch_add(1, MemoryOrder::kRelaxed);
     t = new (mem) Thread;
+    new (&t->reservation) mm::HeapCharge();
   } else {
     tid = t->tid;
     t->~Thread();
-    t = new (t) Thread;
+    t = new (t) Thread;  // `reservation` stays as rt left it: clean
+    DEBUG_ASSERT(reservation_is_clean(t->reservation));
   }
   t->tid = tid;
   copy_name(t, name);
@@ -172,16 +181,18 @@ base::Result<Thread*> new_descriptor(const char* name, Affinity affinity, Thread
 
 // Unlinks `t` from the list of all threads and puts it on the free list.
 // list_lock_ nests inside lock_ (the one place both are held): release()
-// then pays one interrupt-off section for the descriptor and the stack.
+// then pays one interrupt-off section for the descriptor and the stack,
+// and the nested acquisition no push_cli/pop_cli of its own.
 void free_descriptor_locked(Thread* t) REQUIRES(lock_) {
   {
-    arch::SpinLockGuard g(list_lock_);
+    list_lock_.lock_nested(lock_);
     if (t->all_prev != nullptr)
       t->all_prev->all_next = t->all_next;
     else
       all_ = t->all_next;
     if (t->all_next != nullptr) t->all_next->all_prev = t->all_prev;
     live_.fetch_sub(1, MemoryOrder::kRelaxed);
+    list_lock_.unlock_nested(lock_);
   }
   // Type-stable: never back to the heap (thread.h).
   t->free_next = free_threads_;
