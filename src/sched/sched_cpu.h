@@ -11,6 +11,7 @@
 #include "src/base/types.h"
 #include "src/sched/halt_poll.h"
 #include "src/sched/inbox.h"
+#include "src/sched/owner_fifo.h"
 #include "src/sched/runqueue.h"
 #include "src/sched/sched.h"
 #include "src/sched/timer_queue.h"
@@ -26,40 +27,8 @@ using ThreadInbox = Inbox<Thread, RunQueueLink<Thread>>;
 // SpinLock's push_cli bookkeeping would be paid for nothing on every switch.
 using LockedQueue = GlobalRunQueue<Thread, base::TicketLock<>>;
 
-/// An intrusive FIFO through Thread::rq_next, for one owner with
-/// interrupts off: no lock, no atomics. `tail` points at the link to fill
-/// next (head's when empty), so a push is the same few stores either way.
-/// Self-referential, hence not copyable.
-struct ThreadFifo {
-  Thread* head = nullptr;
-  Thread** tail = &head;
-  size_t n = 0;
-
-  constexpr ThreadFifo() = default;
-  ThreadFifo(const ThreadFifo&) = delete;
-  ThreadFifo& operator=(const ThreadFifo&) = delete;
-
-  void push(Thread* t) {
-    t->rq_next = nullptr;
-    *tail = t;
-    tail = &t->rq_next;
-    ++n;  // a statistic: written plainly, read racily (as CpuSched's below)
-  }
-  Thread* pop() {
-    if (head == nullptr) return nullptr;
-    return pop_nonempty();
-  }
-  /// pop() for a caller that has seen the FIFO non-empty.
-  Thread* pop_nonempty() {
-    Thread* t = head;
-    head = t->rq_next;
-    if (head == nullptr) tail = &head;
-    --n;
-    return t;
-  }
-  bool empty() const { return head == nullptr; }
-  size_t size() const { return __atomic_load_n(&n, __ATOMIC_RELAXED); }
-};
+// Threads bound to a CPU, queued by that CPU itself.
+using ThreadFifo = OwnerFifo<Thread>;
 
 struct alignas(64) CpuSched {
   constexpr CpuSched() = default;

@@ -286,6 +286,14 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
   }
 }
 
+// Whether pick's inline path takes the bound FIFO's head, given an empty
+// inbox and `countdown` (the global-queue countdown) not zero: the FIFO
+// has a thread, and it is its turn or the ring is empty. yield's rotate
+// asks the same question.
+[[gnu::always_inline]] inline bool bound_fifo_turn(const CpuSched& c, uint32_t countdown) {
+  return !c.bound.empty() && ((countdown & 1) != 0 || c.ring.empty());
+}
+
 // pick_slow's common case, inline on every switch path: the inbox is
 // empty, no global-queue check is due, and the bound FIFO or the ring
 // (run_next first) has a thread that may run here. It makes the same
@@ -298,12 +306,14 @@ bool has_local_work(CpuSched& c) { return !c.inbox.empty() || !c.bound.empty() |
     // is bound here (unless set_affinity moved it meanwhile), one in the
     // ring is bound nowhere. Both, with the one decrement that also flips
     // the bound FIFO's turn, are on every switch of a pinned hand-off.
-    if (!c.bound.empty() && ((countdown & 1) != 0 || c.ring.empty())) {
+    if (bound_fifo_turn(c, countdown)) {
       Thread* t = c.bound.pop_nonempty();
       c.global_countdown = countdown - 1;
       const Affinity aff = t->affinity.load(MemoryOrder::kRelaxed);
-      if (aff.allows(c.index)) [[likely]]
+      // allows(), with the bound FIFO's usual case tested first.
+      if (aff == Affinity::only(c.index)) [[likely]]
         return t;  // inherit_slice is false already (see CpuSched)
+      if (aff.is_any()) return t;
       forward(t, aff);
     } else {
       bool inherit = c.ring.has_run_next();
@@ -339,7 +349,7 @@ enum SwitchFlags : uint32_t {
   kRequeuePrev = 1,    // prev is still runnable: finish_switch queues it
   kPrevMayDie = 2,     // prev may have exited detached: finish_switch frees it
   kIdleMayChange = 4,  // prev or next may be this CPU's idle thread
-  kQueuePrevHere = 8,  // prev is runnable and bound here: queued on this CPU's bound FIFO before the switch (yield)
+  kFreshSlice = 8,     // next was not picked from run_next: its quantum starts now (inherit_slice is false)
 };
 
 // The incoming thread's side, inline on the switch paths (finish_switch is
@@ -393,13 +403,16 @@ template <uint32_t kFlags>
   } else {
     next->state.store(static_cast<uint32_t>(ThreadState::kRunning), MemoryOrder::kRelaxed);
   }
-  if (!c.inherit_slice)
+  if constexpr ((kFlags & kFreshSlice) != 0) {
+    DEBUG_ASSERT(!c.inherit_slice);
     c.slice_start_tsc = now;
-  else
+  } else if (!c.inherit_slice) {
+    c.slice_start_tsc = now;
+  } else {
     c.inherit_slice = false;  // consumed: false again until a pick sets it
+  }
   ++c.switches;
   if constexpr ((kFlags & kRequeuePrev) != 0) c.finish = prev;
-  if constexpr ((kFlags & kQueuePrevHere) != 0) c.bound.push(prev);
   // Decided now, while prev is surely ours: once switch_context clears its
   // on_cpu, a joiner may free it and a spawn reuse the descriptor, so
   // finish_switch must not read it to find out.
@@ -928,33 +941,46 @@ void make_runnable_new(Thread* t) {
   arch::irq_restore(flags);
 }
 
+// A pinned yield whose pick would take the bound FIFO's head, also bound
+// here (a pinned hand-off, and the common case): pick's choice and our
+// requeue in one rotate of the FIFO, which this CPU alone touches. We
+// join the FIFO before the switch rather than by finish_switch after it:
+// this CPU pops it only after switch_context has left our stack and
+// cleared our on_cpu, so the rule that no queue holds a thread still on a
+// CPU's stack holds as it is observed; the pick that could take us comes
+// after the switch, and it still claims us with the exchange that checks
+// it. Returns false, having changed nothing, in every other case.
+[[gnu::always_inline]] inline bool yield_by_rotating(CpuSched& c, Thread* me, arch::CpuIndex cpu) {
+  const uint32_t countdown = c.global_countdown;
+  if (!(c.inbox.empty() && countdown != 0 && bound_fifo_turn(c, countdown))) return false;
+  Thread* next = c.bound.front();
+  if (next->affinity.load(MemoryOrder::kRelaxed) != Affinity::only(cpu)) return false;
+  (void)c.bound.rotate(me);
+  c.global_countdown = countdown - 1;  // pick's count, and the bound FIFO's turn
+  me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
+  ++me->voluntary;
+  switch_to<kFreshSlice>(c, me, next);
+  return true;
+}
+
 void yield() {
   (void)enter_blocking("yield");
   CpuSched& c = this_sched();
   Thread* me = cur();
-  Thread* next = pick(c, false);
-  if (next == nullptr) [[unlikely]] {
-    // Nobody else to run: stay, unless our affinity now says elsewhere.
-    if (!me->affinity.load(MemoryOrder::kRelaxed).allows(c.index)) {
+  const arch::CpuIndex cpu = c.index;
+  const bool bound_here = me->affinity.load(MemoryOrder::kRelaxed) == Affinity::only(cpu);
+  if (!(bound_here && yield_by_rotating(c, me, cpu))) {
+    Thread* next = pick(c, false);
+    if (next == nullptr) [[unlikely]] {
+      // Nobody else to run: stay, unless our affinity now says elsewhere.
+      if (!me->affinity.load(MemoryOrder::kRelaxed).allows(cpu)) {
+        me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
+        ++me->voluntary;
+        switch_to_idle(c, me, true);
+      }
+    } else {
       me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
       ++me->voluntary;
-      switch_to_idle(c, me, true);
-    }
-  } else {
-    me->state.store(static_cast<uint32_t>(ThreadState::kRunnable), MemoryOrder::kRelaxed);
-    ++me->voluntary;
-    if (me->affinity.load(MemoryOrder::kRelaxed) == Affinity::only(c.index)) {
-      // Bound here: queued before the switch rather than by finish_switch
-      // after it. The bound FIFO is this CPU's alone (other CPUs hand
-      // bound threads over through the inbox), and this CPU pops it only
-      // after switch_context has left our stack and cleared our on_cpu, so
-      // the rule that no queue holds a thread still on a CPU's stack holds
-      // as it is observed; the pick that could take us comes after the
-      // switch, and it still claims us with the exchange that checks it.
-      // Saves the requeue's hand-over through CpuSched on every pinned
-      // yield.
-      switch_to<kQueuePrevHere>(c, me, next);
-    } else {
       switch_to<kRequeuePrev>(c, me, next);
     }
   }

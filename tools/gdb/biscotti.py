@@ -262,7 +262,7 @@ class BCpu(_Command):
         print("  %-16s %s" % ("idle", _describe_thread_ptr(s["idle"])))
         for name in ("running", "need_resched", "switches", "preemptions", "steals", "timer_interrupts", "idle_tsc"):
             print("  %-16s %s" % (name, _plain(s[name])))
-        print("  %-16s %d" % ("bound_queued", _int(s["bound"]["n"])))
+        print("  %-16s %d" % ("bound_queued", _int(s["bound"]["n_"])))
 
 
 def _symbolize(pc):

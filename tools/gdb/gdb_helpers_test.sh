@@ -89,7 +89,8 @@ idle_tid=$(awk -v c="$other_cpu" '$2 == "idle" && $4 == c { print $1 }' <<<"$thr
 for cpu in 0 1; do
   expect prompt "bcpu $cpu" "^CPU $cpu: arch::PerCpu at 0x[0-9a-f]+, gdb thread [12]$" "^  index +$cpu$" \
     "^  self +0x[0-9a-f]+" "^  current_thread +0x[0-9a-f]+ \\(tid [0-9]+ '(kmain|idle)'\\)$" \
-    "^sched::CpuSched at 0x[0-9a-f]+:$" "^  idle +0x[0-9a-f]+ \\(tid [0-9]+ 'idle'\\)$" "^  running +true$"
+    "^sched::CpuSched at 0x[0-9a-f]+:$" "^  idle +0x[0-9a-f]+ \\(tid [0-9]+ 'idle'\\)$" "^  running +true$" \
+    "^  bound_queued +[0-9]+$"
 done
 expect prompt "bcpu $kmain_cpu" "^  current_thread +0x[0-9a-f]+ \\(tid $kmain_tid 'kmain'\\)$"
 # Two CPUs, two vCPUs: each block is some vCPU's GS base, not the same one.
