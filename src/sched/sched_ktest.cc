@@ -150,6 +150,7 @@ KTEST(sched, detached_thread_frees_itself) {
 
 struct Turns {
   base::Atomic<uint32_t> log[64];
+  uint32_t threads = 2;
   base::Atomic<uint32_t> n{0};
   base::Atomic<uint32_t> ready{0};
 };
@@ -162,7 +163,7 @@ void take_turns(void* p) {
   // Without real-time pacing (no -icount) the first thread could run all
   // its turns before the second is even spawned: start together.
   a->turns->ready.fetch_add(1, MemoryOrder::kRelaxed);
-  while (a->turns->ready.load(MemoryOrder::kRelaxed) < 2) sched::yield();
+  while (a->turns->ready.load(MemoryOrder::kRelaxed) < a->turns->threads) sched::yield();
   for (int i = 0; i < 16; ++i) {
     uint32_t k = a->turns->n.fetch_add(1, MemoryOrder::kRelaxed);
     if (k < 64) a->turns->log[k].store(a->id, MemoryOrder::kRelaxed);
@@ -184,6 +185,31 @@ KTEST(sched, yield_alternates_threads_on_one_cpu) {
   for (int i = 1; i < 32; ++i)
     switches += turns.log[i].load(MemoryOrder::kRelaxed) != turns.log[i - 1].load(MemoryOrder::kRelaxed);
   KEXPECT_GE(switches, 29u);
+}
+
+// Three threads bound to one CPU: each pinned yield rotates the CPU's
+// bound FIFO (the head runs, the yielder goes behind the others), so the
+// turns go round in a fixed order. With two threads the rotate only ever
+// meets a FIFO of one; three make it link behind a queued tail. A
+// preemption between a thread's log entry and its yield (host time)
+// costs at most a few entries their place.
+KTEST(sched, yield_round_robins_three_threads_on_one_cpu) {
+  Turns turns;
+  turns.threads = 3;
+  TurnArg args[3] = {{&turns, 1}, {&turns, 2}, {&turns, 3}};
+  const sched::Affinity here = sched::Affinity::only(arch::CpuIndex(arch::cpus_online() - 1));
+  Thread* t[3];
+  for (int i = 0; i < 3; ++i) t[i] = must_spawn(take_turns, &args[i], {.name = "turn", .affinity = here});
+  for (Thread* x : t) sched::join(x);
+  KASSERT_EQ(turns.n.load(MemoryOrder::kRelaxed), 48u);
+  // Each entry names the thread three entries before it, and never the one
+  // just before.
+  uint32_t in_order = 0;
+  for (int i = 3; i < 48; ++i) {
+    uint32_t id = turns.log[i].load(MemoryOrder::kRelaxed);
+    in_order += id == turns.log[i - 3].load(MemoryOrder::kRelaxed) && id != turns.log[i - 1].load(MemoryOrder::kRelaxed);
+  }
+  KEXPECT_GE(in_order, 39u);
 }
 
 // ---- sleeping and timers --------------------------------------------------
