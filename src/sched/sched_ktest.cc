@@ -207,7 +207,8 @@ KTEST(sched, yield_round_robins_three_threads_on_one_cpu) {
   uint32_t in_order = 0;
   for (int i = 3; i < 48; ++i) {
     uint32_t id = turns.log[i].load(MemoryOrder::kRelaxed);
-    in_order += id == turns.log[i - 3].load(MemoryOrder::kRelaxed) && id != turns.log[i - 1].load(MemoryOrder::kRelaxed);
+    in_order +=
+        id == turns.log[i - 3].load(MemoryOrder::kRelaxed) && id != turns.log[i - 1].load(MemoryOrder::kRelaxed);
   }
   KEXPECT_GE(in_order, 39u);
 }
